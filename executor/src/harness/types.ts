@@ -1,0 +1,60 @@
+// The contract between the executor's run pipeline and a harness adapter (claude, opencode,
+// command templates). Adapters own preflight, the run and output parsing.
+import type { Failure, Usage } from "@mtor/schema";
+
+/** A provider as the executor's config describes it (design §8); secrets stay on this box. */
+export interface ProviderConfig {
+  name: string;
+  /** Anthropic-compatible base URL, e.g. https://open.bigmodel.cn/api/anthropic */
+  baseUrl: string;
+  /** The API token itself (already read from `token_env`). */
+  token: string;
+  model: string;
+  harness: string;
+}
+
+/** A command harness from the config: argv template with {prompt}, {model}, {base_url}. */
+export interface CommandHarnessConfig {
+  name: string;
+  command: string[];
+  /** Extra env names passed through from the provider (token goes in as this name). */
+  tokenEnv?: string;
+  baseUrlEnv?: string;
+}
+
+export interface HarnessInput {
+  /** The worktree the agent edits and commits in. */
+  cwd: string;
+  prompt: string;
+  provider: ProviderConfig;
+  model: string;
+  /** A per-run directory used as HOME (and for generated config); created by the caller. */
+  home: string;
+  timeoutMs: number;
+  /** Aborting kills the harness's whole process group. */
+  signal?: AbortSignal;
+  /** Git identity for the agent's commits. */
+  gitIdentity?: { name: string; email: string };
+  /** Called with output as it arrives (for log tails and progress). */
+  onOutput?: (chunk: string) => void;
+}
+
+export interface HarnessResult {
+  ok: boolean;
+  /** Set when ok is false: the right failure.kind for the verdict. */
+  failure?: Failure;
+  usage?: Usage;
+  exitCode: number | null;
+  /** The last ~8 KiB of combined output. */
+  logTail: string;
+  durationMs: number;
+}
+
+export type PreflightResult = { ok: true; durationMs: number } | { ok: false; failure: Failure; durationMs: number };
+
+export interface Harness {
+  readonly name: string;
+  /** The harness's own binary, same flags and env as the real run, asked to reply `ok` (≤ 60 s). */
+  preflight(input: Omit<HarnessInput, "prompt" | "timeoutMs"> & { timeoutMs?: number }): Promise<PreflightResult>;
+  run(input: HarnessInput): Promise<HarnessResult>;
+}

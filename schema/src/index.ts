@@ -1,0 +1,6 @@
+// mtor's shared contract, imported by the control plane (workerd) and the executor (Node).
+export * from "./client";
+export * from "./gates";
+export * from "./signing";
+export * from "./spec";
+export * from "./wire";

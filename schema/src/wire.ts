@@ -1,0 +1,353 @@
+// Every wire message of design §5, defined once for the Worker and for Node.
+import { z } from "zod";
+import { GateAction, GateFlag, GateName, GateSetting } from "./gates";
+import { Spec } from "./spec";
+
+// ---------------------------------------------------------------- shared
+
+export const SPEC_STATUSES = [
+  "queued",
+  "leased",
+  "running",
+  "awaiting_review",
+  "approved",
+  "declined",
+  "rejected",
+  "failed",
+  "dead",
+  "canceled",
+] as const;
+export const SpecStatus = z.enum(SPEC_STATUSES);
+export type SpecStatus = z.infer<typeof SpecStatus>;
+
+/** Statuses in which a spec blocks a duplicate dispatch (design §2). */
+export const ACTIVE_STATUSES: readonly SpecStatus[] = ["queued", "leased", "running", "awaiting_review"];
+/** Statuses from which an operator may retry. */
+export const RETRYABLE_STATUSES: readonly SpecStatus[] = ["rejected", "failed", "dead", "canceled", "declined"];
+/** Statuses that `kill` may cancel. */
+export const KILLABLE_STATUSES: readonly SpecStatus[] = ["queued", "leased", "running", "failed"];
+
+export const RUN_OUTCOMES = ["passed", "rejected", "failed"] as const;
+export const RunOutcome = z.enum(RUN_OUTCOMES);
+export type RunOutcome = z.infer<typeof RunOutcome>;
+
+export const FAILURE_KINDS = [
+  "preflight",
+  "provider",
+  "rate_limited",
+  "auth",
+  "timeout",
+  "harness",
+  "git",
+  "canceled",
+  "internal",
+  "lost_lease",
+] as const;
+export const FailureKind = z.enum(FAILURE_KINDS);
+export type FailureKind = z.infer<typeof FailureKind>;
+/** Failure kinds that count against a provider's circuit breaker. */
+export const PROVIDER_SIDE_FAILURES: readonly FailureKind[] = ["preflight", "provider", "auth", "rate_limited"];
+
+export const PHASES = ["claimed", "preparing", "preflight", "harness", "gates", "pushing", "reporting"] as const;
+export const Phase = z.enum(PHASES);
+export type Phase = z.infer<typeof Phase>;
+
+export const ErrorEnvelope = z.object({
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    details: z.unknown().optional(),
+  }),
+});
+export type ErrorEnvelope = z.infer<typeof ErrorEnvelope>;
+
+export const Load = z.object({
+  cpu: z.number().min(0).max(1000),
+  mem_free: z.number().min(0).max(1),
+  disk_free: z.number().min(0).max(1).optional(),
+});
+export type Load = z.infer<typeof Load>;
+
+export const Usage = z.object({
+  input_tokens: z.number().int().min(0),
+  output_tokens: z.number().int().min(0),
+  cost_usd: z.number().min(0),
+  turns: z.number().int().min(0),
+});
+export type Usage = z.infer<typeof Usage>;
+
+export const Diffstat = z.object({
+  files: z.number().int().min(0),
+  insertions: z.number().int().min(0),
+  deletions: z.number().int().min(0),
+});
+export type Diffstat = z.infer<typeof Diffstat>;
+
+const shortText = z.string().max(500);
+const id = z.string().min(1).max(100);
+
+// ---------------------------------------------------------------- executor API (§5.2)
+
+export const ExecutorInfo = z.object({
+  id: z
+    .string()
+    .min(1)
+    .max(100)
+    .regex(/^[A-Za-z0-9._-]+$/, "executor id may contain only letters, digits, '.', '_' and '-'"),
+  host: shortText,
+  version: z.string().max(50),
+  arch: z.string().max(50),
+  capacity: z.number().int().min(0).max(256),
+  providers: z.array(z.string().min(1).max(100)).max(50),
+  repos: z.array(z.string().min(1).max(100)).max(500),
+  load: Load,
+});
+export type ExecutorInfo = z.infer<typeof ExecutorInfo>;
+
+export const ClaimRequest = z.object({
+  executor: ExecutorInfo,
+  free: z.number().int().min(0).max(256),
+  wait_s: z.number().min(0).max(25).default(0),
+});
+export type ClaimRequest = z.infer<typeof ClaimRequest>;
+
+export const Lease = z.object({
+  token: z.string(),
+  ttl_s: z.number().int(),
+  expires_at: z.string(),
+});
+export type Lease = z.infer<typeof Lease>;
+
+export const ClaimedRun = z.object({
+  run_id: z.string(),
+  spec_id: z.string(),
+  attempt: z.number().int().min(1),
+  lease: Lease,
+  provider: z.object({ name: z.string(), model: z.string().nullable(), harness: z.string().nullable() }),
+  spec: Spec,
+  gates: z.record(GateName, GateSetting),
+  feedback: z.array(z.string()),
+  /** `git patch-id`s of other specs' recent branches, for the `duplicate` gate. */
+  recent_patch_ids: z.array(z.object({ spec_id: z.string(), patch_id: z.string() })).default([]),
+});
+export type ClaimedRun = z.infer<typeof ClaimedRun>;
+
+export const CLAIM_REASONS = ["empty", "frozen", "no_slots", "overloaded", "draining"] as const;
+export const ClaimReason = z.enum(CLAIM_REASONS);
+export type ClaimReason = z.infer<typeof ClaimReason>;
+
+export const ClaimResponse = z.object({
+  runs: z.array(ClaimedRun),
+  reason: ClaimReason.optional(),
+});
+export type ClaimResponse = z.infer<typeof ClaimResponse>;
+
+export const HeartbeatRequest = z.object({
+  token: z.string().min(1).max(200),
+  phase: Phase,
+  load: Load.optional(),
+  progress: z.string().max(2000).optional(),
+});
+export type HeartbeatRequest = z.infer<typeof HeartbeatRequest>;
+
+export const HeartbeatResponse = z.object({ cancel: z.boolean(), expires_at: z.string() });
+export type HeartbeatResponse = z.infer<typeof HeartbeatResponse>;
+
+export const Failure = z.object({
+  kind: FailureKind,
+  message: z.string().max(4000),
+  retry_after_s: z.number().int().min(0).max(86400).optional(),
+});
+export type Failure = z.infer<typeof Failure>;
+
+export const VerdictRequest = z.object({
+  token: z.string().min(1).max(200),
+  outcome: RunOutcome,
+  flags: z.array(GateFlag).max(200).default([]),
+  failure: Failure.optional(),
+  branch: z.string().max(300).optional(),
+  base_sha: z.string().max(64).optional(),
+  head_sha: z.string().max(64).optional(),
+  commits: z.number().int().min(0).max(100000).optional(),
+  diffstat: Diffstat.optional(),
+  /** `git patch-id --stable` of the branch's net diff, for other runs' `duplicate` gate. */
+  patch_id: z.string().max(64).optional(),
+  usage: Usage.optional(),
+  duration_ms: z.number().int().min(0),
+  log_tail: z.string().max(16384).optional(),
+});
+export type VerdictRequest = z.infer<typeof VerdictRequest>;
+
+export const VerdictResponse = z.object({ status: SpecStatus });
+export type VerdictResponse = z.infer<typeof VerdictResponse>;
+
+// ---------------------------------------------------------------- operator API (§5.1)
+
+export const DispatchResponse = z.object({
+  id: z.string(),
+  status: SpecStatus,
+  title: z.string(),
+  provider: z.string(),
+  position: z.number().int(),
+  warnings: z.array(z.string()),
+});
+export type DispatchResponse = z.infer<typeof DispatchResponse>;
+
+export const SpecSummary = z.object({
+  id: z.string(),
+  title: z.string(),
+  repo: z.string(),
+  status: SpecStatus,
+  provider: z.string(),
+  attempt: z.number().int(),
+  created_at: z.string(),
+  updated_at: z.string(),
+  outcome: RunOutcome.nullable(),
+  flags: z.array(GateFlag),
+});
+export type SpecSummary = z.infer<typeof SpecSummary>;
+
+export const SpecList = z.object({ specs: z.array(SpecSummary), next_cursor: z.string().nullable() });
+export type SpecList = z.infer<typeof SpecList>;
+
+export const RunView = z.object({
+  id: z.string(),
+  attempt: z.number().int(),
+  executor: z.string(),
+  provider: z.string(),
+  status: z.enum(["leased", "running", "finished"]),
+  phase: z.string().nullable(),
+  claimed_at: z.string(),
+  started_at: z.string().nullable(),
+  finished_at: z.string().nullable(),
+  outcome: RunOutcome.nullable(),
+  flags: z.array(GateFlag),
+  branch: z.string().nullable(),
+  base_sha: z.string().nullable(),
+  head_sha: z.string().nullable(),
+  commits: z.number().int().nullable(),
+  diffstat: Diffstat.nullable(),
+  usage: Usage.nullable(),
+  duration_ms: z.number().int().nullable(),
+  failure: Failure.nullable(),
+  log_tail: z.string().nullable(),
+});
+export type RunView = z.infer<typeof RunView>;
+
+export const Grade = z.string().regex(/^[A-F][+-]?$/, 'grade must be A to F, optionally with + or -, e.g. "B+"');
+
+export const ReviewView = z.object({
+  decision: z.enum(["approved", "declined"]),
+  grade: z.string().nullable(),
+  note: z.string().nullable(),
+  by: z.string(),
+  at: z.string(),
+});
+export type ReviewView = z.infer<typeof ReviewView>;
+
+export const SpecDetail = SpecSummary.extend({
+  front_matter: Spec.omit({ body: true }),
+  body: z.string(),
+  warnings: z.array(z.string()),
+  next_attempt_at: z.string().nullable(),
+  runs: z.array(RunView),
+  review: ReviewView.nullable(),
+});
+export type SpecDetail = z.infer<typeof SpecDetail>;
+
+export const ApproveRequest = z.object({
+  grade: Grade.optional(),
+  note: z.string().max(4000).optional(),
+});
+export type ApproveRequest = z.infer<typeof ApproveRequest>;
+
+export const DeclineRequest = z.object({
+  note: z.string().max(4000).optional(),
+  retry: z.boolean().optional(),
+});
+export type DeclineRequest = z.infer<typeof DeclineRequest>;
+
+export const ProviderUpdate = z.object({
+  slots: z.number().int().min(1).max(256).optional(),
+  enabled: z.boolean().optional(),
+  harness: z.string().min(1).max(100).nullable().optional(),
+  model: z.string().min(1).max(200).nullable().optional(),
+});
+export type ProviderUpdate = z.infer<typeof ProviderUpdate>;
+
+export const BreakerState = z.enum(["closed", "open", "half_open"]);
+export type BreakerState = z.infer<typeof BreakerState>;
+
+export const ProviderView = z.object({
+  name: z.string(),
+  slots: z.number().int(),
+  effective_slots: z.number().int(),
+  in_use: z.number().int(),
+  enabled: z.boolean(),
+  harness: z.string().nullable(),
+  model: z.string().nullable(),
+  breaker: z.object({
+    state: BreakerState,
+    consecutive_failures: z.number().int(),
+    open_until: z.string().nullable(),
+  }),
+  cooling_until: z.string().nullable(),
+  frozen: z.boolean(),
+  recent_outcomes: z.array(z.string()),
+  queued: z.number().int(),
+});
+export type ProviderView = z.infer<typeof ProviderView>;
+
+export const ExecutorView = z.object({
+  id: z.string(),
+  host: z.string(),
+  version: z.string(),
+  arch: z.string(),
+  capacity: z.number().int(),
+  providers: z.array(z.string()),
+  repos: z.array(z.string()),
+  load: Load.nullable(),
+  draining: z.boolean(),
+  last_seen_at: z.string(),
+  runs: z.array(z.object({ run_id: z.string(), spec_id: z.string(), phase: z.string().nullable() })),
+});
+export type ExecutorView = z.infer<typeof ExecutorView>;
+
+export const GateUpdate = z.object({ action: GateAction, retry: z.boolean().optional() });
+export type GateUpdate = z.infer<typeof GateUpdate>;
+
+export const StatusView = z.object({
+  frozen: z.boolean(),
+  counts: z.record(z.string(), z.number().int()),
+  providers: z.array(ProviderView),
+  executors: z.array(ExecutorView),
+  monitor: z.unknown().optional(),
+});
+export type StatusView = z.infer<typeof StatusView>;
+
+export const WEBHOOK_EVENTS = [
+  "spec.verdict",
+  "spec.failed",
+  "spec.dead",
+  "spec.stuck",
+  "provider.tripped",
+  "monitor.digest",
+  "report.daily",
+] as const;
+export const WebhookEvent = z.enum(WEBHOOK_EVENTS);
+export type WebhookEvent = z.infer<typeof WebhookEvent>;
+export const WebhookFormat = z.enum(["standard", "slack", "discord", "ntfy"]);
+export type WebhookFormat = z.infer<typeof WebhookFormat>;
+
+export const WebhookCreate = z.object({
+  url: z.string().url().max(2000),
+  events: z.array(WebhookEvent).min(1).default([...WEBHOOK_EVENTS]),
+  format: WebhookFormat.default("standard"),
+  secret: z
+    .string()
+    .regex(/^whsec_[A-Za-z0-9+/=]{16,}$/, "secret must be whsec_ followed by base64")
+    .optional(),
+});
+export type WebhookCreate = z.infer<typeof WebhookCreate>;
+
+export { id as IdString };
