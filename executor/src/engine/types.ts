@@ -1,0 +1,68 @@
+// The steps of one run, shared by both engines: the local engine calls them in-process, the
+// Temporal engine wraps each as an activity. They come from `createActivities(deps)`.
+import type { ClaimedRun, Diffstat, Failure, GateFlag, Phase, Usage, VerdictRequest } from "@mtor/schema";
+
+/** What prepareWorktree hands to the later steps. Plain data: it crosses Temporal's wire. */
+export interface PreparedRun {
+  runId: string;
+  specId: string;
+  attempt: number;
+  /** `mtor/<spec_id>-<attempt>` */
+  branch: string;
+  worktree: string;
+  /** Per-run HOME for the harness. */
+  home: string;
+  baseSha: string;
+  /** Every ref of the mirror before the harness ran: ref name → sha. */
+  refsBefore: Record<string, string>;
+}
+
+export interface HarnessOutcome {
+  ok: boolean;
+  failure?: Failure;
+  usage?: Usage;
+  logTail: string;
+  durationMs: number;
+}
+
+export interface GateOutcome {
+  outcome: "passed" | "rejected";
+  flags: GateFlag[];
+  commits: number;
+  diffstat: Diffstat;
+  headSha: string;
+  patchId?: string;
+}
+
+export interface PushOutcome {
+  branch: string;
+  headSha: string;
+}
+
+export type PreflightOutcome = { ok: true } | { ok: false; failure: Failure };
+
+export type ReportOutcome = { accepted: true; status: string } | { accepted: false; reason: "lease_lost" };
+
+/**
+ * Supplied by the engine around each step: the local engine wires these to its own heartbeat
+ * loop and AbortController; the Temporal engine to Context.current().
+ */
+export interface StepHooks {
+  /** Aborted when the run is cancelled (operator kill, lost lease, timeout, drain deadline). */
+  signal?: AbortSignal;
+  /** Report liveness and phase; renews the control-plane lease. */
+  heartbeat?: (phase: Phase, progress?: string) => void;
+}
+
+export interface RunActivities {
+  prepareWorktree(run: ClaimedRun, hooks?: StepHooks): Promise<PreparedRun>;
+  preflight(run: ClaimedRun, prepared: PreparedRun, hooks?: StepHooks): Promise<PreflightOutcome>;
+  runHarness(run: ClaimedRun, prepared: PreparedRun, hooks?: StepHooks): Promise<HarnessOutcome>;
+  runGates(run: ClaimedRun, prepared: PreparedRun, harness: HarnessOutcome, hooks?: StepHooks): Promise<GateOutcome>;
+  /** Pushes only refs/heads/<branch> with an explicit refspec. Never called after a lost lease. */
+  pushBranch(run: ClaimedRun, prepared: PreparedRun, hooks?: StepHooks): Promise<PushOutcome>;
+  /** Sends the verdict; when the control plane is unreachable it is spooled to disk and resent. */
+  reportVerdict(run: ClaimedRun, verdict: VerdictRequest, hooks?: StepHooks): Promise<ReportOutcome>;
+  /** Removes the worktree, or keeps it (bounded count) when the run failed. */
+  cleanup(run: ClaimedRun, prepared: PreparedRun, keep: boolean): Promise<void>;
+}
