@@ -1,0 +1,67 @@
+// The operator commands of the `mtor` CLI and the runner that gives them exit codes:
+// 0 ok, 1 the server refused or the thing was not found, 2 usage error, 3 unreachable.
+import { Command, CommanderError } from "commander";
+import { approveCommand } from "./approve";
+import { declineCommand } from "./decline";
+import { dispatchCommand } from "./dispatch";
+import { executorsCommand } from "./executors";
+import { freezeCommand, thawCommand } from "./freeze";
+import { gatesCommand } from "./gates";
+import type { Io } from "./io";
+import { killCommand } from "./kill";
+import { listCommand } from "./list";
+import { providersCommand } from "./providers";
+import { reportCommand } from "./report";
+import { retryCommand } from "./retry";
+import { showCommand } from "./show";
+import { statusCommand } from "./status";
+
+export type { Io } from "./io";
+export { processIo } from "./io";
+
+/** Every command that talks to the operator API, in the order `mtor --help` lists them. */
+export function operatorCommands(io: Io): Command[] {
+  return [
+    dispatchCommand(io),
+    listCommand(io),
+    showCommand(io),
+    killCommand(io),
+    retryCommand(io),
+    approveCommand(io),
+    declineCommand(io),
+    statusCommand(io),
+    freezeCommand(io),
+    thawCommand(io),
+    providersCommand(io),
+    gatesCommand(io),
+    executorsCommand(io),
+    reportCommand(io),
+  ];
+}
+
+/** Routes commander's own output and exits through `io`, recursively. */
+function wire(cmd: Command, io: Io): void {
+  cmd.exitOverride();
+  cmd.configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
+  cmd.showHelpAfterError("(run with --help for usage)");
+  for (const sub of cmd.commands) wire(sub, io);
+}
+
+/**
+ * Parses `argv` (without node and the script) and runs the command. Returns the exit code
+ * instead of exiting, so tests run the CLI in-process.
+ */
+export async function runProgram(program: Command, argv: string[], io: Io): Promise<number> {
+  wire(program, io);
+  try {
+    await program.parseAsync(argv, { from: "user" });
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      const ok = ["commander.helpDisplayed", "commander.version", "commander.help"].includes(err.code);
+      return ok ? 0 : 2;
+    }
+    io.err(`mtor: ${(err as Error)?.message ?? String(err)}`);
+    return 1;
+  }
+  return io.exitCode;
+}

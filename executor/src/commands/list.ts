@@ -1,0 +1,94 @@
+// `mtor list`: the queue, newest first; `--watch` redraws it with a progress line until Ctrl-C.
+import { SPEC_STATUSES, type SpecList, type SpecSummary } from "@mtor/schema";
+import { setTimeout as sleep } from "node:timers/promises";
+import { UsageError } from "../http/client";
+import { ago, flagList, table } from "../http/output";
+import { apiAction, apiCommand, intOption } from "./api-command";
+import type { Io } from "./io";
+
+interface ListOptions {
+  count: string;
+  status?: string;
+  cursor?: string;
+  watch?: boolean;
+  interval: string;
+}
+
+export function listCommand(io: Io) {
+  return apiCommand("list", "list specs, newest first")
+    .alias("ls")
+    .option("-n, --count <n>", "how many", "50")
+    .option("-s, --status <statuses>", `only these statuses, comma-separated (${SPEC_STATUSES.join(", ")})`)
+    .option("--cursor <cursor>", "continue after a previous page (next_cursor)")
+    .option("-w, --watch", "redraw until Ctrl-C")
+    .option("--interval <seconds>", "seconds between redraws with --watch", "2")
+    .action(
+      apiAction(io, async (ctx, opts: ListOptions) => {
+        const count = intOption("--count", opts.count, 1);
+        const interval = intOption("--interval", opts.interval, 1) ?? 2;
+        if (opts.status) {
+          for (const s of opts.status.split(",")) {
+            if (!(SPEC_STATUSES as readonly string[]).includes(s.trim())) {
+              throw new UsageError(`--status ${s}: unknown status; one of ${SPEC_STATUSES.join(", ")}`);
+            }
+          }
+        }
+        const fetchPage = () =>
+          ctx.client.get<SpecList>("/v1/specs", { query: { count, status: opts.status, cursor: opts.cursor } });
+
+        if (!opts.watch) {
+          const page = await fetchPage();
+          if (ctx.json) return ctx.printJson(page);
+          ctx.io.out(renderSpecs(page.specs, ctx.io.width));
+          if (page.next_cursor) ctx.io.err(`more: mtor list --cursor ${page.next_cursor}`);
+          return;
+        }
+
+        // Watch: each frame is the table plus one progress line; a terminal is cleared between
+        // frames, a pipe gets frames one after another (or JSON lines with --json).
+        while (!ctx.io.signal.aborted) {
+          const page = await fetchPage();
+          if (ctx.json) ctx.io.out(JSON.stringify(page));
+          else {
+            if (ctx.io.isTTY) ctx.io.out("\x1b[H\x1b[2J");
+            ctx.io.out(renderSpecs(page.specs, ctx.io.width));
+            ctx.io.out(progressLine(page.specs, interval));
+          }
+          try {
+            await sleep(interval * 1000, undefined, { signal: ctx.io.signal });
+          } catch {
+            break;
+          }
+        }
+      }),
+    );
+}
+
+export function renderSpecs(specs: SpecSummary[], width: number): string {
+  if (specs.length === 0) return "no specs";
+  return table(
+    specs,
+    [
+      { header: "ID", value: (s) => s.id },
+      { header: "STATUS", value: (s) => s.status },
+      { header: "TRY", value: (s) => String(s.attempt), right: true },
+      { header: "PROVIDER", value: (s) => s.provider },
+      { header: "UPDATED", value: (s) => ago(s.updated_at) },
+      { header: "FLAGS", value: (s) => flagList(s.flags), flex: true },
+      { header: "TITLE", value: (s) => s.title, flex: true },
+    ],
+    width,
+  );
+}
+
+/** "12:04:31  2 running · 3 queued · 1 awaiting_review — every 2s, Ctrl-C to stop" */
+export function progressLine(specs: SpecSummary[], intervalS: number, now = new Date()): string {
+  const counts = new Map<string, number>();
+  for (const s of specs) counts.set(s.status, (counts.get(s.status) ?? 0) + 1);
+  const order = ["running", "leased", "queued", "awaiting_review", "rejected", "failed", "approved"];
+  const rank = (status: string) => (order.includes(status) ? order.indexOf(status) : order.length);
+  const parts = [...counts.entries()]
+    .sort((a, b) => rank(a[0]) - rank(b[0]))
+    .map(([k, v]) => `${v} ${k}`);
+  return `${now.toISOString().slice(11, 19)}  ${parts.join(" · ") || "empty"} — every ${intervalS}s, Ctrl-C to stop`;
+}

@@ -1,0 +1,58 @@
+// `mtor show ID`: one spec with its front matter, runs (flags, diffstat, log tail) and review.
+import type { RunView, SpecDetail } from "@mtor/schema";
+import { ago, diffstat, duration } from "../http/output";
+import { seg } from "../http/client";
+import { apiAction, apiCommand } from "./api-command";
+import type { Io } from "./io";
+
+export function showCommand(io: Io) {
+  return apiCommand("show", "show one spec with its runs and review")
+    .argument("<id>", "spec id")
+    .option("--log <lines>", "lines of each run's log tail to print", "20")
+    .action(
+      apiAction(io, async (ctx, id: string, opts: { log: string }) => {
+        const spec = await ctx.client.get<SpecDetail>(`/v1/specs/${seg(id)}`);
+        if (ctx.json) return ctx.printJson(spec);
+        ctx.io.out(renderSpec(spec, Number(opts.log) || 0));
+      }),
+    );
+}
+
+export function renderSpec(s: SpecDetail, logLines: number): string {
+  const fm = s.front_matter;
+  const lines = [
+    `${s.id}  ${s.title}`,
+    `status    ${s.status}${s.outcome ? ` (last outcome ${s.outcome})` : ""}, attempt ${s.attempt} of ${fm.attempts}`,
+    `repo      ${fm.repo}${fm.base ? ` @ ${fm.base}` : ""}   provider ${s.provider}${fm.model ? `   model ${fm.model}` : ""}`,
+  ];
+  if (fm.targets?.length) lines.push(`targets   ${fm.targets.join(", ")}`);
+  if (fm.tests?.length) lines.push(`tests     ${fm.tests.join(", ")}`);
+  if (fm.stop) lines.push(`stop      ${fm.stop}`);
+  lines.push(`created   ${ago(s.created_at)}   updated ${ago(s.updated_at)}`);
+  if (s.next_attempt_at) lines.push(`next try  ${ago(s.next_attempt_at)}`);
+  for (const w of s.warnings ?? []) lines.push(`warning   ${w}`);
+  if (s.review) {
+    lines.push(
+      `review    ${s.review.decision}${s.review.grade ? ` grade ${s.review.grade}` : ""} by ${s.review.by} ${ago(s.review.at)}${s.review.note ? ` — ${s.review.note}` : ""}`,
+    );
+  }
+  for (const r of s.runs ?? []) lines.push("", ...renderRun(r, logLines));
+  if (!s.runs?.length) lines.push("", "no runs yet");
+  return lines.join("\n");
+}
+
+function renderRun(r: RunView, logLines: number): string[] {
+  const out = [
+    `run ${r.id}  attempt ${r.attempt}  on ${r.executor}  via ${r.provider}  ${r.outcome ?? r.phase ?? r.status}  ${duration(r.duration_ms)}`,
+  ];
+  if (r.branch) out.push(`  branch   ${r.branch}${r.head_sha ? ` @ ${r.head_sha.slice(0, 10)}` : ""}${r.commits !== null ? ` (${r.commits} commit${r.commits === 1 ? "" : "s"})` : ""}`);
+  if (r.diffstat) out.push(`  diff     ${diffstat(r.diffstat)}`);
+  for (const f of r.flags ?? []) out.push(`  flag     ${f.gate} (${f.action}): ${f.detail}`);
+  if (r.failure) out.push(`  failure  ${r.failure.kind}: ${r.failure.message}`);
+  if (r.usage) out.push(`  usage    ${r.usage.input_tokens} in / ${r.usage.output_tokens} out tokens, $${r.usage.cost_usd.toFixed(4)}, ${r.usage.turns} turns`);
+  if (r.log_tail && logLines > 0) {
+    const tail = r.log_tail.trimEnd().split("\n").slice(-logLines);
+    out.push("  log:", ...tail.map((l) => `    ${l}`));
+  }
+  return out;
+}

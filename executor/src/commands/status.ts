@@ -1,0 +1,24 @@
+// `mtor status`: one glance — frozen or not, counts by status, providers and executors.
+import type { StatusView } from "@mtor/schema";
+import { apiAction, apiCommand } from "./api-command";
+import { renderExecutors } from "./executors";
+import type { Io } from "./io";
+import { renderProviders } from "./providers";
+
+export function statusCommand(io: Io) {
+  return apiCommand("status", "fleet at a glance: freeze, counts, providers, executors").action(
+    apiAction(io, async (ctx) => {
+      const s = await ctx.client.get<StatusView>("/v1/status");
+      if (ctx.json) return ctx.printJson(s);
+      const counts = Object.entries(s.counts ?? {})
+        .filter(([, n]) => n > 0)
+        .map(([k, n]) => `${n} ${k}`)
+        .join(" · ");
+      ctx.io.out(`fleet ${s.frozen ? "FROZEN (no new claims)" : "running"}   ${counts || "no specs"}`);
+      ctx.io.out("");
+      ctx.io.out(renderProviders(s.providers ?? [], ctx.io.width));
+      ctx.io.out("");
+      ctx.io.out(renderExecutors(s.executors ?? [], ctx.io.width));
+    }),
+  );
+}
