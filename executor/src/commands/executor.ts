@@ -20,7 +20,7 @@ export function executorCommand(): Command {
         return;
       }
       if (config.engine === "temporal") {
-        const { runTemporalExecutor } = (await import(pathOf("../temporal"))) as {
+        const { runTemporalExecutor } = (await import(pathOf("../temporal/index.ts"))) as {
           runTemporalExecutor: (c: typeof config) => Promise<void>;
         };
         await runTemporalExecutor(config);

@@ -41,7 +41,13 @@ export interface PushOutcome {
 
 export type PreflightOutcome = { ok: true } | { ok: false; failure: Failure };
 
-export type ReportOutcome = { accepted: true; status: string } | { accepted: false; reason: "lease_lost" };
+/**
+ * `spooled`: the control plane was unreachable; the verdict is on disk and the spool keeps
+ * resending it. `refused`: a 4xx other than lease_lost (final; the run is over either way).
+ */
+export type ReportOutcome =
+  | { accepted: true; status: string }
+  | { accepted: false; reason: "lease_lost" | "spooled" | "refused"; detail?: string };
 
 /**
  * Supplied by the engine around each step: the local engine wires these to its own heartbeat

@@ -1,0 +1,210 @@
+// The executor's config file (design §8): TOML, validated with zod, env overrides applied, every
+// problem named by its key so a broken config is refused before the first claim.
+import { readFileSync } from "node:fs";
+import { isAbsolute, resolve, dirname } from "node:path";
+import { parse as parseToml } from "smol-toml";
+import { z } from "zod";
+import type { CommandHarnessConfig, ProviderConfig } from "./harness/types";
+
+const NAME = /^[A-Za-z0-9._-]+$/;
+const nameMessage = "may contain only letters, digits, '.', '_' and '-'";
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+const httpUrl = z
+  .string({ error: "is required" })
+  .refine((v) => {
+    try {
+      const u = new URL(v);
+      return u.protocol === "http:" || u.protocol === "https:";
+    } catch {
+      return false;
+    }
+  }, "must be a URL");
+
+const envName = z.string().regex(ENV_NAME, "must be an environment variable name");
+
+const RepoFile = z.strictObject({
+  url: z.string({ error: "is required" }).min(1, "must not be empty"),
+  test: z.string().min(1, "must not be empty").optional(),
+  base: z.string().min(1, "must not be empty").optional(),
+});
+
+const ProviderFile = z.strictObject({
+  base_url: httpUrl,
+  token_env: envName.optional(),
+  model: z.string({ error: "is required" }).min(1, "must not be empty"),
+  harness: z.string().regex(NAME, nameMessage).default("claude"),
+  slots: z.number().int().min(1, "must be at least 1").max(256).optional(),
+});
+
+const HarnessFile = z.strictObject({
+  command: z.array(z.string()).min(1, "must name a program"),
+  token_env: envName.optional(),
+  base_url_env: envName.optional(),
+});
+
+const ConfigFile = z.strictObject({
+  control_plane: httpUrl,
+  id: z.string({ error: "is required" }).min(1).max(100).regex(NAME, nameMessage),
+  key_id: z.string().min(1).max(100).optional(),
+  secret_env: envName.default("MTOR_EXECUTOR_SECRET"),
+  capacity: z.number().int().min(1, "must be at least 1").max(256, "must be at most 256").default(2),
+  workdir: z.string().min(1).default(".mtor/executor"),
+  engine: z.enum(["local", "temporal"], { error: 'must be "local" or "temporal"' }).default("local"),
+  repos: z.record(z.string().regex(NAME, nameMessage), RepoFile).default({}),
+  providers: z.record(z.string().regex(NAME, nameMessage), ProviderFile).default({}),
+  harnesses: z.record(z.string().regex(NAME, nameMessage), HarnessFile).default({}),
+  temporal: z.record(z.string(), z.unknown()).optional(),
+  /** Tuning, mostly for tests: seconds between heartbeats, claim long-poll, drain deadline. */
+  heartbeat_s: z.number().positive().default(30),
+  claim_wait_s: z.number().min(0).max(25).default(25),
+  drain_s: z.number().min(0).default(60),
+  keep_failed: z.number().int().min(0).default(5),
+  preflight_timeout_s: z.number().positive().default(60),
+  git_name: z.string().default("mtor agent"),
+  git_email: z.string().default("agent@mtor.invalid"),
+});
+
+export interface RepoConfig {
+  name: string;
+  /** A remote URL or a local path (made absolute). */
+  url: string;
+  test?: string;
+  base?: string;
+}
+
+export interface ExecutorConfig {
+  controlPlane: string;
+  id: string;
+  keyId: string;
+  secret: string;
+  capacity: number;
+  /** Absolute. */
+  workdir: string;
+  engine: "local" | "temporal";
+  repos: Record<string, RepoConfig>;
+  providers: Record<string, ProviderConfig & { slots?: number }>;
+  harnesses: Record<string, CommandHarnessConfig>;
+  temporal?: Record<string, unknown>;
+  heartbeatMs: number;
+  claimWaitS: number;
+  drainMs: number;
+  keepFailed: number;
+  preflightTimeoutMs: number;
+  gitIdentity: { name: string; email: string };
+}
+
+/** A config that cannot be used; the message names every bad key. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+  constructor(readonly problems: string[]) {
+    super(problems.join("\n"));
+  }
+}
+
+export type Env = Record<string, string | undefined>;
+
+/** Reads and validates a config file. `env` defaults to process.env. */
+export function loadConfig(file: string, env: Env = process.env): ExecutorConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    throw new ConfigError([`${file}: cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`]);
+  }
+  return parseConfig(text, env, dirname(resolve(file)));
+}
+
+/** Parses config text. Relative paths (workdir, local repo paths) resolve against `baseDir`. */
+export function parseConfig(text: string, env: Env = process.env, baseDir = process.cwd()): ExecutorConfig {
+  let raw: Record<string, unknown>;
+  try {
+    raw = parseToml(text) as Record<string, unknown>;
+  } catch (err) {
+    const first = String((err as Error).message).split("\n")[0];
+    throw new ConfigError([`invalid TOML: ${first}`]);
+  }
+
+  // Env overrides are applied before validation so a bad override is named like a bad key.
+  const overrides: [string, string][] = [
+    ["MTOR_URL", "control_plane"],
+    ["MTOR_EXECUTOR_ID", "id"],
+    ["MTOR_KEY_ID", "key_id"],
+  ];
+  for (const [name, key] of overrides) {
+    const v = env[name];
+    if (v !== undefined && v !== "") raw[key] = v;
+  }
+
+  const parsed = ConfigFile.safeParse(raw);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const key = issue.path.map(String).join(".") || "config";
+        if (issue.code === "unrecognized_keys") {
+          const prefix = issue.path.length > 0 ? `${key}.` : "";
+          return issue.keys.map((k) => `${prefix}${k}: unknown key`).join("\n");
+        }
+        const missing = issue.code === "invalid_type" && issue.input === undefined;
+        return `${key}: ${missing ? "is required" : issue.message}`;
+      }),
+    );
+  }
+  const c = parsed.data;
+  const problems: string[] = [];
+
+  const secret = env.MTOR_EXECUTOR_SECRET || env[c.secret_env];
+  if (!secret) problems.push(`secret_env: environment variable ${c.secret_env} is not set (the executor's signing secret)`);
+
+  const providers: ExecutorConfig["providers"] = {};
+  for (const [name, p] of Object.entries(c.providers)) {
+    let token = "";
+    if (p.token_env) {
+      token = env[p.token_env] ?? "";
+      if (!token) problems.push(`providers.${name}.token_env: environment variable ${p.token_env} is not set`);
+    }
+    if (!["claude", "opencode"].includes(p.harness) && !c.harnesses[p.harness]) {
+      problems.push(`providers.${name}.harness: unknown harness "${p.harness}" (claude, opencode or a [harnesses] entry)`);
+    }
+    providers[name] = { name, baseUrl: p.base_url, token, model: p.model, harness: p.harness, slots: p.slots };
+  }
+
+  const repos: ExecutorConfig["repos"] = {};
+  for (const [name, r] of Object.entries(c.repos)) {
+    repos[name] = { name, url: isRemoteUrl(r.url) ? r.url : resolve(baseDir, r.url), test: r.test, base: r.base };
+  }
+
+  const harnesses: ExecutorConfig["harnesses"] = {};
+  for (const [name, h] of Object.entries(c.harnesses)) {
+    harnesses[name] = { name, command: h.command, tokenEnv: h.token_env, baseUrlEnv: h.base_url_env };
+  }
+
+  if (Object.keys(providers).length === 0) problems.push("providers: at least one [providers.NAME] table is required");
+  if (Object.keys(repos).length === 0) problems.push("repos: at least one [repos.NAME] table is required");
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return {
+    controlPlane: c.control_plane.replace(/\/+$/, ""),
+    id: c.id,
+    keyId: c.key_id ?? c.id,
+    secret: secret as string,
+    capacity: c.capacity,
+    workdir: isAbsolute(c.workdir) ? c.workdir : resolve(baseDir, c.workdir),
+    engine: c.engine,
+    repos,
+    providers,
+    harnesses,
+    temporal: c.temporal,
+    heartbeatMs: Math.round(c.heartbeat_s * 1000),
+    claimWaitS: c.claim_wait_s,
+    drainMs: Math.round(c.drain_s * 1000),
+    keepFailed: c.keep_failed,
+    preflightTimeoutMs: Math.round(c.preflight_timeout_s * 1000),
+    gitIdentity: { name: c.git_name, email: c.git_email },
+  };
+}
+
+/** `git@host:path`, `ssh://`, `https://`, `file://` are remotes; anything else is a local path. */
+export function isRemoteUrl(url: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(url) || /^[^/\s]+@[^/\s]+:/.test(url);
+}

@@ -1,0 +1,188 @@
+// The executor daemon: long-polls for as many runs as it has free capacity, runs each through
+// the engine, replays the verdict spool, and drains on SIGTERM/SIGINT so every claimed run gets
+// a verdict.
+import { hostname } from "node:os";
+import { join } from "node:path";
+import { type ClaimedRun, ExecutorClient, type ExecutorInfo, TransportError } from "@mtor/schema";
+import type { ExecutorConfig } from "../config";
+import { createActivities, type ActivityDeps } from "../engine/activities";
+import { type RunHandle, startRun } from "../engine/local";
+import type { StopReason } from "../engine/verdict";
+import { boxLoad } from "./load";
+import { VerdictSpool } from "./spool";
+
+export const EXECUTOR_VERSION = "0.1.0";
+
+export interface DaemonOptions {
+  config: ExecutorConfig;
+  /** Harness adapters, prompt and gates (see ActivityDeps). */
+  wiring: Pick<ActivityDeps, "harnessFor" | "buildPrompt" | "runGates">;
+  log?: (line: string) => void;
+  /** Starts one claimed run; defaults to the local engine. The Temporal engine plugs in here. */
+  runner?: (run: ClaimedRun, daemon: Daemon) => RunHandle;
+}
+
+export class Daemon {
+  readonly config: ExecutorConfig;
+  readonly client: ExecutorClient;
+  readonly spool: VerdictSpool;
+  readonly log: (line: string) => void;
+  private readonly running = new Map<string, RunHandle>();
+  private readonly activities;
+  private readonly runner: (run: ClaimedRun, daemon: Daemon) => RunHandle;
+  private draining = false;
+  private claimAbort: AbortController | undefined;
+  private wake: (() => void) | undefined;
+  private stopped: Promise<void> | undefined;
+
+  constructor(opts: DaemonOptions) {
+    this.config = opts.config;
+    this.log = opts.log ?? ((line) => console.log(`${new Date().toISOString().slice(11, 19)} ${line}`));
+    this.client = new ExecutorClient({ url: this.config.controlPlane, keyId: this.config.keyId, secret: this.config.secret });
+    this.spool = new VerdictSpool({ dir: join(this.config.workdir, "spool"), client: this.client, log: this.log });
+    this.activities = createActivities({ config: this.config, spool: this.spool, log: this.log, ...opts.wiring });
+    this.runner =
+      opts.runner ??
+      ((run) =>
+        startRun(run, {
+          activities: this.activities,
+          client: this.client,
+          load: () => this.load(),
+          heartbeatMs: this.config.heartbeatMs,
+          log: this.log,
+        }));
+  }
+
+  load() {
+    return boxLoad(this.config.workdir);
+  }
+
+  info(): ExecutorInfo {
+    return {
+      id: this.config.id,
+      host: hostname().slice(0, 500),
+      version: EXECUTOR_VERSION,
+      arch: `${process.platform}-${process.arch}`,
+      capacity: this.config.capacity,
+      providers: Object.keys(this.config.providers),
+      repos: Object.keys(this.config.repos),
+      load: this.load(),
+    };
+  }
+
+  get active(): number {
+    return this.running.size;
+  }
+
+  /** Runs until drained. Resolves when every claimed run has its verdict written. */
+  async run(): Promise<void> {
+    const providers = Object.values(this.config.providers).map((p) => `${p.name}(${p.harness})`);
+    this.log(
+      `executor ${this.config.id} → ${this.config.controlPlane}: capacity ${this.config.capacity}, repos ${Object.keys(this.config.repos).join(",")}, providers ${providers.join(",")}`,
+    );
+    const pending = this.spool.pending().length;
+    if (pending > 0) {
+      this.log(`spool: replaying ${pending} verdict(s) from an earlier run`);
+      await this.spool.flush().catch((err: Error) => this.log(`spool: ${err.message}`));
+    }
+    this.spool.start();
+
+    let backoffMs = 1000;
+    while (!this.draining) {
+      const free = this.config.capacity - this.running.size;
+      if (free <= 0) {
+        await new Promise<void>((r) => {
+          this.wake = r;
+        });
+        continue;
+      }
+      this.claimAbort = new AbortController();
+      try {
+        const res = await this.client.claim(
+          { executor: this.info(), free, wait_s: this.config.claimWaitS },
+          this.claimAbort.signal,
+        );
+        if (res.ok) {
+          backoffMs = 1000;
+          for (const run of res.data.runs) this.begin(run);
+        } else {
+          this.log(`claim refused: ${res.status} ${res.error.code}: ${res.error.message}`);
+          await this.sleep(jitter(backoffMs));
+          backoffMs = Math.min(backoffMs * 2, 60_000);
+        }
+      } catch (err) {
+        if (this.draining) break;
+        const msg = err instanceof TransportError ? err.message : (err as Error)?.message;
+        this.log(`claim: ${msg}; retrying in ~${Math.round(backoffMs / 1000)}s`);
+        await this.sleep(jitter(backoffMs));
+        backoffMs = Math.min(backoffMs * 2, 30_000);
+      } finally {
+        this.claimAbort = undefined;
+      }
+    }
+    await this.finish();
+  }
+
+  private begin(run: ClaimedRun): void {
+    const handle = this.runner(run, this);
+    this.running.set(run.run_id, handle);
+    void handle.done
+      .catch((err: Error) => this.log(`run ${run.spec_id}-${run.attempt} engine error: ${err.message}`))
+      .finally(() => {
+        this.running.delete(run.run_id);
+        this.wake?.();
+        this.wake = undefined;
+      });
+  }
+
+  /** Stops claiming; running work finishes, or is cancelled after drainMs (or at once when `now`). */
+  drain(now = false): Promise<void> {
+    if (!this.draining) {
+      this.draining = true;
+      this.log(`draining: ${this.running.size} run(s) in flight, deadline ${Math.round(this.config.drainMs / 1000)}s`);
+      this.claimAbort?.abort();
+      this.wake?.();
+      this.wakeSleep?.();
+    }
+    if (now) this.stopAll("drain");
+    return (this.stopped ??= new Promise<void>((resolve) => {
+      this.onFinished = resolve;
+    }));
+  }
+
+  private onFinished: (() => void) | undefined;
+
+  private stopAll(reason: StopReason): void {
+    for (const h of this.running.values()) h.stop(reason);
+  }
+
+  private async finish(): Promise<void> {
+    const deadline = setTimeout(() => {
+      if (this.running.size > 0) this.log(`drain deadline: cancelling ${this.running.size} run(s)`);
+      this.stopAll("drain");
+    }, this.config.drainMs);
+    await Promise.allSettled([...this.running.values()].map((h) => h.done));
+    clearTimeout(deadline);
+    this.spool.stop();
+    const left = await this.spool.flush().catch(() => this.spool.pending().length);
+    if (left > 0) this.log(`spool: ${left} verdict(s) left on disk; they are sent when the executor starts again`);
+    this.log("executor stopped");
+    this.onFinished?.();
+  }
+
+  private wakeSleep: (() => void) | undefined;
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(done, ms);
+      function done() {
+        clearTimeout(t);
+        resolve();
+      }
+      this.wakeSleep = done;
+    });
+  }
+}
+
+function jitter(ms: number): number {
+  return Math.round(ms * (0.5 + Math.random() / 2));
+}

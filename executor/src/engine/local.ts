@@ -1,0 +1,167 @@
+// The local engine: one run, start to verdict, inside the executor process. It keeps the lease
+// alive with heartbeats, aborts the run on cancel, lost lease, timeout or drain, and always
+// reports a verdict.
+import type { ClaimedRun, ExecutorClient, Load, Phase, VerdictRequest } from "@mtor/schema";
+import { TransportError } from "@mtor/schema";
+import { runLabel, secs, StepFailure } from "./activities";
+import type { GateOutcome, HarnessOutcome, PreflightOutcome, PreparedRun, ReportOutcome, RunActivities } from "./types";
+import { decideVerdict, type StopReason } from "./verdict";
+
+export interface LocalEngineDeps {
+  activities: RunActivities;
+  client: Pick<ExecutorClient, "heartbeat">;
+  load: () => Load;
+  heartbeatMs: number;
+  log?: (line: string) => void;
+}
+
+export interface RunResult {
+  verdict: VerdictRequest;
+  report: ReportOutcome;
+}
+
+/** A running run's handle: its outcome, and a way to stop it from outside (drain deadline). */
+export interface RunHandle {
+  run: ClaimedRun;
+  done: Promise<RunResult>;
+  stop(reason: StopReason): void;
+}
+
+export function startRun(run: ClaimedRun, deps: LocalEngineDeps): RunHandle {
+  const controller = new AbortController();
+  let stopped: StopReason | undefined;
+  const stop = (reason: StopReason) => {
+    if (stopped) return;
+    stopped = reason;
+    controller.abort(new Error(reason));
+  };
+  return { run, done: execute(run, deps, controller.signal, stop, () => stopped), stop };
+}
+
+async function execute(
+  run: ClaimedRun,
+  deps: LocalEngineDeps,
+  signal: AbortSignal,
+  stop: (r: StopReason) => void,
+  stoppedBy: () => StopReason | undefined,
+): Promise<RunResult> {
+  const log = deps.log ?? (() => {});
+  const acts = deps.activities;
+  const label = runLabel(run);
+  const started = Date.now();
+  let phase: Phase = "claimed";
+  let progress: string | undefined;
+
+  // The lease: a heartbeat every heartbeatMs, and one right away at each phase change.
+  let beating: Promise<void> | undefined;
+  const beat = async () => {
+    if (beating) return;
+    beating = (async () => {
+      try {
+        const res = await deps.client.heartbeat(run.run_id, { token: run.lease.token, phase, load: deps.load(), progress });
+        if (res.ok) {
+          if (res.data.cancel && !stoppedBy()) {
+            log(`run ${label} cancelled by the control plane`);
+            stop("canceled");
+          }
+        } else if (res.status === 409 || res.status === 404 || res.status === 410) {
+          if (!stoppedBy()) log(`run ${label} lease lost (${res.status} ${res.error.code})`);
+          stop("lost_lease");
+        } else {
+          log(`run ${label} heartbeat: ${res.status} ${res.error.code}`);
+        }
+      } catch (err) {
+        // The control plane being away is no reason to stop working: the lease may still hold.
+        if (err instanceof TransportError) log(`run ${label} heartbeat: control plane unreachable`);
+        else log(`run ${label} heartbeat: ${(err as Error).message}`);
+      } finally {
+        beating = undefined;
+      }
+    })();
+    await beating;
+  };
+  const timer = setInterval(() => void beat(), deps.heartbeatMs);
+  const hooks = {
+    signal,
+    heartbeat: (p: Phase, prog?: string) => {
+      const changed = p !== phase;
+      phase = p;
+      if (prog !== undefined) progress = prog;
+      if (changed) void beat();
+    },
+  };
+
+  // The spec's timeout covers the whole attempt, whatever step it is in.
+  const timeoutS = run.spec.timeout_s;
+  const deadline = setTimeout(() => {
+    log(`run ${label} timeout after ${timeoutS}s`);
+    stop("timeout");
+  }, timeoutS * 1000);
+
+  let prepared: PreparedRun | undefined;
+  let preflight: PreflightOutcome | undefined;
+  let harness: HarnessOutcome | undefined;
+  let gates: GateOutcome | undefined;
+  let error: { kind: "git" | "internal" | "harness"; message: string } | undefined;
+  let pushed: { branch: string; headSha: string } | undefined;
+
+  try {
+    log(`run ${label} claimed: ${run.spec.title} [${run.provider.name}]`);
+    prepared = await acts.prepareWorktree(run, hooks);
+    if (!stoppedBy()) preflight = await acts.preflight(run, prepared, hooks);
+    if (!stoppedBy() && preflight?.ok) harness = await acts.runHarness(run, prepared, hooks);
+    if (!stoppedBy() && harness?.ok) gates = await acts.runGates(run, prepared, harness, hooks);
+  } catch (err) {
+    if (!stoppedBy()) {
+      error =
+        err instanceof StepFailure
+          ? { kind: err.kind, message: err.message }
+          : { kind: "internal", message: (err as Error)?.message ?? String(err) };
+      log(`run ${label} ${error.kind} failure: ${error.message}`);
+    }
+  }
+  clearTimeout(deadline);
+
+  let decision = decideVerdict({ preflight, harness, gates, stopped: stoppedBy(), timeoutS, error });
+  // Never push after a lost lease or a cancel: check again right before pushing.
+  if (decision.push && prepared && !stoppedBy()) {
+    try {
+      pushed = await acts.pushBranch(run, prepared, hooks);
+    } catch (err) {
+      decision = decideVerdict({
+        stopped: stoppedBy(),
+        error: { kind: "git", message: `push failed: ${(err as Error)?.message ?? err}` },
+      });
+    }
+  }
+  clearInterval(timer);
+  if (beating) await beating;
+
+  const verdict: VerdictRequest = {
+    token: run.lease.token,
+    outcome: decision.outcome,
+    flags: decision.flags,
+    failure: decision.failure,
+    branch: pushed?.branch,
+    base_sha: prepared?.baseSha,
+    head_sha: pushed?.headSha ?? gates?.headSha,
+    commits: gates?.commits,
+    diffstat: gates?.diffstat,
+    patch_id: gates?.patchId,
+    usage: harness?.usage,
+    duration_ms: Date.now() - started,
+    log_tail: harness?.logTail ? harness.logTail.slice(-16000) : undefined,
+  };
+  const report = await acts.reportVerdict(run, verdict, hooks).catch((err: Error) => {
+    log(`run ${label} verdict could not be written: ${err.message}`);
+    return { accepted: false, reason: "refused", detail: err.message } as ReportOutcome;
+  });
+  log(`run ${label} done: ${decision.outcome}${decision.failure ? ` (${decision.failure.kind})` : ""} in ${secs(verdict.duration_ms)}`);
+
+  if (prepared) {
+    await acts.cleanup(run, prepared, decision.outcome !== "passed").catch((err: Error) => {
+      log(`run ${label} cleanup: ${err.message}`);
+    });
+  }
+  return { verdict, report };
+}

@@ -1,0 +1,55 @@
+// The one place a run's outcome is decided from what its steps returned; both engines call it,
+// so a local run and a Temporal run of the same facts report the same verdict.
+import type { Failure, GateFlag, RunOutcome } from "@mtor/schema";
+import type { GateOutcome, HarnessOutcome, PreflightOutcome } from "./types";
+
+/** Why a run was stopped from outside its steps. */
+export type StopReason = "canceled" | "lost_lease" | "timeout" | "drain";
+
+export interface VerdictFacts {
+  preflight?: PreflightOutcome;
+  harness?: HarnessOutcome;
+  gates?: GateOutcome;
+  /** Set when the run was aborted; wins over what the steps returned. */
+  stopped?: StopReason;
+  /** The spec's timeout, for the message of a timeout. */
+  timeoutS?: number;
+  /** A step that threw (git, internal): its failure. */
+  error?: Failure;
+}
+
+export interface Decision {
+  outcome: RunOutcome;
+  flags: GateFlag[];
+  failure?: Failure;
+  /** Whether the branch should be pushed (passed or rejected by gates, never failed or stopped). */
+  push: boolean;
+}
+
+export function decideVerdict(f: VerdictFacts): Decision {
+  const flags = f.gates?.flags ?? [];
+  if (f.stopped) {
+    const failure: Failure =
+      f.stopped === "timeout"
+        ? { kind: "timeout", message: `spec timeout${f.timeoutS ? ` of ${f.timeoutS}s` : ""} reached; harness killed` }
+        : f.stopped === "lost_lease"
+          ? { kind: "lost_lease", message: "lease lost; run abandoned" }
+          : f.stopped === "drain"
+            ? { kind: "canceled", message: "executor shutting down; run cancelled at the drain deadline" }
+            : { kind: "canceled", message: "cancelled by the control plane" };
+    return { outcome: "failed", flags, failure, push: false };
+  }
+  if (f.error) return { outcome: "failed", flags, failure: f.error, push: false };
+  if (f.preflight && !f.preflight.ok) return { outcome: "failed", flags, failure: f.preflight.failure, push: false };
+  if (f.harness && !f.harness.ok) {
+    return {
+      outcome: "failed",
+      flags,
+      failure: f.harness.failure ?? { kind: "harness", message: "harness failed" },
+      push: false,
+    };
+  }
+  if (!f.gates) return { outcome: "failed", flags, failure: { kind: "internal", message: "run ended before its gates" }, push: false };
+  // A rejected branch is still pushed: the reviewer and the next attempt's feedback look at it.
+  return { outcome: f.gates.outcome, flags, push: f.gates.commits > 0 };
+}
