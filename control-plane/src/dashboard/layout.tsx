@@ -1,0 +1,180 @@
+// The page shell: mobile-first styles, the bottom navigation reachable with one thumb, and the
+// small script that keeps polled fragments live. No external assets: it works offline.
+import type { Child } from "hono/jsx";
+import { raw } from "hono/html";
+
+const CSS = `
+*,*::before,*::after{box-sizing:border-box}
+:root{--bg:#f6f7f9;--fg:#16181d;--muted:#5d6470;--card:#fff;--line:#dde1e7;--accent:#2458d6;--ok:#1c7c3a;--bad:#b42318;--warn:#9a6700;color-scheme:light dark}
+@media (prefers-color-scheme:dark){:root{--bg:#111317;--fg:#e8eaee;--muted:#9aa2ae;--card:#1b1e24;--line:#2c313a;--accent:#7aa2ff;--ok:#5fd08a;--bad:#ff7b72;--warn:#e3b341}}
+html{-webkit-text-size-adjust:100%}
+body{margin:0;background:var(--bg);color:var(--fg);font:16px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;overflow-wrap:anywhere;padding-bottom:calc(4.5rem + env(safe-area-inset-bottom))}
+main{max-width:46rem;margin:0 auto;padding:.75rem}
+header.top{display:flex;align-items:center;gap:.5rem;padding:.6rem .75rem;background:var(--card);border-bottom:1px solid var(--line)}
+header.top h1{font-size:1.05rem;margin:0;flex:1;min-width:0}
+h2{font-size:1.05rem;margin:1.1rem 0 .5rem}
+a{color:var(--accent)}
+.card{display:block;background:var(--card);border:1px solid var(--line);border-radius:.7rem;padding:.7rem .8rem;margin:.5rem 0;color:inherit;text-decoration:none}
+a.card:active{background:var(--line)}
+.row{display:flex;flex-wrap:wrap;gap:.35rem .6rem;align-items:center}
+.title{font-weight:600}
+.muted{color:var(--muted);font-size:.88rem}
+.badge{display:inline-block;border-radius:1rem;padding:.05rem .55rem;font-size:.8rem;font-weight:600;border:1px solid currentColor;white-space:nowrap}
+.s-queued,.s-leased{color:var(--muted)}.s-running{color:var(--accent)}.s-awaiting_review{color:var(--warn)}
+.s-approved{color:var(--ok)}.s-rejected,.s-failed,.s-dead{color:var(--bad)}.s-declined,.s-canceled{color:var(--muted)}
+.flag{display:inline-block;font-size:.8rem;border-radius:.3rem;padding:0 .35rem;background:color-mix(in srgb,var(--bad) 14%,transparent);color:var(--bad)}
+.flag.review{background:color-mix(in srgb,var(--warn) 16%,transparent);color:var(--warn)}
+.chips{display:flex;gap:.4rem;overflow-x:auto;padding:.1rem 0 .4rem;scrollbar-width:none}
+.chips a{flex:none;padding:.35rem .8rem;border-radius:1rem;border:1px solid var(--line);background:var(--card);text-decoration:none;color:var(--fg);font-size:.9rem}
+.chips a[aria-current=page]{background:var(--accent);border-color:var(--accent);color:#fff}
+form{margin:0}
+label{display:block;font-size:.9rem;margin:.5rem 0 .2rem;color:var(--muted)}
+input,select,textarea,button{font:inherit;color:inherit}
+input[type=text],input[type=password],input[type=number],select,textarea{width:100%;max-width:100%;padding:.6rem;border:1px solid var(--line);border-radius:.5rem;background:var(--bg)}
+textarea{min-height:14rem;font:14px/1.4 ui-monospace,SFMono-Regular,Menlo,monospace}
+button,.button{display:inline-flex;align-items:center;justify-content:center;min-height:44px;padding:.5rem 1rem;border-radius:.55rem;border:1px solid var(--line);background:var(--card);cursor:pointer;text-decoration:none;color:var(--fg)}
+button.primary{background:var(--accent);border-color:var(--accent);color:#fff}
+button.danger{color:var(--bad);border-color:var(--bad)}
+.actions{display:grid;grid-template-columns:1fr 1fr;gap:.5rem;margin:.6rem 0}
+.actions form.wide{grid-column:1/-1}
+.actions button{width:100%}
+.inline{display:flex;gap:.5rem;align-items:end;flex-wrap:wrap}
+.inline>*{flex:1 1 7rem}
+.check{display:flex;gap:.5rem;align-items:center;color:var(--fg);margin:.5rem 0}
+.check input{width:1.3rem;height:1.3rem}
+pre{white-space:pre-wrap;overflow-wrap:anywhere;font:13px/1.4 ui-monospace,SFMono-Regular,Menlo,monospace;background:var(--bg);border:1px solid var(--line);border-radius:.5rem;padding:.6rem;margin:.4rem 0;max-height:24rem;overflow-y:auto}
+dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem .7rem;margin:.3rem 0}
+dt{color:var(--muted);font-size:.88rem}dd{margin:0;min-width:0}
+.notice{padding:.6rem .8rem;border-radius:.5rem;background:color-mix(in srgb,var(--ok) 14%,var(--card));margin:.5rem 0}
+.error{padding:.6rem .8rem;border-radius:.5rem;background:color-mix(in srgb,var(--bad) 14%,var(--card));margin:.5rem 0}
+.frozen{padding:.5rem .8rem;background:color-mix(in srgb,var(--warn) 20%,var(--card));font-weight:600;text-align:center}
+nav.bottom{position:fixed;left:0;right:0;bottom:0;display:grid;grid-template-columns:repeat(5,1fr);background:var(--card);border-top:1px solid var(--line);padding-bottom:env(safe-area-inset-bottom)}
+nav.bottom a{display:flex;flex-direction:column;align-items:center;justify-content:center;min-height:3.6rem;text-decoration:none;color:var(--muted);font-size:.8rem}
+nav.bottom a[aria-current=page]{color:var(--accent);font-weight:600}
+nav.bottom svg{width:1.4rem;height:1.4rem}
+.empty{text-align:center;color:var(--muted);padding:2rem 0}
+`;
+
+// Elements with data-poll are refreshed from that URL every few seconds while the page is
+// visible; one with data-reload-on-change reloads the page when the fragment's key changes.
+const SCRIPT = `
+(function(){
+  var els=document.querySelectorAll('[data-poll]');
+  els.forEach(function(el){
+    var busy=false;
+    setInterval(function(){
+      if(document.hidden||busy)return;busy=true;
+      fetch(el.getAttribute('data-poll'),{credentials:'same-origin',headers:{accept:'text/html'}})
+        .then(function(r){return r.ok?r.text():null})
+        .then(function(html){
+          if(html===null)return;
+          if(el.hasAttribute('data-reload-on-change')){
+            var m=/data-key="([^"]*)"/.exec(html);
+            var before=el.querySelector('[data-key]');
+            var active=document.activeElement;
+            var typing=active&&(active.tagName==='TEXTAREA'||active.tagName==='INPUT');
+            if(m&&before&&before.getAttribute('data-key')!==m[1]&&!typing){location.reload();return}
+          }
+          el.innerHTML=html;
+        })
+        .catch(function(){})
+        .finally(function(){busy=false});
+    },3000);
+  });
+})();
+`;
+
+const icons: Record<string, string> = {
+  queue: "M4 6h16M4 12h16M4 18h10",
+  dispatch: "M12 5v14M5 12h14",
+  fleet: "M4 7h16v4H4zM4 13h16v4H4z",
+  gates: "M6 4v16M18 4v16M6 9h12M6 15h12",
+  report: "M6 3h9l4 4v14H6zM9 12h7M9 16h7",
+};
+
+export type Section = "queue" | "dispatch" | "fleet" | "gates" | "report" | "login";
+
+export function Layout(props: {
+  title: string;
+  section: Section;
+  nonce: string;
+  frozen?: boolean;
+  children?: Child;
+}) {
+  const nav: [Section, string, string][] = [
+    ["queue", "/", "Queue"],
+    ["dispatch", "/dispatch", "Dispatch"],
+    ["fleet", "/fleet", "Fleet"],
+    ["gates", "/gates", "Gates"],
+    ["report", "/report", "Report"],
+  ];
+  return (
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover" />
+        <meta name="color-scheme" content="light dark" />
+        <title>{props.title} · mtor</title>
+        <style nonce={props.nonce}>{raw(CSS)}</style>
+      </head>
+      <body>
+        <header class="top">
+          <h1>
+            <a href="/" style="color:inherit;text-decoration:none">mtor</a> <span class="muted">· {props.title}</span>
+          </h1>
+          {props.section !== "login" && (
+            <form method="post" action="/logout">
+              <button type="submit" style="min-height:36px;padding:.2rem .7rem">Log out</button>
+            </form>
+          )}
+        </header>
+        {props.frozen && <div class="frozen">Fleet frozen: no new claims</div>}
+        <main>{props.children}</main>
+        {props.section !== "login" && (
+          <nav class="bottom" aria-label="Sections">
+            {nav.map(([key, href, label]) => (
+              <a href={href} aria-current={props.section === key ? "page" : undefined}>
+                <svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" aria-hidden="true">
+                  <path d={icons[key]} />
+                </svg>
+                {label}
+              </a>
+            ))}
+          </nav>
+        )}
+        <script nonce={props.nonce}>{raw(SCRIPT)}</script>
+      </body>
+    </html>
+  );
+}
+
+/** A hidden CSRF field for every form. */
+export const Csrf = (props: { token: string }) => <input type="hidden" name="_csrf" value={props.token} />;
+
+export function StatusBadge(props: { status: string }) {
+  return <span class={`badge s-${props.status}`}>{props.status.replace("_", " ")}</span>;
+}
+
+export function Flags(props: { flags: readonly { gate: string; action: string; detail?: string }[] | null | undefined }) {
+  if (!props.flags || props.flags.length === 0) return null;
+  return (
+    <span class="row">
+      {props.flags.map((f) => (
+        <span class={`flag ${f.action === "review" ? "review" : ""}`} title={f.detail}>
+          {f.gate}
+        </span>
+      ))}
+    </span>
+  );
+}
+
+export function ago(iso: string | null | undefined, now = Date.now()): string {
+  if (!iso) return "-";
+  const t = Date.parse(iso);
+  if (Number.isNaN(t)) return iso;
+  const s = Math.round((now - t) / 1000);
+  const abs = Math.abs(s);
+  const span =
+    abs < 60 ? `${abs}s` : abs < 3600 ? `${Math.floor(abs / 60)}m` : abs < 86400 ? `${Math.floor(abs / 3600)}h` : `${Math.floor(abs / 86400)}d`;
+  return s >= 0 ? `${span} ago` : `in ${span}`;
+}

@@ -1,0 +1,488 @@
+// The dashboard's pages as components: queue, spec, fleet, gates, dispatch, report, login.
+import type { ExecutorView, GateSetting, ProviderView, SpecDetail, SpecSummary } from "@mtor/schema";
+import { ago, Csrf, Flags, StatusBadge } from "./layout";
+
+export const FILTERS: [string, string, string][] = [
+  ["all", "All", ""],
+  ["active", "Active", "queued,leased,running"],
+  ["review", "Review", "awaiting_review"],
+  ["problems", "Problems", "rejected,failed,dead"],
+  ["done", "Done", "approved,declined,canceled"],
+];
+
+export function QueueList(props: { specs: SpecSummary[] }) {
+  if (props.specs.length === 0) return <p class="empty">Nothing here. Dispatch a spec to get going.</p>;
+  return (
+    <div>
+      {props.specs.map((s) => (
+        <a class="card" href={`/specs/${encodeURIComponent(s.id)}`} data-spec={s.id} data-status={s.status}>
+          <div class="row">
+            <StatusBadge status={s.status} />
+            <span class="title">{s.title}</span>
+          </div>
+          <div class="row muted">
+            <span>{s.id}</span>
+            <span>{s.provider}</span>
+            <span>try {s.attempt}</span>
+            <span>{ago(s.updated_at)}</span>
+          </div>
+          <Flags flags={s.flags} />
+        </a>
+      ))}
+    </div>
+  );
+}
+
+export function QueuePage(props: { filter: string; specs: SpecSummary[]; counts: Record<string, number> }) {
+  const poll = `/fragments/queue?filter=${encodeURIComponent(props.filter)}`;
+  const count = (statuses: string) =>
+    statuses === ""
+      ? Object.values(props.counts).reduce((a, b) => a + b, 0)
+      : statuses.split(",").reduce((n, s) => n + (props.counts[s] ?? 0), 0);
+  return (
+    <>
+      <nav class="chips" aria-label="Filter by status">
+        {FILTERS.map(([key, label, statuses]) => (
+          <a href={key === "all" ? "/" : `/?filter=${key}`} aria-current={props.filter === key ? "page" : undefined}>
+            {label} {count(statuses)}
+          </a>
+        ))}
+      </nav>
+      <div id="queue" data-poll={poll}>
+        <QueueList specs={props.specs} />
+      </div>
+    </>
+  );
+}
+
+/** The part of the spec page that changes while it runs; its key reloads the page on change. */
+export function SpecLive(props: { spec: SpecDetail }) {
+  const s = props.spec;
+  const last = s.runs[s.runs.length - 1];
+  const key = `${s.status}|${s.runs.length}|${last?.phase ?? ""}|${last?.outcome ?? ""}`;
+  return (
+    <div class="row" data-key={key}>
+      <StatusBadge status={s.status} />
+      {last && !last.outcome && last.phase && <span class="muted">phase {last.phase}</span>}
+      <span class="muted">updated {ago(s.updated_at)}</span>
+    </div>
+  );
+}
+
+const ACTIVE = ["queued", "leased", "running"];
+const RETRYABLE = ["rejected", "failed", "dead", "canceled", "declined"];
+const KILLABLE = ["queued", "leased", "running", "failed"];
+const GRADES = ["A+", "A", "A-", "B+", "B", "B-", "C+", "C", "C-", "D", "F"];
+
+export function SpecPage(props: { spec: SpecDetail; csrf: string; notice?: string; error?: string }) {
+  const s = props.spec;
+  const fm = s.front_matter;
+  const base = `/specs/${encodeURIComponent(s.id)}`;
+  return (
+    <>
+      {props.notice && <div class="notice" role="status">{props.notice}</div>}
+      {props.error && <div class="error" role="alert">{props.error}</div>}
+      <div class="card">
+        <div class="title" style="font-size:1.1rem">{s.title}</div>
+        <div id="live" data-poll={`/fragments/specs/${encodeURIComponent(s.id)}`} data-reload-on-change="">
+          <SpecLive spec={s} />
+        </div>
+        <dl>
+          <dt>id</dt>
+          <dd>{s.id}</dd>
+          <dt>repo</dt>
+          <dd>
+            {fm.repo}
+            {fm.base ? ` @ ${fm.base}` : ""}
+          </dd>
+          <dt>provider</dt>
+          <dd>
+            {s.provider}
+            {fm.model ? ` · ${fm.model}` : ""}
+          </dd>
+          <dt>attempt</dt>
+          <dd>
+            {s.attempt} of {fm.attempts}
+            {s.next_attempt_at ? ` · next ${ago(s.next_attempt_at)}` : ""}
+          </dd>
+          {fm.targets.length > 0 && (
+            <>
+              <dt>targets</dt>
+              <dd>{fm.targets.join(", ")}</dd>
+            </>
+          )}
+          {fm.tests && fm.tests.length > 0 && (
+            <>
+              <dt>tests</dt>
+              <dd>{fm.tests.join(", ")}</dd>
+            </>
+          )}
+          {fm.stop && (
+            <>
+              <dt>stop</dt>
+              <dd>{fm.stop}</dd>
+            </>
+          )}
+        </dl>
+        {s.warnings.map((w) => (
+          <div class="muted">⚠ {w}</div>
+        ))}
+        {s.review && (
+          <p>
+            <strong>{s.review.decision}</strong>
+            {s.review.grade ? ` · grade ${s.review.grade}` : ""} by {s.review.by} {ago(s.review.at)}
+            {s.review.note ? ` — ${s.review.note}` : ""}
+          </p>
+        )}
+      </div>
+
+      <div class="actions">
+        {s.status === "awaiting_review" && (
+          <>
+            <form method="post" action={`${base}/approve`} class="wide card">
+              <Csrf token={props.csrf} />
+              <div class="inline">
+                <div>
+                  <label for="grade">Grade</label>
+                  <select id="grade" name="grade">
+                    <option value="">none</option>
+                    {GRADES.map((g) => (
+                      <option value={g}>{g}</option>
+                    ))}
+                  </select>
+                </div>
+                <div style="flex:2 1 10rem">
+                  <label for="approve-note">Note</label>
+                  <input id="approve-note" type="text" name="note" />
+                </div>
+              </div>
+              <p>
+                <button class="primary" type="submit" style="width:100%">
+                  Approve
+                </button>
+              </p>
+            </form>
+            <form method="post" action={`${base}/decline`} class="wide card">
+              <Csrf token={props.csrf} />
+              <label for="decline-note">Why (feedback for the next attempt)</label>
+              <input id="decline-note" type="text" name="note" />
+              <label class="check">
+                <input type="checkbox" name="retry" value="1" /> queue another attempt
+              </label>
+              <button class="danger" type="submit" style="width:100%">
+                Decline
+              </button>
+            </form>
+          </>
+        )}
+        {RETRYABLE.includes(s.status) && (
+          <form method="post" action={`${base}/retry`}>
+            <Csrf token={props.csrf} />
+            <button type="submit">Retry</button>
+          </form>
+        )}
+        {KILLABLE.includes(s.status) && (
+          <form method="post" action={`${base}/kill`}>
+            <Csrf token={props.csrf} />
+            <button class="danger" type="submit">
+              Kill
+            </button>
+          </form>
+        )}
+      </div>
+
+      <h2>Runs</h2>
+      {s.runs.length === 0 && <p class="muted">{ACTIVE.includes(s.status) ? "Waiting for an executor." : "No runs."}</p>}
+      {[...s.runs].reverse().map((r) => (
+        <div class="card" data-run={r.id}>
+          <div class="row">
+            <strong>attempt {r.attempt}</strong>
+            <span class={`badge s-${r.outcome === "passed" ? "approved" : r.outcome ?? "running"}`}>
+              {r.outcome ?? r.phase ?? r.status}
+            </span>
+            <span class="muted">
+              {r.executor} · {r.provider}
+            </span>
+          </div>
+          <dl>
+            <dt>started</dt>
+            <dd>{ago(r.started_at ?? r.claimed_at)}</dd>
+            {r.duration_ms !== null && (
+              <>
+                <dt>took</dt>
+                <dd>{Math.round(r.duration_ms / 1000)}s</dd>
+              </>
+            )}
+            {r.branch && (
+              <>
+                <dt>branch</dt>
+                <dd>
+                  {r.branch}
+                  {r.head_sha ? ` @ ${r.head_sha.slice(0, 10)}` : ""}
+                </dd>
+              </>
+            )}
+            {r.diffstat && (
+              <>
+                <dt>diff</dt>
+                <dd class="diffstat">
+                  {r.diffstat.files} file{r.diffstat.files === 1 ? "" : "s"}{" "}
+                  <span style="color:var(--ok)">+{r.diffstat.insertions}</span>{" "}
+                  <span style="color:var(--bad)">-{r.diffstat.deletions}</span>
+                  {r.commits !== null ? ` · ${r.commits} commit${r.commits === 1 ? "" : "s"}` : ""}
+                </dd>
+              </>
+            )}
+            {r.usage && (
+              <>
+                <dt>usage</dt>
+                <dd>
+                  {r.usage.input_tokens + r.usage.output_tokens} tokens · ${r.usage.cost_usd.toFixed(4)} · {r.usage.turns} turns
+                </dd>
+              </>
+            )}
+            {r.failure && (
+              <>
+                <dt>failure</dt>
+                <dd>
+                  {r.failure.kind}: {r.failure.message}
+                </dd>
+              </>
+            )}
+          </dl>
+          {r.flags.map((f) => (
+            <div>
+              <span class={`flag ${f.action === "review" ? "review" : ""}`}>{f.gate}</span> <span class="muted">{f.detail}</span>
+            </div>
+          ))}
+          {r.log_tail && (
+            <details>
+              <summary>log tail</summary>
+              <pre>{r.log_tail.split("\n").slice(-60).join("\n")}</pre>
+            </details>
+          )}
+        </div>
+      ))}
+
+      <details class="card">
+        <summary>Spec text</summary>
+        <pre>{s.body}</pre>
+      </details>
+    </>
+  );
+}
+
+export function FleetPage(props: {
+  frozen: boolean;
+  providers: ProviderView[];
+  executors: ExecutorView[];
+  csrf: string;
+  notice?: string;
+  error?: string;
+}) {
+  return (
+    <>
+      {props.notice && <div class="notice" role="status">{props.notice}</div>}
+      {props.error && <div class="error" role="alert">{props.error}</div>}
+      <form method="post" action={props.frozen ? "/fleet/thaw" : "/fleet/freeze"} class="card">
+        <Csrf token={props.csrf} />
+        <div class="row">
+          <span style="flex:1">
+            Fleet is <strong>{props.frozen ? "frozen" : "taking work"}</strong>
+          </span>
+          <button type="submit" class={props.frozen ? "primary" : "danger"}>
+            {props.frozen ? "Thaw fleet" : "Freeze fleet"}
+          </button>
+        </div>
+      </form>
+
+      <h2>Providers</h2>
+      {props.providers.length === 0 && <p class="muted">No providers yet: an executor that serves one creates it.</p>}
+      {props.providers.map((p) => (
+        <div class="card" data-provider={p.name}>
+          <div class="row">
+            <strong style="flex:1">{p.name}</strong>
+            <span class={`badge ${p.breaker.state === "closed" ? "s-approved" : "s-failed"}`}>breaker {p.breaker.state.replace("_", "-")}</span>
+            {p.frozen && <span class="badge s-awaiting_review">frozen</span>}
+            {!p.enabled && <span class="badge s-canceled">disabled</span>}
+          </div>
+          <div class="muted">
+            {p.in_use} of {p.effective_slots} slots in use
+            {p.effective_slots !== p.slots ? ` (halved from ${p.slots} after failures)` : ""} · {p.queued} queued
+            {p.cooling_until ? ` · cooling until ${ago(p.cooling_until)}` : ""}
+            {p.model ? ` · ${p.harness ?? ""} ${p.model}` : ""}
+          </div>
+          {p.recent_outcomes.length > 0 && <div class="muted">recent: {p.recent_outcomes.join(" ")}</div>}
+          <div class="inline" style="margin-top:.4rem">
+            <form method="post" action={`/fleet/providers/${encodeURIComponent(p.name)}/slots`} class="inline">
+              <Csrf token={props.csrf} />
+              <input type="number" name="slots" min="1" max="256" value={String(p.slots)} aria-label={`slots for ${p.name}`} />
+              <button type="submit">Set slots</button>
+            </form>
+            <form method="post" action={`/fleet/providers/${encodeURIComponent(p.name)}/${p.frozen ? "thaw" : "freeze"}`}>
+              <Csrf token={props.csrf} />
+              <button type="submit" style="width:100%">
+                {p.frozen ? "Thaw" : "Freeze"}
+              </button>
+            </form>
+          </div>
+        </div>
+      ))}
+
+      <h2>Executors</h2>
+      {props.executors.length === 0 && <p class="muted">No executor has checked in.</p>}
+      {props.executors.map((e) => (
+        <div class="card" data-executor={e.id}>
+          <div class="row">
+            <strong style="flex:1">{e.id}</strong>
+            <span class={`badge ${e.draining ? "s-awaiting_review" : "s-approved"}`}>{e.draining ? "draining" : "active"}</span>
+          </div>
+          <div class="muted">
+            {e.host} · {e.arch} · v{e.version} · seen {ago(e.last_seen_at)}
+          </div>
+          <div class="muted">
+            {e.runs.length}/{e.capacity} runs
+            {e.load ? ` · cpu ${e.load.cpu.toFixed(2)} · mem free ${Math.round(e.load.mem_free * 100)}%` : ""} · serves{" "}
+            {e.providers.join(", ") || "-"}
+          </div>
+          {e.runs.map((r) => (
+            <div class="muted">
+              <a href={`/specs/${encodeURIComponent(r.spec_id)}`}>{r.spec_id}</a> {r.phase ?? ""}
+            </div>
+          ))}
+          <form method="post" action={`/fleet/executors/${encodeURIComponent(e.id)}/${e.draining ? "undrain" : "drain"}`} style="margin-top:.4rem">
+            <Csrf token={props.csrf} />
+            <button type="submit">{e.draining ? "Undrain" : "Drain"}</button>
+          </form>
+        </div>
+      ))}
+    </>
+  );
+}
+
+export function GatesPage(props: { gates: ({ name: string } & GateSetting)[]; csrf: string; notice?: string; error?: string }) {
+  return (
+    <>
+      {props.notice && <div class="notice" role="status">{props.notice}</div>}
+      {props.error && <div class="error" role="alert">{props.error}</div>}
+      <p class="muted">Reject fails the run; review passes it with a warning; off skips the gate. Retry queues another attempt after a rejection.</p>
+      {props.gates.map((g) => (
+        <form method="post" action={`/gates/${encodeURIComponent(g.name)}`} class="card" data-gate={g.name}>
+          <Csrf token={props.csrf} />
+          <strong>{g.name}</strong>
+          <div class="inline">
+            <select name="action" aria-label={`action for ${g.name}`}>
+              {["reject", "review", "off"].map((a) => (
+                <option value={a} selected={g.action === a}>
+                  {a}
+                </option>
+              ))}
+            </select>
+            <label class="check">
+              <input type="checkbox" name="retry" value="1" checked={g.retry} /> retry
+            </label>
+            <button type="submit">Save</button>
+          </div>
+        </form>
+      ))}
+    </>
+  );
+}
+
+export const SPEC_TEMPLATE = `---
+title: Add a dispatch throttle
+repo: sandbox
+targets: [src/throttle.js]
+tests: [test_throttle_backs_off]
+stop: Stop after this one test. Do not add more.
+---
+Describe the change for the agent.
+`;
+
+export function DispatchPage(props: {
+  csrf: string;
+  text: string;
+  error?: string;
+  fieldErrors?: { field: string; message: string }[];
+}) {
+  return (
+    <form method="post" action="/dispatch">
+      <Csrf token={props.csrf} />
+      {props.error && (
+        <div class="error" role="alert">
+          {props.error}
+          {props.fieldErrors && props.fieldErrors.length > 0 && (
+            <ul>
+              {props.fieldErrors.map((e) => (
+                <li>
+                  <strong>{e.field}</strong>: {e.message}
+                </li>
+              ))}
+            </ul>
+          )}
+        </div>
+      )}
+      <label for="spec">Spec (Markdown with YAML front matter)</label>
+      <textarea id="spec" name="spec" spellcheck={false} autocapitalize="off">
+        {props.text}
+      </textarea>
+      <p>
+        <button class="primary" type="submit" style="width:100%">
+          Dispatch
+        </button>
+      </p>
+    </form>
+  );
+}
+
+export function ReportPage(props: { text: string; since: string }) {
+  return (
+    <>
+      <form method="get" action="/report" class="inline">
+        <div>
+          <label for="since">Since</label>
+          <select id="since" name="since">
+            {[
+              ["", "last night"],
+              ["1h", "1 hour"],
+              ["12h", "12 hours"],
+              ["24h", "24 hours"],
+              ["168h", "7 days"],
+            ].map(([v, l]) => (
+              <option value={v} selected={props.since === v}>
+                {l}
+              </option>
+            ))}
+          </select>
+        </div>
+        <button type="submit">Show</button>
+      </form>
+      <pre id="report">{props.text}</pre>
+    </>
+  );
+}
+
+export function LoginPage(props: { error?: string; next: string }) {
+  return (
+    <form method="post" action="/login" class="card">
+      <p>Enter an operator token once; it is kept in a secure cookie on this device.</p>
+      {props.error && <div class="error" role="alert">{props.error}</div>}
+      <input type="hidden" name="next" value={props.next} />
+      <label for="token">Operator token</label>
+      <input id="token" type="password" name="token" autocomplete="current-password" required />
+      <p>
+        <button class="primary" type="submit" style="width:100%">
+          Log in
+        </button>
+      </p>
+    </form>
+  );
+}
+
+export function ErrorPage(props: { message: string }) {
+  return (
+    <div class="error" role="alert">
+      {props.message}
+    </div>
+  );
+}
