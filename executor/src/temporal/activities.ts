@@ -1,0 +1,174 @@
+// The run's steps as Temporal activities: the very functions of `createActivities(deps)`, with
+// their StepHooks taken from the activity Context. Heartbeats also renew the control-plane
+// lease; a lost lease or a kill aborts the step and stops the workflow; business outcomes
+// (preflight failed, harness failed, gates rejected) become non-retryable ApplicationFailures.
+import type { ClaimedRun, Phase, VerdictRequest } from "@mtor/schema";
+import { Context } from "@temporalio/activity";
+import { ApplicationFailure } from "@temporalio/common";
+import { StepFailure } from "../engine/activities";
+import type {
+  GateOutcome,
+  HarnessOutcome,
+  PreflightOutcome,
+  PreparedRun,
+  PushOutcome,
+  ReportOutcome,
+  RunActivities,
+  StepHooks,
+} from "../engine/types";
+import type { StopReason } from "../engine/verdict";
+import { outcomeFailure, stopFailure } from "./failures";
+import { boxQueueFor, FAILURE_TYPE, type PreparedOnBox, workflowIdFor } from "./shared";
+
+/** What the control plane said to a lease heartbeat. `unreachable` keeps working: the lease may hold. */
+export type LeaseState = "held" | "cancel" | "lost" | "unreachable";
+
+export interface TemporalActivityDeps {
+  /** The shared step functions: `createActivities(deps)`. */
+  activities: RunActivities;
+  /** This box's executor id: names its own task queue. */
+  executorId: string;
+  taskQueuePrefix: string;
+  /** The executor's lease heartbeat (POST /v1/executor/runs/:id/heartbeat). */
+  renewLease(run: ClaimedRun, phase: Phase, progress?: string): Promise<LeaseState>;
+  /** Stops the run's workflow (signal the reason, then cancel); wired to the worker's client. */
+  stopRun?(workflowId: string, reason: StopReason): Promise<void>;
+  /** Between lease heartbeats; the Temporal heartbeat goes with each. Default 30 s. */
+  heartbeatMs?: number;
+  log?: (line: string) => void;
+}
+
+export interface TemporalActivities {
+  prepareWorktree(run: ClaimedRun): Promise<PreparedOnBox>;
+  preflight(run: ClaimedRun, prepared: PreparedRun): Promise<PreflightOutcome>;
+  runHarness(run: ClaimedRun, prepared: PreparedRun): Promise<HarnessOutcome>;
+  runGates(run: ClaimedRun, prepared: PreparedRun, harness: HarnessOutcome): Promise<GateOutcome>;
+  pushBranch(run: ClaimedRun, prepared: PreparedRun): Promise<PushOutcome>;
+  reportVerdict(run: ClaimedRun, verdict: VerdictRequest): Promise<ReportOutcome>;
+  cleanup(run: ClaimedRun, prepared: PreparedRun, keep: boolean): Promise<void>;
+}
+
+/** What an activity sends with `Context.heartbeat` (visible in Temporal's UI). */
+export interface HeartbeatDetails {
+  phase: Phase;
+  progress?: string;
+}
+
+export function createTemporalActivities(deps: TemporalActivityDeps): TemporalActivities {
+  const inner = deps.activities;
+  const log = deps.log ?? (() => {});
+  const heartbeatMs = deps.heartbeatMs ?? 30_000;
+
+  /** Runs one step with hooks from the activity Context, a periodic heartbeat and the lease. */
+  async function step<T>(
+    run: ClaimedRun,
+    first: Phase,
+    fn: (hooks: StepHooks) => Promise<T>,
+    opts: { lease: boolean } = { lease: true },
+  ): Promise<T> {
+    const ctx = Context.current();
+    if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
+    const controller = new AbortController();
+    const fromTemporal = () => controller.abort(ctx.cancellationSignal.reason);
+    ctx.cancellationSignal.addEventListener("abort", fromTemporal, { once: true });
+
+    let phase: Phase = first;
+    let progress: string | undefined;
+    let stop: StopReason | undefined;
+    let renewing: Promise<void> | undefined;
+    let lastRenew = Number.NEGATIVE_INFINITY;
+
+    const renew = () => {
+      if (!opts.lease || renewing || stop) return;
+      lastRenew = Date.now();
+      renewing = deps
+        .renewLease(run, phase, progress)
+        .then((state) => {
+          if (state !== "lost" && state !== "cancel") return;
+          stop = state === "lost" ? "lost_lease" : "canceled";
+          log(`run ${run.spec_id}-${run.attempt} ${stop === "lost_lease" ? "lease lost" : "cancelled by the control plane"} during ${phase}`);
+          controller.abort(stopFailure(stop));
+          const reason = stop;
+          void deps.stopRun?.(workflowIdFor(run.run_id), reason).catch((err: Error) => {
+            log(`run ${run.spec_id}-${run.attempt} could not stop its workflow: ${err.message}`);
+          });
+        })
+        .catch((err: Error) => log(`run ${run.spec_id}-${run.attempt} lease heartbeat: ${err.message}`))
+        .finally(() => {
+          renewing = undefined;
+        });
+    };
+    const heartbeat = (p: Phase, prog?: string) => {
+      const changed = p !== phase;
+      phase = p;
+      if (prog !== undefined) progress = prog;
+      const details: HeartbeatDetails = progress === undefined ? { phase } : { phase, progress };
+      ctx.heartbeat(details);
+      if (changed || Date.now() - lastRenew >= heartbeatMs) renew();
+    };
+    heartbeat(first);
+    const timer = setInterval(() => heartbeat(phase), heartbeatMs);
+
+    try {
+      const out = await fn({ signal: controller.signal, heartbeat });
+      if (stop) throw stopFailure(stop);
+      if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
+      return out;
+    } catch (err) {
+      if (stop) throw stopFailure(stop);
+      if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
+      if (err instanceof ApplicationFailure) throw err;
+      // git and internal step errors are transient as far as Temporal knows: retried per policy.
+      if (err instanceof StepFailure) throw ApplicationFailure.create({ message: err.message, type: err.kind });
+      const e = err instanceof Error ? err : new Error(String(err));
+      throw ApplicationFailure.create({ message: e.message, type: FAILURE_TYPE.internal, cause: e });
+    } finally {
+      clearInterval(timer);
+      ctx.cancellationSignal.removeEventListener("abort", fromTemporal);
+    }
+  }
+
+  return {
+    async prepareWorktree(run) {
+      const prepared = await step(run, "preparing", (hooks) => inner.prepareWorktree(run, hooks));
+      return { prepared, boxQueue: boxQueueFor(deps.taskQueuePrefix, run.provider.name, deps.executorId) };
+    },
+
+    async preflight(run, prepared) {
+      const out = await step(run, "preflight", (hooks) => inner.preflight(run, prepared, hooks));
+      // A failed preflight fails the run at once: no retry loop inside the run (design §8).
+      if (!out.ok) throw outcomeFailure(`preflight failed: ${out.failure.message}`, out.failure.kind, out);
+      return out;
+    },
+
+    async runHarness(run, prepared) {
+      const out = await step(run, "harness", (hooks) => inner.runHarness(run, prepared, hooks));
+      // The harness ran and failed (auth, provider, timeout…): the attempt is over; the control
+      // plane decides about another one.
+      if (!out.ok) {
+        const kind = out.failure?.kind ?? "harness";
+        throw outcomeFailure(`harness failed (${kind}): ${out.failure?.message ?? "no detail"}`, kind, out);
+      }
+      return out;
+    },
+
+    async runGates(run, prepared, harness) {
+      const out = await step(run, "gates", (hooks) => inner.runGates(run, prepared, harness, hooks));
+      if (out.outcome === "rejected") {
+        const flags = out.flags.filter((f) => f.action === "reject").map((f) => f.gate);
+        throw outcomeFailure(`gates rejected the branch: ${flags.join(", ")}`, FAILURE_TYPE.gateRejected, out);
+      }
+      return out;
+    },
+
+    pushBranch: (run, prepared) => step(run, "pushing", (hooks) => inner.pushBranch(run, prepared, hooks)),
+
+    // The verdict is the run's last word: reporting heartbeats Temporal but leaves the lease alone,
+    // so a lease lost meanwhile cannot abort the report (the control plane answers lease_lost).
+    reportVerdict: (run, verdict) =>
+      step(run, "reporting", (hooks) => inner.reportVerdict(run, verdict, hooks), { lease: false }),
+
+    // Cleanup renews no lease (the verdict is in) and cannot be stopped halfway.
+    cleanup: (run, prepared, keep) => inner.cleanup(run, prepared, keep),
+  };
+}

@@ -1,0 +1,127 @@
+// The executor side of the Temporal engine: a claimed run becomes the workflow `specRun`
+// (id `mtor-<run_id>`, conflict policy use-existing) on its provider's queue. The claiming
+// executor keeps the lease alive between steps and stops the workflow when the lease is lost.
+import type { ClaimedRun, Phase } from "@mtor/schema";
+import { type Client, WorkflowFailedError, type WorkflowHandle } from "@temporalio/client";
+import { CancelledFailure, WorkflowExecutionAlreadyStartedError } from "@temporalio/common";
+import type { RunHandle, RunResult } from "../engine/local";
+import type { StopReason } from "../engine/verdict";
+import type { LeaseState } from "./activities";
+import {
+  PHASE_QUERY,
+  STOP_SIGNAL,
+  type SpecRunInput,
+  type SpecRunResult,
+  type StepTiming,
+  taskQueueFor,
+  WORKFLOW_TYPE,
+  workflowIdFor,
+} from "./shared";
+
+export interface TemporalEngineOptions {
+  client: Client;
+  taskQueuePrefix: string;
+  timing?: Partial<StepTiming>;
+  /** The lease heartbeat; renewed every heartbeatMs while the workflow runs. */
+  renewLease?: (run: ClaimedRun, phase: Phase) => Promise<LeaseState>;
+  heartbeatMs?: number;
+  log?: (line: string) => void;
+}
+
+/** Signals the reason, then cancels: the workflow reports its verdict, cleans up and ends cancelled. */
+export async function stopWorkflow(client: Client, workflowId: string, reason: StopReason): Promise<void> {
+  const handle = client.workflow.getHandle(workflowId);
+  await handle.signal(STOP_SIGNAL, reason);
+  await handle.cancel();
+}
+
+export class TemporalEngine {
+  constructor(private readonly opts: TemporalEngineOptions) {}
+
+  /** Starts (or attaches to) the run's workflow. A re-claim of the same run never starts a second one. */
+  async startWorkflow(run: ClaimedRun): Promise<WorkflowHandle> {
+    const { client } = this.opts;
+    const workflowId = workflowIdFor(run.run_id);
+    const input: SpecRunInput = { run, timing: this.opts.timing };
+    try {
+      return await client.workflow.start(WORKFLOW_TYPE, {
+        workflowId,
+        taskQueue: taskQueueFor(this.opts.taskQueuePrefix, run.provider.name),
+        args: [input],
+        workflowIdConflictPolicy: "USE_EXISTING",
+        // A run id is one attempt: once its workflow closed, a re-claim reads that result.
+        workflowIdReusePolicy: "REJECT_DUPLICATE",
+        staticSummary: `${run.spec_id}-${run.attempt}: ${run.spec.title}`.slice(0, 200),
+      });
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) return client.workflow.getHandle(workflowId);
+      throw err;
+    }
+  }
+
+  /** The daemon's runner: the run's handle, done when the workflow has ended. */
+  start(run: ClaimedRun): RunHandle {
+    const log = this.opts.log ?? (() => {});
+    const label = `${run.spec_id}-${run.attempt}`;
+    let stopping: Promise<void> | undefined;
+    let handle: WorkflowHandle | undefined;
+    const started = this.startWorkflow(run);
+
+    const stop = (reason: StopReason) => {
+      stopping ??= started
+        .then((h) => stopWorkflow(this.opts.client, h.workflowId, reason))
+        .catch((err: Error) => log(`run ${label} could not stop its workflow: ${err.message}`));
+    };
+
+    const done = (async (): Promise<RunResult> => {
+      handle = await started;
+      log(`run ${label} → workflow ${handle.workflowId} on ${taskQueueFor(this.opts.taskQueuePrefix, run.provider.name)}`);
+      const keeper = this.keepLease(run, handle, stop);
+      try {
+        const result = (await handle.result()) as SpecRunResult;
+        return toRunResult(result);
+      } catch (err) {
+        const carried = resultOf(err);
+        if (carried) return toRunResult(carried);
+        throw err;
+      } finally {
+        keeper();
+      }
+    })();
+    return { run, done, stop };
+  }
+
+  /** Heartbeats the lease with the workflow's phase until the workflow ends. Returns the stopper. */
+  private keepLease(run: ClaimedRun, handle: WorkflowHandle, stop: (r: StopReason) => void): () => void {
+    const renew = this.opts.renewLease;
+    if (!renew) return () => {};
+    let phase: Phase = "claimed";
+    let busy = false;
+    const tick = async () => {
+      if (busy) return;
+      busy = true;
+      try {
+        phase = await handle.query<Phase>(PHASE_QUERY).catch(() => phase);
+        const state = await renew(run, phase);
+        if (state === "lost") stop("lost_lease");
+        else if (state === "cancel") stop("canceled");
+      } finally {
+        busy = false;
+      }
+    };
+    const timer = setInterval(() => void tick(), this.opts.heartbeatMs ?? 30_000);
+    return () => clearInterval(timer);
+  }
+}
+
+function toRunResult(r: SpecRunResult): RunResult {
+  return { verdict: r.verdict, report: r.report ?? { accepted: false, reason: "refused", detail: "no report" } };
+}
+
+/** A stopped workflow ends cancelled and carries its result in the cancellation's details. */
+export function resultOf(err: unknown): SpecRunResult | undefined {
+  const cause = err instanceof WorkflowFailedError ? err.cause : err;
+  if (!(cause instanceof CancelledFailure)) return undefined;
+  const first = cause.details?.[0] as Partial<SpecRunResult> | undefined;
+  return first && typeof first === "object" && first.verdict ? (first as SpecRunResult) : undefined;
+}

@@ -1,0 +1,100 @@
+// `engine = "temporal"`: the executor daemon claims runs as usual and hands each to Temporal;
+// this box's workers run the steps of any box's runs for the providers it serves.
+import { Client } from "@temporalio/client";
+import { NativeConnection } from "@temporalio/worker";
+import type { ExecutorConfig } from "../config";
+import { Daemon } from "../daemon";
+import { defaultWiring } from "../daemon/wiring";
+import { createActivities } from "../engine/activities";
+import { createTemporalActivities } from "./activities";
+import { connectionOptions, describeSettings, parseTemporalSettings, type TemporalSettings } from "./config";
+import { stopWorkflow, TemporalEngine } from "./engine";
+import { leaseRenewer } from "./lease";
+import { bundleWorkflows, createWorkers, providerCapacity } from "./worker";
+
+export { createTemporalActivities, type TemporalActivities, type TemporalActivityDeps, type LeaseState } from "./activities";
+export { parseTemporalSettings, connectionOptions, type TemporalSettings } from "./config";
+export { TemporalEngine, stopWorkflow, type TemporalEngineOptions } from "./engine";
+export { leaseRenewer } from "./lease";
+export { createWorkers, planWorkers, providerCapacity, bundleWorkflows } from "./worker";
+export * from "./shared";
+
+export interface TemporalExecutorOptions {
+  /** Settings instead of `config.temporal` (tests). */
+  settings?: TemporalSettings;
+  log?: (line: string) => void;
+  /** Installs SIGTERM/SIGINT handlers (drain, then cancel). Default true. */
+  handleSignals?: boolean;
+}
+
+/** Runs the daemon with the Temporal engine and this box's workers until drained. */
+export async function runTemporalExecutor(config: ExecutorConfig, opts: TemporalExecutorOptions = {}): Promise<void> {
+  const settings = opts.settings ?? parseTemporalSettings(config.temporal);
+  const connection = await NativeConnection.connect(connectionOptions(settings));
+  try {
+    const client = new Client({ connection, namespace: settings.namespace });
+    const wiring = await defaultWiring(config);
+    let engine: TemporalEngine | undefined;
+    const daemon = new Daemon({
+      config,
+      wiring,
+      log: opts.log,
+      runner: (run) => (engine as TemporalEngine).start(run),
+    });
+    daemon.log(describeSettings(settings));
+    const renewLease = leaseRenewer(daemon.client, () => daemon.load(), daemon.log);
+    engine = new TemporalEngine({
+      client,
+      taskQueuePrefix: settings.taskQueuePrefix,
+      timing: settings.timing,
+      renewLease,
+      heartbeatMs: config.heartbeatMs,
+      log: daemon.log,
+    });
+    const activities = createTemporalActivities({
+      activities: createActivities({ config, spool: daemon.spool, log: daemon.log, ...wiring }),
+      executorId: config.id,
+      taskQueuePrefix: settings.taskQueuePrefix,
+      renewLease,
+      stopRun: (workflowId, reason) => stopWorkflow(client, workflowId, reason),
+      heartbeatMs: config.heartbeatMs,
+      log: daemon.log,
+    });
+    const workers = await createWorkers({
+      connection,
+      namespace: settings.namespace,
+      taskQueuePrefix: settings.taskQueuePrefix,
+      executorId: config.id,
+      capacity: providerCapacity(config),
+      activities,
+      workflowBundle: await bundleWorkflows(),
+      shutdownGraceMs: config.drainMs,
+    });
+    for (const w of workers.plan) {
+      daemon.log(`temporal worker on ${w.taskQueue}: ${w.maxConcurrentActivityTaskExecutions} at once${w.workflows ? ", with workflows" : ""}`);
+    }
+
+    let signals = 0;
+    const onSignal = (sig: NodeJS.Signals) => {
+      signals++;
+      daemon.log(signals === 1 ? `${sig}: draining` : `${sig}: cancelling running work`);
+      void daemon.drain(signals > 1);
+    };
+    if (opts.handleSignals !== false) {
+      process.on("SIGTERM", onSignal);
+      process.on("SIGINT", onSignal);
+    }
+    // The workers outlive the daemon's drain: this box may be the one running its runs' steps.
+    const serving = workers.run();
+    try {
+      await daemon.run();
+    } finally {
+      workers.shutdown();
+      await serving;
+      process.off("SIGTERM", onSignal);
+      process.off("SIGINT", onSignal);
+    }
+  } finally {
+    await connection.close();
+  }
+}

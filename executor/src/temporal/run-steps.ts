@@ -1,0 +1,144 @@
+// The step sequence of one run over any set of step functions, mirroring the local engine
+// (engine/local.ts) decision for decision: the Temporal workflow drives it with activity proxies,
+// tests drive it with the shared activities. Pure: the workflow bundle imports it, so it may
+// import only pure modules and types.
+import type { ClaimedRun, Failure, Phase, VerdictRequest } from "@mtor/schema";
+import type {
+  GateOutcome,
+  HarnessOutcome,
+  PreflightOutcome,
+  PreparedRun,
+  PushOutcome,
+  ReportOutcome,
+} from "../engine/types";
+import { type Decision, decideVerdict, type StopReason } from "../engine/verdict";
+
+/** The steps of design §8, each already bound to its engine (hooks supplied by the engine). */
+export interface StepCalls {
+  prepareWorktree(run: ClaimedRun): Promise<PreparedRun>;
+  preflight(run: ClaimedRun, prepared: PreparedRun): Promise<PreflightOutcome>;
+  runHarness(run: ClaimedRun, prepared: PreparedRun): Promise<HarnessOutcome>;
+  runGates(run: ClaimedRun, prepared: PreparedRun, harness: HarnessOutcome): Promise<GateOutcome>;
+  pushBranch(run: ClaimedRun, prepared: PreparedRun): Promise<PushOutcome>;
+  reportVerdict(run: ClaimedRun, verdict: VerdictRequest): Promise<ReportOutcome>;
+  cleanup(run: ClaimedRun, prepared: PreparedRun, keep: boolean): Promise<void>;
+}
+
+export type Classified = { stopped: StopReason } | { error: Failure };
+
+export interface RunStepsOptions {
+  /** Milliseconds; the workflow passes its deterministic clock. */
+  now(): number;
+  /** What a step's thrown error means: the run was stopped, or a failure for the verdict. */
+  classify(err: unknown): Classified;
+  /** Why the run was stopped from outside, if it was (checked between steps). */
+  stopped?(): StopReason | undefined;
+  onPhase?(phase: Phase): void;
+  /** Runs report and cleanup so that a stop cannot interrupt them (Temporal: nonCancellable). */
+  shielded?<T>(fn: () => Promise<T>): Promise<T>;
+}
+
+export interface StepsResult {
+  verdict: VerdictRequest;
+  report: ReportOutcome;
+  stopped?: StopReason;
+  prepared?: PreparedRun;
+}
+
+/** The most log tail a verdict carries (the local engine's cut, under the wire limit). */
+const LOG_TAIL_MAX = 16_000;
+
+/**
+ * prepare → preflight → harness (when preflight passed) → gates (when the harness succeeded) →
+ * decide → push (when the decision says so and the run was not stopped) → report → cleanup
+ * (keeping the worktree unless the run passed). Every verdict is reported, even after a stop:
+ * the control plane refuses a stale lease's verdict itself.
+ */
+export async function runSteps(steps: StepCalls, run: ClaimedRun, opts: RunStepsOptions): Promise<StepsResult> {
+  const started = opts.now();
+  const shielded = opts.shielded ?? (<T>(fn: () => Promise<T>) => fn());
+  const phase = (p: Phase) => opts.onPhase?.(p);
+  let stoppedHere: StopReason | undefined;
+  const stopped = (): StopReason | undefined => stoppedHere ?? opts.stopped?.();
+  const timeoutS = run.spec.timeout_s;
+
+  let prepared: PreparedRun | undefined;
+  let preflight: PreflightOutcome | undefined;
+  let harness: HarnessOutcome | undefined;
+  let gates: GateOutcome | undefined;
+  let error: Failure | undefined;
+  let pushed: PushOutcome | undefined;
+
+  try {
+    phase("preparing");
+    prepared = await steps.prepareWorktree(run);
+    const p = prepared;
+    if (!stopped()) {
+      phase("preflight");
+      preflight = await steps.preflight(run, p);
+    }
+    if (!stopped() && preflight?.ok) {
+      phase("harness");
+      harness = await steps.runHarness(run, p);
+    }
+    const h = harness;
+    if (!stopped() && h?.ok) {
+      phase("gates");
+      gates = await steps.runGates(run, p, h);
+    }
+  } catch (err) {
+    const c = opts.classify(err);
+    if ("stopped" in c) stoppedHere ??= c.stopped;
+    else if (!stopped()) error = c.error;
+  }
+
+  let decision: Decision = decideVerdict({ preflight, harness, gates, stopped: stopped(), timeoutS, error });
+  // Never push after a lost lease or a cancel: check again right before pushing.
+  if (decision.push && prepared && !stopped()) {
+    const p = prepared;
+    try {
+      phase("pushing");
+      pushed = await steps.pushBranch(run, p);
+    } catch (err) {
+      const c = opts.classify(err);
+      if ("stopped" in c) stoppedHere ??= c.stopped;
+      const pushError: Failure | undefined =
+        "error" in c ? { kind: "git", message: `push failed: ${c.error.message}` } : undefined;
+      decision = decideVerdict({ stopped: stopped(), error: pushError });
+    }
+  }
+
+  const verdict: VerdictRequest = dropUndefined({
+    token: run.lease.token,
+    outcome: decision.outcome,
+    flags: decision.flags,
+    failure: decision.failure,
+    branch: pushed?.branch,
+    base_sha: prepared?.baseSha,
+    head_sha: pushed?.headSha ?? gates?.headSha,
+    commits: gates?.commits,
+    diffstat: gates?.diffstat,
+    patch_id: gates?.patchId,
+    usage: harness?.usage,
+    duration_ms: Math.max(0, Math.round(opts.now() - started)),
+    log_tail: harness?.logTail ? harness.logTail.slice(-LOG_TAIL_MAX) : undefined,
+  });
+  phase("reporting");
+  const report = await shielded(() => steps.reportVerdict(run, verdict)).catch(
+    (err: unknown): ReportOutcome => ({
+      accepted: false,
+      reason: "refused",
+      detail: err instanceof Error ? err.message : String(err),
+    }),
+  );
+  if (prepared) {
+    const p = prepared;
+    await shielded(() => steps.cleanup(run, p, decision.outcome !== "passed")).catch(() => undefined);
+  }
+  return { verdict, report, stopped: stopped(), prepared };
+}
+
+/** Undefined fields do not survive Temporal's JSON payloads; drop them so both engines compare equal. */
+function dropUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}

@@ -1,0 +1,143 @@
+// The Temporal workflow of one claimed run. Sandboxed: it imports only pure modules, and the
+// activities' types, never their code.
+import type { Phase } from "@mtor/schema";
+import {
+  CancellationScope,
+  CancelledFailure,
+  condition,
+  defineQuery,
+  defineSignal,
+  proxyActivities,
+  setHandler,
+  sleep,
+} from "@temporalio/workflow";
+import type { GateOutcome, HarnessOutcome, PreflightOutcome, PreparedRun } from "../engine/types";
+import type { StopReason } from "../engine/verdict";
+import type { TemporalActivities } from "./activities";
+import { classifyStepError, outcomeOf } from "./failures";
+import { runSteps, type StepCalls } from "./run-steps";
+import { DEFAULT_TIMING, PHASE_QUERY, STOP_SIGNAL, type SpecRunInput, type SpecRunResult, type StepTiming } from "./shared";
+
+export const stopSignal = defineSignal<[StopReason]>(STOP_SIGNAL);
+export const phaseQuery = defineQuery<Phase>(PHASE_QUERY);
+
+/** The step activities that must not be retried because they are not idempotent. */
+const ONCE = { maximumAttempts: 1 };
+
+export async function specRun(input: SpecRunInput): Promise<SpecRunResult> {
+  const { run } = input;
+  const timing: StepTiming = { ...DEFAULT_TIMING, ...input.timing };
+  const retry = {
+    maximumAttempts: timing.maxAttempts,
+    initialInterval: timing.initialRetryMs,
+    backoffCoefficient: 2,
+    maximumInterval: 60_000,
+  };
+
+  let phase: Phase = "claimed";
+  let stopReason: StopReason | undefined;
+  let signalled = false;
+  const steps = new CancellationScope();
+  setHandler(phaseQuery, () => phase);
+  setHandler(stopSignal, (reason) => {
+    stopReason ??= reason;
+    signalled = true;
+    steps.cancel();
+  });
+
+  // prepareWorktree and reportVerdict run on the provider's queue (any box); the other steps
+  // on the queue of the box that holds the worktree.
+  const shared = proxyActivities<TemporalActivities>({
+    startToCloseTimeout: timing.stepTimeoutMs,
+    heartbeatTimeout: timing.heartbeatTimeoutMs,
+    retry,
+  });
+  let box: string | undefined;
+  const onBox = (startToCloseMs: number, once = false) =>
+    proxyActivities<TemporalActivities>({
+      taskQueue: box,
+      scheduleToStartTimeout: timing.boxStartTimeoutMs,
+      startToCloseTimeout: startToCloseMs,
+      heartbeatTimeout: timing.heartbeatTimeoutMs,
+      retry: once ? ONCE : retry,
+    });
+  const specTimeoutMs = run.spec.timeout_s * 1000;
+  let harnessStep = false;
+
+  const calls: StepCalls = {
+    async prepareWorktree(r) {
+      const placed = await shared.prepareWorktree(r);
+      box = placed.boxQueue;
+      return placed.prepared;
+    },
+    async preflight(r, p) {
+      try {
+        return await onBox(timing.stepTimeoutMs).preflight(r, p);
+      } catch (err) {
+        return orRethrow(outcomeOf<PreflightOutcome>(err), err);
+      }
+    },
+    async runHarness(r, p) {
+      harnessStep = true;
+      try {
+        // The spec's timeout is the harness's start-to-close; a harness attempt spends tokens
+        // and commits, so a crashed one is not re-run: the control plane retries the spec.
+        return await onBox(specTimeoutMs, true).runHarness(r, p);
+      } catch (err) {
+        return orRethrow(outcomeOf<HarnessOutcome>(err), err);
+      } finally {
+        harnessStep = false;
+      }
+    },
+    async runGates(r, p, h) {
+      try {
+        return await onBox(Math.max(specTimeoutMs, timing.stepTimeoutMs)).runGates(r, p, h);
+      } catch (err) {
+        return orRethrow(outcomeOf<GateOutcome>(err), err);
+      }
+    },
+    pushBranch: (r, p) => onBox(timing.stepTimeoutMs).pushBranch(r, p),
+    reportVerdict: (r, v) => shared.reportVerdict(r, v),
+    cleanup: (r, p, keep) => onBox(timing.stepTimeoutMs).cleanup(r, p, keep),
+  };
+
+  // The spec's timeout covers the whole attempt, whatever step it is in (as in the local engine).
+  const attemptTimer = new CancellationScope();
+  attemptTimer
+    .run(() => sleep(specTimeoutMs))
+    .then(() => {
+      stopReason ??= "timeout";
+      steps.cancel();
+    })
+    .catch(() => undefined);
+
+  const result = await steps.run(() =>
+    runSteps(calls, run, {
+      now: () => Date.now(),
+      classify: (err) => classifyStepError(err, { stopReason, harnessStep }),
+      stopped: () => stopReason,
+      onPhase: (p) => {
+        phase = p;
+      },
+      shielded: (fn) => CancellationScope.nonCancellable(fn),
+    }),
+  );
+
+  attemptTimer.cancel();
+
+  const out: SpecRunResult = { verdict: result.verdict, report: result.report, stopped: result.stopped, boxQueue: box };
+  // Stopped from outside (a stopper signals its reason, then cancels): end as cancelled, after
+  // the verdict and the cleanup above, carrying the result for whoever awaits the workflow. A
+  // cancel request may trail the stop signal; give it a moment so the workflow ends cancelled.
+  const root = CancellationScope.current();
+  if (signalled && !root.consideredCancelled) await condition(() => root.consideredCancelled, 1000).catch(() => false);
+  if (root.consideredCancelled) {
+    throw new CancelledFailure(`run ${run.run_id} stopped: ${result.stopped ?? "canceled"}`, [out]);
+  }
+  return out;
+}
+
+function orRethrow<T>(outcome: T | undefined, err: unknown): T {
+  if (outcome === undefined) throw err;
+  return outcome;
+}
