@@ -1,5 +1,8 @@
 // The contract between the run pipeline (and `mtor gate`) and the gate checks of design §9.
-import type { Diffstat, GateFlag, GateSettings, Spec } from "@mtor/schema";
+import type { Diffstat, GateFlag, GateName, GateSettings, Spec } from "@mtor/schema";
+
+/** Refs as `listRefs` returns them, or as a plain record (what crosses Temporal's wire). */
+export type RefSnapshot = Map<string, string> | Record<string, string>;
 
 export interface GateContext {
   /** A git repository (or worktree) holding both base and head. */
@@ -9,27 +12,52 @@ export interface GateContext {
   /** Head ref or sha of the run's branch. */
   head: string;
   spec: Pick<Spec, "targets" | "tests" | "paths" | "body">;
-  settings: GateSettings;
+  /** Settings from the claim; a gate missing here runs with its DEFAULT_GATES setting. */
+  settings: Partial<GateSettings>;
   /** Whether the harness itself ended successfully (for no_commit_on_success). */
   harnessSucceeded: boolean;
   /** Every ref of the repository before and after the run (for protected_branch_touched). */
-  refsBefore?: Map<string, string>;
-  refsAfter?: Map<string, string>;
+  refsBefore?: RefSnapshot;
+  refsAfter?: RefSnapshot;
   /** The run's own branch ref, e.g. refs/heads/mtor/k3f9x2ab-1, excluded from the ref check. */
   runRef?: string;
+  /** The spec being run: entries of recentPatchIds from the same spec are not duplicates. */
+  specId?: string;
   /** Patch ids of other specs' recent branches, sent with the claim. */
   recentPatchIds?: { spec_id: string; patch_id: string }[];
-  /** The repo's test command; run only when runTests is true. */
+  /** The repo's test command (run with `sh -c`); run only when runTests is true. */
   testCommand?: string;
   runTests: boolean;
+  /**
+   * Where to run the test command: a checkout of head with its dependencies installed (the
+   * run's worktree). Without it a temporary detached worktree of head is made and removed.
+   */
+  testDir?: string;
+  /** Default 10 minutes; the command's whole process group is killed when it elapses. */
+  testTimeoutMs?: number;
+  /** Environment of the test command; default: this process's. */
+  testEnv?: NodeJS.ProcessEnv;
+  /** Aborts the test command (run cancelled). */
+  signal?: AbortSignal;
   commitCap?: number;
 }
 
 export interface GateReport {
   outcome: "passed" | "rejected";
   flags: GateFlag[];
+  /** Commits on head that base does not have. */
   commits: number;
+  /** Net change from the merge base of base and head to head. */
   diffstat: Diffstat;
-  /** `git patch-id --stable` of the net diff base..head, when there is one. */
+  /** `git patch-id --stable` of the net diff base...head, when there is one. */
   patchId?: string;
+  baseSha: string;
+  headSha: string;
+  mergeBase: string;
+}
+
+/** What one gate check found, before its action is applied. */
+export interface Finding {
+  gate: GateName;
+  detail: string;
 }

@@ -1,0 +1,240 @@
+// The `destruction` gate: existing functions, methods and classes deleted (not moved or
+// renamed) or gutted, files deleted that the spec does not name, and changes that delete far
+// more than they add. What the spec body names (dead code to remove) is exempt.
+import type { Spec } from "@mtor/schema";
+import { type Change, basePath, headPath } from "./change";
+import type { ChangedFile } from "./git";
+import { type CodeSymbol, extractSymbols, isParsable, isTrivialLine } from "./symbols";
+import type { Finding } from "./types";
+
+/** A body this long or longer that ends up this short has been gutted. */
+export const SHRINK = { minLines: 8, maxLines: 3, maxRatio: 0.3, longMinLines: 15, longMaxRatio: 0.25 };
+/** Net deletions beyond this many times the additions, and beyond this many lines, flag. */
+export const NET_DELETION = { ratio: 3, minLines: 50 };
+/** Share of a symbol's lines that must be gone from the whole change for it to count as lost. */
+const LOST_THRESHOLD = 0.5;
+
+const LOCKFILES = /(?:^|\/)(?:package-lock\.json|npm-shrinkwrap\.json|yarn\.lock|pnpm-lock\.yaml|bun\.lockb?|Cargo\.lock|go\.sum|poetry\.lock|uv\.lock|Pipfile\.lock|composer\.lock|Gemfile\.lock)$/;
+
+type SpecPart = Pick<Spec, "targets" | "body">;
+
+export function checkDestruction(ch: Change, spec: SpecPart): Finding[] {
+  const findings: Finding[] = [];
+  const lost = lineLoss(ch);
+
+  const baseSyms: CodeSymbol[] = [];
+  const headSyms: CodeSymbol[] = [];
+  const headPathOf = new Map<string, string>();
+  for (const f of ch.files) {
+    const bp = basePath(f);
+    const hp = headPath(f);
+    if (bp && hp) headPathOf.set(bp, hp);
+    if (bp && isParsable(bp)) {
+      const t = ch.before.get(bp);
+      if (t) baseSyms.push(...extractSymbols(bp, t));
+    }
+    if (hp && isParsable(hp)) {
+      const t = ch.after.get(hp);
+      if (t) headSyms.push(...extractSymbols(hp, t));
+    }
+  }
+
+  // Pair each base symbol with its head counterpart: same name (same file first, then any
+  // file: a move), then same body under another name (a rename), then same short name.
+  const unmatched = new Set(headSyms);
+  const pairs: [CodeSymbol, CodeSymbol][] = [];
+  const gone: CodeSymbol[] = [];
+  const take = (pred: (h: CodeSymbol) => boolean): CodeSymbol | undefined => {
+    for (const h of unmatched) {
+      if (pred(h)) {
+        unmatched.delete(h);
+        return h;
+      }
+    }
+    return undefined;
+  };
+  const pending: CodeSymbol[] = [];
+  for (const s of baseSyms) {
+    const h = take((x) => x.name === s.name && x.file === (headPathOf.get(s.file) ?? s.file));
+    if (h) pairs.push([s, h]);
+    else pending.push(s);
+  }
+  const pending2: CodeSymbol[] = [];
+  for (const s of pending) {
+    const h = take((x) => x.name === s.name);
+    if (h) pairs.push([s, h]);
+    else pending2.push(s);
+  }
+  for (const s of pending2) {
+    const h =
+      take((x) => (x.kind === "class") === (s.kind === "class") && x.shape === s.shape) ??
+      take((x) => (x.kind === "class") === (s.kind === "class") && x.simpleName === s.simpleName);
+    if (h) pairs.push([s, h]);
+    else gone.push(s);
+  }
+
+  // Files deleted outright.
+  const deletedFiles = new Set<string>();
+  for (const f of ch.files) {
+    if (f.status !== "D") continue;
+    const text = ch.before.get(f.path);
+    const lines = text ? text.split(/\r?\n/).filter((l) => l.trim() !== "") : [];
+    if (specNamesFile(spec, f.path)) {
+      deletedFiles.add(f.path);
+      continue;
+    }
+    if (text === null || text === undefined) {
+      findings.push({ gate: "destruction", detail: `deleted file ${f.path}, which the spec does not name` });
+      deletedFiles.add(f.path);
+      continue;
+    }
+    if (lines.length === 0) continue;
+    if (lost(lines) < LOST_THRESHOLD) continue; // its content lives on elsewhere: a split or move
+    const syms = baseSyms.filter((s) => s.file === f.path && s.kind !== "method");
+    const what = syms.length > 0 ? `, with ${describeSymbols(syms)}` : "";
+    findings.push({
+      gate: "destruction",
+      detail: `deleted file ${f.path} (${plural(lines.length, "line")}${what}), which the spec does not name`,
+    });
+    deletedFiles.add(f.path);
+  }
+
+  // Symbols deleted.
+  let exemptLines = 0;
+  const goneClasses = new Set<string>();
+  const reported: CodeSymbol[] = [];
+  const sorted = [...gone].sort((a, b) => (a.kind === "class" ? 0 : 1) - (b.kind === "class" ? 0 : 1));
+  for (const s of sorted) {
+    if (specNamesSymbol(spec.body, s)) {
+      exemptLines += s.lines;
+      if (s.kind === "class") goneClasses.add(`${s.file}\0${s.name}`);
+      continue;
+    }
+    if (deletedFiles.has(s.file)) continue;
+    if (s.parent && goneClasses.has(`${s.file}\0${s.parent}`)) continue;
+    if (lost(s.bodyLines) < LOST_THRESHOLD) continue; // rewritten or moved under another name
+    if (s.kind === "class") goneClasses.add(`${s.file}\0${s.name}`);
+    reported.push(s);
+  }
+  for (const s of reported) {
+    const methods = s.kind === "class" ? gone.filter((m) => m.parent === s.name && m.file === s.file).length : 0;
+    const extra = methods > 0 ? `, ${plural(methods, "method")}` : "";
+    findings.push({
+      gate: "destruction",
+      detail: `deleted ${s.kind} \`${s.name}\` in ${s.file} (${plural(s.lines, "line")}${extra})`,
+    });
+  }
+
+  // Symbols gutted: a long body replaced by a stub.
+  for (const [s, h] of pairs) {
+    if (s.kind === "class") continue;
+    const short = s.lines >= SHRINK.minLines && h.lines <= SHRINK.maxLines && h.lines <= s.lines * SHRINK.maxRatio;
+    const gutted = s.lines >= SHRINK.longMinLines && h.lines <= s.lines * SHRINK.longMaxRatio;
+    if (!short && !gutted) continue;
+    if (specNamesSymbol(spec.body, s)) continue;
+    if (lost(s.bodyLines) < LOST_THRESHOLD) continue; // its logic moved into a helper
+    const moved = h.file !== (headPathOf.get(s.file) ?? s.file) ? ` (now in ${h.file})` : "";
+    findings.push({
+      gate: "destruction",
+      detail: `${s.kind} \`${s.name}\` in ${s.file}${moved} shrank from ${plural(s.lines, "line")} to ${h.lines}`,
+    });
+  }
+
+  // Net deletions, when nothing above already explains them.
+  if (findings.length === 0) {
+    let ins = 0;
+    let del = 0;
+    const worst: ChangedFile[] = [];
+    for (const f of ch.files) {
+      if (LOCKFILES.test(f.path) || f.binary) continue;
+      if (f.status === "D" && deletedFiles.has(f.path) && specNamesFile(spec, f.path)) continue;
+      ins += f.insertions;
+      del += f.deletions;
+      if (f.deletions > f.insertions) worst.push(f);
+    }
+    del = Math.max(0, del - exemptLines);
+    if (del > NET_DELETION.ratio * ins && del - ins > NET_DELETION.minLines) {
+      worst.sort((a, b) => b.deletions - b.insertions - (a.deletions - a.insertions));
+      const top = worst
+        .slice(0, 3)
+        .map((f) => `${f.path} −${f.deletions}`)
+        .join(", ");
+      findings.push({
+        gate: "destruction",
+        detail: `the change deletes ${plural(del, "line")} and adds ${ins}${top ? `: ${top}` : ""}`,
+      });
+    }
+  }
+  return findings;
+}
+
+/**
+ * Measures how much of a piece of code is gone from the change as a whole: the share of its
+ * non-trivial lines whose count across all changed files dropped from merge base to head.
+ */
+function lineLoss(ch: Change): (lines: string[]) => number {
+  const count = (texts: Iterable<string | null>) => {
+    const m = new Map<string, number>();
+    for (const t of texts) {
+      if (!t) continue;
+      for (const raw of t.split(/\r?\n/)) {
+        const l = raw.trim().replace(/\s+/g, " ");
+        if (l === "" || isTrivialLine(l)) continue;
+        m.set(l, (m.get(l) ?? 0) + 1);
+      }
+    }
+    return m;
+  };
+  const before = count(ch.before.values());
+  const after = count(ch.after.values());
+  return (lines) => {
+    const mine = new Map<string, number>();
+    for (const l of lines) if (!isTrivialLine(l)) mine.set(l, (mine.get(l) ?? 0) + 1);
+    let total = 0;
+    let gone = 0;
+    for (const [l, n] of mine) {
+      total += n;
+      const drop = Math.max(0, (before.get(l) ?? 0) - (after.get(l) ?? 0));
+      gone += Math.min(n, drop);
+    }
+    return total === 0 ? 1 : gone / total;
+  };
+}
+
+function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/**
+ * Whether the spec body names a symbol, so deleting or shrinking it was asked for. The
+ * qualified name always counts; a short plain word (`run`, `get`) only in code form.
+ */
+export function specNamesSymbol(body: string, s: Pick<CodeSymbol, "name" | "simpleName">): boolean {
+  if (!body) return false;
+  const word = (n: string) => new RegExp(`(?<![\\w$])${escapeRe(n)}(?![\\w$])`).test(body);
+  if (s.name !== s.simpleName && word(s.name)) return true;
+  const n = s.simpleName;
+  if (new RegExp(`\`[^\`\\n]*(?<![\\w$])${escapeRe(n)}(?![\\w$])[^\`\\n]*\``).test(body)) return true;
+  if (new RegExp(`(?<![\\w$])${escapeRe(n)}\\s*\\(`).test(body)) return true;
+  const distinctive = /_|\d|[a-z][A-Z]/.test(n) || n.length >= 10;
+  return distinctive && word(n);
+}
+
+export function specNamesFile(spec: SpecPart, path: string): boolean {
+  const norm = (p: string) => p.replace(/^\.?\//, "").replace(/\/+$/, "");
+  if (spec.targets.some((t) => norm(t) === norm(path))) return true;
+  const body = spec.body ?? "";
+  if (body.includes(path)) return true;
+  const base = path.split("/").pop() ?? path;
+  return new RegExp(`(?<![\\w./-])${escapeRe(base)}(?![\\w-])`).test(body);
+}
+
+function describeSymbols(syms: CodeSymbol[]): string {
+  const names = syms.slice(0, 3).map((s) => `\`${s.name}\``);
+  const more = syms.length > 3 ? ` and ${syms.length - 3} more` : "";
+  return `${names.join(", ")}${more}`;
+}
+
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}

@@ -1,0 +1,313 @@
+// Git plumbing for the gates: run git without a shell, with a fixed environment, and read
+// what the gates need (commits, changed files, file contents, added lines, patch ids).
+import { execFile, spawn } from "node:child_process";
+
+/** An error from git that the caller may show to a person (bad ref, not a repository). */
+export class GitError extends Error {
+  constructor(
+    message: string,
+    readonly args: string[],
+    readonly stderr: string,
+    readonly code: number | null,
+  ) {
+    super(message);
+    this.name = "GitError";
+  }
+}
+
+/**
+ * The environment git runs in: no system config, no pager, no prompts, C locale, and none of
+ * the GIT_DIR-style variables a parent process (a hook, a harness) may have left behind.
+ */
+export function gitEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
+    GIT_CONFIG_NOSYSTEM: "1",
+    GIT_PAGER: "cat",
+    PAGER: "cat",
+    GIT_TERMINAL_PROMPT: "0",
+    GIT_OPTIONAL_LOCKS: "0",
+    LC_ALL: "C",
+  };
+  for (const k of ["HOME", "TMPDIR", "GIT_CONFIG_GLOBAL"]) {
+    if (process.env[k] !== undefined) env[k] = process.env[k];
+  }
+  for (const [k, v] of Object.entries(extra)) if (v !== undefined) env[k] = v;
+  return env;
+}
+
+const MAX_BUFFER = 256 * 1024 * 1024;
+
+export interface GitResult {
+  stdout: string;
+  stderr: string;
+  code: number;
+}
+
+/** Runs git and returns its output whatever the exit code. */
+export function gitRaw(cwd: string, args: string[], input?: string): Promise<GitResult> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(
+      "git",
+      args,
+      { cwd, env: gitEnv(), maxBuffer: MAX_BUFFER, encoding: "utf8" },
+      (err, stdout, stderr) => {
+        if (err && typeof (err as NodeJS.ErrnoException).code === "string") {
+          reject(new GitError(`git could not run: ${err.message}`, args, String(stderr), null));
+          return;
+        }
+        const code = err ? Number((err as { code?: number }).code ?? 1) : 0;
+        resolve({ stdout: String(stdout), stderr: String(stderr), code });
+      },
+    );
+    if (input !== undefined) {
+      child.stdin?.end(input);
+    }
+  });
+}
+
+/** Runs git and returns stdout; throws GitError on a non-zero exit. */
+export async function git(cwd: string, args: string[], input?: string): Promise<string> {
+  const r = await gitRaw(cwd, args, input);
+  if (r.code !== 0) {
+    const first = r.stderr.trim().split("\n")[0] || `exit ${r.code}`;
+    throw new GitError(`git ${args[0]} failed: ${first}`, args, r.stderr, r.code);
+  }
+  return r.stdout;
+}
+
+/** Pipes one git command's stdout into another's stdin (`git log -p | git patch-id`). */
+export function gitPipe(cwd: string, first: string[], second: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const env = gitEnv();
+    const a = spawn("git", first, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+    const b = spawn("git", second, { cwd, env, stdio: ["pipe", "pipe", "pipe"] });
+    let out = "";
+    let errA = "";
+    let errB = "";
+    a.stderr.on("data", (d: Buffer) => {
+      errA += d.toString();
+    });
+    b.stderr.on("data", (d: Buffer) => {
+      errB += d.toString();
+    });
+    b.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+    });
+    // patch-id may finish reading before log finishes writing; an EPIPE there is harmless.
+    b.stdin.on("error", () => {});
+    a.stdout.pipe(b.stdin);
+    let codeA: number | null = null;
+    let codeB: number | null = null;
+    const done = () => {
+      if (codeA === null || codeB === null) return;
+      if (codeA !== 0) reject(new GitError(`git ${first[0]} failed: ${errA.trim()}`, first, errA, codeA));
+      else if (codeB !== 0) reject(new GitError(`git ${second[0]} failed: ${errB.trim()}`, second, errB, codeB));
+      else resolve(out);
+    };
+    a.on("error", reject);
+    b.on("error", reject);
+    a.on("close", (c) => {
+      codeA = c ?? 1;
+      done();
+    });
+    b.on("close", (c) => {
+      codeB = c ?? 1;
+      done();
+    });
+  });
+}
+
+/** Resolves a ref to a commit sha, or null when it names no commit. */
+export async function resolveCommit(cwd: string, ref: string): Promise<string | null> {
+  if (ref.startsWith("-")) return null;
+  const r = await gitRaw(cwd, ["rev-parse", "--verify", "--quiet", "--end-of-options", `${ref}^{commit}`]);
+  return r.code === 0 ? r.stdout.trim() : null;
+}
+
+/** Whether `dir` is inside a git repository (or is a bare one). */
+export async function isRepository(dir: string): Promise<boolean> {
+  try {
+    const r = await gitRaw(dir, ["rev-parse", "--git-dir"]);
+    return r.code === 0;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Every ref of the repository: ref name → object id. Worktrees share refs with their main
+ * repository, so this sees a commit to `main` made from any worktree.
+ */
+export async function listRefs(repoDir: string): Promise<Map<string, string>> {
+  const out = await git(repoDir, ["for-each-ref", "--format=%(refname)%00%(objectname)"]);
+  const refs = new Map<string, string>();
+  for (const line of out.split("\n")) {
+    if (!line) continue;
+    const [name, sha] = line.split("\0");
+    if (name && sha) refs.set(name, sha);
+  }
+  return refs;
+}
+
+export type ChangeStatus = "A" | "M" | "D" | "R" | "C" | "T";
+
+export interface ChangedFile {
+  status: ChangeStatus;
+  /** Path at head (for deletions, the path at base). */
+  path: string;
+  /** Path at base when renamed or copied. */
+  oldPath?: string;
+  insertions: number;
+  deletions: number;
+  binary: boolean;
+}
+
+const DIFF_FLAGS = ["--no-ext-diff", "--no-textconv", "--no-color", "-M"];
+
+/** Files changed between two commits, with rename detection and line counts. */
+export async function changedFiles(cwd: string, from: string, to: string): Promise<ChangedFile[]> {
+  const [ns, num] = await Promise.all([
+    git(cwd, ["-c", "core.quotePath=false", "diff", ...DIFF_FLAGS, "--name-status", "-z", from, to]),
+    git(cwd, ["-c", "core.quotePath=false", "diff", ...DIFF_FLAGS, "--numstat", "-z", from, to]),
+  ]);
+  const files: ChangedFile[] = [];
+  const parts = ns.split("\0");
+  for (let i = 0; i < parts.length; ) {
+    const st = parts[i++];
+    if (!st) continue;
+    const letter = st[0] as ChangeStatus;
+    if (letter === "R" || letter === "C") {
+      const oldPath = parts[i++];
+      const path = parts[i++];
+      files.push({ status: letter, path, oldPath, insertions: 0, deletions: 0, binary: false });
+    } else {
+      const path = parts[i++];
+      files.push({ status: letter, path, insertions: 0, deletions: 0, binary: false });
+    }
+  }
+  // numstat -z: "ins\tdel\tpath\0" or, for renames, "ins\tdel\t\0old\0new\0".
+  const byPath = new Map(files.map((f) => [f.path, f]));
+  const nparts = num.split("\0");
+  for (let i = 0; i < nparts.length; ) {
+    const head = nparts[i++];
+    if (!head) continue;
+    const [ins, del, p] = head.split("\t");
+    let path = p;
+    if (p === "") {
+      i++; // old path
+      path = nparts[i++];
+    }
+    const f = byPath.get(path);
+    if (!f) continue;
+    if (ins === "-" || del === "-") f.binary = true;
+    else {
+      f.insertions = Number(ins);
+      f.deletions = Number(del);
+    }
+  }
+  return files;
+}
+
+/** The content of `path` at `commit`, or null when it does not exist there (or is binary). */
+export async function readAt(cwd: string, commit: string, path: string): Promise<string | null> {
+  const r = await gitRaw(cwd, ["cat-file", "blob", `${commit}:${path}`]);
+  if (r.code !== 0) return null;
+  if (r.stdout.includes("\0")) return null;
+  return r.stdout;
+}
+
+/** Whether `path` exists at `commit` (file or directory). */
+export async function existsAt(cwd: string, commit: string, path: string): Promise<boolean> {
+  const r = await gitRaw(cwd, ["cat-file", "-e", `${commit}:${path.replace(/\/+$/, "")}`]);
+  return r.code === 0;
+}
+
+/** Line numbers (1-based, at `to`) of the lines added in each file between two commits. */
+export async function addedLines(cwd: string, from: string, to: string): Promise<Map<string, Set<number>>> {
+  const out = await git(cwd, [
+    "-c",
+    "core.quotePath=false",
+    "diff",
+    ...DIFF_FLAGS,
+    "-U0",
+    "--src-prefix=a/",
+    "--dst-prefix=b/",
+    from,
+    to,
+  ]);
+  const result = new Map<string, Set<number>>();
+  let current: Set<number> | null = null;
+  let line = 0;
+  for (const raw of out.split("\n")) {
+    if (raw.startsWith("diff --git ")) {
+      current = null;
+      continue;
+    }
+    if (raw.startsWith("+++ ")) {
+      const target = raw.slice(4);
+      if (target === "/dev/null") current = null;
+      else {
+        const path = unquote(target).replace(/^b\//, "");
+        current = new Set();
+        result.set(path, current);
+      }
+      continue;
+    }
+    if (raw.startsWith("--- ")) continue;
+    const hunk = /^@@ -\d+(?:,\d+)? \+(\d+)(?:,\d+)? @@/.exec(raw);
+    if (hunk) {
+      line = Number(hunk[1]);
+      continue;
+    }
+    if (!current) continue;
+    if (raw.startsWith("+")) {
+      current.add(line);
+      line++;
+    } else if (raw.startsWith(" ")) {
+      line++;
+    }
+  }
+  return result;
+}
+
+function unquote(s: string): string {
+  if (!s.startsWith('"') || !s.endsWith('"')) return s.replace(/\t$/, "");
+  const inner = s.slice(1, -1);
+  const bytes: number[] = [];
+  for (let i = 0; i < inner.length; i++) {
+    const c = inner[i];
+    if (c !== "\\") {
+      bytes.push(...Buffer.from(c, "utf8"));
+      continue;
+    }
+    const n = inner[++i];
+    if (/[0-7]/.test(n)) {
+      bytes.push(Number.parseInt(inner.slice(i, i + 3), 8));
+      i += 2;
+    } else bytes.push(({ n: 10, t: 9, '"': 34, "\\": 92 } as Record<string, number>)[n] ?? n.charCodeAt(0));
+  }
+  return Buffer.from(bytes).toString("utf8");
+}
+
+/** `git patch-id --stable` of the net diff between two commits, or undefined when empty. */
+export async function netPatchId(cwd: string, from: string, to: string): Promise<string | undefined> {
+  const out = await gitPipe(cwd, ["diff", ...DIFF_FLAGS, "--full-index", from, to], ["patch-id", "--stable"]);
+  const id = out.trim().split(/\s+/)[0];
+  return id || undefined;
+}
+
+/** Patch ids of each non-merge commit in `range`: commit sha → patch id. */
+export async function commitPatchIds(cwd: string, range: string, max = 1000): Promise<Map<string, string>> {
+  const out = await gitPipe(
+    cwd,
+    ["log", "-p", "--no-merges", "--no-ext-diff", "--no-color", "--full-index", `--max-count=${max}`, range],
+    ["patch-id", "--stable"],
+  );
+  const ids = new Map<string, string>();
+  for (const line of out.split("\n")) {
+    const [pid, sha] = line.trim().split(/\s+/);
+    if (pid && sha) ids.set(sha, pid);
+  }
+  return ids;
+}

@@ -1,0 +1,156 @@
+// The gates of design §9: `runGates` runs every gate the settings leave on against a branch and
+// returns the verdict's outcome, flags, commit count, diffstat and patch id.
+import { DEFAULT_COMMIT_CAP, DEFAULT_GATES, type GateFlag, type GateName, type GateSetting } from "@mtor/schema";
+import { type Change, headPath, loadChange } from "./change";
+import { checkDestruction } from "./destruction";
+import { checkDuplicate } from "./duplicate";
+import { existsAt, netPatchId } from "./git";
+import { checkDefaultBranch, compareRefs } from "./refs";
+import { checkTests } from "./run-tests";
+import { inScope } from "./scope";
+import { checkTestNames, testsAdded } from "./tests-named";
+import type { Finding, GateContext, GateReport } from "./types";
+
+export { feedbackFor } from "./feedback";
+export { GitError, listRefs } from "./git";
+export type { Finding, GateContext, GateReport, RefSnapshot } from "./types";
+
+/** The gates `runGates` runs; `spec_lint` belongs to the control plane at dispatch. */
+export const EXECUTOR_GATES: readonly GateName[] = [
+  "no_commit_on_success",
+  "empty_diff",
+  "destruction",
+  "target_file_missing",
+  "tests_missing",
+  "tests_extra",
+  "commit_flood",
+  "duplicate",
+  "protected_branch_touched",
+  "out_of_scope",
+  "tests_failed",
+];
+
+/**
+ * Runs the gates. Throws `GitError` when base or head is not a commit of the repository;
+ * everything else a gate finds becomes a flag. Outcome `rejected` iff a flag has action reject.
+ */
+export async function runGates(ctx: GateContext): Promise<GateReport> {
+  const setting = (g: GateName): GateSetting => ctx.settings[g] ?? DEFAULT_GATES[g];
+  const on = (g: GateName) => setting(g).action !== "off";
+
+  const ch = await loadChange(ctx.repoDir, ctx.base, ctx.head);
+  const diffstat = {
+    files: ch.files.length,
+    insertions: ch.files.reduce((n, f) => n + f.insertions, 0),
+    deletions: ch.files.reduce((n, f) => n + f.deletions, 0),
+  };
+  const patchId = ch.files.length > 0 ? await netPatchId(ctx.repoDir, ch.mergeBase, ch.headSha) : undefined;
+
+  const findings: Finding[] = [];
+  const baseName = ctx.base;
+
+  // Nothing to review: later gates would only restate it.
+  let nothing = false;
+  if (ch.commits === 0) {
+    nothing = true;
+    if (ctx.harnessSucceeded && on("no_commit_on_success")) {
+      findings.push({
+        gate: "no_commit_on_success",
+        detail: `the harness ended successfully but ${ctx.head} has no commit on top of ${baseName}`,
+      });
+    }
+  } else if (ch.files.length === 0) {
+    nothing = true;
+    if (on("empty_diff")) {
+      findings.push({
+        gate: "empty_diff",
+        detail: `${ch.commits === 1 ? "1 commit" : `${ch.commits} commits`} but no net change against ${baseName}`,
+      });
+    }
+  }
+
+  if (!nothing) {
+    if (on("destruction")) findings.push(...checkDestruction(ch, ctx.spec));
+    if (on("target_file_missing")) findings.push(...(await checkTargets(ch, ctx.spec.targets)));
+    if (on("tests_missing") || on("tests_extra")) {
+      const { missing, extra } = checkTestNames(testsAdded(ch), ctx.spec.tests);
+      if (on("tests_missing")) findings.push(...missing);
+      if (on("tests_extra")) findings.push(...extra);
+    }
+    if (on("duplicate")) {
+      findings.push(
+        ...(await checkDuplicate(ch, { patchId, recentPatchIds: ctx.recentPatchIds, specId: ctx.specId })),
+      );
+    }
+    if (on("out_of_scope") && ctx.spec.paths && ctx.spec.paths.length > 0) {
+      findings.push(...checkScope(ch, ctx.spec.paths));
+    }
+  }
+  const cap = ctx.commitCap ?? DEFAULT_COMMIT_CAP;
+  if (on("commit_flood") && ch.commits > cap) {
+    findings.push({ gate: "commit_flood", detail: `${ch.commits} commits, over the cap of ${cap}` });
+  }
+  if (on("protected_branch_touched")) {
+    const touched =
+      ctx.refsBefore && ctx.refsAfter ? compareRefs(ctx.refsBefore, ctx.refsAfter, ctx.runRef) : [];
+    const onDefault = await checkDefaultBranch(ctx.repoDir, ctx.head, ctx.runRef);
+    findings.push(...touched, ...onDefault);
+  }
+  if (!nothing && ctx.runTests && ctx.testCommand && on("tests_failed")) {
+    findings.push(
+      ...(await checkTests({
+        command: ctx.testCommand,
+        repoDir: ctx.repoDir,
+        headSha: ch.headSha,
+        dir: ctx.testDir,
+        timeoutMs: ctx.testTimeoutMs,
+        env: ctx.testEnv,
+        signal: ctx.signal,
+      })),
+    );
+  }
+
+  const flags: GateFlag[] = findings.map((f) => ({ gate: f.gate, action: setting(f.gate).action, detail: f.detail }));
+  return {
+    outcome: flags.some((f) => f.action === "reject") ? "rejected" : "passed",
+    flags,
+    commits: ch.commits,
+    diffstat,
+    patchId,
+    baseSha: ch.baseSha,
+    headSha: ch.headSha,
+    mergeBase: ch.mergeBase,
+  };
+}
+
+async function checkTargets(ch: Change, targets: readonly string[]): Promise<Finding[]> {
+  const findings: Finding[] = [];
+  const changed = ch.files.flatMap((f) => [headPath(f), f.status === "D" ? f.path : undefined]).filter(
+    (p): p is string => p !== undefined,
+  );
+  for (const raw of targets) {
+    const t = raw.replace(/^\.?\//, "").replace(/\/+$/, "");
+    if (!(await existsAt(ch.repoDir, ch.headSha, t))) {
+      findings.push({ gate: "target_file_missing", detail: `target ${t} does not exist at head` });
+    } else if (!changed.some((p) => p === t || p.startsWith(`${t}/`))) {
+      findings.push({ gate: "target_file_missing", detail: `target ${t} was not changed` });
+    }
+  }
+  return findings;
+}
+
+function checkScope(ch: Change, paths: readonly string[]): Finding[] {
+  const outside = new Set<string>();
+  for (const f of ch.files) {
+    for (const p of [f.path, f.oldPath]) if (p && !inScope(p, paths)) outside.add(p);
+  }
+  if (outside.size === 0) return [];
+  const list = [...outside];
+  const shown = list.slice(0, 6).join(", ") + (list.length > 6 ? ` and ${list.length - 6} more` : "");
+  return [
+    {
+      gate: "out_of_scope",
+      detail: `changed ${list.length === 1 ? "a file" : `${list.length} files`} outside paths [${paths.join(", ")}]: ${shown}`,
+    },
+  ];
+}

@@ -1,0 +1,104 @@
+// The `tests_failed` gate: runs the repo's test command on a checkout of head, with a timeout
+// that kills the command's whole process group, and reports the last lines of its output.
+import { spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { gitRaw } from "./git";
+import type { Finding } from "./types";
+
+export const DEFAULT_TEST_TIMEOUT_MS = 10 * 60 * 1000;
+const TAIL_LINES = 15;
+const TAIL_CHARS = 1500;
+
+export interface TestRun {
+  command: string;
+  repoDir: string;
+  headSha: string;
+  dir?: string;
+  timeoutMs?: number;
+  env?: NodeJS.ProcessEnv;
+  signal?: AbortSignal;
+}
+
+export interface TestResult {
+  ok: boolean;
+  code: number | null;
+  timedOut: boolean;
+  tail: string;
+}
+
+export async function checkTests(run: TestRun): Promise<Finding[]> {
+  const r = await runTestCommand(run);
+  if (r.ok) return [];
+  const why = r.timedOut
+    ? `timed out after ${Math.round((run.timeoutMs ?? DEFAULT_TEST_TIMEOUT_MS) / 1000)}s`
+    : `exit ${r.code ?? "signal"}`;
+  return [{ gate: "tests_failed", detail: `\`${run.command}\` failed (${why}):\n${r.tail}` }];
+}
+
+export async function runTestCommand(run: TestRun): Promise<TestResult> {
+  let dir = run.dir;
+  let scratch: string | undefined;
+  if (!dir) {
+    scratch = await mkdtemp(join(tmpdir(), "mtor-gate-"));
+    dir = join(scratch, "head");
+    const add = await gitRaw(run.repoDir, ["worktree", "add", "--detach", "--force", dir, run.headSha]);
+    if (add.code !== 0) {
+      await rm(scratch, { recursive: true, force: true });
+      throw new Error(`could not check out ${run.headSha.slice(0, 7)} to run the tests: ${add.stderr.trim()}`);
+    }
+  }
+  try {
+    return await exec(run.command, dir, run.timeoutMs ?? DEFAULT_TEST_TIMEOUT_MS, run.env ?? process.env, run.signal);
+  } finally {
+    if (scratch) {
+      await gitRaw(run.repoDir, ["worktree", "remove", "--force", dir]);
+      await rm(scratch, { recursive: true, force: true });
+      await gitRaw(run.repoDir, ["worktree", "prune"]);
+    }
+  }
+}
+
+function exec(command: string, cwd: string, timeoutMs: number, env: NodeJS.ProcessEnv, signal?: AbortSignal): Promise<TestResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("sh", ["-c", command], { cwd, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    const keep = (d: Buffer) => {
+      out += d.toString();
+      if (out.length > 64 * 1024) out = out.slice(-32 * 1024);
+    };
+    child.stdout.on("data", keep);
+    child.stderr.on("data", keep);
+    let timedOut = false;
+    const killGroup = () => {
+      try {
+        if (child.pid) process.kill(-child.pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    };
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killGroup();
+    }, timeoutMs);
+    const onAbort = () => killGroup();
+    signal?.addEventListener("abort", onAbort, { once: true });
+    child.on("error", (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+      resolve({ ok: code === 0 && !timedOut, code, timedOut, tail: tail(out) });
+    });
+  });
+}
+
+function tail(out: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: strips terminal colours
+  const clean = out.replace(/\u001b\[[0-9;]*m/g, "").trimEnd();
+  const lines = clean.split(/\r?\n/).slice(-TAIL_LINES).join("\n");
+  return lines.length > TAIL_CHARS ? lines.slice(-TAIL_CHARS) : lines;
+}
