@@ -29,7 +29,10 @@ export function fromBase64(text: string): Uint8Array<ArrayBuffer> | null {
 
 function bodyBytes(body: string | Uint8Array | ArrayBuffer): Uint8Array<ArrayBuffer> {
   if (typeof body === "string") return enc.encode(body);
-  return new Uint8Array(body instanceof Uint8Array ? body : new Uint8Array(body));
+  const src = body instanceof Uint8Array ? body : new Uint8Array(body);
+  const out = new Uint8Array(src.byteLength);
+  out.set(src);
+  return out;
 }
 
 /** `sha-256=:<base64>:` of the exact body bytes (RFC 9530). */

@@ -132,7 +132,22 @@ export const ClaimedRun = z.object({
 });
 export type ClaimedRun = z.infer<typeof ClaimedRun>;
 
-export const CLAIM_REASONS = ["empty", "frozen", "no_slots", "overloaded", "draining"] as const;
+/**
+ * Why a claim got no runs. The first five are design §5.2's; the rest name the dispatch rule's
+ * finer skip reasons (§4) for the spec at the head of the queue.
+ */
+export const CLAIM_REASONS = [
+  "empty",
+  "frozen",
+  "no_slots",
+  "overloaded",
+  "draining",
+  "breaker_open",
+  "cooling",
+  "disabled",
+  "blocked",
+  "not_served",
+] as const;
 export const ClaimReason = z.enum(CLAIM_REASONS);
 export type ClaimReason = z.infer<typeof ClaimReason>;
 

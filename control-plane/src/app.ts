@@ -1,0 +1,39 @@
+// The Hono app: one router per resource, one error envelope for every failure.
+import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { AppEnv } from "./app-env";
+import { ApiError } from "./errors";
+import { executorApi } from "./routes/executor-api";
+import { executorRoutes } from "./routes/executors";
+import { fleetRoutes } from "./routes/fleet";
+import { gateRoutes } from "./routes/gates";
+import { providerRoutes } from "./routes/providers";
+import { specs } from "./routes/specs";
+
+export function createApp(): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.get("/healthz", (c) => c.json({ ok: true }));
+  app.route("/v1/specs", specs);
+  app.route("/v1/providers", providerRoutes);
+  app.route("/v1/gates", gateRoutes);
+  app.route("/v1/executors", executorRoutes);
+  app.route("/v1/executor", executorApi);
+  app.route("/v1", fleetRoutes);
+
+  app.notFound((c) =>
+    c.json({ error: { code: "not_found", message: `no route ${c.req.method} ${new URL(c.req.url).pathname}` } }, 404),
+  );
+
+  app.onError((err, c) => {
+    if (err instanceof ApiError) return c.json({ error: err.toBody() }, err.status);
+    if (err instanceof HTTPException && err.status < 500) {
+      const code = err.status === 400 && /json/i.test(err.message) ? "invalid_json" : `http_${err.status}`;
+      return c.json({ error: { code, message: err.message || "bad request" } }, err.status);
+    }
+    console.error("unhandled error", c.req.method, c.req.path, err);
+    return c.json({ error: { code: "internal", message: "internal error" } }, 500);
+  });
+
+  return app;
+}

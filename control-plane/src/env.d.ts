@@ -1,0 +1,7 @@
+// Bindings wrangler types cannot see: test-only switches set by the vitest config.
+declare namespace Cloudflare {
+  interface Env {
+    /** "true" lets Fleet.setClock pin the clock; only the tests set it. */
+    MTOR_TEST_CLOCK?: string;
+  }
+}

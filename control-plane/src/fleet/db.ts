@@ -1,0 +1,16 @@
+// The Fleet's drizzle handle and the dependencies every piece of Fleet logic takes.
+import * as fleetTables from "@mtor/schema/tables/fleet";
+import * as outboxTables from "@mtor/schema/tables/outbox";
+import * as securityTables from "@mtor/schema/tables/security";
+import type { DrizzleSqliteDODatabase } from "drizzle-orm/durable-sqlite";
+
+export const tables = { ...fleetTables, ...outboxTables, ...securityTables };
+export type Db = DrizzleSqliteDODatabase<typeof tables>;
+
+export interface Deps {
+  db: Db;
+  /** Unix ms from the Fleet's clock. */
+  now: () => number;
+  /** A number in [0, 1) for jitter; injected so tests can fix it. */
+  random: () => number;
+}

@@ -1,0 +1,85 @@
+// Executors: the row every claim refreshes, load sensing and drain (design §4).
+import { executors, runs } from "@mtor/schema/tables/fleet";
+import type { ClaimReason, ExecutorInfo, ExecutorView, Load } from "@mtor/schema/wire";
+import { and, eq, inArray } from "drizzle-orm";
+import { notFound } from "../errors";
+import { iso } from "./clock";
+import type { Db } from "./db";
+
+export const MAX_CPU = 1.5;
+export const MIN_MEM_FREE = 0.1;
+
+export type ExecutorRow = typeof executors.$inferSelect;
+
+export function upsertExecutor(tx: Db, info: ExecutorInfo, keyId: string | null, now: number): ExecutorRow {
+  const values = {
+    host: info.host,
+    version: info.version,
+    arch: info.arch,
+    capacity: info.capacity,
+    providers: info.providers,
+    repos: info.repos,
+    load: info.load,
+    keyId,
+    lastSeenAt: now,
+  };
+  tx.insert(executors)
+    .values({ id: info.id, ...values })
+    .onConflictDoUpdate({ target: executors.id, set: values })
+    .run();
+  return tx.select().from(executors).where(eq(executors.id, info.id)).get()!;
+}
+
+export function recordLoad(tx: Db, id: string, load: Load, now: number): void {
+  tx.update(executors).set({ load, lastSeenAt: now }).where(eq(executors.id, id)).run();
+}
+
+/** Why this executor gets no new runs at all, or null. */
+export function executorSkipReason(e: ExecutorRow): ClaimReason | null {
+  if (e.draining) return "draining";
+  if (e.load && (e.load.cpu > MAX_CPU || e.load.mem_free < MIN_MEM_FREE)) return "overloaded";
+  return null;
+}
+
+export function listExecutors(db: Db): ExecutorView[] {
+  const active = db
+    .select({ id: runs.id, specId: runs.specId, phase: runs.phase, executorId: runs.executorId })
+    .from(runs)
+    .where(inArray(runs.status, ["leased", "running"]))
+    .all();
+  return db
+    .select()
+    .from(executors)
+    .orderBy(executors.id)
+    .all()
+    .map((e) => ({
+      id: e.id,
+      host: e.host,
+      version: e.version,
+      arch: e.arch,
+      capacity: e.capacity,
+      providers: e.providers,
+      repos: e.repos,
+      load: e.load ?? null,
+      draining: e.draining,
+      last_seen_at: iso(e.lastSeenAt),
+      runs: active
+        .filter((r) => r.executorId === e.id)
+        .map((r) => ({ run_id: r.id, spec_id: r.specId, phase: r.phase })),
+    }));
+}
+
+export function setDraining(tx: Db, id: string, draining: boolean): ExecutorView {
+  const row = tx.select().from(executors).where(eq(executors.id, id)).get();
+  if (!row) throw notFound("executor", id);
+  tx.update(executors).set({ draining }).where(eq(executors.id, id)).run();
+  return listExecutors(tx).find((e) => e.id === id)!;
+}
+
+export function activeRunsOf(db: Db, executorId: string): number {
+  return db
+    .select({ id: runs.id })
+    .from(runs)
+    .where(and(eq(runs.executorId, executorId), inArray(runs.status, ["leased", "running"])))
+    .all().length;
+}

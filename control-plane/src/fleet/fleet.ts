@@ -1,0 +1,278 @@
+// The Fleet Durable Object: one per deployment, holding the queue, providers, executors and
+// leases in SQLite. The Worker calls its typed RPC methods; errors come back as values.
+import { parseExecutorKeys, verifyRequest } from "@mtor/schema/signing";
+import type { GateName, GateSetting } from "@mtor/schema/gates";
+import type {
+  ApproveRequest,
+  ClaimRequest,
+  ClaimResponse,
+  DeclineRequest,
+  DispatchResponse,
+  ExecutorView,
+  GateUpdate,
+  HeartbeatRequest,
+  HeartbeatResponse,
+  ProviderUpdate,
+  ProviderView,
+  SpecDetail,
+  SpecList,
+  SpecSummary,
+  StatusView,
+  VerdictRequest,
+  VerdictResponse,
+} from "@mtor/schema/wire";
+import { DurableObject } from "cloudflare:workers";
+import { drizzle } from "drizzle-orm/durable-sqlite";
+import { migrate } from "drizzle-orm/durable-sqlite/migrator";
+import migrations from "../../drizzle/migrations";
+import { ApiError, type Result } from "../errors";
+import { Clock } from "./clock";
+import { type Db, type Deps, tables } from "./db";
+import { claimRuns } from "./dispatch-rule";
+import { listExecutors, setDraining } from "./executors";
+import {
+  type IdempotencyRef,
+  type IdempotencyStart,
+  beginIdempotent,
+  finishIdempotent,
+  releaseIdempotent,
+} from "./idempotency";
+import { expireLeases, heartbeat, verdict } from "./leases";
+import { type MonitorResult, monitorChangedAnything, monitorPass } from "./monitor";
+import { useNonce } from "./nonces";
+import { deleteProvider, listProviders, putProvider, setProviderFrozen } from "./providers";
+import {
+  type DispatchInput,
+  type ListQuery,
+  approve,
+  countsByStatus,
+  decline,
+  dispatch,
+  kill,
+  listSpecs,
+  retry,
+  showSpec,
+} from "./queue";
+import { gateSettings, isFrozen, setFrozen, setGate } from "./settings";
+import { Waiters } from "./waiters";
+
+export interface SignedRequestParts {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body: ArrayBuffer;
+}
+
+export class Fleet extends DurableObject<Env> {
+  private readonly db: Db;
+  private readonly clock = new Clock();
+  private readonly waiters = new Waiters();
+  protected readonly deps: Deps;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.db = drizzle(ctx.storage, { schema: tables });
+    this.deps = { db: this.db, now: () => this.clock.now(), random: Math.random };
+    ctx.blockConcurrencyWhile(async () => {
+      await migrate(this.db, migrations);
+    });
+  }
+
+  /** Runs `fn` in one synchronous SQLite transaction; an ApiError rolls it back and is returned. */
+  protected tx<T>(fn: (tx: Db) => T): Result<T> {
+    try {
+      return { ok: true, value: this.ctx.storage.transactionSync(() => fn(this.db)) };
+    } catch (err) {
+      if (err instanceof ApiError) return { ok: false, status: err.status, error: err.toBody() };
+      throw err;
+    }
+  }
+
+  /** A change that may make work claimable: wake the long-polling claims after it commits. */
+  protected change<T>(fn: (tx: Db) => T): Result<T> {
+    const result = this.tx(fn);
+    if (result.ok) this.waiters.wake();
+    return result;
+  }
+
+  // ------------------------------------------------------------ clock
+
+  async setClock(ms: number | null): Promise<Result<number>> {
+    if (this.env.MTOR_TEST_CLOCK !== "true") {
+      return { ok: false, status: 403, error: { code: "forbidden", message: "the clock is pinned only in tests" } };
+    }
+    this.clock.pin(ms);
+    return { ok: true, value: this.clock.now() };
+  }
+
+  async now(): Promise<number> {
+    return this.clock.now();
+  }
+
+  // ------------------------------------------------------------ executor protocol
+
+  /** Verifies an RFC 9421 signature against EXECUTOR_KEYS and the replay store. */
+  async authenticate(req: SignedRequestParts): Promise<Result<{ keyId: string }>> {
+    const now = this.clock.now();
+    const verified = await verifyRequest({
+      method: req.method,
+      url: req.url,
+      headers: new Headers(req.headers),
+      body: req.body,
+      keys: parseExecutorKeys(this.env.EXECUTOR_KEYS),
+      now: Math.floor(now / 1000),
+    });
+    if (!verified.ok) return { ok: false, status: 401, error: { code: verified.code, message: verified.message } };
+    const fresh = this.tx((tx) => useNonce(tx, verified.keyid, verified.nonce, now));
+    if (fresh.ok && !fresh.value) {
+      return {
+        ok: false,
+        status: 401,
+        error: { code: "nonce_replayed", message: "this nonce was already used; sign every request afresh" },
+      };
+    }
+    return { ok: true, value: { keyId: verified.keyid } };
+  }
+
+  /** Leases runs to an executor; with wait_s it waits here until work is there or time is up. */
+  async claim(req: ClaimRequest, keyId: string | null): Promise<Result<ClaimResponse>> {
+    // Real time bounds the wait, since the business clock may be pinned by tests.
+    const deadline = Date.now() + req.wait_s * 1000;
+    for (;;) {
+      const expired = this.tx((tx) => expireLeases(tx, this.deps));
+      if (expired.ok && expired.value > 0) this.waiters.wake();
+      const result = this.tx((tx) => claimRuns(tx, this.deps, req, keyId));
+      if (!result.ok || result.value.runs.length > 0) return result;
+      const left = deadline - Date.now();
+      if (left <= 0) return result;
+      await this.waiters.wait(left);
+    }
+  }
+
+  async heartbeat(runId: string, req: HeartbeatRequest): Promise<Result<HeartbeatResponse>> {
+    this.expire();
+    return this.tx((tx) => heartbeat(tx, this.deps, runId, req));
+  }
+
+  async verdict(runId: string, req: VerdictRequest): Promise<Result<VerdictResponse>> {
+    this.expire();
+    return this.change((tx) => verdict(tx, this.deps, runId, req));
+  }
+
+  private expire(): void {
+    const expired = this.tx((tx) => expireLeases(tx, this.deps));
+    if (expired.ok && expired.value > 0) this.waiters.wake();
+  }
+
+  // ------------------------------------------------------------ specs
+
+  async beginIdempotent(ref: IdempotencyRef): Promise<Result<IdempotencyStart>> {
+    return this.tx((tx) => beginIdempotent(tx, ref, this.clock.now()));
+  }
+
+  async releaseIdempotent(ref: IdempotencyRef): Promise<void> {
+    this.tx((tx) => releaseIdempotent(tx, ref));
+  }
+
+  async dispatch(input: DispatchInput, idem?: IdempotencyRef): Promise<Result<DispatchResponse>> {
+    const result = this.change((tx) => {
+      const response = dispatch(tx, this.deps, input);
+      if (idem) finishIdempotent(tx, idem, 201, response);
+      return response;
+    });
+    if (!result.ok && idem) this.tx((tx) => releaseIdempotent(tx, idem));
+    return result;
+  }
+
+  async listSpecs(q: ListQuery): Promise<Result<SpecList>> {
+    return this.tx((tx) => listSpecs(tx, q));
+  }
+
+  async getSpec(id: string): Promise<Result<SpecDetail>> {
+    return this.tx((tx) => showSpec(tx, id));
+  }
+
+  async kill(id: string): Promise<Result<SpecSummary>> {
+    return this.change((tx) => kill(tx, this.deps, id));
+  }
+
+  async retry(id: string): Promise<Result<SpecSummary>> {
+    return this.change((tx) => retry(tx, this.deps, id));
+  }
+
+  async approve(id: string, body: ApproveRequest, by: string): Promise<Result<SpecSummary>> {
+    return this.change((tx) => approve(tx, this.deps, id, body, by));
+  }
+
+  async decline(id: string, body: DeclineRequest, by: string): Promise<Result<SpecSummary>> {
+    return this.change((tx) => decline(tx, this.deps, id, body, by));
+  }
+
+  // ------------------------------------------------------------ fleet
+
+  async status(): Promise<Result<StatusView>> {
+    return this.tx((tx) => ({
+      frozen: isFrozen(tx),
+      counts: countsByStatus(tx),
+      providers: listProviders(tx, this.clock.now()),
+      executors: listExecutors(tx),
+    }));
+  }
+
+  async freeze(): Promise<Result<{ frozen: boolean }>> {
+    return this.tx((tx) => {
+      setFrozen(tx, true);
+      return { frozen: true };
+    });
+  }
+
+  async thaw(): Promise<Result<{ frozen: boolean }>> {
+    return this.change((tx) => {
+      setFrozen(tx, false);
+      return { frozen: false };
+    });
+  }
+
+  async listProviders(): Promise<Result<ProviderView[]>> {
+    return this.tx((tx) => listProviders(tx, this.clock.now()));
+  }
+
+  async putProvider(name: string, update: ProviderUpdate): Promise<Result<ProviderView>> {
+    return this.change((tx) => putProvider(tx, name, update, this.clock.now()));
+  }
+
+  async deleteProvider(name: string): Promise<Result<{ deleted: string }>> {
+    return this.tx((tx) => {
+      deleteProvider(tx, name);
+      return { deleted: name };
+    });
+  }
+
+  async freezeProvider(name: string, frozen: boolean): Promise<Result<ProviderView>> {
+    return this.change((tx) => setProviderFrozen(tx, name, frozen, this.clock.now()));
+  }
+
+  async gates(): Promise<Result<Record<GateName, GateSetting>>> {
+    return this.tx((tx) => gateSettings(tx));
+  }
+
+  async setGate(name: GateName, update: GateUpdate): Promise<Result<GateSetting>> {
+    return this.tx((tx) => setGate(tx, name, update));
+  }
+
+  async listExecutors(): Promise<Result<ExecutorView[]>> {
+    return this.tx((tx) => listExecutors(tx));
+  }
+
+  async drain(id: string, draining: boolean): Promise<Result<ExecutorView>> {
+    return this.change((tx) => setDraining(tx, id, draining));
+  }
+
+  // ------------------------------------------------------------ monitor
+
+  async monitorPass(): Promise<Result<MonitorResult>> {
+    const result = this.tx((tx) => monitorPass(tx, this.deps));
+    if (result.ok && monitorChangedAnything(result.value)) this.waiters.wake();
+    return result;
+  }
+}

@@ -1,0 +1,227 @@
+// Leases with fencing tokens: heartbeats renew them, verdicts end them, expiry fails the run
+// (design §3). Every spec transition here writes its outbox event in the same transaction.
+import { runs, specs } from "@mtor/schema/tables/fleet";
+import type {
+  Failure,
+  HeartbeatRequest,
+  HeartbeatResponse,
+  SpecStatus,
+  VerdictRequest,
+  VerdictResponse,
+} from "@mtor/schema/wire";
+import { and, asc, eq, inArray, lte } from "drizzle-orm";
+import { ApiError, notFound } from "../errors";
+import { backoffMs } from "./backoff";
+import { iso } from "./clock";
+import type { Db, Deps } from "./db";
+import { recordLoad } from "./executors";
+import { emit } from "./outbox";
+import { recordRunEnd } from "./providers";
+import type { RunRow, SpecRow } from "./views";
+
+export const LEASE_TTL_S = 90;
+const RUNNING_PHASES = new Set(["harness", "gates", "pushing", "reporting"]);
+const EXPIRE_BATCH = 100;
+
+function sameToken(a: string, b: string): boolean {
+  // Constant time over the longer string, so a guess learns nothing from timing.
+  const n = Math.max(a.length, b.length);
+  let diff = a.length ^ b.length;
+  for (let i = 0; i < n; i++) diff |= (a.charCodeAt(i) | 0) ^ (b.charCodeAt(i) | 0);
+  return diff === 0;
+}
+
+const leaseLost = (runId: string, why: string) =>
+  new ApiError(409, "lease_lost", `the lease of run ${runId} is no longer yours (${why}); stop this run`);
+
+function getRun(db: Db, id: string): RunRow {
+  const run = db.select().from(runs).where(eq(runs.id, id)).get();
+  if (!run) throw notFound("run", id);
+  return run;
+}
+
+function specOf(db: Db, run: RunRow): SpecRow | undefined {
+  return db.select().from(specs).where(eq(specs.id, run.specId)).get();
+}
+
+/** The spec is this run's to move only while the run is its current attempt and it is in flight. */
+function ownsSpec(s: SpecRow | undefined, run: RunRow): boolean {
+  return !!s && s.currentRunId === run.id && (s.status === "leased" || s.status === "running");
+}
+
+export function heartbeat(tx: Db, deps: Deps, runId: string, req: HeartbeatRequest): HeartbeatResponse {
+  const now = deps.now();
+  const run = getRun(tx, runId);
+  if (!sameToken(run.leaseToken, req.token)) throw leaseLost(runId, "a newer lease holds it");
+  if (run.status === "finished") throw leaseLost(runId, "the run already ended");
+  if (run.leaseExpiresAt <= now) throw leaseLost(runId, "the lease expired");
+
+  const expiresAt = now + LEASE_TTL_S * 1000;
+  const running = run.status === "running" || RUNNING_PHASES.has(req.phase);
+  tx.update(runs)
+    .set({
+      leaseExpiresAt: expiresAt,
+      heartbeatAt: now,
+      phase: req.phase,
+      progress: req.progress ?? run.progress,
+      status: running ? "running" : run.status,
+      startedAt: running ? (run.startedAt ?? now) : run.startedAt,
+    })
+    .where(eq(runs.id, runId))
+    .run();
+  const s = specOf(tx, run);
+  if (s && running && ownsSpec(s, run) && s.status === "leased") {
+    tx.update(specs).set({ status: "running", updatedAt: now }).where(eq(specs.id, s.id)).run();
+  }
+  if (req.load) recordLoad(tx, run.executorId, req.load, now);
+  return { cancel: run.cancel, expires_at: iso(expiresAt) };
+}
+
+/** Moves a spec whose current attempt failed to failed (backoff) or dead, with its event. */
+export function failSpec(tx: Db, deps: Deps, s: SpecRow, run: RunRow, failure: Failure): SpecStatus {
+  const now = deps.now();
+  const event = { spec_id: s.id, title: s.title, repo: s.repo, run_id: run.id, attempt: run.attempt, failure };
+  if (s.attempt < s.maxAttempt) {
+    const nextAttemptAt = now + backoffMs(s.attempt, deps.random());
+    tx.update(specs)
+      .set({ status: "failed", outcome: "failed", flags: [], nextAttemptAt, updatedAt: now })
+      .where(eq(specs.id, s.id))
+      .run();
+    emit(tx, now, "spec.failed", { ...event, next_attempt_at: iso(nextAttemptAt) });
+    return "failed";
+  }
+  tx.update(specs)
+    .set({ status: "dead", outcome: "failed", flags: [], nextAttemptAt: null, updatedAt: now })
+    .where(eq(specs.id, s.id))
+    .run();
+  emit(tx, now, "spec.dead", { ...event, attempts: s.attempt });
+  return "dead";
+}
+
+export function verdict(tx: Db, deps: Deps, runId: string, req: VerdictRequest): VerdictResponse {
+  const now = deps.now();
+  const run = getRun(tx, runId);
+  if (!sameToken(run.leaseToken, req.token)) throw leaseLost(runId, "a newer lease holds it");
+  if (run.status === "finished") {
+    // The same verdict sent twice (a retried request) gets the same answer.
+    if (run.failure?.kind === "lost_lease") throw leaseLost(runId, "the lease expired before the verdict");
+    return { status: (specOf(tx, run)?.status ?? "failed") as SpecStatus };
+  }
+  if (run.leaseExpiresAt <= now) throw leaseLost(runId, "the lease expired");
+
+  const failure: Failure | undefined =
+    req.outcome === "failed" ? (req.failure ?? { kind: "internal", message: "the executor gave no failure" }) : undefined;
+  tx.update(runs)
+    .set({
+      status: "finished",
+      finishedAt: now,
+      phase: "reporting",
+      outcome: req.outcome,
+      flags: req.flags,
+      failure: failure ?? null,
+      branch: req.branch ?? null,
+      baseSha: req.base_sha ?? null,
+      headSha: req.head_sha ?? null,
+      commits: req.commits ?? null,
+      diffstat: req.diffstat ?? null,
+      usage: req.usage ?? null,
+      durationMs: req.duration_ms,
+      logTail: req.log_tail ?? null,
+      patchId: req.patch_id ?? null,
+      startedAt: run.startedAt ?? run.claimedAt,
+    })
+    .where(eq(runs.id, runId))
+    .run();
+  recordRunEnd(tx, now, run.provider, {
+    outcome: req.outcome,
+    failureKind: failure?.kind,
+    retryAfterS: failure?.retry_after_s,
+    trial: run.trial,
+  });
+
+  const s = specOf(tx, run);
+  if (!s || !ownsSpec(s, run)) return { status: (s?.status ?? "canceled") as SpecStatus };
+
+  const event = {
+    spec_id: s.id,
+    title: s.title,
+    repo: s.repo,
+    run_id: run.id,
+    attempt: run.attempt,
+    provider: run.provider,
+    executor: run.executorId,
+    outcome: req.outcome,
+    flags: req.flags,
+    branch: req.branch ?? null,
+    head_sha: req.head_sha ?? null,
+    diffstat: req.diffstat ?? null,
+  };
+  if (req.outcome === "passed") {
+    tx.update(specs)
+      .set({ status: "awaiting_review", outcome: "passed", flags: req.flags, feedback: [], updatedAt: now })
+      .where(eq(specs.id, s.id))
+      .run();
+    emit(tx, now, "spec.verdict", { ...event, status: "awaiting_review" });
+    return { status: "awaiting_review" };
+  }
+  if (req.outcome === "rejected") {
+    const rejecting = req.flags.filter((f) => f.action === "reject");
+    const retryable =
+      rejecting.length > 0 && rejecting.every((f) => run.gates[f.gate]?.retry === true) && s.attempt < s.maxAttempt;
+    if (retryable) {
+      const feedback = rejecting.map((f) => `${f.gate}: ${f.detail}`);
+      tx.update(specs)
+        .set({ status: "queued", outcome: "rejected", flags: req.flags, feedback, nextAttemptAt: null, updatedAt: now })
+        .where(eq(specs.id, s.id))
+        .run();
+      return { status: "queued" };
+    }
+    tx.update(specs)
+      .set({ status: "rejected", outcome: "rejected", flags: req.flags, updatedAt: now })
+      .where(eq(specs.id, s.id))
+      .run();
+    emit(tx, now, "spec.verdict", { ...event, status: "rejected" });
+    return { status: "rejected" };
+  }
+  return { status: failSpec(tx, deps, s, run, failure!) };
+}
+
+/** Fails runs whose lease passed its TTL without a heartbeat; returns how many. */
+export function expireLeases(tx: Db, deps: Deps): number {
+  const now = deps.now();
+  const expired = tx
+    .select()
+    .from(runs)
+    .where(and(inArray(runs.status, ["leased", "running"]), lte(runs.leaseExpiresAt, now)))
+    .orderBy(asc(runs.leaseExpiresAt))
+    .limit(EXPIRE_BATCH)
+    .all();
+  for (const run of expired) {
+    const failure: Failure = {
+      kind: "lost_lease",
+      message: `no heartbeat from executor ${run.executorId} within the lease (${LEASE_TTL_S}s)`,
+    };
+    tx.update(runs)
+      .set({ status: "finished", finishedAt: now, outcome: "failed", failure })
+      .where(eq(runs.id, run.id))
+      .run();
+    const s = specOf(tx, run);
+    if (s && ownsSpec(s, run)) failSpec(tx, deps, s, run, failure);
+  }
+  return expired.length;
+}
+
+/** Moves failed specs whose backoff elapsed back to queued; returns how many. */
+export function requeueDue(tx: Db, deps: Deps): number {
+  const now = deps.now();
+  const due = tx
+    .select({ id: specs.id })
+    .from(specs)
+    .where(and(eq(specs.status, "failed"), lte(specs.nextAttemptAt, now)))
+    .limit(EXPIRE_BATCH)
+    .all();
+  for (const { id } of due) {
+    tx.update(specs).set({ status: "queued", nextAttemptAt: null, updatedAt: now }).where(eq(specs.id, id)).run();
+  }
+  return due.length;
+}

@@ -1,0 +1,277 @@
+// The spec queue: dispatch with dedup, list, show, and the operator's transitions (design §2, §3).
+import { runs, specs } from "@mtor/schema/tables/fleet";
+import type { Spec } from "@mtor/schema/spec";
+import {
+  ACTIVE_STATUSES,
+  type ApproveRequest,
+  type DeclineRequest,
+  type DispatchResponse,
+  KILLABLE_STATUSES,
+  RETRYABLE_STATUSES,
+  type SpecDetail,
+  type SpecList,
+  type SpecStatus,
+  type SpecSummary,
+} from "@mtor/schema/wire";
+import { and, asc, count, desc, eq, gt, inArray, lt, or } from "drizzle-orm";
+import { ApiError, notFound } from "../errors";
+import type { Db, Deps } from "./db";
+import { newSpecId } from "./ids";
+import { gateSettings } from "./settings";
+import { type SpecRow, specDetail, specSummary } from "./views";
+
+export interface DispatchInput {
+  spec: Spec;
+  warnings: string[];
+  dedupKey: string;
+  createdBy: string;
+}
+
+export function getSpec(db: Db, id: string): SpecRow {
+  const row = db.select().from(specs).where(eq(specs.id, id)).get();
+  if (!row) throw notFound("spec", id);
+  return row;
+}
+
+function activeDuplicate(db: Db, key: string, exceptId?: string): SpecRow | undefined {
+  return db
+    .select()
+    .from(specs)
+    .where(and(eq(specs.dedupKey, key), inArray(specs.status, [...ACTIVE_STATUSES])))
+    .all()
+    .find((s) => s.id !== exceptId);
+}
+
+function duplicateError(existing: SpecRow): ApiError {
+  return new ApiError(
+    409,
+    "duplicate",
+    `an identical spec ${existing.id} is still ${existing.status}; approve, decline or kill it first`,
+    { existing_id: existing.id, existing_status: existing.status },
+  );
+}
+
+/** 1-based place in the queue a queued spec would take. */
+function queuePosition(db: Db, priority: number, createdAt: number, id: string): number {
+  const ahead = db
+    .select({ n: count() })
+    .from(specs)
+    .where(
+      and(
+        eq(specs.status, "queued"),
+        or(gt(specs.priority, priority), and(eq(specs.priority, priority), lt(specs.createdAt, createdAt))),
+      ),
+    )
+    .get();
+  const sameTime = db
+    .select({ id: specs.id })
+    .from(specs)
+    .where(and(eq(specs.status, "queued"), eq(specs.priority, priority), eq(specs.createdAt, createdAt)))
+    .all()
+    .filter((s) => s.id < id).length;
+  return (ahead?.n ?? 0) + sameTime + 1;
+}
+
+export function dispatch(tx: Db, deps: Deps, input: DispatchInput): DispatchResponse {
+  const now = deps.now();
+  const existing = activeDuplicate(tx, input.dedupKey);
+  if (existing) throw duplicateError(existing);
+
+  if (input.spec.after.length > 0) {
+    const known = new Set(
+      tx.select({ id: specs.id }).from(specs).where(inArray(specs.id, input.spec.after)).all().map((r) => r.id),
+    );
+    const unknown = input.spec.after.filter((id) => !known.has(id));
+    if (unknown.length > 0) {
+      throw new ApiError(400, "invalid_spec", `after names unknown spec id(s): ${unknown.join(", ")}`, {
+        errors: [{ field: "after", message: `unknown spec id(s): ${unknown.join(", ")}` }],
+      });
+    }
+  }
+
+  let warnings = input.warnings;
+  const lint = gateSettings(tx).spec_lint;
+  if (lint.action === "off") warnings = warnings.filter((w) => !w.startsWith("spec_lint"));
+  if (lint.action === "reject" && warnings.some((w) => w.startsWith("spec_lint"))) {
+    const errors = [];
+    if (!input.spec.tests?.length) errors.push({ field: "tests", message: "is required while the spec_lint gate rejects" });
+    if (!input.spec.stop) errors.push({ field: "stop", message: "is required while the spec_lint gate rejects" });
+    throw new ApiError(400, "invalid_spec", "the spec_lint gate requires `tests` and `stop`", { errors });
+  }
+
+  let id = newSpecId();
+  while (tx.select({ id: specs.id }).from(specs).where(eq(specs.id, id)).get()) id = newSpecId();
+
+  tx.insert(specs)
+    .values({
+      id,
+      title: input.spec.title,
+      repo: input.spec.repo,
+      provider: input.spec.provider,
+      priority: input.spec.priority,
+      status: "queued",
+      attempt: 0,
+      maxAttempt: input.spec.attempts,
+      spec: input.spec,
+      warnings,
+      dedupKey: input.dedupKey,
+      createdBy: input.createdBy,
+      createdAt: now,
+      updatedAt: now,
+    })
+    .run();
+  return {
+    id,
+    status: "queued",
+    title: input.spec.title,
+    provider: input.spec.provider,
+    position: queuePosition(tx, input.spec.priority, now, id),
+    warnings,
+  };
+}
+
+export interface ListQuery {
+  count: number;
+  statuses: SpecStatus[];
+  cursor?: string;
+}
+
+function encodeCursor(s: SpecRow): string {
+  return btoa(`${s.createdAt}:${s.id}`).replace(/=+$/, "");
+}
+
+function decodeCursor(cursor: string): { createdAt: number; id: string } {
+  let text = "";
+  try {
+    text = atob(cursor);
+  } catch {
+    // handled below
+  }
+  const m = /^(\d+):([a-z0-9]+)$/.exec(text);
+  if (!m) throw new ApiError(400, "invalid_request", "cursor is not one this API gave out", { field: "cursor" });
+  return { createdAt: Number(m[1]), id: m[2] };
+}
+
+/** Newest first, paged by (created_at, id). */
+export function listSpecs(db: Db, q: ListQuery): SpecList {
+  const conds = [];
+  if (q.statuses.length > 0) conds.push(inArray(specs.status, q.statuses));
+  if (q.cursor) {
+    const c = decodeCursor(q.cursor);
+    conds.push(or(lt(specs.createdAt, c.createdAt), and(eq(specs.createdAt, c.createdAt), lt(specs.id, c.id))));
+  }
+  const rows = db
+    .select()
+    .from(specs)
+    .where(conds.length ? and(...conds) : undefined)
+    .orderBy(desc(specs.createdAt), desc(specs.id))
+    .limit(q.count + 1)
+    .all();
+  const page = rows.slice(0, q.count);
+  return {
+    specs: page.map(specSummary),
+    next_cursor: rows.length > q.count ? encodeCursor(page[page.length - 1]) : null,
+  };
+}
+
+export function showSpec(db: Db, id: string): SpecDetail {
+  const s = getSpec(db, id);
+  const runRows = db.select().from(runs).where(eq(runs.specId, id)).orderBy(asc(runs.attempt)).all();
+  return specDetail(s, runRows);
+}
+
+function transitionError(s: SpecRow, action: string, allowed: readonly SpecStatus[]): ApiError {
+  return new ApiError(
+    409,
+    "invalid_transition",
+    `cannot ${action} spec ${s.id}: it is ${s.status}; ${action} works on ${allowed.join(", ")}`,
+    { status: s.status, allowed },
+  );
+}
+
+/** Cancels a spec; a leased or running attempt is told to stop at its next heartbeat. */
+export function kill(tx: Db, deps: Deps, id: string): SpecSummary {
+  const now = deps.now();
+  const s = getSpec(tx, id);
+  if (!KILLABLE_STATUSES.includes(s.status as SpecStatus)) throw transitionError(s, "kill", KILLABLE_STATUSES);
+  tx.update(specs).set({ status: "canceled", nextAttemptAt: null, updatedAt: now }).where(eq(specs.id, id)).run();
+  if (s.currentRunId) {
+    tx.update(runs)
+      .set({ cancel: true })
+      .where(and(eq(runs.id, s.currentRunId), inArray(runs.status, ["leased", "running"])))
+      .run();
+  }
+  return specSummary(getSpec(tx, id));
+}
+
+/** Queues a new attempt with a fresh budget of the spec's `attempts`. */
+function requeue(tx: Db, now: number, s: SpecRow, feedback: string[]): void {
+  const dup = activeDuplicate(tx, s.dedupKey, s.id);
+  if (dup) throw duplicateError(dup);
+  tx.update(specs)
+    .set({
+      status: "queued",
+      maxAttempt: s.attempt + s.spec.attempts,
+      nextAttemptAt: null,
+      feedback,
+      updatedAt: now,
+    })
+    .where(eq(specs.id, s.id))
+    .run();
+}
+
+export function retry(tx: Db, deps: Deps, id: string): SpecSummary {
+  const s = getSpec(tx, id);
+  if (!RETRYABLE_STATUSES.includes(s.status as SpecStatus)) throw transitionError(s, "retry", RETRYABLE_STATUSES);
+  requeue(tx, deps.now(), s, s.feedback);
+  return specSummary(getSpec(tx, id));
+}
+
+const REVIEWABLE: readonly SpecStatus[] = ["awaiting_review", "rejected"];
+
+export function approve(tx: Db, deps: Deps, id: string, body: ApproveRequest, by: string): SpecSummary {
+  const now = deps.now();
+  const s = getSpec(tx, id);
+  if (!REVIEWABLE.includes(s.status as SpecStatus)) throw transitionError(s, "approve", REVIEWABLE);
+  tx.update(specs)
+    .set({
+      status: "approved",
+      reviewDecision: "approved",
+      reviewGrade: body.grade ?? null,
+      reviewNote: body.note ?? null,
+      reviewBy: by,
+      reviewAt: now,
+      updatedAt: now,
+    })
+    .where(eq(specs.id, id))
+    .run();
+  return specSummary(getSpec(tx, id));
+}
+
+export function decline(tx: Db, deps: Deps, id: string, body: DeclineRequest, by: string): SpecSummary {
+  const now = deps.now();
+  const s = getSpec(tx, id);
+  if (!REVIEWABLE.includes(s.status as SpecStatus)) throw transitionError(s, "decline", REVIEWABLE);
+  tx.update(specs)
+    .set({
+      status: "declined",
+      reviewDecision: "declined",
+      reviewGrade: null,
+      reviewNote: body.note ?? null,
+      reviewBy: by,
+      reviewAt: now,
+      updatedAt: now,
+    })
+    .where(eq(specs.id, id))
+    .run();
+  if (body.retry) {
+    const feedback = body.note ? [`The reviewer declined the previous attempt: ${body.note}`] : [];
+    requeue(tx, now, getSpec(tx, id), feedback);
+  }
+  return specSummary(getSpec(tx, id));
+}
+
+export function countsByStatus(db: Db): Record<string, number> {
+  const rows = db.select({ status: specs.status, n: count() }).from(specs).groupBy(specs.status).all();
+  return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+}

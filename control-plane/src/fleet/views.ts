@@ -1,0 +1,69 @@
+// Rows to wire views (ISO times, snake_case fields).
+import type { runs, specs } from "@mtor/schema/tables/fleet";
+import type { RunOutcome, RunView, SpecDetail, SpecStatus, SpecSummary } from "@mtor/schema/wire";
+import { iso, isoOrNull } from "./clock";
+
+export type SpecRow = typeof specs.$inferSelect;
+export type RunRow = typeof runs.$inferSelect;
+
+export function specSummary(s: SpecRow): SpecSummary {
+  return {
+    id: s.id,
+    title: s.title,
+    repo: s.repo,
+    status: s.status as SpecStatus,
+    provider: s.provider,
+    attempt: s.attempt,
+    created_at: iso(s.createdAt),
+    updated_at: iso(s.updatedAt),
+    outcome: (s.outcome as RunOutcome | null) ?? null,
+    flags: s.flags,
+  };
+}
+
+export function runView(r: RunRow): RunView {
+  return {
+    id: r.id,
+    attempt: r.attempt,
+    executor: r.executorId,
+    provider: r.provider,
+    status: r.status as RunView["status"],
+    phase: r.phase,
+    claimed_at: iso(r.claimedAt),
+    started_at: isoOrNull(r.startedAt),
+    finished_at: isoOrNull(r.finishedAt),
+    outcome: (r.outcome as RunOutcome | null) ?? null,
+    flags: r.flags,
+    branch: r.branch,
+    base_sha: r.baseSha,
+    head_sha: r.headSha,
+    commits: r.commits,
+    diffstat: r.diffstat ?? null,
+    usage: r.usage ?? null,
+    duration_ms: r.durationMs,
+    failure: r.failure ?? null,
+    log_tail: r.logTail,
+  };
+}
+
+export function specDetail(s: SpecRow, runRows: RunRow[]): SpecDetail {
+  const { body, ...frontMatter } = s.spec;
+  return {
+    ...specSummary(s),
+    front_matter: frontMatter,
+    body,
+    warnings: s.warnings,
+    next_attempt_at: isoOrNull(s.nextAttemptAt),
+    runs: runRows.map(runView),
+    review:
+      s.reviewDecision && s.reviewBy && s.reviewAt !== null
+        ? {
+            decision: s.reviewDecision as "approved" | "declined",
+            grade: s.reviewGrade,
+            note: s.reviewNote,
+            by: s.reviewBy,
+            at: iso(s.reviewAt),
+          }
+        : null,
+  };
+}

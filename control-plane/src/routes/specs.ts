@@ -1,0 +1,161 @@
+// /v1/specs: dispatch, list, show, and the operator's transitions.
+import { parseSpec } from "@mtor/schema/spec";
+import { dedupKey, sha256Hex } from "@mtor/schema/spec";
+import { ApproveRequest, DeclineRequest, SPEC_STATUSES, type SpecStatus } from "@mtor/schema/wire";
+import { type Context, Hono } from "hono";
+import { z } from "zod";
+import { type AppEnv, fleetOf } from "../app-env";
+import { operator } from "../auth/operator";
+import { decodeUtf8, isJsonType, jsonBody, mediaType, rawBody } from "../body";
+import { ApiError, unwrap } from "../errors";
+import { specListText, specText, wantsText } from "../text";
+import { valid } from "./validation";
+
+const SpecId = z.object({ id: z.string().regex(/^[a-z0-9]{1,32}$/, "must be a spec id") });
+
+const ListQuery = z.object({
+  count: z.coerce.number().int().min(1).max(200).default(50),
+  status: z
+    .string()
+    .optional()
+    .transform((s, ctx) => {
+      const list = (s ?? "")
+        .split(",")
+        .map((x) => x.trim())
+        .filter(Boolean);
+      const bad = list.filter((x) => !(SPEC_STATUSES as readonly string[]).includes(x));
+      if (bad.length) {
+        ctx.addIssue({ code: "custom", message: `unknown status ${bad.join(", ")}; one of ${SPEC_STATUSES.join(", ")}` });
+        return z.NEVER;
+      }
+      return list as SpecStatus[];
+    }),
+  cursor: z.string().max(200).optional(),
+  format: z.string().optional(),
+});
+
+const TEXT_TYPES = new Set(["text/markdown", "text/plain", "text/x-markdown"]);
+
+/** Extracts the spec text and any extra fields from the four accepted body shapes. */
+async function specFromBody(c: Context<AppEnv>): Promise<{ text: string; fields: Record<string, string> }> {
+  const bytes = await rawBody(c);
+  const type = mediaType(c);
+  if (TEXT_TYPES.has(type)) return { text: decodeUtf8(bytes), fields: {} };
+  if (type === "application/x-www-form-urlencoded" || type === "multipart/form-data") {
+    const form =
+      type === "application/x-www-form-urlencoded"
+        ? new URLSearchParams(decodeUtf8(bytes))
+        : await new Request(c.req.url, { method: "POST", headers: { "content-type": c.req.header("content-type") ?? "" }, body: bytes })
+            .formData()
+            .catch(() => {
+              throw new ApiError(400, "invalid_request", "the multipart body could not be parsed");
+            });
+    const value = form.get("spec");
+    if (value === null) {
+      throw new ApiError(
+        400,
+        "invalid_request",
+        "the form has no `spec` field; to send Markdown as the whole body use Content-Type: text/markdown",
+        { errors: [{ field: "spec", message: "is required" }] },
+      );
+    }
+    const text = typeof value === "string" ? value : await (value as Blob).text();
+    return { text, fields: {} };
+  }
+  if (isJsonType(type)) {
+    let json: unknown;
+    try {
+      json = JSON.parse(decodeUtf8(bytes));
+    } catch (err) {
+      throw new ApiError(400, "invalid_json", `the body is not valid JSON: ${(err as Error).message}`);
+    }
+    if (!json || typeof json !== "object" || Array.isArray(json) || typeof (json as { spec?: unknown }).spec !== "string") {
+      throw new ApiError(400, "invalid_request", 'send {"spec": "<markdown>"}', {
+        errors: [{ field: "spec", message: "is required and must be a string" }],
+      });
+    }
+    const fields: Record<string, string> = {};
+    for (const [k, v] of Object.entries(json as Record<string, unknown>)) {
+      if (k !== "spec" && (typeof v === "string" || typeof v === "number")) fields[k] = String(v);
+    }
+    return { text: (json as { spec: string }).spec, fields };
+  }
+  throw new ApiError(
+    415,
+    "unsupported_media_type",
+    `send the spec as text/markdown, text/plain, a form field \`spec\` or JSON {"spec": "..."} (got ${type || "no Content-Type"})`,
+  );
+}
+
+export const specs = new Hono<AppEnv>()
+  .post("/", operator("dispatch"), async (c) => {
+    const fleet = fleetOf(c.env);
+    const who = c.get("operator");
+    const key = c.req.header("idempotency-key");
+    const bytes = await rawBody(c);
+    let idem: { scope: string; key: string; requestHash: string } | undefined;
+    if (key !== undefined) {
+      if (key.length === 0 || key.length > 200) {
+        throw new ApiError(400, "invalid_request", "Idempotency-Key must be 1 to 200 characters", {
+          errors: [{ field: "Idempotency-Key", message: "must be 1 to 200 characters" }],
+        });
+      }
+      const requestHash = await sha256Hex(
+        `${mediaType(c)}\n${new URL(c.req.url).search}\n${new TextDecoder().decode(bytes)}`,
+      );
+      idem = { scope: who.name, key, requestHash };
+      const start = unwrap(await fleet.beginIdempotent(idem));
+      if (start.replay) {
+        c.header("idempotent-replayed", "true");
+        return c.json(start.body as object, start.status as 201);
+      }
+    }
+    try {
+      const { text, fields } = await specFromBody(c);
+      const params = { ...c.req.query(), ...fields };
+      const parsed = parseSpec(text, params);
+      if (!parsed.ok) {
+        throw new ApiError(
+          400,
+          "invalid_spec",
+          `the spec is invalid: ${parsed.errors.map((e) => `${e.field}: ${e.message}`).join("; ")}`,
+          { errors: parsed.errors },
+        );
+      }
+      const response = unwrap(
+        await fleet.dispatch(
+          { spec: parsed.spec, warnings: parsed.warnings, dedupKey: await dedupKey(parsed.spec), createdBy: who.name },
+          idem,
+        ),
+      );
+      return c.json(response, 201);
+    } catch (err) {
+      if (idem) await fleet.releaseIdempotent(idem);
+      throw err;
+    }
+  })
+  .get("/", operator("read"), valid("query", ListQuery), async (c) => {
+    const q = c.req.valid("query");
+    const list = unwrap(await fleetOf(c.env).listSpecs({ count: q.count, statuses: q.status, cursor: q.cursor }));
+    return wantsText(c) ? c.text(specListText(list)) : c.json(list);
+  })
+  .get("/:id", operator("read"), valid("param", SpecId), async (c) => {
+    const spec = unwrap(await fleetOf(c.env).getSpec(c.req.valid("param").id));
+    return wantsText(c) ? c.text(specText(spec)) : c.json(spec);
+  })
+  .post("/:id/kill", operator("dispatch"), valid("param", SpecId), async (c) => {
+    await jsonBody(c, z.object({}).loose());
+    return c.json(unwrap(await fleetOf(c.env).kill(c.req.valid("param").id)));
+  })
+  .post("/:id/retry", operator("dispatch"), valid("param", SpecId), async (c) => {
+    await jsonBody(c, z.object({}).loose());
+    return c.json(unwrap(await fleetOf(c.env).retry(c.req.valid("param").id)));
+  })
+  .post("/:id/approve", operator("dispatch"), valid("param", SpecId), async (c) => {
+    const body = await jsonBody(c, ApproveRequest);
+    return c.json(unwrap(await fleetOf(c.env).approve(c.req.valid("param").id, body, c.get("operator").name)));
+  })
+  .post("/:id/decline", operator("dispatch"), valid("param", SpecId), async (c) => {
+    const body = await jsonBody(c, DeclineRequest);
+    return c.json(unwrap(await fleetOf(c.env).decline(c.req.valid("param").id, body, c.get("operator").name)));
+  });

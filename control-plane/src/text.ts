@@ -1,0 +1,104 @@
+// Terse aligned text tables for curl and phones (`Accept: text/plain` or `?format=text`).
+import type { Context } from "hono";
+import type { GateSettings } from "@mtor/schema/gates";
+import type { ExecutorView, ProviderView, SpecDetail, SpecList, StatusView } from "@mtor/schema/wire";
+import type { AppEnv } from "./app-env";
+
+export function wantsText(c: Context<AppEnv>): boolean {
+  const format = c.req.query("format");
+  if (format) return format === "text";
+  const accept = c.req.header("accept") ?? "";
+  return /\btext\/plain\b/i.test(accept) && !/\bapplication\/json\b/i.test(accept);
+}
+
+export function table(headers: string[], rows: (string | number | null | undefined)[][]): string {
+  const cells = [headers, ...rows.map((r) => r.map((v) => (v === null || v === undefined || v === "" ? "-" : String(v))))];
+  const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? "").length)));
+  return `${cells.map((r) => r.map((v, i) => (i === r.length - 1 ? v : v.padEnd(widths[i]))).join("  ").trimEnd()).join("\n")}\n`;
+}
+
+const short = (iso: string | null) => (iso ? iso.slice(5, 16).replace("T", " ") : "-");
+const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
+
+export function specListText(list: SpecList): string {
+  const out = table(
+    ["ID", "STATUS", "PROVIDER", "TRY", "UPDATED", "TITLE"],
+    list.specs.map((s) => [s.id, s.status, s.provider, s.attempt, short(s.updated_at), clip(s.title, 60)]),
+  );
+  return list.next_cursor ? `${out}next: ?cursor=${list.next_cursor}\n` : out;
+}
+
+export function specText(s: SpecDetail): string {
+  const lines = [
+    `${s.id}  ${s.status}  ${s.title}`,
+    `repo ${s.repo}  provider ${s.provider}  attempt ${s.attempt}/${s.front_matter.attempts}  priority ${s.front_matter.priority}`,
+  ];
+  if (s.outcome) lines.push(`outcome ${s.outcome}`);
+  for (const f of s.flags) lines.push(`flag ${f.gate} (${f.action}): ${f.detail}`);
+  if (s.next_attempt_at) lines.push(`next attempt ${s.next_attempt_at}`);
+  if (s.review) lines.push(`review ${s.review.decision}${s.review.grade ? ` ${s.review.grade}` : ""} by ${s.review.by}${s.review.note ? `: ${s.review.note}` : ""}`);
+  let out = `${lines.join("\n")}\n`;
+  if (s.runs.length > 0) {
+    out += `\n${table(
+      ["RUN", "TRY", "EXECUTOR", "PROVIDER", "STATUS", "OUTCOME", "BRANCH", "CLAIMED"],
+      s.runs.map((r) => [
+        r.id,
+        r.attempt,
+        r.executor,
+        r.provider,
+        r.status,
+        r.outcome ?? r.phase,
+        r.branch,
+        short(r.claimed_at),
+      ]),
+    )}`;
+  }
+  return out;
+}
+
+export function providersText(ps: ProviderView[]): string {
+  return table(
+    ["PROVIDER", "SLOTS", "EFFECTIVE", "IN_USE", "QUEUED", "BREAKER", "COOLING", "FROZEN", "ENABLED"],
+    ps.map((p) => [
+      p.name,
+      p.slots,
+      p.effective_slots,
+      p.in_use,
+      p.queued,
+      p.breaker.state,
+      short(p.cooling_until),
+      p.frozen ? "yes" : "no",
+      p.enabled ? "yes" : "no",
+    ]),
+  );
+}
+
+export function executorsText(es: ExecutorView[]): string {
+  return table(
+    ["EXECUTOR", "HOST", "VERSION", "CPU", "MEM_FREE", "RUNS", "DRAINING", "SEEN"],
+    es.map((e) => [
+      e.id,
+      e.host,
+      e.version,
+      e.load ? e.load.cpu.toFixed(2) : null,
+      e.load ? e.load.mem_free.toFixed(2) : null,
+      `${e.runs.length}/${e.capacity}`,
+      e.draining ? "yes" : "no",
+      short(e.last_seen_at),
+    ]),
+  );
+}
+
+export function gatesText(gates: GateSettings): string {
+  return table(
+    ["GATE", "ACTION", "RETRY"],
+    Object.entries(gates).map(([name, g]) => [name, g.action, g.retry ? "yes" : "no"]),
+  );
+}
+
+export function statusText(s: StatusView): string {
+  const counts = Object.entries(s.counts)
+    .map(([k, v]) => `${k} ${v}`)
+    .join("  ");
+  return `fleet ${s.frozen ? "FROZEN" : "running"}\n${counts || "no specs"}\n\n${providersText(s.providers)}\n${executorsText(s.executors)}`;
+}

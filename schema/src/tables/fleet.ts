@@ -1,0 +1,149 @@
+// The Fleet's SQLite tables: specs, runs, providers, executors, gates and fleet settings.
+// Times are unix milliseconds; JSON columns hold wire-shaped values.
+import { sql } from "drizzle-orm";
+import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import type { GateFlag, GateSettings } from "../gates";
+import type { Spec } from "../spec";
+import type { Diffstat, Failure, Load, Usage } from "../wire";
+
+export const specs = sqliteTable(
+  "specs",
+  {
+    id: text("id").primaryKey(),
+    title: text("title").notNull(),
+    repo: text("repo").notNull(),
+    provider: text("provider").notNull(),
+    priority: integer("priority").notNull().default(0),
+    status: text("status").notNull(),
+    /** Number of runs started so far. */
+    attempt: integer("attempt").notNull().default(0),
+    /** The attempt number after which a failure is final; an operator retry raises it. */
+    maxAttempt: integer("max_attempt").notNull(),
+    spec: text("spec", { mode: "json" }).$type<Spec>().notNull(),
+    warnings: text("warnings", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
+    dedupKey: text("dedup_key").notNull(),
+    /** Feedback for the next attempt's prompt (gate details, a decline note). */
+    feedback: text("feedback", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
+    nextAttemptAt: integer("next_attempt_at"),
+    currentRunId: text("current_run_id"),
+    outcome: text("outcome"),
+    flags: text("flags", { mode: "json" }).$type<GateFlag[]>().notNull().default(sql`'[]'`),
+    createdBy: text("created_by"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+    reviewDecision: text("review_decision"),
+    reviewGrade: text("review_grade"),
+    reviewNote: text("review_note"),
+    reviewBy: text("review_by"),
+    reviewAt: integer("review_at"),
+  },
+  (t) => [
+    // The dispatch rule: queued specs, highest priority first, oldest first.
+    index("specs_dispatch_idx").on(t.status, t.priority, t.createdAt),
+    // Dedup: an active spec with the same key.
+    index("specs_dedup_idx").on(t.dedupKey, t.status),
+    // List, newest first (cursor on created_at, id).
+    index("specs_created_idx").on(t.createdAt, t.id),
+    // Monitor: failed specs whose backoff elapsed.
+    index("specs_backoff_idx").on(t.status, t.nextAttemptAt),
+  ],
+);
+
+export const runs = sqliteTable(
+  "runs",
+  {
+    id: text("id").primaryKey(),
+    specId: text("spec_id").notNull(),
+    attempt: integer("attempt").notNull(),
+    executorId: text("executor_id").notNull(),
+    provider: text("provider").notNull(),
+    model: text("model"),
+    harness: text("harness"),
+    /** leased | running | finished */
+    status: text("status").notNull(),
+    phase: text("phase"),
+    leaseToken: text("lease_token").notNull(),
+    leaseExpiresAt: integer("lease_expires_at").notNull(),
+    cancel: integer("cancel", { mode: "boolean" }).notNull().default(false),
+    /** The one run a half-open breaker lets through. */
+    trial: integer("trial", { mode: "boolean" }).notNull().default(false),
+    gates: text("gates", { mode: "json" }).$type<GateSettings>().notNull(),
+    feedback: text("feedback", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
+    progress: text("progress"),
+    claimedAt: integer("claimed_at").notNull(),
+    startedAt: integer("started_at"),
+    heartbeatAt: integer("heartbeat_at"),
+    finishedAt: integer("finished_at"),
+    outcome: text("outcome"),
+    flags: text("flags", { mode: "json" }).$type<GateFlag[]>().notNull().default(sql`'[]'`),
+    failure: text("failure", { mode: "json" }).$type<Failure>(),
+    branch: text("branch"),
+    baseSha: text("base_sha"),
+    headSha: text("head_sha"),
+    commits: integer("commits"),
+    diffstat: text("diffstat", { mode: "json" }).$type<Diffstat>(),
+    usage: text("usage", { mode: "json" }).$type<Usage>(),
+    durationMs: integer("duration_ms"),
+    logTail: text("log_tail"),
+    patchId: text("patch_id"),
+  },
+  (t) => [
+    index("runs_spec_idx").on(t.specId, t.attempt),
+    // Lease expiry: active runs by expiry.
+    index("runs_lease_idx").on(t.status, t.leaseExpiresAt),
+    // Slots in use per provider.
+    index("runs_provider_idx").on(t.provider, t.status),
+    // An executor's runs.
+    index("runs_executor_idx").on(t.executorId, t.status),
+    // Recent patch ids for the duplicate gate.
+    index("runs_finished_idx").on(t.finishedAt),
+  ],
+);
+
+export const providers = sqliteTable("providers", {
+  name: text("name").primaryKey(),
+  slots: integer("slots").notNull().default(2),
+  effectiveSlots: integer("effective_slots").notNull().default(2),
+  enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
+  harness: text("harness"),
+  model: text("model"),
+  frozen: integer("frozen", { mode: "boolean" }).notNull().default(false),
+  /** closed | open | half_open */
+  breakerState: text("breaker_state").notNull().default("closed"),
+  consecutiveFailures: integer("consecutive_failures").notNull().default(0),
+  openUntil: integer("open_until"),
+  /** The last cooldown, doubled on each trip from half-open. */
+  cooldownMs: integer("cooldown_ms").notNull().default(0),
+  coolingUntil: integer("cooling_until"),
+  /** Failed or rejected runs in a row, for the effective slots. */
+  badStreak: integer("bad_streak").notNull().default(0),
+  recentOutcomes: text("recent_outcomes", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
+  createdAt: integer("created_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+export const executors = sqliteTable("executors", {
+  id: text("id").primaryKey(),
+  host: text("host").notNull(),
+  version: text("version").notNull(),
+  arch: text("arch").notNull(),
+  capacity: integer("capacity").notNull(),
+  providers: text("providers", { mode: "json" }).$type<string[]>().notNull(),
+  repos: text("repos", { mode: "json" }).$type<string[]>().notNull(),
+  load: text("load", { mode: "json" }).$type<Load>(),
+  draining: integer("draining", { mode: "boolean" }).notNull().default(false),
+  keyId: text("key_id"),
+  lastSeenAt: integer("last_seen_at").notNull(),
+});
+
+export const gates = sqliteTable("gates", {
+  name: text("name").primaryKey(),
+  action: text("action").notNull(),
+  retry: integer("retry", { mode: "boolean" }).notNull(),
+});
+
+/** Fleet-wide switches (`frozen`) and small records, one row per key. */
+export const settings = sqliteTable("settings", {
+  key: text("key").primaryKey(),
+  value: text("value", { mode: "json" }).notNull(),
+});
