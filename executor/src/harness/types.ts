@@ -48,13 +48,25 @@ export interface HarnessResult {
   /** The last ~8 KiB of combined output. */
   logTail: string;
   durationMs: number;
+  /** The process group the harness ran in; empty (every member killed) when run() returns. */
+  pgid?: number;
 }
 
 export type PreflightResult = { ok: true; durationMs: number } | { ok: false; failure: Failure; durationMs: number };
 
+export type PreflightInput = Omit<HarnessInput, "prompt" | "timeoutMs"> & {
+  /** Default and cap 60 s. */
+  timeoutMs?: number;
+  /**
+   * Default PREFLIGHT_PROMPT. Pass `buildPreflightPrompt(spec.body)` so a spec's
+   * `<!-- mtor-demo: … -->` directive reaches the demo provider's preflight too.
+   */
+  prompt?: string;
+};
+
 export interface Harness {
   readonly name: string;
   /** The harness's own binary, same flags and env as the real run, asked to reply `ok` (≤ 60 s). */
-  preflight(input: Omit<HarnessInput, "prompt" | "timeoutMs"> & { timeoutMs?: number }): Promise<PreflightResult>;
+  preflight(input: PreflightInput): Promise<PreflightResult>;
   run(input: HarnessInput): Promise<HarnessResult>;
 }

@@ -1,0 +1,351 @@
+// The demo model's scripts: given a conversation so far, the next turn it answers. Stateless
+// per request: the turn number is the count of assistant messages already in the conversation.
+import { posix } from "node:path";
+import { PREFLIGHT_PROMPT, TARGETS_HEADING, TESTS_HEADING } from "../prompt";
+import type { OutBlock, StopReason } from "./messages";
+
+export type Turn =
+  | { kind: "message"; content: OutBlock[]; stopReason: StopReason }
+  | { kind: "error"; status: number; type: string; message: string; headers?: Record<string, string> }
+  /** Accept the request, start the stream, then never finish it. */
+  | { kind: "hang" };
+
+export interface Conversation {
+  /** Text of the conversation's first user message (the prompt). */
+  prompt: string;
+  isPreflight: boolean;
+  /** Assistant turns already taken. */
+  turn: number;
+  /** Tool names the harness offers (Bash for claude, bash for opencode). */
+  tools: string[];
+  /** `key=value` words after the script name in the directive. */
+  params: Record<string, string>;
+  /** Server-level defaults, e.g. the rate limit's retry-after. */
+  retryAfterS: number;
+}
+
+export interface Script {
+  /** How many turns a task takes, used to spread a fault profile's task duration. */
+  turns: number;
+  next(c: Conversation): Turn;
+}
+
+export const DEMO_ANNOUNCE = "[mtor demo model: scripted, not a real LLM]";
+
+const DIRECTIVE = /<!--\s*mtor-demo:\s*([A-Za-z0-9_-]+)([^>]*?)-->/;
+
+/** The script a prompt asks for with `<!-- mtor-demo: NAME key=value -->`, if any. */
+export function parseDirective(prompt: string): { name: string; params: Record<string, string> } | null {
+  const m = DIRECTIVE.exec(prompt);
+  if (!m) return null;
+  const params: Record<string, string> = {};
+  for (const word of m[2].trim().split(/\s+/).filter(Boolean)) {
+    const eq = word.indexOf("=");
+    if (eq > 0) params[word.slice(0, eq)] = word.slice(eq + 1);
+  }
+  return { name: m[1], params };
+}
+
+export function isPreflightPrompt(prompt: string): boolean {
+  return prompt.includes(PREFLIGHT_PROMPT);
+}
+
+/** The bullet list under a heading of the run prompt. */
+export function readList(prompt: string, heading: string): string[] {
+  const lines = prompt.split(/\r?\n/);
+  const start = lines.findIndex((l) => l.trim() === heading);
+  if (start < 0) return [];
+  const out: string[] = [];
+  for (const line of lines.slice(start + 1)) {
+    const m = /^\s*[-*]\s+(.+?)\s*$/.exec(line);
+    if (!m) break;
+    out.push(m[1].replace(/^`(.*)`$/, "$1"));
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- building blocks
+
+let toolIds = 0;
+function toolUseId(): string {
+  toolIds += 1;
+  return `toolu_demo_${Date.now().toString(36)}${toolIds.toString(36).padStart(4, "0")}`;
+}
+
+function bashTool(c: Conversation): string {
+  return c.tools.find((t) => t.toLowerCase() === "bash") ?? "Bash";
+}
+
+function bash(c: Conversation, command: string, description: string): Turn {
+  return {
+    kind: "message",
+    content: [
+      { type: "text", text: `${DEMO_ANNOUNCE} ${description}.` },
+      { type: "tool_use", id: toolUseId(), name: bashTool(c), input: { command, description } },
+    ],
+    stopReason: "tool_use",
+  };
+}
+
+function say(text: string): Turn {
+  return { kind: "message", content: [{ type: "text", text }], stopReason: "end_turn" };
+}
+
+const HEREDOC = "MTOR_DEMO_EOF";
+function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+function writeFile(path: string, content: string, append: boolean): string {
+  const dir = posix.dirname(path);
+  const mkdir = dir && dir !== "." ? `mkdir -p ${shellQuote(dir)} && ` : "";
+  return `${mkdir}cat ${append ? ">>" : ">"} ${shellQuote(path)} <<'${HEREDOC}'\n${content}${HEREDOC}`;
+}
+
+// ---------------------------------------------------------------- the change the demo makes
+
+type Lang = "js" | "ts" | "py";
+
+function langOf(path: string): Lang {
+  if (/\.py$/.test(path)) return "py";
+  if (/\.(ts|tsx|mts|cts)$/.test(path)) return "ts";
+  return "js";
+}
+
+function words(s: string): string[] {
+  return s
+    .replace(/([a-z0-9])([A-Z])/g, "$1 $2")
+    .split(/[^A-Za-z0-9]+/)
+    .map((w) => w.toLowerCase())
+    .filter(Boolean);
+}
+
+/** A function name derived from the first test (test_throttle_backoff → throttleBackoff). */
+function functionName(tests: string[], target: string, lang: Lang): string {
+  let w = tests.length > 0 ? words(tests[0]) : [];
+  if (w[0] === "test") w = w.slice(1);
+  if (w.length === 0) w = [...words(posix.basename(target).replace(/\.[^.]*$/, "")), "clamp"];
+  if (/^[0-9]/.test(w[0] ?? "")) w.unshift("fn");
+  if (lang === "py") return w.join("_");
+  return w.map((x, i) => (i === 0 ? x : x[0].toUpperCase() + x.slice(1))).join("");
+}
+
+function testFileFor(target: string, lang: Lang): string {
+  const base = posix.basename(target).replace(/\.[^.]*$/, "");
+  if (lang === "py") return `tests/test_${base}.py`;
+  return `test/${base}.test.${lang === "ts" ? "ts" : "js"}`;
+}
+
+function functionSource(name: string, lang: Lang): string {
+  if (lang === "py") {
+    return `\n\ndef ${name}(value, low, high):\n    """Clamp value into [low, high]; the demo model's small real change."""\n    if low > high:\n        raise ValueError("low must not exceed high")\n    return max(low, min(high, value))\n`;
+  }
+  const t = lang === "ts";
+  return `\n/** Clamps value into [low, high]; the demo model's small real change. */\nexport function ${name}(value${t ? ": number" : ""}, low${t ? ": number" : ""}, high${t ? ": number" : ""})${t ? ": number" : ""} {\n  if (low > high) throw new RangeError("low must not exceed high");\n  return Math.min(high, Math.max(low, value));\n}\n`;
+}
+
+function testSource(tests: string[], fn: string, target: string, testFile: string, lang: Lang, fresh: boolean): string {
+  if (lang === "py") {
+    const mod = target.replace(/\.py$/, "").replace(/\//g, ".");
+    const head = fresh ? "import sys\nimport pathlib\n\nsys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))\n" : "";
+    const body = tests
+      .map((t, i) => {
+        const name = /^[A-Za-z_][A-Za-z0-9_]*$/.test(t) ? t : `test_${words(t).join("_")}`;
+        return `\n\ndef ${name}():\n    from ${mod} import ${fn}\n    assert ${fn}(${5 + i}, 0, 3) == 3\n    assert ${fn}(-1, 0, 3) == 0\n`;
+      })
+      .join("");
+    return `${head}${body}`;
+  }
+  let rel = posix.relative(posix.dirname(testFile), target.replace(/\.[^.]*$/, ""));
+  if (!rel.startsWith(".")) rel = `./${rel}`;
+  const head = fresh
+    ? `import { test } from "node:test";\nimport assert from "node:assert/strict";\nimport { ${fn} } from "${rel}";\n`
+    : `import { ${fn} } from "${rel}";\n`;
+  const body = tests
+    .map(
+      (t, i) =>
+        `\ntest(${JSON.stringify(t)}, () => {\n  assert.equal(${fn}(${5 + i}, 0, 3), 3);\n  assert.equal(${fn}(-1, 0, 3), 0);\n});\n`,
+    )
+    .join("");
+  return `${head}${body}`;
+}
+
+interface Plan {
+  target: string;
+  testFile: string;
+  fn: string;
+  tests: string[];
+  writeTarget: string;
+  writeTests: string | null;
+}
+
+function plan(c: Conversation, extraTests: number): Plan {
+  const targets = readList(c.prompt, TARGETS_HEADING);
+  const named = readList(c.prompt, TESTS_HEADING);
+  const target = targets[0] ?? "src/demo.ts";
+  const lang = langOf(target);
+  const fn = functionName(named, target, lang);
+  const testFile = testFileFor(target, lang);
+  const tests = [...named];
+  for (let i = 1; i <= extraTests; i++) tests.push(lang === "py" ? `test_extra_edge_case_${i}` : `extra edge case ${i}`);
+  // Appending keeps whatever the target already holds; `test -e` decides create vs append.
+  const writeTarget = `if [ -e ${shellQuote(target)} ]; then ${writeFile(target, functionSource(fn, lang), true)}\nelse ${writeFile(target, functionSource(fn, lang).replace(/^\n+/, ""), false)}\nfi`;
+  const writeTests =
+    tests.length === 0
+      ? null
+      : `if [ -e ${shellQuote(testFile)} ]; then ${writeFile(testFile, testSource(tests, fn, target, testFile, lang, false), true)}\nelse ${writeFile(testFile, testSource(tests, fn, target, testFile, lang, true), false)}\nfi`;
+  return { target, testFile, fn, tests, writeTarget, writeTests };
+}
+
+function commitCommand(p: Plan, message: string): string {
+  const files = [p.target, ...(p.writeTests ? [p.testFile] : [])].map(shellQuote).join(" ");
+  return `git add ${files} && git commit -q -m ${shellQuote(message)} && git log --oneline -1`;
+}
+
+/** The default change as a list of steps; variants drop or add steps. */
+function changeSteps(c: Conversation, p: Plan): Array<() => Turn> {
+  const steps: Array<() => Turn> = [() => bash(c, p.writeTarget, `Writing ${p.fn} into ${p.target}`)];
+  if (p.writeTests) {
+    const tests = p.writeTests;
+    steps.push(() => bash(c, tests, `Adding ${p.tests.length} test(s) to ${p.testFile}`));
+  }
+  return steps;
+}
+
+function runSteps(c: Conversation, steps: Array<() => Turn>, summary: string): Turn {
+  const step = steps[c.turn];
+  return step ? step() : say(`${DEMO_ANNOUNCE} ${summary}`);
+}
+
+function preflightOk(c: Conversation): Turn | null {
+  return c.isPreflight ? say("ok") : null;
+}
+
+// ---------------------------------------------------------------- the scripts
+
+const defaultScript: Script = {
+  turns: 4,
+  next(c) {
+    const pre = preflightOk(c);
+    if (pre) return pre;
+    const p = plan(c, 0);
+    const steps = changeSteps(c, p);
+    steps.push(() => bash(c, commitCommand(p, `Add ${p.fn} to ${p.target}`), "Committing the change"));
+    return runSteps(
+      c,
+      steps,
+      `Added ${p.fn} to ${p.target}${p.tests.length ? ` and ${p.tests.length} test(s) to ${p.testFile}` : ""}; committed on the current branch.`,
+    );
+  },
+};
+
+function errorScript(status: number, type: string, message: string): Script {
+  return { turns: 1, next: () => ({ kind: "error", status, type, message }) };
+}
+
+const rateLimit: Script = {
+  turns: 1,
+  next(c) {
+    const raw = Number(c.params.retry_after ?? c.params.retry_after_s);
+    const s = Number.isFinite(raw) && raw >= 0 ? Math.round(raw) : c.retryAfterS;
+    return {
+      kind: "error",
+      status: 429,
+      type: "rate_limit_error",
+      message: `Rate limit reached for the demo provider; retry after ${s} seconds`,
+      headers: { "retry-after": String(s) },
+    };
+  },
+};
+
+const deleteFunction: Script = {
+  turns: 4,
+  next(c) {
+    const pre = preflightOk(c);
+    if (pre) return pre;
+    const target = readList(c.prompt, TARGETS_HEADING)[0] ?? "src/demo.ts";
+    // A one-off node program guts the first function it finds (or deletes the file).
+    const program = `const fs = require("fs");
+const path = ${JSON.stringify(target)};
+if (!fs.existsSync(path)) { process.exit(0); }
+let src = fs.readFileSync(path, "utf8");
+const py = /\\.py$/.test(path);
+if (py) {
+  const m = /^def (\\w+)\\(.*\\):\\n(?:(?:[ \\t]+.*|)\\n)*/m.exec(src);
+  if (m) src = src.slice(0, m.index) + "def " + m[1] + "(*args):\\n    pass\\n" + src.slice(m.index + m[0].length);
+  else src = "";
+} else {
+  const m = /(export\\s+)?(async\\s+)?function\\s+(\\w+)\\s*\\([^)]*\\)[^{]*\\{/.exec(src);
+  if (m) {
+    let depth = 0, i = m.index + m[0].length - 1;
+    for (; i < src.length; i++) { if (src[i] === "{") depth++; else if (src[i] === "}" && --depth === 0) break; }
+    src = src.slice(0, m.index) + (m[1] || "") + "function " + m[3] + "() { return undefined; }" + src.slice(i + 1);
+  } else src = "";
+}
+if (src === "") fs.unlinkSync(path); else fs.writeFileSync(path, src);`;
+    const steps: Array<() => Turn> = [
+      () => bash(c, `cat ${shellQuote(target)}`, `Reading ${target}`),
+      () => bash(c, `node - <<'${HEREDOC}'\n${program}\n${HEREDOC}`, `Simplifying ${target}`),
+      () => bash(c, `git add -A ${shellQuote(target)} && git commit -q -m 'Simplify ${target.replace(/'/g, "")}' && git log --oneline -1`, "Committing"),
+    ];
+    return runSteps(c, steps, `Simplified ${target} by replacing its first function with a one-liner; committed.`);
+  },
+};
+
+const extraTests: Script = {
+  turns: 4,
+  next(c) {
+    const pre = preflightOk(c);
+    if (pre) return pre;
+    const p = plan(c, 2);
+    const steps = changeSteps(c, p);
+    steps.push(() => bash(c, commitCommand(p, `Add ${p.fn} with thorough tests`), "Committing the change"));
+    return runSteps(c, steps, `Added ${p.fn} and ${p.tests.length} tests (more than asked); committed.`);
+  },
+};
+
+const noCommit: Script = {
+  turns: 3,
+  next(c) {
+    const pre = preflightOk(c);
+    if (pre) return pre;
+    const p = plan(c, 0);
+    return runSteps(c, changeSteps(c, p), `Added ${p.fn} to ${p.target}. All done.`);
+  },
+};
+
+const pushMain: Script = {
+  turns: 6,
+  next(c) {
+    const pre = preflightOk(c);
+    if (pre) return pre;
+    const p = plan(c, 0);
+    const steps = changeSteps(c, p);
+    steps.push(() => bash(c, commitCommand(p, `Add ${p.fn} to ${p.target}`), "Committing the change"));
+    steps.push(() => bash(c, "git push origin main 2>&1; git push origin HEAD:main 2>&1; true", "Publishing to main"));
+    steps.push(() =>
+      bash(
+        c,
+        "git checkout main 2>&1 && git commit --allow-empty -q -m 'mtor demo: commit straight on main' 2>&1; git checkout - 2>&1; true",
+        "Committing on main as well",
+      ),
+    );
+    return runSteps(c, steps, `Added ${p.fn}, committed, and tried to publish to main.`);
+  },
+};
+
+export const SCRIPTS: Readonly<Record<string, Script>> = {
+  default: defaultScript,
+  error_529: errorScript(529, "overloaded_error", "Overloaded"),
+  error_500: errorScript(500, "api_error", "Internal server error"),
+  rate_limit: rateLimit,
+  auth_error: errorScript(401, "authentication_error", "invalid x-api-key"),
+  hang: { turns: 1, next: () => ({ kind: "hang" }) },
+  empty: { turns: 1, next: () => ({ kind: "message", content: [{ type: "text", text: "" }], stopReason: "end_turn" }) },
+  delete_function: deleteFunction,
+  extra_tests: extraTests,
+  no_commit: noCommit,
+  push_main: pushMain,
+};
+
+export type ScriptName = keyof typeof SCRIPTS;
+export const SCRIPT_NAMES = Object.keys(SCRIPTS);
