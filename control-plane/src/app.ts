@@ -2,6 +2,7 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "./app-env";
+import { dashboard } from "./dashboard";
 import { ApiError } from "./errors";
 import { executorApi } from "./routes/executor-api";
 import { executorRoutes } from "./routes/executors";
@@ -20,6 +21,8 @@ export function createApp(): Hono<AppEnv> {
   app.route("/v1/executors", executorRoutes);
   app.route("/v1/executor", executorApi);
   app.route("/v1", fleetRoutes);
+  // The dashboard acts through this same app, in-process, with the session's operator token.
+  app.route("/", dashboard((req, env, ctx) => app.fetch(req, env as AppEnv["Bindings"], ctx)));
 
   app.notFound((c) =>
     c.json({ error: { code: "not_found", message: `no route ${c.req.method} ${new URL(c.req.url).pathname}` } }, 404),
