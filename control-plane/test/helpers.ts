@@ -57,7 +57,7 @@ export function executorClient(opts: { keyId?: string; secret?: string; now?: ()
     keyId: opts.keyId ?? "k1",
     secret: opts.secret ?? "test-secret-one",
     fetch: (r) => SELF.fetch(r),
-    now: opts.now ?? (() => Math.floor(clockMs / 1000)),
+    now: opts.now ?? (() => Math.floor((clockMs || Date.now()) / 1000)),
   });
 }
 

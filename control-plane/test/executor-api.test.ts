@@ -1,0 +1,236 @@
+// The executor protocol end to end: claim, heartbeat, verdict, and the lifecycle they drive.
+import type { ClaimedRun, VerdictRequest } from "@mtor/schema/wire";
+import { beforeAll, describe, expect, it } from "vitest";
+import { api, claimBody, dispatchSpec, executorClient, fleet, startClock, tick } from "./helpers";
+
+const client = executorClient();
+
+async function claimOne(executor: string, over: Parameters<typeof claimBody>[1] = {}): Promise<ClaimedRun> {
+  const res = await client.claim(claimBody(executor, over));
+  if (!res.ok) throw new Error(JSON.stringify(res.error));
+  expect(res.data.runs).toHaveLength(1);
+  return res.data.runs[0];
+}
+
+const passed = (token: string, extra: Partial<VerdictRequest> = {}): VerdictRequest => ({
+  token,
+  outcome: "passed",
+  flags: [],
+  duration_ms: 1000,
+  ...extra,
+});
+
+async function specStatus(id: string): Promise<{ status: string; attempt: number; runs: { outcome: string | null }[] }> {
+  return (await (await api(`/v1/specs/${id}`)).json()) as never;
+}
+
+beforeAll(async () => {
+  await startClock();
+});
+
+describe("claim", () => {
+  it("leases the queued spec with provider, gates, feedback and a lease", async () => {
+    const id = await dispatchSpec("claim basics", { repo: "r-claim", provider: "p-claim", model: "glm-5.1" });
+    const run = await claimOne("ex-claim", { repos: ["r-claim"], providers: ["p-claim"] });
+    expect(run.spec_id).toBe(id);
+    expect(run.attempt).toBe(1);
+    expect(run.provider).toEqual({ name: "p-claim", model: "glm-5.1", harness: null });
+    expect(run.lease.ttl_s).toBe(90);
+    expect(run.lease.token.length).toBeGreaterThan(16);
+    expect(run.spec.title).toBe("claim basics");
+    expect(run.gates.tests_extra).toEqual({ action: "reject", retry: false });
+    expect(run.feedback).toEqual([]);
+    expect((await specStatus(id)).status).toBe("leased");
+
+    const again = await client.claim(claimBody("ex-claim", { repos: ["r-claim"], providers: ["p-claim"] }));
+    expect(again.ok && again.data).toEqual({ runs: [], reason: "empty" });
+  });
+
+  it("auto-creates an advertised provider with 2 slots and records the executor", async () => {
+    await client.claim(claimBody("ex-auto", { providers: ["p-auto"], repos: ["r-auto"], host: "box-7" }));
+    const providers = (await (await api("/v1/providers")).json()) as { providers: { name: string; slots: number }[] };
+    expect(providers.providers.find((p) => p.name === "p-auto")).toMatchObject({ slots: 2 });
+    const executors = (await (await api("/v1/executors")).json()) as { executors: { id: string; host: string }[] };
+    expect(executors.executors.find((e) => e.id === "ex-auto")).toMatchObject({ host: "box-7" });
+  });
+
+  it("refuses a claim body that does not match the schema with 400 naming the field", async () => {
+    const bad = { executor: { id: "x" }, free: 1 };
+    const res = await fetchSigned("/v1/executor/claim", bad);
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { error: { code: string; details: { errors: { field: string }[] } } };
+    expect(body.error.code).toBe("invalid_request");
+    expect(body.error.details.errors.map((e) => e.field)).toContain("executor.host");
+  });
+
+  it("a long-poll claim answers as soon as a spec is dispatched", async () => {
+    const started = Date.now();
+    const pending = client.claim(claimBody("ex-poll", { repos: ["r-poll"], providers: ["p-poll"] }, 1, 10));
+    await fleet().now(); // the claim is in the Fleet's queue of requests before the dispatch
+    const id = await dispatchSpec("long poll", { repo: "r-poll", provider: "p-poll" });
+    const res = await pending;
+    expect(res.ok && res.data.runs.map((r) => r.spec_id)).toEqual([id]);
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it("a long poll with nothing to do answers after wait_s with a reason", async () => {
+    const res = await client.claim(claimBody("ex-idle", { repos: ["r-idle"], providers: ["p-idle"] }, 1, 0.2));
+    expect(res.ok && res.data).toEqual({ runs: [], reason: "empty" });
+  });
+});
+
+describe("heartbeat and verdict", () => {
+  it("a heartbeat renews the lease, moves the spec to running and answers cancel false", async () => {
+    const id = await dispatchSpec("hb", { repo: "r-hb", provider: "p-hb" });
+    const run = await claimOne("ex-hb", { repos: ["r-hb"], providers: ["p-hb"] });
+    await tick(60_000);
+    const hb = await client.heartbeat(run.run_id, { token: run.lease.token, phase: "harness" });
+    expect(hb.ok && hb.data.cancel).toBe(false);
+    expect(hb.ok && Date.parse(hb.data.expires_at)).toBeGreaterThan(Date.parse(run.lease.expires_at));
+    expect((await specStatus(id)).status).toBe("running");
+    // Past the first expiry, but inside the renewed lease: still valid.
+    await tick(60_000);
+    const hb2 = await client.heartbeat(run.run_id, { token: run.lease.token, phase: "gates" });
+    expect(hb2.ok).toBe(true);
+  });
+
+  it("a passed verdict moves the spec to awaiting_review, is idempotent, and writes spec.verdict to the outbox", async () => {
+    const id = await dispatchSpec("verdict", { repo: "r-v", provider: "p-v" });
+    const run = await claimOne("ex-v", { repos: ["r-v"], providers: ["p-v"] });
+    const body = passed(run.lease.token, {
+      branch: `mtor/${id}-1`,
+      head_sha: "abc123",
+      diffstat: { files: 1, insertions: 10, deletions: 2 },
+      usage: { input_tokens: 10, output_tokens: 20, cost_usd: 0.01, turns: 3 },
+      log_tail: "done",
+      patch_id: "p1",
+    });
+    const v1 = await client.verdict(run.run_id, body);
+    expect(v1.ok && v1.data).toEqual({ status: "awaiting_review" });
+    const v2 = await client.verdict(run.run_id, body);
+    expect(v2.ok && v2.data).toEqual({ status: "awaiting_review" });
+
+    const detail = (await (await api(`/v1/specs/${id}`)).json()) as {
+      status: string;
+      runs: { branch: string; head_sha: string; diffstat: unknown; usage: unknown; log_tail: string; outcome: string }[];
+    };
+    expect(detail.status).toBe("awaiting_review");
+    expect(detail.runs[0]).toMatchObject({ branch: `mtor/${id}-1`, head_sha: "abc123", log_tail: "done", outcome: "passed" });
+    expect(detail.runs[0].usage).toEqual({ input_tokens: 10, output_tokens: 20, cost_usd: 0.01, turns: 3 });
+
+    const events = await outbox();
+    expect(events.filter((e) => e.type === "spec.verdict" && e.payload.spec_id === id)).toHaveLength(1);
+  });
+
+  it("the next claim carries other specs' patch ids", async () => {
+    await dispatchSpec("patch ids", { repo: "r-v", provider: "p-v" });
+    const run = await claimOne("ex-v", { repos: ["r-v"], providers: ["p-v"] });
+    expect(run.recent_patch_ids.some((p) => p.patch_id === "p1")).toBe(true);
+    expect(run.recent_patch_ids.every((p) => p.spec_id !== run.spec_id)).toBe(true);
+  });
+
+  it("a stale token gets 409 lease_lost on heartbeat and verdict", async () => {
+    await dispatchSpec("stale", { repo: "r-stale", provider: "p-stale" });
+    const run = await claimOne("ex-stale", { repos: ["r-stale"], providers: ["p-stale"] });
+    const hb = await client.heartbeat(run.run_id, { token: `${run.lease.token}x`, phase: "harness" });
+    expect(hb).toMatchObject({ ok: false, status: 409, error: { code: "lease_lost" } });
+    const v = await client.verdict(run.run_id, passed("lt_not-the-token"));
+    expect(v).toMatchObject({ ok: false, status: 409, error: { code: "lease_lost" } });
+  });
+
+  it("a lease past its TTL without a heartbeat is no longer valid and the spec fails with lost_lease", async () => {
+    const id = await dispatchSpec("ttl", { repo: "r-ttl", provider: "p-ttl" });
+    const run = await claimOne("ex-ttl", { repos: ["r-ttl"], providers: ["p-ttl"] });
+    await tick(91_000);
+    const hb = await client.heartbeat(run.run_id, { token: run.lease.token, phase: "harness" });
+    expect(hb).toMatchObject({ ok: false, status: 409, error: { code: "lease_lost" } });
+    const v = await client.verdict(run.run_id, passed(run.lease.token));
+    expect(v).toMatchObject({ ok: false, status: 409, error: { code: "lease_lost" } });
+    const detail = (await (await api(`/v1/specs/${id}`)).json()) as {
+      status: string;
+      next_attempt_at: string;
+      runs: { failure: { kind: string } }[];
+    };
+    expect(detail.status).toBe("failed");
+    expect(detail.runs[0].failure.kind).toBe("lost_lease");
+    expect(Date.parse(detail.next_attempt_at)).toBeGreaterThan(0);
+  });
+
+  it("a failed run backs off, the monitor requeues it, and the last attempt ends dead", async () => {
+    const id = await dispatchSpec("backoff", { repo: "r-bo", provider: "p-bo", attempts: "2" });
+    const ex = { repos: ["r-bo"], providers: ["p-bo"] };
+    const run1 = await claimOne("ex-bo", ex);
+    const failed = { outcome: "failed" as const, failure: { kind: "harness" as const, message: "crashed" } };
+    expect(await client.verdict(run1.run_id, passed(run1.lease.token, failed))).toMatchObject({ data: { status: "failed" } });
+    const d1 = (await (await api(`/v1/specs/${id}`)).json()) as { next_attempt_at: string };
+    const { nowMs } = await import("./helpers");
+    const delay = Date.parse(d1.next_attempt_at) - nowMs();
+    expect(delay).toBeGreaterThanOrEqual(48_000);
+    expect(delay).toBeLessThanOrEqual(72_000);
+
+    // Not claimable during the backoff, even after a monitor pass.
+    await fleet().monitorPass();
+    expect((await client.claim(claimBody("ex-bo", ex))).ok && (await specStatus(id)).status).toBe("failed");
+    await tick(73_000);
+    await fleet().monitorPass();
+    expect((await specStatus(id)).status).toBe("queued");
+
+    const run2 = await claimOne("ex-bo", ex);
+    expect(run2.attempt).toBe(2);
+    expect(await client.verdict(run2.run_id, passed(run2.lease.token, failed))).toMatchObject({ data: { status: "dead" } });
+    const events = await outbox();
+    expect(events.filter((e) => e.payload.spec_id === id).map((e) => e.type)).toEqual(["spec.failed", "spec.dead"]);
+  });
+
+  it("a gate rejection retries only when every rejecting gate has retry on, carrying the details as feedback", async () => {
+    const id = await dispatchSpec("reject retry", { repo: "r-rj", provider: "p-rj" });
+    const ex = { repos: ["r-rj"], providers: ["p-rj"] };
+    const run1 = await claimOne("ex-rj", ex);
+    const flags = [{ gate: "tests_missing" as const, action: "reject" as const, detail: "test_a was not added" }];
+    const v1 = await client.verdict(run1.run_id, passed(run1.lease.token, { outcome: "rejected", flags }));
+    expect(v1.ok && v1.data.status).toBe("queued");
+    const run2 = await claimOne("ex-rj", ex);
+    expect(run2.spec_id).toBe(id);
+    expect(run2.feedback).toEqual(["tests_missing: test_a was not added"]);
+
+    const runaway = [...flags, { gate: "tests_extra" as const, action: "reject" as const, detail: "5 extra tests" }];
+    const v2 = await client.verdict(run2.run_id, passed(run2.lease.token, { outcome: "rejected", flags: runaway }));
+    expect(v2.ok && v2.data.status).toBe("rejected");
+  });
+
+  it("killing a running spec makes the next heartbeat answer cancel: true", async () => {
+    const id = await dispatchSpec("kill running", { repo: "r-kill", provider: "p-kill" });
+    const run = await claimOne("ex-kill", { repos: ["r-kill"], providers: ["p-kill"] });
+    await client.heartbeat(run.run_id, { token: run.lease.token, phase: "harness" });
+    const kill = await api(`/v1/specs/${id}/kill`, { method: "POST" });
+    expect(kill.status).toBe(200);
+    const hb = await client.heartbeat(run.run_id, { token: run.lease.token, phase: "harness" });
+    expect(hb.ok && hb.data.cancel).toBe(true);
+    const v = await client.verdict(
+      run.run_id,
+      passed(run.lease.token, { outcome: "failed", failure: { kind: "canceled", message: "told to stop" } }),
+    );
+    expect(v.ok && v.data.status).toBe("canceled");
+  });
+
+  it("an unknown run id is 404", async () => {
+    const res = await client.heartbeat("rnope", { token: "lt_x", phase: "harness" });
+    expect(res).toMatchObject({ ok: false, status: 404, error: { code: "not_found" } });
+  });
+});
+
+async function fetchSigned(path: string, body: unknown): Promise<Response> {
+  const { SELF } = await import("cloudflare:test");
+  return SELF.fetch(await client.signedRequest(path, body));
+}
+
+async function outbox(): Promise<{ type: string; payload: Record<string, unknown> }[]> {
+  const { env, runInDurableObject } = await import("cloudflare:test");
+  const stub = env.FLEET.get(env.FLEET.idFromName("fleet"));
+  return runInDurableObject(stub, (_instance, state) =>
+    state.storage.sql
+      .exec("SELECT type, payload FROM outbox ORDER BY id")
+      .toArray()
+      .map((r) => ({ type: r.type as string, payload: JSON.parse(r.payload as string) })),
+  );
+}
