@@ -189,7 +189,10 @@ function lineLoss(ch: Change): (lines: string[]) => number {
   const after = count(ch.after.values());
   return (lines) => {
     const mine = new Map<string, number>();
-    for (const l of lines) if (!isTrivialLine(l)) mine.set(l, (mine.get(l) ?? 0) + 1);
+    for (const raw of lines) {
+      const l = raw.trim().replace(/\s+/g, " ");
+      if (l !== "" && !isTrivialLine(l)) mine.set(l, (mine.get(l) ?? 0) + 1);
+    }
     let total = 0;
     let gone = 0;
     for (const [l, n] of mine) {
