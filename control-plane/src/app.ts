@@ -4,12 +4,15 @@ import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "./app-env";
 import { dashboard } from "./dashboard";
 import { ApiError } from "./errors";
+import { actionRoutes } from "./routes/actions";
 import { executorApi } from "./routes/executor-api";
 import { executorRoutes } from "./routes/executors";
 import { fleetRoutes } from "./routes/fleet";
 import { gateRoutes } from "./routes/gates";
 import { providerRoutes } from "./routes/providers";
+import { reportRoutes } from "./routes/report";
 import { specs } from "./routes/specs";
+import { webhookRoutes } from "./routes/webhooks";
 
 export function createApp(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -21,6 +24,9 @@ export function createApp(): Hono<AppEnv> {
   app.route("/v1/executors", executorRoutes);
   app.route("/v1/executor", executorApi);
   app.route("/v1", fleetRoutes);
+  app.route("/v1", webhookRoutes);
+  app.route("/v1/report", reportRoutes);
+  app.route("/actions", actionRoutes);
   // The dashboard acts through this same app, in-process, with the session's operator token.
   app.route("/", dashboard((req, env, ctx) => app.fetch(req, env as AppEnv["Bindings"], ctx)));
 

@@ -38,7 +38,10 @@ import {
   releaseIdempotent,
 } from "./idempotency";
 import { expireLeases, heartbeat, verdict } from "./leases";
-import { type MonitorResult, monitorChangedAnything, monitorPass } from "./monitor";
+import type { ActionClaims } from "../actions/links";
+import type { MonitorPassResult } from "../monitor/pass";
+import { Notifications, type WebhookCreateInput } from "../webhooks/notifications";
+import { monitorChangedAnything } from "./monitor";
 import { useNonce } from "./nonces";
 import { deleteProvider, listProviders, putProvider, setProviderFrozen } from "./providers";
 import {
@@ -68,11 +71,14 @@ export class Fleet extends DurableObject<Env> {
   private readonly clock = new Clock();
   private readonly waiters = new Waiters();
   protected readonly deps: Deps;
+  /** Webhooks, phone actions, the report and the extended monitor (issue 5). */
+  private readonly notifications: Notifications;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.db = drizzle(ctx.storage, { schema: tables });
     this.deps = { db: this.db, now: () => this.clock.now(), random: Math.random };
+    this.notifications = new Notifications(ctx.storage, env, this.deps);
     ctx.blockConcurrencyWhile(async () => {
       await migrate(this.db, migrations);
     });
@@ -81,7 +87,10 @@ export class Fleet extends DurableObject<Env> {
   /** Runs `fn` in one synchronous SQLite transaction; an ApiError rolls it back and is returned. */
   protected tx<T>(fn: (tx: Db) => T): Result<T> {
     try {
-      return { ok: true, value: this.ctx.storage.transactionSync(() => fn(this.db)) };
+      const value = this.ctx.storage.transactionSync(() => fn(this.db));
+      // Events this change wrote to the outbox go out from the alarm.
+      this.notifications.wake();
+      return { ok: true, value };
     } catch (err) {
       if (err instanceof ApiError) return { ok: false, status: err.status, error: err.toBody() };
       throw err;
@@ -216,6 +225,7 @@ export class Fleet extends DurableObject<Env> {
       counts: countsByStatus(tx),
       providers: listProviders(tx, this.clock.now()),
       executors: listExecutors(tx),
+      monitor: this.notifications.lastPass(),
     }));
   }
 
@@ -270,9 +280,53 @@ export class Fleet extends DurableObject<Env> {
 
   // ------------------------------------------------------------ monitor
 
-  async monitorPass(): Promise<Result<MonitorResult>> {
-    const result = this.tx((tx) => monitorPass(tx, this.deps));
+  async monitorPass(): Promise<Result<MonitorPassResult>> {
+    const result = this.notifications.monitorPass();
     if (result.ok && monitorChangedAnything(result.value)) this.waiters.wake();
+    return result;
+  }
+
+  // ------------------------------------------------------------ webhooks, report, phone actions
+
+  async alarm(): Promise<void> {
+    await this.notifications.alarm();
+  }
+
+  async createWebhook(input: WebhookCreateInput) {
+    return this.notifications.createWebhook(input);
+  }
+
+  async listWebhooks() {
+    return this.notifications.listWebhooks();
+  }
+
+  async deleteWebhook(id: string) {
+    return this.notifications.deleteWebhook(id);
+  }
+
+  async webhookDeliveries(id: string, count: number, cursor: string | null) {
+    return this.notifications.deliveries(id, count, cursor);
+  }
+
+  async redeliver(id: string) {
+    return this.notifications.redeliver(id);
+  }
+
+  async report(since: number, until: number) {
+    return this.notifications.report(since, until);
+  }
+
+  async actionTarget(specId: string) {
+    return this.notifications.actionTarget(specId);
+  }
+
+  async linkUsedAt(nonce: string) {
+    return this.notifications.linkUsedAt(nonce);
+  }
+
+  async useActionLink(claims: ActionClaims, input: { grade?: string; note?: string }) {
+    const result = this.notifications.useActionLink(claims, input);
+    if (result.ok) this.waiters.wake();
     return result;
   }
 }

@@ -1,0 +1,75 @@
+// Signed phone-action links: one spec, one action, a nonce and an expiry, bound together by an
+// HMAC-SHA256 with ACTION_SECRET. The token travels in the URL, so a phone needs no API token.
+import { randomBase36 } from "../fleet/ids";
+
+export const PHONE_ACTIONS = ["approve", "decline", "retry"] as const;
+export type PhoneAction = (typeof PHONE_ACTIONS)[number];
+
+/** Links stay valid for 24 h after the notification that carries them was rendered. */
+export const ACTION_LINK_TTL_MS = 24 * 60 * 60 * 1000;
+
+export interface ActionClaims {
+  specId: string;
+  action: PhoneAction;
+  /** Unix ms. */
+  expiresAt: number;
+  nonce: string;
+}
+
+export type TokenCheck =
+  | { ok: true; claims: ActionClaims }
+  | { ok: false; reason: "malformed" | "tampered" | "expired"; claims?: ActionClaims };
+
+const encoder = new TextEncoder();
+
+async function hmac(secret: string, text: string): Promise<string> {
+  const key = await crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, [
+    "sign",
+  ]);
+  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(`mtor-action-v1:${text}`)));
+  let bin = "";
+  for (const b of mac) bin += String.fromCharCode(b);
+  return btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+function constantTimeEqual(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
+}
+
+export async function signActionToken(secret: string, claims: ActionClaims): Promise<string> {
+  const exp = Math.floor(claims.expiresAt / 1000).toString(36);
+  const payload = `${claims.specId}.${claims.action}.${exp}.${claims.nonce}`;
+  return `${payload}.${await hmac(secret, payload)}`;
+}
+
+export async function newActionToken(secret: string, specId: string, action: PhoneAction, now: number) {
+  return signActionToken(secret, { specId, action, expiresAt: now + ACTION_LINK_TTL_MS, nonce: randomBase36(20) });
+}
+
+/** Checks a token's shape, signature and expiry. Whether it was used is the Fleet's to say. */
+export async function verifyActionToken(secret: string, token: string, now: number): Promise<TokenCheck> {
+  const parts = token.split(".");
+  if (parts.length !== 5) return { ok: false, reason: "malformed" };
+  const [specId, action, exp, nonce, sig] = parts;
+  if (!/^[a-z0-9]{1,40}$/.test(specId) || !/^[a-z0-9]{8,64}$/.test(nonce) || !/^[a-z0-9]{1,12}$/.test(exp)) {
+    return { ok: false, reason: "malformed" };
+  }
+  if (!(PHONE_ACTIONS as readonly string[]).includes(action)) return { ok: false, reason: "malformed" };
+  const expected = await hmac(secret, `${specId}.${action}.${exp}.${nonce}`);
+  if (!constantTimeEqual(expected, sig)) return { ok: false, reason: "tampered" };
+  const claims: ActionClaims = {
+    specId,
+    action: action as PhoneAction,
+    expiresAt: Number.parseInt(exp, 36) * 1000,
+    nonce,
+  };
+  if (claims.expiresAt <= now) return { ok: false, reason: "expired", claims };
+  return { ok: true, claims };
+}
+
+export function actionUrl(base: string, token: string): string {
+  return `${base.replace(/\/+$/, "")}/actions/${token}`;
+}

@@ -1,0 +1,103 @@
+// Runaway chains and stuck specs. A runaway chain is a spec that used all its attempts and every
+// attempt was flagged by the same gates: another try would run away the same way. A stuck spec is
+// a queued one that can never run because a spec it waits for ended without approval. Each is
+// flagged once per attempt (monitor_flags) and announced with spec.stuck.
+import { runs, specs } from "@mtor/schema/tables/fleet";
+import { monitorFlags } from "@mtor/schema/tables/webhooks";
+import { and, asc, eq, gte, inArray } from "drizzle-orm";
+import type { Db, Deps } from "../fleet/db";
+import { emit } from "../fleet/outbox";
+import type { SpecRow } from "../fleet/views";
+import { readState, writeState } from "./state";
+
+const RUN_BATCH = 200;
+const QUEUED_BATCH = 200;
+const BLOCKING = new Set(["dead", "declined", "rejected", "canceled"]);
+
+function raise(tx: Db, now: number, s: SpecRow, kind: "runaway" | "stuck", detail: string): boolean {
+  const prior = tx
+    .select()
+    .from(monitorFlags)
+    .where(and(eq(monitorFlags.specId, s.id), eq(monitorFlags.kind, kind)))
+    .get();
+  if (prior && prior.attempt === s.attempt) return false;
+  tx.insert(monitorFlags)
+    .values({ specId: s.id, kind, detail, attempt: s.attempt, at: now })
+    .onConflictDoUpdate({ target: [monitorFlags.specId, monitorFlags.kind], set: { detail, attempt: s.attempt, at: now } })
+    .run();
+  emit(tx, now, "spec.stuck", {
+    spec_id: s.id,
+    title: s.title,
+    repo: s.repo,
+    provider: s.provider,
+    status: s.status,
+    attempt: s.attempt,
+    flags: s.flags,
+    kind,
+    reason: detail,
+  });
+  return true;
+}
+
+/** The gate names a run was flagged by, as one comparable key ("" when none). */
+const gateKey = (flags: { gate: string }[]) => [...new Set(flags.map((f) => f.gate))].sort().join(",");
+
+/** Looks at specs whose runs finished since the last pass. Returns the ids it flagged. */
+export function flagRunawayChains(tx: Db, deps: Deps): string[] {
+  const now = deps.now();
+  const since = readState<number>(tx, "runaway_watermark") ?? 0;
+  const finished = tx
+    .select({ specId: runs.specId, finishedAt: runs.finishedAt })
+    .from(runs)
+    .where(gte(runs.finishedAt, since))
+    .orderBy(asc(runs.finishedAt))
+    .limit(RUN_BATCH)
+    .all();
+  if (!finished.length) return [];
+  const flagged: string[] = [];
+  for (const specId of new Set(finished.map((r) => r.specId))) {
+    const s = tx.select().from(specs).where(eq(specs.id, specId)).get();
+    if (!s || !["dead", "rejected"].includes(s.status) || s.attempt < s.maxAttempt || s.attempt < 2) continue;
+    const chain = tx
+      .select({ attempt: runs.attempt, flags: runs.flags, outcome: runs.outcome })
+      .from(runs)
+      .where(eq(runs.specId, s.id))
+      .orderBy(asc(runs.specId), asc(runs.attempt))
+      .all();
+    const keys = new Set(chain.map((r) => gateKey(r.flags)));
+    const [key] = keys;
+    if (chain.length < 2 || keys.size !== 1 || !key) continue;
+    const detail = `runaway chain: all ${chain.length} attempts were flagged by ${key.replace(/,/g, ", ")}`;
+    if (raise(tx, now, s, "runaway", detail)) flagged.push(s.id);
+  }
+  // Runs finishing in the same millisecond as the last one are read again next time; raising is idempotent.
+  writeState(tx, "runaway_watermark", finished[finished.length - 1].finishedAt);
+  return flagged;
+}
+
+/** Queued specs waiting on a spec that ended without approval. Returns the ids it flagged. */
+export function flagBlockedSpecs(tx: Db, deps: Deps): string[] {
+  const now = deps.now();
+  const queued = tx
+    .select()
+    .from(specs)
+    .where(eq(specs.status, "queued"))
+    .orderBy(asc(specs.status), asc(specs.priority), asc(specs.createdAt))
+    .limit(QUEUED_BATCH)
+    .all();
+  const flagged: string[] = [];
+  for (const s of queued) {
+    const after = s.spec.after ?? [];
+    if (!after.length) continue;
+    const deps_ = tx.select({ id: specs.id, status: specs.status }).from(specs).where(inArray(specs.id, after)).all();
+    const blockers = deps_.filter((d) => BLOCKING.has(d.status));
+    const missing = after.filter((id) => !deps_.some((d) => d.id === id));
+    if (!blockers.length && !missing.length) continue;
+    const parts = [
+      ...blockers.map((b) => `${b.id} is ${b.status}`),
+      ...missing.map((id) => `${id} does not exist`),
+    ];
+    if (raise(tx, now, s, "stuck", `waits for specs that will not be approved: ${parts.join(", ")}`)) flagged.push(s.id);
+  }
+  return flagged;
+}

@@ -1,0 +1,179 @@
+// What the Fleet does for issue 5 — webhook endpoints, deliveries driven by its alarm, phone
+// actions, the report and the monitor pass — gathered so the Fleet's RPC methods stay one-liners.
+import { actionLinks } from "@mtor/schema/tables/webhooks";
+import type { SpecSummary, WebhookEvent, WebhookFormat } from "@mtor/schema/wire";
+import { eq } from "drizzle-orm";
+import type { ActionClaims } from "../actions/links";
+import { ApiError, type Result } from "../errors";
+import { iso } from "../fleet/clock";
+import type { Db, Deps } from "../fleet/db";
+import { approve, decline, getSpec, retry } from "../fleet/queue";
+import { type MonitorPassResult, type PassView, lastPass, runMonitorPass } from "../monitor/pass";
+import { type Report, buildReport } from "../report/build";
+import { allowPrivate, nextWake, runWebhookAlarm } from "./deliver";
+import {
+  type DeliveryView,
+  type EndpointView,
+  createEndpoint,
+  deleteEndpoint,
+  listDeliveries,
+  listEndpoints,
+  redeliver,
+} from "./endpoints";
+
+export interface WebhookCreateInput {
+  url: string;
+  events: WebhookEvent[];
+  format: WebhookFormat;
+  secret?: string;
+  links_base: string;
+  created_by: string | null;
+}
+
+export class Notifications {
+  /** The real time the alarm is set for, as far as this instance knows. */
+  private alarmAt: number | null = null;
+
+  constructor(
+    private readonly storage: DurableObjectStorage,
+    private readonly env: Env,
+    private readonly deps: Deps,
+  ) {}
+
+  private get db(): Db {
+    return this.deps.db;
+  }
+
+  private tx<T>(fn: (tx: Db) => T): Result<T> {
+    try {
+      return { ok: true, value: this.storage.transactionSync(() => fn(this.db)) };
+    } catch (err) {
+      if (err instanceof ApiError) return { ok: false, status: err.status, error: err.toBody() };
+      throw err;
+    }
+  }
+
+  /**
+   * Makes sure the alarm runs when the outbox or a delivery needs it. Call after every commit.
+   * With the test clock the alarm is parked an hour out: tests run it with runDurableObjectAlarm.
+   */
+  wake(): void {
+    const now = this.deps.now();
+    const at = nextWake(this.db, now);
+    if (at === null) return;
+    const real = this.env.MTOR_TEST_CLOCK === "true" ? Date.now() + 3600_000 : Date.now() + Math.max(0, at - now);
+    if (this.alarmAt !== null && this.alarmAt <= real && this.alarmAt > Date.now() - 60_000) return;
+    this.alarmAt = real;
+    void this.storage.setAlarm(real);
+  }
+
+  async alarm(): Promise<void> {
+    this.alarmAt = null;
+    await runWebhookAlarm(this.deps, this.env);
+    this.wake();
+  }
+
+  // ------------------------------------------------------------ endpoints
+
+  createWebhook(input: WebhookCreateInput): Result<EndpointView & { secret: string }> {
+    return createEndpoint(
+      this.db,
+      this.deps.now(),
+      {
+        url: input.url,
+        events: input.events,
+        format: input.format,
+        secret: input.secret,
+        linksBase: input.links_base,
+        createdBy: input.created_by,
+      },
+      allowPrivate(this.env),
+    );
+  }
+
+  listWebhooks(): Result<EndpointView[]> {
+    return { ok: true, value: listEndpoints(this.db) };
+  }
+
+  deleteWebhook(id: string): Result<{ id: string; deleted: true }> {
+    return deleteEndpoint(this.db, id);
+  }
+
+  deliveries(endpointId: string, count: number, cursor: string | null) {
+    return listDeliveries(this.db, endpointId, count, cursor);
+  }
+
+  redeliver(id: string): Result<DeliveryView> {
+    const r = redeliver(this.db, this.deps.now(), id);
+    if (r.ok) this.wake();
+    return r;
+  }
+
+  // ------------------------------------------------------------ monitor and report
+
+  monitorPass(): Result<MonitorPassResult> {
+    const r = this.tx((tx) => runMonitorPass(tx, this.deps, this.env));
+    this.wake();
+    return r;
+  }
+
+  lastPass(): PassView | null {
+    return lastPass(this.db);
+  }
+
+  report(since: number, until: number): Result<Report> {
+    return { ok: true, value: buildReport(this.db, since, until) };
+  }
+
+  // ------------------------------------------------------------ phone actions
+
+  /** The spec a link points at, for the confirm page. */
+  actionTarget(specId: string): Result<{ id: string; title: string; status: string; used_at: string | null }> {
+    return this.tx((tx) => {
+      const s = getSpec(tx, specId);
+      return { id: s.id, title: s.title, status: s.status, used_at: null };
+    });
+  }
+
+  linkUsedAt(nonce: string): string | null {
+    const used = this.db.select().from(actionLinks).where(eq(actionLinks.nonce, nonce)).get();
+    return used ? iso(used.usedAt) : null;
+  }
+
+  /**
+   * Performs a verified link's action and burns its nonce in one transaction: a refused
+   * transition leaves the link unused, a used link never acts twice.
+   */
+  useActionLink(claims: ActionClaims, input: { grade?: string; note?: string } = {}): Result<SpecSummary> {
+    const r = this.tx((tx) => {
+      const used = tx.select().from(actionLinks).where(eq(actionLinks.nonce, claims.nonce)).get();
+      if (used) {
+        throw new ApiError(409, "link_used", `this link was already used at ${iso(used.usedAt)}`, { used_at: iso(used.usedAt) });
+      }
+      const by = "phone link";
+      let summary: SpecSummary;
+      if (claims.action === "approve") summary = approve(tx, this.deps, claims.specId, { grade: input.grade, note: input.note }, by);
+      else if (claims.action === "decline") summary = decline(tx, this.deps, claims.specId, { note: input.note }, by);
+      else {
+        const s = getSpec(tx, claims.specId);
+        // A spec awaiting review is retried by declining it with a retry, as the API would.
+        summary =
+          s.status === "awaiting_review"
+            ? decline(tx, this.deps, claims.specId, { retry: true, note: "retry requested from a phone" }, by)
+            : retry(tx, this.deps, claims.specId);
+      }
+      tx.insert(actionLinks)
+        .values({
+          nonce: claims.nonce,
+          specId: claims.specId,
+          action: claims.action,
+          expiresAt: claims.expiresAt,
+          usedAt: this.deps.now(),
+        })
+        .run();
+      return summary;
+    });
+    this.wake();
+    return r;
+  }
+}

@@ -1,0 +1,262 @@
+// Webhook delivery: Standard Webhooks signing, the retry schedule, Retry-After, 410, redelivery,
+// and the outbox written in the same transaction as the change it announces.
+import { runInDurableObject } from "cloudflare:test";
+import { Webhook } from "standardwebhooks";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { RETRY_SCHEDULE_MS, send } from "../src/webhooks/deliver";
+import { checkWebhookUrl } from "../src/webhooks/guard";
+import { api, dispatchSpec, executorClient, startClock, tick } from "./helpers";
+import {
+  claimOne,
+  createWebhook,
+  deleteAllWebhooks,
+  deliveriesOf,
+  receiver,
+  runAlarm,
+  sendVerdict,
+  specStatus,
+  stub,
+} from "./webhooks-helpers";
+
+let restore: (() => void) | undefined;
+beforeEach(async () => {
+  await startClock(Date.now());
+});
+afterEach(async () => {
+  restore?.();
+  restore = undefined;
+  await deleteAllWebhooks();
+  // Drain whatever the test left in the outbox so the next test starts quiet.
+  const r = receiver(() => new Response("ok"));
+  await runAlarm();
+  r.restore();
+});
+
+/** Dispatches a spec and brings it to a passed verdict: one spec.verdict event in the outbox. */
+async function passedVerdict(provider: string) {
+  const id = await dispatchSpec(`verdict for ${provider} ${crypto.randomUUID()}`, { provider });
+  const run = await claimOne(`ex-${provider}`, provider);
+  await sendVerdict(run, { outcome: "passed", branch: `mtor/${id}-1`, diffstat: { files: 1, insertions: 5, deletions: 1 } });
+  return id;
+}
+
+function verifyAt(secret: string, r: { headers: Record<string, string>; body: string }) {
+  // standardwebhooks checks the timestamp against Date.now(); the Fleet's clock is pinned.
+  const spy = vi.spyOn(Date, "now").mockReturnValue(Number(r.headers["webhook-timestamp"]) * 1000);
+  try {
+    return new Webhook(secret).verify(r.body, r.headers);
+  } finally {
+    spy.mockRestore();
+  }
+}
+
+describe("webhook delivery", () => {
+  it("retries a receiver that answers 500 three times, delivers once on 200, same webhook-id, verifiable signature", async () => {
+    const wh = await createWebhook({ url: "https://hooks.example.com/mtor-a", events: ["spec.verdict"] });
+    const r = receiver((_req, n) => new Response(n <= 3 ? "busy" : "ok", { status: n <= 3 ? 500 : 200 }));
+    restore = r.restore;
+    const specId = await passedVerdict("prov-a");
+
+    expect(await runAlarm()).toBe(true);
+    expect(r.received).toHaveLength(1);
+    for (const delay of RETRY_SCHEDULE_MS.slice(0, 3)) {
+      await tick(delay - 1);
+      await runAlarm();
+      expect(r.received.length).toBeLessThan(5);
+      await tick(1);
+      await runAlarm();
+    }
+    expect(r.received).toHaveLength(4);
+    const ids = new Set(r.received.map((q) => q.headers["webhook-id"]));
+    expect(ids.size).toBe(1);
+    for (const q of r.received) {
+      expect(q.url).toBe("https://hooks.example.com/mtor-a");
+      const event = verifyAt(wh.secret, q) as { type: string; data: { spec_id: string; status: string } };
+      expect(event.type).toBe("spec.verdict");
+      expect(event.data.spec_id).toBe(specId);
+      expect(event.data.status).toBe("awaiting_review");
+    }
+    // A tampered body does not verify.
+    expect(() => verifyAt(wh.secret, { ...r.received[3], body: r.received[3].body.replace("spec.verdict", "spec.dead") })).toThrow();
+
+    const [d] = await deliveriesOf(wh.id);
+    expect(d).toMatchObject({ status: "delivered", attempts: 4, last_status: 200, id: [...ids][0] });
+    expect(d.log.map((a) => a.status)).toEqual([500, 500, 500, 200]);
+
+    // Delivered means done: nothing more is sent, however long we wait.
+    await tick(24 * 3600_000);
+    await runAlarm();
+    expect(r.received).toHaveLength(4);
+  });
+
+  it("disables the endpoint on 410 Gone and sends it nothing more", async () => {
+    const wh = await createWebhook({ url: "https://hooks.example.com/gone", events: ["spec.verdict"] });
+    const r = receiver(() => new Response("gone", { status: 410 }));
+    restore = r.restore;
+    await passedVerdict("prov-gone");
+    await runAlarm();
+    expect(r.received).toHaveLength(1);
+
+    const list = (await (await api("/v1/webhooks")).json()) as { webhooks: { id: string; enabled: boolean; disabled_reason: string }[] };
+    const ep = list.webhooks.find((w) => w.id === wh.id)!;
+    expect(ep.enabled).toBe(false);
+    expect(ep.disabled_reason).toMatch(/410/);
+    expect((await deliveriesOf(wh.id))[0]).toMatchObject({ status: "failed", attempts: 1, last_status: 410 });
+
+    await passedVerdict("prov-gone2");
+    await tick(RETRY_SCHEDULE_MS[0]);
+    await runAlarm();
+    expect(r.received).toHaveLength(1);
+    expect(await deliveriesOf(wh.id)).toHaveLength(1);
+  });
+
+  it("honours Retry-After over the schedule", async () => {
+    const wh = await createWebhook({ url: "https://hooks.example.com/slow", events: ["spec.verdict"] });
+    const r = receiver((_q, n) =>
+      n === 1 ? new Response("later", { status: 429, headers: { "retry-after": "120" } }) : new Response("ok"),
+    );
+    restore = r.restore;
+    await passedVerdict("prov-slow");
+    const t0 = await tick(0);
+    await runAlarm();
+    const [d] = await deliveriesOf(wh.id);
+    expect(d.status).toBe("pending");
+    expect(Date.parse(d.next_attempt_at!)).toBe(t0 + 120_000);
+
+    await tick(RETRY_SCHEDULE_MS[0]); // the schedule alone would retry now
+    await runAlarm();
+    expect(r.received).toHaveLength(1);
+    await tick(120_000 - RETRY_SCHEDULE_MS[0]);
+    await runAlarm();
+    expect(r.received).toHaveLength(2);
+    expect((await deliveriesOf(wh.id))[0]).toMatchObject({ status: "delivered", attempts: 2 });
+  });
+
+  it("keeps an exhausted delivery listed and redelivers it with the same webhook-id", async () => {
+    const wh = await createWebhook({ url: "https://hooks.example.com/down", events: ["spec.verdict"] });
+    let up = false;
+    const r = receiver(() => new Response(up ? "ok" : "down", { status: up ? 200 : 503 }));
+    restore = r.restore;
+    await passedVerdict("prov-down");
+    await runAlarm();
+    for (const delay of RETRY_SCHEDULE_MS) {
+      await tick(delay);
+      await runAlarm();
+    }
+    expect(r.received).toHaveLength(RETRY_SCHEDULE_MS.length + 1);
+    const [d] = await deliveriesOf(wh.id);
+    expect(d).toMatchObject({ status: "failed", attempts: 8, next_attempt_at: null });
+    await tick(24 * 3600_000);
+    await runAlarm();
+    expect(r.received).toHaveLength(8);
+
+    up = true;
+    const res = await api(`/v1/deliveries/${d.id}/redeliver`, { method: "POST" });
+    expect(res.status).toBe(202);
+    expect(await api(`/v1/deliveries/${d.id}/redeliver`, { method: "POST" }).then((x) => x.status)).toBe(409);
+    await runAlarm();
+    expect(r.received).toHaveLength(9);
+    expect(r.received[8].headers["webhook-id"]).toBe(d.id);
+    expect(verifyAt(wh.secret, r.received[8])).toMatchObject({ type: "spec.verdict" });
+    expect((await deliveriesOf(wh.id))[0]).toMatchObject({ status: "delivered", id: d.id });
+  });
+
+  it("commits a state change and its outbox row together, or neither", async () => {
+    await createWebhook({ url: "https://hooks.example.com/tx", events: ["spec.verdict"] });
+    const r = receiver(() => new Response("ok"));
+    restore = r.restore;
+    const id = await dispatchSpec(`atomic ${crypto.randomUUID()}`, { provider: "prov-tx" });
+    const run = await claimOne("ex-tx", "prov-tx");
+    const outboxCount = () =>
+      runInDurableObject(stub(), (_i, state) => state.storage.sql.exec("SELECT count(*) AS n FROM outbox").one().n as number);
+    const before = await outboxCount();
+
+    // Make the outbox refuse writes: the verdict's spec update must roll back with it.
+    await runInDurableObject(stub(), (_i, state) => {
+      state.storage.sql.exec(
+        "CREATE TRIGGER outbox_down BEFORE INSERT ON outbox BEGIN SELECT RAISE(ABORT, 'outbox unavailable'); END",
+      );
+    });
+    const failed = await executorClient().verdict(run.run_id, {
+      token: run.lease.token,
+      outcome: "passed",
+      flags: [],
+      duration_ms: 1,
+    });
+    expect(failed.ok).toBe(false);
+    expect(failed.status).toBe(500);
+    expect(await specStatus(id)).toBe("leased");
+    expect(await outboxCount()).toBe(before);
+
+    await runInDurableObject(stub(), (_i, state) => {
+      state.storage.sql.exec("DROP TRIGGER outbox_down");
+    });
+    await sendVerdict(run, { outcome: "passed" });
+    expect(await specStatus(id)).toBe("awaiting_review");
+    expect(await outboxCount()).toBe(before + 1);
+    await runAlarm();
+    expect(r.received.map((q) => JSON.parse(q.body).data.spec_id)).toEqual([id]);
+  });
+});
+
+describe("the private-address guard", () => {
+  it("refuses loopback, private and link-local hosts unless ALLOW_PRIVATE_WEBHOOKS=true", () => {
+    for (const url of [
+      "http://localhost:8080/x",
+      "http://127.0.0.1/x",
+      "http://2130706433/x",
+      "http://10.1.2.3/x",
+      "http://192.168.1.1/x",
+      "http://172.20.0.1/x",
+      "http://169.254.169.254/latest",
+      "http://[::1]/x",
+      "http://[fd00::1]/x",
+      "http://[::ffff:127.0.0.1]/x",
+      "http://intranet/x",
+    ]) {
+      expect(checkWebhookUrl(url, false).ok, url).toBe(false);
+      expect(checkWebhookUrl(url, true).ok, url).toBe(true);
+    }
+    expect(checkWebhookUrl("https://ntfy.sh/my-topic", false).ok).toBe(true);
+    expect(checkWebhookUrl("ftp://example.com/x", true).ok).toBe(false);
+  });
+
+  it("checks redirect targets too, without following them blindly", async () => {
+    const calls: string[] = [];
+    const fetcher = async (url: string) => {
+      calls.push(url);
+      return new Response(null, { status: 307, headers: { location: "http://127.0.0.1:9000/admin" } });
+    };
+    const d = { id: "msg_test", body: "{}", contentType: "application/json", targetUrl: "https://hooks.example.com/r" };
+    const result = await send(fetcher, "whsec_dGVzdC1zZWNyZXQtdGVzdC1zZWNyZXQ=", d, Date.now(), false);
+    expect(calls).toEqual(["https://hooks.example.com/r"]);
+    expect(result.status).toBeNull();
+    expect(result.error).toMatch(/redirect target.*127\.0\.0\.1/);
+  });
+
+  it("refuses a private URL at creation when the switch is off, with a clear message", async () => {
+    // The test worker runs with ALLOW_PRIVATE_WEBHOOKS=true; a bad scheme is refused regardless.
+    const res = await api("/v1/webhooks", { body: { url: "ftp://example.com/x" } });
+    expect(res.status).toBe(400);
+  });
+});
+
+describe("the endpoints API", () => {
+  it("shows the secret once, needs admin to change endpoints, and redacts URLs for readers", async () => {
+    const wh = await createWebhook({ url: "https://hooks.slack.com/services/T0/B0/secretpath", format: "slack" });
+    expect(wh.secret).toMatch(/^whsec_/);
+    const adminList = await (await api("/v1/webhooks")).text();
+    expect(adminList).not.toContain(wh.secret);
+    expect(adminList).toContain("secretpath");
+    const readerList = await (await api("/v1/webhooks", { token: "read" })).text();
+    expect(readerList).not.toContain("secretpath");
+    expect((await api("/v1/webhooks", { token: "dispatch", body: { url: "https://example.com/h" } })).status).toBe(403);
+    expect((await api(`/v1/webhooks/${wh.id}`, { method: "DELETE", token: "dispatch" })).status).toBe(403);
+    expect((await api("/v1/webhooks", { token: null })).status).toBe(401);
+    expect((await api("/v1/webhooks", { body: { url: "https://example.com/h", format: "pager" } })).status).toBe(400);
+    expect((await api(`/v1/webhooks/${wh.id}`, { method: "DELETE" })).status).toBe(200);
+    expect((await api(`/v1/webhooks/${wh.id}`, { method: "DELETE" })).status).toBe(404);
+    expect((await api("/v1/webhooks/wh_nope/deliveries")).status).toBe(404);
+    expect((await api("/v1/deliveries/msg_nope/redeliver", { method: "POST" })).status).toBe(404);
+  });
+});
