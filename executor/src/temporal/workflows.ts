@@ -11,11 +11,10 @@ import {
   setHandler,
   sleep,
 } from "@temporalio/workflow";
-import type { GateOutcome, HarnessOutcome, PreflightOutcome, PreparedRun } from "../engine/types";
 import type { StopReason } from "../engine/verdict";
 import type { TemporalActivities } from "./activities";
-import { classifyStepError, outcomeOf } from "./failures";
-import { runSteps, type StepCalls } from "./run-steps";
+import { activitySteps, type BoxStep } from "./activity-steps";
+import { runSteps } from "./run-steps";
 import { DEFAULT_TIMING, PHASE_QUERY, STOP_SIGNAL, type SpecRunInput, type SpecRunResult, type StepTiming } from "./shared";
 
 export const stopSignal = defineSignal<[StopReason]>(STOP_SIGNAL);
@@ -52,54 +51,28 @@ export async function specRun(input: SpecRunInput): Promise<SpecRunResult> {
     heartbeatTimeout: timing.heartbeatTimeoutMs,
     retry,
   });
-  let box: string | undefined;
-  const onBox = (startToCloseMs: number, once = false) =>
-    proxyActivities<TemporalActivities>({
-      taskQueue: box,
-      scheduleToStartTimeout: timing.boxStartTimeoutMs,
-      startToCloseTimeout: startToCloseMs,
-      heartbeatTimeout: timing.heartbeatTimeoutMs,
-      retry: once ? ONCE : retry,
-    });
   const specTimeoutMs = run.spec.timeout_s * 1000;
-  let harnessStep = false;
-
-  const calls: StepCalls = {
-    async prepareWorktree(r) {
-      const placed = await shared.prepareWorktree(r);
-      box = placed.boxQueue;
-      return placed.prepared;
-    },
-    async preflight(r, p) {
-      try {
-        return await onBox(timing.stepTimeoutMs).preflight(r, p);
-      } catch (err) {
-        return orRethrow(outcomeOf<PreflightOutcome>(err), err);
-      }
-    },
-    async runHarness(r, p) {
-      harnessStep = true;
-      try {
-        // The spec's timeout is the harness's start-to-close; a harness attempt spends tokens
-        // and commits, so a crashed one is not re-run: the control plane retries the spec.
-        return await onBox(specTimeoutMs, true).runHarness(r, p);
-      } catch (err) {
-        return orRethrow(outcomeOf<HarnessOutcome>(err), err);
-      } finally {
-        harnessStep = false;
-      }
-    },
-    async runGates(r, p, h) {
-      try {
-        return await onBox(Math.max(specTimeoutMs, timing.stepTimeoutMs)).runGates(r, p, h);
-      } catch (err) {
-        return orRethrow(outcomeOf<GateOutcome>(err), err);
-      }
-    },
-    pushBranch: (r, p) => onBox(timing.stepTimeoutMs).pushBranch(r, p),
-    reportVerdict: (r, v) => shared.reportVerdict(r, v),
-    cleanup: (r, p, keep) => onBox(timing.stepTimeoutMs).cleanup(r, p, keep),
+  const startToClose: Record<BoxStep, number> = {
+    preflight: timing.stepTimeoutMs,
+    // The spec's timeout is the harness's start-to-close.
+    runHarness: specTimeoutMs,
+    runGates: Math.max(specTimeoutMs, timing.stepTimeoutMs),
+    pushBranch: timing.stepTimeoutMs,
+    cleanup: timing.stepTimeoutMs,
   };
+  const routed = activitySteps({
+    shared,
+    onBox: (step, taskQueue) =>
+      proxyActivities<TemporalActivities>({
+        taskQueue,
+        scheduleToStartTimeout: timing.boxStartTimeoutMs,
+        startToCloseTimeout: startToClose[step],
+        heartbeatTimeout: timing.heartbeatTimeoutMs,
+        // A harness attempt spends tokens and commits: a crashed one is not re-run here; the
+        // control plane retries the spec as a new attempt.
+        retry: step === "runHarness" ? ONCE : retry,
+      }),
+  });
 
   // The spec's timeout covers the whole attempt, whatever step it is in (as in the local engine).
   const attemptTimer = new CancellationScope();
@@ -112,9 +85,9 @@ export async function specRun(input: SpecRunInput): Promise<SpecRunResult> {
     .catch(() => undefined);
 
   const result = await steps.run(() =>
-    runSteps(calls, run, {
+    runSteps(routed.calls, run, {
       now: () => Date.now(),
-      classify: (err) => classifyStepError(err, { stopReason, harnessStep }),
+      classify: (err) => routed.classify(err, stopReason),
       stopped: () => stopReason,
       onPhase: (p) => {
         phase = p;
@@ -125,7 +98,7 @@ export async function specRun(input: SpecRunInput): Promise<SpecRunResult> {
 
   attemptTimer.cancel();
 
-  const out: SpecRunResult = { verdict: result.verdict, report: result.report, stopped: result.stopped, boxQueue: box };
+  const out: SpecRunResult = { verdict: result.verdict, report: result.report, stopped: result.stopped, boxQueue: routed.boxQueue() };
   // Stopped from outside (a stopper signals its reason, then cancels): end as cancelled, after
   // the verdict and the cleanup above, carrying the result for whoever awaits the workflow. A
   // cancel request may trail the stop signal; give it a moment so the workflow ends cancelled.
@@ -135,9 +108,4 @@ export async function specRun(input: SpecRunInput): Promise<SpecRunResult> {
     throw new CancelledFailure(`run ${run.run_id} stopped: ${result.stopped ?? "canceled"}`, [out]);
   }
   return out;
-}
-
-function orRethrow<T>(outcome: T | undefined, err: unknown): T {
-  if (outcome === undefined) throw err;
-  return outcome;
 }

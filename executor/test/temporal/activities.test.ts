@@ -11,7 +11,7 @@ import type { HarnessOutcome, PreparedRun } from "../../src/engine/types";
 import type { StopReason } from "../../src/engine/verdict";
 import { createTemporalActivities, type HeartbeatDetails, type LeaseState } from "../../src/temporal/activities";
 import { outcomeOf } from "../../src/temporal/failures";
-import { git, makeBox, makeOrigin, makeRun, mockEnv } from "./helpers";
+import { git, makeBox, makeOrigin, makeRun, mockEnv, runIn } from "./helpers";
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -54,7 +54,7 @@ async function inActivity<T>(fn: (env: MockActivityEnvironment) => Promise<T>) {
 
 async function prepared(s: ReturnType<typeof setup>, run: ClaimedRun): Promise<PreparedRun> {
   const env = mockEnv();
-  const placed = await env.run(s.acts.prepareWorktree, run);
+  const placed = await runIn(env, s.acts.prepareWorktree, run);
   return placed.prepared;
 }
 
@@ -69,7 +69,7 @@ describe("temporal activities (MockActivityEnvironment)", () => {
     const s = setup();
     const run = makeRun("commits");
 
-    const prep = await inActivity((env) => env.run(s.acts.prepareWorktree, run));
+    const prep = await inActivity((env) => runIn(env, s.acts.prepareWorktree, run));
     expect(prep.result.ok).toBe(true);
     if (!prep.result.ok) return;
     const placed = prep.result.value;
@@ -79,23 +79,23 @@ describe("temporal activities (MockActivityEnvironment)", () => {
     expect(prep.beats[0]).toEqual({ phase: "preparing" });
     expect(s.renewals[0]).toEqual({ run: run.run_id, phase: "preparing" });
 
-    const pre = await inActivity((env) => env.run(s.acts.preflight, run, placed.prepared));
+    const pre = await inActivity((env) => runIn(env, s.acts.preflight, run, placed.prepared));
     expect(pre.result).toEqual({ ok: true, value: { ok: true } });
     expect(pre.beats.map((b) => b.phase)).toContain("preflight");
 
-    const h = await inActivity((env) => env.run(s.acts.runHarness, run, placed.prepared));
+    const h = await inActivity((env) => runIn(env, s.acts.runHarness, run, placed.prepared));
     expect(h.result.ok).toBe(true);
     if (!h.result.ok) return;
     const harness: HarnessOutcome = h.result.value;
     expect(harness.logTail).toContain("done: added sub");
     expect(h.beats.map((b) => b.phase)).toContain("harness");
 
-    const g = await inActivity((env) => env.run(s.acts.runGates, run, placed.prepared, harness));
+    const g = await inActivity((env) => runIn(env, s.acts.runGates, run, placed.prepared, harness));
     expect(g.result.ok).toBe(true);
     if (!g.result.ok) return;
-    expect(g.result.value).toMatchObject({ outcome: "passed", commits: 1, diffstat: { files: 1, insertions: 3, deletions: 0 } });
+    expect(g.result.value).toMatchObject({ outcome: "passed", commits: 1, diffstat: { files: 2, insertions: 5, deletions: 0 } });
 
-    const p = await inActivity((env) => env.run(s.acts.pushBranch, run, placed.prepared));
+    const p = await inActivity((env) => runIn(env, s.acts.pushBranch, run, placed.prepared));
     expect(p.result.ok).toBe(true);
     if (!p.result.ok) return;
     expect(p.result.value.branch).toBe("mtor/k3f9x2ab-1");
@@ -104,14 +104,14 @@ describe("temporal activities (MockActivityEnvironment)", () => {
     expect(git(s.origin, "rev-parse", "refs/heads/main")).toBe(placed.prepared.baseSha);
 
     const verdict = { token: run.lease.token, outcome: "passed" as const, flags: [], duration_ms: 10 };
-    const rep = await inActivity((env) => env.run(s.acts.reportVerdict, run, verdict));
+    const rep = await inActivity((env) => runIn(env, s.acts.reportVerdict, run, verdict));
     expect(rep.result).toEqual({ ok: true, value: { accepted: true, status: "awaiting_review" } });
     expect(s.box.controlPlane.verdicts).toEqual([{ runId: run.run_id, body: verdict }]);
     // Reporting heartbeats Temporal but leaves the lease alone.
     expect(rep.beats.map((b) => b.phase)).toEqual(expect.arrayContaining(["reporting"]));
     expect(s.renewals.some((r) => r.phase === "reporting")).toBe(false);
 
-    await mockEnv().run(s.acts.cleanup, run, placed.prepared, false);
+    await runIn(mockEnv(), s.acts.cleanup, run, placed.prepared, false);
     expect(existsSync(placed.prepared.worktree)).toBe(false);
     expect(s.stops).toEqual([]);
   });
@@ -128,7 +128,7 @@ describe("temporal activities (MockActivityEnvironment)", () => {
       if (beats.length === 6) env.cancel("CANCELLED");
     });
     const before = s.renewals.length;
-    const err = await env.run(s.acts.runHarness, run, p).catch((e: unknown) => e);
+    const err = await runIn(env, s.acts.runHarness, run, p).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CancelledFailure);
     expect(beats.length).toBeGreaterThanOrEqual(6);
     expect(beats.every((b) => b.phase === "harness")).toBe(true);
@@ -142,7 +142,7 @@ describe("temporal activities (MockActivityEnvironment)", () => {
     const env = mockEnv();
     const pidFile = join(p.home, "harness.pid");
     const started = Date.now();
-    const running = env.run(s.acts.runHarness, run, p).catch((e: unknown) => e);
+    const running = runIn(env, s.acts.runHarness, run, p).catch((e: unknown) => e);
     await waitFor(() => existsSync(pidFile));
     const pid = Number(readFileSync(pidFile, "utf8"));
     expect(alive(pid)).toBe(true);
@@ -162,7 +162,7 @@ describe("temporal activities (MockActivityEnvironment)", () => {
     const p = await prepared(s, run);
     const pidFile = join(p.home, "harness.pid");
     const { result, beats } = await inActivity(async (env) => {
-      const running = env.run(s.acts.runHarness, run, p);
+      const running = runIn(env, s.acts.runHarness, run, p);
       await waitFor(() => existsSync(pidFile));
       lost = true;
       return running;
@@ -182,7 +182,7 @@ describe("temporal activities (MockActivityEnvironment)", () => {
     const p = await prepared(s, run);
     const pidFile = join(p.home, "harness.pid");
     const { result } = await inActivity(async (env) => {
-      const running = env.run(s.acts.runHarness, run, p);
+      const running = runIn(env, s.acts.runHarness, run, p);
       await waitFor(() => existsSync(pidFile));
       killed = true;
       return running;
@@ -197,7 +197,7 @@ describe("temporal activities (MockActivityEnvironment)", () => {
     const s = setup();
     const run = makeRun("bad-preflight");
     const p = await prepared(s, run);
-    const { result } = await inActivity((env) => env.run(s.acts.preflight, run, p));
+    const { result } = await inActivity((env) => runIn(env, s.acts.preflight, run, p));
     const f = expectFailure(result);
     expect(f.type).toBe("preflight");
     expect(f.nonRetryable).toBe(true);
@@ -211,7 +211,7 @@ describe("temporal activities (MockActivityEnvironment)", () => {
     const s = setup();
     const run = makeRun("auth-error");
     const p = await prepared(s, run);
-    const { result } = await inActivity((env) => env.run(s.acts.runHarness, run, p));
+    const { result } = await inActivity((env) => runIn(env, s.acts.runHarness, run, p));
     const f = expectFailure(result);
     expect(f.type).toBe("auth");
     expect(f.nonRetryable).toBe(true);
@@ -225,9 +225,9 @@ describe("temporal activities (MockActivityEnvironment)", () => {
     const s = setup();
     const run = makeRun("no-commit");
     const p = await prepared(s, run);
-    const h = await mockEnv().run(s.acts.runHarness, run, p);
+    const h = await runIn(mockEnv(), s.acts.runHarness, run, p);
     expect(h.ok).toBe(true);
-    const { result } = await inActivity((env) => env.run(s.acts.runGates, run, p, h));
+    const { result } = await inActivity((env) => runIn(env, s.acts.runGates, run, p, h));
     const f = expectFailure(result);
     expect(f.type).toBe("gate_rejected");
     expect(f.nonRetryable).toBe(true);
@@ -239,7 +239,7 @@ describe("temporal activities (MockActivityEnvironment)", () => {
     const s = setup();
     s.box.deps.config.repos.demo.url = join(s.root, "does-not-exist.git");
     const run = makeRun("commits");
-    const { result } = await inActivity((env) => env.run(s.acts.prepareWorktree, run));
+    const { result } = await inActivity((env) => runIn(env, s.acts.prepareWorktree, run));
     const f = expectFailure(result);
     expect(f.type).toBe("git");
     expect(f.nonRetryable).toBe(false);
@@ -250,7 +250,7 @@ describe("temporal activities (MockActivityEnvironment)", () => {
     const run = makeRun("commits");
     const env = mockEnv();
     env.cancel("CANCELLED");
-    const err = await env.run(s.acts.prepareWorktree, run).catch((e: unknown) => e);
+    const err = await runIn(env, s.acts.prepareWorktree, run).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CancelledFailure);
     expect(existsSync(join(s.box.workdir, "runs"))).toBe(false);
   });

@@ -8,7 +8,6 @@ import {
   type ApiResult,
   type ClaimedRun,
   DEFAULT_GATES,
-  type GateFlag,
   parseSpec,
   type VerdictRequest,
   type VerdictResponse,
@@ -18,7 +17,7 @@ import { DefaultLogger } from "@temporalio/worker";
 import { VerdictSpool } from "../../src/daemon/spool";
 import { type ActivityDeps, createActivities } from "../../src/engine/activities";
 import type { RunActivities } from "../../src/engine/types";
-import type { GateContext, GateReport } from "../../src/gates/types";
+import { runGates } from "../../src/gates";
 import { baseEnv } from "../../src/harness/env";
 import { exitFailure, preflightVerdict, processFailure, toResult } from "../../src/harness/outcome";
 import { runProcess } from "../../src/harness/process";
@@ -65,7 +64,8 @@ export const SCRIPTS: Record<string, { preflight: string; run: string }> = {
     run: [
       "export GIT_AUTHOR_DATE=2026-01-02T00:00:00Z GIT_COMMITTER_DATE=2026-01-02T00:00:00Z",
       "printf 'export function sub(a: number, b: number) {\\n  return a - b;\\n}\\n' > src/sub.ts",
-      "git add src/sub.ts && git commit -q -m 'add sub'",
+      "mkdir -p test && printf 'import { test } from \"vitest\";\\ntest(\"test_sub\", () => {});\\n' > test/sub.test.ts",
+      "git add src/sub.ts test/sub.test.ts && git commit -q -m 'add sub'",
       "echo 'done: added sub'",
     ].join(" && "),
   },
@@ -116,25 +116,6 @@ export function shHarness(name: string): Harness {
   };
 }
 
-/** Two real gates over git: no_commit_on_success and commit_flood (cap 5). */
-export async function gitGates(ctx: GateContext): Promise<GateReport> {
-  const commits = Number(git(ctx.repoDir, "rev-list", "--count", `${ctx.base}..${ctx.head}`));
-  const shortstat = git(ctx.repoDir, "diff", "--shortstat", ctx.base, ctx.head);
-  const num = (re: RegExp) => Number(re.exec(shortstat)?.[1] ?? 0);
-  const flags: GateFlag[] = [];
-  const action = ctx.settings.no_commit_on_success.action;
-  if (ctx.harnessSucceeded && commits === 0 && action !== "off") {
-    flags.push({ gate: "no_commit_on_success", action, detail: "the harness succeeded but made no commit" });
-  }
-  if (commits > (ctx.commitCap ?? 5)) flags.push({ gate: "commit_flood", action: ctx.settings.commit_flood.action, detail: `${commits} commits` });
-  return {
-    outcome: flags.some((f) => f.action === "reject") ? "rejected" : "passed",
-    flags,
-    commits,
-    diffstat: { files: num(/(\d+) files? changed/), insertions: num(/(\d+) insertions?/), deletions: num(/(\d+) deletions?/) },
-  };
-}
-
 /** A control plane that acknowledges every verdict and records them. */
 export function recordingControlPlane() {
   const verdicts: { runId: string; body: VerdictRequest }[] = [];
@@ -171,7 +152,7 @@ export function makeBox(root: string, origin: string, name: string): Box {
     spool,
     harnessFor: shHarness,
     buildPrompt: (spec) => spec.body,
-    runGates: gitGates,
+    runGates,
   };
   return { workdir, activities: createActivities(deps), controlPlane, deps };
 }
@@ -201,4 +182,9 @@ export function makeRun(harness: string, opts: { timeout?: string; runId?: strin
 /** A mock activity environment that keeps the SDK's expected-failure warnings out of the test output. */
 export function mockEnv(): MockActivityEnvironment {
   return new MockActivityEnvironment(undefined, { logger: new DefaultLogger("ERROR") });
+}
+
+/** `env.run` with the activity's own argument and result types. */
+export function runIn<A extends unknown[], R>(env: MockActivityEnvironment, fn: (...args: A) => Promise<R>, ...args: A): Promise<R> {
+  return env.run(fn as (...a: unknown[]) => Promise<R>, ...args) as Promise<R>;
 }
