@@ -2,7 +2,7 @@
 // fencing tokens. Runs synchronously inside one transaction so no slot is ever over-committed.
 import { runs, specs } from "@mtor/schema/tables/fleet";
 import type { ClaimReason, ClaimRequest, ClaimResponse, ClaimedRun } from "@mtor/schema/wire";
-import { and, asc, desc, eq, inArray, isNotNull, ne } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, isNotNull, ne, sql } from "drizzle-orm";
 import { iso } from "./clock";
 import type { Db, Deps } from "./db";
 import { executorSkipReason, upsertExecutor } from "./executors";
@@ -32,7 +32,7 @@ export function claimRuns(tx: Db, deps: Deps, req: ClaimRequest, keyId: string |
     .select()
     .from(specs)
     .where(eq(specs.status, "queued"))
-    .orderBy(desc(specs.priority), asc(specs.createdAt), asc(specs.id))
+    .orderBy(desc(specs.priority), asc(specs.createdAt), asc(sql`rowid`))
     .limit(SCAN_LIMIT)
     .all();
   if (queued.length === 0) return { runs: [], reason: "empty" };
@@ -52,18 +52,22 @@ export function claimRuns(tx: Db, deps: Deps, req: ClaimRequest, keyId: string |
   const gates = gateSettings(tx);
 
   const claimed: ClaimedRun[] = [];
+  // The reason names why the first spec this executor could serve was skipped; specs for
+  // other repos or providers only matter when there is nothing else.
   let firstReason: ClaimReason | null = null;
+  let notServed = false;
   for (const s of queued) {
     if (claimed.length >= want) break;
     const pick = pickProvider(s);
     if ("reason" in pick) {
-      firstReason ??= pick.reason;
+      if (pick.reason === "not_served") notServed = true;
+      else firstReason ??= pick.reason;
       continue;
     }
     claimed.push(lease(s, pick.provider));
   }
   if (claimed.length > 0) return { runs: claimed };
-  return { runs: [], reason: firstReason ?? "empty" };
+  return { runs: [], reason: firstReason ?? (notServed ? "not_served" : "empty") };
 
   function pickProvider(s: SpecRow): { provider: ProviderRow } | { reason: ClaimReason } {
     if (!served.repos.has(s.repo)) return { reason: "not_served" };

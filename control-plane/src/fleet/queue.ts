@@ -13,7 +13,7 @@ import {
   type SpecStatus,
   type SpecSummary,
 } from "@mtor/schema/wire";
-import { and, asc, count, desc, eq, gt, inArray, lt, or } from "drizzle-orm";
+import { and, asc, count, desc, eq, gt, inArray, lt, or, sql } from "drizzle-orm";
 import { ApiError, notFound } from "../errors";
 import type { Db, Deps } from "./db";
 import { newSpecId } from "./ids";
@@ -51,25 +51,22 @@ function duplicateError(existing: SpecRow): ApiError {
   );
 }
 
-/** 1-based place in the queue a queued spec would take. */
-function queuePosition(db: Db, priority: number, createdAt: number, id: string): number {
+/** 1-based place in the queue of a queued spec: higher priority first, then dispatch order. */
+function queuePosition(db: Db, priority: number, id: string): number {
   const ahead = db
     .select({ n: count() })
     .from(specs)
     .where(
       and(
         eq(specs.status, "queued"),
-        or(gt(specs.priority, priority), and(eq(specs.priority, priority), lt(specs.createdAt, createdAt))),
+        or(
+          gt(specs.priority, priority),
+          and(eq(specs.priority, priority), sql`rowid < (SELECT rowid FROM specs WHERE id = ${id})`),
+        ),
       ),
     )
     .get();
-  const sameTime = db
-    .select({ id: specs.id })
-    .from(specs)
-    .where(and(eq(specs.status, "queued"), eq(specs.priority, priority), eq(specs.createdAt, createdAt)))
-    .all()
-    .filter((s) => s.id < id).length;
-  return (ahead?.n ?? 0) + sameTime + 1;
+  return (ahead?.n ?? 0) + 1;
 }
 
 export function dispatch(tx: Db, deps: Deps, input: DispatchInput): DispatchResponse {
@@ -125,7 +122,7 @@ export function dispatch(tx: Db, deps: Deps, input: DispatchInput): DispatchResp
     status: "queued",
     title: input.spec.title,
     provider: input.spec.provider,
-    position: queuePosition(tx, input.spec.priority, now, id),
+    position: queuePosition(tx, input.spec.priority, id),
     warnings,
   };
 }
@@ -136,41 +133,34 @@ export interface ListQuery {
   cursor?: string;
 }
 
-function encodeCursor(s: SpecRow): string {
-  return btoa(`${s.createdAt}:${s.id}`).replace(/=+$/, "");
-}
+const rowid = sql<number>`rowid`;
 
-function decodeCursor(cursor: string): { createdAt: number; id: string } {
-  let text = "";
-  try {
-    text = atob(cursor);
-  } catch {
-    // handled below
+function decodeCursor(cursor: string): number {
+  const m = /^c(\d{1,15})$/.exec(cursor);
+  if (!m) {
+    throw new ApiError(400, "invalid_request", "cursor is not one this API gave out", {
+      errors: [{ field: "cursor", message: "use the next_cursor of a previous page" }],
+    });
   }
-  const m = /^(\d+):([a-z0-9]+)$/.exec(text);
-  if (!m) throw new ApiError(400, "invalid_request", "cursor is not one this API gave out", { field: "cursor" });
-  return { createdAt: Number(m[1]), id: m[2] };
+  return Number(m[1]);
 }
 
-/** Newest first, paged by (created_at, id). */
+/** Newest first (dispatch order), paged by rowid. */
 export function listSpecs(db: Db, q: ListQuery): SpecList {
   const conds = [];
   if (q.statuses.length > 0) conds.push(inArray(specs.status, q.statuses));
-  if (q.cursor) {
-    const c = decodeCursor(q.cursor);
-    conds.push(or(lt(specs.createdAt, c.createdAt), and(eq(specs.createdAt, c.createdAt), lt(specs.id, c.id))));
-  }
+  if (q.cursor) conds.push(sql`rowid < ${decodeCursor(q.cursor)}`);
   const rows = db
-    .select()
+    .select({ row: specs, rowid })
     .from(specs)
     .where(conds.length ? and(...conds) : undefined)
-    .orderBy(desc(specs.createdAt), desc(specs.id))
+    .orderBy(desc(rowid))
     .limit(q.count + 1)
     .all();
   const page = rows.slice(0, q.count);
   return {
-    specs: page.map(specSummary),
-    next_cursor: rows.length > q.count ? encodeCursor(page[page.length - 1]) : null,
+    specs: page.map((r) => specSummary(r.row)),
+    next_cursor: rows.length > q.count ? `c${page[page.length - 1].rowid}` : null,
   };
 }
 
