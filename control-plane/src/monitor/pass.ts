@@ -149,7 +149,13 @@ function maybeDigest(tx: Db, now: number, thisPass: MonitorChanges): boolean {
     specs: specsTouched,
     text: lines.join("\n"),
   });
-  const last = tx.select({ id: outbox.id }).from(outbox).orderBy(desc(outbox.id)).limit(1).get();
+  const last = tx
+    .select({ id: outbox.id })
+    .from(outbox)
+    .where(gt(outbox.id, state.outbox_id))
+    .orderBy(desc(outbox.id))
+    .limit(1)
+    .get();
   writeState(tx, "digest", { at: now, outbox_id: last?.id ?? state.outbox_id } satisfies DigestState);
   return true;
 }

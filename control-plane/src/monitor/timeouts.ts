@@ -25,8 +25,8 @@ export function cancelTimedOutRuns(tx: Db, deps: Deps): string[] {
   for (const run of active) {
     const s = tx.select().from(specs).where(eq(specs.id, run.specId)).get();
     const timeoutS = s?.spec.timeout_s ?? DEFAULT_TIMEOUT_S;
-    const started = run.startedAt ?? run.claimedAt;
-    if (now < started + timeoutS * 1000) continue;
+    // The timeout is per attempt, and an attempt begins when it is claimed.
+    if (now < run.claimedAt + timeoutS * 1000) continue;
     const failure: Failure = {
       kind: "timeout",
       message: `the run passed the spec's timeout of ${formatDuration(timeoutS)} and was canceled by the monitor`,
