@@ -30,7 +30,9 @@ export interface TemporalExecutorOptions {
 /** Runs the daemon with the Temporal engine and this box's workers until drained. */
 export async function runTemporalExecutor(config: ExecutorConfig, opts: TemporalExecutorOptions = {}): Promise<void> {
   const settings = opts.settings ?? parseTemporalSettings(config.temporal);
-  const connection = await NativeConnection.connect(connectionOptions(settings));
+  const connection = await NativeConnection.connect(connectionOptions(settings)).catch((err: Error) => {
+    throw new Error(`temporal: cannot connect to ${settings.address} (namespace ${settings.namespace}): ${err.message}`);
+  });
   try {
     const client = new Client({ connection, namespace: settings.namespace });
     const wiring = await defaultWiring(config);
