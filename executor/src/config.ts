@@ -61,6 +61,7 @@ const ConfigFile = z.strictObject({
   drain_s: z.number().min(0).default(60),
   keep_failed: z.number().int().min(0).default(5),
   preflight_timeout_s: z.number().positive().default(60),
+  cpu_cores: z.number().int().min(1, "must be at least 1").optional(),
   git_name: z.string().default("mtor agent"),
   git_email: z.string().default("agent@mtor.invalid"),
 });
@@ -92,6 +93,8 @@ export interface ExecutorConfig {
   keepFailed: number;
   preflightTimeoutMs: number;
   gitIdentity: { name: string; email: string };
+  /** Cores the load average is divided by; default os.cpus().length. */
+  cpuCores?: number;
 }
 
 /** A config that cannot be used; the message names every bad key. */
@@ -201,6 +204,7 @@ export function parseConfig(text: string, env: Env = process.env, baseDir = proc
     keepFailed: c.keep_failed,
     preflightTimeoutMs: Math.round(c.preflight_timeout_s * 1000),
     gitIdentity: { name: c.git_name, email: c.git_email },
+    cpuCores: c.cpu_cores,
   };
 }
 

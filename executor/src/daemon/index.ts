@@ -9,6 +9,8 @@ import { createActivities, type ActivityDeps } from "../engine/activities";
 import { type RunHandle, startRun } from "../engine/local";
 import type { StopReason } from "../engine/verdict";
 import { boxLoad } from "./load";
+import type { Wiring } from "./wiring";
+import { ClaimLedger, recoverLeftovers } from "./recover";
 import { VerdictSpool } from "./spool";
 
 export const EXECUTOR_VERSION = "0.1.0";
@@ -16,7 +18,7 @@ export const EXECUTOR_VERSION = "0.1.0";
 export interface DaemonOptions {
   config: ExecutorConfig;
   /** Harness adapters, prompt and gates (see ActivityDeps). */
-  wiring: Pick<ActivityDeps, "harnessFor" | "buildPrompt" | "runGates">;
+  wiring: Wiring;
   log?: (line: string) => void;
   /** Starts one claimed run; defaults to the local engine. The Temporal engine plugs in here. */
   runner?: (run: ClaimedRun, daemon: Daemon) => RunHandle;
@@ -27,6 +29,7 @@ export class Daemon {
   readonly client: ExecutorClient;
   readonly spool: VerdictSpool;
   readonly log: (line: string) => void;
+  readonly ledger: ClaimLedger;
   private readonly running = new Map<string, RunHandle>();
   private readonly activities;
   private readonly runner: (run: ClaimedRun, daemon: Daemon) => RunHandle;
@@ -40,6 +43,7 @@ export class Daemon {
     this.log = opts.log ?? ((line) => console.log(`${new Date().toISOString().slice(11, 19)} ${line}`));
     this.client = new ExecutorClient({ url: this.config.controlPlane, keyId: this.config.keyId, secret: this.config.secret });
     this.spool = new VerdictSpool({ dir: join(this.config.workdir, "spool"), client: this.client, log: this.log });
+    this.ledger = new ClaimLedger(join(this.config.workdir, "claims"));
     this.activities = createActivities({ config: this.config, spool: this.spool, log: this.log, ...opts.wiring });
     this.runner =
       opts.runner ??
@@ -54,7 +58,7 @@ export class Daemon {
   }
 
   load() {
-    return boxLoad(this.config.workdir);
+    return boxLoad(this.config.workdir, this.config.cpuCores);
   }
 
   info(): ExecutorInfo {
@@ -80,6 +84,7 @@ export class Daemon {
     this.log(
       `executor ${this.config.id} → ${this.config.controlPlane}: capacity ${this.config.capacity}, repos ${Object.keys(this.config.repos).join(",")}, providers ${providers.join(",")}`,
     );
+    recoverLeftovers(this.ledger, this.spool, this.config.workdir, this.log);
     const pending = this.spool.pending().length;
     if (pending > 0) {
       this.log(`spool: replaying ${pending} verdict(s) from an earlier run`);
@@ -124,9 +129,11 @@ export class Daemon {
   }
 
   private begin(run: ClaimedRun): void {
+    this.ledger.record(run);
     const handle = this.runner(run, this);
     this.running.set(run.run_id, handle);
     void handle.done
+      .then(() => this.ledger.forget(run.run_id))
       .catch((err: Error) => this.log(`run ${run.spec_id}-${run.attempt} engine error: ${err.message}`))
       .finally(() => {
         this.running.delete(run.run_id);

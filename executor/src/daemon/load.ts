@@ -4,9 +4,12 @@ import { readFileSync } from "node:fs";
 import { cpus, freemem, loadavg, totalmem } from "node:os";
 import type { Load } from "@mtor/schema";
 
-/** 1-min load average ÷ cores, available ÷ total memory, free ÷ total disk at `dir`. */
-export function boxLoad(dir: string): Load {
-  const cores = Math.max(1, cpus().length);
+/**
+ * 1-min load average ÷ cores, available ÷ total memory, free ÷ total disk at `dir`. `cores`
+ * overrides the count (containers whose CPU quota differs from what os.cpus() shows).
+ */
+export function boxLoad(dir: string, cores = cpus().length): Load {
+  cores = Math.max(1, cores);
   const cpu = round(loadavg()[0] / cores);
   const load: Load = { cpu: Math.min(cpu, 1000), mem_free: round(memAvailable() / totalmem()) };
   try {

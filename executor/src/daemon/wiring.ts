@@ -1,15 +1,26 @@
 // What the daemon plugs into each run: the harness adapters, the prompt and the gates.
 import type { ExecutorConfig } from "../config";
 import type { ActivityDeps } from "../engine/activities";
-import { buildPrompt } from "../prompt";
+import { runGates } from "../gates";
+import { getHarness } from "../harness";
+import type { Harness } from "../harness/types";
+import { buildPreflightPrompt, buildPrompt } from "../prompt";
 
-export async function defaultWiring(
-  _config: ExecutorConfig,
-): Promise<Pick<ActivityDeps, "harnessFor" | "buildPrompt" | "runGates">> {
+export type Wiring = Pick<ActivityDeps, "harnessFor" | "buildPrompt" | "buildPreflightPrompt" | "runGates">;
+
+export async function defaultWiring(config: Pick<ExecutorConfig, "harnesses">): Promise<Wiring> {
+  const cache = new Map<string, Harness>();
   return {
     harnessFor: (name) => {
-      throw new Error(`harness ${name}: adapters not available yet`);
+      let h = cache.get(name);
+      if (!h) {
+        h = getHarness(name, { commandHarnesses: config.harnesses });
+        cache.set(name, h);
+      }
+      return h;
     },
     buildPrompt,
+    buildPreflightPrompt,
+    runGates,
   };
 }

@@ -3,7 +3,7 @@
 import { existsSync } from "node:fs";
 import { mkdir, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { type ClaimedRun, DEFAULT_GATES, type GateSettings, type Spec, type VerdictRequest } from "@mtor/schema";
+import { type ClaimedRun, type GateSettings, type Spec, type VerdictRequest } from "@mtor/schema";
 import type { ExecutorConfig, RepoConfig } from "../config";
 import type { VerdictSpool } from "../daemon/spool";
 import type { GateContext, GateReport } from "../gates/types";
@@ -33,6 +33,8 @@ export interface ActivityDeps {
   /** The adapter for a harness name (claude, opencode, a command harness). */
   harnessFor(name: string): Harness;
   buildPrompt(spec: Spec, feedback: string[]): string;
+  /** The preflight's prompt for a spec (carries e.g. the demo provider's directive). */
+  buildPreflightPrompt?: (body: string) => string;
   /** The gate checks; when absent the run has no gates and passes on the harness alone. */
   runGates?: (ctx: GateContext) => Promise<GateReport>;
   log?: (line: string) => void;
@@ -138,6 +140,7 @@ export function createActivities(deps: ActivityDeps): RunActivities {
         signal: hooks?.signal,
         gitIdentity: config.gitIdentity,
         timeoutMs: config.preflightTimeoutMs,
+        prompt: deps.buildPreflightPrompt?.(run.spec.body),
       });
       log(`run ${runLabel(run)} preflight ${r.ok ? "ok" : `failed: ${r.failure.message}`} (${secs(r.durationMs)})`);
       return r.ok ? { ok: true } : { ok: false, failure: r.failure };
@@ -174,7 +177,7 @@ export function createActivities(deps: ActivityDeps): RunActivities {
           return { outcome: "passed", flags: [], commits: s.commits, diffstat: s.diffstat, headSha };
         }
         const refsAfter = ownRefs(await listRefs(mirror), prepared.branch);
-        const settings: GateSettings = { ...DEFAULT_GATES, ...run.gates };
+        const settings: Partial<GateSettings> = run.gates;
         const report = await deps.runGates({
           repoDir: prepared.worktree,
           base: prepared.baseSha,
@@ -182,12 +185,15 @@ export function createActivities(deps: ActivityDeps): RunActivities {
           spec: run.spec,
           settings,
           harnessSucceeded: harness.ok,
-          refsBefore: new Map(Object.entries(prepared.refsBefore)),
-          refsAfter: new Map(Object.entries(refsAfter)),
+          refsBefore: prepared.refsBefore,
+          refsAfter,
           runRef: ref,
           recentPatchIds: run.recent_patch_ids,
+          specId: run.spec_id,
           testCommand: repo.test,
           runTests: Boolean(repo.test),
+          testDir: prepared.worktree,
+          signal: hooks?.signal,
         });
         const flagged = report.flags.map((f) => `${f.gate}:${f.action}`).join(" ");
         log(`run ${runLabel(run)} gates ${report.outcome}${flagged ? ` ${flagged}` : ""}`);
