@@ -1,7 +1,7 @@
 // The Hono app: one router per resource, one error envelope for every failure.
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
-import type { AppEnv } from "./app-env";
+import { type AppEnv, fleetOf } from "./app-env";
 import { dashboard } from "./dashboard";
 import { ApiError } from "./errors";
 import { actionRoutes } from "./routes/actions";
@@ -18,6 +18,14 @@ export function createApp(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
   app.get("/healthz", (c) => c.json({ ok: true }));
+  // End-to-end tests only: pin the Fleet's clock ({ms: number | null}) so leases expire and
+  // backoffs elapse without waiting. Refused (403) unless MTOR_TEST_CLOCK=true.
+  app.post("/__test/clock", async (c) => {
+    const body = (await c.req.json().catch(() => ({}))) as { ms?: unknown };
+    const ms = typeof body.ms === "number" ? body.ms : null;
+    const r = await fleetOf(c.env).setClock(ms);
+    return r.ok ? c.json({ now: r.value }) : c.json({ error: r.error }, r.status as 403);
+  });
   app.route("/v1/specs", specs);
   app.route("/v1/providers", providerRoutes);
   app.route("/v1/gates", gateRoutes);
@@ -28,10 +36,16 @@ export function createApp(): Hono<AppEnv> {
   app.route("/v1/report", reportRoutes);
   app.route("/actions", actionRoutes);
   // The dashboard acts through this same app, in-process, with the session's operator token.
-  app.route("/", dashboard((req, env, ctx) => app.fetch(req, env as AppEnv["Bindings"], ctx)));
+  app.route(
+    "/",
+    dashboard((req, env, ctx) => app.fetch(req, env as AppEnv["Bindings"], ctx)),
+  );
 
   app.notFound((c) =>
-    c.json({ error: { code: "not_found", message: `no route ${c.req.method} ${new URL(c.req.url).pathname}` } }, 404),
+    c.json(
+      { error: { code: "not_found", message: `no route ${c.req.method} ${new URL(c.req.url).pathname}` } },
+      404,
+    ),
   );
 
   app.onError((err, c) => {
