@@ -1,6 +1,6 @@
 // Loads what the gates look at once: the commits, the changed files with their text at the
 // merge base and at head, and the added line numbers.
-import { type ChangedFile, GitError, addedLines, changedFiles, git, readAt, resolveCommit } from "./git";
+import { addedLines, type ChangedFile, changedFiles, GitError, git, readAt, resolveCommit } from "./git";
 
 export interface Change {
   repoDir: string;
@@ -33,9 +33,14 @@ export function headPath(f: ChangedFile): string | undefined {
 }
 
 export async function loadChange(repoDir: string, baseRef: string, headRef: string): Promise<Change> {
-  const [baseSha, headSha] = await Promise.all([resolveCommit(repoDir, baseRef), resolveCommit(repoDir, headRef)]);
-  if (!baseSha) throw new GitError(`base ${JSON.stringify(baseRef)} is not a commit in ${repoDir}`, [], "", null);
-  if (!headSha) throw new GitError(`head ${JSON.stringify(headRef)} is not a commit in ${repoDir}`, [], "", null);
+  const [baseSha, headSha] = await Promise.all([
+    resolveCommit(repoDir, baseRef),
+    resolveCommit(repoDir, headRef),
+  ]);
+  if (!baseSha)
+    throw new GitError(`base ${JSON.stringify(baseRef)} is not a commit in ${repoDir}`, [], "", null);
+  if (!headSha)
+    throw new GitError(`head ${JSON.stringify(headRef)} is not a commit in ${repoDir}`, [], "", null);
   let mergeBase: string;
   try {
     mergeBase = (await git(repoDir, ["merge-base", baseSha, headSha])).trim();
@@ -55,7 +60,8 @@ export async function loadChange(repoDir: string, baseRef: string, headRef: stri
     const bp = basePath(f);
     const hp = headPath(f);
     if (f.binary) continue;
-    if (bp !== undefined) jobs.push(async () => void before.set(bp, cap(await readAt(repoDir, mergeBase, bp))));
+    if (bp !== undefined)
+      jobs.push(async () => void before.set(bp, cap(await readAt(repoDir, mergeBase, bp))));
     if (hp !== undefined) jobs.push(async () => void after.set(hp, cap(await readAt(repoDir, headSha, hp))));
   }
   await inPool(jobs, 8);

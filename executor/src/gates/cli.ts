@@ -133,7 +133,9 @@ async function contextFrom(opts: GateOptions, cwd: string): Promise<GateContext>
       }
     }
     if (!testCommand) {
-      throw new UsageError("--run-tests: no test command; pass --test-command or add a test script to package.json");
+      throw new UsageError(
+        "--run-tests: no test command; pass --test-command or add a test script to package.json",
+      );
     }
   }
 

@@ -2,7 +2,7 @@
 // renamed) or gutted, files deleted that the spec does not name, and changes that delete far
 // more than they add. What the spec body names (dead code to remove) is exempt.
 import type { Spec } from "@mtor/schema";
-import { type Change, basePath, headPath } from "./change";
+import { basePath, type Change, headPath } from "./change";
 import type { ChangedFile } from "./git";
 import { type CodeSymbol, extractSymbols, isParsable, isTrivialLine } from "./symbols";
 import type { Finding } from "./types";
@@ -14,7 +14,8 @@ export const NET_DELETION = { ratio: 3, minLines: 50 };
 /** Share of a symbol's lines that must be gone from the whole change for it to count as lost. */
 const LOST_THRESHOLD = 0.5;
 
-const LOCKFILES = /(?:^|\/)(?:package-lock\.json|npm-shrinkwrap\.json|yarn\.lock|pnpm-lock\.yaml|bun\.lockb?|Cargo\.lock|go\.sum|poetry\.lock|uv\.lock|Pipfile\.lock|composer\.lock|Gemfile\.lock)$/;
+const LOCKFILES =
+  /(?:^|\/)(?:package-lock\.json|npm-shrinkwrap\.json|yarn\.lock|pnpm-lock\.yaml|bun\.lockb?|Cargo\.lock|go\.sum|poetry\.lock|uv\.lock|Pipfile\.lock|composer\.lock|Gemfile\.lock)$/;
 
 type SpecPart = Pick<Spec, "targets" | "body">;
 
@@ -117,7 +118,8 @@ export function checkDestruction(ch: Change, spec: SpecPart): Finding[] {
     reported.push(s);
   }
   for (const s of reported) {
-    const methods = s.kind === "class" ? gone.filter((m) => m.parent === s.name && m.file === s.file).length : 0;
+    const methods =
+      s.kind === "class" ? gone.filter((m) => m.parent === s.name && m.file === s.file).length : 0;
     const extra = methods > 0 ? `, ${plural(methods, "method")}` : "";
     findings.push({
       gate: "destruction",
@@ -128,7 +130,8 @@ export function checkDestruction(ch: Change, spec: SpecPart): Finding[] {
   // Symbols gutted: a long body replaced by a stub.
   for (const [s, h] of pairs) {
     if (s.kind === "class") continue;
-    const short = s.lines >= SHRINK.minLines && h.lines <= SHRINK.maxLines && h.lines <= s.lines * SHRINK.maxRatio;
+    const short =
+      s.lines >= SHRINK.minLines && h.lines <= SHRINK.maxLines && h.lines <= s.lines * SHRINK.maxRatio;
     const gutted = s.lines >= SHRINK.longMinLines && h.lines <= s.lines * SHRINK.longMaxRatio;
     if (!short && !gutted) continue;
     if (specNamesSymbol(spec.body, s)) continue;

@@ -14,7 +14,9 @@ export interface DuplicateInput {
 export async function checkDuplicate(ch: Change, input: DuplicateInput): Promise<Finding[]> {
   const { patchId } = input;
   if (!patchId) return [];
-  const other = (input.recentPatchIds ?? []).find((r) => r.patch_id === patchId && r.spec_id !== input.specId);
+  const other = (input.recentPatchIds ?? []).find(
+    (r) => r.patch_id === patchId && r.spec_id !== input.specId,
+  );
   if (other) {
     return [
       {
@@ -31,7 +33,12 @@ export async function checkDuplicate(ch: Change, input: DuplicateInput): Promise
 
   const same = baseByPid.get(patchId);
   if (same) {
-    return [{ gate: "duplicate", detail: `the change is already on ${base} as ${await describe(ch.repoDir, same)}` }];
+    return [
+      {
+        gate: "duplicate",
+        detail: `the change is already on ${base} as ${await describe(ch.repoDir, same)}`,
+      },
+    ];
   }
   const mine = await commitPatchIds(ch.repoDir, `${ch.mergeBase}..${ch.headSha}`);
   if (mine.size > 0 && [...mine.values()].every((pid) => baseByPid.has(pid))) {
@@ -44,12 +51,23 @@ export async function checkDuplicate(ch: Change, input: DuplicateInput): Promise
     ];
   }
   // Split or squashed differently but the same in sum: merging it into base changes nothing.
-  const merged = await gitRaw(ch.repoDir, ["merge-tree", "--write-tree", "--no-messages", ch.baseSha, ch.headSha]);
+  const merged = await gitRaw(ch.repoDir, [
+    "merge-tree",
+    "--write-tree",
+    "--no-messages",
+    ch.baseSha,
+    ch.headSha,
+  ]);
   if (merged.code === 0) {
     const tree = merged.stdout.trim().split("\n")[0];
     const baseTree = (await git(ch.repoDir, ["rev-parse", `${ch.baseSha}^{tree}`])).trim();
     if (tree === baseTree) {
-      return [{ gate: "duplicate", detail: `the change is already on ${base}: merging it into ${base} changes nothing` }];
+      return [
+        {
+          gate: "duplicate",
+          detail: `the change is already on ${base}: merging it into ${base} changes nothing`,
+        },
+      ];
     }
   }
   return [];

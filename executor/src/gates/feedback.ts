@@ -23,12 +23,16 @@ function instruction({ gate, detail }: GateFlag): string {
     case "destruction":
       m = /^deleted (function|method|class) `([^`]+)` in (\S+)/.exec(detail);
       if (m) return `Do not delete \`${m[2]}\` in ${m[3]}; extend it.`;
-      m = /^(?:function|method) `([^`]+)` in (\S+)(?: \(now in (\S+)\))? shrank from (\d+) lines? to (\d+)/.exec(detail);
+      m =
+        /^(?:function|method) `([^`]+)` in (\S+)(?: \(now in (\S+)\))? shrank from (\d+) lines? to (\d+)/.exec(
+          detail,
+        );
       if (m) {
         return `Do not replace \`${m[1]}\` in ${m[3] ?? m[2]} with a shorter version (it went from ${m[4]} lines to ${m[5]}); keep its existing logic and extend it.`;
       }
       m = /^deleted file (\S+)/.exec(detail);
-      if (m) return `Do not delete ${m[1]}; the spec does not ask for it. Keep the file and change only what the spec asks.`;
+      if (m)
+        return `Do not delete ${m[1]}; the spec does not ask for it. Keep the file and change only what the spec asks.`;
       m = /^the change deletes (\d+) lines? and adds (\d+)/.exec(detail);
       if (m) {
         return `Do not remove existing code: the last attempt deleted ${m[1]} lines and added ${m[2]}. Add to the code instead of rewriting it.`;
@@ -36,7 +40,8 @@ function instruction({ gate, detail }: GateFlag): string {
       return `Do not delete or gut existing code (${detail}).`;
     case "target_file_missing":
       m = /^target (\S+) does not exist/.exec(detail);
-      if (m) return `Create or keep ${m[1]} and put your change there: the spec targets it and it was missing.`;
+      if (m)
+        return `Create or keep ${m[1]} and put your change there: the spec targets it and it was missing.`;
       m = /^target (\S+) was not changed/.exec(detail);
       if (m) return `Change ${m[1]}: the spec targets it and the last attempt left it untouched.`;
       return `Change the spec's target files (${detail}).`;
@@ -53,7 +58,8 @@ function instruction({ gate, detail }: GateFlag): string {
       return `Add exactly the tests the spec names and no others (${detail}).`;
     case "commit_flood":
       m = /^(\d+) commits, over the cap of (\d+)/.exec(detail);
-      if (m) return `Make at most ${m[2]} commits (the last attempt made ${m[1]}); stop once the spec's tests pass.`;
+      if (m)
+        return `Make at most ${m[2]} commits (the last attempt made ${m[1]}); stop once the spec's tests pass.`;
       return `Make fewer commits (${detail}).`;
     case "duplicate":
       m = /identical to spec (\S+)'s branch/.exec(detail);

@@ -102,7 +102,8 @@ export function gitPipe(cwd: string, first: string[], second: string[]): Promise
     const done = () => {
       if (codeA === null || codeB === null) return;
       if (codeA !== 0) reject(new GitError(`git ${first[0]} failed: ${errA.trim()}`, first, errA, codeA));
-      else if (codeB !== 0) reject(new GitError(`git ${second[0]} failed: ${errB.trim()}`, second, errB, codeB));
+      else if (codeB !== 0)
+        reject(new GitError(`git ${second[0]} failed: ${errB.trim()}`, second, errB, codeB));
       else resolve(out);
     };
     a.on("error", reject);

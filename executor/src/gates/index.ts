@@ -1,6 +1,12 @@
 // The gates of design §9: `runGates` runs every gate the settings leave on against a branch and
 // returns the verdict's outcome, flags, commit count, diffstat and patch id.
-import { DEFAULT_COMMIT_CAP, DEFAULT_GATES, type GateFlag, type GateName, type GateSetting } from "@mtor/schema";
+import {
+  DEFAULT_COMMIT_CAP,
+  DEFAULT_GATES,
+  type GateFlag,
+  type GateName,
+  type GateSetting,
+} from "@mtor/schema";
 import { type Change, headPath, loadChange } from "./change";
 import { checkDestruction } from "./destruction";
 import { checkDuplicate } from "./duplicate";
@@ -110,7 +116,11 @@ export async function runGates(ctx: GateContext): Promise<GateReport> {
     );
   }
 
-  const flags: GateFlag[] = findings.map((f) => ({ gate: f.gate, action: setting(f.gate).action, detail: f.detail }));
+  const flags: GateFlag[] = findings.map((f) => ({
+    gate: f.gate,
+    action: setting(f.gate).action,
+    detail: f.detail,
+  }));
   return {
     outcome: flags.some((f) => f.action === "reject") ? "rejected" : "passed",
     flags,
@@ -125,9 +135,9 @@ export async function runGates(ctx: GateContext): Promise<GateReport> {
 
 async function checkTargets(ch: Change, targets: readonly string[]): Promise<Finding[]> {
   const findings: Finding[] = [];
-  const changed = ch.files.flatMap((f) => [headPath(f), f.status === "D" ? f.path : undefined]).filter(
-    (p): p is string => p !== undefined,
-  );
+  const changed = ch.files
+    .flatMap((f) => [headPath(f), f.status === "D" ? f.path : undefined])
+    .filter((p): p is string => p !== undefined);
   for (const raw of targets) {
     const t = raw.replace(/^\.?\//, "").replace(/\/+$/, "");
     if (!(await existsAt(ch.repoDir, ch.headSha, t))) {

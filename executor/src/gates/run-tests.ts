@@ -46,11 +46,19 @@ export async function runTestCommand(run: TestRun): Promise<TestResult> {
     const add = await gitRaw(run.repoDir, ["worktree", "add", "--detach", "--force", dir, run.headSha]);
     if (add.code !== 0) {
       await rm(scratch, { recursive: true, force: true });
-      throw new Error(`could not check out ${run.headSha.slice(0, 7)} to run the tests: ${add.stderr.trim()}`);
+      throw new Error(
+        `could not check out ${run.headSha.slice(0, 7)} to run the tests: ${add.stderr.trim()}`,
+      );
     }
   }
   try {
-    return await exec(run.command, dir, run.timeoutMs ?? DEFAULT_TEST_TIMEOUT_MS, run.env ?? process.env, run.signal);
+    return await exec(
+      run.command,
+      dir,
+      run.timeoutMs ?? DEFAULT_TEST_TIMEOUT_MS,
+      run.env ?? process.env,
+      run.signal,
+    );
   } finally {
     if (scratch) {
       await gitRaw(run.repoDir, ["worktree", "remove", "--force", dir]);
@@ -60,9 +68,20 @@ export async function runTestCommand(run: TestRun): Promise<TestResult> {
   }
 }
 
-function exec(command: string, cwd: string, timeoutMs: number, env: NodeJS.ProcessEnv, signal?: AbortSignal): Promise<TestResult> {
+function exec(
+  command: string,
+  cwd: string,
+  timeoutMs: number,
+  env: NodeJS.ProcessEnv,
+  signal?: AbortSignal,
+): Promise<TestResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn("sh", ["-c", command], { cwd, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn("sh", ["-c", command], {
+      cwd,
+      env,
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let out = "";
     const keep = (d: Buffer) => {
       out += d.toString();
@@ -97,7 +116,6 @@ function exec(command: string, cwd: string, timeoutMs: number, env: NodeJS.Proce
 }
 
 function tail(out: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: strips terminal colours
   const clean = out.replace(/\u001b\[[0-9;]*m/g, "").trimEnd();
   const lines = clean.split(/\r?\n/).slice(-TAIL_LINES).join("\n");
   return lines.length > TAIL_CHARS ? lines.slice(-TAIL_CHARS) : lines;

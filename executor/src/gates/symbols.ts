@@ -227,7 +227,7 @@ function extractPySymbols(path: string, text: string): CodeSymbol[] {
   const stack: (PyBlock & { qualified: string; symbol: boolean })[] = [];
   const close = (end: number) => {
     const b = stack.pop();
-    if (!b || !b.symbol) return;
+    if (!b?.symbol) return;
     let start = b.start;
     while (start > 0 && lines[start - 1].trim().startsWith("@")) start--;
     let last = end;

@@ -53,7 +53,11 @@ const TEST_FNS = new Set(["it", "test", "specify", "bench"]);
 const GROUP_FNS = new Set(["describe", "suite", "context"]);
 
 function findJsTests(path: string, text: string): FoundTest[] {
-  const kind = /\.[cm]?tsx?$/i.test(path) ? (/x$/i.test(path) ? ts.ScriptKind.TSX : ts.ScriptKind.TS) : ts.ScriptKind.JSX;
+  const kind = /\.[cm]?tsx?$/i.test(path)
+    ? /x$/i.test(path)
+      ? ts.ScriptKind.TSX
+      : ts.ScriptKind.TS
+    : ts.ScriptKind.JSX;
   const sf = ts.createSourceFile(path, text, ts.ScriptTarget.Latest, true, kind);
   const out: FoundTest[] = [];
   const visit = (node: ts.Node, scope: string[]) => {
@@ -84,7 +88,11 @@ function testCallee(e: ts.Expression): string | undefined {
     }
     if (ts.isPropertyAccessExpression(cur)) {
       const prop = cur.name.text;
-      if (!/^(only|skip|todo|each|concurrent|sequential|fails|skipIf|runIf|failing|for|serial|fixme|parallel)$/.test(prop)) {
+      if (
+        !/^(only|skip|todo|each|concurrent|sequential|fails|skipIf|runIf|failing|for|serial|fixme|parallel)$/.test(
+          prop,
+        )
+      ) {
         return undefined;
       }
       cur = cur.expression;
@@ -147,7 +155,8 @@ function findRustTests(path: string, text: string): FoundTest[] {
     if (mod) pendingMod = mod[1];
     const fn = /^(?:pub(?:\([^)]*\))?\s+)?(?:async\s+)?(?:unsafe\s+)?fn\s+(\w+)/.exec(t);
     if (fn) {
-      if (pendingTest) out.push({ name: fn[1], scope: mods.map((m) => m.name), file: path, line: i + 1, group: false });
+      if (pendingTest)
+        out.push({ name: fn[1], scope: mods.map((m) => m.name), file: path, line: i + 1, group: false });
       pendingTest = false;
     } else if (t !== "" && !t.startsWith("#[") && !t.startsWith("//")) {
       pendingTest = false;

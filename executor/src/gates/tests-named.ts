@@ -2,7 +2,7 @@
 // `tests`, exactly (qualified spellings such as `suite > name` or `Class::test_x` count).
 import type { Change } from "./change";
 import { headPath } from "./change";
-import { type FoundTest, addedTests, nameMatches } from "./test-names";
+import { addedTests, type FoundTest, nameMatches } from "./test-names";
 import type { Finding } from "./types";
 
 const LIST_MAX = 6;
@@ -20,7 +20,10 @@ export function testsAdded(ch: Change): FoundTest[] {
   return found;
 }
 
-export function checkTestNames(found: FoundTest[], named: readonly string[] | undefined): {
+export function checkTestNames(
+  found: FoundTest[],
+  named: readonly string[] | undefined,
+): {
   missing: Finding[];
   extra: Finding[];
 } {
@@ -52,7 +55,10 @@ export function checkTestNames(found: FoundTest[], named: readonly string[] | un
             gate: "tests_extra",
             detail: `${extras.length === 1 ? "1 test" : `${extras.length} tests`} added beyond the spec's: ${list(
               extras.map((t) => `\`${t.name}\` (${t.file})`),
-            )}; the spec names ${list(wanted.map((n) => `\`${n}\``), 20)}`,
+            )}; the spec names ${list(
+              wanted.map((n) => `\`${n}\``),
+              20,
+            )}`,
           },
         ];
   return { missing, extra };

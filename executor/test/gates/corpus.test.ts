@@ -6,16 +6,16 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type GateContext, type GateReport, listRefs, runGates } from "../../src/gates";
 import {
   BASE_FILES,
+  cut,
   DISPATCH_TEST_TS,
   DISPATCH_TS,
+  edit,
   FORMAT_JS,
   QUEUE_TS,
-  THROTTLE_PY,
   TEST_THROTTLE_PY,
-  cut,
-  edit,
+  THROTTLE_PY,
 } from "./fixtures";
-import { TestRepo, cleanupRepos } from "./repo";
+import { cleanupRepos, TestRepo } from "./repo";
 
 type Spec = GateContext["spec"];
 
@@ -72,7 +72,11 @@ const cases: Case[] = [
     async build(r) {
       const { piece } = cut(DISPATCH_TS, "export const backoff");
       await r.commit("faster backoff", {
-        "src/dispatch.ts": edit(DISPATCH_TS, piece, "export const backoff = (attempt: number): number => 60;\n"),
+        "src/dispatch.ts": edit(
+          DISPATCH_TS,
+          piece,
+          "export const backoff = (attempt: number): number => 60;\n",
+        ),
       });
       return undefined;
     },
@@ -103,7 +107,9 @@ const cases: Case[] = [
       const start = THROTTLE_PY.indexOf("def effective_slots");
       const end = THROTTLE_PY.indexOf("class Throttle");
       const gutted = "def effective_slots(slots, failures):\n    return max(1, slots)\n\n\n";
-      await r.commit("throttle", { "app/throttle.py": THROTTLE_PY.slice(0, start) + gutted + THROTTLE_PY.slice(end) });
+      await r.commit("throttle", {
+        "app/throttle.py": THROTTLE_PY.slice(0, start) + gutted + THROTTLE_PY.slice(end),
+      });
       return undefined;
     },
   },
@@ -154,7 +160,9 @@ const cases: Case[] = [
     expect: "commit_flood",
     async build(r) {
       for (let i = 0; i < 22; i++) {
-        await r.commit(`more tests ${i}`, { [`test/obscure-${i}.test.ts`]: `import { it } from "vitest";\nit("obscure ${i}", () => {});\n` });
+        await r.commit(`more tests ${i}`, {
+          [`test/obscure-${i}.test.ts`]: `import { it } from "vitest";\nit("obscure ${i}", () => {});\n`,
+        });
       }
       return undefined;
     },
@@ -179,7 +187,10 @@ const cases: Case[] = [
     name: "change already on base (same commit)",
     expect: "duplicate",
     async build(r) {
-      const change = { "src/throttle.ts": "export function throttle(n: number): number {\n  return Math.max(1, n >> 1);\n}\n" };
+      const change = {
+        "src/throttle.ts":
+          "export function throttle(n: number): number {\n  return Math.max(1, n >> 1);\n}\n",
+      };
       await r.checkout("main");
       await r.commit("throttle landed meanwhile", change);
       await r.checkout(BRANCH);
@@ -224,7 +235,9 @@ const cases: Case[] = [
       const change = { "src/metrics.ts": "export const counters = new Map<string, number>();\n" };
       await r.branch("mtor/other000-1", "main");
       await r.commit("metrics", change);
-      const other = await runGates(ctxFor(r, {}, { head: "mtor/other000-1", runRef: "refs/heads/mtor/other000-1" }));
+      const other = await runGates(
+        ctxFor(r, {}, { head: "mtor/other000-1", runRef: "refs/heads/mtor/other000-1" }),
+      );
       await r.checkout(BRANCH);
       await r.commit("metrics, again", change);
       return { recentPatchIds: [{ spec_id: "other000", patch_id: other.patchId ?? "none" }] };
@@ -269,7 +282,9 @@ const cases: Case[] = [
     name: "failing test command",
     expect: "tests_failed",
     async build(r) {
-      await r.commit("throttle", { "check.js": `console.log("FAIL throttle backs off");\nprocess.exit(3);\n` });
+      await r.commit("throttle", {
+        "check.js": `console.log("FAIL throttle backs off");\nprocess.exit(3);\n`,
+      });
       return { runTests: true, testCommand: "node check.js" };
     },
   },
@@ -299,7 +314,8 @@ const cases: Case[] = [
       await r.commit("tests", {
         "throttle/throttle_test.go":
           'package throttle\n\nimport "testing"\n\nfunc TestThrottleBackoff(t *testing.T) {}\n\nfunc TestThrottleBackoffAgain(t *testing.T) {}\n',
-        "src/lib.rs": "#[cfg(test)]\nmod tests {\n    #[test]\n    #[should_panic]\n    fn panics_on_zero() {\n        panic!();\n    }\n}\n",
+        "src/lib.rs":
+          "#[cfg(test)]\nmod tests {\n    #[test]\n    #[should_panic]\n    fn panics_on_zero() {\n        panic!();\n    }\n}\n",
       });
       return undefined;
     },
@@ -320,7 +336,10 @@ const cases: Case[] = [
     name: "function renamed",
     async build(r) {
       await r.commit("rename", {
-        "src/dispatch.ts": DISPATCH_TS.replace("export function should_dispatch", "export function shouldDispatch"),
+        "src/dispatch.ts": DISPATCH_TS.replace(
+          "export function should_dispatch",
+          "export function shouldDispatch",
+        ),
         "test/dispatch.test.ts": DISPATCH_TEST_TS.replaceAll("should_dispatch", "shouldDispatch"),
       });
       return undefined;
@@ -329,7 +348,9 @@ const cases: Case[] = [
   {
     name: "Python class renamed",
     async build(r) {
-      await r.commit("rename", { "app/throttle.py": THROTTLE_PY.replace("class Throttle:", "class Breaker:") });
+      await r.commit("rename", {
+        "app/throttle.py": THROTTLE_PY.replace("class Throttle:", "class Breaker:"),
+      });
       return undefined;
     },
   },
@@ -368,7 +389,10 @@ ${body}`;
   },
   {
     name: "exactly the named tests added (TS, nested describe)",
-    spec: { tests: ["throttle > backs off after two failures", "recovers after the cooldown"], targets: ["src/dispatch.ts"] },
+    spec: {
+      tests: ["throttle > backs off after two failures", "recovers after the cooldown"],
+      targets: ["src/dispatch.ts"],
+    },
     async build(r) {
       await r.commit("throttle with tests", {
         "src/dispatch.ts": `${DISPATCH_TS}\nexport function throttle(slots: number): number {\n  return Math.max(1, slots >> 1);\n}\n`,
@@ -396,14 +420,17 @@ ${body}`;
     spec: { paths: ["src/"] },
     async build(r) {
       await r.commit("metrics", {
-        "src/metrics.ts": "export function count(m: Map<string, number>, k: string): void {\n  m.set(k, (m.get(k) ?? 0) + 1);\n}\n",
+        "src/metrics.ts":
+          "export function count(m: Map<string, number>, k: string): void {\n  m.set(k, (m.get(k) ?? 0) + 1);\n}\n",
       });
       return undefined;
     },
   },
   {
     name: "dead code the spec names is deleted",
-    spec: { body: "Remove the dead function `legacy_dispatch` from src/dispatch.ts, and delete src/queue.ts which only it used." },
+    spec: {
+      body: "Remove the dead function `legacy_dispatch` from src/dispatch.ts, and delete src/queue.ts which only it used.",
+    },
     async build(r) {
       const { without } = cut(DISPATCH_TS, "export function legacy_dispatch");
       await r.commit("remove dead code", {
@@ -489,7 +516,8 @@ beforeAll(async () => {
   outcomes.push(...results);
 
   const caught = (o: Outcome) =>
-    o.report.outcome === "rejected" && o.report.flags.some((f) => f.gate === o.c.expect && f.action === "reject");
+    o.report.outcome === "rejected" &&
+    o.report.flags.some((f) => f.gate === o.c.expect && f.action === "reject");
   const bad = outcomes.filter((o) => o.c.expect);
   const good = outcomes.filter((o) => !o.c.expect);
   const tp = bad.filter(caught).length;
@@ -499,8 +527,16 @@ beforeAll(async () => {
   console.log(
     outcomes
       .map((o) => {
-        const verdict = o.c.expect ? (caught(o) ? "caught" : "MISSED") : o.report.outcome === "passed" ? "passed" : "FALSE REJECT";
-        const flags = o.report.flags.map((f) => `${f.gate}(${f.action}): ${f.detail.split("\n")[0]}`).join(" | ");
+        const verdict = o.c.expect
+          ? caught(o)
+            ? "caught"
+            : "MISSED"
+          : o.report.outcome === "passed"
+            ? "passed"
+            : "FALSE REJECT";
+        const flags = o.report.flags
+          .map((f) => `${f.gate}(${f.action}): ${f.detail.split("\n")[0]}`)
+          .join(" | ");
         return `${verdict.padEnd(12)} ${(o.c.expect ?? "good").padEnd(24)} ${o.c.name.padEnd(52)} ${flags}`;
       })
       .join("\n"),
@@ -528,7 +564,10 @@ describe("gate corpus", () => {
     if (c.expect) {
       it(`catches: ${c.name} (${c.expect})`, () => {
         const o = outcomes.find((x) => x.c === c);
-        expect(o?.report.flags.filter((f) => f.gate === c.expect).length, JSON.stringify(o?.report.flags)).toBeGreaterThan(0);
+        expect(
+          o?.report.flags.filter((f) => f.gate === c.expect).length,
+          JSON.stringify(o?.report.flags),
+        ).toBeGreaterThan(0);
         expect(o?.report.outcome).toBe("rejected");
       });
     } else {

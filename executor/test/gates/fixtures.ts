@@ -154,7 +154,10 @@ def test_effective_slots_halves():
     assert effective_slots(4, 2) == 2
 `;
 
-export const CHANGELOG = Array.from({ length: 120 }, (_, i) => `- entry ${i}: a line of release notes about change ${i}`).join("\n");
+export const CHANGELOG = Array.from(
+  { length: 120 },
+  (_, i) => `- entry ${i}: a line of release notes about change ${i}`,
+).join("\n");
 
 export const BASE_FILES: Record<string, string> = {
   "src/dispatch.ts": DISPATCH_TS,

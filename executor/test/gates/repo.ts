@@ -40,10 +40,15 @@ export class TestRepo {
 
   git(...args: string[]): Promise<string> {
     return new Promise((resolve, reject) => {
-      execFile("git", args, { cwd: this.dir, env: ENV, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-        if (err) reject(new Error(`git ${args.join(" ")}: ${stderr}`));
-        else resolve(stdout);
-      });
+      execFile(
+        "git",
+        args,
+        { cwd: this.dir, env: ENV, maxBuffer: 64 * 1024 * 1024 },
+        (err, stdout, stderr) => {
+          if (err) reject(new Error(`git ${args.join(" ")}: ${stderr}`));
+          else resolve(stdout);
+        },
+      );
     });
   }
 

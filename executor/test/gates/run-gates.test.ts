@@ -3,10 +3,10 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { DEFAULT_GATES, type GateFlag } from "@mtor/schema";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { feedbackFor, type GateContext, GitError, listRefs, runGates } from "../../src/gates";
 import { gateCommand } from "../../src/gates/cli";
-import { GitError, type GateContext, feedbackFor, listRefs, runGates } from "../../src/gates";
-import { BASE_FILES, DISPATCH_TS, cut } from "./fixtures";
-import { TestRepo, cleanupRepos } from "./repo";
+import { BASE_FILES, cut, DISPATCH_TS } from "./fixtures";
+import { cleanupRepos, TestRepo } from "./repo";
 
 afterAll(cleanupRepos);
 
@@ -53,13 +53,19 @@ describe("runGates", () => {
     expect(report.mergeBase).toBe(report.baseSha);
     expect(report.outcome).toBe("rejected");
     expect(report.flags).toEqual([
-      { gate: "destruction", action: "reject", detail: "deleted function `should_dispatch` in src/dispatch.ts (14 lines)" },
+      {
+        gate: "destruction",
+        action: "reject",
+        detail: "deleted function `should_dispatch` in src/dispatch.ts (14 lines)",
+      },
       { gate: "commit_flood", action: "reject", detail: "7 commits, over the cap of 5" },
     ]);
   });
 
   it("honours off, review and a missing setting (default)", async () => {
-    const off = await runGates(ctx(r, { settings: { ...DEFAULT_GATES, destruction: { action: "off", retry: true } } }));
+    const off = await runGates(
+      ctx(r, { settings: { ...DEFAULT_GATES, destruction: { action: "off", retry: true } } }),
+    );
     expect(off.flags.map((f) => f.gate)).toEqual(["commit_flood"]);
     const review = await runGates(
       ctx(r, {
@@ -70,7 +76,10 @@ describe("runGates", () => {
       }),
     );
     expect(review.outcome).toBe("passed");
-    expect(review.flags.map((f) => `${f.gate}:${f.action}`)).toEqual(["destruction:review", "commit_flood:review"]);
+    expect(review.flags.map((f) => `${f.gate}:${f.action}`)).toEqual([
+      "destruction:review",
+      "commit_flood:review",
+    ]);
     const capped = await runGates(ctx(r, { commitCap: 10, settings: {} }));
     expect(capped.flags.map((f) => f.gate)).toEqual(["destruction"]);
   });
@@ -92,7 +101,9 @@ describe("runGates", () => {
     await q.git("branch", "old");
     await q.branch(BRANCH);
     const before = await listRefs(q.dir);
-    expect([...before.keys()].sort()).toEqual(["refs/heads/main", `refs/heads/${BRANCH}`, "refs/heads/old"].sort());
+    expect([...before.keys()].sort()).toEqual(
+      ["refs/heads/main", `refs/heads/${BRANCH}`, "refs/heads/old"].sort(),
+    );
     await q.commit("work", { "src/new.ts": "export const n = 1;\n" });
     await q.git("tag", "v9");
     await q.git("branch", "-D", "old");
@@ -114,7 +125,9 @@ describe("runGates", () => {
     );
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(report.flags).toHaveLength(1);
-    expect(report.flags[0].detail).toMatch(/^`echo starting; sleep 30` failed \(timed out after 1s\):\nstarting$/);
+    expect(report.flags[0].detail).toMatch(
+      /^`echo starting; sleep 30` failed \(timed out after 1s\):\nstarting$/,
+    );
   });
 });
 
@@ -126,12 +139,21 @@ describe("feedbackFor", () => {
       feedbackFor([
         flag("destruction", "deleted function `should_dispatch` in src/dispatch.ts (41 lines)"),
         flag("destruction", "function `backoff` in src/dispatch.ts shrank from 10 lines to 1"),
-        flag("destruction", "deleted file src/queue.ts (23 lines, with `Queue`), which the spec does not name"),
+        flag(
+          "destruction",
+          "deleted file src/queue.ts (23 lines, with `Queue`), which the spec does not name",
+        ),
         flag("destruction", "the change deletes 100 lines and adds 1: docs/CHANGELOG.md −100"),
-        flag("no_commit_on_success", "the harness ended successfully but mtor/x-1 has no commit on top of main"),
+        flag(
+          "no_commit_on_success",
+          "the harness ended successfully but mtor/x-1 has no commit on top of main",
+        ),
         flag("empty_diff", "2 commits but no net change against main"),
         flag("tests_missing", "named in the spec but not added: `a`, `b`"),
-        flag("tests_extra", "2 tests added beyond the spec's: `x` (t.ts), `y` (t.ts); the spec names `a`, `b`"),
+        flag(
+          "tests_extra",
+          "2 tests added beyond the spec's: `x` (t.ts), `y` (t.ts); the spec names `a`, `b`",
+        ),
         flag("commit_flood", "22 commits, over the cap of 5"),
         flag("target_file_missing", "target src/dispatch.ts was not changed"),
         flag("out_of_scope", "changed 2 files outside paths [src/, test/]: docs/x.md, package.json"),
@@ -214,7 +236,11 @@ describe("mtor gate", () => {
     expect(json).toMatchObject({
       outcome: "rejected",
       flags: [
-        { gate: "destruction", action: "reject", detail: "deleted function `should_dispatch` in src/dispatch.ts (14 lines)" },
+        {
+          gate: "destruction",
+          action: "reject",
+          detail: "deleted function `should_dispatch` in src/dispatch.ts (14 lines)",
+        },
       ],
       commits: 1,
     });
@@ -237,11 +263,30 @@ describe("mtor gate", () => {
     await r.checkout("main");
     const without = await run("--repo", r.dir, "--base", "main", "--head", "good");
     expect(without.code).toBe(0);
-    const withTests = await run("--repo", r.dir, "--base", "main", "--head", "good", "--run-tests", "--test-command", "node check.js");
+    const withTests = await run(
+      "--repo",
+      r.dir,
+      "--base",
+      "main",
+      "--head",
+      "good",
+      "--run-tests",
+      "--test-command",
+      "node check.js",
+    );
     expect(withTests.code).toBe(1);
     expect(withTests.out).toContain("tests_failed (reject): `node check.js` failed (exit 1):");
     expect(withTests.out).toContain("broken");
-    const fromPackage = await run("--repo", r.dir, "--base", "main", "--head", "good", "--run-tests", "--json");
+    const fromPackage = await run(
+      "--repo",
+      r.dir,
+      "--base",
+      "main",
+      "--head",
+      "good",
+      "--run-tests",
+      "--json",
+    );
     expect(JSON.parse(fromPackage.out).flags[0].detail).toMatch(/^`npm test` failed \(exit 1\):/);
   });
 
@@ -251,7 +296,10 @@ describe("mtor gate", () => {
       [["--repo", r.dir, "--base", "nope", "--head", "good"], /--base nope: no such commit or branch/],
       [["--repo", r.dir, "--base", "main", "--head", "nope"], /--head nope: no such commit or branch/],
       [["--repo", r.dir, "--base", "main"], /required option '--head <ref>' not specified/],
-      [["--repo", r.dir, "--base", "main", "--head", "good", "--spec", "missing.md"], /--spec missing.md: cannot read it \(ENOENT\)/],
+      [
+        ["--repo", r.dir, "--base", "main", "--head", "good", "--spec", "missing.md"],
+        /--spec missing.md: cannot read it \(ENOENT\)/,
+      ],
       [["--repo", r.dir, "--base", "main", "--head", "good", "--bogus"], /unknown option '--bogus'/],
     ];
     for (const [argv, message] of cases) {

@@ -102,7 +102,10 @@ def after():
   });
 
   it("gives equal shapes to a renamed function with the same body", () => {
-    const [a] = extractSymbols("a.ts", "function foo(n: number) {\n  // why\n  return n > 0 ? foo(n - 1) : 0;\n}\n");
+    const [a] = extractSymbols(
+      "a.ts",
+      "function foo(n: number) {\n  // why\n  return n > 0 ? foo(n - 1) : 0;\n}\n",
+    );
     const [b] = extractSymbols("b.ts", "function bar(n: number) {\n  return n > 0 ? bar(n - 1) : 0;\n}\n");
     expect(a.shape).toBe(b.shape);
   });

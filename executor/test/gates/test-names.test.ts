@@ -2,7 +2,8 @@
 import { describe, expect, it } from "vitest";
 import { findTests, nameMatches } from "../../src/gates/test-names";
 
-const names = (path: string, text: string) => findTests(path, text).map((t) => [...t.scope, t.name].join(" > "));
+const names = (path: string, text: string) =>
+  findTests(path, text).map((t) => [...t.scope, t.name].join(" > "));
 
 describe("test names", () => {
   it("finds TS it/test/describe titles with only/skip/each/todo variants and titles on the next line", () => {
@@ -30,6 +31,7 @@ foo.it("not a test either", () => {});
       "throttle",
       "throttle > backs off",
       "throttle > recovers",
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the title as written in the template literal
       'throttle > halves ${"slots"}',
       "throttle > handles %i",
       "throttle > table $a",
@@ -115,11 +117,17 @@ mod tests {
     fn helper() {}
 }
 `;
-    expect(names("src/lib.rs", src)).toEqual(["tests > opens", "tests > panics_on_zero", "tests > async_opens"]);
+    expect(names("src/lib.rs", src)).toEqual([
+      "tests > opens",
+      "tests > panics_on_zero",
+      "tests > async_opens",
+    ]);
   });
 
   it("matches spec names exactly or in a qualified spelling", () => {
-    const [t] = findTests("t.test.ts", `describe("throttle", () => { it("backs off", () => {}); });`).slice(1);
+    const [t] = findTests("t.test.ts", `describe("throttle", () => { it("backs off", () => {}); });`).slice(
+      1,
+    );
     expect(nameMatches("backs off", t)).toBe(true);
     expect(nameMatches("throttle > backs off", t)).toBe(true);
     expect(nameMatches("throttle backs off", t)).toBe(true);
