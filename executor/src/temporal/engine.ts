@@ -9,6 +9,7 @@ import type { StopReason } from "../engine/verdict";
 import type { LeaseState } from "./activities";
 import {
   PHASE_QUERY,
+  RESULT_QUERY,
   STOP_SIGNAL,
   type SpecRunInput,
   type SpecRunResult,
@@ -81,8 +82,13 @@ export class TemporalEngine {
         const result = (await handle.result()) as SpecRunResult;
         return toRunResult(result);
       } catch (err) {
-        const carried = resultOf(err);
-        if (carried) return toRunResult(carried);
+        if (!wasCancelled(err)) throw err;
+        // A stopped run ends cancelled, without a return value: read its verdict with the query.
+        const r = await handle.query<SpecRunResult | null>(RESULT_QUERY).catch((qerr: Error) => {
+          log(`run ${label} workflow cancelled; its result could not be read: ${qerr.message}`);
+          return null;
+        });
+        if (r) return toRunResult(r);
         throw err;
       } finally {
         keeper();
@@ -118,10 +124,7 @@ function toRunResult(r: SpecRunResult): RunResult {
   return { verdict: r.verdict, report: r.report ?? { accepted: false, reason: "refused", detail: "no report" } };
 }
 
-/** A stopped workflow ends cancelled and carries its result in the cancellation's details. */
-export function resultOf(err: unknown): SpecRunResult | undefined {
-  const cause = err instanceof WorkflowFailedError ? err.cause : err;
-  if (!(cause instanceof CancelledFailure)) return undefined;
-  const first = cause.details?.[0] as Partial<SpecRunResult> | undefined;
-  return first && typeof first === "object" && first.verdict ? (first as SpecRunResult) : undefined;
+/** Whether the workflow ended cancelled (a stop, or a cancel from Temporal's UI). */
+export function wasCancelled(err: unknown): boolean {
+  return err instanceof WorkflowFailedError && err.cause instanceof CancelledFailure;
 }

@@ -91,3 +91,8 @@ export interface FailureDetails {
 export const STOP_SIGNAL = "stop";
 /** Query name: the run's current phase, for the lease heartbeats of the engine. */
 export const PHASE_QUERY = "phase";
+/**
+ * Query name: the run's result once its verdict is built. A cancelled workflow has no return
+ * value, so whoever awaits a stopped run reads its verdict here.
+ */
+export const RESULT_QUERY = "result";

@@ -15,10 +15,11 @@ import type { StopReason } from "../engine/verdict";
 import type { TemporalActivities } from "./activities";
 import { activitySteps, type BoxStep } from "./activity-steps";
 import { runSteps } from "./run-steps";
-import { DEFAULT_TIMING, PHASE_QUERY, STOP_SIGNAL, type SpecRunInput, type SpecRunResult, type StepTiming } from "./shared";
+import { DEFAULT_TIMING, PHASE_QUERY, RESULT_QUERY, STOP_SIGNAL, type SpecRunInput, type SpecRunResult, type StepTiming } from "./shared";
 
 export const stopSignal = defineSignal<[StopReason]>(STOP_SIGNAL);
 export const phaseQuery = defineQuery<Phase>(PHASE_QUERY);
+export const resultQuery = defineQuery<SpecRunResult | null>(RESULT_QUERY);
 
 /** The step activities that must not be retried because they are not idempotent. */
 const ONCE = { maximumAttempts: 1 };
@@ -37,7 +38,9 @@ export async function specRun(input: SpecRunInput): Promise<SpecRunResult> {
   let stopReason: StopReason | undefined;
   let signalled = false;
   const steps = new CancellationScope();
+  let final: SpecRunResult | null = null;
   setHandler(phaseQuery, () => phase);
+  setHandler(resultQuery, () => final);
   setHandler(stopSignal, (reason) => {
     stopReason ??= reason;
     signalled = true;
@@ -99,13 +102,14 @@ export async function specRun(input: SpecRunInput): Promise<SpecRunResult> {
   attemptTimer.cancel();
 
   const out: SpecRunResult = { verdict: result.verdict, report: result.report, stopped: result.stopped, boxQueue: routed.boxQueue() };
+  final = out;
   // Stopped from outside (a stopper signals its reason, then cancels): end as cancelled, after
-  // the verdict and the cleanup above, carrying the result for whoever awaits the workflow. A
+  // the verdict and the cleanup above; the result stays readable with the result query. A
   // cancel request may trail the stop signal; give it a moment so the workflow ends cancelled.
   const root = CancellationScope.current();
   if (signalled && !root.consideredCancelled) await condition(() => root.consideredCancelled, 1000).catch(() => false);
   if (root.consideredCancelled) {
-    throw new CancelledFailure(`run ${run.run_id} stopped: ${result.stopped ?? "canceled"}`, [out]);
+    throw new CancelledFailure(`run ${run.run_id} stopped: ${result.stopped ?? "canceled"}`);
   }
   return out;
 }

@@ -146,14 +146,14 @@ describe("[temporal] config", () => {
 });
 
 /** A stand-in for Temporal's client: records starts, signals and cancels; results are scripted. */
-function fakeClient(opts: { existing?: boolean; result: () => Promise<SpecRunResult> }) {
+function fakeClient(opts: { existing?: boolean; result: () => Promise<SpecRunResult>; queried?: () => SpecRunResult | null }) {
   const calls: { op: string; args: unknown[] }[] = [];
   const handle = (workflowId: string) => ({
     workflowId,
     result: opts.result,
     query: async (name: string) => {
       calls.push({ op: "query", args: [workflowId, name] });
-      return "harness";
+      return name === "result" ? (opts.queried?.() ?? null) : "harness";
     },
     signal: async (...args: unknown[]) => {
       calls.push({ op: "signal", args: [workflowId, ...args] });
@@ -219,11 +219,13 @@ describe("TemporalEngine", () => {
       stopped: "lost_lease",
     };
     const { client, calls } = fakeClient({
-      // The server answers the awaiting client as a cancelled workflow carrying its result.
+      // The server answers the awaiting client as a cancelled workflow (no return value); the
+      // result query answers with the verdict the workflow built before it ended.
       result: () =>
         new Promise<SpecRunResult>((_, reject) => {
-          finish = (r) => reject(new WorkflowFailedError("cancelled", new CancelledFailure("stopped", [r]), RetryState.NON_RETRYABLE_FAILURE));
+          finish = () => reject(new WorkflowFailedError("Workflow execution cancelled", new CancelledFailure("Workflow canceled"), RetryState.NON_RETRYABLE_FAILURE));
         }),
+      queried: () => stoppedResult,
     });
     const renewals: string[] = [];
     const engine = new TemporalEngine({
@@ -248,6 +250,19 @@ describe("TemporalEngine", () => {
     const result = await handle.done;
     expect(result.verdict.failure?.kind).toBe("lost_lease");
     expect(result.report).toEqual({ accepted: false, reason: "lease_lost", detail: "lease_lost" });
+    expect(calls.some((c) => c.op === "query" && c.args[1] === "result")).toBe(true);
+  });
+
+  it("a workflow cancelled before it built a verdict fails the run's handle (the lease then expires)", async () => {
+    const run = makeRun("slow", { runId: "r127" });
+    const { client } = fakeClient({
+      result: async () => {
+        throw new WorkflowFailedError("Workflow execution cancelled", new CancelledFailure("Workflow canceled"), RetryState.NON_RETRYABLE_FAILURE);
+      },
+      queried: () => null,
+    });
+    const engine = new TemporalEngine({ client, taskQueuePrefix: "mtor" });
+    await expect(engine.start(run).done).rejects.toThrow(/cancelled/);
   });
 
   it("a drain stop from the daemon reaches the workflow as a stop signal", async () => {
