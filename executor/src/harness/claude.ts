@@ -1,11 +1,12 @@
 // The `claude` harness: the real Claude Code CLI in bare print mode with JSON output.
-import type { Usage } from "@mtor/schema";
+import type { Failure, Usage } from "@mtor/schema";
 import { PREFLIGHT_PROMPT } from "../prompt";
 import { resolvePackageBin } from "./bin";
 import { classifyProviderError } from "./classify";
 import { baseEnv } from "./env";
 import { PREFLIGHT_TIMEOUT_MS, exitFailure, preflightVerdict, processFailure, toResult } from "./outcome";
 import { runProcess } from "./process";
+import { startProviderTap } from "./provider-tap";
 import type { Harness, HarnessInput, HarnessResult, PreflightResult } from "./types";
 
 /** Tools the agent may use without asking; web tools stay off (providers only, no browsing). */
@@ -17,6 +18,8 @@ export interface ClaudeHarnessOptions {
   /** CLAUDE_CODE_MAX_RETRIES: API retries inside the CLI. Default 1, so a dead provider fails fast. */
   maxRetries?: number;
   tools?: string[];
+  /** Relay provider traffic through mtor's tap (default true) to read real statuses and retry-after. */
+  tap?: boolean;
 }
 
 /** The argv after the binary; the prompt goes on stdin. */
@@ -115,30 +118,50 @@ export function createClaudeHarness(options: ClaudeHarnessOptions = {}): Harness
 
   async function exec(input: HarnessInput): Promise<{ result: HarnessResult; json: ClaudeJsonResult | null }> {
     const model = input.model || input.provider.model;
-    const p = await runProcess({
-      command: bin,
-      args: claudeArgs(model, options.tools),
-      cwd: input.cwd,
-      env: claudeEnv(input, maxRetries),
-      stdin: input.prompt,
-      timeoutMs: input.timeoutMs,
-      signal: input.signal,
-      onOutput: input.onOutput,
-    });
-    const json = parseClaudeResult(p.stdout);
-    const usage = json ? claudeUsage(json) : undefined;
-    let failure = processFailure(p, "claude", input.timeoutMs);
-    if (!failure && json?.is_error) {
-      const text = json.result ?? json.subtype ?? "error";
-      failure =
-        classifyProviderError(text, json.api_error_status ?? undefined) ??
-        ({ kind: "harness", message: `claude ended with an error (${json.subtype ?? "error"}): ${text.slice(0, 500)}` } as const);
+    // The tap sees the provider's real status and retry-after, which claude's JSON leaves out.
+    const stop = new AbortController();
+    let tapFailure: Failure | null = null;
+    const tap = options.tap === false
+      ? null
+      : await startProviderTap({
+          upstream: input.provider.baseUrl,
+          maxErrors: maxRetries,
+          onFailure: (f) => {
+            tapFailure = f;
+            stop.abort();
+          },
+        });
+    try {
+      const provider = tap ? { ...input.provider, baseUrl: tap.url } : input.provider;
+      const signal = input.signal ? AbortSignal.any([input.signal, stop.signal]) : stop.signal;
+      const p = await runProcess({
+        command: bin,
+        args: claudeArgs(model, options.tools),
+        cwd: input.cwd,
+        env: claudeEnv({ ...input, provider }, maxRetries),
+        stdin: input.prompt,
+        timeoutMs: input.timeoutMs,
+        signal,
+        onOutput: input.onOutput,
+      });
+      const json = parseClaudeResult(p.stdout);
+      const usage = json ? claudeUsage(json) : undefined;
+      let failure: Failure | null;
+      if (p.spawnError || input.signal?.aborted) failure = processFailure(p, "claude", input.timeoutMs);
+      else failure = tapFailure ?? processFailure(p, "claude", input.timeoutMs);
+      if (!failure && json?.is_error) {
+        const text = json.result ?? json.subtype ?? "error";
+        failure = classifyProviderError(text, json.api_error_status ?? undefined) ?? {
+          kind: "harness",
+          message: `claude ended with an error (${json.subtype ?? "error"}): ${text.slice(0, 500)}`,
+        };
+      }
+      if (!failure && !json) failure = classifyProviderError(p.stderr || p.tail) ?? exitFailure(p, "claude");
+      if (!failure && p.exitCode !== 0) failure = exitFailure(p, "claude");
+      return { result: toResult(p, failure, usage ? { usage } : {}), json };
+    } finally {
+      await tap?.close();
     }
-    if (!failure && !json) {
-      failure = classifyProviderError(p.stderr || p.tail) ?? exitFailure(p, "claude");
-    }
-    if (!failure && p.exitCode !== 0) failure = exitFailure(p, "claude");
-    return { result: toResult(p, failure, usage ? { usage } : {}), json };
   }
 
   return {
