@@ -8,7 +8,9 @@ import { ApiError } from "./errors";
 export const MAX_BODY_BYTES = 256 * 1024;
 
 const tooLarge = () =>
-  new ApiError(413, "too_large", `the request body is over ${MAX_BODY_BYTES / 1024} KiB`, { limit: MAX_BODY_BYTES });
+  new ApiError(413, "too_large", `the request body is over ${MAX_BODY_BYTES / 1024} KiB`, {
+    limit: MAX_BODY_BYTES,
+  });
 
 export async function rawBody(c: Context<AppEnv>): Promise<Uint8Array> {
   const cached = c.get("rawBody");
@@ -53,11 +55,15 @@ export function mediaType(c: Context<AppEnv>): string {
   return (c.req.header("content-type") ?? "").split(";")[0].trim().toLowerCase();
 }
 
-export const isJsonType = (type: string) => type === "application/json" || /^application\/[a-z0-9.+-]*\+json$/.test(type);
+export const isJsonType = (type: string) =>
+  type === "application/json" || /^application\/[a-z0-9.+-]*\+json$/.test(type);
 
 /** Shapes zod issues as the `details.errors` of an invalid_request. */
 export function fieldErrors(error: z.ZodError): { field: string; message: string }[] {
-  return error.issues.map((i) => ({ field: i.path.length ? i.path.map(String).join(".") : "body", message: i.message }));
+  return error.issues.map((i) => ({
+    field: i.path.length ? i.path.map(String).join(".") : "body",
+    message: i.message,
+  }));
 }
 
 export function invalidRequest(error: z.ZodError, where: string): ApiError {
@@ -80,7 +86,11 @@ export async function jsonBody<S extends z.ZodType>(c: Context<AppEnv>, schema: 
   if (bytes.byteLength > 0) {
     const type = mediaType(c);
     if (!isJsonType(type)) {
-      throw new ApiError(415, "unsupported_media_type", `send JSON with Content-Type: application/json (got ${type || "none"})`);
+      throw new ApiError(
+        415,
+        "unsupported_media_type",
+        `send JSON with Content-Type: application/json (got ${type || "none"})`,
+      );
     }
     const text = decodeUtf8(bytes);
     if (text.trim() !== "") {

@@ -26,7 +26,9 @@ export class ApiError extends Error {
 }
 
 /** What a Fleet RPC returns: errors travel as values, since RPC does not keep error classes. */
-export type Result<T> = { ok: true; value: T } | { ok: false; status: ContentfulStatusCode; error: ErrorBody };
+export type Result<T> =
+  | { ok: true; value: T }
+  | { ok: false; status: ContentfulStatusCode; error: ErrorBody };
 
 export function unwrap<T>(r: Result<T>): T {
   if (r.ok) return r.value;

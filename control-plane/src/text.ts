@@ -1,7 +1,8 @@
 // Terse aligned text tables for curl and phones (`Accept: text/plain` or `?format=text`).
-import type { Context } from "hono";
+
 import type { GateSettings } from "@mtor/schema/gates";
 import type { ExecutorView, ProviderView, SpecDetail, SpecList, StatusView } from "@mtor/schema/wire";
+import type { Context } from "hono";
 import type { AppEnv } from "./app-env";
 
 export function wantsText(c: Context<AppEnv>): boolean {
@@ -12,9 +13,19 @@ export function wantsText(c: Context<AppEnv>): boolean {
 }
 
 export function table(headers: string[], rows: (string | number | null | undefined)[][]): string {
-  const cells = [headers, ...rows.map((r) => r.map((v) => (v === null || v === undefined || v === "" ? "-" : String(v))))];
+  const cells = [
+    headers,
+    ...rows.map((r) => r.map((v) => (v === null || v === undefined || v === "" ? "-" : String(v)))),
+  ];
   const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? "").length)));
-  return `${cells.map((r) => r.map((v, i) => (i === r.length - 1 ? v : v.padEnd(widths[i]))).join("  ").trimEnd()).join("\n")}\n`;
+  return `${cells
+    .map((r) =>
+      r
+        .map((v, i) => (i === r.length - 1 ? v : v.padEnd(widths[i])))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n")}\n`;
 }
 
 const short = (iso: string | null) => (iso ? iso.slice(5, 16).replace("T", " ") : "-");
@@ -36,7 +47,10 @@ export function specText(s: SpecDetail): string {
   if (s.outcome) lines.push(`outcome ${s.outcome}`);
   for (const f of s.flags) lines.push(`flag ${f.gate} (${f.action}): ${f.detail}`);
   if (s.next_attempt_at) lines.push(`next attempt ${s.next_attempt_at}`);
-  if (s.review) lines.push(`review ${s.review.decision}${s.review.grade ? ` ${s.review.grade}` : ""} by ${s.review.by}${s.review.note ? `: ${s.review.note}` : ""}`);
+  if (s.review)
+    lines.push(
+      `review ${s.review.decision}${s.review.grade ? ` ${s.review.grade}` : ""} by ${s.review.by}${s.review.note ? `: ${s.review.note}` : ""}`,
+    );
   let out = `${lines.join("\n")}\n`;
   if (s.runs.length > 0) {
     out += `\n${table(

@@ -89,7 +89,8 @@ describe("skip reasons", () => {
     const ex = lane("breaker");
     await api("/v1/providers/p-breaker", { method: "PUT", body: { slots: 4 } });
     const ids = [];
-    for (let i = 0; i < 5; i++) ids.push(await dispatchSpec(`breaker ${i}`, { repo: "r-breaker", provider: "p-breaker" }));
+    for (let i = 0; i < 5; i++)
+      ids.push(await dispatchSpec(`breaker ${i}`, { repo: "r-breaker", provider: "p-breaker" }));
     const runs = (await claim("ex-breaker", ex, 3)).runs;
     expect(runs).toHaveLength(3);
     for (const r of runs) await client.verdict(r.run_id, providerFailure(r.lease.token));
@@ -111,7 +112,8 @@ describe("skip reasons", () => {
     const ex = lane("reopen");
     await api("/v1/providers/p-reopen", { method: "PUT", body: { slots: 4 } });
     for (let i = 0; i < 6; i++) await dispatchSpec(`reopen ${i}`, { repo: "r-reopen", provider: "p-reopen" });
-    for (const r of (await claim("ex-reopen", ex, 3)).runs) await client.verdict(r.run_id, providerFailure(r.lease.token));
+    for (const r of (await claim("ex-reopen", ex, 3)).runs)
+      await client.verdict(r.run_id, providerFailure(r.lease.token));
     await tick(5 * 60_000 + 1000);
     const trial = (await claim("ex-reopen", ex)).runs[0];
     await client.verdict(trial.run_id, providerFailure(trial.lease.token));
@@ -129,7 +131,10 @@ describe("skip reasons", () => {
     const run = (await claim("ex-cool", ex)).runs[0];
     await client.verdict(
       run.run_id,
-      verdict(run.lease.token, { outcome: "failed", failure: { kind: "rate_limited", message: "429", retry_after_s: 120 } }),
+      verdict(run.lease.token, {
+        outcome: "failed",
+        failure: { kind: "rate_limited", message: "429", retry_after_s: 120 },
+      }),
     );
     expect((await provider("p-cool")).cooling_until).not.toBeNull();
     expect(await claim("ex-cool", ex)).toEqual({ runs: [], reason: "cooling" });
@@ -141,8 +146,14 @@ describe("skip reasons", () => {
   it("overloaded executor: cpu above 1.5 or mem_free below 0.1", async () => {
     const id = await dispatchSpec("load", { repo: "r-load", provider: "p-load" });
     const ex = lane("load");
-    expect(await claim("ex-load", { ...ex, load: { cpu: 1.6, mem_free: 0.5 } })).toEqual({ runs: [], reason: "overloaded" });
-    expect(await claim("ex-load", { ...ex, load: { cpu: 0.5, mem_free: 0.05 } })).toEqual({ runs: [], reason: "overloaded" });
+    expect(await claim("ex-load", { ...ex, load: { cpu: 1.6, mem_free: 0.5 } })).toEqual({
+      runs: [],
+      reason: "overloaded",
+    });
+    expect(await claim("ex-load", { ...ex, load: { cpu: 0.5, mem_free: 0.05 } })).toEqual({
+      runs: [],
+      reason: "overloaded",
+    });
     expect(await status(id)).toBe("queued");
     expect((await claim("ex-load", { ...ex, load: { cpu: 1.4, mem_free: 0.2 } })).runs).toHaveLength(1);
   });
@@ -161,14 +172,20 @@ describe("skip reasons", () => {
   it("unmet `after`: blocked until the named spec is approved", async () => {
     const ex = lane("after");
     const first = await dispatchSpec("after first", { repo: "r-after", provider: "p-after" });
-    const second = await dispatchSpec("after second", { repo: "r-after", provider: "p-after", after: `[${first}]` });
+    const second = await dispatchSpec("after second", {
+      repo: "r-after",
+      provider: "p-after",
+      after: `[${first}]`,
+    });
     const run = (await claim("ex-after", ex)).runs[0];
     expect(run.spec_id).toBe(first);
     expect(await claim("ex-after", ex)).toEqual({ runs: [], reason: "blocked" });
     await client.verdict(run.run_id, verdict(run.lease.token, {}));
     expect(await claim("ex-after", ex)).toEqual({ runs: [], reason: "blocked" });
     expect(await status(second)).toBe("queued");
-    expect((await api(`/v1/specs/${first}/approve`, { method: "POST", body: { grade: "A" } })).status).toBe(200);
+    expect((await api(`/v1/specs/${first}/approve`, { method: "POST", body: { grade: "A" } })).status).toBe(
+      200,
+    );
     expect((await claim("ex-after", ex)).runs.map((r) => r.spec_id)).toEqual([second]);
   });
 

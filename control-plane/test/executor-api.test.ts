@@ -20,7 +20,9 @@ const passed = (token: string, extra: Partial<VerdictRequest> = {}): VerdictRequ
   ...extra,
 });
 
-async function specStatus(id: string): Promise<{ status: string; attempt: number; runs: { outcome: string | null }[] }> {
+async function specStatus(
+  id: string,
+): Promise<{ status: string; attempt: number; runs: { outcome: string | null }[] }> {
   return (await (await api(`/v1/specs/${id}`)).json()) as never;
 }
 
@@ -48,9 +50,13 @@ describe("claim", () => {
 
   it("auto-creates an advertised provider with 2 slots and records the executor", async () => {
     await client.claim(claimBody("ex-auto", { providers: ["p-auto"], repos: ["r-auto"], host: "box-7" }));
-    const providers = (await (await api("/v1/providers")).json()) as { providers: { name: string; slots: number }[] };
+    const providers = (await (await api("/v1/providers")).json()) as {
+      providers: { name: string; slots: number }[];
+    };
     expect(providers.providers.find((p) => p.name === "p-auto")).toMatchObject({ slots: 2 });
-    const executors = (await (await api("/v1/executors")).json()) as { executors: { id: string; host: string }[] };
+    const executors = (await (await api("/v1/executors")).json()) as {
+      executors: { id: string; host: string }[];
+    };
     expect(executors.executors.find((e) => e.id === "ex-auto")).toMatchObject({ host: "box-7" });
   });
 
@@ -74,7 +80,9 @@ describe("claim", () => {
   });
 
   it("a long poll with nothing to do answers after wait_s with a reason", async () => {
-    const res = await client.claim(claimBody("ex-idle", { repos: ["r-idle"], providers: ["p-idle"] }, 1, 0.2));
+    const res = await client.claim(
+      claimBody("ex-idle", { repos: ["r-idle"], providers: ["p-idle"] }, 1, 0.2),
+    );
     expect(res.ok && res.data).toEqual({ runs: [], reason: "empty" });
   });
 });
@@ -112,10 +120,22 @@ describe("heartbeat and verdict", () => {
 
     const detail = (await (await api(`/v1/specs/${id}`)).json()) as {
       status: string;
-      runs: { branch: string; head_sha: string; diffstat: unknown; usage: unknown; log_tail: string; outcome: string }[];
+      runs: {
+        branch: string;
+        head_sha: string;
+        diffstat: unknown;
+        usage: unknown;
+        log_tail: string;
+        outcome: string;
+      }[];
     };
     expect(detail.status).toBe("awaiting_review");
-    expect(detail.runs[0]).toMatchObject({ branch: `mtor/${id}-1`, head_sha: "abc123", log_tail: "done", outcome: "passed" });
+    expect(detail.runs[0]).toMatchObject({
+      branch: `mtor/${id}-1`,
+      head_sha: "abc123",
+      log_tail: "done",
+      outcome: "passed",
+    });
     expect(detail.runs[0].usage).toEqual({ input_tokens: 10, output_tokens: 20, cost_usd: 0.01, turns: 3 });
 
     const events = await outbox();
@@ -161,7 +181,9 @@ describe("heartbeat and verdict", () => {
     const ex = { repos: ["r-bo"], providers: ["p-bo"] };
     const run1 = await claimOne("ex-bo", ex);
     const failed = { outcome: "failed" as const, failure: { kind: "harness" as const, message: "crashed" } };
-    expect(await client.verdict(run1.run_id, passed(run1.lease.token, failed))).toMatchObject({ data: { status: "failed" } });
+    expect(await client.verdict(run1.run_id, passed(run1.lease.token, failed))).toMatchObject({
+      data: { status: "failed" },
+    });
     const d1 = (await (await api(`/v1/specs/${id}`)).json()) as { next_attempt_at: string };
     const { nowMs } = await import("./helpers");
     const delay = Date.parse(d1.next_attempt_at) - nowMs();
@@ -177,24 +199,37 @@ describe("heartbeat and verdict", () => {
 
     const run2 = await claimOne("ex-bo", ex);
     expect(run2.attempt).toBe(2);
-    expect(await client.verdict(run2.run_id, passed(run2.lease.token, failed))).toMatchObject({ data: { status: "dead" } });
+    expect(await client.verdict(run2.run_id, passed(run2.lease.token, failed))).toMatchObject({
+      data: { status: "dead" },
+    });
     const events = await outbox();
-    expect(events.filter((e) => e.payload.spec_id === id).map((e) => e.type)).toEqual(["spec.failed", "spec.dead"]);
+    expect(events.filter((e) => e.payload.spec_id === id).map((e) => e.type)).toEqual([
+      "spec.failed",
+      "spec.dead",
+    ]);
   });
 
   it("a gate rejection retries only when every rejecting gate has retry on, carrying the details as feedback", async () => {
     const id = await dispatchSpec("reject retry", { repo: "r-rj", provider: "p-rj" });
     const ex = { repos: ["r-rj"], providers: ["p-rj"] };
     const run1 = await claimOne("ex-rj", ex);
-    const flags = [{ gate: "tests_missing" as const, action: "reject" as const, detail: "test_a was not added" }];
+    const flags = [
+      { gate: "tests_missing" as const, action: "reject" as const, detail: "test_a was not added" },
+    ];
     const v1 = await client.verdict(run1.run_id, passed(run1.lease.token, { outcome: "rejected", flags }));
     expect(v1.ok && v1.data.status).toBe("queued");
     const run2 = await claimOne("ex-rj", ex);
     expect(run2.spec_id).toBe(id);
     expect(run2.feedback).toEqual(["tests_missing: test_a was not added"]);
 
-    const runaway = [...flags, { gate: "tests_extra" as const, action: "reject" as const, detail: "5 extra tests" }];
-    const v2 = await client.verdict(run2.run_id, passed(run2.lease.token, { outcome: "rejected", flags: runaway }));
+    const runaway = [
+      ...flags,
+      { gate: "tests_extra" as const, action: "reject" as const, detail: "5 extra tests" },
+    ];
+    const v2 = await client.verdict(
+      run2.run_id,
+      passed(run2.lease.token, { outcome: "rejected", flags: runaway }),
+    );
     expect(v2.ok && v2.data.status).toBe("rejected");
   });
 

@@ -1,7 +1,8 @@
 // Test helpers: operator requests, signed executor requests, and the Fleet's pinned clock.
+
+import { env, SELF } from "cloudflare:test";
 import { ExecutorClient } from "@mtor/schema/client";
 import type { ClaimRequest, ExecutorInfo } from "@mtor/schema/wire";
-import { SELF, env } from "cloudflare:test";
 import { fleetOf } from "../src/app-env";
 
 export const BASE = "http://mtor.test";
@@ -18,7 +19,12 @@ export async function setClock(ms: number): Promise<number> {
 
 export function api(
   path: string,
-  init: { method?: string; token?: keyof typeof TOKENS | null; body?: unknown; headers?: Record<string, string> } = {},
+  init: {
+    method?: string;
+    token?: keyof typeof TOKENS | null;
+    body?: unknown;
+    headers?: Record<string, string>;
+  } = {},
 ): Promise<Response> {
   const headers: Record<string, string> = { ...init.headers };
   const token = init.token === undefined ? "admin" : init.token;
@@ -43,7 +49,11 @@ export function specText(title: string, fields: Record<string, string> = {}, bod
     .join("\n")}\n---\n${body}\n`;
 }
 
-export async function dispatchSpec(title: string, fields: Record<string, string> = {}, body?: string): Promise<string> {
+export async function dispatchSpec(
+  title: string,
+  fields: Record<string, string> = {},
+  body?: string,
+): Promise<string> {
   const res = await api("/v1/specs", { body: specText(title, fields, body ?? `Do ${title}.`) });
   const json = (await res.json()) as { id: string };
   if (res.status !== 201) throw new Error(`dispatch failed ${res.status}: ${JSON.stringify(json)}`);
@@ -51,7 +61,9 @@ export async function dispatchSpec(title: string, fields: Record<string, string>
 }
 
 /** A signed client whose clock follows the Fleet's pinned clock. */
-export function executorClient(opts: { keyId?: string; secret?: string; now?: () => number } = {}): ExecutorClient {
+export function executorClient(
+  opts: { keyId?: string; secret?: string; now?: () => number } = {},
+): ExecutorClient {
   return new ExecutorClient({
     url: BASE,
     keyId: opts.keyId ?? "k1",

@@ -3,10 +3,14 @@
 import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../src/app";
-import { BASE, api, claimBody, dispatchSpec, executorClient, specText, startClock } from "./helpers";
+import { api, BASE, claimBody, dispatchSpec, executorClient, specText, startClock } from "./helpers";
 
 interface ErrorBody {
-  error: { code: string; message: string; details?: { errors?: { field: string; message: string }[]; existing_id?: string } };
+  error: {
+    code: string;
+    message: string;
+    details?: { errors?: { field: string; message: string }[]; existing_id?: string };
+  };
 }
 
 async function err(res: Response): Promise<[number, ErrorBody["error"]]> {
@@ -71,7 +75,9 @@ describe("dispatch", () => {
     expect(plain.status).toBe(201);
 
     const form = await api("/v1/specs", {
-      body: new URLSearchParams({ spec: specText("urlencoded", { repo: "r-d2" }, "Body urlencoded.") }).toString(),
+      body: new URLSearchParams({
+        spec: specText("urlencoded", { repo: "r-d2" }, "Body urlencoded."),
+      }).toString(),
       headers: { "content-type": "application/x-www-form-urlencoded" },
     });
     expect(form.status).toBe(201);
@@ -93,13 +99,18 @@ describe("dispatch", () => {
     expect(res.status).toBe(201);
     const created = (await res.json()) as { id: string; provider: string; title: string };
     expect(created).toMatchObject({ provider: "p-fm", title: "from front matter" });
-    const detail = (await (await api(`/v1/specs/${created.id}`)).json()) as { repo: string; front_matter: { priority: number } };
+    const detail = (await (await api(`/v1/specs/${created.id}`)).json()) as {
+      repo: string;
+      front_matter: { priority: number };
+    };
     expect(detail.repo).toBe("r-query");
     expect(detail.front_matter.priority).toBe(3);
   });
 
   it("uses the body's first line as the title without front matter, with spec_lint warnings", async () => {
-    const res = await api("/v1/specs?repo=r-notitle", { body: "# Fix the flaky test\n\nIt fails on Tuesdays." });
+    const res = await api("/v1/specs?repo=r-notitle", {
+      body: "# Fix the flaky test\n\nIt fails on Tuesdays.",
+    });
     expect(res.status).toBe(201);
     const body = (await res.json()) as { title: string; warnings: string[] };
     expect(body.title).toBe("Fix the flaky test");
@@ -153,7 +164,9 @@ describe("dispatch", () => {
       await err(await api("/v1/specs", { body: "<spec/>", headers: { "content-type": "application/xml" } })),
     ).toMatchObject([415, { code: "unsupported_media_type" }]);
     expect(
-      await err(await api("/v1/specs", { body: '{"spec": ', headers: { "content-type": "application/json" } })),
+      await err(
+        await api("/v1/specs", { body: '{"spec": ', headers: { "content-type": "application/json" } }),
+      ),
     ).toMatchObject([400, { code: "invalid_json" }]);
     expect(await err(await api("/v1/specs", { body: { text: "no spec field" } }))).toMatchObject([
       400,
@@ -163,13 +176,17 @@ describe("dispatch", () => {
   });
 
   it("refuses `after` naming an unknown spec", async () => {
-    const [status, e] = await err(await api("/v1/specs", { body: specText("after unknown", { repo: "r-au", after: "[zzzzzzzz]" }) }));
+    const [status, e] = await err(
+      await api("/v1/specs", { body: specText("after unknown", { repo: "r-au", after: "[zzzzzzzz]" }) }),
+    );
     expect(status).toBe(400);
     expect(e.details?.errors?.[0].field).toBe("after");
   });
 
   it("turns spec_lint warnings into 400 when that gate rejects", async () => {
-    expect((await api("/v1/gates/spec_lint", { method: "PUT", body: { action: "reject" } })).status).toBe(200);
+    expect((await api("/v1/gates/spec_lint", { method: "PUT", body: { action: "reject" } })).status).toBe(
+      200,
+    );
     const [status, e] = await err(await api("/v1/specs?repo=r-lint", { body: "Lint me\n\nno tests" }));
     await api("/v1/gates/spec_lint", { method: "PUT", body: { action: "review" } });
     expect(status).toBe(400);
@@ -190,8 +207,16 @@ describe("dedup and idempotency", () => {
     const claim = await client.claim(claimBody("ex-dedup", { repos: ["r-dedup"], providers: ["p-dedup"] }));
     const run = claim.ok ? claim.data.runs[0] : undefined;
     expect(run?.spec_id).toBe(first.id);
-    await client.verdict(run!.run_id, { token: run!.lease.token, outcome: "passed", flags: [], duration_ms: 1 });
-    expect((await api(`/v1/specs/${first.id}/approve`, { method: "POST", body: { grade: "B+", note: "ok" } })).status).toBe(200);
+    await client.verdict(run!.run_id, {
+      token: run!.lease.token,
+      outcome: "passed",
+      flags: [],
+      duration_ms: 1,
+    });
+    expect(
+      (await api(`/v1/specs/${first.id}/approve`, { method: "POST", body: { grade: "B+", note: "ok" } }))
+        .status,
+    ).toBe(200);
     expect((await api("/v1/specs", { body: text })).status).toBe(201);
   });
 
@@ -227,16 +252,34 @@ describe("list and show", () => {
   it("lists newest first with status filter and cursor paging", async () => {
     const ids = [];
     for (let i = 0; i < 3; i++) ids.push(await dispatchSpec(`list ${i}`, { repo: "r-list" }));
-    const page1 = (await (await api("/v1/specs?count=2")).json()) as { specs: { id: string }[]; next_cursor: string };
+    const page1 = (await (await api("/v1/specs?count=2")).json()) as {
+      specs: { id: string }[];
+      next_cursor: string;
+    };
     expect(page1.specs.map((s) => s.id)).toEqual([ids[2], ids[1]]);
-    const page2 = (await (await api(`/v1/specs?count=2&cursor=${page1.next_cursor}`)).json()) as { specs: { id: string }[] };
+    const page2 = (await (await api(`/v1/specs?count=2&cursor=${page1.next_cursor}`)).json()) as {
+      specs: { id: string }[];
+    };
     expect(page2.specs[0].id).toBe(ids[0]);
 
-    const queued = (await (await api("/v1/specs?status=queued,leased&count=200")).json()) as { specs: { status: string }[] };
+    const queued = (await (await api("/v1/specs?status=queued,leased&count=200")).json()) as {
+      specs: { status: string }[];
+    };
     expect(queued.specs.every((s) => ["queued", "leased"].includes(s.status))).toBe(true);
     const summary = queued.specs[0];
     expect(Object.keys(summary).sort()).toEqual(
-      ["attempt", "created_at", "flags", "id", "outcome", "provider", "repo", "status", "title", "updated_at"].sort(),
+      [
+        "attempt",
+        "created_at",
+        "flags",
+        "id",
+        "outcome",
+        "provider",
+        "repo",
+        "status",
+        "title",
+        "updated_at",
+      ].sort(),
     );
   });
 
@@ -266,7 +309,13 @@ describe("list and show", () => {
   it("shows one spec with front matter, body, runs and review; 404 for an unknown id", async () => {
     const id = await dispatchSpec("show me", { repo: "r-show", targets: "[src/a.ts]" }, "Body text.");
     const detail = (await (await api(`/v1/specs/${id}`)).json()) as Record<string, unknown>;
-    expect(detail).toMatchObject({ id, body: "Body text.", runs: [], review: null, front_matter: { targets: ["src/a.ts"] } });
+    expect(detail).toMatchObject({
+      id,
+      body: "Body text.",
+      runs: [],
+      review: null,
+      front_matter: { targets: ["src/a.ts"] },
+    });
     expect(await err(await api("/v1/specs/zzzzzzzz"))).toMatchObject([404, { code: "not_found" }]);
   });
 });
@@ -285,9 +334,18 @@ describe("transitions", () => {
 
   it("approving or declining a queued spec is 409 and changes nothing", async () => {
     const id = await dispatchSpec("not yet", { repo: "r-trans" });
-    expect(await err(await api(`/v1/specs/${id}/approve`, { method: "POST" }))).toMatchObject([409, { code: "invalid_transition" }]);
-    expect(await err(await api(`/v1/specs/${id}/decline`, { method: "POST" }))).toMatchObject([409, { code: "invalid_transition" }]);
-    expect(await err(await api(`/v1/specs/${id}/retry`, { method: "POST" }))).toMatchObject([409, { code: "invalid_transition" }]);
+    expect(await err(await api(`/v1/specs/${id}/approve`, { method: "POST" }))).toMatchObject([
+      409,
+      { code: "invalid_transition" },
+    ]);
+    expect(await err(await api(`/v1/specs/${id}/decline`, { method: "POST" }))).toMatchObject([
+      409,
+      { code: "invalid_transition" },
+    ]);
+    expect(await err(await api(`/v1/specs/${id}/retry`, { method: "POST" }))).toMatchObject([
+      409,
+      { code: "invalid_transition" },
+    ]);
     expect(((await (await api(`/v1/specs/${id}`)).json()) as { status: string }).status).toBe("queued");
   });
 
@@ -297,25 +355,47 @@ describe("transitions", () => {
     const res = await api(`/v1/specs/${id}/retry`, { method: "POST" });
     expect(res.status).toBe(200);
     expect(((await res.json()) as { status: string }).status).toBe("queued");
-    expect(await err(await api("/v1/specs/zzzzzzzz/retry", { method: "POST" }))).toMatchObject([404, { code: "not_found" }]);
+    expect(await err(await api("/v1/specs/zzzzzzzz/retry", { method: "POST" }))).toMatchObject([
+      404,
+      { code: "not_found" },
+    ]);
   });
 
   it("approve records grade and note; a bad grade is 400", async () => {
     const client = executorClient();
     const id = await dispatchSpec("review me", { repo: "r-review", provider: "p-review" });
-    const claim = await client.claim(claimBody("ex-review", { repos: ["r-review"], providers: ["p-review"] }));
+    const claim = await client.claim(
+      claimBody("ex-review", { repos: ["r-review"], providers: ["p-review"] }),
+    );
     const run = claim.ok ? claim.data.runs[0] : undefined;
-    await client.verdict(run!.run_id, { token: run!.lease.token, outcome: "passed", flags: [], duration_ms: 1 });
-    expect(await err(await api(`/v1/specs/${id}/approve`, { method: "POST", body: { grade: "Z" } }))).toMatchObject([
-      400,
-      { code: "invalid_request" },
-    ]);
+    await client.verdict(run!.run_id, {
+      token: run!.lease.token,
+      outcome: "passed",
+      flags: [],
+      duration_ms: 1,
+    });
     expect(
-      await err(await api(`/v1/specs/${id}/approve`, { method: "POST", body: "{bad", headers: { "content-type": "application/json" } })),
+      await err(await api(`/v1/specs/${id}/approve`, { method: "POST", body: { grade: "Z" } })),
+    ).toMatchObject([400, { code: "invalid_request" }]);
+    expect(
+      await err(
+        await api(`/v1/specs/${id}/approve`, {
+          method: "POST",
+          body: "{bad",
+          headers: { "content-type": "application/json" },
+        }),
+      ),
     ).toMatchObject([400, { code: "invalid_json" }]);
-    const res = await api(`/v1/specs/${id}/approve`, { method: "POST", body: { grade: "A-", note: "neat" }, token: "dispatch" });
+    const res = await api(`/v1/specs/${id}/approve`, {
+      method: "POST",
+      body: { grade: "A-", note: "neat" },
+      token: "dispatch",
+    });
     expect(res.status).toBe(200);
-    const detail = (await (await api(`/v1/specs/${id}`)).json()) as { status: string; review: Record<string, unknown> };
+    const detail = (await (await api(`/v1/specs/${id}`)).json()) as {
+      status: string;
+      review: Record<string, unknown>;
+    };
     expect(detail.status).toBe("approved");
     expect(detail.review).toMatchObject({ decision: "approved", grade: "A-", note: "neat", by: "disp" });
   });
@@ -326,8 +406,16 @@ describe("transitions", () => {
     const id = await dispatchSpec("decline me", { repo: "r-decline", provider: "p-decline" });
     const c1 = await client.claim(claimBody("ex-decline", ex));
     const run = c1.ok ? c1.data.runs[0] : undefined;
-    await client.verdict(run!.run_id, { token: run!.lease.token, outcome: "passed", flags: [], duration_ms: 1 });
-    const res = await api(`/v1/specs/${id}/decline`, { method: "POST", body: { note: "use the helper", retry: true } });
+    await client.verdict(run!.run_id, {
+      token: run!.lease.token,
+      outcome: "passed",
+      flags: [],
+      duration_ms: 1,
+    });
+    const res = await api(`/v1/specs/${id}/decline`, {
+      method: "POST",
+      body: { note: "use the helper", retry: true },
+    });
     expect(res.status).toBe(200);
     expect(((await res.json()) as { status: string }).status).toBe("queued");
     const c2 = await client.claim(claimBody("ex-decline", ex));
@@ -347,9 +435,18 @@ describe("fleet, providers, gates, executors", () => {
   });
 
   it("PUT a provider's slots, refuse bad values, delete it", async () => {
-    const res = await api("/v1/providers/p-put", { method: "PUT", body: { slots: 5, model: "glm-5.1", harness: "claude" } });
+    const res = await api("/v1/providers/p-put", {
+      method: "PUT",
+      body: { slots: 5, model: "glm-5.1", harness: "claude" },
+    });
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ name: "p-put", slots: 5, effective_slots: 5, model: "glm-5.1", harness: "claude" });
+    expect(await res.json()).toMatchObject({
+      name: "p-put",
+      slots: 5,
+      effective_slots: 5,
+      model: "glm-5.1",
+      harness: "claude",
+    });
     expect(await err(await api("/v1/providers/p-put", { method: "PUT", body: { slots: 0 } }))).toMatchObject([
       400,
       { code: "invalid_request" },
@@ -359,22 +456,38 @@ describe("fleet, providers, gates, executors", () => {
       { code: "invalid_request" },
     ]);
     expect((await api("/v1/providers/p-put", { method: "DELETE" })).status).toBe(200);
-    expect(await err(await api("/v1/providers/p-put", { method: "DELETE" }))).toMatchObject([404, { code: "not_found" }]);
-    expect(await err(await api("/v1/providers/p-nope/freeze", { method: "POST" }))).toMatchObject([404, { code: "not_found" }]);
+    expect(await err(await api("/v1/providers/p-put", { method: "DELETE" }))).toMatchObject([
+      404,
+      { code: "not_found" },
+    ]);
+    expect(await err(await api("/v1/providers/p-nope/freeze", { method: "POST" }))).toMatchObject([
+      404,
+      { code: "not_found" },
+    ]);
   });
 
   it("GET and PUT gates; unknown gate or action is 400", async () => {
-    const gates = (await (await api("/v1/gates")).json()) as { gates: Record<string, { action: string; retry: boolean }> };
+    const gates = (await (await api("/v1/gates")).json()) as {
+      gates: Record<string, { action: string; retry: boolean }>;
+    };
     expect(gates.gates.tests_extra).toEqual({ action: "reject", retry: false });
-    const res = await api("/v1/gates/tests_extra", { method: "PUT", body: { action: "review", retry: true } });
+    const res = await api("/v1/gates/tests_extra", {
+      method: "PUT",
+      body: { action: "review", retry: true },
+    });
     expect(await res.json()).toEqual({ name: "tests_extra", action: "review", retry: true });
     await api("/v1/gates/tests_extra", { method: "PUT", body: { action: "reject", retry: false } });
     expect((await err(await api("/v1/gates/nope", { method: "PUT", body: { action: "off" } })))[0]).toBe(400);
-    expect((await err(await api("/v1/gates/empty_diff", { method: "PUT", body: { action: "maybe" } })))[0]).toBe(400);
+    expect(
+      (await err(await api("/v1/gates/empty_diff", { method: "PUT", body: { action: "maybe" } })))[0],
+    ).toBe(400);
   });
 
   it("drain of an unknown executor is 404", async () => {
-    expect(await err(await api("/v1/executors/nobody/drain", { method: "POST" }))).toMatchObject([404, { code: "not_found" }]);
+    expect(await err(await api("/v1/executors/nobody/drain", { method: "POST" }))).toMatchObject([
+      404,
+      { code: "not_found" },
+    ]);
   });
 
   it("an unknown route is 404 in the envelope", async () => {
@@ -384,5 +497,9 @@ describe("fleet, providers, gates, executors", () => {
 
 async function fetchWithBody(path: string, body: FormData): Promise<Response> {
   const { SELF } = await import("cloudflare:test");
-  return SELF.fetch(`${BASE}${path}`, { method: "POST", headers: { authorization: "Bearer test-admin-token" }, body });
+  return SELF.fetch(`${BASE}${path}`, {
+    method: "POST",
+    headers: { authorization: "Bearer test-admin-token" },
+    body,
+  });
 }

@@ -1,9 +1,10 @@
 // Signed executor requests through the Worker: tampering, clock skew, replay, key rotation, and
 // the separation of operator and executor credentials.
-import { contentDigest, signRequest, signatureBase } from "@mtor/schema/signing";
+
 import { SELF } from "cloudflare:test";
+import { contentDigest, signatureBase, signRequest } from "@mtor/schema/signing";
 import { beforeAll, describe, expect, it } from "vitest";
-import { BASE, TOKENS, claimBody, nowMs, startClock } from "./helpers";
+import { BASE, claimBody, nowMs, startClock, TOKENS } from "./helpers";
 
 const PATH = "/v1/executor/claim";
 const BODY = JSON.stringify(claimBody("ex-sign", { repos: ["r-sign"], providers: ["p-sign"] }));
@@ -18,7 +19,9 @@ interface Signed {
   nonce?: string;
 }
 
-async function signed(s: Signed = {}): Promise<{ url: string; headers: Record<string, string>; body: string }> {
+async function signed(
+  s: Signed = {},
+): Promise<{ url: string; headers: Record<string, string>; body: string }> {
   const url = s.url ?? `${BASE}${PATH}`;
   const body = s.body ?? BODY;
   const keyId = s.keyId ?? "k1";
@@ -117,7 +120,11 @@ describe("signed executor requests", () => {
   });
 
   it("refuses missing headers and an unknown key", async () => {
-    const res = await SELF.fetch(`${BASE}${PATH}`, { method: "POST", body: BODY, headers: { "content-type": "application/json" } });
+    const res = await SELF.fetch(`${BASE}${PATH}`, {
+      method: "POST",
+      body: BODY,
+      headers: { "content-type": "application/json" },
+    });
     expect(await code(res)).toEqual([401, "signature_missing"]);
     const r = await signed();
     r.headers["signature-input"] = r.headers["signature-input"].replace('keyid="k1"', 'keyid="k9"');

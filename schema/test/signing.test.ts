@@ -1,13 +1,7 @@
 // RFC 9421 signing as design §5.2 fixes it: the signature base byte for byte, and verification.
 import { createHash, createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import {
-  contentDigest,
-  parseExecutorKeys,
-  signRequest,
-  signatureBase,
-  verifyRequest,
-} from "../src/signing";
+import { contentDigest, parseExecutorKeys, signatureBase, signRequest, verifyRequest } from "../src/signing";
 
 const URL_ = "http://127.0.0.1:8787/v1/executor/claim";
 const BODY = '{"free":1}';
@@ -32,7 +26,15 @@ describe("signature base", () => {
   });
 
   it("signs with HMAC-SHA256 of that base", async () => {
-    const headers = await signRequest({ method: "POST", url: URL_, body: BODY, keyId: "k1", secret: SECRET, created: CREATED, nonce: NONCE });
+    const headers = await signRequest({
+      method: "POST",
+      url: URL_,
+      body: BODY,
+      keyId: "k1",
+      secret: SECRET,
+      created: CREATED,
+      nonce: NONCE,
+    });
     const mac = createHmac("sha256", SECRET).update(BASE).digest("base64");
     expect(headers).toEqual({
       "content-digest": DIGEST,
@@ -46,8 +48,24 @@ describe("signature base", () => {
 describe("verifyRequest", () => {
   const keys = parseExecutorKeys("k1:test-secret-one,k2:test-secret-two");
 
-  async function verify(over: { method?: string; url?: string; body?: string; headers?: Record<string, string>; now?: number } = {}) {
-    const headers = await signRequest({ method: "POST", url: URL_, body: BODY, keyId: "k1", secret: SECRET, created: CREATED, nonce: NONCE });
+  async function verify(
+    over: {
+      method?: string;
+      url?: string;
+      body?: string;
+      headers?: Record<string, string>;
+      now?: number;
+    } = {},
+  ) {
+    const headers = await signRequest({
+      method: "POST",
+      url: URL_,
+      body: BODY,
+      keyId: "k1",
+      secret: SECRET,
+      created: CREATED,
+      nonce: NONCE,
+    });
     const h = new Headers({ ...headers, ...over.headers });
     return verifyRequest({
       method: over.method ?? "POST",
@@ -60,7 +78,9 @@ describe("verifyRequest", () => {
   }
 
   const input = (f: (s: string) => string) =>
-    f('mtor=("@method" "@target-uri" "content-digest");created=1767225600;nonce="abcdefghijklmnopqrstuv";keyid="k1";alg="hmac-sha256"');
+    f(
+      'mtor=("@method" "@target-uri" "content-digest");created=1767225600;nonce="abcdefghijklmnopqrstuv";keyid="k1";alg="hmac-sha256"',
+    );
 
   it("accepts the untouched request", async () => {
     expect(await verify()).toEqual({ ok: true, keyid: "k1", nonce: NONCE, created: CREATED });
@@ -70,9 +90,21 @@ describe("verifyRequest", () => {
     ["method", { method: "PUT" }, "bad_signature"],
     ["target uri", { url: `${URL_}x` }, "bad_signature"],
     ["body", { body: '{"free":2}' }, "digest_mismatch"],
-    ["created", { headers: { "signature-input": input((s) => s.replace("1767225600", "1767225601")) } }, "bad_signature"],
-    ["nonce", { headers: { "signature-input": input((s) => s.replace("abcdefghij", "abcdefghiK")) } }, "bad_signature"],
-    ["keyid", { headers: { "signature-input": input((s) => s.replace('keyid="k1"', 'keyid="k2"')) } }, "bad_signature"],
+    [
+      "created",
+      { headers: { "signature-input": input((s) => s.replace("1767225600", "1767225601")) } },
+      "bad_signature",
+    ],
+    [
+      "nonce",
+      { headers: { "signature-input": input((s) => s.replace("abcdefghij", "abcdefghiK")) } },
+      "bad_signature",
+    ],
+    [
+      "keyid",
+      { headers: { "signature-input": input((s) => s.replace('keyid="k1"', 'keyid="k2"')) } },
+      "bad_signature",
+    ],
   ] as const)("refuses a one-byte change to the %s", async (_name, over, code) => {
     expect(await verify(over)).toMatchObject({ ok: false, code });
   });
@@ -85,9 +117,18 @@ describe("verifyRequest", () => {
   });
 
   it("names missing headers and unknown keys", async () => {
-    const r = await verifyRequest({ method: "POST", url: URL_, headers: new Headers(), body: BODY, keys, now: CREATED });
+    const r = await verifyRequest({
+      method: "POST",
+      url: URL_,
+      headers: new Headers(),
+      body: BODY,
+      keys,
+      now: CREATED,
+    });
     expect(r).toMatchObject({ ok: false, code: "signature_missing" });
-    expect(await verify({ headers: { "signature-input": input((s) => s.replace('keyid="k1"', 'keyid="k9"')) } })).toMatchObject({
+    expect(
+      await verify({ headers: { "signature-input": input((s) => s.replace('keyid="k1"', 'keyid="k9"')) } }),
+    ).toMatchObject({
       ok: false,
       code: "unknown_key",
     });

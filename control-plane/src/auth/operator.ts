@@ -32,7 +32,10 @@ async function sameSecret(a: string, b: string): Promise<boolean> {
   return crypto.subtle.timingSafeEqual(da, db);
 }
 
-export async function findOperator(header: string | undefined, tokens: TokenEntry[]): Promise<Operator | null> {
+export async function findOperator(
+  header: string | undefined,
+  tokens: TokenEntry[],
+): Promise<Operator | null> {
   const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? "");
   if (!m) return null;
   let found: Operator | null = null;
@@ -50,7 +53,11 @@ export const operator = (role: Role) =>
   createMiddleware<AppEnv>(async (c, next) => {
     const tokens = parseOperatorTokens(c.env.OPERATOR_TOKENS);
     if (tokens.length === 0) {
-      throw new ApiError(401, "unauthorized", "no operator tokens are configured (OPERATOR_TOKENS); every request is refused");
+      throw new ApiError(
+        401,
+        "unauthorized",
+        "no operator tokens are configured (OPERATOR_TOKENS); every request is refused",
+      );
     }
     const header = c.req.header("authorization");
     if (!header) {

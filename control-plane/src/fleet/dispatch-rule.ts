@@ -1,21 +1,28 @@
 // The dispatch rule of design §4: which queued specs a claiming executor gets, leased under
 // fencing tokens. Runs synchronously inside one transaction so no slot is ever over-committed.
 import { runs, specs } from "@mtor/schema/tables/fleet";
-import type { ClaimReason, ClaimRequest, ClaimResponse, ClaimedRun } from "@mtor/schema/wire";
+import type { ClaimedRun, ClaimReason, ClaimRequest, ClaimResponse } from "@mtor/schema/wire";
 import { and, asc, desc, eq, inArray, isNotNull, ne, sql } from "drizzle-orm";
 import { iso } from "./clock";
 import type { Db, Deps } from "./db";
 import { executorSkipReason, upsertExecutor } from "./executors";
 import { newLeaseToken, newRunId } from "./ids";
 import { LEASE_TTL_S } from "./leases";
-import { type ProviderRow, breakerAt, ensureProviders, getProvider, providerSkipReason, slotsInUse, trialsInFlight } from "./providers";
+import {
+  breakerAt,
+  ensureProviders,
+  getProvider,
+  type ProviderRow,
+  providerSkipReason,
+  slotsInUse,
+  trialsInFlight,
+} from "./providers";
 import { gateSettings, isFrozen } from "./settings";
 import type { SpecRow } from "./views";
 
 /** How many queued specs one claim looks at, at most. */
 const SCAN_LIMIT = 500;
 const RECENT_PATCH_IDS = 50;
-
 
 export function claimRuns(tx: Db, deps: Deps, req: ClaimRequest, keyId: string | null): ClaimResponse {
   const now = deps.now();
@@ -72,7 +79,8 @@ export function claimRuns(tx: Db, deps: Deps, req: ClaimRequest, keyId: string |
   function pickProvider(s: SpecRow): { provider: ProviderRow } | { reason: ClaimReason } {
     if (!served.repos.has(s.repo)) return { reason: "not_served" };
     if (s.spec.after.some((id) => !approved.has(id))) return { reason: "blocked" };
-    const candidates = s.provider === "any" ? served.providers : served.providers.filter((p) => p === s.provider);
+    const candidates =
+      s.provider === "any" ? served.providers : served.providers.filter((p) => p === s.provider);
     if (candidates.length === 0) return { reason: "not_served" };
     let reason: ClaimReason | null = null;
     for (const name of candidates) {

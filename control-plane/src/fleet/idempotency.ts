@@ -22,7 +22,8 @@ export function beginIdempotent(tx: Db, ref: IdempotencyRef, now: number): Idemp
   const row = tx.select().from(idempotencyKeys).where(where).get();
   const stale =
     row &&
-    (row.createdAt < now - IDEMPOTENCY_TTL_MS || (row.state === "in_flight" && row.createdAt < now - IN_FLIGHT_STALE_MS));
+    (row.createdAt < now - IDEMPOTENCY_TTL_MS ||
+      (row.state === "in_flight" && row.createdAt < now - IN_FLIGHT_STALE_MS));
   if (row && !stale) {
     if (row.requestHash !== ref.requestHash) {
       throw new ApiError(
@@ -32,13 +33,23 @@ export function beginIdempotent(tx: Db, ref: IdempotencyRef, now: number): Idemp
       );
     }
     if (row.state === "in_flight") {
-      throw new ApiError(409, "idempotency_in_flight", "a request with this Idempotency-Key is still in progress");
+      throw new ApiError(
+        409,
+        "idempotency_in_flight",
+        "a request with this Idempotency-Key is still in progress",
+      );
     }
     return { replay: true, status: row.responseStatus ?? 200, body: row.responseBody };
   }
   if (row) tx.delete(idempotencyKeys).where(where).run();
   tx.insert(idempotencyKeys)
-    .values({ scope: ref.scope, key: ref.key, requestHash: ref.requestHash, state: "in_flight", createdAt: now })
+    .values({
+      scope: ref.scope,
+      key: ref.key,
+      requestHash: ref.requestHash,
+      state: "in_flight",
+      createdAt: now,
+    })
     .run();
   return { replay: false };
 }

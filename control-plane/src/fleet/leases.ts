@@ -80,7 +80,14 @@ export function heartbeat(tx: Db, deps: Deps, runId: string, req: HeartbeatReque
 /** Moves a spec whose current attempt failed to failed (backoff) or dead, with its event. */
 export function failSpec(tx: Db, deps: Deps, s: SpecRow, run: RunRow, failure: Failure): SpecStatus {
   const now = deps.now();
-  const event = { spec_id: s.id, title: s.title, repo: s.repo, run_id: run.id, attempt: run.attempt, failure };
+  const event = {
+    spec_id: s.id,
+    title: s.title,
+    repo: s.repo,
+    run_id: run.id,
+    attempt: run.attempt,
+    failure,
+  };
   if (s.attempt < s.maxAttempt) {
     const nextAttemptAt = now + backoffMs(s.attempt, deps.random());
     tx.update(specs)
@@ -110,7 +117,9 @@ export function verdict(tx: Db, deps: Deps, runId: string, req: VerdictRequest):
   if (run.leaseExpiresAt <= now) throw leaseLost(runId, "the lease expired");
 
   const failure: Failure | undefined =
-    req.outcome === "failed" ? (req.failure ?? { kind: "internal", message: "the executor gave no failure" }) : undefined;
+    req.outcome === "failed"
+      ? (req.failure ?? { kind: "internal", message: "the executor gave no failure" })
+      : undefined;
   tx.update(runs)
     .set({
       status: "finished",
@@ -167,11 +176,20 @@ export function verdict(tx: Db, deps: Deps, runId: string, req: VerdictRequest):
   if (req.outcome === "rejected") {
     const rejecting = req.flags.filter((f) => f.action === "reject");
     const retryable =
-      rejecting.length > 0 && rejecting.every((f) => run.gates[f.gate]?.retry === true) && s.attempt < s.maxAttempt;
+      rejecting.length > 0 &&
+      rejecting.every((f) => run.gates[f.gate]?.retry === true) &&
+      s.attempt < s.maxAttempt;
     if (retryable) {
       const feedback = rejecting.map((f) => `${f.gate}: ${f.detail}`);
       tx.update(specs)
-        .set({ status: "queued", outcome: "rejected", flags: req.flags, feedback, nextAttemptAt: null, updatedAt: now })
+        .set({
+          status: "queued",
+          outcome: "rejected",
+          flags: req.flags,
+          feedback,
+          nextAttemptAt: null,
+          updatedAt: now,
+        })
         .where(eq(specs.id, s.id))
         .run();
       return { status: "queued" };
@@ -221,7 +239,10 @@ export function requeueDue(tx: Db, deps: Deps): number {
     .limit(EXPIRE_BATCH)
     .all();
   for (const { id } of due) {
-    tx.update(specs).set({ status: "queued", nextAttemptAt: null, updatedAt: now }).where(eq(specs.id, id)).run();
+    tx.update(specs)
+      .set({ status: "queued", nextAttemptAt: null, updatedAt: now })
+      .where(eq(specs.id, id))
+      .run();
   }
   return due.length;
 }

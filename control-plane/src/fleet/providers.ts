@@ -161,7 +161,10 @@ export function halfOpenBreakers(tx: Db, now: number): number {
   let moved = 0;
   for (const p of tx.select().from(providers).where(eq(providers.breakerState, "open")).all()) {
     if (p.openUntil !== null && p.openUntil <= now) {
-      tx.update(providers).set({ breakerState: "half_open", updatedAt: now }).where(eq(providers.name, p.name)).run();
+      tx.update(providers)
+        .set({ breakerState: "half_open", updatedAt: now })
+        .where(eq(providers.name, p.name))
+        .run();
       moved++;
     }
   }
@@ -234,9 +237,14 @@ export function deleteProvider(tx: Db, name: string): void {
   if (!getProvider(tx, name)) throw notFound("provider", name);
   const inUse = slotsInUse(tx).get(name) ?? 0;
   if (inUse > 0) {
-    throw new ApiError(409, "provider_busy", `provider ${name} has ${inUse} run(s) in flight; freeze it and wait`, {
-      in_use: inUse,
-    });
+    throw new ApiError(
+      409,
+      "provider_busy",
+      `provider ${name} has ${inUse} run(s) in flight; freeze it and wait`,
+      {
+        in_use: inUse,
+      },
+    );
   }
   tx.delete(providers).where(eq(providers.name, name)).run();
 }

@@ -1,6 +1,7 @@
 // The spec queue: dispatch with dedup, list, show, and the operator's transitions (design §2, §3).
-import { runs, specs } from "@mtor/schema/tables/fleet";
+
 import type { Spec } from "@mtor/schema/spec";
+import { runs, specs } from "@mtor/schema/tables/fleet";
 import {
   ACTIVE_STATUSES,
   type ApproveRequest,
@@ -13,7 +14,7 @@ import {
   type SpecStatus,
   type SpecSummary,
 } from "@mtor/schema/wire";
-import { and, asc, count, desc, eq, gt, inArray, lt, or, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, gt, inArray, or, sql } from "drizzle-orm";
 import { ApiError, notFound } from "../errors";
 import type { Db, Deps } from "./db";
 import { newSpecId } from "./ids";
@@ -76,7 +77,12 @@ export function dispatch(tx: Db, deps: Deps, input: DispatchInput): DispatchResp
 
   if (input.spec.after.length > 0) {
     const known = new Set(
-      tx.select({ id: specs.id }).from(specs).where(inArray(specs.id, input.spec.after)).all().map((r) => r.id),
+      tx
+        .select({ id: specs.id })
+        .from(specs)
+        .where(inArray(specs.id, input.spec.after))
+        .all()
+        .map((r) => r.id),
     );
     const unknown = input.spec.after.filter((id) => !known.has(id));
     if (unknown.length > 0) {
@@ -91,8 +97,10 @@ export function dispatch(tx: Db, deps: Deps, input: DispatchInput): DispatchResp
   if (lint.action === "off") warnings = warnings.filter((w) => !w.startsWith("spec_lint"));
   if (lint.action === "reject" && warnings.some((w) => w.startsWith("spec_lint"))) {
     const errors = [];
-    if (!input.spec.tests?.length) errors.push({ field: "tests", message: "is required while the spec_lint gate rejects" });
-    if (!input.spec.stop) errors.push({ field: "stop", message: "is required while the spec_lint gate rejects" });
+    if (!input.spec.tests?.length)
+      errors.push({ field: "tests", message: "is required while the spec_lint gate rejects" });
+    if (!input.spec.stop)
+      errors.push({ field: "stop", message: "is required while the spec_lint gate rejects" });
     throw new ApiError(400, "invalid_spec", "the spec_lint gate requires `tests` and `stop`", { errors });
   }
 
@@ -183,8 +191,12 @@ function transitionError(s: SpecRow, action: string, allowed: readonly SpecStatu
 export function kill(tx: Db, deps: Deps, id: string): SpecSummary {
   const now = deps.now();
   const s = getSpec(tx, id);
-  if (!KILLABLE_STATUSES.includes(s.status as SpecStatus)) throw transitionError(s, "kill", KILLABLE_STATUSES);
-  tx.update(specs).set({ status: "canceled", nextAttemptAt: null, updatedAt: now }).where(eq(specs.id, id)).run();
+  if (!KILLABLE_STATUSES.includes(s.status as SpecStatus))
+    throw transitionError(s, "kill", KILLABLE_STATUSES);
+  tx.update(specs)
+    .set({ status: "canceled", nextAttemptAt: null, updatedAt: now })
+    .where(eq(specs.id, id))
+    .run();
   if (s.currentRunId) {
     tx.update(runs)
       .set({ cancel: true })
@@ -212,7 +224,8 @@ function requeue(tx: Db, now: number, s: SpecRow, feedback: string[]): void {
 
 export function retry(tx: Db, deps: Deps, id: string): SpecSummary {
   const s = getSpec(tx, id);
-  if (!RETRYABLE_STATUSES.includes(s.status as SpecStatus)) throw transitionError(s, "retry", RETRYABLE_STATUSES);
+  if (!RETRYABLE_STATUSES.includes(s.status as SpecStatus))
+    throw transitionError(s, "retry", RETRYABLE_STATUSES);
   requeue(tx, deps.now(), s, s.feedback);
   return specSummary(getSpec(tx, id));
 }

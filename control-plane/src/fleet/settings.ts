@@ -1,5 +1,11 @@
 // Fleet-wide switches (global freeze) and the gate settings sent with each claim.
-import { DEFAULT_GATES, GATE_NAMES, type GateName, type GateSetting, type GateSettings } from "@mtor/schema/gates";
+import {
+  DEFAULT_GATES,
+  GATE_NAMES,
+  type GateName,
+  type GateSetting,
+  type GateSettings,
+} from "@mtor/schema/gates";
 import { gates, settings } from "@mtor/schema/tables/fleet";
 import { eq } from "drizzle-orm";
 import type { Db } from "./db";
@@ -30,7 +36,11 @@ export function gateSettings(db: Db): GateSettings {
   return out;
 }
 
-export function setGate(db: Db, name: GateName, update: { action: GateSetting["action"]; retry?: boolean }): GateSetting {
+export function setGate(
+  db: Db,
+  name: GateName,
+  update: { action: GateSetting["action"]; retry?: boolean },
+): GateSetting {
   const current = gateSettings(db)[name];
   const next: GateSetting = { action: update.action, retry: update.retry ?? current.retry };
   db.insert(gates)

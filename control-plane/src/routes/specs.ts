@@ -1,6 +1,5 @@
 // /v1/specs: dispatch, list, show, and the operator's transitions.
-import { parseSpec } from "@mtor/schema/spec";
-import { dedupKey, sha256Hex } from "@mtor/schema/spec";
+import { dedupKey, parseSpec, sha256Hex } from "@mtor/schema/spec";
 import { ApproveRequest, DeclineRequest, SPEC_STATUSES, type SpecStatus } from "@mtor/schema/wire";
 import { type Context, Hono } from "hono";
 import { z } from "zod";
@@ -25,7 +24,10 @@ const ListQuery = z.object({
         .filter(Boolean);
       const bad = list.filter((x) => !(SPEC_STATUSES as readonly string[]).includes(x));
       if (bad.length) {
-        ctx.addIssue({ code: "custom", message: `unknown status ${bad.join(", ")}; one of ${SPEC_STATUSES.join(", ")}` });
+        ctx.addIssue({
+          code: "custom",
+          message: `unknown status ${bad.join(", ")}; one of ${SPEC_STATUSES.join(", ")}`,
+        });
         return z.NEVER;
       }
       return list as SpecStatus[];
@@ -45,7 +47,11 @@ async function specFromBody(c: Context<AppEnv>): Promise<{ text: string; fields:
     const form =
       type === "application/x-www-form-urlencoded"
         ? new URLSearchParams(decodeUtf8(bytes))
-        : await new Request(c.req.url, { method: "POST", headers: { "content-type": c.req.header("content-type") ?? "" }, body: bytes })
+        : await new Request(c.req.url, {
+            method: "POST",
+            headers: { "content-type": c.req.header("content-type") ?? "" },
+            body: bytes,
+          })
             .formData()
             .catch(() => {
               throw new ApiError(400, "invalid_request", "the multipart body could not be parsed");
@@ -69,7 +75,12 @@ async function specFromBody(c: Context<AppEnv>): Promise<{ text: string; fields:
     } catch (err) {
       throw new ApiError(400, "invalid_json", `the body is not valid JSON: ${(err as Error).message}`);
     }
-    if (!json || typeof json !== "object" || Array.isArray(json) || typeof (json as { spec?: unknown }).spec !== "string") {
+    if (
+      !json ||
+      typeof json !== "object" ||
+      Array.isArray(json) ||
+      typeof (json as { spec?: unknown }).spec !== "string"
+    ) {
       throw new ApiError(400, "invalid_request", 'send {"spec": "<markdown>"}', {
         errors: [{ field: "spec", message: "is required and must be a string" }],
       });
@@ -124,7 +135,12 @@ export const specs = new Hono<AppEnv>()
       }
       const response = unwrap(
         await fleet.dispatch(
-          { spec: parsed.spec, warnings: parsed.warnings, dedupKey: await dedupKey(parsed.spec), createdBy: who.name },
+          {
+            spec: parsed.spec,
+            warnings: parsed.warnings,
+            dedupKey: await dedupKey(parsed.spec),
+            createdBy: who.name,
+          },
           idem,
         ),
       );
@@ -136,7 +152,9 @@ export const specs = new Hono<AppEnv>()
   })
   .get("/", operator("read"), valid("query", ListQuery), async (c) => {
     const q = c.req.valid("query");
-    const list = unwrap(await fleetOf(c.env).listSpecs({ count: q.count, statuses: q.status, cursor: q.cursor }));
+    const list = unwrap(
+      await fleetOf(c.env).listSpecs({ count: q.count, statuses: q.status, cursor: q.cursor }),
+    );
     return wantsText(c) ? c.text(specListText(list)) : c.json(list);
   })
   .get("/:id", operator("read"), valid("param", SpecId), async (c) => {
@@ -153,9 +171,13 @@ export const specs = new Hono<AppEnv>()
   })
   .post("/:id/approve", operator("dispatch"), valid("param", SpecId), async (c) => {
     const body = await jsonBody(c, ApproveRequest);
-    return c.json(unwrap(await fleetOf(c.env).approve(c.req.valid("param").id, body, c.get("operator").name)));
+    return c.json(
+      unwrap(await fleetOf(c.env).approve(c.req.valid("param").id, body, c.get("operator").name)),
+    );
   })
   .post("/:id/decline", operator("dispatch"), valid("param", SpecId), async (c) => {
     const body = await jsonBody(c, DeclineRequest);
-    return c.json(unwrap(await fleetOf(c.env).decline(c.req.valid("param").id, body, c.get("operator").name)));
+    return c.json(
+      unwrap(await fleetOf(c.env).decline(c.req.valid("param").id, body, c.get("operator").name)),
+    );
   });

@@ -6,5 +6,6 @@ import { invalidRequest } from "../body";
 
 export const valid = <T extends keyof ValidationTargets, S extends z.ZodType>(target: T, schema: S) =>
   zValidator(target, schema, (result) => {
-    if (!result.success) throw invalidRequest(result.error as unknown as z.ZodError, target === "param" ? "path" : target);
+    if (!result.success)
+      throw invalidRequest(result.error as unknown as z.ZodError, target === "param" ? "path" : target);
   });
