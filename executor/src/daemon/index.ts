@@ -22,6 +22,12 @@ export interface DaemonOptions {
   log?: (line: string) => void;
   /** Starts one claimed run; defaults to the local engine. The Temporal engine plugs in here. */
   runner?: (run: ClaimedRun, daemon: Daemon) => RunHandle;
+  /**
+   * The runner's work outlives this process (the Temporal engine): claims left by an earlier
+   * process are handed back to the runner, which attaches to their workflows, instead of being
+   * reported failed.
+   */
+  resumeLeftovers?: boolean;
 }
 
 export class Daemon {
@@ -33,6 +39,7 @@ export class Daemon {
   private readonly running = new Map<string, RunHandle>();
   private readonly activities;
   private readonly runner: (run: ClaimedRun, daemon: Daemon) => RunHandle;
+  private readonly resumeLeftovers: boolean;
   private draining = false;
   private claimAbort: AbortController | undefined;
   private wake: (() => void) | undefined;
@@ -45,6 +52,7 @@ export class Daemon {
     this.spool = new VerdictSpool({ dir: join(this.config.workdir, "spool"), client: this.client, log: this.log });
     this.ledger = new ClaimLedger(join(this.config.workdir, "claims"));
     this.activities = createActivities({ config: this.config, spool: this.spool, log: this.log, ...opts.wiring });
+    this.resumeLeftovers = opts.resumeLeftovers ?? false;
     this.runner =
       opts.runner ??
       ((run) =>
@@ -84,7 +92,14 @@ export class Daemon {
     this.log(
       `executor ${this.config.id} → ${this.config.controlPlane}: capacity ${this.config.capacity}, repos ${Object.keys(this.config.repos).join(",")}, providers ${providers.join(",")}`,
     );
-    recoverLeftovers(this.ledger, this.spool, this.config.workdir, this.log);
+    if (this.resumeLeftovers) {
+      for (const rec of this.ledger.leftovers()) {
+        this.log(`run ${rec.run.spec_id}-${rec.run.attempt} left by an earlier executor process; resuming it`);
+        this.begin(rec.run);
+      }
+    } else {
+      recoverLeftovers(this.ledger, this.spool, this.config.workdir, this.log);
+    }
     const pending = this.spool.pending().length;
     if (pending > 0) {
       this.log(`spool: replaying ${pending} verdict(s) from an earlier run`);

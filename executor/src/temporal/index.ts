@@ -1,9 +1,11 @@
 // `engine = "temporal"`: the executor daemon claims runs as usual and hands each to Temporal;
 // this box's workers run the steps of any box's runs for the providers it serves.
+import { join } from "node:path";
 import { Client } from "@temporalio/client";
 import { NativeConnection } from "@temporalio/worker";
 import type { ExecutorConfig } from "../config";
 import { Daemon } from "../daemon";
+import { reapProcessesUnder } from "../daemon/recover";
 import { defaultWiring } from "../daemon/wiring";
 import { createActivities } from "../engine/activities";
 import { createTemporalActivities } from "./activities";
@@ -42,6 +44,8 @@ export async function runTemporalExecutor(config: ExecutorConfig, opts: Temporal
       wiring,
       log: opts.log,
       runner: (run) => (engine as TemporalEngine).start(run),
+      // Runs claimed before a restart still have their workflows: attach to them.
+      resumeLeftovers: true,
     });
     daemon.log(describeSettings(settings));
     const renewLease = leaseRenewer(daemon.client, () => daemon.load(), daemon.log);
@@ -62,6 +66,10 @@ export async function runTemporalExecutor(config: ExecutorConfig, opts: Temporal
       heartbeatMs: config.heartbeatMs,
       log: daemon.log,
     });
+    // Harnesses an earlier process of this box left behind: their activities time out and the
+    // workflows fail them; the processes must not keep committing.
+    const reaped = reapProcessesUnder(join(config.workdir, "runs"));
+    if (reaped.length > 0) daemon.log(`killed ${reaped.length} harness process(es) left by an earlier executor process`);
     const workers = await createWorkers({
       connection,
       namespace: settings.namespace,
