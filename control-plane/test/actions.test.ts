@@ -1,10 +1,19 @@
 // Phone actions: signed single-use links from a verdict notification. GET only shows a confirm
 // page; POST acts once; reuse, expiry and tampering each get a clear HTML page with a 4xx.
+
+import { SELF } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { newActionToken } from "../src/actions/links";
 import { api, dispatchSpec, startClock, tick } from "./helpers";
-import { claimOne, createWebhook, deleteAllWebhooks, receiver, runAlarm, sendVerdict, specStatus } from "./webhooks-helpers";
-import { SELF } from "cloudflare:test";
+import {
+  claimOne,
+  createWebhook,
+  deleteAllWebhooks,
+  receiver,
+  runAlarm,
+  sendVerdict,
+  specStatus,
+} from "./webhooks-helpers";
 
 let restore: (() => void) | undefined;
 beforeEach(async () => {
@@ -36,7 +45,8 @@ async function verdictWithLinks(format: "standard" | "ntfy" = "standard") {
 }
 
 /** Opens a link the way a phone would: on the Worker, whatever host the link names. */
-const open = (url: string, init?: RequestInit) => SELF.fetch(url.replace("https://mtor.example.com", "http://mtor.test"), init);
+const open = (url: string, init?: RequestInit) =>
+  SELF.fetch(url.replace("https://mtor.example.com", "http://mtor.test"), init);
 const form = (fields: Record<string, string>) => ({
   method: "POST",
   headers: { "content-type": "application/x-www-form-urlencoded" },
@@ -63,7 +73,10 @@ describe("phone action links", () => {
     const done = await open(links.approve, form({ grade: "B+" }));
     expect(done.status).toBe(200);
     expect(await done.text()).toContain("Approved");
-    const spec = (await (await api(`/v1/specs/${id}`)).json()) as { status: string; review: { grade: string; by: string } };
+    const spec = (await (await api(`/v1/specs/${id}`)).json()) as {
+      status: string;
+      review: { grade: string; by: string };
+    };
     expect(spec.status).toBe("approved");
     expect(spec.review).toMatchObject({ grade: "B+", by: "phone link" });
 
@@ -125,7 +138,11 @@ describe("phone action links", () => {
   it("ntfy buttons POST straight to the link, with no body, and act", async () => {
     const { id, received, body } = await verdictWithLinks("ntfy");
     expect(received.url).toBe("https://ntfy.example.com/");
-    expect(body).toMatchObject({ topic: "mtor-night", priority: 3, click: `https://mtor.example.com/specs/${id}` });
+    expect(body).toMatchObject({
+      topic: "mtor-night",
+      priority: 3,
+      click: `https://mtor.example.com/specs/${id}`,
+    });
     expect(body.title).toContain("phone");
     expect(body.actions.map((a: { label: string; method: string }) => `${a.label}:${a.method}`)).toEqual([
       "Approve:POST",

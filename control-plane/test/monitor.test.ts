@@ -5,12 +5,22 @@ import type { GateFlag } from "@mtor/schema/gates";
 import { drizzle } from "drizzle-orm/durable-sqlite";
 import { beforeAll, describe, expect, it } from "vitest";
 import { tables } from "../src/fleet/db";
-import { buildReport } from "../src/report/build";
 import { runMonitorPass } from "../src/monitor/pass";
-import { fanOut, deliverDue, nextWake } from "../src/webhooks/deliver";
+import { buildReport } from "../src/report/build";
+import { deliverDue, fanOut, nextWake } from "../src/webhooks/deliver";
 import { listDeliveries } from "../src/webhooks/endpoints";
 import { api, dispatchSpec, executorClient, startClock, tick } from "./helpers";
-import { claimOne, createWebhook, deleteAllWebhooks, monitorPass, receiver, runAlarm, sendVerdict, specStatus, stub } from "./webhooks-helpers";
+import {
+  claimOne,
+  createWebhook,
+  deleteAllWebhooks,
+  monitorPass,
+  receiver,
+  runAlarm,
+  sendVerdict,
+  specStatus,
+  stub,
+} from "./webhooks-helpers";
 
 const client = executorClient();
 
@@ -58,7 +68,16 @@ describe("lifecycle", () => {
     await monitorPass();
     expect(await specStatus(id)).toBe("failed");
     const early = await client.claim({
-      executor: { id: "ex-m-lease", host: "h", version: "1", arch: "x64", capacity: 1, providers: ["m-lease"], repos: ["mtor"], load: { cpu: 0.1, mem_free: 0.5 } },
+      executor: {
+        id: "ex-m-lease",
+        host: "h",
+        version: "1",
+        arch: "x64",
+        capacity: 1,
+        providers: ["m-lease"],
+        repos: ["mtor"],
+        load: { cpu: 0.1, mem_free: 0.5 },
+      },
       free: 1,
       wait_s: 0,
     });
@@ -100,10 +119,14 @@ describe("lifecycle", () => {
 
   it("moves a breaker open → half-open → closed", async () => {
     const ids = [];
-    for (let i = 0; i < 4; i++) ids.push(await dispatchSpec(`breaker ${i}`, { provider: "m-breaker", attempts: "1" }));
+    for (let i = 0; i < 4; i++)
+      ids.push(await dispatchSpec(`breaker ${i}`, { provider: "m-breaker", attempts: "1" }));
     for (let i = 0; i < 3; i++) {
       const run = await claimOne("ex-m-breaker", "m-breaker");
-      await sendVerdict(run, { outcome: "failed", failure: { kind: "provider", message: "upstream 529 overloaded" } });
+      await sendVerdict(run, {
+        outcome: "failed",
+        failure: { kind: "provider", message: "upstream 529 overloaded" },
+      });
     }
     expect((await provider("m-breaker")).breaker.state).toBe("open");
     await tick(60_000);
@@ -144,7 +167,10 @@ describe("lifecycle", () => {
       expect(second.pass.changes.runaway_flagged).toBe(0);
 
       await runAlarm();
-      const stuck = r.received.map((q) => JSON.parse(q.body) as { type: string; data: { spec_id: string; kind: string; reason: string } });
+      const stuck = r.received.map(
+        (q) =>
+          JSON.parse(q.body) as { type: string; data: { spec_id: string; kind: string; reason: string } },
+      );
       expect(stuck).toHaveLength(1);
       expect(stuck[0]).toMatchObject({ type: "spec.stuck", data: { spec_id: id, kind: "runaway" } });
       expect(stuck[0].data.reason).toMatch(/all 2 attempts.*tests_missing/);
@@ -183,7 +209,9 @@ describe("lifecycle", () => {
     expect(Object.values(second.pass.changes).every((n) => n === 0)).toBe(true);
     expect(await snapshot()).toEqual(after1);
 
-    const status = (await (await api("/v1/status")).json()) as { monitor: { id: number; changes: Record<string, number> } };
+    const status = (await (await api("/v1/status")).json()) as {
+      monitor: { id: number; changes: Record<string, number> };
+    };
     expect(status.monitor.id).toBe(second.pass.id);
     expect(status.monitor.changes.leases_expired).toBe(0);
   });
@@ -211,7 +239,12 @@ describe("cost", () => {
         for (const q of seen) {
           if (!/^\s*(select|update|delete)/i.test(q.sql)) continue;
           const plan = state.storage.sql
-            .exec(`EXPLAIN QUERY PLAN ${q.sql}`, ...(q.params as (string | number | null)[]).map((p) => (typeof p === "boolean" ? Number(p) : p)))
+            .exec(
+              `EXPLAIN QUERY PLAN ${q.sql}`,
+              ...(q.params as (string | number | null)[]).map((p) =>
+                typeof p === "boolean" ? Number(p) : p,
+              ),
+            )
             .toArray()
             .map((row) => String(row.detail));
           out.push({ sql: q.sql, plan });
@@ -220,7 +253,8 @@ describe("cost", () => {
       });
       expect(plans.length).toBeGreaterThan(15);
       // Small tables (providers, settings, gates, webhook endpoints) may be scanned; these grow.
-      const big = /^(SCAN) (specs|runs|outbox|webhook_deliveries|monitor_passes|monitor_flags|action_links|nonces|idempotency_keys)\b/;
+      const big =
+        /^(SCAN) (specs|runs|outbox|webhook_deliveries|monitor_passes|monitor_flags|action_links|nonces|idempotency_keys)\b/;
       const scans = plans.filter((p) => p.plan.some((line) => big.test(line)));
       expect(scans, JSON.stringify(scans, null, 1)).toEqual([]);
     } finally {

@@ -4,7 +4,16 @@ import type { GateFlag } from "@mtor/schema/gates";
 import type { Diffstat, Usage, VerdictRequest } from "@mtor/schema/wire";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { api, dispatchSpec, executorClient, startClock, tick } from "./helpers";
-import { claimOne, createWebhook, deleteAllWebhooks, monitorPass, receiver, runAlarm, sendVerdict, stub } from "./webhooks-helpers";
+import {
+  claimOne,
+  createWebhook,
+  deleteAllWebhooks,
+  monitorPass,
+  receiver,
+  runAlarm,
+  sendVerdict,
+  stub,
+} from "./webhooks-helpers";
 
 const NIGHT = Date.UTC(2027, 2, 1, 22, 0, 0);
 const client = executorClient();
@@ -30,7 +39,14 @@ const usage = (input_tokens: number, output_tokens: number, cost_usd: number, tu
 
 // S2 is rejected once by a gate that retries, then passes; S3 fails at the provider; S5 runs away.
 const SCRIPT: Step[] = [
-  { spec: "S1", provider: "rz", minutes: 20, outcome: "passed", diffstat: { files: 2, insertions: 40, deletions: 5 }, usage: usage(1000, 200, 0.1) },
+  {
+    spec: "S1",
+    provider: "rz",
+    minutes: 20,
+    outcome: "passed",
+    diffstat: { files: 2, insertions: 40, deletions: 5 },
+    usage: usage(1000, 200, 0.1),
+  },
   {
     spec: "S2",
     provider: "rz",
@@ -40,9 +56,30 @@ const SCRIPT: Step[] = [
     diffstat: { files: 1, insertions: 7, deletions: 0 },
     usage: usage(400, 80, 0.03),
   },
-  { spec: "S2", provider: "rz", minutes: 15, outcome: "passed", diffstat: { files: 1, insertions: 12, deletions: 3 }, usage: usage(800, 100, 0.05) },
-  { spec: "S3", provider: "rk", minutes: 5, outcome: "failed", failure: { kind: "provider", message: "529 overloaded" }, usage: usage(50, 0, 0) },
-  { spec: "S4", provider: "rk", minutes: 30, outcome: "passed", diffstat: { files: 6, insertions: 100, deletions: 80 }, usage: usage(3000, 900, 0.3) },
+  {
+    spec: "S2",
+    provider: "rz",
+    minutes: 15,
+    outcome: "passed",
+    diffstat: { files: 1, insertions: 12, deletions: 3 },
+    usage: usage(800, 100, 0.05),
+  },
+  {
+    spec: "S3",
+    provider: "rk",
+    minutes: 5,
+    outcome: "failed",
+    failure: { kind: "provider", message: "529 overloaded" },
+    usage: usage(50, 0, 0),
+  },
+  {
+    spec: "S4",
+    provider: "rk",
+    minutes: 30,
+    outcome: "passed",
+    diffstat: { files: 6, insertions: 100, deletions: 80 },
+    usage: usage(3000, 900, 0.3),
+  },
   {
     spec: "S5",
     provider: "rk",
@@ -75,7 +112,10 @@ beforeAll(async () => {
   const tag = crypto.randomUUID().slice(0, 6);
   for (const name of ["S1", "S2", "S3", "S4", "S5"]) {
     const provider = SCRIPT.find((s) => s.spec === name)!.provider;
-    ids[name] = await dispatchSpec(`${name} night ${tag}`, { provider: `${provider}-${tag}`, attempts: name === "S3" ? "1" : "2" });
+    ids[name] = await dispatchSpec(`${name} night ${tag}`, {
+      provider: `${provider}-${tag}`,
+      attempts: name === "S3" ? "1" : "2",
+    });
   }
   for (const step of SCRIPT) {
     const provider = `${step.provider}-${tag}`;
@@ -100,7 +140,9 @@ beforeAll(async () => {
     ledger.push({ ...step, provider, specId: run.spec_id, claimedAt, finishedAt: t });
   }
   for (const [name, review] of Object.entries(REVIEWS)) {
-    const res = await api(`/v1/specs/${ids[name]}/${review.action}`, { body: review.grade ? { grade: review.grade } : {} });
+    const res = await api(`/v1/specs/${ids[name]}/${review.action}`, {
+      body: review.grade ? { grade: review.grade } : {},
+    });
     expect(res.status).toBe(200);
   }
 });
@@ -110,7 +152,15 @@ afterAll(async () => {
 });
 
 interface ReportJson {
-  specs: { id: string; status: string; outcome: string | null; grade: string | null; runs: number; lines: { insertions: number; deletions: number }; flags: string[] }[];
+  specs: {
+    id: string;
+    status: string;
+    outcome: string | null;
+    grade: string | null;
+    runs: number;
+    lines: { insertions: number; deletions: number };
+    flags: string[];
+  }[];
   providers: {
     name: string;
     runs: number;
@@ -123,7 +173,18 @@ interface ReportJson {
     output_tokens: number;
     cost_usd: number;
   }[];
-  totals: { specs: number; runs: number; passed: number; rejected: number; failed: number; pass_rate: number; input_tokens: number; output_tokens: number; cost_usd: number; lines: { insertions: number; deletions: number } };
+  totals: {
+    specs: number;
+    runs: number;
+    passed: number;
+    rejected: number;
+    failed: number;
+    pass_rate: number;
+    input_tokens: number;
+    output_tokens: number;
+    cost_usd: number;
+    lines: { insertions: number; deletions: number };
+  };
 }
 
 const since = new Date(NIGHT - minutes(60)).toISOString();
@@ -134,18 +195,30 @@ describe("the report", () => {
     expect(res.status).toBe(200);
     const report = (await res.json()) as ReportJson;
 
-    const expectedStatus: Record<string, string> = { S1: "approved", S2: "approved", S3: "dead", S4: "declined", S5: "rejected" };
+    const expectedStatus: Record<string, string> = {
+      S1: "approved",
+      S2: "approved",
+      S3: "dead",
+      S4: "declined",
+      S5: "rejected",
+    };
     for (const [name, id] of Object.entries(ids)) {
       const runs = ledger.filter((l) => l.specId === id);
       const last = runs[runs.length - 1];
       const withDiff = [...runs].reverse().find((r) => r.diffstat);
-      expect(report.specs.find((s) => s.id === id), name).toEqual(
+      expect(
+        report.specs.find((s) => s.id === id),
+        name,
+      ).toEqual(
         expect.objectContaining({
           status: expectedStatus[name],
           outcome: last.outcome,
           grade: REVIEWS[name]?.grade ?? null,
           runs: runs.length,
-          lines: { insertions: withDiff?.diffstat?.insertions ?? 0, deletions: withDiff?.diffstat?.deletions ?? 0 },
+          lines: {
+            insertions: withDiff?.diffstat?.insertions ?? 0,
+            deletions: withDiff?.diffstat?.deletions ?? 0,
+          },
           flags: (last.flags ?? []).map((f) => f.gate),
         }),
       );
@@ -154,7 +227,8 @@ describe("the report", () => {
     for (const name of new Set(ledger.map((l) => l.provider))) {
       const runs = ledger.filter((l) => l.provider === name);
       const passed = runs.filter((r) => r.outcome === "passed").length;
-      const hours = (Math.max(...runs.map((r) => r.finishedAt)) - Math.min(...runs.map((r) => r.claimedAt))) / 3_600_000;
+      const hours =
+        (Math.max(...runs.map((r) => r.finishedAt)) - Math.min(...runs.map((r) => r.claimedAt))) / 3_600_000;
       const p = report.providers.find((x) => x.name === name)!;
       expect(p.runs).toBe(runs.length);
       expect(p.passed).toBe(passed);
@@ -164,7 +238,10 @@ describe("the report", () => {
       expect(p.tasks_per_hour).toBeCloseTo(runs.length / hours, 2);
       expect(p.input_tokens).toBe(runs.reduce((n, r) => n + (r.usage?.input_tokens ?? 0), 0));
       expect(p.output_tokens).toBe(runs.reduce((n, r) => n + (r.usage?.output_tokens ?? 0), 0));
-      expect(p.cost_usd).toBeCloseTo(runs.reduce((n, r) => n + (r.usage?.cost_usd ?? 0), 0), 4);
+      expect(p.cost_usd).toBeCloseTo(
+        runs.reduce((n, r) => n + (r.usage?.cost_usd ?? 0), 0),
+        4,
+      );
     }
     // The two providers run 45 and 60 minutes: 3 runs each.
     expect(report.providers.map((p) => p.tasks_per_hour).sort()).toEqual([3, 4]);
@@ -189,13 +266,19 @@ describe("the report", () => {
     for (const id of Object.values(ids)) expect(text).toMatch(new RegExp(`^  ${id} `, "m"));
     expect(text).toMatch(/^ {2}\S+ +approved +A /m);
     expect(text).toContain("⚑ tests_extra");
-    expect(text).toContain("totals: 5 specs, 6 runs, 3 passed (50%), 2 rejected, 1 failed, +452 -88 lines, 7.5k tokens, $0.50");
-    expect((await api(`/v1/report?format=text&since=${since}`)).headers.get("content-type")).toMatch(/text\/plain/);
+    expect(text).toContain(
+      "totals: 5 specs, 6 runs, 3 passed (50%), 2 rejected, 1 failed, +452 -88 lines, 7.5k tokens, $0.50",
+    );
+    expect((await api(`/v1/report?format=text&since=${since}`)).headers.get("content-type")).toMatch(
+      /text\/plain/,
+    );
   });
 
   it("refuses a bad since and needs a token", async () => {
     expect((await api("/v1/report?since=last-night")).status).toBe(400);
-    expect((await api(`/v1/report?since=${since}&until=${new Date(NIGHT - minutes(120)).toISOString()}`)).status).toBe(400);
+    expect(
+      (await api(`/v1/report?since=${since}&until=${new Date(NIGHT - minutes(120)).toISOString()}`)).status,
+    ).toBe(400);
     expect((await api("/v1/report", { token: null })).status).toBe(401);
     expect((await api(`/v1/report?since=${since}`, { token: "read" })).status).toBe(200);
   });
@@ -213,7 +296,10 @@ describe("scheduled summaries", () => {
       expect(afterFirst).toBeLessThanOrEqual(1);
 
       // Something happens; a pass a minute later stays quiet, the one 15 minutes after the last digest tells.
-      const id = await dispatchSpec(`digest ${crypto.randomUUID()}`, { provider: "rd-digest", attempts: "1" });
+      const id = await dispatchSpec(`digest ${crypto.randomUUID()}`, {
+        provider: "rd-digest",
+        attempts: "1",
+      });
       const run = await claimOne("ex-rd-digest", "rd-digest");
       await sendVerdict(run, { outcome: "passed" });
       await tick(minutes(1));
@@ -244,7 +330,11 @@ describe("scheduled summaries", () => {
   });
 
   it("sends report.daily once, at REPORT_HOUR_UTC, with the night's text", async () => {
-    await createWebhook({ url: "https://hooks.example.com/morning", events: ["report.daily"], format: "slack" });
+    await createWebhook({
+      url: "https://hooks.example.com/morning",
+      events: ["report.daily"],
+      format: "slack",
+    });
     const r = receiver(() => new Response("ok"));
     try {
       const now = await stub().now();

@@ -1,10 +1,9 @@
 // Helpers for the notification tests: a scripted webhook receiver in place of the network, and
 // the shortest paths to a verdict, a run and the Fleet's alarm.
-import { runDurableObjectAlarm } from "cloudflare:test";
+import { env, runDurableObjectAlarm } from "cloudflare:test";
 import type { ClaimedRun, VerdictRequest } from "@mtor/schema/wire";
 import { vi } from "vitest";
 import { api, claimBody, executorClient, fleet } from "./helpers";
-import { env } from "cloudflare:test";
 
 export interface Received {
   url: string;
@@ -73,8 +72,16 @@ export async function claimOne(executorId: string, provider: string, repo = "mto
   return r.data.runs[0];
 }
 
-export async function sendVerdict(run: ClaimedRun, v: Partial<VerdictRequest> & Pick<VerdictRequest, "outcome">) {
-  const r = await executorClient().verdict(run.run_id, { token: run.lease.token, flags: [], duration_ms: 1000, ...v });
+export async function sendVerdict(
+  run: ClaimedRun,
+  v: Partial<VerdictRequest> & Pick<VerdictRequest, "outcome">,
+) {
+  const r = await executorClient().verdict(run.run_id, {
+    token: run.lease.token,
+    flags: [],
+    duration_ms: 1000,
+    ...v,
+  });
   if (!r.ok) throw new Error(`verdict failed: ${JSON.stringify(r)}`);
   return r.data;
 }

@@ -36,7 +36,11 @@ afterEach(async () => {
 async function passedVerdict(provider: string) {
   const id = await dispatchSpec(`verdict for ${provider} ${crypto.randomUUID()}`, { provider });
   const run = await claimOne(`ex-${provider}`, provider);
-  await sendVerdict(run, { outcome: "passed", branch: `mtor/${id}-1`, diffstat: { files: 1, insertions: 5, deletions: 1 } });
+  await sendVerdict(run, {
+    outcome: "passed",
+    branch: `mtor/${id}-1`,
+    diffstat: { files: 1, insertions: 5, deletions: 1 },
+  });
   return id;
 }
 
@@ -77,7 +81,12 @@ describe("webhook delivery", () => {
       expect(event.data.status).toBe("awaiting_review");
     }
     // A tampered body does not verify.
-    expect(() => verifyAt(wh.secret, { ...r.received[3], body: r.received[3].body.replace("spec.verdict", "spec.dead") })).toThrow();
+    expect(() =>
+      verifyAt(wh.secret, {
+        ...r.received[3],
+        body: r.received[3].body.replace("spec.verdict", "spec.dead"),
+      }),
+    ).toThrow();
 
     const [d] = await deliveriesOf(wh.id);
     expect(d).toMatchObject({ status: "delivered", attempts: 4, last_status: 200, id: [...ids][0] });
@@ -97,7 +106,9 @@ describe("webhook delivery", () => {
     await runAlarm();
     expect(r.received).toHaveLength(1);
 
-    const list = (await (await api("/v1/webhooks")).json()) as { webhooks: { id: string; enabled: boolean; disabled_reason: string }[] };
+    const list = (await (await api("/v1/webhooks")).json()) as {
+      webhooks: { id: string; enabled: boolean; disabled_reason: string }[];
+    };
     const ep = list.webhooks.find((w) => w.id === wh.id)!;
     expect(ep.enabled).toBe(false);
     expect(ep.disabled_reason).toMatch(/410/);
@@ -113,7 +124,9 @@ describe("webhook delivery", () => {
   it("honours Retry-After over the schedule", async () => {
     const wh = await createWebhook({ url: "https://hooks.example.com/slow", events: ["spec.verdict"] });
     const r = receiver((_q, n) =>
-      n === 1 ? new Response("later", { status: 429, headers: { "retry-after": "120" } }) : new Response("ok"),
+      n === 1
+        ? new Response("later", { status: 429, headers: { "retry-after": "120" } })
+        : new Response("ok"),
     );
     restore = r.restore;
     await passedVerdict("prov-slow");
@@ -168,7 +181,10 @@ describe("webhook delivery", () => {
     const id = await dispatchSpec(`atomic ${crypto.randomUUID()}`, { provider: "prov-tx" });
     const run = await claimOne("ex-tx", "prov-tx");
     const outboxCount = () =>
-      runInDurableObject(stub(), (_i, state) => state.storage.sql.exec("SELECT count(*) AS n FROM outbox").one().n as number);
+      runInDurableObject(
+        stub(),
+        (_i, state) => state.storage.sql.exec("SELECT count(*) AS n FROM outbox").one().n as number,
+      );
     const before = await outboxCount();
 
     // Make the outbox refuse writes: the verdict's spec update must roll back with it.
@@ -227,7 +243,12 @@ describe("the private-address guard", () => {
       calls.push(url);
       return new Response(null, { status: 307, headers: { location: "http://127.0.0.1:9000/admin" } });
     };
-    const d = { id: "msg_test", body: "{}", contentType: "application/json", targetUrl: "https://hooks.example.com/r" };
+    const d = {
+      id: "msg_test",
+      body: "{}",
+      contentType: "application/json",
+      targetUrl: "https://hooks.example.com/r",
+    };
     const result = await send(fetcher, "whsec_dGVzdC1zZWNyZXQtdGVzdC1zZWNyZXQ=", d, Date.now(), false);
     expect(calls).toEqual(["https://hooks.example.com/r"]);
     expect(result.status).toBeNull();
@@ -243,17 +264,24 @@ describe("the private-address guard", () => {
 
 describe("the endpoints API", () => {
   it("shows the secret once, needs admin to change endpoints, and redacts URLs for readers", async () => {
-    const wh = await createWebhook({ url: "https://hooks.slack.com/services/T0/B0/secretpath", format: "slack" });
+    const wh = await createWebhook({
+      url: "https://hooks.slack.com/services/T0/B0/secretpath",
+      format: "slack",
+    });
     expect(wh.secret).toMatch(/^whsec_/);
     const adminList = await (await api("/v1/webhooks")).text();
     expect(adminList).not.toContain(wh.secret);
     expect(adminList).toContain("secretpath");
     const readerList = await (await api("/v1/webhooks", { token: "read" })).text();
     expect(readerList).not.toContain("secretpath");
-    expect((await api("/v1/webhooks", { token: "dispatch", body: { url: "https://example.com/h" } })).status).toBe(403);
+    expect(
+      (await api("/v1/webhooks", { token: "dispatch", body: { url: "https://example.com/h" } })).status,
+    ).toBe(403);
     expect((await api(`/v1/webhooks/${wh.id}`, { method: "DELETE", token: "dispatch" })).status).toBe(403);
     expect((await api("/v1/webhooks", { token: null })).status).toBe(401);
-    expect((await api("/v1/webhooks", { body: { url: "https://example.com/h", format: "pager" } })).status).toBe(400);
+    expect(
+      (await api("/v1/webhooks", { body: { url: "https://example.com/h", format: "pager" } })).status,
+    ).toBe(400);
     expect((await api(`/v1/webhooks/${wh.id}`, { method: "DELETE" })).status).toBe(200);
     expect((await api(`/v1/webhooks/${wh.id}`, { method: "DELETE" })).status).toBe(404);
     expect((await api("/v1/webhooks/wh_nope/deliveries")).status).toBe(404);

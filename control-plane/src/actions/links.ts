@@ -23,9 +23,13 @@ export type TokenCheck =
 const encoder = new TextEncoder();
 
 async function hmac(secret: string, text: string): Promise<string> {
-  const key = await crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, [
-    "sign",
-  ]);
+  const key = await crypto.subtle.importKey(
+    "raw",
+    encoder.encode(secret),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
   const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(`mtor-action-v1:${text}`)));
   let bin = "";
   for (const b of mac) bin += String.fromCharCode(b);
@@ -46,7 +50,12 @@ export async function signActionToken(secret: string, claims: ActionClaims): Pro
 }
 
 export async function newActionToken(secret: string, specId: string, action: PhoneAction, now: number) {
-  return signActionToken(secret, { specId, action, expiresAt: now + ACTION_LINK_TTL_MS, nonce: randomBase36(20) });
+  return signActionToken(secret, {
+    specId,
+    action,
+    expiresAt: now + ACTION_LINK_TTL_MS,
+    nonce: randomBase36(20),
+  });
 }
 
 /** Checks a token's shape, signature and expiry. Whether it was used is the Fleet's to say. */

@@ -3,7 +3,12 @@
 import type { PhoneAction } from "./links";
 
 const esc = (s: string) =>
-  s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");
+  s
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/"/g, "&quot;")
+    .replace(/'/g, "&#39;");
 
 function layout(title: string, body: string): string {
   return `<!doctype html>
@@ -19,10 +24,23 @@ button.decline{background:#c62828}button.retry{background:#1565c0}textarea,selec
 
 const VERBS: Record<PhoneAction, string> = { approve: "Approve", decline: "Decline", retry: "Retry" };
 
-export function confirmPage(action: PhoneAction, spec: { id: string; title: string; status: string }, expiresAt: number): string {
+export function confirmPage(
+  action: PhoneAction,
+  spec: { id: string; title: string; status: string },
+  expiresAt: number,
+): string {
   const extra =
     action === "approve"
-      ? `<label>Grade (optional)<select name="grade"><option value="">—</option>${["A", "A-", "B+", "B", "B-", "C", "D", "F"]
+      ? `<label>Grade (optional)<select name="grade"><option value="">—</option>${[
+          "A",
+          "A-",
+          "B+",
+          "B",
+          "B-",
+          "C",
+          "D",
+          "F",
+        ]
           .map((g) => `<option>${g}</option>`)
           .join("")}</select></label>`
       : action === "decline"
@@ -38,7 +56,11 @@ export function confirmPage(action: PhoneAction, spec: { id: string; title: stri
 }
 
 export function donePage(action: PhoneAction, spec: { id: string; title: string; status: string }): string {
-  const past: Record<PhoneAction, string> = { approve: "Approved", decline: "Declined", retry: "Queued again" };
+  const past: Record<PhoneAction, string> = {
+    approve: "Approved",
+    decline: "Declined",
+    retry: "Queued again",
+  };
   return layout(
     past[action],
     `<h1>${past[action]}</h1><div class="spec"><strong>${esc(spec.title)}</strong><div class="muted">${esc(spec.id)} · now ${esc(spec.status)}</div></div>`,

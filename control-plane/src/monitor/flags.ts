@@ -23,7 +23,10 @@ function raise(tx: Db, now: number, s: SpecRow, kind: "runaway" | "stuck", detai
   if (prior && prior.attempt === s.attempt) return false;
   tx.insert(monitorFlags)
     .values({ specId: s.id, kind, detail, attempt: s.attempt, at: now })
-    .onConflictDoUpdate({ target: [monitorFlags.specId, monitorFlags.kind], set: { detail, attempt: s.attempt, at: now } })
+    .onConflictDoUpdate({
+      target: [monitorFlags.specId, monitorFlags.kind],
+      set: { detail, attempt: s.attempt, at: now },
+    })
     .run();
   emit(tx, now, "spec.stuck", {
     spec_id: s.id,
@@ -89,7 +92,11 @@ export function flagBlockedSpecs(tx: Db, deps: Deps): string[] {
   for (const s of queued) {
     const after = s.spec.after ?? [];
     if (!after.length) continue;
-    const deps_ = tx.select({ id: specs.id, status: specs.status }).from(specs).where(inArray(specs.id, after)).all();
+    const deps_ = tx
+      .select({ id: specs.id, status: specs.status })
+      .from(specs)
+      .where(inArray(specs.id, after))
+      .all();
     const blockers = deps_.filter((d) => BLOCKING.has(d.status));
     const missing = after.filter((id) => !deps_.some((d) => d.id === id));
     if (!blockers.length && !missing.length) continue;
@@ -97,7 +104,8 @@ export function flagBlockedSpecs(tx: Db, deps: Deps): string[] {
       ...blockers.map((b) => `${b.id} is ${b.status}`),
       ...missing.map((id) => `${id} does not exist`),
     ];
-    if (raise(tx, now, s, "stuck", `waits for specs that will not be approved: ${parts.join(", ")}`)) flagged.push(s.id);
+    if (raise(tx, now, s, "stuck", `waits for specs that will not be approved: ${parts.join(", ")}`))
+      flagged.push(s.id);
   }
   return flagged;
 }

@@ -35,7 +35,12 @@ export interface PassView {
 
 export type MonitorPassResult = MonitorResult & { pass: PassView };
 
-export function runMonitorPass(tx: Db, deps: Deps, env: MonitorEnv, startedReal = Date.now()): MonitorPassResult {
+export function runMonitorPass(
+  tx: Db,
+  deps: Deps,
+  env: MonitorEnv,
+  startedReal = Date.now(),
+): MonitorPassResult {
   const now = deps.now();
   const core = monitorPass(tx, deps);
   const timedOut = cancelTimedOutRuns(tx, deps);
@@ -69,17 +74,34 @@ export function runMonitorPass(tx: Db, deps: Deps, env: MonitorEnv, startedReal 
   tx.run(
     sql`DELETE FROM ${monitorPasses} WHERE ${monitorPasses.id} IN (SELECT ${monitorPasses.id} FROM ${monitorPasses} WHERE ${monitorPasses.startedAt} < ${now - PASS_KEEP_MS} ORDER BY ${monitorPasses.startedAt} LIMIT 1000)`,
   );
-  return { ...core, pass: { id, at: iso(now), duration_ms: row.durationMs, changes, details, truncated: row.truncated } };
+  return {
+    ...core,
+    pass: { id, at: iso(now), duration_ms: row.durationMs, changes, details, truncated: row.truncated },
+  };
 }
 
 /** Whether a pass moved anything (the record and the digest bookkeeping aside). */
 export const passChanged = (c: MonitorChanges) =>
-  c.leases_expired + c.timed_out + c.requeued + c.breakers_moved + c.slots_recomputed + c.runaway_flagged + c.stuck_flagged > 0;
+  c.leases_expired +
+    c.timed_out +
+    c.requeued +
+    c.breakers_moved +
+    c.slots_recomputed +
+    c.runaway_flagged +
+    c.stuck_flagged >
+  0;
 
 export function lastPass(db: Db): PassView | null {
   const r = db.select().from(monitorPasses).orderBy(desc(monitorPasses.id)).limit(1).get();
   return r
-    ? { id: r.id, at: iso(r.startedAt), duration_ms: r.durationMs, changes: r.changes, details: r.details, truncated: r.truncated }
+    ? {
+        id: r.id,
+        at: iso(r.startedAt),
+        duration_ms: r.durationMs,
+        changes: r.changes,
+        details: r.details,
+        truncated: r.truncated,
+      }
     : null;
 }
 
@@ -89,7 +111,10 @@ export function recomputeEffectiveSlots(tx: Db, now: number): string[] {
   for (const p of tx.select().from(providers).all()) {
     const target = Math.max(1, Math.min(p.slots, p.effectiveSlots));
     if (target !== p.effectiveSlots) {
-      tx.update(providers).set({ effectiveSlots: target, updatedAt: now }).where(eq(providers.name, p.name)).run();
+      tx.update(providers)
+        .set({ effectiveSlots: target, updatedAt: now })
+        .where(eq(providers.name, p.name))
+        .run();
       moved.push(p.name);
     }
   }
@@ -139,7 +164,9 @@ function maybeDigest(tx: Db, now: number, thisPass: MonitorChanges): boolean {
   const lines = [
     `since ${state.at ? iso(state.at).slice(0, 16).replace("T", " ") : "the start"}:`,
     ...Object.entries(counts).map(([t, n]) => `${n}× ${t}`),
-    ...(Object.entries(monitor) as [string, number][]).filter(([, n]) => n > 0).map(([k, n]) => `monitor ${k.replace(/_/g, " ")}: ${n}`),
+    ...(Object.entries(monitor) as [string, number][])
+      .filter(([, n]) => n > 0)
+      .map(([k, n]) => `monitor ${k.replace(/_/g, " ")}: ${n}`),
   ];
   emit(tx, now, "monitor.digest" satisfies WebhookEvent, {
     since: state.at ? iso(state.at) : null,
@@ -179,7 +206,13 @@ function maybeDailyReport(tx: Db, now: number, env: MonitorEnv): boolean {
   if (state?.day === day) return false;
   const since = state && now - state.at < 48 * 3600_000 ? state.at : now - 24 * 3600_000;
   const report = buildReport(tx, since, now);
-  emit(tx, now, "report.daily", { since: report.since, until: report.until, totals: report.totals, report, text: reportText(report) });
+  emit(tx, now, "report.daily", {
+    since: report.since,
+    until: report.until,
+    totals: report.totals,
+    report,
+    text: reportText(report),
+  });
   writeState(tx, "report", { day, at: now } satisfies ReportState);
   return true;
 }

@@ -9,5 +9,8 @@ export function readState<T>(db: Db, key: string): T | undefined {
 }
 
 export function writeState(db: Db, key: string, value: unknown): void {
-  db.insert(monitorState).values({ key, value }).onConflictDoUpdate({ target: monitorState.key, set: { value } }).run();
+  db.insert(monitorState)
+    .values({ key, value })
+    .onConflictDoUpdate({ target: monitorState.key, set: { value } })
+    .run();
 }

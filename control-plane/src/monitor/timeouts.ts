@@ -1,8 +1,9 @@
 // Cancels runs that outlived their spec's timeout: the run ends as failed (`timeout`), the
 // executor is told to stop (its next heartbeat or verdict gets lease_lost), and the spec goes
 // through the usual retry-with-backoff or dead path.
-import { runs, specs } from "@mtor/schema/tables/fleet";
+
 import { DEFAULT_TIMEOUT_S, formatDuration } from "@mtor/schema/spec";
+import { runs, specs } from "@mtor/schema/tables/fleet";
 import type { Failure } from "@mtor/schema/wire";
 import { asc, eq, inArray } from "drizzle-orm";
 import type { Db, Deps } from "../fleet/db";

@@ -103,7 +103,10 @@ export function buildReport(db: Db, since: number, until: number): Report {
       outcome: last.outcome,
       grade: s?.reviewGrade ?? null,
       runs: rs.length,
-      lines: { insertions: withDiff?.diffstat?.insertions ?? 0, deletions: withDiff?.diffstat?.deletions ?? 0 },
+      lines: {
+        insertions: withDiff?.diffstat?.insertions ?? 0,
+        deletions: withDiff?.diffstat?.deletions ?? 0,
+      },
       flags: [...new Set([...last.flags.map((f) => f.gate), ...(marks.get(id) ?? [])])],
       branch: [...rs].reverse().find((r) => r.branch)?.branch ?? null,
     });

@@ -3,14 +3,26 @@
 import { Grade } from "@mtor/schema/wire";
 import { type Context, Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { type AppEnv, fleetOf } from "../app-env";
 import { verifyActionToken } from "../actions/links";
 import { confirmPage, donePage, refusedPage } from "../actions/page";
+import { type AppEnv, fleetOf } from "../app-env";
 
 const REFUSALS = {
-  malformed: [400, "This link is not complete", "The link is cut off or was copied wrongly. Open it again from the notification."],
-  tampered: [403, "This link is not valid", "The link was changed after it was sent, so it was refused. Use the link from the notification as it is."],
-  expired: [410, "This link has expired", "Action links work for 24 hours. Open the spec in the dashboard or use the API to act on it."],
+  malformed: [
+    400,
+    "This link is not complete",
+    "The link is cut off or was copied wrongly. Open it again from the notification.",
+  ],
+  tampered: [
+    403,
+    "This link is not valid",
+    "The link was changed after it was sent, so it was refused. Use the link from the notification as it is.",
+  ],
+  expired: [
+    410,
+    "This link has expired",
+    "Action links work for 24 hours. Open the spec in the dashboard or use the API to act on it.",
+  ],
 } as const;
 
 function html(c: Context<AppEnv>, body: string, status: ContentfulStatusCode = 200) {
@@ -23,7 +35,13 @@ async function check(c: Context<AppEnv>) {
   const fleet = fleetOf(c.env);
   const secret = c.env.ACTION_SECRET;
   if (!secret) {
-    return { refused: html(c, refusedPage("Phone actions are off", "This control plane has no ACTION_SECRET set."), 404) };
+    return {
+      refused: html(
+        c,
+        refusedPage("Phone actions are off", "This control plane has no ACTION_SECRET set."),
+        404,
+      ),
+    };
   }
   const result = await verifyActionToken(secret, c.req.param("token") ?? "", await fleet.now());
   if (!result.ok) {
@@ -33,7 +51,14 @@ async function check(c: Context<AppEnv>) {
   const usedAt = await fleet.linkUsedAt(result.claims.nonce);
   if (usedAt) {
     return {
-      refused: html(c, refusedPage("This link was already used", `It was used at ${usedAt.slice(0, 16).replace("T", " ")} UTC and works only once.`), 409),
+      refused: html(
+        c,
+        refusedPage(
+          "This link was already used",
+          `It was used at ${usedAt.slice(0, 16).replace("T", " ")} UTC and works only once.`,
+        ),
+        409,
+      ),
     };
   }
   return { claims: result.claims, fleet };
@@ -44,7 +69,8 @@ export const actionRoutes = new Hono<AppEnv>()
     const r = await check(c);
     if (r.refused) return r.refused;
     const target = await r.fleet.actionTarget(r.claims.specId);
-    if (!target.ok) return html(c, refusedPage("Spec not found", `There is no spec ${r.claims.specId} any more.`), 404);
+    if (!target.ok)
+      return html(c, refusedPage("Spec not found", `There is no spec ${r.claims.specId} any more.`), 404);
     return html(c, confirmPage(r.claims.action, target.value, r.claims.expiresAt));
   })
   .post("/:token", async (c) => {
@@ -60,7 +86,8 @@ export const actionRoutes = new Hono<AppEnv>()
     }
     const done = await r.fleet.useActionLink(r.claims, { grade, note });
     if (!done.ok) {
-      const heading = done.error.code === "link_used" ? "This link was already used" : "This cannot be done now";
+      const heading =
+        done.error.code === "link_used" ? "This link was already used" : "This cannot be done now";
       return html(c, refusedPage(heading, done.error.message), done.status >= 500 ? 409 : done.status);
     }
     return html(c, donePage(r.claims.action, done.value));

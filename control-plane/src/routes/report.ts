@@ -13,15 +13,24 @@ const isoTime = z
   .max(40)
   .refine((s) => !Number.isNaN(Date.parse(s)), "must be an ISO 8601 time, e.g. 2026-11-20T22:00:00Z");
 
-const Query = z.object({ since: isoTime.optional(), until: isoTime.optional(), format: z.string().optional() });
-
-export const reportRoutes = new Hono<AppEnv>().get("/", operator("read"), valid("query", Query), async (c) => {
-  const q = c.req.valid("query");
-  const fleet = fleetOf(c.env);
-  const now = await fleet.now();
-  const until = q.until ? Date.parse(q.until) : now;
-  const since = q.since ? Date.parse(q.since) : until - 24 * 3600_000;
-  if (since > until) throw new ApiError(400, "invalid_request", "since must be before until");
-  const report = unwrap(await fleet.report(since, until));
-  return wantsText(c) ? c.text(reportText(report)) : c.json(report);
+const Query = z.object({
+  since: isoTime.optional(),
+  until: isoTime.optional(),
+  format: z.string().optional(),
 });
+
+export const reportRoutes = new Hono<AppEnv>().get(
+  "/",
+  operator("read"),
+  valid("query", Query),
+  async (c) => {
+    const q = c.req.valid("query");
+    const fleet = fleetOf(c.env);
+    const now = await fleet.now();
+    const until = q.until ? Date.parse(q.until) : now;
+    const since = q.since ? Date.parse(q.since) : until - 24 * 3600_000;
+    if (since > until) throw new ApiError(400, "invalid_request", "since must be before until");
+    const report = unwrap(await fleet.report(since, until));
+    return wantsText(c) ? c.text(reportText(report)) : c.json(report);
+  },
+);

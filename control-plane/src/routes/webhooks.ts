@@ -12,7 +12,9 @@ import type { EndpointView } from "../webhooks/endpoints";
 import { valid } from "./validation";
 
 const WebhookId = z.object({ id: z.string().regex(/^wh_[a-z0-9]{1,40}$/, "must be a webhook id (wh_…)") });
-const DeliveryId = z.object({ id: z.string().regex(/^msg_[a-z0-9]{1,40}$/, "must be a delivery id (msg_…)") });
+const DeliveryId = z.object({
+  id: z.string().regex(/^msg_[a-z0-9]{1,40}$/, "must be a delivery id (msg_…)"),
+});
 const Page = z.object({
   count: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.string().max(100).optional(),
@@ -38,7 +40,13 @@ export const webhookRoutes = new Hono<AppEnv>()
       return c.text(
         table(
           ["ID", "FORMAT", "ENABLED", "EVENTS", "URL"],
-          shown.map((e) => [e.id, e.format, e.enabled ? "yes" : `no (${e.disabled_reason ?? "disabled"})`, e.events.join(","), e.url]),
+          shown.map((e) => [
+            e.id,
+            e.format,
+            e.enabled ? "yes" : `no (${e.disabled_reason ?? "disabled"})`,
+            e.events.join(","),
+            e.url,
+          ]),
         ),
       );
     }
@@ -61,27 +69,35 @@ export const webhookRoutes = new Hono<AppEnv>()
   .delete("/webhooks/:id", operator("admin"), valid("param", WebhookId), async (c) => {
     return c.json(unwrap(await fleetOf(c.env).deleteWebhook(c.req.valid("param").id)));
   })
-  .get("/webhooks/:id/deliveries", operator("read"), valid("param", WebhookId), valid("query", Page), async (c) => {
-    const q = c.req.valid("query");
-    const page = unwrap(await fleetOf(c.env).webhookDeliveries(c.req.valid("param").id, q.count, q.cursor ?? null));
-    if (wantsText(c)) {
-      return c.text(
-        table(
-          ["DELIVERY", "EVENT", "STATUS", "TRIES", "LAST", "NEXT", "CREATED"],
-          page.deliveries.map((d) => [
-            d.id,
-            d.event,
-            d.status,
-            d.attempts,
-            d.last_status ?? d.last_error,
-            d.next_attempt_at?.slice(5, 16).replace("T", " "),
-            d.created_at.slice(5, 16).replace("T", " "),
-          ]),
-        ),
+  .get(
+    "/webhooks/:id/deliveries",
+    operator("read"),
+    valid("param", WebhookId),
+    valid("query", Page),
+    async (c) => {
+      const q = c.req.valid("query");
+      const page = unwrap(
+        await fleetOf(c.env).webhookDeliveries(c.req.valid("param").id, q.count, q.cursor ?? null),
       );
-    }
-    return c.json(page);
-  })
+      if (wantsText(c)) {
+        return c.text(
+          table(
+            ["DELIVERY", "EVENT", "STATUS", "TRIES", "LAST", "NEXT", "CREATED"],
+            page.deliveries.map((d) => [
+              d.id,
+              d.event,
+              d.status,
+              d.attempts,
+              d.last_status ?? d.last_error,
+              d.next_attempt_at?.slice(5, 16).replace("T", " "),
+              d.created_at.slice(5, 16).replace("T", " "),
+            ]),
+          ),
+        );
+      }
+      return c.json(page);
+    },
+  )
   .post("/deliveries/:id/redeliver", operator("admin"), valid("param", DeliveryId), async (c) => {
     return c.json(unwrap(await fleetOf(c.env).redeliver(c.req.valid("param").id)), 202);
   });

@@ -57,7 +57,10 @@ export async function fanOut(deps: Deps, env: WebhookEnv): Promise<number> {
       const specId = typeof e.payload.spec_id === "string" ? e.payload.spec_id : null;
       if (env.ACTION_SECRET && specId) {
         for (const action of actionsFor(event)) {
-          links[action] = actionUrl(ep.linksBase, await newActionToken(env.ACTION_SECRET, specId, action, deps.now()));
+          links[action] = actionUrl(
+            ep.linksBase,
+            await newActionToken(env.ACTION_SECRET, specId, action, deps.now()),
+          );
         }
       }
       const view = specId ? `${ep.linksBase}/specs/${specId}` : undefined;
@@ -100,7 +103,11 @@ export async function fanOut(deps: Deps, env: WebhookEnv): Promise<number> {
 }
 
 /** Sends every delivery that is due. Returns how many attempts it made. */
-export async function deliverDue(deps: Deps, env: WebhookEnv, fetcher: Fetcher = (u, i) => fetch(u, i)): Promise<number> {
+export async function deliverDue(
+  deps: Deps,
+  env: WebhookEnv,
+  fetcher: Fetcher = (u, i) => fetch(u, i),
+): Promise<number> {
   const { db } = deps;
   const due = db
     .select()
@@ -118,9 +125,13 @@ type Delivery = typeof webhookDeliveries.$inferSelect;
 async function attempt(deps: Deps, env: WebhookEnv, fetcher: Fetcher, d: Delivery): Promise<void> {
   const { db } = deps;
   const ep = db.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, d.endpointId)).get();
-  if (!ep || !ep.enabled) {
+  if (!ep?.enabled) {
     db.update(webhookDeliveries)
-      .set({ status: "disabled", nextAttemptAt: null, lastError: ep ? "endpoint disabled" : "endpoint deleted" })
+      .set({
+        status: "disabled",
+        nextAttemptAt: null,
+        lastError: ep ? "endpoint disabled" : "endpoint deleted",
+      })
       .where(eq(webhookDeliveries.id, d.id))
       .run();
     return;
@@ -139,13 +150,21 @@ async function attempt(deps: Deps, env: WebhookEnv, fetcher: Fetcher, d: Deliver
   const still = and(eq(webhookDeliveries.id, d.id), eq(webhookDeliveries.status, "pending"));
 
   if (result.status !== null && result.status >= 200 && result.status < 300) {
-    db.update(webhookDeliveries).set({ ...base, status: "delivered", nextAttemptAt: null, deliveredAt: now }).where(still).run();
+    db.update(webhookDeliveries)
+      .set({ ...base, status: "delivered", nextAttemptAt: null, deliveredAt: now })
+      .where(still)
+      .run();
     return;
   }
   if (result.status === 410) {
     db.transaction((tx) => {
       tx.update(webhookDeliveries)
-        .set({ ...base, status: "failed", nextAttemptAt: null, lastError: "410 Gone: the endpoint was disabled" })
+        .set({
+          ...base,
+          status: "failed",
+          nextAttemptAt: null,
+          lastError: "410 Gone: the endpoint was disabled",
+        })
         .where(still)
         .run();
       tx.update(webhookEndpoints)
@@ -160,11 +179,17 @@ async function attempt(deps: Deps, env: WebhookEnv, fetcher: Fetcher, d: Deliver
     return;
   }
   if (attempts >= MAX_ATTEMPTS) {
-    db.update(webhookDeliveries).set({ ...base, status: "failed", nextAttemptAt: null }).where(still).run();
+    db.update(webhookDeliveries)
+      .set({ ...base, status: "failed", nextAttemptAt: null })
+      .where(still)
+      .run();
     return;
   }
   const delay = Math.max(RETRY_SCHEDULE_MS[attempts - 1], result.retryAfterMs ?? 0);
-  db.update(webhookDeliveries).set({ ...base, nextAttemptAt: now + delay }).where(still).run();
+  db.update(webhookDeliveries)
+    .set({ ...base, nextAttemptAt: now + delay })
+    .where(still)
+    .run();
 }
 
 interface SendResult {
@@ -191,7 +216,8 @@ export async function send(
   let url = d.targetUrl;
   for (let hop = 0; ; hop++) {
     const check = checkWebhookUrl(url, allowPrivateUrls);
-    if (!check.ok) return { status: null, error: `refused ${hop ? "redirect target" : "URL"}: ${check.reason}` };
+    if (!check.ok)
+      return { status: null, error: `refused ${hop ? "redirect target" : "URL"}: ${check.reason}` };
     let res: Response;
     try {
       res = await fetcher(check.url.toString(), {
@@ -217,7 +243,10 @@ export async function send(
     }
     if (res.status >= 200 && res.status < 300) return { status: res.status, error: null };
     const retryAfterMs = parseRetryAfter(res.headers.get("retry-after"), now);
-    const error = res.status >= 300 && res.status < 400 ? `redirect (${res.status}) not followed` : `answered ${res.status}`;
+    const error =
+      res.status >= 300 && res.status < 400
+        ? `redirect (${res.status}) not followed`
+        : `answered ${res.status}`;
     return { status: res.status, error, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
   }
 }
@@ -238,7 +267,12 @@ export function parseRetryAfter(value: string | null, now: number): number | und
 
 /** When the alarm should next run (Fleet clock, ms), or null when nothing waits. */
 export function nextWake(db: Db, now: number): number | null {
-  const unprocessed = db.select({ id: outbox.id }).from(outbox).where(isNull(outbox.processedAt)).limit(1).get();
+  const unprocessed = db
+    .select({ id: outbox.id })
+    .from(outbox)
+    .where(isNull(outbox.processedAt))
+    .limit(1)
+    .get();
   if (unprocessed) return now;
   const next = db
     .select({ at: webhookDeliveries.nextAttemptAt })
@@ -251,7 +285,11 @@ export function nextWake(db: Db, now: number): number | null {
 }
 
 /** One alarm's worth of webhook work. Returns when it wants to run again (Fleet clock, ms). */
-export async function runWebhookAlarm(deps: Deps, env: WebhookEnv, fetcher?: Fetcher): Promise<number | null> {
+export async function runWebhookAlarm(
+  deps: Deps,
+  env: WebhookEnv,
+  fetcher?: Fetcher,
+): Promise<number | null> {
   // Fan out until the outbox is drained or a few batches are done, then send what is due.
   for (let i = 0; i < 5 && (await fanOut(deps, env)) > 0; i++);
   await deliverDue(deps, env, fetcher);

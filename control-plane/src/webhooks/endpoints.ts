@@ -2,7 +2,7 @@
 // log and redelivery. Called by the Fleet; results travel as values over RPC.
 import { webhookDeliveries, webhookEndpoints } from "@mtor/schema/tables/webhooks";
 import type { WebhookEvent, WebhookFormat } from "@mtor/schema/wire";
-import { and, desc, eq, lt, or } from "drizzle-orm";
+import { and, desc, eq, lt, or, type SQL } from "drizzle-orm";
 import type { Result } from "../errors";
 import { iso, isoOrNull } from "../fleet/clock";
 import type { Db } from "../fleet/db";
@@ -113,7 +113,11 @@ export function listEndpoints(db: Db): EndpointView[] {
 
 export function deleteEndpoint(db: Db, id: string): Result<{ id: string; deleted: true }> {
   return db.transaction((tx) => {
-    const found = tx.select({ id: webhookEndpoints.id }).from(webhookEndpoints).where(eq(webhookEndpoints.id, id)).get();
+    const found = tx
+      .select({ id: webhookEndpoints.id })
+      .from(webhookEndpoints)
+      .where(eq(webhookEndpoints.id, id))
+      .get();
     if (!found) return err(404, "not_found", `no webhook ${JSON.stringify(id)}`);
     tx.delete(webhookDeliveries).where(eq(webhookDeliveries.endpointId, id)).run();
     tx.delete(webhookEndpoints).where(eq(webhookEndpoints.id, id)).run();
@@ -128,12 +132,17 @@ export function listDeliveries(
   count: number,
   cursor: string | null,
 ): Result<{ deliveries: DeliveryView[]; next_cursor: string | null }> {
-  const found = db.select({ id: webhookEndpoints.id }).from(webhookEndpoints).where(eq(webhookEndpoints.id, endpointId)).get();
+  const found = db
+    .select({ id: webhookEndpoints.id })
+    .from(webhookEndpoints)
+    .where(eq(webhookEndpoints.id, endpointId))
+    .get();
   if (!found) return err(404, "not_found", `no webhook ${JSON.stringify(endpointId)}`);
-  let after = undefined;
+  let after: SQL | undefined;
   if (cursor) {
     const [at, id] = cursor.split(":");
-    if (!at || !id || !/^\d+$/.test(at)) return err(400, "invalid_cursor", "cursor must be a next_cursor from a previous page");
+    if (!at || !id || !/^\d+$/.test(at))
+      return err(400, "invalid_cursor", "cursor must be a next_cursor from a previous page");
     after = or(
       lt(webhookDeliveries.createdAt, Number(at)),
       and(eq(webhookDeliveries.createdAt, Number(at)), lt(webhookDeliveries.id, id)),
@@ -165,7 +174,11 @@ export function redeliver(db: Db, now: number, id: string): Result<DeliveryView>
     if (d.status === "pending") return err(409, "delivery_pending", "this delivery is still being retried");
     const ep = tx.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, d.endpointId)).get();
     if (!ep?.enabled) {
-      return err(409, "endpoint_disabled", `the webhook is disabled (${ep?.disabledReason ?? "deleted"}); create it again`);
+      return err(
+        409,
+        "endpoint_disabled",
+        `the webhook is disabled (${ep?.disabledReason ?? "deleted"}); create it again`,
+      );
     }
     tx.update(webhookDeliveries)
       .set({ status: "pending", attempts: 0, nextAttemptAt: now, deliveredAt: null })

@@ -114,12 +114,20 @@ export function summarize(event: OutboundEvent): Summary {
     if (head) lines.push(head);
     if (meta.length) lines.push(meta.join(" · "));
     const diff = p.diffstat as { files?: number; insertions?: number; deletions?: number } | undefined;
-    if (str(p.branch)) lines.push(`branch ${str(p.branch)}${diff ? ` (+${diff.insertions ?? 0} −${diff.deletions ?? 0})` : ""}`);
+    if (str(p.branch))
+      lines.push(
+        `branch ${str(p.branch)}${diff ? ` (+${diff.insertions ?? 0} −${diff.deletions ?? 0})` : ""}`,
+      );
     for (const f of flagsOf(p.flags).slice(0, 6)) lines.push(`⚑ ${f.gate}${f.detail ? `: ${f.detail}` : ""}`);
     const failure = p.failure as { kind?: string; message?: string } | undefined;
-    if (failure?.kind) lines.push(`failure ${failure.kind}${failure.message ? `: ${failure.message.slice(0, 200)}` : ""}`);
+    if (failure?.kind)
+      lines.push(`failure ${failure.kind}${failure.message ? `: ${failure.message.slice(0, 200)}` : ""}`);
     if (str(p.reason)) lines.push(str(p.reason)!);
-    const bad = event.type === "spec.dead" || event.type === "spec.stuck" || outcome === "rejected" || outcome === "failed";
+    const bad =
+      event.type === "spec.dead" ||
+      event.type === "spec.stuck" ||
+      outcome === "rejected" ||
+      outcome === "failed";
     return {
       title: `${HEADLINES[event.type]}: ${title}`,
       lines,
@@ -130,16 +138,33 @@ export function summarize(event: OutboundEvent): Summary {
   }
   if (event.type === "provider.tripped") {
     lines.push(
-      [str(p.provider), num(p.consecutive_failures) !== undefined ? `${num(p.consecutive_failures)} failures in a row` : undefined]
+      [
+        str(p.provider),
+        num(p.consecutive_failures) !== undefined
+          ? `${num(p.consecutive_failures)} failures in a row`
+          : undefined,
+      ]
         .filter(Boolean)
         .join(" · "),
     );
     if (str(p.open_until)) lines.push(`open until ${str(p.open_until)}`);
-    return { title: `${HEADLINES[event.type]}: ${str(p.provider) ?? ""}`, lines, priority: 4, tags: ["rotating_light"], color: 0xef6c00 };
+    return {
+      title: `${HEADLINES[event.type]}: ${str(p.provider) ?? ""}`,
+      lines,
+      priority: 4,
+      tags: ["rotating_light"],
+      color: 0xef6c00,
+    };
   }
   // monitor.digest and report.daily carry their own text.
   if (str(p.text)) lines.push(str(p.text)!);
-  return { title: HEADLINES[event.type], lines, priority: 2, tags: [event.type === "report.daily" ? "sunrise" : "memo"], color: 0x1565c0 };
+  return {
+    title: HEADLINES[event.type],
+    lines,
+    priority: 2,
+    tags: [event.type === "report.daily" ? "sunrise" : "memo"],
+    color: 0x1565c0,
+  };
 }
 
 const LABELS: Record<PhoneAction, string> = { approve: "Approve", decline: "Decline", retry: "Retry" };
@@ -148,7 +173,10 @@ function slack(event: OutboundEvent, links: ActionLinks, view?: string) {
   const s = summarize(event);
   const esc = (t: string) => t.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
   const blocks: unknown[] = [
-    { type: "section", text: { type: "mrkdwn", text: `*${esc(s.title)}*\n${esc(s.lines.join("\n")).slice(0, 2900)}` } },
+    {
+      type: "section",
+      text: { type: "mrkdwn", text: `*${esc(s.title)}*\n${esc(s.lines.join("\n")).slice(0, 2900)}` },
+    },
   ];
   const buttons: Record<string, unknown>[] = (Object.keys(links) as PhoneAction[]).map((a) => ({
     type: "button",

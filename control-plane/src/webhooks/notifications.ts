@@ -8,14 +8,14 @@ import { ApiError, type Result } from "../errors";
 import { iso } from "../fleet/clock";
 import type { Db, Deps } from "../fleet/db";
 import { approve, decline, getSpec, retry } from "../fleet/queue";
-import { type MonitorPassResult, type PassView, lastPass, runMonitorPass } from "../monitor/pass";
-import { type Report, buildReport } from "../report/build";
+import { lastPass, type MonitorPassResult, type PassView, runMonitorPass } from "../monitor/pass";
+import { buildReport, type Report } from "../report/build";
 import { allowPrivate, nextWake, runWebhookAlarm } from "./deliver";
 import {
-  type DeliveryView,
-  type EndpointView,
   createEndpoint,
+  type DeliveryView,
   deleteEndpoint,
+  type EndpointView,
   listDeliveries,
   listEndpoints,
   redeliver,
@@ -61,7 +61,8 @@ export class Notifications {
     const now = this.deps.now();
     const at = nextWake(this.db, now);
     if (at === null) return;
-    const real = this.env.MTOR_TEST_CLOCK === "true" ? Date.now() + 3600_000 : Date.now() + Math.max(0, at - now);
+    const real =
+      this.env.MTOR_TEST_CLOCK === "true" ? Date.now() + 3600_000 : Date.now() + Math.max(0, at - now);
     if (this.alarmAt !== null && this.alarmAt <= real && this.alarmAt > Date.now() - 60_000) return;
     this.alarmAt = real;
     void this.storage.setAlarm(real);
@@ -128,7 +129,9 @@ export class Notifications {
   // ------------------------------------------------------------ phone actions
 
   /** The spec a link points at, for the confirm page. */
-  actionTarget(specId: string): Result<{ id: string; title: string; status: string; used_at: string | null }> {
+  actionTarget(
+    specId: string,
+  ): Result<{ id: string; title: string; status: string; used_at: string | null }> {
     return this.tx((tx) => {
       const s = getSpec(tx, specId);
       return { id: s.id, title: s.title, status: s.status, used_at: null };
@@ -148,12 +151,16 @@ export class Notifications {
     const r = this.tx((tx) => {
       const used = tx.select().from(actionLinks).where(eq(actionLinks.nonce, claims.nonce)).get();
       if (used) {
-        throw new ApiError(409, "link_used", `this link was already used at ${iso(used.usedAt)}`, { used_at: iso(used.usedAt) });
+        throw new ApiError(409, "link_used", `this link was already used at ${iso(used.usedAt)}`, {
+          used_at: iso(used.usedAt),
+        });
       }
       const by = "phone link";
       let summary: SpecSummary;
-      if (claims.action === "approve") summary = approve(tx, this.deps, claims.specId, { grade: input.grade, note: input.note }, by);
-      else if (claims.action === "decline") summary = decline(tx, this.deps, claims.specId, { note: input.note }, by);
+      if (claims.action === "approve")
+        summary = approve(tx, this.deps, claims.specId, { grade: input.grade, note: input.note }, by);
+      else if (claims.action === "decline")
+        summary = decline(tx, this.deps, claims.specId, { note: input.note }, by);
       else {
         const s = getSpec(tx, claims.specId);
         // A spec awaiting review is retried by declining it with a retry, as the API would.
