@@ -28,7 +28,7 @@ export function fromBase64(text: string): Uint8Array<ArrayBuffer> | null {
 }
 
 function bodyBytes(body: string | Uint8Array | ArrayBuffer): Uint8Array<ArrayBuffer> {
-  if (typeof body === "string") return enc.encode(body);
+  if (typeof body === "string") return new Uint8Array(enc.encode(body));
   const src = body instanceof Uint8Array ? body : new Uint8Array(body);
   const out = new Uint8Array(src.byteLength);
   out.set(src);
