@@ -12,6 +12,7 @@ import { type MonitorResult, monitorPass } from "../fleet/monitor";
 import { emit } from "../fleet/outbox";
 import { buildReport } from "../report/build";
 import { reportText } from "../report/text";
+import { pruneOld } from "../webhooks/deliver";
 import { flagBlockedSpecs, flagRunawayChains } from "./flags";
 import { readState, writeState } from "./state";
 import { cancelTimedOutRuns } from "./timeouts";
@@ -71,6 +72,7 @@ export function runMonitorPass(
     truncated: core.expired_leases >= 100 || core.requeued >= 100,
   };
   const { id } = tx.insert(monitorPasses).values(row).returning({ id: monitorPasses.id }).get();
+  pruneOld(tx, now);
   tx.run(
     sql`DELETE FROM ${monitorPasses} WHERE ${monitorPasses.id} IN (SELECT ${monitorPasses.id} FROM ${monitorPasses} WHERE ${monitorPasses.startedAt} < ${now - PASS_KEEP_MS} ORDER BY ${monitorPasses.startedAt} LIMIT 1000)`,
   );

@@ -2,7 +2,12 @@
 // want it (one delivery row each, body rendered once), then send what is due, signed per the
 // Standard Webhooks spec, retrying on the fixed schedule until a 2xx, a 410 or exhaustion.
 import { outbox } from "@mtor/schema/tables/outbox";
-import { type DeliveryAttempt, webhookDeliveries, webhookEndpoints } from "@mtor/schema/tables/webhooks";
+import {
+  actionLinks,
+  type DeliveryAttempt,
+  webhookDeliveries,
+  webhookEndpoints,
+} from "@mtor/schema/tables/webhooks";
 import type { WebhookEvent, WebhookFormat } from "@mtor/schema/wire";
 import { and, asc, eq, inArray, isNull, lte, sql } from "drizzle-orm";
 import { Webhook } from "standardwebhooks";
@@ -296,10 +301,24 @@ export async function runWebhookAlarm(
   return nextWake(deps.db, deps.now());
 }
 
-/** Outbox rows already fanned out and old enough to forget, deleted in bounded batches. */
-export function pruneDelivered(db: Db, now: number): void {
-  const cutoff = now - 14 * 24 * 3600e3;
+const KEEP_MS = 14 * 24 * 3600e3;
+const PRUNE_BATCH = 500;
+
+/**
+ * Forgets what is old, in bounded batches through indexes: fanned-out outbox rows, finished
+ * deliveries and used action links past their expiry (an expired link is refused anyway).
+ */
+export function pruneOld(db: Db, now: number): void {
+  const cutoff = now - KEEP_MS;
   db.run(
-    sql`DELETE FROM ${outbox} WHERE ${outbox.id} IN (SELECT ${outbox.id} FROM ${outbox} WHERE ${outbox.processedAt} < ${cutoff} ORDER BY ${outbox.processedAt} LIMIT 500)`,
+    sql`DELETE FROM ${outbox} WHERE ${outbox.id} IN (SELECT ${outbox.id} FROM ${outbox} WHERE ${outbox.processedAt} < ${cutoff} ORDER BY ${outbox.processedAt} LIMIT ${PRUNE_BATCH})`,
+  );
+  for (const status of ["delivered", "failed", "disabled"]) {
+    db.run(
+      sql`DELETE FROM ${webhookDeliveries} WHERE ${webhookDeliveries.id} IN (SELECT ${webhookDeliveries.id} FROM ${webhookDeliveries} WHERE ${webhookDeliveries.status} = ${status} AND ${webhookDeliveries.nextAttemptAt} IS NULL AND ${webhookDeliveries.createdAt} < ${cutoff} LIMIT ${PRUNE_BATCH})`,
+    );
+  }
+  db.run(
+    sql`DELETE FROM ${actionLinks} WHERE ${actionLinks.nonce} IN (SELECT ${actionLinks.nonce} FROM ${actionLinks} WHERE ${actionLinks.expiresAt} < ${now} ORDER BY ${actionLinks.expiresAt} LIMIT ${PRUNE_BATCH})`,
   );
 }
