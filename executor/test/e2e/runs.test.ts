@@ -57,12 +57,13 @@ async function happyPath(repo: string, provider: string) {
         title: `Add clamp via ${provider}`,
         repo,
         provider,
-        targets: "[src/clamp.ts]",
-        tests: "[clamps values above the range]",
+        // Each test changes its own file: the duplicate gate compares patch ids across specs.
+        targets: `[src/${repo}.ts]`,
+        tests: `[clamps ${repo} values above the range]`,
         stop: "Stop after this one test.",
         timeout: "3m",
       },
-      "Add a `clamp(value, low, high)` function to src/clamp.ts, with the one test named.",
+      `Add a \`clamp(value, low, high)\` function to src/${repo}.ts, with the one test named.`,
     ),
   );
   const done = await stack.waitForStatus(id, ["awaiting_review", "rejected", "failed", "dead", "canceled"], 150_000);
@@ -80,8 +81,8 @@ async function happyPath(repo: string, provider: string) {
   expect(run.duration_ms).toBeGreaterThan(0);
   // The branch is in origin at the reported head, holding the agent's real commit.
   expect(origin.branches()[branch]).toBe(run.head_sha);
-  expect(gitIn(origin.path, "diff", "--name-only", `main...${branch}`)).toContain("src/clamp.ts");
-  expect(gitIn(origin.path, "show", `${branch}:src/clamp.ts`)).toMatch(/function clamp/);
+  expect(gitIn(origin.path, "diff", "--name-only", `main...${branch}`)).toContain(`src/${repo}.ts`);
+  expect(gitIn(origin.path, "show", `${branch}:src/${repo}.ts`)).toMatch(/export function \w+\(value/);
   // origin's main is exactly where it was.
   expect(origin.mainSha()).toBe(mainBefore);
   expect(Object.keys(origin.branches()).sort()).toEqual([branch, "main"].sort());
@@ -91,5 +92,91 @@ async function happyPath(repo: string, provider: string) {
 describe("executor end to end", () => {
   it("happy path with claude: the real CLI commits on the run branch, the branch lands in origin", { timeout: 180_000 }, async () => {
     await happyPath("happy", "demo-claude");
+  });
+
+  it("happy path with opencode: the same with the real opencode CLI", { timeout: 180_000 }, async () => {
+    await happyPath("happy-oc", "demo-opencode");
+  });
+
+  it("main protection: the agent's push to main and commit on main reach nothing; only the run branch is pushed", { timeout: 180_000 }, async () => {
+    const origin = origins.protect;
+    const mainBefore = origin.mainSha();
+    const id = await stack.dispatch(
+      spec(
+        { title: "Add clamp, then publish to main", repo: "protect", provider: "demo-claude", targets: "[src/protect.ts]", tests: "[clamps protected values]", stop: "Stop after this one test.", timeout: "3m" },
+        "Add a clamp function.\n<!-- mtor-demo: push_main -->",
+      ),
+    );
+    const done = await stack.waitForStatus(id, ["awaiting_review", "rejected", "failed", "dead"], 150_000);
+    const run = done.runs.at(-1);
+    expect(run?.outcome).not.toBe("failed");
+    // The model really ran its whole script: commit, `git push origin main`, commit on main.
+    expect(demo.requests.some((r) => r.script === "push_main" && !r.preflight && r.turn >= 5)).toBe(true);
+    expect(origin.mainSha()).toBe(mainBefore);
+    expect(Object.keys(origin.branches()).sort()).toEqual([`mtor/${id}-1`, "main"].sort());
+    expect(gitIn(origin.path, "log", "--format=%s", "main")).toBe("Initial commit");
+  });
+
+  it("preflight failure: a provider answering 529 fails runs as preflight in seconds; after 3 the breaker is open and another provider keeps flowing", { timeout: 180_000 }, async () => {
+    const ids: string[] = [];
+    for (let i = 1; i <= 3; i++) {
+      ids.push(
+        await stack.dispatch(
+          spec({ title: `Overloaded ${i}`, repo: "breaker", provider: "demo-overloaded", attempts: "1", tests: "[t]", stop: "Stop." }, `Change number ${i}.`),
+        ),
+      );
+    }
+    for (const id of ids) {
+      const done = await stack.waitForStatus(id, ["dead", "failed"], 90_000);
+      const run = done.runs.at(-1);
+      expect(run?.failure?.kind).toBe("preflight");
+      expect(run?.duration_ms).toBeLessThan(30_000);
+    }
+    const providers = (await stack.api<{ providers: { name: string; breaker: { state: string } }[] }>("GET", "/v1/providers")).body;
+    const list = Array.isArray(providers) ? providers : providers.providers;
+    expect(list.find((p) => p.name === "demo-overloaded")?.breaker.state).toBe("open");
+    // Work for another provider is not held up by the open breaker.
+    const flowing = await stack.dispatch(
+      spec({ title: "Still flowing", repo: "flowing", provider: "demo-claude", targets: "[src/flowing.ts]", tests: "[clamps flowing values]", stop: "Stop." }, "Add a clamp function."),
+    );
+    expect((await stack.waitForStatus(flowing, ["awaiting_review", "rejected", "failed", "dead"], 120_000)).status).toBe("awaiting_review");
+  });
+
+  it("rate limit: 429 with retry-after 120 cools the provider and queues the spec again", { timeout: 120_000 }, async () => {
+    const id = await stack.dispatch(
+      spec({ title: "Rate limited", repo: "ratelimit", provider: "demo-ratelimit", tests: "[t]", stop: "Stop." }, "Change something.\n<!-- mtor-demo: rate_limit retry_after=120 -->"),
+    );
+    let detail = await stack.spec(id);
+    await waitFor(
+      async () => {
+        detail = await stack.spec(id);
+        return detail.runs.some((r) => r.finished_at !== null);
+      },
+      90_000,
+      () => `a finished run of ${id}: ${JSON.stringify(detail)}`,
+    );
+    const run = detail.runs[0];
+    expect(run.failure?.kind).toBe("rate_limited");
+    expect(run.failure?.retry_after_s).toBe(120);
+    // Failed with attempts left: queued again once the retry backoff (about a minute) has passed.
+    expect(detail.status).toBe("failed");
+    expect(detail.next_attempt_at).toBeTruthy();
+    const providers = (await stack.api<{ providers: { name: string; cooling_until: string | null }[] }>("GET", "/v1/providers")).body;
+    const list = Array.isArray(providers) ? providers : providers.providers;
+    const cooling = list.find((p) => p.name === "demo-ratelimit")?.cooling_until;
+    expect(cooling).toBeTruthy();
+    const ahead = Date.parse(cooling as string) - Date.now();
+    expect(ahead).toBeGreaterThan(60_000);
+    expect(ahead).toBeLessThanOrEqual(125_000);
+    try {
+      await stack.pinClock(Date.parse(detail.next_attempt_at as string) + 1000);
+      await stack.cp.tick();
+      expect((await stack.spec(id)).status).toBe("queued");
+      // Still cooling: nothing claims it even though it is queued.
+      const after = await stack.spec(id);
+      expect(after.runs).toHaveLength(1);
+    } finally {
+      await stack.pinClock(null);
+    }
   });
 });

@@ -20,6 +20,8 @@ export interface Stack {
   spec(id: string): Promise<SpecDetail>;
   /** Waits until the spec reaches one of `statuses`; fails with the spec's state on timeout. */
   waitForStatus(id: string, statuses: string[], timeoutMs?: number): Promise<SpecDetail>;
+  /** Pins the control plane's clock (ms since the epoch), or unpins it with null. */
+  pinClock(ms: number | null): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -83,6 +85,14 @@ export async function startStack(name: string, vars: Record<string, string> = {}
         () => `spec ${id} to reach ${statuses.join("|")}; last: ${JSON.stringify(last, null, 1)?.slice(0, 3000)}`,
       );
       return last as SpecDetail;
+    },
+    async pinClock(ms) {
+      const res = await fetch(`${cp.url}/__test/clock`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ ms }),
+      });
+      if (!res.ok) throw new Error(`/__test/clock answered ${res.status}: ${await res.text()}`);
     },
     async close() {
       await cp.stop();
