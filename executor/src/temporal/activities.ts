@@ -76,11 +76,9 @@ export function createTemporalActivities(deps: TemporalActivityDeps): TemporalAc
     let progress: string | undefined;
     let stop: StopReason | undefined;
     let renewing: Promise<void> | undefined;
-    let lastRenew = Number.NEGATIVE_INFINITY;
 
     const renew = () => {
       if (!opts.lease || renewing || stop) return;
-      lastRenew = Date.now();
       renewing = deps
         .renewLease(run, phase, progress)
         .then((state) => {
@@ -98,16 +96,23 @@ export function createTemporalActivities(deps: TemporalActivityDeps): TemporalAc
           renewing = undefined;
         });
     };
+    const beat = () => ctx.heartbeat(progress === undefined ? { phase } : ({ phase, progress } satisfies HeartbeatDetails));
+    // From the step itself: every call reaches Temporal (which throttles); the lease is renewed
+    // at once on a new phase, else by the timer below.
     const heartbeat = (p: Phase, prog?: string) => {
       const changed = p !== phase;
       phase = p;
       if (prog !== undefined) progress = prog;
-      const details: HeartbeatDetails = progress === undefined ? { phase } : { phase, progress };
-      ctx.heartbeat(details);
-      if (changed || Date.now() - lastRenew >= heartbeatMs) renew();
+      beat();
+      if (changed) renew();
     };
-    heartbeat(first);
-    const timer = setInterval(() => heartbeat(phase), heartbeatMs);
+    beat();
+    renew();
+    // A silent step (a harness thinking for minutes) still heartbeats and keeps its lease.
+    const timer = setInterval(() => {
+      beat();
+      renew();
+    }, heartbeatMs);
 
     try {
       const out = await fn({ signal: controller.signal, heartbeat });

@@ -2,6 +2,7 @@
 // activities' types, never their code.
 import type { Phase } from "@mtor/schema";
 import {
+  ActivityCancellationType,
   CancellationScope,
   CancelledFailure,
   condition,
@@ -49,10 +50,14 @@ export async function specRun(input: SpecRunInput): Promise<SpecRunResult> {
 
   // prepareWorktree and reportVerdict run on the provider's queue (any box); the other steps
   // on the queue of the box that holds the worktree.
+  // A stopped step is waited for until its activity has really stopped (its harness killed)
+  // before the verdict and the cleanup, as the local engine does.
+  const cancellationType = ActivityCancellationType.WAIT_CANCELLATION_COMPLETED;
   const shared = proxyActivities<TemporalActivities>({
     startToCloseTimeout: timing.stepTimeoutMs,
     heartbeatTimeout: timing.heartbeatTimeoutMs,
     retry,
+    cancellationType,
   });
   const specTimeoutMs = run.spec.timeout_s * 1000;
   const startToClose: Record<BoxStep, number> = {
@@ -70,7 +75,9 @@ export async function specRun(input: SpecRunInput): Promise<SpecRunResult> {
         taskQueue,
         scheduleToStartTimeout: timing.boxStartTimeoutMs,
         startToCloseTimeout: startToClose[step],
-        heartbeatTimeout: timing.heartbeatTimeoutMs,
+        // cleanup is short and does not heartbeat; every other step heartbeats all along.
+        heartbeatTimeout: step === "cleanup" ? undefined : timing.heartbeatTimeoutMs,
+        cancellationType,
         // A harness attempt spends tokens and commits: a crashed one is not re-run here; the
         // control plane retries the spec as a new attempt.
         retry: step === "runHarness" ? ONCE : retry,
