@@ -5,6 +5,7 @@ const pct = (r: number) => `${Math.round(r * 100)}%`;
 const tokens = (n: number) =>
   n >= 1e6 ? `${(n / 1e6).toFixed(1)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : String(n);
 const hm = (isoTime: string) => isoTime.slice(0, 16).replace("T", " ");
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
 const pad = (s: string, n: number) => (s.length >= n ? s.slice(0, n) : s + " ".repeat(n - s.length));
 
 export function reportText(r: Report): string {
@@ -34,7 +35,7 @@ export function reportText(r: Report): string {
   const t = r.totals;
   out.push("");
   out.push(
-    `totals: ${t.specs} specs, ${t.runs} runs, ${t.passed} passed (${pct(t.pass_rate)}), ${t.rejected} rejected, ${t.failed} failed, +${t.lines.insertions} -${t.lines.deletions} lines, ${tokens(t.input_tokens + t.output_tokens)} tokens, $${t.cost_usd.toFixed(2)}`,
+    `totals: ${plural(t.specs, "spec")}, ${plural(t.runs, "run")}, ${t.passed} passed (${pct(t.pass_rate)}), ${t.rejected} rejected, ${t.failed} failed, +${t.lines.insertions} -${t.lines.deletions} lines, ${tokens(t.input_tokens + t.output_tokens)} tokens, $${t.cost_usd.toFixed(2)}`,
   );
   const statuses = Object.entries(t.by_status)
     .map(([k, v]) => `${k} ${v}`)
