@@ -1,6 +1,6 @@
 // Loads what the gates look at once: the commits, the changed files with their text at the
 // merge base and at head, and the added line numbers.
-import { addedLines, type ChangedFile, changedFiles, GitError, git, readAt, resolveCommit } from "./git";
+import { addedLines, type ChangedFile, changedFiles, GitError, git, readMany, resolveCommit } from "./git";
 
 export interface Change {
   repoDir: string;
@@ -54,17 +54,20 @@ export async function loadChange(repoDir: string, baseRef: string, headRef: stri
   ]);
   const before = new Map<string, string | null>();
   const after = new Map<string, string | null>();
-  const cap = (t: string | null) => (t !== null && t.length > MAX_TEXT ? null : t);
-  const jobs: (() => Promise<void>)[] = [];
+  const wanted: [Map<string, string | null>, string, string][] = [];
   for (const f of files) {
+    if (f.binary) continue;
     const bp = basePath(f);
     const hp = headPath(f);
-    if (f.binary) continue;
-    if (bp !== undefined)
-      jobs.push(async () => void before.set(bp, cap(await readAt(repoDir, mergeBase, bp))));
-    if (hp !== undefined) jobs.push(async () => void after.set(hp, cap(await readAt(repoDir, headSha, hp))));
+    if (bp !== undefined) wanted.push([before, bp, `${mergeBase}:${bp}`]);
+    if (hp !== undefined) wanted.push([after, hp, `${headSha}:${hp}`]);
   }
-  await inPool(jobs, 8);
+  const texts = await readMany(
+    repoDir,
+    wanted.map(([, , spec]) => spec),
+    MAX_TEXT,
+  );
+  for (const [into, path, spec] of wanted) into.set(path, texts.get(spec) ?? null);
   return {
     repoDir,
     baseRef,
@@ -78,13 +81,4 @@ export async function loadChange(repoDir: string, baseRef: string, headRef: stri
     after,
     added,
   };
-}
-
-/** Runs jobs with at most `width` in flight, so a huge change does not fork a git per file at once. */
-async function inPool(jobs: (() => Promise<void>)[], width: number): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < jobs.length) await jobs[next++]();
-  };
-  await Promise.all(Array.from({ length: Math.min(width, jobs.length) }, worker));
 }

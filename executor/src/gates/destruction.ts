@@ -5,6 +5,7 @@ import type { Spec } from "@mtor/schema";
 import { basePath, type Change, headPath } from "./change";
 import type { ChangedFile } from "./git";
 import { type CodeSymbol, extractSymbols, isParsable, isTrivialLine } from "./symbols";
+import { type FoundTest, findTests } from "./test-names";
 import type { Finding } from "./types";
 
 /** A body this long or longer that ends up this short has been gutted. */
@@ -143,6 +144,10 @@ export function checkDestruction(ch: Change, spec: SpecPart): Finding[] {
     });
   }
 
+  // Tests deleted (JS/TS; Python test functions are symbols above): the model that cannot
+  // make a test pass deletes it.
+  findings.push(...deletedTests(ch, spec, deletedFiles, lost));
+
   // Net deletions, when nothing above already explains them.
   if (findings.length === 0) {
     let ins = 0;
@@ -243,4 +248,60 @@ function describeSymbols(syms: CodeSymbol[]): string {
 
 export function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+
+const JS_TEST_FILE = /\.(?:[cm]?[jt]sx?)$/i;
+
+function deletedTests(
+  ch: Change,
+  spec: SpecPart,
+  deletedFiles: Set<string>,
+  lost: (lines: string[]) => number,
+): Finding[] {
+  const before: FoundTest[] = [];
+  const after: FoundTest[] = [];
+  for (const f of ch.files) {
+    const bp = basePath(f);
+    const hp = headPath(f);
+    if (bp && JS_TEST_FILE.test(bp) && !deletedFiles.has(bp)) {
+      const t = ch.before.get(bp);
+      if (t) before.push(...findTests(bp, t).filter((x) => !x.group));
+    }
+    if (hp && JS_TEST_FILE.test(hp)) {
+      const t = ch.after.get(hp);
+      if (t) after.push(...findTests(hp, t).filter((x) => !x.group));
+    }
+  }
+  if (before.length === 0) return [];
+  // By title alone: a test moved to another describe block or file is not deleted.
+  const key = (t: FoundTest) => t.name;
+  const shape = (t: FoundTest) => (t.text ?? "").split(t.name).join("").replace(/\s+/g, "");
+  const remaining = new Map<string, number>();
+  for (const t of after) remaining.set(key(t), (remaining.get(key(t)) ?? 0) + 1);
+  const shapes = new Set(after.map(shape));
+  const gone = new Map<string, string[]>();
+  for (const t of before) {
+    const k = key(t);
+    const n = remaining.get(k) ?? 0;
+    if (n > 0) {
+      remaining.set(k, n - 1);
+      continue;
+    }
+    if (shapes.has(shape(t))) continue; // renamed
+    if (spec.body.includes(t.name)) continue; // the spec asks for it
+    if (lost((t.text ?? "").split(/\r?\n/)) < LOST_THRESHOLD) continue;
+    const list = gone.get(t.file) ?? [];
+    list.push(t.name);
+    gone.set(t.file, list);
+  }
+  return [...gone].map(([file, names]) => ({
+    gate: "destruction" as const,
+    detail:
+      names.length === 1
+        ? `deleted test \`${names[0]}\` in ${file}`
+        : `deleted ${names.length} tests in ${file}: ${names
+            .slice(0, 4)
+            .map((n) => `\`${n}\``)
+            .join(", ")}${names.length > 4 ? ` and ${names.length - 4} more` : ""}`,
+  }));
 }

@@ -30,6 +30,11 @@ function instruction({ gate, detail }: GateFlag): string {
       if (m) {
         return `Do not replace \`${m[1]}\` in ${m[3] ?? m[2]} with a shorter version (it went from ${m[4]} lines to ${m[5]}); keep its existing logic and extend it.`;
       }
+      m = /^deleted test `([^`]+)` in (\S+)/.exec(detail);
+      if (m) return `Do not delete the test \`${m[1]}\` in ${m[2]}; make it pass by fixing the code.`;
+      m = /^deleted \d+ tests in (\S+): (.+)$/.exec(detail);
+      if (m)
+        return `Do not delete existing tests in ${m[1]} (${names(m[2]).join(", ")}); make them pass by fixing the code.`;
       m = /^deleted file (\S+)/.exec(detail);
       if (m)
         return `Do not delete ${m[1]}; the spec does not ask for it. Keep the file and change only what the spec asks.`;
@@ -66,9 +71,9 @@ function instruction({ gate, detail }: GateFlag): string {
       if (m) return `Do not repeat spec ${m[1]}'s change; do what this spec asks that is not done yet.`;
       return `Do not redo work that is already on the base branch (${detail}); build on it.`;
     case "protected_branch_touched":
-      m = /ref (\S+)/.exec(detail);
+      m = /^(?:created|moved|deleted) ref (\S+)/.exec(detail);
       if (m) return `Work only on your current branch: do not commit to, create, move or delete ${m[1]}.`;
-      m = /default branch (\S+)/.exec(detail);
+      m = /default branch ([^\s,]+)/.exec(detail);
       if (m) return `Commit on your own branch, never on ${m[1]}.`;
       return `Work only on your current branch (${detail}).`;
     case "out_of_scope":

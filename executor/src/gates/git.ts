@@ -299,7 +299,7 @@ export async function netPatchId(cwd: string, from: string, to: string): Promise
 }
 
 /** Patch ids of each non-merge commit in `range`: commit sha → patch id. */
-export async function commitPatchIds(cwd: string, range: string, max = 1000): Promise<Map<string, string>> {
+export async function commitPatchIds(cwd: string, range: string, max = 300): Promise<Map<string, string>> {
   const out = await gitPipe(
     cwd,
     ["log", "-p", "--no-merges", "--no-ext-diff", "--no-color", "--full-index", `--max-count=${max}`, range],
@@ -311,4 +311,61 @@ export async function commitPatchIds(cwd: string, range: string, max = 1000): Pr
     if (pid && sha) ids.set(sha, pid);
   }
   return ids;
+}
+
+/**
+ * Reads many blobs through one `git cat-file --batch`: `commit:path` → text, or null when the
+ * path is absent, not a blob, binary or larger than `maxBytes`.
+ */
+export function readMany(
+  cwd: string,
+  specs: string[],
+  maxBytes = 2 * 1024 * 1024,
+): Promise<Map<string, string | null>> {
+  return new Promise((resolve, reject) => {
+    const result = new Map<string, string | null>();
+    if (specs.length === 0) {
+      resolve(result);
+      return;
+    }
+    const child = spawn("git", ["cat-file", "--batch"], {
+      cwd,
+      env: gitEnv(),
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    const chunks: Buffer[] = [];
+    let err = "";
+    child.stdout.on("data", (d: Buffer) => chunks.push(d));
+    child.stderr.on("data", (d: Buffer) => {
+      err += d.toString();
+    });
+    child.stdin.on("error", () => {});
+    child.on("error", reject);
+    child.on("close", (code) => {
+      if (code !== 0) {
+        reject(new GitError(`git cat-file failed: ${err.trim()}`, ["cat-file", "--batch"], err, code));
+        return;
+      }
+      const out = Buffer.concat(chunks);
+      let pos = 0;
+      for (const spec of specs) {
+        const nl = out.indexOf(0x0a, pos);
+        if (nl < 0) break;
+        const header = out.subarray(pos, nl).toString("utf8");
+        pos = nl + 1;
+        const m = /^[0-9a-f]+ (\w+) (\d+)$/.exec(header);
+        if (!m) {
+          result.set(spec, null); // "<spec> missing" or "ambiguous"
+          continue;
+        }
+        const size = Number(m[2]);
+        const body = out.subarray(pos, pos + size);
+        pos += size + 1;
+        const text = m[1] === "blob" && size <= maxBytes && !body.includes(0) ? body.toString("utf8") : null;
+        result.set(spec, text);
+      }
+      resolve(result);
+    });
+    child.stdin.end(`${specs.join("\n")}\n`);
+  });
 }

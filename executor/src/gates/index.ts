@@ -10,7 +10,7 @@ import {
 import { type Change, headPath, loadChange } from "./change";
 import { checkDestruction } from "./destruction";
 import { checkDuplicate } from "./duplicate";
-import { existsAt, netPatchId } from "./git";
+import { existsAt, gitRaw, netPatchId } from "./git";
 import { checkDefaultBranch, compareRefs } from "./refs";
 import { checkTests } from "./run-tests";
 import { inScope } from "./scope";
@@ -60,9 +60,12 @@ export async function runGates(ctx: GateContext): Promise<GateReport> {
   if (ch.commits === 0) {
     nothing = true;
     if (ctx.harnessSucceeded && on("no_commit_on_success")) {
+      const dirty = await uncommitted(ctx.repoDir, ch.headSha);
+      const left =
+        dirty > 0 ? ` (${dirty === 1 ? "1 file" : `${dirty} files`} changed but never committed)` : "";
       findings.push({
         gate: "no_commit_on_success",
-        detail: `the harness ended successfully but ${ctx.head} has no commit on top of ${baseName}`,
+        detail: `the harness ended successfully but ${ctx.head} has no commit on top of ${baseName}${left}`,
       });
     }
   } else if (ch.files.length === 0) {
@@ -163,4 +166,13 @@ function checkScope(ch: Change, paths: readonly string[]): Finding[] {
       detail: `changed ${list.length === 1 ? "a file" : `${list.length} files`} outside paths [${paths.join(", ")}]: ${shown}`,
     },
   ];
+}
+
+/** Files left uncommitted in repoDir's worktree, when that worktree is at head (else 0). */
+async function uncommitted(repoDir: string, headSha: string): Promise<number> {
+  const at = await gitRaw(repoDir, ["rev-parse", "--verify", "--quiet", "HEAD"]);
+  if (at.code !== 0 || at.stdout.trim() !== headSha) return 0;
+  const st = await gitRaw(repoDir, ["status", "--porcelain", "-z", "--untracked-files=all"]);
+  if (st.code !== 0) return 0;
+  return st.stdout.split("\0").filter((e) => /^.. /.test(e)).length;
 }

@@ -11,6 +11,8 @@ export interface FoundTest {
   line: number;
   /** A describe/suite block rather than a test. */
   group: boolean;
+  /** JS/TS: the whole call's source, for telling a deleted test from a renamed one. */
+  text?: string;
 }
 
 const JS_EXT = /\.(?:[cm]?[jt]sx?)$/i;
@@ -67,7 +69,14 @@ function findJsTests(path: string, text: string): FoundTest[] {
       if (fn && title !== undefined) {
         const group = GROUP_FNS.has(fn);
         const line = sf.getLineAndCharacterOfPosition(node.getStart(sf)).line + 1;
-        out.push({ name: title, scope, file: path, line, group });
+        out.push({
+          name: title,
+          scope,
+          file: path,
+          line,
+          group,
+          text: text.slice(node.getStart(sf), node.end),
+        });
         const inner = group ? [...scope, title] : scope;
         for (const a of node.arguments.slice(1)) visit(a, inner);
         return;

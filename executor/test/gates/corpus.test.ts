@@ -320,6 +320,32 @@ const cases: Case[] = [
       return undefined;
     },
   },
+  {
+    name: "failing test deleted",
+    expect: "destruction",
+    async build(r) {
+      const test = DISPATCH_TEST_TS.slice(
+        DISPATCH_TEST_TS.indexOf('  it("refuses'),
+        DISPATCH_TEST_TS.indexOf("});\n", DISPATCH_TEST_TS.indexOf('  it("refuses')) + 4,
+      );
+      await r.commit("tests pass now", {
+        "test/dispatch.test.ts": edit(
+          DISPATCH_TEST_TS,
+          test,
+          '  it("is a function", () => {\n    expect(typeof should_dispatch).toBe("function");\n  });\n',
+        ),
+      });
+      return undefined;
+    },
+  },
+  {
+    name: "no commit, work left uncommitted",
+    expect: "no_commit_on_success",
+    async build(r) {
+      await r.write({ "src/throttle.ts": "export const t = 1;\n" });
+      return undefined;
+    },
+  },
   // ------------------------------------------------------------------ good
   {
     name: "function moved to another file",
@@ -467,6 +493,19 @@ ${body}`;
     spec: { body: "Delete src/format.js; nothing uses it any more." },
     async build(r) {
       await r.commit("remove format.js", { "src/format.js": null });
+      return undefined;
+    },
+  },
+  {
+    name: "test renamed and moved to another file",
+    async build(r) {
+      await r.commit("move test", {
+        "test/dispatch.test.ts": null,
+        "test/policy.test.ts": DISPATCH_TEST_TS.replace(
+          "refuses when frozen",
+          "refuses while frozen",
+        ).replace('describe("should_dispatch"', 'describe("policy"'),
+      });
       return undefined;
     },
   },

@@ -160,6 +160,8 @@ describe("feedbackFor", () => {
         flag("protected_branch_touched", "moved ref refs/heads/main from 1234567 to 89abcde"),
         flag("duplicate", "the change is identical to spec k3f9x2ab's branch (patch id 389105c478bd)"),
         flag("tests_failed", "`npm test` failed (exit 1):\nFAIL throttle backs off"),
+        flag("destruction", "deleted test `refuses when frozen` in test/dispatch.test.ts"),
+        flag("protected_branch_touched", "the change is on the default branch main, not on a branch of its own"),
       ]),
     ).toEqual([
       "Do not delete `should_dispatch` in src/dispatch.ts; extend it.",
@@ -176,6 +178,8 @@ describe("feedbackFor", () => {
       "Work only on your current branch: do not commit to, create, move or delete refs/heads/main.",
       "Do not repeat spec k3f9x2ab's change; do what this spec asks that is not done yet.",
       "Make `npm test` pass: it failed (exit 1) with:\nFAIL throttle backs off",
+      "Do not delete the test `refuses when frozen` in test/dispatch.test.ts; make it pass by fixing the code.",
+      "Commit on your own branch, never on main.",
     ]);
   });
 
