@@ -80,10 +80,11 @@ export function dashboard(api: ApiFetch) {
     const n = nonce();
     c.header(
       "content-security-policy",
-      `default-src 'none'; style-src 'nonce-${n}'; script-src 'nonce-${n}'; connect-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`,
+      `default-src 'none'; style-src 'nonce-${n}'; style-src-attr 'unsafe-inline'; script-src 'nonce-${n}'; connect-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`,
     );
     c.header("x-frame-options", "DENY");
-    c.header("referrer-policy", "no-referrer");
+    // `no-referrer` would make Chromium send `Origin: null` on form POSTs, which the CSRF check refuses.
+    c.header("referrer-policy", "same-origin");
     c.header("cache-control", "no-store");
     return c.html(
       <Layout title={title} section={section} nonce={n} frozen={opts.frozen}>

@@ -62,8 +62,13 @@ export function reportFailure(io: Io, err: unknown, json: boolean): number {
   if (err instanceof ApiRefused) {
     if (json) io.err(JSON.stringify({ error: { code: err.code, message: err.message, details: err.details } }));
     else {
-      io.err(`mtor: ${err.message} (${err.status} ${err.code})`);
-      for (const line of detailLines(err.details)) io.err(`  ${line}`);
+      const lines = detailLines(err.details);
+      // The server's message may already list the field errors; print them once, one a line.
+      const joined = lines.join("; ");
+      const message =
+        lines.length > 0 && err.message.endsWith(joined) ? err.message.slice(0, -joined.length).replace(/[:\s]+$/, "") : err.message;
+      io.err(`mtor: ${message} (${err.status} ${err.code})`);
+      for (const line of lines) io.err(`  ${line}`);
     }
     return EXIT.refused;
   }

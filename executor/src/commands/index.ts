@@ -1,8 +1,10 @@
 // The operator commands of the `mtor` CLI and the runner that gives them exit codes:
 // 0 ok, 1 the server refused or the thing was not found, 2 usage error, 3 unreachable.
 import { Command, CommanderError } from "commander";
+import { UsageError } from "../http/client";
 import { approveCommand } from "./approve";
 import { declineCommand } from "./decline";
+import { demoCommand } from "./demo";
 import { dispatchCommand } from "./dispatch";
 import { executorsCommand } from "./executors";
 import { freezeCommand, thawCommand } from "./freeze";
@@ -15,13 +17,16 @@ import { reportCommand } from "./report";
 import { retryCommand } from "./retry";
 import { showCommand } from "./show";
 import { statusCommand } from "./status";
+import { upCommand } from "./up";
 
 export type { Io } from "./io";
 export { processIo } from "./io";
 
-/** Every command that talks to the operator API, in the order `mtor --help` lists them. */
+/** The local stack and every command that talks to the operator API, in `--help` order. */
 export function operatorCommands(io: Io): Command[] {
   return [
+    upCommand(io),
+    demoCommand(io),
     dispatchCommand(io),
     listCommand(io),
     showCommand(io),
@@ -61,7 +66,7 @@ export async function runProgram(program: Command, argv: string[], io: Io): Prom
       return ok ? 0 : 2;
     }
     io.err(`mtor: ${(err as Error)?.message ?? String(err)}`);
-    return 1;
+    return err instanceof UsageError ? 2 : 1;
   }
   return io.exitCode;
 }

@@ -1,0 +1,35 @@
+// `mtor demo` (= `npm run demo`): the example specs through a throwaway local stack with the
+// scripted demo model, progress while they run, then the morning report.
+import { Command } from "commander";
+import { join, resolve } from "node:path";
+import { REPO_ROOT } from "../local/control-plane";
+import { runDemo } from "../up/demo";
+import { intOption } from "./api-command";
+import type { Io } from "./io";
+import { onStopSignals } from "./signals";
+
+export function demoCommand(io: Io) {
+  return new Command("demo")
+    .description("dispatch the example specs to a throwaway local stack and print the morning report")
+    .option("--examples <dir>", "directory of example specs", join(REPO_ROOT, "examples"))
+    .option("--timeout <seconds>", "give up waiting after this long", "240")
+    .option("--keep", "keep the throwaway state directory")
+    .option("-v, --verbose", "show the control plane's, executor's and demo model's own output")
+    .action(async (opts: { examples: string; timeout: string; keep?: boolean; verbose?: boolean }) => {
+      const timeoutS = intOption("--timeout", opts.timeout, 1) as number;
+      const { signal, dispose } = onStopSignals(io);
+      try {
+        io.exitCode = await runDemo({
+          examplesDir: resolve(io.cwd, opts.examples),
+          env: io.env,
+          out: (l) => io.out(l),
+          verbose: Boolean(opts.verbose),
+          timeoutS,
+          keep: Boolean(opts.keep),
+          signal,
+        });
+      } finally {
+        dispose();
+      }
+    });
+}
