@@ -84,7 +84,9 @@ export function createTemporalActivities(deps: TemporalActivityDeps): TemporalAc
         .then((state) => {
           if (state !== "lost" && state !== "cancel") return;
           stop = state === "lost" ? "lost_lease" : "canceled";
-          log(`run ${run.spec_id}-${run.attempt} ${stop === "lost_lease" ? "lease lost" : "cancelled by the control plane"} during ${phase}`);
+          log(
+            `run ${run.spec_id}-${run.attempt} ${stop === "lost_lease" ? "lease lost" : "cancelled by the control plane"} during ${phase}`,
+          );
           controller.abort(stopFailure(stop));
           const reason = stop;
           void deps.stopRun?.(workflowIdFor(run.run_id), reason).catch((err: Error) => {
@@ -96,7 +98,8 @@ export function createTemporalActivities(deps: TemporalActivityDeps): TemporalAc
           renewing = undefined;
         });
     };
-    const beat = () => ctx.heartbeat(progress === undefined ? { phase } : ({ phase, progress } satisfies HeartbeatDetails));
+    const beat = () =>
+      ctx.heartbeat(progress === undefined ? { phase } : ({ phase, progress } satisfies HeartbeatDetails));
     // From the step itself: every call reaches Temporal (which throttles); the lease is renewed
     // at once on a new phase, else by the timer below.
     const heartbeat = (p: Phase, prog?: string) => {
@@ -124,7 +127,8 @@ export function createTemporalActivities(deps: TemporalActivityDeps): TemporalAc
       if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
       if (err instanceof ApplicationFailure) throw err;
       // git and internal step errors are transient as far as Temporal knows: retried per policy.
-      if (err instanceof StepFailure) throw ApplicationFailure.create({ message: err.message, type: err.kind });
+      if (err instanceof StepFailure)
+        throw ApplicationFailure.create({ message: err.message, type: err.kind });
       const e = err instanceof Error ? err : new Error(String(err));
       throw ApplicationFailure.create({ message: e.message, type: FAILURE_TYPE.internal, cause: e });
     } finally {
@@ -161,7 +165,11 @@ export function createTemporalActivities(deps: TemporalActivityDeps): TemporalAc
       const out = await step(run, "gates", (hooks) => inner.runGates(run, prepared, harness, hooks));
       if (out.outcome === "rejected") {
         const flags = out.flags.filter((f) => f.action === "reject").map((f) => f.gate);
-        throw outcomeFailure(`gates rejected the branch: ${flags.join(", ")}`, FAILURE_TYPE.gateRejected, out);
+        throw outcomeFailure(
+          `gates rejected the branch: ${flags.join(", ")}`,
+          FAILURE_TYPE.gateRejected,
+          out,
+        );
       }
       return out;
     },

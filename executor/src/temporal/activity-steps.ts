@@ -2,10 +2,11 @@
 // provider's queue, the rest on the box holding the worktree) and how non-retryable outcome
 // failures turn back into step outcomes. Pure: the workflow bundle imports it, and tests drive
 // the same code over activities run in MockActivityEnvironment.
+
+import type { GateOutcome, HarnessOutcome, PreflightOutcome } from "../engine/types";
 import type { StopReason } from "../engine/verdict";
 import type { TemporalActivities } from "./activities";
 import { classifyStepError, outcomeOf } from "./failures";
-import type { GateOutcome, HarnessOutcome, PreflightOutcome } from "../engine/types";
 import type { Classified, StepCalls } from "./run-steps";
 
 /** The steps that run on the box holding the run's worktree. */
@@ -45,16 +46,24 @@ export function activitySteps(routes: ActivityRoutes): ActivitySteps {
       box = placed.boxQueue;
       return placed.prepared;
     },
-    preflight: (run, p) => on("preflight").preflight(run, p).catch((e: unknown) => outcomeOr<PreflightOutcome>(e)),
+    preflight: (run, p) =>
+      on("preflight")
+        .preflight(run, p)
+        .catch((e: unknown) => outcomeOr<PreflightOutcome>(e)),
     async runHarness(run, p) {
       inHarness = true;
       try {
-        return await on("runHarness").runHarness(run, p).catch((e: unknown) => outcomeOr<HarnessOutcome>(e));
+        return await on("runHarness")
+          .runHarness(run, p)
+          .catch((e: unknown) => outcomeOr<HarnessOutcome>(e));
       } finally {
         inHarness = false;
       }
     },
-    runGates: (run, p, h) => on("runGates").runGates(run, p, h).catch((e: unknown) => outcomeOr<GateOutcome>(e)),
+    runGates: (run, p, h) =>
+      on("runGates")
+        .runGates(run, p, h)
+        .catch((e: unknown) => outcomeOr<GateOutcome>(e)),
     pushBranch: (run, p) => on("pushBranch").pushBranch(run, p),
     reportVerdict: (run, v) => routes.shared.reportVerdict(run, v),
     cleanup: (run, p, keep) => on("cleanup").cleanup(run, p, keep),

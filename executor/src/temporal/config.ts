@@ -26,11 +26,26 @@ const TemporalFile = z.strictObject({
     .regex(/^[A-Za-z0-9._-]+$/, "may contain only letters, digits, '.', '_' and '-'")
     .default("mtor"),
   /** Environment variable holding a Temporal Cloud API key; TLS is then on by default. */
-  api_key_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name").default("TEMPORAL_API_KEY"),
+  api_key_env: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name")
+    .default("TEMPORAL_API_KEY"),
   tls: z.union([z.boolean(), TlsFile]).optional(),
-  heartbeat_timeout_s: z.number().positive().max(3600).default(DEFAULT_TIMING.heartbeatTimeoutMs / 1000),
-  step_timeout_s: z.number().positive().max(86_400).default(DEFAULT_TIMING.stepTimeoutMs / 1000),
-  box_start_timeout_s: z.number().positive().max(86_400).default(DEFAULT_TIMING.boxStartTimeoutMs / 1000),
+  heartbeat_timeout_s: z
+    .number()
+    .positive()
+    .max(3600)
+    .default(DEFAULT_TIMING.heartbeatTimeoutMs / 1000),
+  step_timeout_s: z
+    .number()
+    .positive()
+    .max(86_400)
+    .default(DEFAULT_TIMING.stepTimeoutMs / 1000),
+  box_start_timeout_s: z
+    .number()
+    .positive()
+    .max(86_400)
+    .default(DEFAULT_TIMING.boxStartTimeoutMs / 1000),
   max_attempts: z.number().int().min(1).max(20).default(DEFAULT_TIMING.maxAttempts),
 });
 
@@ -75,7 +90,8 @@ export function parseTemporalSettings(
   }
   const t = parsed.data;
   const problems: string[] = [];
-  const path = (p: string | undefined) => (p === undefined ? undefined : isAbsolute(p) ? p : resolve(baseDir, p));
+  const path = (p: string | undefined) =>
+    p === undefined ? undefined : isAbsolute(p) ? p : resolve(baseDir, p);
 
   let tls: TemporalSettings["tls"];
   if (t.tls === true) tls = {};
@@ -93,7 +109,8 @@ export function parseTemporalSettings(
   const apiKey = env[t.api_key_env] || undefined;
   // An API key travels as a bearer token: never in clear text. Temporal's client turns TLS on for
   // it unless told otherwise; refuse the explicit `tls = false`.
-  if (apiKey && t.tls === false) problems.push(`temporal.tls: an API key (${t.api_key_env}) needs TLS; remove tls = false`);
+  if (apiKey && t.tls === false)
+    problems.push(`temporal.tls: an API key (${t.api_key_env}) needs TLS; remove tls = false`);
   if (apiKey && tls === undefined) tls = {};
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -120,7 +137,9 @@ export function connectionOptions(s: TemporalSettings): NativeConnectionOptions 
     try {
       return readFileSync(p);
     } catch (err) {
-      throw new ConfigError([`temporal.tls.${what}: cannot read ${p}: ${(err as NodeJS.ErrnoException).code ?? err}`]);
+      throw new ConfigError([
+        `temporal.tls.${what}: cannot read ${p}: ${(err as NodeJS.ErrnoException).code ?? err}`,
+      ]);
     }
   };
   const opts: NativeConnectionOptions = { address: s.address };
@@ -140,6 +159,10 @@ export function connectionOptions(s: TemporalSettings): NativeConnectionOptions 
 
 /** One line on where the engine connects, for the startup log (no secrets). */
 export function describeSettings(s: TemporalSettings): string {
-  const auth = s.apiKey ? `API key from ${s.apiKeyEnv}` : s.tls?.clientCertPath ? "mTLS client certificate" : "no auth";
+  const auth = s.apiKey
+    ? `API key from ${s.apiKeyEnv}`
+    : s.tls?.clientCertPath
+      ? "mTLS client certificate"
+      : "no auth";
   return `temporal ${s.address} namespace ${s.namespace}, queues ${s.taskQueuePrefix}-<provider>, ${s.tls ? "TLS" : "plaintext"}, ${auth}`;
 }

@@ -10,9 +10,9 @@ import type { LeaseState } from "./activities";
 import {
   PHASE_QUERY,
   RESULT_QUERY,
-  STOP_SIGNAL,
   type SpecRunInput,
   type SpecRunResult,
+  STOP_SIGNAL,
   type StepTiming,
   taskQueueFor,
   WORKFLOW_TYPE,
@@ -64,19 +64,23 @@ export class TemporalEngine {
   start(run: ClaimedRun): RunHandle {
     const log = this.opts.log ?? (() => {});
     const label = `${run.spec_id}-${run.attempt}`;
-    let stopping: Promise<void> | undefined;
-    let handle: WorkflowHandle | undefined;
+    let stopRequested = false;
     const started = this.startWorkflow(run);
 
+    // One stop per run: the first reason (lease lost, kill, drain) is the one the workflow gets.
     const stop = (reason: StopReason) => {
-      stopping ??= started
+      if (stopRequested) return;
+      stopRequested = true;
+      void started
         .then((h) => stopWorkflow(this.opts.client, h.workflowId, reason))
         .catch((err: Error) => log(`run ${label} could not stop its workflow: ${err.message}`));
     };
 
     const done = (async (): Promise<RunResult> => {
-      handle = await started;
-      log(`run ${label} → workflow ${handle.workflowId} on ${taskQueueFor(this.opts.taskQueuePrefix, run.provider.name)}`);
+      const handle = await started;
+      log(
+        `run ${label} → workflow ${handle.workflowId} on ${taskQueueFor(this.opts.taskQueuePrefix, run.provider.name)}`,
+      );
       const keeper = this.keepLease(run, handle, stop);
       try {
         const result = (await handle.result()) as SpecRunResult;
@@ -121,7 +125,10 @@ export class TemporalEngine {
 }
 
 function toRunResult(r: SpecRunResult): RunResult {
-  return { verdict: r.verdict, report: r.report ?? { accepted: false, reason: "refused", detail: "no report" } };
+  return {
+    verdict: r.verdict,
+    report: r.report ?? { accepted: false, reason: "refused", detail: "no report" },
+  };
 }
 
 /** Whether the workflow ended cancelled (a stop, or a cancel from Temporal's UI). */

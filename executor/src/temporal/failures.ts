@@ -55,9 +55,12 @@ const STEP_KINDS: readonly FailureKind[] = ["git", "internal", "harness"];
  * timeout) or a failure kind. `harnessStep` says the error came from the harness activity, whose
  * start-to-close is the spec's timeout.
  */
-export function classifyStepError(err: unknown, opts: { stopReason?: StopReason; harnessStep?: boolean } = {}): Classified {
+export function classifyStepError(
+  err: unknown,
+  opts: { stopReason?: StopReason; harnessStep?: boolean } = {},
+): Classified {
   const cause = causeOf(err);
-  if (cause instanceof CancelledFailure || (err instanceof CancelledFailure)) {
+  if (cause instanceof CancelledFailure || err instanceof CancelledFailure) {
     return { stopped: opts.stopReason ?? "canceled" };
   }
   if (cause instanceof ApplicationFailure) {
@@ -72,7 +75,12 @@ export function classifyStepError(err: unknown, opts: { stopReason?: StopReason;
       return { error: failure("internal", "the executor box running this step stopped heartbeating") };
     }
     if (cause.timeoutType === TimeoutType.SCHEDULE_TO_START) {
-      return { error: failure("internal", "the executor box holding this run's worktree did not pick up its next step") };
+      return {
+        error: failure(
+          "internal",
+          "the executor box holding this run's worktree did not pick up its next step",
+        ),
+      };
     }
     return { error: failure("timeout", `step timed out (${String(cause.timeoutType)})`) };
   }

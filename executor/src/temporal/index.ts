@@ -14,12 +14,17 @@ import { stopWorkflow, TemporalEngine } from "./engine";
 import { leaseRenewer } from "./lease";
 import { bundleWorkflows, createWorkers, providerCapacity } from "./worker";
 
-export { createTemporalActivities, type TemporalActivities, type TemporalActivityDeps, type LeaseState } from "./activities";
-export { parseTemporalSettings, connectionOptions, type TemporalSettings } from "./config";
-export { TemporalEngine, stopWorkflow, type TemporalEngineOptions } from "./engine";
+export {
+  createTemporalActivities,
+  type LeaseState,
+  type TemporalActivities,
+  type TemporalActivityDeps,
+} from "./activities";
+export { connectionOptions, parseTemporalSettings, type TemporalSettings } from "./config";
+export { stopWorkflow, TemporalEngine, type TemporalEngineOptions } from "./engine";
 export { leaseRenewer } from "./lease";
-export { createWorkers, planWorkers, providerCapacity, bundleWorkflows } from "./worker";
 export * from "./shared";
+export { bundleWorkflows, createWorkers, planWorkers, providerCapacity } from "./worker";
 
 export interface TemporalExecutorOptions {
   /** Settings instead of `config.temporal` (tests). */
@@ -30,10 +35,15 @@ export interface TemporalExecutorOptions {
 }
 
 /** Runs the daemon with the Temporal engine and this box's workers until drained. */
-export async function runTemporalExecutor(config: ExecutorConfig, opts: TemporalExecutorOptions = {}): Promise<void> {
+export async function runTemporalExecutor(
+  config: ExecutorConfig,
+  opts: TemporalExecutorOptions = {},
+): Promise<void> {
   const settings = opts.settings ?? parseTemporalSettings(config.temporal);
   const connection = await NativeConnection.connect(connectionOptions(settings)).catch((err: Error) => {
-    throw new Error(`temporal: cannot connect to ${settings.address} (namespace ${settings.namespace}): ${err.message}`);
+    throw new Error(
+      `temporal: cannot connect to ${settings.address} (namespace ${settings.namespace}): ${err.message}`,
+    );
   });
   try {
     const client = new Client({ connection, namespace: settings.namespace });
@@ -69,7 +79,8 @@ export async function runTemporalExecutor(config: ExecutorConfig, opts: Temporal
     // Harnesses an earlier process of this box left behind: their activities time out and the
     // workflows fail them; the processes must not keep committing.
     const reaped = reapProcessesUnder(join(config.workdir, "runs"));
-    if (reaped.length > 0) daemon.log(`killed ${reaped.length} harness process(es) left by an earlier executor process`);
+    if (reaped.length > 0)
+      daemon.log(`killed ${reaped.length} harness process(es) left by an earlier executor process`);
     const workers = await createWorkers({
       connection,
       namespace: settings.namespace,
@@ -81,7 +92,9 @@ export async function runTemporalExecutor(config: ExecutorConfig, opts: Temporal
       shutdownGraceMs: config.drainMs,
     });
     for (const w of workers.plan) {
-      daemon.log(`temporal worker on ${w.taskQueue}: ${w.maxConcurrentActivityTaskExecutions} at once${w.workflows ? ", with workflows" : ""}`);
+      daemon.log(
+        `temporal worker on ${w.taskQueue}: ${w.maxConcurrentActivityTaskExecutions} at once${w.workflows ? ", with workflows" : ""}`,
+      );
     }
 
     let signals = 0;

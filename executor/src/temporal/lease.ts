@@ -1,5 +1,5 @@
 // The lease heartbeat as the Temporal engine uses it: one call, one plain answer.
-import { type ExecutorClient, type Load, type Phase, TransportError, type ClaimedRun } from "@mtor/schema";
+import { type ClaimedRun, type ExecutorClient, type Load, type Phase, TransportError } from "@mtor/schema";
 import type { LeaseState } from "./activities";
 
 /**
@@ -14,7 +14,12 @@ export function leaseRenewer(
 ): (run: ClaimedRun, phase: Phase, progress?: string) => Promise<LeaseState> {
   return async (run, phase, progress) => {
     try {
-      const res = await client.heartbeat(run.run_id, { token: run.lease.token, phase, load: load(), progress });
+      const res = await client.heartbeat(run.run_id, {
+        token: run.lease.token,
+        phase,
+        load: load(),
+        progress,
+      });
       if (res.ok) return res.data.cancel ? "cancel" : "held";
       if (res.status === 409 || res.status === 404 || res.status === 410) return "lost";
       log(`run ${run.spec_id}-${run.attempt} heartbeat: ${res.status} ${res.error.code}`);

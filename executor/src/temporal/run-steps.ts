@@ -54,7 +54,11 @@ const LOG_TAIL_MAX = 16_000;
  * (keeping the worktree unless the run passed). Every verdict is reported, even after a stop:
  * the control plane refuses a stale lease's verdict itself.
  */
-export async function runSteps(steps: StepCalls, run: ClaimedRun, opts: RunStepsOptions): Promise<StepsResult> {
+export async function runSteps(
+  steps: StepCalls,
+  run: ClaimedRun,
+  opts: RunStepsOptions,
+): Promise<StepsResult> {
   const started = opts.now();
   const shielded = opts.shielded ?? (<T>(fn: () => Promise<T>) => fn());
   const phase = (p: Phase) => opts.onPhase?.(p);

@@ -1,8 +1,8 @@
 // Names and plain-data types shared by the Temporal workflow (sandboxed), its activities and
 // the executor-side engine. Pure: the workflow bundle imports this module.
 import type { ClaimedRun, Failure, Phase, VerdictRequest } from "@mtor/schema";
-import type { StopReason } from "../engine/verdict";
 import type { PreparedRun, ReportOutcome } from "../engine/types";
+import type { StopReason } from "../engine/verdict";
 
 /** The workflow type every claimed run starts. */
 export const WORKFLOW_TYPE = "specRun";

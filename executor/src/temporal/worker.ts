@@ -3,7 +3,7 @@
 // each running at most the box's capacity for that provider at once.
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { type NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundle } from "@temporalio/worker";
+import { bundleWorkflowCode, type NativeConnection, Worker, type WorkflowBundle } from "@temporalio/worker";
 import type { ExecutorConfig } from "../config";
 import type { TemporalActivities } from "./activities";
 import { boxQueueFor, taskQueueFor } from "./shared";
@@ -24,9 +24,12 @@ export async function bundleWorkflows(): Promise<WorkflowBundle> {
 }
 
 /** The box's capacity for each provider: its capacity, or fewer where the provider has fewer slots. */
-export function providerCapacity(config: Pick<ExecutorConfig, "capacity" | "providers">): Record<string, number> {
+export function providerCapacity(
+  config: Pick<ExecutorConfig, "capacity" | "providers">,
+): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const [name, p] of Object.entries(config.providers)) out[name] = Math.max(1, Math.min(config.capacity, p.slots ?? config.capacity));
+  for (const [name, p] of Object.entries(config.providers))
+    out[name] = Math.max(1, Math.min(config.capacity, p.slots ?? config.capacity));
   return out;
 }
 
@@ -45,7 +48,12 @@ export function planWorkers(opts: {
   capacity: Record<string, number>;
 }): WorkerPlan[] {
   return Object.entries(opts.capacity).flatMap(([provider, n]) => [
-    { provider, taskQueue: taskQueueFor(opts.taskQueuePrefix, provider), workflows: true, maxConcurrentActivityTaskExecutions: n },
+    {
+      provider,
+      taskQueue: taskQueueFor(opts.taskQueuePrefix, provider),
+      workflows: true,
+      maxConcurrentActivityTaskExecutions: n,
+    },
     {
       provider,
       taskQueue: boxQueueFor(opts.taskQueuePrefix, provider, opts.executorId),

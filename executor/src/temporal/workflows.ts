@@ -16,7 +16,15 @@ import type { StopReason } from "../engine/verdict";
 import type { TemporalActivities } from "./activities";
 import { activitySteps, type BoxStep } from "./activity-steps";
 import { runSteps } from "./run-steps";
-import { DEFAULT_TIMING, PHASE_QUERY, RESULT_QUERY, STOP_SIGNAL, type SpecRunInput, type SpecRunResult, type StepTiming } from "./shared";
+import {
+  DEFAULT_TIMING,
+  PHASE_QUERY,
+  RESULT_QUERY,
+  type SpecRunInput,
+  type SpecRunResult,
+  STOP_SIGNAL,
+  type StepTiming,
+} from "./shared";
 
 export const stopSignal = defineSignal<[StopReason]>(STOP_SIGNAL);
 export const phaseQuery = defineQuery<Phase>(PHASE_QUERY);
@@ -108,13 +116,19 @@ export async function specRun(input: SpecRunInput): Promise<SpecRunResult> {
 
   attemptTimer.cancel();
 
-  const out: SpecRunResult = { verdict: result.verdict, report: result.report, stopped: result.stopped, boxQueue: routed.boxQueue() };
+  const out: SpecRunResult = {
+    verdict: result.verdict,
+    report: result.report,
+    stopped: result.stopped,
+    boxQueue: routed.boxQueue(),
+  };
   final = out;
   // Stopped from outside (a stopper signals its reason, then cancels): end as cancelled, after
   // the verdict and the cleanup above; the result stays readable with the result query. A
   // cancel request may trail the stop signal; give it a moment so the workflow ends cancelled.
   const root = CancellationScope.current();
-  if (signalled && !root.consideredCancelled) await condition(() => root.consideredCancelled, 1000).catch(() => false);
+  if (signalled && !root.consideredCancelled)
+    await condition(() => root.consideredCancelled, 1000).catch(() => false);
   if (root.consideredCancelled) {
     throw new CancelledFailure(`run ${run.run_id} stopped: ${result.stopped ?? "canceled"}`);
   }

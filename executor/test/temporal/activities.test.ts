@@ -5,11 +5,15 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ClaimedRun, Phase } from "@mtor/schema";
 import { ApplicationFailure, CancelledFailure } from "@temporalio/common";
-import { MockActivityEnvironment } from "@temporalio/testing";
+import type { MockActivityEnvironment } from "@temporalio/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import type { HarnessOutcome, PreparedRun } from "../../src/engine/types";
 import type { StopReason } from "../../src/engine/verdict";
-import { createTemporalActivities, type HeartbeatDetails, type LeaseState } from "../../src/temporal/activities";
+import {
+  createTemporalActivities,
+  type HeartbeatDetails,
+  type LeaseState,
+} from "../../src/temporal/activities";
 import { outcomeOf } from "../../src/temporal/failures";
 import { git, makeBox, makeOrigin, makeRun, mockEnv, runIn } from "./helpers";
 
@@ -93,7 +97,11 @@ describe("temporal activities (MockActivityEnvironment)", () => {
     const g = await inActivity((env) => runIn(env, s.acts.runGates, run, placed.prepared, harness));
     expect(g.result.ok).toBe(true);
     if (!g.result.ok) return;
-    expect(g.result.value).toMatchObject({ outcome: "passed", commits: 1, diffstat: { files: 2, insertions: 5, deletions: 0 } });
+    expect(g.result.value).toMatchObject({
+      outcome: "passed",
+      commits: 1,
+      diffstat: { files: 2, insertions: 5, deletions: 0 },
+    });
 
     const p = await inActivity((env) => runIn(env, s.acts.pushBranch, run, placed.prepared));
     expect(p.result.ok).toBe(true);
@@ -232,7 +240,11 @@ describe("temporal activities (MockActivityEnvironment)", () => {
     expect(f.type).toBe("gate_rejected");
     expect(f.nonRetryable).toBe(true);
     expect(f.message).toContain("no_commit_on_success");
-    expect(outcomeOf(f)).toMatchObject({ outcome: "rejected", commits: 0, flags: [{ gate: "no_commit_on_success", action: "reject" }] });
+    expect(outcomeOf(f)).toMatchObject({
+      outcome: "rejected",
+      commits: 0,
+      flags: [{ gate: "no_commit_on_success", action: "reject" }],
+    });
   });
 
   it("a git failure is a retryable `git` failure (transient: Temporal retries it per policy)", async () => {

@@ -3,8 +3,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { bundleWorkflowCode } from "@temporalio/worker";
-import { DefaultLogger } from "@temporalio/worker";
+import { bundleWorkflowCode, DefaultLogger } from "@temporalio/worker";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { workflowsPath } from "../../src/temporal/worker";
 

@@ -32,17 +32,36 @@ function problems(fn: () => unknown): string[] {
 describe("[temporal] config", () => {
   it("defaults to a local dev server on localhost:7233, namespace default, queues mtor-<provider>", () => {
     const s = parseTemporalSettings(undefined, {});
-    expect(s).toMatchObject({ address: "localhost:7233", namespace: "default", taskQueuePrefix: "mtor", tls: undefined, apiKey: undefined });
+    expect(s).toMatchObject({
+      address: "localhost:7233",
+      namespace: "default",
+      taskQueuePrefix: "mtor",
+      tls: undefined,
+      apiKey: undefined,
+    });
     expect(s.timing).toEqual(DEFAULT_TIMING);
     expect(connectionOptions(s)).toEqual({ address: "localhost:7233" });
   });
 
   it("reads address, namespace, prefix and timing from the table; TEMPORAL_ADDRESS and TEMPORAL_NAMESPACE win", () => {
-    const table = { address: "temporal.internal:7233", namespace: "mtor", task_queue_prefix: "night", heartbeat_timeout_s: 120, max_attempts: 5 };
+    const table = {
+      address: "temporal.internal:7233",
+      namespace: "mtor",
+      task_queue_prefix: "night",
+      heartbeat_timeout_s: 120,
+      max_attempts: 5,
+    };
     const s = parseTemporalSettings(table, {});
-    expect(s).toMatchObject({ address: "temporal.internal:7233", namespace: "mtor", taskQueuePrefix: "night" });
+    expect(s).toMatchObject({
+      address: "temporal.internal:7233",
+      namespace: "mtor",
+      taskQueuePrefix: "night",
+    });
     expect(s.timing).toMatchObject({ heartbeatTimeoutMs: 120_000, maxAttempts: 5 });
-    const o = parseTemporalSettings(table, { TEMPORAL_ADDRESS: "10.0.0.5:7233", TEMPORAL_NAMESPACE: "other" });
+    const o = parseTemporalSettings(table, {
+      TEMPORAL_ADDRESS: "10.0.0.5:7233",
+      TEMPORAL_NAMESPACE: "other",
+    });
     expect(o).toMatchObject({ address: "10.0.0.5:7233", namespace: "other" });
   });
 
@@ -65,11 +84,17 @@ describe("[temporal] config", () => {
     writeFileSync(join(dir, "client.pem"), "-----BEGIN CERTIFICATE-----\nabc\n-----END CERTIFICATE-----\n");
     writeFileSync(join(dir, "client.key"), "-----BEGIN PRIVATE KEY-----\ndef\n-----END PRIVATE KEY-----\n");
     const s = parseTemporalSettings(
-      { address: "my-ns.a1b2c.tmprl.cloud:7233", tls: { client_cert: "client.pem", client_key: "client.key", server_name: "my-ns" } },
+      {
+        address: "my-ns.a1b2c.tmprl.cloud:7233",
+        tls: { client_cert: "client.pem", client_key: "client.key", server_name: "my-ns" },
+      },
       {},
       dir,
     );
-    expect(s.tls).toMatchObject({ clientCertPath: join(dir, "client.pem"), clientKeyPath: join(dir, "client.key") });
+    expect(s.tls).toMatchObject({
+      clientCertPath: join(dir, "client.pem"),
+      clientKeyPath: join(dir, "client.key"),
+    });
     const o = connectionOptions(s);
     const tls = o.tls as { clientCertPair: { crt: Buffer; key: Buffer }; serverNameOverride: string };
     expect(tls.clientCertPair.crt.toString()).toContain("BEGIN CERTIFICATE");
@@ -79,7 +104,11 @@ describe("[temporal] config", () => {
   });
 
   it("names every bad key", () => {
-    expect(problems(() => parseTemporalSettings({ adress: "x", task_queue_prefix: "no spaces", max_attempts: 0 }, {}))).toEqual(
+    expect(
+      problems(() =>
+        parseTemporalSettings({ adress: "x", task_queue_prefix: "no spaces", max_attempts: 0 }, {}),
+      ),
+    ).toEqual(
       expect.arrayContaining([
         "temporal.adress: unknown key",
         expect.stringMatching(/^temporal\.task_queue_prefix: /),
@@ -92,11 +121,17 @@ describe("[temporal] config", () => {
     expect(problems(() => parseTemporalSettings({ tls: false }, { TEMPORAL_API_KEY: "k" }))).toEqual([
       "temporal.tls: an API key (TEMPORAL_API_KEY) needs TLS; remove tls = false",
     ]);
-    const s = parseTemporalSettings({ tls: { client_cert: "missing.pem", client_key: "missing.key" } }, {}, dir);
-    expect(problems(() => connectionOptions(s))).toEqual([expect.stringMatching(/^temporal\.tls\.client_cert: cannot read .*missing\.pem: ENOENT/)]);
+    const s = parseTemporalSettings(
+      { tls: { client_cert: "missing.pem", client_key: "missing.key" } },
+      {},
+      dir,
+    );
+    expect(problems(() => connectionOptions(s))).toEqual([
+      expect.stringMatching(/^temporal\.tls\.client_cert: cannot read .*missing\.pem: ENOENT/),
+    ]);
   });
 
-  it("comes from the executor config's [temporal] table with engine = \"temporal\"", () => {
+  it('comes from the executor config\'s [temporal] table with engine = "temporal"', () => {
     const config = parseConfig(
       [
         'control_plane = "http://127.0.0.1:8787"',
@@ -124,17 +159,52 @@ describe("[temporal] config", () => {
     expect(s).toMatchObject({ address: "temporal.internal:7233", taskQueuePrefix: "night" });
     // Activity concurrency per provider: the box's capacity, capped by the provider's slots.
     expect(providerCapacity(config)).toEqual({ zhipu: 2, other: 3 });
-    expect(planWorkers({ taskQueuePrefix: s.taskQueuePrefix, executorId: config.id, capacity: providerCapacity(config) })).toEqual([
-      { provider: "zhipu", taskQueue: "night-zhipu", workflows: true, maxConcurrentActivityTaskExecutions: 2 },
-      { provider: "zhipu", taskQueue: "night-zhipu@box-a", workflows: false, maxConcurrentActivityTaskExecutions: 2 },
-      { provider: "other", taskQueue: "night-other", workflows: true, maxConcurrentActivityTaskExecutions: 3 },
-      { provider: "other", taskQueue: "night-other@box-a", workflows: false, maxConcurrentActivityTaskExecutions: 3 },
+    expect(
+      planWorkers({
+        taskQueuePrefix: s.taskQueuePrefix,
+        executorId: config.id,
+        capacity: providerCapacity(config),
+      }),
+    ).toEqual([
+      {
+        provider: "zhipu",
+        taskQueue: "night-zhipu",
+        workflows: true,
+        maxConcurrentActivityTaskExecutions: 2,
+      },
+      {
+        provider: "zhipu",
+        taskQueue: "night-zhipu@box-a",
+        workflows: false,
+        maxConcurrentActivityTaskExecutions: 2,
+      },
+      {
+        provider: "other",
+        taskQueue: "night-other",
+        workflows: true,
+        maxConcurrentActivityTaskExecutions: 3,
+      },
+      {
+        provider: "other",
+        taskQueue: "night-other@box-a",
+        workflows: false,
+        maxConcurrentActivityTaskExecutions: 3,
+      },
     ]);
   });
 
   it("an unreachable cluster stops the executor at start with the address named (the native bridge loads)", async () => {
     const config = parseConfig(
-      ['control_plane = "http://127.0.0.1:8787"', 'id = "box-a"', 'engine = "temporal"', "[repos.demo]", 'url = "/srv/demo.git"', "[providers.demo]", 'base_url = "http://127.0.0.1:9"', 'model = "m"'].join("\n"),
+      [
+        'control_plane = "http://127.0.0.1:8787"',
+        'id = "box-a"',
+        'engine = "temporal"',
+        "[repos.demo]",
+        'url = "/srv/demo.git"',
+        "[providers.demo]",
+        'base_url = "http://127.0.0.1:9"',
+        'model = "m"',
+      ].join("\n"),
       { MTOR_EXECUTOR_SECRET: "s" },
       dir,
     );
@@ -146,7 +216,11 @@ describe("[temporal] config", () => {
 });
 
 /** A stand-in for Temporal's client: records starts, signals and cancels; results are scripted. */
-function fakeClient(opts: { existing?: boolean; result: () => Promise<SpecRunResult>; queried?: () => SpecRunResult | null }) {
+function fakeClient(opts: {
+  existing?: boolean;
+  result: () => Promise<SpecRunResult>;
+  queried?: () => SpecRunResult | null;
+}) {
   const calls: { op: string; args: unknown[] }[] = [];
   const handle = (workflowId: string) => ({
     workflowId,
@@ -166,7 +240,8 @@ function fakeClient(opts: { existing?: boolean; result: () => Promise<SpecRunRes
     workflow: {
       start: async (type: string, options: Record<string, unknown>) => {
         calls.push({ op: "start", args: [type, options] });
-        if (opts.existing) throw new WorkflowExecutionAlreadyStartedError("already started", String(options.workflowId), type);
+        if (opts.existing)
+          throw new WorkflowExecutionAlreadyStartedError("already started", String(options.workflowId), type);
         return handle(String(options.workflowId));
       },
       getHandle: (id: string) => {
@@ -187,9 +262,16 @@ describe("TemporalEngine", () => {
   it("starts specRun as mtor-<run_id> on <prefix>-<provider> with conflict policy USE_EXISTING", async () => {
     const run = makeRun("commits", { runId: "r123" });
     const { client, calls } = fakeClient({ result: async () => passed(run.lease.token) });
-    const engine = new TemporalEngine({ client, taskQueuePrefix: "night", timing: { heartbeatTimeoutMs: 60_000 } });
+    const engine = new TemporalEngine({
+      client,
+      taskQueuePrefix: "night",
+      timing: { heartbeatTimeoutMs: 60_000 },
+    });
     const result = await engine.start(run).done;
-    expect(result).toEqual({ verdict: passed(run.lease.token).verdict, report: { accepted: true, status: "awaiting_review" } });
+    expect(result).toEqual({
+      verdict: passed(run.lease.token).verdict,
+      report: { accepted: true, status: "awaiting_review" },
+    });
     const start = calls.find((c) => c.op === "start");
     expect(start?.args[0]).toBe("specRun");
     expect(start?.args[1]).toMatchObject({
@@ -214,7 +296,13 @@ describe("TemporalEngine", () => {
     const run = makeRun("slow", { runId: "r125" });
     let finish: (r: SpecRunResult) => void = () => {};
     const stoppedResult: SpecRunResult = {
-      verdict: { token: run.lease.token, outcome: "failed", flags: [], failure: { kind: "lost_lease", message: "lease lost; run abandoned" }, duration_ms: 7 },
+      verdict: {
+        token: run.lease.token,
+        outcome: "failed",
+        flags: [],
+        failure: { kind: "lost_lease", message: "lease lost; run abandoned" },
+        duration_ms: 7,
+      },
       report: { accepted: false, reason: "lease_lost", detail: "lease_lost" },
       stopped: "lost_lease",
     };
@@ -223,7 +311,14 @@ describe("TemporalEngine", () => {
       // result query answers with the verdict the workflow built before it ended.
       result: () =>
         new Promise<SpecRunResult>((_, reject) => {
-          finish = () => reject(new WorkflowFailedError("Workflow execution cancelled", new CancelledFailure("Workflow canceled"), RetryState.NON_RETRYABLE_FAILURE));
+          finish = () =>
+            reject(
+              new WorkflowFailedError(
+                "Workflow execution cancelled",
+                new CancelledFailure("Workflow canceled"),
+                RetryState.NON_RETRYABLE_FAILURE,
+              ),
+            );
         }),
       queried: () => stoppedResult,
     });
@@ -257,7 +352,11 @@ describe("TemporalEngine", () => {
     const run = makeRun("slow", { runId: "r127" });
     const { client } = fakeClient({
       result: async () => {
-        throw new WorkflowFailedError("Workflow execution cancelled", new CancelledFailure("Workflow canceled"), RetryState.NON_RETRYABLE_FAILURE);
+        throw new WorkflowFailedError(
+          "Workflow execution cancelled",
+          new CancelledFailure("Workflow canceled"),
+          RetryState.NON_RETRYABLE_FAILURE,
+        );
       },
       queried: () => null,
     });

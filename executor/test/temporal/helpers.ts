@@ -18,10 +18,10 @@ import { VerdictSpool } from "../../src/daemon/spool";
 import { type ActivityDeps, createActivities } from "../../src/engine/activities";
 import type { RunActivities } from "../../src/engine/types";
 import { runGates } from "../../src/gates";
+import { classifyProviderError } from "../../src/harness/classify";
 import { baseEnv } from "../../src/harness/env";
 import { exitFailure, preflightVerdict, processFailure, toResult } from "../../src/harness/outcome";
 import { runProcess } from "../../src/harness/process";
-import { classifyProviderError } from "../../src/harness/classify";
 import type { Harness } from "../../src/harness/types";
 
 const fixtureEnv = {
@@ -47,7 +47,10 @@ export function makeOrigin(): { root: string; origin: string; cleanup(): void } 
   git(seed, "init", "-q", "-b", "main");
   writeFileSync(join(seed, "README.md"), "# demo\n");
   mkdirSync(join(seed, "src"));
-  writeFileSync(join(seed, "src", "math.ts"), "export function add(a: number, b: number) {\n  return a + b;\n}\n");
+  writeFileSync(
+    join(seed, "src", "math.ts"),
+    "export function add(a: number, b: number) {\n  return a + b;\n}\n",
+  );
   git(seed, "add", "-A");
   git(seed, "commit", "-q", "-m", "initial");
   git(root, "clone", "-q", "--bare", seed, origin);
@@ -64,18 +67,21 @@ export const SCRIPTS: Record<string, { preflight: string; run: string }> = {
     run: [
       "export GIT_AUTHOR_DATE=2026-01-02T00:00:00Z GIT_COMMITTER_DATE=2026-01-02T00:00:00Z",
       "printf 'export function sub(a: number, b: number) {\\n  return a - b;\\n}\\n' > src/sub.ts",
-      "mkdir -p test && printf 'import { test } from \"vitest\";\\ntest(\"test_sub\", () => {});\\n' > test/sub.test.ts",
+      'mkdir -p test && printf \'import { test } from "vitest";\\ntest("test_sub", () => {});\\n\' > test/sub.test.ts',
       "git add src/sub.ts test/sub.test.ts && git commit -q -m 'add sub'",
       "echo 'done: added sub'",
     ].join(" && "),
   },
   "no-commit": { preflight: "echo ok", run: "echo 'thinking... nothing to change'" },
   "bad-preflight": { preflight: "echo 'I cannot help with that'", run: "exit 1" },
-  "auth-error": { preflight: "echo ok", run: "echo '401 authentication_error: invalid x-api-key' >&2; exit 1" },
+  "auth-error": {
+    preflight: "echo ok",
+    run: "echo '401 authentication_error: invalid x-api-key' >&2; exit 1",
+  },
   /** Writes its pid, then works for a long time while printing progress. */
   slow: {
     preflight: "echo ok",
-    run: "echo $$ > \"$HOME/harness.pid\"; i=0; while [ $i -lt 300 ]; do echo tick $i; i=$((i+1)); sleep 0.1; done",
+    run: 'echo $$ > "$HOME/harness.pid"; i=0; while [ $i -lt 300 ]; do echo tick $i; i=$((i+1)); sleep 0.1; done',
   },
 };
 
@@ -123,7 +129,18 @@ export function recordingControlPlane() {
     verdicts,
     async verdict(runId: string, body: VerdictRequest): Promise<ApiResult<VerdictResponse>> {
       verdicts.push({ runId, body });
-      return { ok: true, status: 200, data: { status: body.outcome === "passed" ? "awaiting_review" : body.outcome === "rejected" ? "rejected" : "failed" } };
+      return {
+        ok: true,
+        status: 200,
+        data: {
+          status:
+            body.outcome === "passed"
+              ? "awaiting_review"
+              : body.outcome === "rejected"
+                ? "rejected"
+                : "failed",
+        },
+      };
     },
   };
 }
@@ -144,7 +161,15 @@ export function makeBox(root: string, origin: string, name: string): Box {
     config: {
       workdir,
       repos: { demo: { name: "demo", url: origin } },
-      providers: { demo: { name: "demo", baseUrl: "http://127.0.0.1:9", token: "t", model: "demo-1", harness: "commits" } },
+      providers: {
+        demo: {
+          name: "demo",
+          baseUrl: "http://127.0.0.1:9",
+          token: "t",
+          model: "demo-1",
+          harness: "commits",
+        },
+      },
       keepFailed: 5,
       preflightTimeoutMs: 10_000,
       gitIdentity: { name: "mtor agent", email: "agent@mtor.invalid" },
@@ -185,6 +210,10 @@ export function mockEnv(): MockActivityEnvironment {
 }
 
 /** `env.run` with the activity's own argument and result types. */
-export function runIn<A extends unknown[], R>(env: MockActivityEnvironment, fn: (...args: A) => Promise<R>, ...args: A): Promise<R> {
+export function runIn<A extends unknown[], R>(
+  env: MockActivityEnvironment,
+  fn: (...args: A) => Promise<R>,
+  ...args: A
+): Promise<R> {
   return env.run(fn as (...a: unknown[]) => Promise<R>, ...args) as Promise<R>;
 }

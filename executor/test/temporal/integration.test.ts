@@ -37,7 +37,11 @@ describe.skipIf(!address)(`temporal integration against ${address ?? "(TEMPORAL_
     origin = makeOrigin();
     box = makeBox(origin.root, origin.origin, "box-it");
     Runtime.install({ logger: new DefaultLogger("WARN") });
-    const settings = parseTemporalSettings({ task_queue_prefix: prefix, heartbeat_timeout_s: 30, box_start_timeout_s: 60 });
+    const settings = parseTemporalSettings({
+      task_queue_prefix: prefix,
+      heartbeat_timeout_s: 30,
+      box_start_timeout_s: 60,
+    });
     connection = await NativeConnection.connect(connectionOptions(settings));
     client = new Client({ connection, namespace: settings.namespace });
     const activities = createTemporalActivities({
@@ -75,7 +79,8 @@ describe.skipIf(!address)(`temporal integration against ${address ?? "(TEMPORAL_
     origin?.cleanup();
   }, 60_000);
 
-  const engine = () => new TemporalEngine({ client, taskQueuePrefix: prefix, timing: { heartbeatTimeoutMs: 30_000 } });
+  const engine = () =>
+    new TemporalEngine({ client, taskQueuePrefix: prefix, timing: { heartbeatTimeoutMs: 30_000 } });
 
   it("runs a passing run end to end: branch pushed, verdict reported, same verdict as the local engine", async () => {
     const run = makeRun("commits", { runId: `it-pass-${Date.now().toString(36)}` });
@@ -93,7 +98,9 @@ describe.skipIf(!address)(`temporal integration against ${address ?? "(TEMPORAL_
       { ...run, run_id: `${run.run_id}-local` },
       {
         activities: localBox.activities,
-        client: { heartbeat: async () => ({ ok: true, status: 200, data: { cancel: false, expires_at: "" } }) },
+        client: {
+          heartbeat: async () => ({ ok: true, status: 200, data: { cancel: false, expires_at: "" } }),
+        },
         load: () => ({ cpu: 0, mem_free: 1 }),
         heartbeatMs: 1000,
       },

@@ -32,13 +32,22 @@ function daemonAt(workdir: string, resumeLeftovers: boolean, started: ClaimedRun
   );
   return new Daemon({
     config,
-    wiring: { harnessFor: () => { throw new Error("no harness in this test"); }, buildPrompt: (s) => s.body },
+    wiring: {
+      harnessFor: () => {
+        throw new Error("no harness in this test");
+      },
+      buildPrompt: (s) => s.body,
+    },
     log: () => {},
     resumeLeftovers,
     runner: (run) => {
       started.push(run);
       const verdict = { token: run.lease.token, outcome: "passed" as const, flags: [], duration_ms: 1 };
-      return { run, done: Promise.resolve({ verdict, report: { accepted: true, status: "awaiting_review" } }), stop: () => {} };
+      return {
+        run,
+        done: Promise.resolve({ verdict, report: { accepted: true, status: "awaiting_review" } }),
+        stop: () => {},
+      };
     },
   });
 }

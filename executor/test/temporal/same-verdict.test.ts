@@ -16,7 +16,8 @@ import { activitySteps } from "../../src/temporal/activity-steps";
 import { runSteps } from "../../src/temporal/run-steps";
 import { makeBox, makeOrigin, makeRun, mockEnv, runIn } from "./helpers";
 
-const wire = <T>(v: T): T => (v === undefined ? v : defaultPayloadConverter.fromPayload<T>(defaultPayloadConverter.toPayload(v)));
+const wire = <T>(v: T): T =>
+  v === undefined ? v : defaultPayloadConverter.fromPayload<T>(defaultPayloadConverter.toPayload(v));
 
 /** Each activity call as a worker would run it: in an activity context, its values over the wire. */
 function asWorker(acts: TemporalActivities): TemporalActivities {
@@ -28,7 +29,14 @@ function asWorker(acts: TemporalActivities): TemporalActivities {
       } catch (err) {
         const failure = defaultFailureConverter.errorToFailure(err, defaultPayloadConverter);
         const cause = defaultFailureConverter.failureToError(failure, defaultPayloadConverter);
-        throw new ActivityFailure("Activity task failed", name, "1", RetryState.NON_RETRYABLE_FAILURE, "box-t", cause);
+        throw new ActivityFailure(
+          "Activity task failed",
+          name,
+          "1",
+          RetryState.NON_RETRYABLE_FAILURE,
+          "box-t",
+          cause,
+        );
       }
     };
   }
@@ -43,7 +51,11 @@ async function local(run: ClaimedRun, box: string): Promise<RunResult> {
   return startRun(run, {
     activities: b.activities,
     client: {
-      heartbeat: async () => ({ ok: true, status: 200, data: { cancel: false, expires_at: new Date(Date.now() + 90_000).toISOString() } }),
+      heartbeat: async () => ({
+        ok: true,
+        status: 200,
+        data: { cancel: false, expires_at: new Date(Date.now() + 90_000).toISOString() },
+      }),
     },
     load: () => ({ cpu: 0.1, mem_free: 0.8 }),
     heartbeatMs: 1000,
@@ -79,8 +91,16 @@ describe("local and Temporal engines give the same verdict", () => {
   const cases: [string, string, Partial<VerdictRequest>][] = [
     ["a passing run", "commits", { outcome: "passed", branch: "mtor/k3f9x2ab-1", commits: 1 }],
     ["a gate rejection", "no-commit", { outcome: "rejected" }],
-    ["a failed preflight", "bad-preflight", { outcome: "failed", failure: expect.objectContaining({ kind: "preflight" }) }],
-    ["a provider auth error", "auth-error", { outcome: "failed", failure: expect.objectContaining({ kind: "auth" }) }],
+    [
+      "a failed preflight",
+      "bad-preflight",
+      { outcome: "failed", failure: expect.objectContaining({ kind: "preflight" }) },
+    ],
+    [
+      "a provider auth error",
+      "auth-error",
+      { outcome: "failed", failure: expect.objectContaining({ kind: "auth" }) },
+    ],
   ];
   for (const [what, harness, expected] of cases) {
     it(`for ${what} (${harness})`, async () => {
@@ -107,10 +127,18 @@ describe("local and Temporal engines give the same verdict", () => {
     }).done;
     const tb = makeBox(origin.root, `${origin.root}/missing.git`, "temporal-git");
     const acts = asWorker(
-      createTemporalActivities({ activities: tb.activities, executorId: "t", taskQueuePrefix: "mtor", renewLease: async () => "held" }),
+      createTemporalActivities({
+        activities: tb.activities,
+        executorId: "t",
+        taskQueuePrefix: "mtor",
+        renewLease: async () => "held",
+      }),
     );
     const routed = activitySteps({ shared: acts, onBox: () => acts });
-    const t = await runSteps(routed.calls, runT, { now: () => Date.now(), classify: (e) => routed.classify(e, undefined) });
+    const t = await runSteps(routed.calls, runT, {
+      now: () => Date.now(),
+      classify: (e) => routed.classify(e, undefined),
+    });
     expect(comparable(l.verdict)).toMatchObject({ outcome: "failed", failure: { kind: "git" } });
     expect(comparable(t.verdict)).toEqual(comparable(l.verdict));
   });
