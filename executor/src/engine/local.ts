@@ -54,11 +54,16 @@ async function execute(
 
   // The lease: a heartbeat every heartbeatMs, and one right away at each phase change.
   let beating: Promise<void> | undefined;
+  let unreachableSince: number | undefined;
   const beat = async () => {
     if (beating) return;
     beating = (async () => {
       try {
         const res = await deps.client.heartbeat(run.run_id, { token: run.lease.token, phase, load: deps.load(), progress });
+        if (unreachableSince !== undefined) {
+          log(`run ${label} heartbeat: control plane back after ${secs(Date.now() - unreachableSince)}`);
+          unreachableSince = undefined;
+        }
         if (res.ok) {
           if (res.data.cancel && !stoppedBy()) {
             log(`run ${label} cancelled by the control plane`);
@@ -72,8 +77,12 @@ async function execute(
         }
       } catch (err) {
         // The control plane being away is no reason to stop working: the lease may still hold.
-        if (err instanceof TransportError) log(`run ${label} heartbeat: control plane unreachable`);
-        else log(`run ${label} heartbeat: ${(err as Error).message}`);
+        // Said once per outage, not once per beat.
+        if (!(err instanceof TransportError)) log(`run ${label} heartbeat: ${(err as Error).message}`);
+        else if (unreachableSince === undefined) {
+          unreachableSince = Date.now();
+          log(`run ${label} heartbeat: control plane unreachable; the run goes on`);
+        }
       } finally {
         beating = undefined;
       }

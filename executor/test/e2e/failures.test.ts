@@ -1,0 +1,191 @@
+// End to end, when things go wrong: a hanging provider, an operator kill, an executor SIGKILLed
+// mid-run, and the control plane going away during a run. Real processes throughout: workerd,
+// the demo provider, the real claude CLI under the real `mtor executor`.
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { type DemoProvider, startDemoProvider } from "../../src/demo/provider";
+import {
+  ExecutorProcess,
+  makeOrigin,
+  type Origin,
+  processesUnder,
+  type Stack,
+  startStack,
+  waitFor,
+  writeExecutorConfig,
+} from "./stack";
+
+let stack: Stack;
+let demo: DemoProvider;
+const started: ExecutorProcess[] = [];
+const demos: DemoProvider[] = [];
+
+beforeAll(async () => {
+  stack = await startStack("failures");
+  demo = await startDemoProvider();
+});
+
+afterEach(async () => {
+  for (const e of started.splice(0)) await e.kill("SIGKILL");
+  for (const d of demos.splice(0)) await d.close();
+});
+
+afterAll(async () => {
+  await demo?.close();
+  await stack?.close();
+});
+
+function spec(fields: Record<string, string>, body: string): string {
+  const fm = Object.entries(fields).map(([k, v]) => `${k}: ${v}`);
+  return `---\n${fm.join("\n")}\n---\n${body}\n`;
+}
+
+/** One executor serving one repo and one provider, as a real child process. */
+function executor(name: string, repo: Origin, repoName: string, provider: string, providerUrl: string): ExecutorProcess {
+  const workdir = join(stack.root, `executor-${name}`);
+  const config = writeExecutorConfig(stack.root, {
+    id: name,
+    controlPlane: stack.cp.url,
+    workdir,
+    capacity: 1,
+    repos: { [repoName]: repo.path },
+    providers: { [provider]: { baseUrl: providerUrl, harness: "claude" } },
+  });
+  const e = new ExecutorProcess(config, workdir);
+  started.push(e);
+  return e;
+}
+
+async function hangingProvider(): Promise<DemoProvider> {
+  const d = await startDemoProvider();
+  demos.push(d);
+  return d;
+}
+
+describe("executor failures end to end", () => {
+  it("hang: the spec's timeout kills the harness's whole process group; nothing is left running", { timeout: 120_000 }, async () => {
+    const origin = makeOrigin(stack.root, "hang");
+    const hanging = await hangingProvider();
+    const ex = executor("hang-x", origin, "hang", "demo-hang", hanging.url);
+    const id = await stack.dispatch(
+      spec({ title: "Hang", repo: "hang", provider: "demo-hang", timeout: "20s", attempts: "1", tests: "[t]", stop: "Stop." }, "Change something."),
+    );
+    await ex.waitForLine(new RegExp(`run ${id}-1 preflight ok`), 60_000);
+    // The provider stops answering from here on: the harness's next request never completes.
+    hanging.setScript("hang");
+    const done = await stack.waitForStatus(id, ["dead", "failed"], 60_000);
+    const run = done.runs[0];
+    expect(run.failure?.kind).toBe("timeout");
+    expect(run.duration_ms).toBeGreaterThanOrEqual(19_000);
+    expect(run.duration_ms).toBeLessThan(45_000);
+    expect(processesUnder(ex.workdir)).toEqual([]);
+    expect(hanging.requests.some((r) => !r.preflight && r.answer === "hang")).toBe(true);
+  });
+
+  it("kill: the operator kills a running spec; the harness is gone within a heartbeat and the spec is canceled", { timeout: 120_000 }, async () => {
+    const origin = makeOrigin(stack.root, "kill");
+    const hanging = await hangingProvider();
+    const ex = executor("kill-x", origin, "kill", "demo-kill", hanging.url);
+    const id = await stack.dispatch(
+      spec({ title: "Kill me", repo: "kill", provider: "demo-kill", timeout: "10m", attempts: "1", tests: "[t]", stop: "Stop." }, "Change something."),
+    );
+    await ex.waitForLine(new RegExp(`run ${id}-1 preflight ok`), 60_000);
+    hanging.setScript("hang");
+    const runsDir = join(ex.workdir, "runs");
+    await waitFor(() => processesUnder(runsDir).length > 0 && hanging.requests.some((r) => r.answer === "hang"), 30_000, "the harness to be waiting on the provider");
+
+    const killedAt = Date.now();
+    const res = await stack.api("POST", `/v1/specs/${id}/kill`);
+    expect(res.status).toBe(200);
+    // Heartbeats are every second in these tests: the harness must be gone within a few.
+    await waitFor(() => processesUnder(runsDir).length === 0, 10_000, () => `harness processes to end: ${processesUnder(runsDir).join("; ")}`);
+    expect(Date.now() - killedAt).toBeLessThan(10_000);
+    await ex.waitForLine(new RegExp(`run ${id}-1 cancelled by the control plane`), 10_000);
+    const done = await stack.waitForStatus(id, ["canceled"], 30_000);
+    expect(done.status).toBe("canceled");
+    await ex.waitForLine(new RegExp(`run ${id}-1 done: failed \\(canceled\\)`), 10_000);
+  });
+
+  it("executor crash: A is SIGKILLed mid-run, the lease expires, B completes the spec, A's late verdict is refused", { timeout: 180_000 }, async () => {
+    const origin = makeOrigin(stack.root, "crash");
+    const hanging = await hangingProvider();
+    const a = executor("crash-a", origin, "crash", "demo-crash", hanging.url);
+    const id = await stack.dispatch(
+      spec(
+        { title: "Survive a crash", repo: "crash", provider: "demo-crash", timeout: "10m", targets: "[src/crash.ts]", tests: "[clamps crash values]", stop: "Stop." },
+        "Add a clamp function.",
+      ),
+    );
+    await a.waitForLine(new RegExp(`run ${id}-1 preflight ok`), 60_000);
+    hanging.setScript("hang");
+    await waitFor(() => hanging.requests.some((r) => r.answer === "hang"), 30_000, "A's harness to be mid-run");
+    a.child.kill("SIGKILL");
+    await a.exited;
+    const killedAt = Date.now();
+
+    // B serves the same provider name, against a provider that answers.
+    const b = executor("crash-b", origin, "crash", "demo-crash", demo.url);
+    await b.waitForLine(/executor crash-b →/);
+    try {
+      // Past A's lease (90 s): the monitor fails the run as lost_lease and schedules a retry…
+      await stack.pinClock(killedAt + 100_000);
+      await stack.cp.tick();
+      const failed = await stack.spec(id);
+      expect(failed.runs[0].failure?.kind).toBe("lost_lease");
+      // …and once the retry backoff has passed, it is queued and B takes it.
+      await stack.pinClock(Date.parse(failed.next_attempt_at as string) + 1000);
+      await stack.cp.tick();
+      const done = await stack.waitForStatus(id, ["awaiting_review", "rejected", "failed", "dead"], 90_000);
+      expect(done.status).toBe("awaiting_review");
+      expect(done.runs.map((r) => [r.attempt, r.executor, r.outcome])).toEqual([
+        [1, "crash-a", "failed"],
+        [2, "crash-b", "passed"],
+      ]);
+      expect(origin.branches()[`mtor/${id}-2`]).toBe(done.runs[1].head_sha);
+      expect(origin.branches()[`mtor/${id}-1`]).toBeUndefined();
+
+      // A comes back on the same workdir: it reaps its orphaned harness, reports the run it
+      // never finished with the old lease token, and the control plane refuses that verdict.
+      const again = executor("crash-a", origin, "crash", "demo-crash", hanging.url);
+      await again.waitForLine(new RegExp(`run ${id}-1 left unfinished by an earlier executor process`), 30_000);
+      await again.waitForLine(new RegExp(`run ${id}-1 verdict refused: 409 lease_lost`), 30_000);
+      expect(processesUnder(join(again.workdir, "runs"))).toEqual([]);
+      const after = await stack.spec(id);
+      expect(after.status).toBe("awaiting_review");
+      expect(after.runs).toHaveLength(2);
+      expect(after.runs[0].failure?.kind).toBe("lost_lease");
+    } finally {
+      await stack.pinClock(null);
+    }
+  });
+
+  it("control plane down: it stops during a run and restarts with its state; the verdict arrives once", { timeout: 180_000 }, async () => {
+    const origin = makeOrigin(stack.root, "outage");
+    const slow = await startDemoProvider({ latencyMs: 1500 });
+    demos.push(slow);
+    const ex = executor("outage-x", origin, "outage", "demo-outage", slow.url);
+    const id = await stack.dispatch(
+      spec(
+        { title: "Outlive an outage", repo: "outage", provider: "demo-outage", timeout: "10m", targets: "[src/outage.ts]", tests: "[clamps outage values]", stop: "Stop." },
+        "Add a clamp function.",
+      ),
+    );
+    await ex.waitForLine(new RegExp(`run ${id}-1 preflight ok`), 60_000);
+    await stack.cp.stop();
+    try {
+      // The run goes on without the control plane; its verdict waits on disk.
+      await ex.waitForLine(new RegExp(`run ${id}-1 verdict passed spooled`), 90_000);
+    } finally {
+      await stack.cp.restart();
+    }
+    await ex.waitForLine(new RegExp(`run ${id}-1 verdict delivered from spool`), 60_000);
+    const done = await stack.waitForStatus(id, ["awaiting_review", "rejected", "failed", "dead"], 30_000);
+    expect(done.status).toBe("awaiting_review");
+    expect(done.runs).toHaveLength(1);
+    expect(done.runs[0].outcome).toBe("passed");
+    expect(origin.branches()[`mtor/${id}-1`]).toBe(done.runs[0].head_sha);
+    // Delivered exactly once: one spooled send, one delivery, no second verdict for the run.
+    expect(ex.lines.filter((l) => l.includes(`run ${id}-1 verdict delivered`))).toHaveLength(1);
+    expect(ex.lines.filter((l) => new RegExp(`run ${id}-1 verdict .*→`).test(l))).toHaveLength(1);
+  });
+});
