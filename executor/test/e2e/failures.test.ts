@@ -41,7 +41,14 @@ function spec(fields: Record<string, string>, body: string): string {
 }
 
 /** One executor serving one repo and one provider, as a real child process. */
-function executor(name: string, repo: Origin, repoName: string, provider: string, providerUrl: string): ExecutorProcess {
+function executor(
+  name: string,
+  repo: Origin,
+  repoName: string,
+  provider: string,
+  providerUrl: string,
+  drainS?: number,
+): ExecutorProcess {
   const workdir = join(stack.root, `executor-${name}`);
   const config = writeExecutorConfig(stack.root, {
     id: name,
@@ -50,6 +57,7 @@ function executor(name: string, repo: Origin, repoName: string, provider: string
     capacity: 1,
     repos: { [repoName]: repo.path },
     providers: { [provider]: { baseUrl: providerUrl, harness: "claude" } },
+    drainS,
   });
   const e = new ExecutorProcess(config, workdir);
   started.push(e);
@@ -157,6 +165,32 @@ describe("executor failures end to end", () => {
     } finally {
       await stack.pinClock(null);
     }
+  });
+
+  it("SIGTERM drains: no new claims, a run still going at the deadline gets a canceled verdict, the executor exits 0", { timeout: 120_000 }, async () => {
+    const origin = makeOrigin(stack.root, "drain");
+    const hanging = await hangingProvider();
+    const ex = executor("drain-x", origin, "drain", "demo-drain", hanging.url, 3);
+    const id = await stack.dispatch(
+      spec({ title: "Drain me", repo: "drain", provider: "demo-drain", timeout: "10m", tests: "[t]", stop: "Stop." }, "Change something."),
+    );
+    await ex.waitForLine(new RegExp(`run ${id}-1 preflight ok`), 60_000);
+    hanging.setScript("hang");
+    await waitFor(() => hanging.requests.some((r) => r.answer === "hang"), 30_000, "the harness to be mid-run");
+    const second = await stack.dispatch(
+      spec({ title: "Not for a draining executor", repo: "drain", provider: "demo-drain", tests: "[u]", stop: "Stop." }, "Another change."),
+    );
+    ex.child.kill("SIGTERM");
+    const exit = await ex.exited;
+    expect(exit.code).toBe(0);
+    expect(ex.output()).toMatch(new RegExp(`run ${id}-1 verdict failed \\(canceled\\) → failed`));
+    // The attempt is over but the spec is not: it goes back to the queue for another executor.
+    const drained = await stack.spec(id);
+    expect(drained.runs[0].failure?.kind).toBe("canceled");
+    expect(drained.status).toBe("failed");
+    expect(drained.next_attempt_at).toBeTruthy();
+    expect((await stack.spec(second)).status).toBe("queued");
+    expect(processesUnder(ex.workdir)).toEqual([]);
   });
 
   it("control plane down: it stops during a run and restarts with its state; the verdict arrives once", { timeout: 180_000 }, async () => {
