@@ -1,0 +1,345 @@
+// The mtor CLI against a real local control plane: every operator command, its --json shape,
+// and its error paths (bad token, wrong role, unknown id, invalid spec, unreachable URL).
+import { execFile } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { ExecutorClient } from "@mtor/schema";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort, type LocalControlPlane, REPO_ROOT } from "../../src/local/control-plane";
+import { EXECUTOR_KEY, mtor, startTestControlPlane, TOKENS } from "./harness";
+
+let cp: LocalControlPlane;
+let home: string;
+let env: Record<string, string>;
+
+const SPEC = (title: string, extra = "") => `---
+title: ${title}
+repo: sandbox
+targets: [src/dispatch.js]
+tests: [test_${title.toLowerCase().replace(/\W+/g, "_")}]
+stop: Stop after this one test.
+${extra}---
+Make ${title} happen.
+`;
+
+async function dispatch(title: string): Promise<string> {
+  const r = await mtor(["dispatch", "-", "--json"], { env, stdin: SPEC(title) });
+  expect(r.code, r.stderr).toBe(0);
+  return (JSON.parse(r.stdout) as { id: string }).id;
+}
+
+/** Claims the next run as an executor and reports a verdict, so a spec reaches review. */
+async function runToVerdict(outcome: "passed" | "rejected") {
+  const client = new ExecutorClient({ url: cp.url, keyId: EXECUTOR_KEY.id, secret: EXECUTOR_KEY.secret });
+  const claim = await client.claim({
+    executor: {
+      id: "cli-box",
+      host: "test",
+      version: "0.1.0",
+      arch: "linux-x64",
+      capacity: 1,
+      providers: ["demo"],
+      repos: ["sandbox"],
+      load: { cpu: 0, mem_free: 0.9 },
+    },
+    free: 1,
+    wait_s: 0,
+  });
+  if (!claim.ok || claim.data.runs.length === 0) throw new Error(`no run claimed: ${JSON.stringify(claim)}`);
+  const run = claim.data.runs[0];
+  const verdict = await client.verdict(run.run_id, {
+    token: run.lease.token,
+    outcome,
+    flags: outcome === "rejected" ? [{ gate: "tests_extra", action: "reject", detail: "3 tests added beyond the 1 named" }] : [],
+    branch: `mtor/${run.spec_id}-${run.attempt}`,
+    head_sha: "0123456789abcdef0123456789abcdef01234567",
+    commits: 1,
+    diffstat: { files: 2, insertions: 14, deletions: 1 },
+    duration_ms: 1200,
+    log_tail: "added the function\ncommitted",
+  });
+  if (!verdict.ok) throw new Error(`verdict refused: ${JSON.stringify(verdict)}`);
+  return run.spec_id;
+}
+
+beforeAll(async () => {
+  ({ cp, home } = await startTestControlPlane());
+  env = { HOME: home, MTOR_URL: cp.url, MTOR_TOKEN: TOKENS.admin };
+});
+
+afterAll(async () => {
+  await cp?.stop();
+});
+
+describe("dispatch", () => {
+  it("prints the id, status and position; --json has the API's shape", async () => {
+    const file = join(home, "spec.md");
+    mkdirSync(home, { recursive: true });
+    writeFileSync(file, SPEC("Throttle"));
+    const table = await mtor(["dispatch", file], { env });
+    expect(table.code, table.stderr).toBe(0);
+    expect(table.stdout).toMatch(/^[a-z0-9]+ {2}queued {2}position \d+ {2}any {2}Throttle$/m);
+
+    const json = await mtor(["dispatch", "-", "--json"], { env, stdin: SPEC("Load sensing") });
+    expect(json.code).toBe(0);
+    const body = JSON.parse(json.stdout);
+    expect(Object.keys(body).sort()).toEqual(["id", "position", "provider", "status", "title", "warnings"]);
+    expect(body).toMatchObject({ status: "queued", title: "Load sensing", provider: "any", warnings: [] });
+  });
+
+  it("takes front-matter fields from --param and prints warnings", async () => {
+    const r = await mtor(["dispatch", "-", "--param", "repo=sandbox", "-p", "priority=3"], {
+      env,
+      stdin: "Toggle commands for the console\n\nAdd `freeze on|off`.\n",
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain("Toggle commands for the console");
+    expect(r.stderr).toMatch(/warning: spec_lint: no `tests`/);
+    expect(r.stderr).toMatch(/warning: spec_lint: no `stop`/);
+  });
+
+  it("exits 1 naming each invalid field, and 2 on a usage error", async () => {
+    const bad = await mtor(["dispatch", "-"], {
+      env,
+      stdin: "---\ntitle: Broken\nbogus: 1\ntimeout: forever\n---\nbody\n",
+    });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain("invalid_spec");
+    expect(bad.stderr).toMatch(/^ {2}bogus: unknown field/m);
+    expect(bad.stderr).toMatch(/^ {2}timeout: bad duration/m);
+    expect(bad.stderr).toMatch(/^ {2}repo: is required/m);
+    expect(bad.stderr).not.toMatch(/\n\s+at /); // no stack trace
+
+    const json = await mtor(["dispatch", "-", "--json"], { env, stdin: "---\nbogus: 1\n---\nx\n" });
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stderr).error.code).toBe("invalid_spec");
+
+    expect((await mtor(["dispatch", "-", "--param", "colour=red"], { env, stdin: SPEC("x") })).code).toBe(2);
+    expect((await mtor(["dispatch", join(home, "missing.md")], { env })).code).toBe(2);
+    expect((await mtor(["dispatch"], { env })).code).toBe(2);
+  });
+
+  it("refuses a duplicate of an active spec with the server's message", async () => {
+    await dispatch("Deduplication");
+    const again = await mtor(["dispatch", "-"], { env, stdin: SPEC("Deduplication") });
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain("409 duplicate");
+  });
+});
+
+describe("list and show", () => {
+  it("lists newest first as a table and as JSON, filtered by status", async () => {
+    const id = await dispatch("Freeze switch");
+    const table = await mtor(["list", "--count", "5"], { env });
+    expect(table.code).toBe(0);
+    expect(table.stdout.split("\n")[0]).toMatch(/^ID\s+STATUS\s+TRY\s+PROVIDER\s+UPDATED\s+FLAGS\s+TITLE$/);
+    expect(table.stdout.split("\n")[1]).toContain(id);
+
+    const json = JSON.parse((await mtor(["list", "--json", "--status", "queued"], { env })).stdout);
+    expect(Object.keys(json).sort()).toEqual(["next_cursor", "specs"]);
+    expect(json.specs[0]).toMatchObject({ id, status: "queued", title: "Freeze switch" });
+    expect(json.specs.every((s: { status: string }) => s.status === "queued")).toBe(true);
+
+    const none = await mtor(["list", "--status", "approved"], { env });
+    expect(none.stdout.trim()).toBe("no specs");
+    expect((await mtor(["list", "--status", "nonsense"], { env })).code).toBe(2);
+    expect((await mtor(["list", "--count", "zero"], { env })).code).toBe(2);
+  });
+
+  it("--watch redraws with a progress line until stopped", async () => {
+    const controller = new AbortController();
+    let frames = 0;
+    const r = await mtor(["list", "--watch", "--interval", "1"], {
+      env,
+      signal: controller.signal,
+      onOut: (t) => {
+        if (/ — every 1s, Ctrl-C to stop/.test(t) && ++frames === 2) controller.abort();
+      },
+    });
+    expect(r.code).toBe(0);
+    expect(frames).toBe(2);
+    expect(r.stdout).toMatch(/^\d\d:\d\d:\d\d {2}\d+ queued.* — every 1s, Ctrl-C to stop$/m);
+  });
+
+  it("shows a spec with its runs, flags and diffstat; unknown ids exit 1", async () => {
+    const shown = await mtor(["show", (await mtor(["list", "--json", "-n", "1"], { env })).stdout.match(/"id": "(\w+)"/)?.[1] ?? ""], {
+      env,
+    });
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toMatch(/^status {4}queued/m);
+
+    const missing = await mtor(["show", "nosuchspec"], { env });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/no spec "nosuchspec" \(404 not_found\)/);
+    const missingJson = await mtor(["show", "nosuchspec", "--json"], { env });
+    expect(JSON.parse(missingJson.stderr)).toMatchObject({ error: { code: "not_found" } });
+  });
+});
+
+describe("review and spec actions", () => {
+  it("approve with a grade, decline with --retry, kill and retry", async () => {
+    // Clear the queue so the executor below claims exactly our spec.
+    for (const s of JSON.parse((await mtor(["list", "--json", "-s", "queued"], { env })).stdout).specs) {
+      expect((await mtor(["kill", s.id], { env })).code).toBe(0);
+    }
+    const good = await dispatch("Feedback throttle");
+    expect(await runToVerdict("passed")).toBe(good);
+
+    const shown = await mtor(["show", good], { env });
+    expect(shown.stdout).toMatch(/^status {4}awaiting_review/m);
+    expect(shown.stdout).toMatch(/diff {5}2 files \+14 -1/);
+    expect(shown.stdout).toContain("branch   mtor/");
+    const detail = JSON.parse((await mtor(["show", good, "--json"], { env })).stdout);
+    expect(detail).toMatchObject({ id: good, status: "awaiting_review", runs: [{ outcome: "passed", diffstat: { files: 2 } }] });
+
+    expect((await mtor(["approve", good, "--grade", "Z"], { env })).code).toBe(2);
+    const approved = await mtor(["approve", good, "--grade", "A", "--note", "clean"], { env });
+    expect(approved.code, approved.stderr).toBe(0);
+    expect(approved.stdout).toContain(`${good}  approved`);
+    const again = await mtor(["approve", good], { env });
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/409/);
+
+    const bad = await dispatch("Dedup by body");
+    expect(await runToVerdict("rejected")).toBe(bad);
+    const flagged = await mtor(["list", "--json", "-s", "rejected"], { env });
+    expect(JSON.parse(flagged.stdout).specs[0]).toMatchObject({ id: bad, flags: [{ gate: "tests_extra" }] });
+    const table = await mtor(["list", "-s", "rejected"], { env });
+    expect(table.stdout).toMatch(new RegExp(`${bad}\\s+rejected.*tests_extra`));
+
+    const retried = await mtor(["retry", bad, "--json"], { env });
+    expect(retried.code, retried.stderr).toBe(0);
+    expect(JSON.parse(retried.stdout)).toMatchObject({ id: bad, status: "queued" });
+    const killed = await mtor(["kill", bad], { env });
+    expect(killed.stdout).toContain(`${bad}  killed, now canceled`);
+
+    const declineQueued = await dispatch("Decline me");
+    const refused = await mtor(["decline", declineQueued, "--note", "nope"], { env });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("409");
+    await runToVerdict("passed");
+    const declined = await mtor(["decline", declineQueued, "--note", "use the helper", "--retry"], { env });
+    expect(declined.code, declined.stderr).toBe(0);
+    expect((await mtor(["show", declineQueued, "--json"], { env })).stdout).toMatch(/"status": "queued"/);
+
+    const report = await mtor(["report"], { env });
+    expect(report.code).toBe(0);
+    expect(report.stdout).toMatch(new RegExp(`${good}\\s+approved\\s+A\\b`));
+    expect(report.stdout).toMatch(new RegExp(`${bad}.*tests_extra`));
+    const reportJson = JSON.parse((await mtor(["report", "--json", "--since", "2h"], { env })).stdout);
+    expect(reportJson).toHaveProperty("specs");
+    expect((await mtor(["report", "--since", "yesterday-ish"], { env })).code).toBe(2);
+  });
+});
+
+describe("fleet controls", () => {
+  it("freeze and thaw the fleet and one provider", async () => {
+    expect((await mtor(["freeze"], { env })).stdout).toContain("fleet frozen");
+    const status = await mtor(["status"], { env });
+    expect(status.stdout).toMatch(/^fleet FROZEN/);
+    expect(JSON.parse((await mtor(["status", "--json"], { env })).stdout)).toMatchObject({ frozen: true });
+    expect((await mtor(["thaw"], { env })).stdout).toContain("fleet thawed");
+
+    const frozen = JSON.parse((await mtor(["freeze", "demo", "--json"], { env })).stdout);
+    expect(frozen).toMatchObject({ name: "demo", frozen: true });
+    const thawed = await mtor(["thaw", "demo"], { env });
+    expect(thawed.stdout).toContain("provider demo thawed");
+  });
+
+  it("providers: list and set slots", async () => {
+    const set = await mtor(["providers", "set", "demo", "--slots", "4"], { env });
+    expect(set.code, set.stderr).toBe(0);
+    expect(set.stdout).toMatch(/^demo\s+\d\/4/m);
+    const list = JSON.parse((await mtor(["providers", "--json"], { env })).stdout);
+    const demo = (Array.isArray(list) ? list : list.providers).find((p: { name: string }) => p.name === "demo");
+    expect(demo).toMatchObject({ slots: 4, breaker: { state: "closed" } });
+    expect((await mtor(["providers"], { env })).stdout.split("\n")[0]).toMatch(/^PROVIDER\s+SLOTS\s+QUEUED\s+BREAKER/);
+    expect((await mtor(["providers", "set", "demo"], { env })).code).toBe(2);
+    expect((await mtor(["providers", "set", "demo", "--slots", "-1"], { env })).code).toBe(2);
+  });
+
+  it("gates: list and set action and retry", async () => {
+    const list = await mtor(["gates"], { env });
+    expect(list.stdout).toMatch(/^destruction\s+reject\s+yes$/m);
+    const set = await mtor(["gates", "tests_extra", "review", "--retry"], { env });
+    expect(set.code, set.stderr).toBe(0);
+    expect(set.stdout).toBe("gate tests_extra: review, retry on\n");
+    const json = JSON.parse((await mtor(["gates", "--json"], { env })).stdout);
+    expect(JSON.stringify(json)).toMatch(/"tests_extra"/);
+    expect((await mtor(["gates"], { env })).stdout).toMatch(/^tests_extra\s+review\s+yes$/m);
+    expect((await mtor(["gates", "tests_extra", "reject", "--no-retry"], { env })).stdout).toContain("retry off");
+    expect((await mtor(["gates", "no_such_gate", "off"], { env })).code).toBe(2);
+    expect((await mtor(["gates", "destruction", "maybe"], { env })).code).toBe(2);
+  });
+
+  it("executors: list, drain and undrain", async () => {
+    const list = await mtor(["executors"], { env });
+    expect(list.stdout).toMatch(/^cli-box\s+test linux-x64/m);
+    const drained = await mtor(["executors", "drain", "cli-box"], { env });
+    expect(drained.code, drained.stderr).toBe(0);
+    expect((await mtor(["executors"], { env })).stdout).toMatch(/^cli-box.*draining/m);
+    expect((await mtor(["executors", "undrain", "cli-box"], { env })).code).toBe(0);
+    const json = JSON.parse((await mtor(["executors", "--json"], { env })).stdout);
+    const box = (Array.isArray(json) ? json : json.executors).find((e: { id: string }) => e.id === "cli-box");
+    expect(box).toMatchObject({ id: "cli-box", draining: false, capacity: 1 });
+    expect((await mtor(["executors", "drain", "no-such-box"], { env })).code).toBe(1);
+  });
+});
+
+describe("settings and failures", () => {
+  it("a bad token exits 1 with the server's message; a read token may not act", async () => {
+    const bad = await mtor(["list"], { env: { ...env, MTOR_TOKEN: "wrong" } });
+    expect(bad).toMatchObject({ code: 1, stdout: "" });
+    expect(bad.stderr).toMatch(/^mtor: .*\(401 unauthorized\)$/m);
+    const reader = await mtor(["freeze", "--token", TOKENS.read], { env });
+    expect(reader.code).toBe(1);
+    expect(reader.stderr).toContain("403 forbidden");
+    expect((await mtor(["list", "--token", TOKENS.read], { env })).code).toBe(0);
+  });
+
+  it("an unreachable control plane exits 3; no token at all exits 2", async () => {
+    const port = await freePort();
+    const down = await mtor(["list"], { env: { ...env, MTOR_URL: `http://127.0.0.1:${port}` } });
+    expect(down.code).toBe(3);
+    expect(down.stderr).toMatch(/cannot reach the control plane at http:\/\/127\.0\.0\.1:\d+: ECONNREFUSED/);
+    const json = await mtor(["list", "--json", "--url", `http://127.0.0.1:${port}`], { env });
+    expect(JSON.parse(json.stderr)).toMatchObject({ error: { code: "unreachable" } });
+
+    const none = await mtor(["list"], { env: { HOME: join(home, "nobody"), MTOR_URL: cp.url } });
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain("no operator token");
+  });
+
+  it("reads url and token from ~/.config/mtor/config.toml; env and flags override it", async () => {
+    const h = join(home, "configured");
+    mkdirSync(join(h, ".config", "mtor"), { recursive: true });
+    writeFileSync(join(h, ".config", "mtor", "config.toml"), `url = "${cp.url}"\ntoken = "${TOKENS.read}"\n`);
+    expect((await mtor(["list"], { env: { HOME: h } })).code).toBe(0);
+    // The file's read token may not freeze; env's admin token may; a flag beats both.
+    expect((await mtor(["freeze"], { env: { HOME: h } })).stderr).toContain("403");
+    expect((await mtor(["thaw"], { env: { HOME: h, MTOR_TOKEN: TOKENS.admin } })).code).toBe(0);
+    expect((await mtor(["thaw", "--token", "wrong"], { env: { HOME: h, MTOR_TOKEN: TOKENS.admin } })).code).toBe(1);
+  });
+
+  it("the mtor binary exits with the same codes and prints no stack trace", async () => {
+    const bin = join(REPO_ROOT, "executor", "bin", "mtor.js");
+    const run = (args: string[], extra: Record<string, string> = {}) =>
+      new Promise<{ code: number; stderr: string; stdout: string }>((done) => {
+        execFile(process.execPath, [bin, ...args], { env: { ...process.env, ...env, ...extra } }, (err, stdout, stderr) =>
+          done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+        );
+      });
+    const [ok, refused, usage, down] = await Promise.all([
+      run(["list", "--json"]),
+      run(["show", "nosuchspec"]),
+      run(["list", "--bogus"]),
+      run(["list"], { MTOR_URL: `http://127.0.0.1:${await freePort()}` }),
+    ]);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(JSON.parse(ok.stdout)).toHaveProperty("specs");
+    expect(refused).toMatchObject({ code: 1 });
+    expect(usage).toMatchObject({ code: 2 });
+    expect(down).toMatchObject({ code: 3 });
+    for (const r of [refused, usage, down]) expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
