@@ -1,7 +1,7 @@
 // The spec queue: dispatch with dedup, list, show, and the operator's transitions (design §2, §3).
 
 import type { Spec } from "@mtor/schema/spec";
-import { runs, specs } from "@mtor/schema/tables/fleet";
+import { providers, runs, specs } from "@mtor/schema/tables/fleet";
 import {
   ACTIVE_STATUSES,
   type ApproveRequest,
@@ -102,6 +102,16 @@ export function dispatch(tx: Db, deps: Deps, input: DispatchInput): DispatchResp
     if (!input.spec.stop)
       errors.push({ field: "stop", message: "is required while the spec_lint gate rejects" });
     throw new ApiError(400, "invalid_spec", "the spec_lint gate requires `tests` and `stop`", { errors });
+  }
+
+  if (
+    input.spec.provider !== "any" &&
+    !tx.select({ name: providers.name }).from(providers).where(eq(providers.name, input.spec.provider)).get()
+  ) {
+    warnings = [
+      ...warnings,
+      `provider ${input.spec.provider} is not known yet: the spec waits until an executor serving it claims`,
+    ];
   }
 
   let id = newSpecId();
