@@ -35,6 +35,12 @@ export interface TemporalActivityDeps {
   stopRun?(workflowId: string, reason: StopReason): Promise<void>;
   /** Between lease heartbeats; the Temporal heartbeat goes with each. Default 30 s. */
   heartbeatMs?: number;
+  /**
+   * Runs this box may hold at once per provider (from prepareWorktree to cleanup). A prepare
+   * beyond it fails as `box_busy` at once, and the workflow offers the run again to any box.
+   * Without it the box takes every run it is given.
+   */
+  capacity?: Record<string, number>;
   log?: (line: string) => void;
 }
 
@@ -58,6 +64,28 @@ export function createTemporalActivities(deps: TemporalActivityDeps): TemporalAc
   const inner = deps.activities;
   const log = deps.log ?? (() => {});
   const heartbeatMs = deps.heartbeatMs ?? 30_000;
+
+  // The runs whose worktree is on this box, until their cleanup. A run whose workflow was
+  // terminated never cleans up: its place is given back once the run cannot be alive any more.
+  const held = new Map<string, { provider: string; until: number }>();
+  const admit = (run: ClaimedRun) => {
+    const cap = deps.capacity?.[run.provider.name];
+    if (cap === undefined || held.has(run.run_id)) return;
+    const now = Date.now();
+    for (const [id, h] of held) if (h.until < now) held.delete(id);
+    const n = [...held.values()].filter((h) => h.provider === run.provider.name).length;
+    if (n >= cap) {
+      throw ApplicationFailure.create({
+        message: `box ${deps.executorId} already holds ${n} ${run.provider.name} run(s), its capacity`,
+        type: FAILURE_TYPE.boxBusy,
+        nonRetryable: true,
+      });
+    }
+    held.set(run.run_id, {
+      provider: run.provider.name,
+      until: now + 2 * run.spec.timeout_s * 1000 + 3_600_000,
+    });
+  };
 
   /** Runs one step with hooks from the activity Context, a periodic heartbeat and the lease. */
   async function step<T>(
@@ -139,7 +167,13 @@ export function createTemporalActivities(deps: TemporalActivityDeps): TemporalAc
 
   return {
     async prepareWorktree(run) {
-      const prepared = await step(run, "preparing", (hooks) => inner.prepareWorktree(run, hooks));
+      admit(run);
+      const prepared = await step(run, "preparing", (hooks) => inner.prepareWorktree(run, hooks)).catch(
+        (err: unknown) => {
+          held.delete(run.run_id);
+          throw err;
+        },
+      );
       return { prepared, boxQueue: boxQueueFor(deps.taskQueuePrefix, run.provider.name, deps.executorId) };
     },
 
@@ -182,6 +216,12 @@ export function createTemporalActivities(deps: TemporalActivityDeps): TemporalAc
       step(run, "reporting", (hooks) => inner.reportVerdict(run, verdict, hooks), { lease: false }),
 
     // Cleanup renews no lease (the verdict is in) and cannot be stopped halfway.
-    cleanup: (run, prepared, keep) => inner.cleanup(run, prepared, keep),
+    async cleanup(run, prepared, keep) {
+      try {
+        await inner.cleanup(run, prepared, keep);
+      } finally {
+        held.delete(run.run_id);
+      }
+    },
   };
 }

@@ -3,11 +3,13 @@
 // failures turn back into step outcomes. Pure: the workflow bundle imports it, and tests drive
 // the same code over activities run in MockActivityEnvironment.
 
+import { ActivityFailure, ApplicationFailure } from "@temporalio/common";
 import type { GateOutcome, HarnessOutcome, PreflightOutcome } from "../engine/types";
 import type { StopReason } from "../engine/verdict";
 import type { TemporalActivities } from "./activities";
 import { classifyStepError, outcomeOf } from "./failures";
 import type { Classified, StepCalls } from "./run-steps";
+import { FAILURE_TYPE } from "./shared";
 
 /** The steps that run on the box holding the run's worktree. */
 export type BoxStep = "preflight" | "runHarness" | "runGates" | "pushBranch" | "cleanup";
@@ -17,6 +19,17 @@ export interface ActivityRoutes {
   shared: Pick<TemporalActivities, "prepareWorktree" | "reportVerdict">;
   /** Activities on `boxQueue`, with the timeouts and retries of `step`. */
   onBox(step: BoxStep, boxQueue: string): TemporalActivities;
+  /** Waits before offering a run again when every box that took it was full (workflow: sleep). */
+  pause(ms: number): Promise<void>;
+}
+
+/** First wait after a `box_busy` prepare, doubling up to BUSY_MAX_MS. */
+export const BUSY_FIRST_MS = 2_000;
+export const BUSY_MAX_MS = 30_000;
+
+function isBoxBusy(err: unknown): boolean {
+  const cause = err instanceof ActivityFailure && err.cause ? err.cause : err;
+  return cause instanceof ApplicationFailure && cause.type === FAILURE_TYPE.boxBusy;
 }
 
 export interface ActivitySteps {
@@ -42,9 +55,18 @@ export function activitySteps(routes: ActivityRoutes): ActivitySteps {
 
   const calls: StepCalls = {
     async prepareWorktree(run) {
-      const placed = await routes.shared.prepareWorktree(run);
-      box = placed.boxQueue;
-      return placed.prepared;
+      // A full box refuses at once; the run is offered again (any box may take it) until one
+      // has room, or the attempt's timer stops the run.
+      for (let wait = BUSY_FIRST_MS; ; wait = Math.min(wait * 2, BUSY_MAX_MS)) {
+        try {
+          const placed = await routes.shared.prepareWorktree(run);
+          box = placed.boxQueue;
+          return placed.prepared;
+        } catch (err) {
+          if (!isBoxBusy(err)) throw err;
+          await routes.pause(wait);
+        }
+      }
     },
     preflight: (run, p) =>
       on("preflight")

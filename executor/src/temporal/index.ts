@@ -74,6 +74,7 @@ export async function runTemporalExecutor(
       renewLease,
       stopRun: (workflowId, reason) => stopWorkflow(client, workflowId, reason),
       heartbeatMs: config.heartbeatMs,
+      capacity: providerCapacity(config),
       log: daemon.log,
     });
     // Harnesses an earlier process of this box left behind: their activities time out and the

@@ -31,12 +31,13 @@ export function boxQueueFor(prefix: string, provider: string, executorId: string
  */
 export const FAILURE_TYPE = {
   preflight: "preflight",
-  harness: "harness_failed",
   gateRejected: "gate_rejected",
   lostLease: "lost_lease",
   canceled: "canceled",
   git: "git",
   internal: "internal",
+  /** This box already holds as many runs of the provider as its capacity: try another box. */
+  boxBusy: "box_busy",
 } as const;
 
 /** Timeouts and retries of the steps; sent with the workflow input so every box agrees. */

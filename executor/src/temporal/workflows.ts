@@ -78,6 +78,7 @@ export async function specRun(input: SpecRunInput): Promise<SpecRunResult> {
   };
   const routed = activitySteps({
     shared,
+    pause: (ms) => sleep(ms),
     onBox: (step, taskQueue) =>
       proxyActivities<TemporalActivities>({
         taskQueue,

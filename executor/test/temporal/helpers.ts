@@ -12,6 +12,12 @@ import {
   type VerdictRequest,
   type VerdictResponse,
 } from "@mtor/schema";
+import {
+  ActivityFailure,
+  defaultFailureConverter,
+  defaultPayloadConverter,
+  RetryState,
+} from "@temporalio/common";
 import { MockActivityEnvironment } from "@temporalio/testing";
 import { DefaultLogger } from "@temporalio/worker";
 import { VerdictSpool } from "../../src/daemon/spool";
@@ -23,6 +29,7 @@ import { baseEnv } from "../../src/harness/env";
 import { exitFailure, preflightVerdict, processFailure, toResult } from "../../src/harness/outcome";
 import { runProcess } from "../../src/harness/process";
 import type { Harness } from "../../src/harness/types";
+import type { TemporalActivities } from "../../src/temporal/activities";
 
 const fixtureEnv = {
   ...process.env,
@@ -216,4 +223,35 @@ export function runIn<A extends unknown[], R>(
   ...args: A
 ): Promise<R> {
   return env.run(fn as (...a: unknown[]) => Promise<R>, ...args) as Promise<R>;
+}
+
+const wire = <T>(v: T): T =>
+  v === undefined ? v : defaultPayloadConverter.fromPayload<T>(defaultPayloadConverter.toPayload(v));
+
+/**
+ * Each activity call as a worker would run it: in an activity context, its arguments and result
+ * through Temporal's payload converter, its failure through the failure converter and wrapped in
+ * an ActivityFailure, as the workflow receives it.
+ */
+export function asWorker(acts: TemporalActivities, identity = "box"): TemporalActivities {
+  const wrapped: Record<string, unknown> = {};
+  for (const [name, fn] of Object.entries(acts) as [string, (...a: unknown[]) => Promise<unknown>][]) {
+    wrapped[name] = async (...args: unknown[]) => {
+      try {
+        return wire(await runIn(mockEnv(), fn, ...args.map(wire)));
+      } catch (err) {
+        const failure = defaultFailureConverter.errorToFailure(err, defaultPayloadConverter);
+        const cause = defaultFailureConverter.failureToError(failure, defaultPayloadConverter);
+        throw new ActivityFailure(
+          "Activity task failed",
+          name,
+          "1",
+          RetryState.NON_RETRYABLE_FAILURE,
+          identity,
+          cause,
+        );
+      }
+    };
+  }
+  return wrapped as unknown as TemporalActivities;
 }

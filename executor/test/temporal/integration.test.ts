@@ -49,6 +49,7 @@ describe.skipIf(!address)(`temporal integration against ${address ?? "(TEMPORAL_
       executorId: "box-it",
       taskQueuePrefix: prefix,
       heartbeatMs: 200,
+      capacity: { demo: 2 },
       renewLease: async (run, phase) => {
         renewals.push(`${run.run_id}:${phase}`);
         return leaseStates.get(run.run_id) ?? "held";

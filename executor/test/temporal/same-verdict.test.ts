@@ -3,45 +3,12 @@
 // specRun runs in its sandbox) over the Temporal activities, each run in MockActivityEnvironment
 // with its arguments, results and failures passed through Temporal's converters as on the wire.
 import type { ClaimedRun, VerdictRequest } from "@mtor/schema";
-import {
-  ActivityFailure,
-  defaultFailureConverter,
-  defaultPayloadConverter,
-  RetryState,
-} from "@temporalio/common";
 import { afterAll, describe, expect, it } from "vitest";
 import { type RunResult, startRun } from "../../src/engine/local";
-import { createTemporalActivities, type TemporalActivities } from "../../src/temporal/activities";
+import { createTemporalActivities } from "../../src/temporal/activities";
 import { activitySteps } from "../../src/temporal/activity-steps";
 import { runSteps } from "../../src/temporal/run-steps";
-import { makeBox, makeOrigin, makeRun, mockEnv, runIn } from "./helpers";
-
-const wire = <T>(v: T): T =>
-  v === undefined ? v : defaultPayloadConverter.fromPayload<T>(defaultPayloadConverter.toPayload(v));
-
-/** Each activity call as a worker would run it: in an activity context, its values over the wire. */
-function asWorker(acts: TemporalActivities): TemporalActivities {
-  const wrapped: Record<string, unknown> = {};
-  for (const [name, fn] of Object.entries(acts) as [string, (...a: unknown[]) => Promise<unknown>][]) {
-    wrapped[name] = async (...args: unknown[]) => {
-      try {
-        return wire(await runIn(mockEnv(), fn, ...args.map(wire)));
-      } catch (err) {
-        const failure = defaultFailureConverter.errorToFailure(err, defaultPayloadConverter);
-        const cause = defaultFailureConverter.failureToError(failure, defaultPayloadConverter);
-        throw new ActivityFailure(
-          "Activity task failed",
-          name,
-          "1",
-          RetryState.NON_RETRYABLE_FAILURE,
-          "box-t",
-          cause,
-        );
-      }
-    };
-  }
-  return wrapped as unknown as TemporalActivities;
-}
+import { asWorker, makeBox, makeOrigin, makeRun } from "./helpers";
 
 const origin = makeOrigin();
 afterAll(() => origin.cleanup());
@@ -73,7 +40,7 @@ async function temporal(run: ClaimedRun, box: string) {
       heartbeatMs: 1000,
     }),
   );
-  const routed = activitySteps({ shared: acts, onBox: () => acts });
+  const routed = activitySteps({ shared: acts, onBox: () => acts, pause: async () => {} });
   const result = await runSteps(routed.calls, run, {
     now: () => Date.now(),
     classify: (err) => routed.classify(err, undefined),
@@ -134,7 +101,7 @@ describe("local and Temporal engines give the same verdict", () => {
         renewLease: async () => "held",
       }),
     );
-    const routed = activitySteps({ shared: acts, onBox: () => acts });
+    const routed = activitySteps({ shared: acts, onBox: () => acts, pause: async () => {} });
     const t = await runSteps(routed.calls, runT, {
       now: () => Date.now(),
       classify: (e) => routed.classify(e, undefined),
