@@ -109,7 +109,14 @@ export async function runTemporalExecutor(
       process.on("SIGINT", onSignal);
     }
     // The workers outlive the daemon's drain: this box may be the one running its runs' steps.
-    const serving = workers.run();
+    // A worker that dies (the cluster gone for good, a fatal error) drains the executor: it
+    // claims nothing it could not run, and exits with the worker's error.
+    let workerError: Error | undefined;
+    const serving = workers.run().catch((err: Error) => {
+      workerError = err;
+      daemon.log(`temporal workers stopped: ${err.message}; draining`);
+      void daemon.drain();
+    });
     try {
       await daemon.run();
     } finally {
@@ -118,6 +125,7 @@ export async function runTemporalExecutor(
       process.off("SIGTERM", onSignal);
       process.off("SIGINT", onSignal);
     }
+    if (workerError) throw workerError;
   } finally {
     await connection.close();
   }
