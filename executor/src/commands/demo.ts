@@ -14,8 +14,9 @@ export function demoCommand(io: Io) {
     .option("--examples <dir>", "directory of example specs", join(REPO_ROOT, "examples"))
     .option("--timeout <seconds>", "give up waiting after this long", "240")
     .option("--keep", "keep the throwaway state directory")
+    .option("--state-dir <dir>", "use this state directory (kept) instead of a throwaway one")
     .option("-v, --verbose", "show the control plane's, executor's and demo model's own output")
-    .action(async (opts: { examples: string; timeout: string; keep?: boolean; verbose?: boolean }) => {
+    .action(async (opts: { examples: string; timeout: string; keep?: boolean; verbose?: boolean; stateDir?: string }) => {
       const timeoutS = intOption("--timeout", opts.timeout, 1) as number;
       const { signal, dispose } = onStopSignals(io);
       try {
@@ -26,6 +27,7 @@ export function demoCommand(io: Io) {
           verbose: Boolean(opts.verbose),
           timeoutS,
           keep: Boolean(opts.keep),
+          stateDir: opts.stateDir ? resolve(io.cwd, opts.stateDir) : undefined,
           signal,
         });
       } finally {

@@ -1,0 +1,46 @@
+// `mtor demo` end to end: the example specs through a throwaway stack with the scripted model;
+// it exits 0, its report shows the botched spec rejected by the destruction gate, and nothing
+// it started is left running.
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { expect, it } from "vitest";
+import { REPO_ROOT } from "../../src/local/control-plane";
+import { survivors, trackTree } from "./processes";
+
+it("mtor demo runs the examples, prints the morning report and exits 0", { timeout: 300_000 }, async () => {
+  const home = mkdtempSync(join(tmpdir(), "mtor-demo-home-"));
+  const stateDir = join(home, "demo-state");
+  const child = spawn(process.execPath, [join(REPO_ROOT, "executor", "bin", "mtor.js"), "demo", "--state-dir", stateDir], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, HOME: home, MTOR_URL: "", MTOR_TOKEN: "" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const tree = trackTree(child.pid as number);
+  let out = "";
+  child.stdout.on("data", (b: Buffer) => (out += b.toString()));
+  child.stderr.on("data", (b: Buffer) => (out += b.toString()));
+  const code = await new Promise<number | null>((done) => child.once("exit", (c) => done(c)));
+  const seen = tree.stop();
+
+  expect(code, out).toBe(0);
+  expect(out).toContain("SCRIPTED model, not a real LLM");
+  expect(out).toMatch(/dispatched \w+ {2}04-dedup\.md/);
+  // Progress while they run: phases of the runs appear as they change.
+  expect(out).toMatch(/running \(harness\)/);
+
+  const report = out.slice(out.indexOf("the morning report"));
+  expect(report).toMatch(/^ {2}\w+\s+rejected\b.*Deduplicate specs by normalized body.*destruction/m);
+  for (const title of [
+    "Negative feedback dispatch throttle",
+    "Load sensing before a claim",
+    "Toggle commands for the operator console",
+    "Freeze switch per provider",
+  ]) {
+    expect(report).toMatch(new RegExp(`^ {2}\\w+\\s+awaiting_review\\b.*${title}`, "m"));
+  }
+  expect(out).toMatch(/branches pushed to the sandbox: .*mtor\/\w+-1/);
+  expect(existsSync(join(home, ".config", "mtor", "config.toml"))).toBe(false);
+  expect(survivors(seen)).toEqual([]);
+});
