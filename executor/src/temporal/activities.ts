@@ -92,7 +92,7 @@ export function createTemporalActivities(deps: TemporalActivityDeps): TemporalAc
     run: ClaimedRun,
     first: Phase,
     fn: (hooks: StepHooks) => Promise<T>,
-    opts: { lease: boolean } = { lease: true },
+    opts: { lease: boolean; leaseFirst?: boolean } = { lease: true },
   ): Promise<T> {
     const ctx = Context.current();
     if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
@@ -139,6 +139,8 @@ export function createTemporalActivities(deps: TemporalActivityDeps): TemporalAc
     };
     beat();
     renew();
+    // Before an irreversible step (the push), the control plane is asked first and answered.
+    if (opts.leaseFirst) await renewing;
     // A silent step (a harness thinking for minutes) still heartbeats and keeps its lease.
     const timer = setInterval(() => {
       beat();
@@ -146,6 +148,7 @@ export function createTemporalActivities(deps: TemporalActivityDeps): TemporalAc
     }, heartbeatMs);
 
     try {
+      if (stop) throw stopFailure(stop);
       const out = await fn({ signal: controller.signal, heartbeat });
       if (stop) throw stopFailure(stop);
       if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
@@ -208,7 +211,12 @@ export function createTemporalActivities(deps: TemporalActivityDeps): TemporalAc
       return out;
     },
 
-    pushBranch: (run, prepared) => step(run, "pushing", (hooks) => inner.pushBranch(run, prepared, hooks)),
+    // Never push after a lost lease or a kill: the lease is checked right before pushing.
+    pushBranch: (run, prepared) =>
+      step(run, "pushing", (hooks) => inner.pushBranch(run, prepared, hooks), {
+        lease: true,
+        leaseFirst: true,
+      }),
 
     // The verdict is the run's last word: reporting heartbeats Temporal but leaves the lease alone,
     // so a lease lost meanwhile cannot abort the report (the control plane answers lease_lost).

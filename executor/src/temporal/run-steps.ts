@@ -108,7 +108,7 @@ export async function runSteps(
       if ("stopped" in c) stoppedHere ??= c.stopped;
       const pushError: Failure | undefined =
         "error" in c ? { kind: "git", message: `push failed: ${c.error.message}` } : undefined;
-      decision = decideVerdict({ stopped: stopped(), error: pushError });
+      decision = decideVerdict({ stopped: stopped(), error: pushError, timeoutS });
     }
   }
 

@@ -201,6 +201,21 @@ describe("temporal activities (MockActivityEnvironment)", () => {
     expect(s.stops).toEqual([{ workflowId: `mtor-${run.run_id}`, reason: "canceled" }]);
   });
 
+  it("checks the lease right before pushing: a lost lease pushes nothing", async () => {
+    let lost = false;
+    const s = setup(() => (lost ? "lost" : "held"));
+    const run = makeRun("commits");
+    const p = await prepared(s, run);
+    const h = await runIn(mockEnv(), s.acts.runHarness, run, p);
+    expect(h.ok).toBe(true);
+    lost = true;
+    const { result } = await inActivity((env) => runIn(env, s.acts.pushBranch, run, p));
+    const f = expectFailure(result);
+    expect(f.type).toBe("lost_lease");
+    expect(s.renewals.at(-1)).toEqual({ run: run.run_id, phase: "pushing" });
+    expect(git(s.origin, "for-each-ref", "--format=%(refname)", "refs/heads/mtor/")).toBe("");
+  });
+
   it("a failed preflight is a non-retryable `preflight` failure carrying the outcome", async () => {
     const s = setup();
     const run = makeRun("bad-preflight");
