@@ -278,6 +278,7 @@ describe("TemporalEngine", () => {
       workflowId: "mtor-r123",
       taskQueue: "night-demo",
       workflowIdConflictPolicy: "USE_EXISTING",
+      workflowIdReusePolicy: "REJECT_DUPLICATE",
       args: [{ run, timing: { heartbeatTimeoutMs: 60_000 } }],
     });
   });
