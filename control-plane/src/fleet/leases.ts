@@ -110,8 +110,10 @@ export function verdict(tx: Db, deps: Deps, runId: string, req: VerdictRequest):
   const run = getRun(tx, runId);
   if (!sameToken(run.leaseToken, req.token)) throw leaseLost(runId, "a newer lease holds it");
   if (run.status === "finished") {
-    // The same verdict sent twice (a retried request) gets the same answer.
-    if (run.failure?.kind === "lost_lease") throw leaseLost(runId, "the lease expired before the verdict");
+    // The same verdict sent twice (a retried request) gets the same answer. A run the control
+    // plane ended itself (lease expired, timed out) carries no duration: its lease is gone.
+    if (run.durationMs === null)
+      throw leaseLost(runId, `the control plane ended the run (${run.failure?.kind ?? "ended"})`);
     return { status: (specOf(tx, run)?.status ?? "failed") as SpecStatus };
   }
   if (run.leaseExpiresAt <= now) throw leaseLost(runId, "the lease expired");
