@@ -114,6 +114,7 @@ export function Layout(props: {
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover" />
         <meta name="color-scheme" content="light dark" />
+        <link rel="icon" href="data:," />
         <title>{props.title} · mtor</title>
         <style nonce={props.nonce}>{raw(CSS)}</style>
       </head>

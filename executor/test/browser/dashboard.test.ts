@@ -1,0 +1,140 @@
+// The dashboard in headless Chromium against the local stack with the demo provider: log in
+// with the token, dispatch from the form, watch the spec reach review, approve it with a grade,
+// find the grade in the report, and check every page fits a 390×844 phone with no sideways scroll.
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { freePort, REPO_ROOT } from "../../src/local/control-plane";
+import { type Stack, startStack } from "../../src/up/stack";
+
+const CHROMIUM = process.env.MTOR_CHROMIUM ?? "/usr/bin/chromium";
+const ARTIFACTS = join(REPO_ROOT, "test-artifacts");
+
+let stack: Stack | undefined;
+let browser: Browser | undefined;
+let stateDir: string;
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `headless Chromium not found at ${CHROMIUM}: install it (apt-get install -y chromium; .ci/run does) or set MTOR_CHROMIUM`,
+    );
+  }
+  stateDir = mkdtempSync(join(tmpdir(), "mtor-browser-"));
+  const log: string[] = [];
+  // The demo model, whatever keys the environment holds; load sensing relaxed because the
+  // test shares the box with the rest of the suite.
+  stack = await startStack({
+    stateDir,
+    port: await freePort(),
+    env: { ...process.env, MTOR_DEMO: "1" },
+    log: (l) => log.push(l),
+    cpuCores: 256,
+  });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run", "--disable-component-update", "--disable-sync"],
+  });
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.stop();
+  if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+}, 60_000);
+
+async function fitsThePhone(page: Page): Promise<void> {
+  const [scrollWidth, innerWidth] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+  expect(innerWidth).toBe(390);
+  expect(scrollWidth, `${page.url()} scrolls sideways`).toBeLessThanOrEqual(innerWidth);
+}
+
+it("log in, dispatch, review, approve, report — one-handed at 390×844", { timeout: 240_000 }, async () => {
+  if (!stack || !browser) throw new Error("stack or browser did not start");
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  page.on("console", (m) => {
+    if (m.type() === "error") errors.push(m.text());
+  });
+
+  // Not logged in: every page sends you to the login form.
+  await page.goto(`${stack.url}/`);
+  expect(new URL(page.url()).pathname).toBe("/login");
+  await fitsThePhone(page);
+  await page.fill("#token", "not-the-token");
+  await page.click('form[action="/login"] button');
+  await expect.poll(() => page.textContent("[role=alert]")).toContain("That token was refused");
+  await page.fill("#token", stack.token);
+  await page.click('form[action="/login"] button');
+  await page.waitForURL(`${stack.url}/`);
+  const [cookie] = await context.cookies();
+  expect(cookie).toMatchObject({ name: "mtor_session", httpOnly: true, secure: true, sameSite: "Strict" });
+  errors.length = 0; // the refused login above answered 401 on purpose
+
+  // Dispatch from the form.
+  await page.click('nav.bottom a[href="/dispatch"]');
+  await page.waitForURL(`${stack.url}/dispatch`);
+  await fitsThePhone(page);
+  await page.fill(
+    "#spec",
+    [
+      "---",
+      "title: Freeze switch from the phone",
+      "repo: sandbox",
+      "targets: [src/freeze.js]",
+      "tests: [test_frozen_provider_gets_no_claims]",
+      "stop: Stop after this one test passes.",
+      "---",
+      "Add a function to src/freeze.js that decides whether a claim may go to a provider.",
+    ].join("\n"),
+  );
+  await page.click('form[action="/dispatch"] button[type=submit]');
+  await page.waitForURL(/\/specs\/[a-z0-9]+\?done=dispatched$/);
+  const id = new URL(page.url()).pathname.split("/").pop() as string;
+  await expect.poll(() => page.textContent("[role=status]")).toContain("Dispatched.");
+
+  // The page follows the run by itself (polling), until the spec awaits review.
+  await page.waitForSelector("#live .s-awaiting_review", { timeout: 150_000 });
+  await expect.poll(() => page.textContent(".diffstat")).toMatch(/\d+ files? \+\d+ -\d+/);
+  expect(await page.textContent(`[data-run]`)).toContain("passed");
+  await fitsThePhone(page);
+  await page.screenshot({ path: join(ARTIFACTS, "dashboard-spec-390x844.png") });
+
+  // Approve with a grade.
+  await page.selectOption("#grade", "A");
+  await page.fill("#approve-note", "clean, small change");
+  await page.click('form[action$="/approve"] button[type=submit]');
+  await page.waitForURL(new RegExp(`/specs/${id}\\?done=approved$`));
+  await expect.poll(() => page.textContent("[role=status]")).toContain("Approved.");
+  expect(await page.textContent("#live")).toContain("approved");
+
+  // The queue lists it; the report carries the grade.
+  await page.click('nav.bottom a[href="/"]');
+  await page.waitForSelector(`[data-spec="${id}"][data-status="approved"]`);
+  await fitsThePhone(page);
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: join(ARTIFACTS, "dashboard-390x844.png") });
+
+  await page.click('nav.bottom a[href="/report"]');
+  await page.waitForURL(`${stack.url}/report`);
+  const report = (await page.textContent("#report")) ?? "";
+  expect(report).toMatch(new RegExp(`${id}\\s+approved\\s+A\\b`));
+  await fitsThePhone(page);
+
+  await page.click('nav.bottom a[href="/fleet"]');
+  await page.waitForURL(`${stack.url}/fleet`);
+  expect(await page.textContent('[data-provider="demo"]')).toContain("slots in use");
+  expect(await page.textContent('[data-executor="local"]')).toContain("active");
+  await fitsThePhone(page);
+  await page.click('nav.bottom a[href="/gates"]');
+  await page.waitForURL(`${stack.url}/gates`);
+  expect(await page.textContent('[data-gate="destruction"]')).toContain("destruction");
+  await fitsThePhone(page);
+
+  expect(errors).toEqual([]);
+  await context.close();
+});
