@@ -9,6 +9,10 @@ export class Clock {
   pin(ms: number | null): void {
     this.pinned = ms;
   }
+
+  isPinned(): boolean {
+    return this.pinned !== null;
+  }
 }
 
 export const iso = (ms: number): string => new Date(ms).toISOString();

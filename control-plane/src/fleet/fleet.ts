@@ -78,7 +78,7 @@ export class Fleet extends DurableObject<Env> {
     super(ctx, env);
     this.db = drizzle(ctx.storage, { schema: tables });
     this.deps = { db: this.db, now: () => this.clock.now(), random: Math.random };
-    this.notifications = new Notifications(ctx.storage, env, this.deps);
+    this.notifications = new Notifications(ctx.storage, env, this.deps, () => this.clock.isPinned());
     ctx.blockConcurrencyWhile(async () => {
       await migrate(this.db, migrations);
     });

@@ -38,6 +38,8 @@ export class Notifications {
     private readonly storage: DurableObjectStorage,
     private readonly env: Env,
     private readonly deps: Deps,
+    /** Whether a test pinned the Fleet's clock: then real alarm times mean nothing. */
+    private readonly clockPinned: () => boolean = () => false,
   ) {}
 
   private get db(): Db {
@@ -55,7 +57,8 @@ export class Notifications {
 
   /**
    * Makes sure the alarm runs when the outbox or a delivery needs it. Call after every commit.
-   * With the test clock the alarm is parked an hour out: tests run it with runDurableObjectAlarm.
+   * While a test pins the clock the alarm is parked an hour out: the test runs it with
+   * runDurableObjectAlarm, so it never fires behind the test's back.
    */
   wake(): void {
     const now = this.deps.now();
