@@ -48,7 +48,12 @@ export class Daemon {
   constructor(opts: DaemonOptions) {
     this.config = opts.config;
     this.log = opts.log ?? ((line) => console.log(`${new Date().toISOString().slice(11, 19)} ${line}`));
-    this.client = new ExecutorClient({ url: this.config.controlPlane, keyId: this.config.keyId, secret: this.config.secret });
+    this.client = new ExecutorClient({
+      url: this.config.controlPlane,
+      keyId: this.config.keyId,
+      secret: this.config.secret,
+      fetch: timedFetch(this.config.claimWaitS),
+    });
     this.spool = new VerdictSpool({ dir: join(this.config.workdir, "spool"), client: this.client, log: this.log });
     this.ledger = new ClaimLedger(join(this.config.workdir, "claims"));
     this.activities = createActivities({ config: this.config, spool: this.spool, log: this.log, ...opts.wiring });
@@ -203,6 +208,18 @@ export class Daemon {
       this.wakeSleep = done;
     });
   }
+}
+
+/**
+ * A control plane that accepts the connection but never answers must not hang a heartbeat or a
+ * verdict forever: every request gets a deadline (the long poll's wait plus a margin for claims).
+ */
+function timedFetch(claimWaitS: number): (req: Request) => Promise<Response> {
+  return (req) => {
+    const ms = req.url.endsWith("/claim") ? (claimWaitS + 20) * 1000 : 30_000;
+    const timeout = AbortSignal.timeout(ms);
+    return fetch(req, { signal: req.signal ? AbortSignal.any([req.signal, timeout]) : timeout });
+  };
 }
 
 function jitter(ms: number): number {

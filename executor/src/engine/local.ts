@@ -89,6 +89,11 @@ async function execute(
     })();
     await beating;
   };
+  /** A heartbeat now, after any in flight, so its answer is known when this resolves. */
+  const beatNow = async () => {
+    if (beating) await beating;
+    await beat();
+  };
   const timer = setInterval(() => void beat(), deps.heartbeatMs);
   const hooks = {
     signal,
@@ -132,7 +137,12 @@ async function execute(
   clearTimeout(deadline);
 
   let decision = decideVerdict({ preflight, harness, gates, stopped: stoppedBy(), timeoutS, error });
-  // Never push after a lost lease or a cancel: check again right before pushing.
+  // Never push after a lost lease or a cancel: ask the control plane right before pushing.
+  if (decision.push && prepared && !stoppedBy()) {
+    phase = "pushing";
+    await beatNow();
+    if (stoppedBy()) decision = decideVerdict({ stopped: stoppedBy(), timeoutS });
+  }
   if (decision.push && prepared && !stoppedBy()) {
     try {
       pushed = await acts.pushBranch(run, prepared, hooks);

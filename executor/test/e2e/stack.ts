@@ -189,7 +189,7 @@ export function writeExecutorConfig(dir: string, s: ExecutorSetup): string {
     `heartbeat_s = ${s.heartbeatS ?? 1}`,
     "claim_wait_s = 5",
     `drain_s = ${s.drainS ?? 30}`,
-    "preflight_timeout_s = 30",
+    "preflight_timeout_s = 60",
     // The test box is shared and busy; its load must not make the control plane refuse work.
     "cpu_cores = 256",
   ];
