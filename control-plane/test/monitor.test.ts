@@ -190,6 +190,21 @@ describe("lifecycle", () => {
     expect((await monitorPass()).pass.details.stuck).toEqual([]);
   });
 
+  it("flags a run that keeps its lease but never starts working as stuck, once", async () => {
+    const id = await dispatchSpec("stalled", { provider: "m-stalled" });
+    const run = await claimOne("ex-m-stalled", "m-stalled");
+    for (let i = 0; i < 15; i++) {
+      await tick(60_000);
+      await client.heartbeat(run.run_id, { token: run.lease.token, phase: "preparing" });
+      const pass = await monitorPass();
+      expect(pass.pass.details.stuck.includes(id)).toBe(i === 14);
+    }
+    expect(await specStatus(id)).toBe("leased");
+    await tick(60_000);
+    await client.heartbeat(run.run_id, { token: run.lease.token, phase: "preparing" });
+    expect((await monitorPass()).pass.details.stuck).not.toContain(id);
+  });
+
   it("two passes in a row: the second changes nothing, and /v1/status shows it", async () => {
     await dispatchSpec("idle lease", { provider: "m-idem", attempts: "3" });
     await claimOne("ex-m-idem", "m-idem");

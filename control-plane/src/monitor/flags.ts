@@ -1,7 +1,8 @@
 // Runaway chains and stuck specs. A runaway chain is a spec that used all its attempts and every
 // attempt was flagged by the same gates: another try would run away the same way. A stuck spec is
-// a queued one that can never run because a spec it waits for ended without approval. Each is
-// flagged once per attempt (monitor_flags) and announced with spec.stuck.
+// a queued one that can never run because a spec it waits for ended without approval, or one
+// whose run keeps its lease but never gets past preparing. Each is flagged once per attempt
+// (monitor_flags) and announced with spec.stuck.
 import { runs, specs } from "@mtor/schema/tables/fleet";
 import { monitorFlags } from "@mtor/schema/tables/webhooks";
 import { and, asc, eq, gte, inArray } from "drizzle-orm";
@@ -106,6 +107,31 @@ export function flagBlockedSpecs(tx: Db, deps: Deps): string[] {
     ];
     if (raise(tx, now, s, "stuck", `waits for specs that will not be approved: ${parts.join(", ")}`))
       flagged.push(s.id);
+  }
+  return flagged;
+}
+
+/** A run still `leased` (claimed, heartbeating, never reached the harness) after this long is stuck. */
+export const STALLED_AFTER_MS = 15 * 60_000;
+
+/** Runs that hold their lease but never started working. Returns the spec ids it flagged. */
+export function flagStalledRuns(tx: Db, deps: Deps): string[] {
+  const now = deps.now();
+  const stalled = tx
+    .select()
+    .from(runs)
+    .where(eq(runs.status, "leased"))
+    .orderBy(asc(runs.status), asc(runs.leaseExpiresAt))
+    .limit(QUEUED_BATCH)
+    .all()
+    .filter((r) => now - r.claimedAt >= STALLED_AFTER_MS);
+  const flagged: string[] = [];
+  for (const run of stalled) {
+    const s = tx.select().from(specs).where(eq(specs.id, run.specId)).get();
+    if (!s || s.currentRunId !== run.id) continue;
+    const minutes = Math.floor((now - run.claimedAt) / 60_000);
+    const detail = `run ${run.id} on ${run.executorId} has been ${run.phase ?? "claimed"} for ${minutes} min without starting`;
+    if (raise(tx, now, s, "stuck", detail)) flagged.push(s.id);
   }
   return flagged;
 }
