@@ -121,7 +121,8 @@ export async function deliverDue(
     .orderBy(asc(webhookDeliveries.status), asc(webhookDeliveries.nextAttemptAt))
     .limit(SEND_BATCH)
     .all();
-  await Promise.all(due.map((d) => attempt(deps, env, fetcher, d)));
+  const results = await Promise.allSettled(due.map((d) => attempt(deps, env, fetcher, d)));
+  for (const r of results) if (r.status === "rejected") console.error("webhook attempt failed", r.reason);
   return due.length;
 }
 
@@ -243,7 +244,14 @@ export async function send(
     await res.body?.cancel().catch(() => {});
     const location = res.headers.get("location");
     if ((res.status === 307 || res.status === 308) && location && hop < MAX_REDIRECTS) {
-      url = new URL(location, check.url).toString();
+      try {
+        url = new URL(location, check.url).toString();
+      } catch {
+        return {
+          status: res.status,
+          error: `redirect to an invalid location ${JSON.stringify(location.slice(0, 200))}`,
+        };
+      }
       continue;
     }
     if (res.status >= 200 && res.status < 300) return { status: res.status, error: null };
