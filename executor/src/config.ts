@@ -141,8 +141,8 @@ export function parseConfig(text: string, env: Env = process.env, baseDir = proc
 
   const parsed = ConfigFile.safeParse(raw);
   if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((issue) => {
+    throw new ConfigError([
+      ...parsed.error.issues.map((issue) => {
         const key = issue.path.map(String).join(".") || "config";
         if (issue.code === "unrecognized_keys") {
           const prefix = issue.path.length > 0 ? `${key}.` : "";
@@ -151,7 +151,9 @@ export function parseConfig(text: string, env: Env = process.env, baseDir = proc
         const missing = issue.code === "invalid_type" && issue.input === undefined;
         return `${key}: ${missing ? "is required" : issue.message}`;
       }),
-    );
+      // Named too, so one try shows every problem.
+      ...missingTokens(raw.providers, env),
+    ]);
   }
   const c = parsed.data;
   const problems: string[] = [];
@@ -206,6 +208,18 @@ export function parseConfig(text: string, env: Env = process.env, baseDir = proc
     gitIdentity: { name: c.git_name, email: c.git_email },
     cpuCores: c.cpu_cores,
   };
+}
+
+function missingTokens(providers: unknown, env: Env): string[] {
+  if (!providers || typeof providers !== "object") return [];
+  const out: string[] = [];
+  for (const [name, p] of Object.entries(providers as Record<string, unknown>)) {
+    const tokenEnv = (p as { token_env?: unknown } | null)?.token_env;
+    if (typeof tokenEnv === "string" && ENV_NAME.test(tokenEnv) && !env[tokenEnv]) {
+      out.push(`providers.${name}.token_env: environment variable ${tokenEnv} is not set`);
+    }
+  }
+  return out;
 }
 
 /** `git@host:path`, `ssh://`, `https://`, `file://` are remotes; anything else is a local path. */

@@ -122,3 +122,13 @@ describe("executor config", () => {
     expect(c.repos.local.url).toBe(join(dir, "..", "repos", "local.git"));
   });
 });
+
+describe("executor config, all at once", () => {
+  it("names a missing token env alongside other problems, so one try shows them all", () => {
+    const text = GOOD.replace("https://open.bigmodel.cn/api/anthropic", "open.bigmodel.cn");
+    expect(problems(text, { MTOR_EXECUTOR_SECRET: "s" })).toEqual([
+      "providers.zhipu.base_url: must be a URL",
+      "providers.zhipu.token_env: environment variable ZHIPU_API_KEY is not set",
+    ]);
+  });
+});
