@@ -2,7 +2,11 @@
 // so every page and button gets the same validation and role checks as curl and the CLI.
 import type { Context } from "hono";
 
-export type ApiFetch = (req: Request, env: unknown, ctx: ExecutionContext<unknown> | undefined) => Response | Promise<Response>;
+export type ApiFetch = (
+  req: Request,
+  env: unknown,
+  ctx: ExecutionContext<unknown> | undefined,
+) => Response | Promise<Response>;
 
 export type ApiAnswer<T> =
   | { ok: true; status: number; data: T }
@@ -42,5 +46,9 @@ export async function callApi<T>(
   } catch {
     // not an error envelope
   }
-  return { ok: false, status: res.status, error: { code: `http_${res.status}`, message: res.statusText || "request failed" } };
+  return {
+    ok: false,
+    status: res.status,
+    error: { code: `http_${res.status}`, message: res.statusText || "request failed" },
+  };
 }

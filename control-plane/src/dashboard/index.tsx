@@ -54,7 +54,8 @@ function listOf<T>(value: unknown, key: string): T[] {
 function gateRows(value: unknown): ({ name: string } & GateSetting)[] {
   const v = (value as { gates?: unknown })?.gates ?? value;
   if (Array.isArray(v)) return v as ({ name: string } & GateSetting)[];
-  if (v && typeof v === "object") return Object.entries(v as Record<string, GateSetting>).map(([name, s]) => ({ name, ...s }));
+  if (v && typeof v === "object")
+    return Object.entries(v as Record<string, GateSetting>).map(([name, s]) => ({ name, ...s }));
   return [];
 }
 
@@ -73,10 +74,25 @@ function fieldErrors(details: unknown): { field: string; message: string }[] {
     .map((e) => ({ field: String(e.field), message: String(e.message ?? "") }));
 }
 
+/** The posted form, or null when the body is not a readable form (a broken multipart body throws). */
+async function readForm(c: Context): Promise<Record<string, string | File> | null> {
+  try {
+    return (await c.req.parseBody()) as Record<string, string | File>;
+  } catch {
+    return null;
+  }
+}
+
 export function dashboard(api: ApiFetch) {
   const app = new Hono();
 
-  const page = (c: Context, section: Section, title: string, body: Child, opts: { status?: number; frozen?: boolean } = {}) => {
+  const page = (
+    c: Context,
+    section: Section,
+    title: string,
+    body: Child,
+    opts: { status?: number; frozen?: boolean } = {},
+  ) => {
     const n = nonce();
     c.header(
       "content-security-policy",
@@ -101,7 +117,14 @@ export function dashboard(api: ApiFetch) {
   };
 
   /** Calls the API as the session; a token the API no longer accepts ends the session. */
-  const as = async <T,>(c: Context, token: string, method: string, path: string, body?: unknown, accept?: string) => {
+  const as = async <T,>(
+    c: Context,
+    token: string,
+    method: string,
+    path: string,
+    body?: unknown,
+    accept?: string,
+  ) => {
     const r = await callApi<T>(c, api, token, method, path, body, accept);
     if (!r.ok && r.status === 401) endSession(c);
     return r;
@@ -114,10 +137,12 @@ export function dashboard(api: ApiFetch) {
     const token = sessionToken(c);
     if (!token) return toLogin(c);
     if (!sameOrigin(c)) return c.text("cross-origin request refused", 403);
-    const raw = await c.req.parseBody();
+    const raw = await readForm(c);
+    if (!raw) return c.text("the form could not be read: send it again from the page", 400);
     const form: Record<string, string> = {};
     for (const [k, v] of Object.entries(raw)) if (typeof v === "string") form[k] = v;
-    if (!(await csrfValid(token, form._csrf))) return c.text("stale or missing form token: reload the page and try again", 403);
+    if (!(await csrfValid(token, form._csrf)))
+      return c.text("stale or missing form token: reload the page and try again", 403);
     return { token, form };
   };
 
@@ -125,19 +150,27 @@ export function dashboard(api: ApiFetch) {
 
   app.get("/login", (c) => {
     const next = c.req.query("next") ?? "/";
-    return page(c, "login", "Log in", <LoginPage next={next.startsWith("/") && !next.startsWith("//") ? next : "/"} />);
+    return page(
+      c,
+      "login",
+      "Log in",
+      <LoginPage next={next.startsWith("/") && !next.startsWith("//") ? next : "/"} />,
+    );
   });
 
   app.post("/login", async (c) => {
     if (!sameOrigin(c)) return c.text("cross-origin request refused", 403);
-    const form = await c.req.parseBody();
+    const form = await readForm(c);
+    if (!form) return c.text("the form could not be read: send it again from the page", 400);
     const token = typeof form.token === "string" ? form.token.trim() : "";
     const nextRaw = typeof form.next === "string" ? form.next : "/";
     const next = nextRaw.startsWith("/") && !nextRaw.startsWith("//") ? nextRaw : "/";
-    if (!token) return page(c, "login", "Log in", <LoginPage next={next} error="Enter a token." />, { status: 400 });
+    if (!token)
+      return page(c, "login", "Log in", <LoginPage next={next} error="Enter a token." />, { status: 400 });
     const check = await callApi(c, api, token, "GET", "/v1/status");
     if (!check.ok) {
-      const msg = check.status === 401 ? "That token was refused." : `The control plane answered: ${failed(check)}`;
+      const msg =
+        check.status === 401 ? "That token was refused." : `The control plane answered: ${failed(check)}`;
       return page(c, "login", "Log in", <LoginPage next={next} error={msg} />, { status: 401 });
     }
     startSession(c, token);
@@ -160,9 +193,17 @@ export function dashboard(api: ApiFetch) {
   app.get("/", async (c) => {
     const token = sessionToken(c);
     if (!token) return toLogin(c);
-    const filter = FILTERS.some(([k]) => k === c.req.query("filter")) ? (c.req.query("filter") as string) : "all";
-    const [list, status] = await Promise.all([as<SpecList>(c, token, "GET", queueQuery(filter)), as<StatusView>(c, token, "GET", "/v1/status")]);
-    if (!list.ok) return list.status === 401 ? toLogin(c) : page(c, "queue", "Queue", <ErrorPage message={failed(list)} />, { status: list.status });
+    const filter = FILTERS.some(([k]) => k === c.req.query("filter"))
+      ? (c.req.query("filter") as string)
+      : "all";
+    const [list, status] = await Promise.all([
+      as<SpecList>(c, token, "GET", queueQuery(filter)),
+      as<StatusView>(c, token, "GET", "/v1/status"),
+    ]);
+    if (!list.ok)
+      return list.status === 401
+        ? toLogin(c)
+        : page(c, "queue", "Queue", <ErrorPage message={failed(list)} />, { status: list.status });
     const counts = status.ok ? status.data.counts : {};
     return page(c, "queue", "Queue", <QueuePage filter={filter} specs={list.data.specs} counts={counts} />, {
       frozen: status.ok && status.data.frozen,
@@ -181,12 +222,26 @@ export function dashboard(api: ApiFetch) {
 
   // ------------------------------------------------------------------ one spec
 
-  const specPage = async (c: Context, token: string, id: string, extra: { notice?: string; error?: string; status?: number }) => {
+  const specPage = async (
+    c: Context,
+    token: string,
+    id: string,
+    extra: { notice?: string; error?: string; status?: number },
+  ) => {
     const r = await as<SpecDetail>(c, token, "GET", `/v1/specs/${encodeURIComponent(id)}`);
-    if (!r.ok) return r.status === 401 ? toLogin(c) : page(c, "queue", "Spec", <ErrorPage message={failed(r)} />, { status: r.status });
-    return page(c, "queue", r.data.title, <SpecPage spec={r.data} csrf={await csrfFor(token)} notice={extra.notice} error={extra.error} />, {
-      status: extra.status,
-    });
+    if (!r.ok)
+      return r.status === 401
+        ? toLogin(c)
+        : page(c, "queue", "Spec", <ErrorPage message={failed(r)} />, { status: r.status });
+    return page(
+      c,
+      "queue",
+      r.data.title,
+      <SpecPage spec={r.data} csrf={await csrfFor(token)} notice={extra.notice} error={extra.error} />,
+      {
+        status: extra.status,
+      },
+    );
   };
 
   app.get("/specs/:id", async (c) => {
@@ -222,7 +277,16 @@ export function dashboard(api: ApiFetch) {
       if (r.status === 401) return toLogin(c);
       return specPage(c, g.token, id, { error: failed(r), status: r.status });
     }
-    const done = action === "approve" ? "approved" : action === "decline" ? (body.retry ? "declined_retry" : "declined") : action === "retry" ? "retried" : "killed";
+    const done =
+      action === "approve"
+        ? "approved"
+        : action === "decline"
+          ? body.retry
+            ? "declined_retry"
+            : "declined"
+          : action === "retry"
+            ? "retried"
+            : "killed";
     return c.redirect(`/specs/${encodeURIComponent(id)}?done=${done}`, 303);
   });
 
@@ -231,6 +295,9 @@ export function dashboard(api: ApiFetch) {
   app.get("/dispatch", async (c) => {
     const token = sessionToken(c);
     if (!token) return toLogin(c);
+    // The form needs no data, but a forged or rotated-out cookie must still not get a page.
+    const who = await as<StatusView>(c, token, "GET", "/v1/status");
+    if (!who.ok && who.status === 401) return toLogin(c);
     return page(c, "dispatch", "Dispatch", <DispatchPage csrf={await csrfFor(token)} text={SPEC_TEMPLATE} />);
   });
 
@@ -245,7 +312,12 @@ export function dashboard(api: ApiFetch) {
         c,
         "dispatch",
         "Dispatch",
-        <DispatchPage csrf={await csrfFor(g.token)} text={text} error={failed(r)} fieldErrors={fieldErrors(r.error.details)} />,
+        <DispatchPage
+          csrf={await csrfFor(g.token)}
+          text={text}
+          error={failed(r)}
+          fieldErrors={fieldErrors(r.error.details)}
+        />,
         { status: r.status },
       );
     }
@@ -254,9 +326,16 @@ export function dashboard(api: ApiFetch) {
 
   // ------------------------------------------------------------------ fleet
 
-  const fleetPage = async (c: Context, token: string, extra: { notice?: string; error?: string; status?: number }) => {
+  const fleetPage = async (
+    c: Context,
+    token: string,
+    extra: { notice?: string; error?: string; status?: number },
+  ) => {
     const r = await as<StatusView>(c, token, "GET", "/v1/status");
-    if (!r.ok) return r.status === 401 ? toLogin(c) : page(c, "fleet", "Fleet", <ErrorPage message={failed(r)} />, { status: r.status });
+    if (!r.ok)
+      return r.status === 401
+        ? toLogin(c)
+        : page(c, "fleet", "Fleet", <ErrorPage message={failed(r)} />, { status: r.status });
     const [providers, executors] = await Promise.all([
       as<unknown>(c, token, "GET", "/v1/providers"),
       as<unknown>(c, token, "GET", "/v1/executors"),
@@ -283,35 +362,77 @@ export function dashboard(api: ApiFetch) {
     return fleetPage(c, token, { notice: NOTICES[c.req.query("done") ?? ""] });
   });
 
-  const fleetAction = (path: (c: Context, form: Record<string, string>) => [string, string, unknown?], done: string) => async (c: Context) => {
-    const g = await guard(c);
-    if (g instanceof Response) return g;
-    const [method, apiPath, body] = path(c, g.form);
-    const r = await as(c, g.token, method, apiPath, body ?? {});
-    if (!r.ok) return r.status === 401 ? toLogin(c) : fleetPage(c, g.token, { error: failed(r), status: r.status });
-    return c.redirect(`/fleet?done=${done}`, 303);
-  };
+  const fleetAction =
+    (path: (c: Context, form: Record<string, string>) => [string, string, unknown?], done: string) =>
+    async (c: Context) => {
+      const g = await guard(c);
+      if (g instanceof Response) return g;
+      const [method, apiPath, body] = path(c, g.form);
+      const r = await as(c, g.token, method, apiPath, body ?? {});
+      if (!r.ok)
+        return r.status === 401 ? toLogin(c) : fleetPage(c, g.token, { error: failed(r), status: r.status });
+      return c.redirect(`/fleet?done=${done}`, 303);
+    };
   const p = (c: Context, k: string) => encodeURIComponent(c.req.param(k) ?? "");
 
-  app.post("/fleet/freeze", fleetAction(() => ["POST", "/v1/freeze"], "frozen"));
-  app.post("/fleet/thaw", fleetAction(() => ["POST", "/v1/thaw"], "thawed"));
-  app.post("/fleet/providers/:name/freeze", fleetAction((c) => ["POST", `/v1/providers/${p(c, "name")}/freeze`], "frozen"));
-  app.post("/fleet/providers/:name/thaw", fleetAction((c) => ["POST", `/v1/providers/${p(c, "name")}/thaw`], "thawed"));
+  app.post(
+    "/fleet/freeze",
+    fleetAction(() => ["POST", "/v1/freeze"], "frozen"),
+  );
+  app.post(
+    "/fleet/thaw",
+    fleetAction(() => ["POST", "/v1/thaw"], "thawed"),
+  );
+  app.post(
+    "/fleet/providers/:name/freeze",
+    fleetAction((c) => ["POST", `/v1/providers/${p(c, "name")}/freeze`], "frozen"),
+  );
+  app.post(
+    "/fleet/providers/:name/thaw",
+    fleetAction((c) => ["POST", `/v1/providers/${p(c, "name")}/thaw`], "thawed"),
+  );
   app.post(
     "/fleet/providers/:name/slots",
-    fleetAction((c, form) => ["PUT", `/v1/providers/${p(c, "name")}`, { slots: Number(form.slots) }], "slots"),
+    fleetAction(
+      (c, form) => ["PUT", `/v1/providers/${p(c, "name")}`, { slots: Number(form.slots) }],
+      "slots",
+    ),
   );
-  app.post("/fleet/executors/:id/drain", fleetAction((c) => ["POST", `/v1/executors/${p(c, "id")}/drain`], "drained"));
-  app.post("/fleet/executors/:id/undrain", fleetAction((c) => ["POST", `/v1/executors/${p(c, "id")}/undrain`], "undrained"));
+  app.post(
+    "/fleet/executors/:id/drain",
+    fleetAction((c) => ["POST", `/v1/executors/${p(c, "id")}/drain`], "drained"),
+  );
+  app.post(
+    "/fleet/executors/:id/undrain",
+    fleetAction((c) => ["POST", `/v1/executors/${p(c, "id")}/undrain`], "undrained"),
+  );
 
   // ------------------------------------------------------------------ gates
 
-  const gatesPage = async (c: Context, token: string, extra: { notice?: string; error?: string; status?: number }) => {
+  const gatesPage = async (
+    c: Context,
+    token: string,
+    extra: { notice?: string; error?: string; status?: number },
+  ) => {
     const r = await as<unknown>(c, token, "GET", "/v1/gates");
-    if (!r.ok) return r.status === 401 ? toLogin(c) : page(c, "gates", "Gates", <ErrorPage message={failed(r)} />, { status: r.status });
-    return page(c, "gates", "Gates", <GatesPage gates={gateRows(r.data)} csrf={await csrfFor(token)} notice={extra.notice} error={extra.error} />, {
-      status: extra.status,
-    });
+    if (!r.ok)
+      return r.status === 401
+        ? toLogin(c)
+        : page(c, "gates", "Gates", <ErrorPage message={failed(r)} />, { status: r.status });
+    return page(
+      c,
+      "gates",
+      "Gates",
+      <GatesPage
+        gates={gateRows(r.data)}
+        csrf={await csrfFor(token)}
+        notice={extra.notice}
+        error={extra.error}
+      />,
+      {
+        status: extra.status,
+      },
+    );
   };
 
   app.get("/gates", async (c) => {
@@ -327,7 +448,8 @@ export function dashboard(api: ApiFetch) {
       action: g.form.action,
       retry: g.form.retry === "1",
     });
-    if (!r.ok) return r.status === 401 ? toLogin(c) : gatesPage(c, g.token, { error: failed(r), status: r.status });
+    if (!r.ok)
+      return r.status === 401 ? toLogin(c) : gatesPage(c, g.token, { error: failed(r), status: r.status });
     return c.redirect("/gates?done=gate", 303);
   });
 
@@ -338,9 +460,14 @@ export function dashboard(api: ApiFetch) {
     if (!token) return toLogin(c);
     const since = c.req.query("since") ?? "";
     const m = /^(\d{1,4})h$/.exec(since);
-    const query = m ? `&since=${encodeURIComponent(new Date(Date.now() - Number(m[1]) * 3600_000).toISOString())}` : "";
+    const query = m
+      ? `&since=${encodeURIComponent(new Date(Date.now() - Number(m[1]) * 3600_000).toISOString())}`
+      : "";
     const r = await as<string>(c, token, "GET", `/v1/report?format=text${query}`, undefined, "text/plain");
-    if (!r.ok) return r.status === 401 ? toLogin(c) : page(c, "report", "Report", <ErrorPage message={failed(r)} />, { status: r.status });
+    if (!r.ok)
+      return r.status === 401
+        ? toLogin(c)
+        : page(c, "report", "Report", <ErrorPage message={failed(r)} />, { status: r.status });
     return page(c, "report", "Report", <ReportPage text={r.data} since={m ? since : ""} />);
   });
 

@@ -1,7 +1,8 @@
 // The page shell: mobile-first styles, the bottom navigation reachable with one thumb, and the
 // small script that keeps polled fragments live. No external assets: it works offline.
-import type { Child } from "hono/jsx";
+
 import { raw } from "hono/html";
+import type { Child } from "hono/jsx";
 
 const CSS = `
 *,*::before,*::after{box-sizing:border-box}
@@ -121,11 +122,16 @@ export function Layout(props: {
       <body>
         <header class="top">
           <h1>
-            <a href="/" style="color:inherit;text-decoration:none">mtor</a> <span class="muted">· {props.title}</span>
+            <a href="/" style="color:inherit;text-decoration:none">
+              mtor
+            </a>{" "}
+            <span class="muted">· {props.title}</span>
           </h1>
           {props.section !== "login" && (
             <form method="post" action="/logout">
-              <button type="submit" style="min-height:36px;padding:.2rem .7rem">Log out</button>
+              <button type="submit" style="min-height:36px;padding:.2rem .7rem">
+                Log out
+              </button>
             </form>
           )}
         </header>
@@ -135,7 +141,13 @@ export function Layout(props: {
           <nav class="bottom" aria-label="Sections">
             {nav.map(([key, href, label]) => (
               <a href={href} aria-current={props.section === key ? "page" : undefined}>
-                <svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" aria-hidden="true">
+                <svg
+                  viewBox="0 0 24 24"
+                  fill="none"
+                  stroke="currentColor"
+                  stroke-width="2"
+                  aria-hidden="true"
+                >
                   <path d={icons[key]} />
                 </svg>
                 {label}
@@ -156,7 +168,9 @@ export function StatusBadge(props: { status: string }) {
   return <span class={`badge s-${props.status}`}>{props.status.replace("_", " ")}</span>;
 }
 
-export function Flags(props: { flags: readonly { gate: string; action: string; detail?: string }[] | null | undefined }) {
+export function Flags(props: {
+  flags: readonly { gate: string; action: string; detail?: string }[] | null | undefined;
+}) {
   if (!props.flags || props.flags.length === 0) return null;
   return (
     <span class="row">
@@ -176,6 +190,12 @@ export function ago(iso: string | null | undefined, now = Date.now()): string {
   const s = Math.round((now - t) / 1000);
   const abs = Math.abs(s);
   const span =
-    abs < 60 ? `${abs}s` : abs < 3600 ? `${Math.floor(abs / 60)}m` : abs < 86400 ? `${Math.floor(abs / 3600)}h` : `${Math.floor(abs / 86400)}d`;
+    abs < 60
+      ? `${abs}s`
+      : abs < 3600
+        ? `${Math.floor(abs / 60)}m`
+        : abs < 86400
+          ? `${Math.floor(abs / 3600)}h`
+          : `${Math.floor(abs / 86400)}d`;
   return s >= 0 ? `${span} ago` : `in ${span}`;
 }

@@ -43,7 +43,10 @@ export function QueuePage(props: { filter: string; specs: SpecSummary[]; counts:
     <>
       <nav class="chips" aria-label="Filter by status">
         {FILTERS.map(([key, label, statuses]) => (
-          <a href={key === "all" ? "/" : `/?filter=${key}`} aria-current={props.filter === key ? "page" : undefined}>
+          <a
+            href={key === "all" ? "/" : `/?filter=${key}`}
+            aria-current={props.filter === key ? "page" : undefined}
+          >
             {label} {count(statuses)}
           </a>
         ))}
@@ -80,10 +83,20 @@ export function SpecPage(props: { spec: SpecDetail; csrf: string; notice?: strin
   const base = `/specs/${encodeURIComponent(s.id)}`;
   return (
     <>
-      {props.notice && <div class="notice" role="status">{props.notice}</div>}
-      {props.error && <div class="error" role="alert">{props.error}</div>}
+      {props.notice && (
+        <div class="notice" role="status">
+          {props.notice}
+        </div>
+      )}
+      {props.error && (
+        <div class="error" role="alert">
+          {props.error}
+        </div>
+      )}
       <div class="card">
-        <div class="title" style="font-size:1.1rem">{s.title}</div>
+        <div class="title" style="font-size:1.1rem">
+          {s.title}
+        </div>
         <div id="live" data-poll={`/fragments/specs/${encodeURIComponent(s.id)}`} data-reload-on-change="">
           <SpecLive spec={s} />
         </div>
@@ -192,12 +205,14 @@ export function SpecPage(props: { spec: SpecDetail; csrf: string; notice?: strin
       </div>
 
       <h2>Runs</h2>
-      {s.runs.length === 0 && <p class="muted">{ACTIVE.includes(s.status) ? "Waiting for an executor." : "No runs."}</p>}
+      {s.runs.length === 0 && (
+        <p class="muted">{ACTIVE.includes(s.status) ? "Waiting for an executor." : "No runs."}</p>
+      )}
       {[...s.runs].reverse().map((r) => (
         <div class="card" data-run={r.id}>
           <div class="row">
             <strong>attempt {r.attempt}</strong>
-            <span class={`badge s-${r.outcome === "passed" ? "approved" : r.outcome ?? "running"}`}>
+            <span class={`badge s-${r.outcome === "passed" ? "approved" : (r.outcome ?? "running")}`}>
               {r.outcome ?? r.phase ?? r.status}
             </span>
             <span class="muted">
@@ -237,7 +252,8 @@ export function SpecPage(props: { spec: SpecDetail; csrf: string; notice?: strin
               <>
                 <dt>usage</dt>
                 <dd>
-                  {r.usage.input_tokens + r.usage.output_tokens} tokens · ${r.usage.cost_usd.toFixed(4)} · {r.usage.turns} turns
+                  {r.usage.input_tokens + r.usage.output_tokens} tokens · ${r.usage.cost_usd.toFixed(4)} ·{" "}
+                  {r.usage.turns} turns
                 </dd>
               </>
             )}
@@ -252,7 +268,8 @@ export function SpecPage(props: { spec: SpecDetail; csrf: string; notice?: strin
           </dl>
           {r.flags.map((f) => (
             <div>
-              <span class={`flag ${f.action === "review" ? "review" : ""}`}>{f.gate}</span> <span class="muted">{f.detail}</span>
+              <span class={`flag ${f.action === "review" ? "review" : ""}`}>{f.gate}</span>{" "}
+              <span class="muted">{f.detail}</span>
             </div>
           ))}
           {r.log_tail && (
@@ -282,8 +299,16 @@ export function FleetPage(props: {
 }) {
   return (
     <>
-      {props.notice && <div class="notice" role="status">{props.notice}</div>}
-      {props.error && <div class="error" role="alert">{props.error}</div>}
+      {props.notice && (
+        <div class="notice" role="status">
+          {props.notice}
+        </div>
+      )}
+      {props.error && (
+        <div class="error" role="alert">
+          {props.error}
+        </div>
+      )}
       <form method="post" action={props.frozen ? "/fleet/thaw" : "/fleet/freeze"} class="card">
         <Csrf token={props.csrf} />
         <div class="row">
@@ -297,29 +322,48 @@ export function FleetPage(props: {
       </form>
 
       <h2>Providers</h2>
-      {props.providers.length === 0 && <p class="muted">No providers yet: an executor that serves one creates it.</p>}
+      {props.providers.length === 0 && (
+        <p class="muted">No providers yet: an executor that serves one creates it.</p>
+      )}
       {props.providers.map((p) => (
         <div class="card" data-provider={p.name}>
           <div class="row">
             <strong style="flex:1">{p.name}</strong>
-            <span class={`badge ${p.breaker.state === "closed" ? "s-approved" : "s-failed"}`}>breaker {p.breaker.state.replace("_", "-")}</span>
+            <span class={`badge ${p.breaker.state === "closed" ? "s-approved" : "s-failed"}`}>
+              breaker {p.breaker.state.replace("_", "-")}
+            </span>
             {p.frozen && <span class="badge s-awaiting_review">frozen</span>}
             {!p.enabled && <span class="badge s-canceled">disabled</span>}
           </div>
           <div class="muted">
             {p.in_use} of {p.effective_slots} slots in use
-            {p.effective_slots !== p.slots ? ` (halved from ${p.slots} after failures)` : ""} · {p.queued} queued
+            {p.effective_slots !== p.slots ? ` (halved from ${p.slots} after failures)` : ""} · {p.queued}{" "}
+            queued
             {p.cooling_until ? ` · cooling until ${ago(p.cooling_until)}` : ""}
             {p.model ? ` · ${p.harness ?? ""} ${p.model}` : ""}
           </div>
           {p.recent_outcomes.length > 0 && <div class="muted">recent: {p.recent_outcomes.join(" ")}</div>}
           <div class="inline" style="margin-top:.4rem">
-            <form method="post" action={`/fleet/providers/${encodeURIComponent(p.name)}/slots`} class="inline">
+            <form
+              method="post"
+              action={`/fleet/providers/${encodeURIComponent(p.name)}/slots`}
+              class="inline"
+            >
               <Csrf token={props.csrf} />
-              <input type="number" name="slots" min="1" max="256" value={String(p.slots)} aria-label={`slots for ${p.name}`} />
+              <input
+                type="number"
+                name="slots"
+                min="1"
+                max="256"
+                value={String(p.slots)}
+                aria-label={`slots for ${p.name}`}
+              />
               <button type="submit">Set slots</button>
             </form>
-            <form method="post" action={`/fleet/providers/${encodeURIComponent(p.name)}/${p.frozen ? "thaw" : "freeze"}`}>
+            <form
+              method="post"
+              action={`/fleet/providers/${encodeURIComponent(p.name)}/${p.frozen ? "thaw" : "freeze"}`}
+            >
               <Csrf token={props.csrf} />
               <button type="submit" style="width:100%">
                 {p.frozen ? "Thaw" : "Freeze"}
@@ -335,22 +379,28 @@ export function FleetPage(props: {
         <div class="card" data-executor={e.id}>
           <div class="row">
             <strong style="flex:1">{e.id}</strong>
-            <span class={`badge ${e.draining ? "s-awaiting_review" : "s-approved"}`}>{e.draining ? "draining" : "active"}</span>
+            <span class={`badge ${e.draining ? "s-awaiting_review" : "s-approved"}`}>
+              {e.draining ? "draining" : "active"}
+            </span>
           </div>
           <div class="muted">
             {e.host} · {e.arch} · v{e.version} · seen {ago(e.last_seen_at)}
           </div>
           <div class="muted">
             {e.runs.length}/{e.capacity} runs
-            {e.load ? ` · cpu ${e.load.cpu.toFixed(2)} · mem free ${Math.round(e.load.mem_free * 100)}%` : ""} · serves{" "}
-            {e.providers.join(", ") || "-"}
+            {e.load ? ` · cpu ${e.load.cpu.toFixed(2)} · mem free ${Math.round(e.load.mem_free * 100)}%` : ""}{" "}
+            · serves {e.providers.join(", ") || "-"}
           </div>
           {e.runs.map((r) => (
             <div class="muted">
               <a href={`/specs/${encodeURIComponent(r.spec_id)}`}>{r.spec_id}</a> {r.phase ?? ""}
             </div>
           ))}
-          <form method="post" action={`/fleet/executors/${encodeURIComponent(e.id)}/${e.draining ? "undrain" : "drain"}`} style="margin-top:.4rem">
+          <form
+            method="post"
+            action={`/fleet/executors/${encodeURIComponent(e.id)}/${e.draining ? "undrain" : "drain"}`}
+            style="margin-top:.4rem"
+          >
             <Csrf token={props.csrf} />
             <button type="submit">{e.draining ? "Undrain" : "Drain"}</button>
           </form>
@@ -360,12 +410,28 @@ export function FleetPage(props: {
   );
 }
 
-export function GatesPage(props: { gates: ({ name: string } & GateSetting)[]; csrf: string; notice?: string; error?: string }) {
+export function GatesPage(props: {
+  gates: ({ name: string } & GateSetting)[];
+  csrf: string;
+  notice?: string;
+  error?: string;
+}) {
   return (
     <>
-      {props.notice && <div class="notice" role="status">{props.notice}</div>}
-      {props.error && <div class="error" role="alert">{props.error}</div>}
-      <p class="muted">Reject fails the run; review passes it with a warning; off skips the gate. Retry queues another attempt after a rejection.</p>
+      {props.notice && (
+        <div class="notice" role="status">
+          {props.notice}
+        </div>
+      )}
+      {props.error && (
+        <div class="error" role="alert">
+          {props.error}
+        </div>
+      )}
+      <p class="muted">
+        Reject fails the run; review passes it with a warning; off skips the gate. Retry queues another
+        attempt after a rejection.
+      </p>
       {props.gates.map((g) => (
         <form method="post" action={`/gates/${encodeURIComponent(g.name)}`} class="card" data-gate={g.name}>
           <Csrf token={props.csrf} />
@@ -466,7 +532,11 @@ export function LoginPage(props: { error?: string; next: string }) {
   return (
     <form method="post" action="/login" class="card">
       <p>Enter an operator token once; it is kept in a secure cookie on this device.</p>
-      {props.error && <div class="error" role="alert">{props.error}</div>}
+      {props.error && (
+        <div class="error" role="alert">
+          {props.error}
+        </div>
+      )}
       <input type="hidden" name="next" value={props.next} />
       <label for="token">Operator token</label>
       <input id="token" type="password" name="token" autocomplete="current-password" required />

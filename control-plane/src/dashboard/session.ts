@@ -28,9 +28,13 @@ export function endSession(c: Context): void {
 
 /** The CSRF token bound to a session: HMAC of a fixed label keyed by the session's token. */
 export async function csrfFor(token: string): Promise<string> {
-  const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(token), { name: "HMAC", hash: "SHA-256" }, false, [
-    "sign",
-  ]);
+  const key = await crypto.subtle.importKey(
+    "raw",
+    new TextEncoder().encode(token),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
   const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(CSRF_LABEL)));
   let s = "";
   for (const b of mac) s += String.fromCharCode(b);

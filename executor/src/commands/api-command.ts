@@ -60,24 +60,33 @@ export function apiAction<A extends unknown[]>(
 /** Prints a failure the way a person (or with --json, a machine) can act on it. */
 export function reportFailure(io: Io, err: unknown, json: boolean): number {
   if (err instanceof ApiRefused) {
-    if (json) io.err(JSON.stringify({ error: { code: err.code, message: err.message, details: err.details } }));
+    if (json)
+      io.err(JSON.stringify({ error: { code: err.code, message: err.message, details: err.details } }));
     else {
       const lines = detailLines(err.details);
       // The server's message may already list the field errors; print them once, one a line.
       const joined = lines.join("; ");
       const message =
-        lines.length > 0 && err.message.endsWith(joined) ? err.message.slice(0, -joined.length).replace(/[:\s]+$/, "") : err.message;
+        lines.length > 0 && err.message.endsWith(joined)
+          ? err.message.slice(0, -joined.length).replace(/[:\s]+$/, "")
+          : err.message;
       io.err(`mtor: ${message} (${err.status} ${err.code})`);
       for (const line of lines) io.err(`  ${line}`);
     }
     return EXIT.refused;
   }
   if (err instanceof Unreachable) {
-    io.err(json ? JSON.stringify({ error: { code: "unreachable", message: err.message } }) : `mtor: ${err.message}`);
+    io.err(
+      json
+        ? JSON.stringify({ error: { code: "unreachable", message: err.message } })
+        : `mtor: ${err.message}`,
+    );
     return EXIT.unreachable;
   }
   if (err instanceof UsageError) {
-    io.err(json ? JSON.stringify({ error: { code: "usage", message: err.message } }) : `mtor: ${err.message}`);
+    io.err(
+      json ? JSON.stringify({ error: { code: "usage", message: err.message } }) : `mtor: ${err.message}`,
+    );
     return EXIT.usage;
   }
   const message = (err as Error)?.message ?? String(err);
@@ -112,6 +121,7 @@ export function detailLines(details: unknown): string[] {
 /** Parses an integer option or fails as a usage error. */
 export function intOption(name: string, value: string | undefined, min = 0): number | undefined {
   if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value) || Number(value) < min) throw new UsageError(`${name} must be a whole number ≥ ${min}, not ${JSON.stringify(value)}`);
+  if (!/^\d+$/.test(value) || Number(value) < min)
+    throw new UsageError(`${name} must be a whole number ≥ ${min}, not ${JSON.stringify(value)}`);
   return Number(value);
 }

@@ -11,7 +11,13 @@ export function declineCommand(io: Io) {
     .option("--retry", "queue a new attempt with the note as feedback")
     .action(
       apiAction(io, (ctx, id: string, opts: { note?: string; retry?: boolean }) =>
-        specAction(ctx, id, "decline", { note: opts.note, retry: Boolean(opts.retry) }, opts.retry ? "declined and queued again" : "declined"),
+        specAction(
+          ctx,
+          id,
+          "decline",
+          { note: opts.note, retry: Boolean(opts.retry) },
+          opts.retry ? "declined and queued again" : "declined",
+        ),
       ),
     );
 }

@@ -1,7 +1,8 @@
 // `mtor demo` (= `npm run demo`): the example specs through a throwaway local stack with the
 // scripted demo model, progress while they run, then the morning report.
-import { Command } from "commander";
+
 import { join, resolve } from "node:path";
+import { Command } from "commander";
 import { REPO_ROOT } from "../local/control-plane";
 import { runDemo } from "../up/demo";
 import { intOption } from "./api-command";
@@ -16,22 +17,30 @@ export function demoCommand(io: Io) {
     .option("--keep", "keep the throwaway state directory")
     .option("--state-dir <dir>", "use this state directory (kept) instead of a throwaway one")
     .option("-v, --verbose", "show the control plane's, executor's and demo model's own output")
-    .action(async (opts: { examples: string; timeout: string; keep?: boolean; verbose?: boolean; stateDir?: string }) => {
-      const timeoutS = intOption("--timeout", opts.timeout, 1) as number;
-      const { signal, dispose } = onStopSignals(io);
-      try {
-        io.exitCode = await runDemo({
-          examplesDir: resolve(io.cwd, opts.examples),
-          env: io.env,
-          out: (l) => io.out(l),
-          verbose: Boolean(opts.verbose),
-          timeoutS,
-          keep: Boolean(opts.keep),
-          stateDir: opts.stateDir ? resolve(io.cwd, opts.stateDir) : undefined,
-          signal,
-        });
-      } finally {
-        dispose();
-      }
-    });
+    .action(
+      async (opts: {
+        examples: string;
+        timeout: string;
+        keep?: boolean;
+        verbose?: boolean;
+        stateDir?: string;
+      }) => {
+        const timeoutS = intOption("--timeout", opts.timeout, 1) as number;
+        const { signal, dispose } = onStopSignals(io);
+        try {
+          io.exitCode = await runDemo({
+            examplesDir: resolve(io.cwd, opts.examples),
+            env: io.env,
+            out: (l) => io.out(l),
+            verbose: Boolean(opts.verbose),
+            timeoutS,
+            keep: Boolean(opts.keep),
+            stateDir: opts.stateDir ? resolve(io.cwd, opts.stateDir) : undefined,
+            signal,
+          });
+        } finally {
+          dispose();
+        }
+      },
+    );
 }

@@ -1,7 +1,7 @@
 // `mtor dispatch FILE|-`: send a spec to the queue; print its id, place in line and warnings.
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import { SPEC_FIELDS, type DispatchResponse } from "@mtor/schema";
+import { type DispatchResponse, SPEC_FIELDS } from "@mtor/schema";
 import { UsageError } from "../http/client";
 import { apiAction, apiCommand } from "./api-command";
 import type { Io } from "./io";
@@ -11,7 +11,12 @@ const collect = (value: string, previous: string[]) => [...previous, value];
 export function dispatchCommand(io: Io) {
   return apiCommand("dispatch", "dispatch a spec (a Markdown file, or - for standard input)")
     .argument("<file>", "spec file, or - to read standard input")
-    .option("-p, --param <key=value>", "a front-matter field given outside the file (repeatable; the file wins)", collect, [])
+    .option(
+      "-p, --param <key=value>",
+      "a front-matter field given outside the file (repeatable; the file wins)",
+      collect,
+      [],
+    )
     .option("--idempotency-key <key>", "replay the first answer when the same key is sent again within 24 h")
     .action(
       apiAction(io, async (ctx, file: string, opts: { param: string[]; idempotencyKey?: string }) => {

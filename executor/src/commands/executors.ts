@@ -16,7 +16,11 @@ export function renderExecutors(list: ExecutorView[], width: number): string {
       { header: "HOST", value: (e) => `${e.host} ${e.arch}`, flex: true },
       { header: "RUNS", value: (e) => `${e.runs?.length ?? 0}/${e.capacity}` },
       { header: "CPU", value: (e) => (e.load ? e.load.cpu.toFixed(2) : "-"), right: true },
-      { header: "MEM FREE", value: (e) => (e.load ? `${Math.round(e.load.mem_free * 100)}%` : "-"), right: true },
+      {
+        header: "MEM FREE",
+        value: (e) => (e.load ? `${Math.round(e.load.mem_free * 100)}%` : "-"),
+        right: true,
+      },
       { header: "STATE", value: (e) => (e.draining ? "draining" : "active") },
       { header: "SEEN", value: (e) => ago(e.last_seen_at) },
       { header: "PROVIDERS", value: (e) => (e.providers ?? []).join(","), flex: true },
@@ -26,13 +30,22 @@ export function renderExecutors(list: ExecutorView[], width: number): string {
 }
 
 function drainCommand(io: Io, verb: "drain" | "undrain") {
-  return apiCommand(verb, verb === "drain" ? "let an executor finish its runs and take no new ones" : "let a drained executor take work again")
+  return apiCommand(
+    verb,
+    verb === "drain"
+      ? "let an executor finish its runs and take no new ones"
+      : "let a drained executor take work again",
+  )
     .argument("<id>", "executor id")
     .action(
       apiAction(io, async (ctx, id: string) => {
         const res = await ctx.client.post(`/v1/executors/${seg(id)}/${verb}`, {});
         if (ctx.json) return ctx.printJson(res ?? { id, draining: verb === "drain" });
-        ctx.io.out(verb === "drain" ? `executor ${id} draining: finishes its runs, takes no new ones` : `executor ${id} active again`);
+        ctx.io.out(
+          verb === "drain"
+            ? `executor ${id} draining: finishes its runs, takes no new ones`
+            : `executor ${id} active again`,
+        );
       }),
     );
 }

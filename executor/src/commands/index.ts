@@ -1,6 +1,6 @@
 // The operator commands of the `mtor` CLI and the runner that gives them exit codes:
 // 0 ok, 1 the server refused or the thing was not found, 2 usage error, 3 unreachable.
-import { Command, CommanderError } from "commander";
+import { type Command, CommanderError } from "commander";
 import { UsageError } from "../http/client";
 import { approveCommand } from "./approve";
 import { declineCommand } from "./decline";

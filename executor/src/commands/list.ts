@@ -1,6 +1,7 @@
 // `mtor list`: the queue, newest first; `--watch` redraws it with a progress line until Ctrl-C.
-import { SPEC_STATUSES, type SpecList, type SpecSummary } from "@mtor/schema";
+
 import { setTimeout as sleep } from "node:timers/promises";
+import { SPEC_STATUSES, type SpecList, type SpecSummary } from "@mtor/schema";
 import { UsageError } from "../http/client";
 import { ago, flagList, table } from "../http/output";
 import { apiAction, apiCommand, intOption } from "./api-command";
@@ -34,7 +35,9 @@ export function listCommand(io: Io) {
           }
         }
         const fetchPage = () =>
-          ctx.client.get<SpecList>("/v1/specs", { query: { count, status: opts.status, cursor: opts.cursor } });
+          ctx.client.get<SpecList>("/v1/specs", {
+            query: { count, status: opts.status, cursor: opts.cursor },
+          });
 
         if (!opts.watch) {
           const page = await fetchPage();
@@ -87,8 +90,6 @@ export function progressLine(specs: SpecSummary[], intervalS: number, now = new 
   for (const s of specs) counts.set(s.status, (counts.get(s.status) ?? 0) + 1);
   const order = ["running", "leased", "queued", "awaiting_review", "rejected", "failed", "approved"];
   const rank = (status: string) => (order.includes(status) ? order.indexOf(status) : order.length);
-  const parts = [...counts.entries()]
-    .sort((a, b) => rank(a[0]) - rank(b[0]))
-    .map(([k, v]) => `${v} ${k}`);
+  const parts = [...counts.entries()].sort((a, b) => rank(a[0]) - rank(b[0])).map(([k, v]) => `${v} ${k}`);
   return `${now.toISOString().slice(11, 19)}  ${parts.join(" · ") || "empty"} — every ${intervalS}s, Ctrl-C to stop`;
 }

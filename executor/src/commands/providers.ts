@@ -19,10 +19,28 @@ export function renderProviders(list: ProviderView[], width: number): string {
     list,
     [
       { header: "PROVIDER", value: (p) => p.name },
-      { header: "SLOTS", value: (p) => `${p.in_use}/${p.effective_slots}${p.effective_slots !== p.slots ? ` (of ${p.slots})` : ""}` },
+      {
+        header: "SLOTS",
+        value: (p) =>
+          `${p.in_use}/${p.effective_slots}${p.effective_slots !== p.slots ? ` (of ${p.slots})` : ""}`,
+      },
       { header: "QUEUED", value: (p) => String(p.queued ?? 0), right: true },
-      { header: "BREAKER", value: (p) => (p.breaker.state === "open" ? `open until ${ago(p.breaker.open_until)}` : p.breaker.state) },
-      { header: "STATE", value: (p) => [p.enabled ? "" : "disabled", p.frozen ? "frozen" : "", p.cooling_until ? `cooling ${ago(p.cooling_until)}` : ""].filter(Boolean).join(" ") || "ok" },
+      {
+        header: "BREAKER",
+        value: (p) =>
+          p.breaker.state === "open" ? `open until ${ago(p.breaker.open_until)}` : p.breaker.state,
+      },
+      {
+        header: "STATE",
+        value: (p) =>
+          [
+            p.enabled ? "" : "disabled",
+            p.frozen ? "frozen" : "",
+            p.cooling_until ? `cooling ${ago(p.cooling_until)}` : "",
+          ]
+            .filter(Boolean)
+            .join(" ") || "ok",
+      },
       { header: "MODEL", value: (p) => [p.harness, p.model].filter(Boolean).join(" ") || "-", flex: true },
       { header: "RECENT", value: (p) => (p.recent_outcomes ?? []).join(" "), flex: true },
     ],
@@ -56,7 +74,8 @@ export function providersCommand(io: Io) {
       .option("--harness <harness>", "default harness for its specs")
       .action(
         apiAction(io, async (ctx, name: string, opts: SetOptions) => {
-          if (opts.enable && opts.disable) throw new UsageError("--enable and --disable contradict each other");
+          if (opts.enable && opts.disable)
+            throw new UsageError("--enable and --disable contradict each other");
           const body: ProviderUpdate = {};
           const slots = intOption("--slots", opts.slots, 1);
           if (slots !== undefined) body.slots = slots;
@@ -64,8 +83,12 @@ export function providersCommand(io: Io) {
           if (opts.disable) body.enabled = false;
           if (opts.model) body.model = opts.model;
           if (opts.harness) body.harness = opts.harness;
-          if (Object.keys(body).length === 0) throw new UsageError("nothing to set: give --slots, --enable, --disable, --model or --harness");
-          const res = await ctx.client.put<ProviderView | { provider: ProviderView }>(`/v1/providers/${seg(name)}`, body);
+          if (Object.keys(body).length === 0)
+            throw new UsageError("nothing to set: give --slots, --enable, --disable, --model or --harness");
+          const res = await ctx.client.put<ProviderView | { provider: ProviderView }>(
+            `/v1/providers/${seg(name)}`,
+            body,
+          );
           if (ctx.json) return ctx.printJson(res);
           const view = (res as { provider?: ProviderView }).provider ?? (res as ProviderView);
           ctx.io.out(view?.name ? renderProviders([view], ctx.io.width) : `provider ${name} updated`);

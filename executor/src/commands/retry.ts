@@ -6,5 +6,7 @@ import { specAction } from "./spec-actions";
 export function retryCommand(io: Io) {
   return apiCommand("retry", "queue a new attempt of a finished spec")
     .argument("<id>", "spec id")
-    .action(apiAction(io, (ctx, id: string) => specAction(ctx, id, "retry", {}, "queued for another attempt")));
+    .action(
+      apiAction(io, (ctx, id: string) => specAction(ctx, id, "retry", {}, "queued for another attempt")),
+    );
 }

@@ -1,7 +1,7 @@
 // `mtor show ID`: one spec with its front matter, runs (flags, diffstat, log tail) and review.
 import type { RunView, SpecDetail } from "@mtor/schema";
-import { ago, diffstat, duration } from "../http/output";
 import { seg } from "../http/client";
+import { ago, diffstat, duration } from "../http/output";
 import { apiAction, apiCommand } from "./api-command";
 import type { Io } from "./io";
 
@@ -45,11 +45,17 @@ function renderRun(r: RunView, logLines: number): string[] {
   const out = [
     `run ${r.id}  attempt ${r.attempt}  on ${r.executor}  via ${r.provider}  ${r.outcome ?? r.phase ?? r.status}  ${duration(r.duration_ms)}`,
   ];
-  if (r.branch) out.push(`  branch   ${r.branch}${r.head_sha ? ` @ ${r.head_sha.slice(0, 10)}` : ""}${r.commits !== null ? ` (${r.commits} commit${r.commits === 1 ? "" : "s"})` : ""}`);
+  if (r.branch)
+    out.push(
+      `  branch   ${r.branch}${r.head_sha ? ` @ ${r.head_sha.slice(0, 10)}` : ""}${r.commits !== null ? ` (${r.commits} commit${r.commits === 1 ? "" : "s"})` : ""}`,
+    );
   if (r.diffstat) out.push(`  diff     ${diffstat(r.diffstat)}`);
   for (const f of r.flags ?? []) out.push(`  flag     ${f.gate} (${f.action}): ${f.detail}`);
   if (r.failure) out.push(`  failure  ${r.failure.kind}: ${r.failure.message}`);
-  if (r.usage) out.push(`  usage    ${r.usage.input_tokens} in / ${r.usage.output_tokens} out tokens, $${r.usage.cost_usd.toFixed(4)}, ${r.usage.turns} turns`);
+  if (r.usage)
+    out.push(
+      `  usage    ${r.usage.input_tokens} in / ${r.usage.output_tokens} out tokens, $${r.usage.cost_usd.toFixed(4)}, ${r.usage.turns} turns`,
+    );
   if (r.log_tail && logLines > 0) {
     const tail = r.log_tail.trimEnd().split("\n").slice(-logLines);
     out.push("  log:", ...tail.map((l) => `    ${l}`));

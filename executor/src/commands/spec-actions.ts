@@ -3,7 +3,10 @@ import { seg } from "../http/client";
 import type { ApiContext } from "./api-command";
 
 export async function specAction(ctx: ApiContext, id: string, action: string, body: unknown, verb: string) {
-  const res = await ctx.client.post<Record<string, unknown> | undefined>(`/v1/specs/${seg(id)}/${action}`, body);
+  const res = await ctx.client.post<Record<string, unknown> | undefined>(
+    `/v1/specs/${seg(id)}/${action}`,
+    body,
+  );
   if (ctx.json) return ctx.printJson(res ?? { id });
   const status = typeof res?.status === "string" ? res.status : undefined;
   ctx.io.out(`${id}  ${verb}${status ? `, now ${status}` : ""}`);

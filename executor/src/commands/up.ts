@@ -1,7 +1,8 @@
 // `mtor up` (= `npm start`): the control plane, a cron ticker, the demo provider or real ones,
 // and one executor, on this machine, until Ctrl-C.
-import { Command } from "commander";
+
 import { resolve } from "node:path";
+import { Command } from "commander";
 import { runUp } from "../up/up";
 import { intOption } from "./api-command";
 import type { Io } from "./io";

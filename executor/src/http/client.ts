@@ -53,7 +53,10 @@ export class OperatorClient {
     for (const [k, v] of Object.entries(opts.query ?? {})) {
       if (v !== undefined && v !== "") url.searchParams.set(k, String(v));
     }
-    const headers: Record<string, string> = { accept: opts.text ? "text/plain" : "application/json", ...opts.headers };
+    const headers: Record<string, string> = {
+      accept: opts.text ? "text/plain" : "application/json",
+      ...opts.headers,
+    };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     let body: string | undefined;
     if (typeof opts.body === "string") {
@@ -78,7 +81,11 @@ export class OperatorClient {
     try {
       return JSON.parse(raw) as T;
     } catch {
-      throw new ApiRefused(res.status, "bad_response", `the control plane answered ${res.status} with a body that is not JSON`);
+      throw new ApiRefused(
+        res.status,
+        "bad_response",
+        `the control plane answered ${res.status} with a body that is not JSON`,
+      );
     }
   }
 
@@ -101,7 +108,12 @@ function refusal(res: Response, raw: string): ApiRefused {
     const parsed = JSON.parse(raw) as { error?: { code?: unknown; message?: unknown; details?: unknown } };
     const e = parsed.error;
     if (e && typeof e.code === "string") {
-      return new ApiRefused(res.status, e.code, typeof e.message === "string" ? e.message : e.code, e.details);
+      return new ApiRefused(
+        res.status,
+        e.code,
+        typeof e.message === "string" ? e.message : e.code,
+        e.details,
+      );
     }
   } catch {
     // not an error envelope; fall through

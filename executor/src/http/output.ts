@@ -46,7 +46,13 @@ export function ago(iso: string | null | undefined, now = Date.now()): string {
   const s = Math.round((now - t) / 1000);
   const abs = Math.abs(s);
   const span =
-    abs < 60 ? `${abs}s` : abs < 3600 ? `${Math.floor(abs / 60)}m` : abs < 86400 ? `${Math.floor(abs / 3600)}h` : `${Math.floor(abs / 86400)}d`;
+    abs < 60
+      ? `${abs}s`
+      : abs < 3600
+        ? `${Math.floor(abs / 60)}m`
+        : abs < 86400
+          ? `${Math.floor(abs / 3600)}h`
+          : `${Math.floor(abs / 86400)}d`;
   return s >= 0 ? `${span} ago` : `in ${span}`;
 }
 
@@ -58,7 +64,9 @@ export function duration(ms: number | null | undefined): string {
   return `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m`;
 }
 
-export function diffstat(d: { files: number; insertions: number; deletions: number } | null | undefined): string {
+export function diffstat(
+  d: { files: number; insertions: number; deletions: number } | null | undefined,
+): string {
   if (!d) return "-";
   return `${d.files} file${d.files === 1 ? "" : "s"} +${d.insertions} -${d.deletions}`;
 }

@@ -54,7 +54,10 @@ export function writeUserConfig(file: string, config: UserConfig): void {
   writeFileSync(file, header + stringifyToml(config as Record<string, unknown>), { mode: 0o600 });
 }
 
-export function resolveSettings(flags: { url?: string; token?: string }, env: Env = process.env): OperatorSettings {
+export function resolveSettings(
+  flags: { url?: string; token?: string },
+  env: Env = process.env,
+): OperatorSettings {
   const file = userConfigPath(env);
   const needFile = !(flags.url || env.MTOR_URL) || !(flags.token || env.MTOR_TOKEN);
   const fromFile = needFile ? readUserConfig(file) : {};

@@ -45,7 +45,15 @@ export async function runDemo(o: DemoOptions): Promise<number> {
   o.out("           a SCRIPTED model, not a real LLM, driving the real claude CLI.");
   let stack: Stack | undefined;
   try {
-    stack = await startStack({ stateDir, port: await freePort(), env, log: o.out, verbose: o.verbose, capacity: 3, cpuCores: 64 });
+    stack = await startStack({
+      stateDir,
+      port: await freePort(),
+      env,
+      log: o.out,
+      verbose: o.verbose,
+      capacity: 3,
+      cpuCores: 64,
+    });
     o.out(`${t()}  control plane ${stack.url}, one executor, sandbox repo ${stack.sandboxRepo}`);
     const client = new OperatorClient({ url: stack.url, token: stack.token });
     await client.put("/v1/providers/demo", { slots: 3 });
@@ -67,7 +75,9 @@ export async function runDemo(o: DemoOptions): Promise<number> {
       for (const d of details) {
         const run = d.runs[d.runs.length - 1];
         const phase = run && !run.outcome && run.phase ? ` (${run.phase})` : "";
-        const flags = (run?.flags ?? []).map((f) => `${f.gate}${f.action === "review" ? "?" : ""}`).join(", ");
+        const flags = (run?.flags ?? [])
+          .map((f) => `${f.gate}${f.action === "review" ? "?" : ""}`)
+          .join(", ");
         const line = `${d.status}${phase}${flags ? `  flags: ${flags}` : ""}`;
         if (last.get(d.id) !== line) {
           last.set(d.id, line);

@@ -13,10 +13,38 @@ export interface LocalProvider {
 
 /** Known providers, by the environment variable that holds their key. */
 export const ENV_PROVIDERS: readonly (LocalProvider & { doc: string })[] = [
-  { name: "zhipu", tokenEnv: "ZHIPU_API_KEY", baseUrl: "https://open.bigmodel.cn/api/anthropic", model: "glm-5.1", harness: "claude", doc: "GLM through ZhiPu" },
-  { name: "anthropic", tokenEnv: "ANTHROPIC_API_KEY", baseUrl: "https://api.anthropic.com", model: "claude-haiku-4-5", harness: "claude", doc: "Anthropic" },
-  { name: "deepseek", tokenEnv: "DEEPSEEK_API_KEY", baseUrl: "https://api.deepseek.com/anthropic", model: "deepseek-chat", harness: "claude", doc: "DeepSeek" },
-  { name: "moonshot", tokenEnv: "MOONSHOT_API_KEY", baseUrl: "https://api.moonshot.ai/anthropic", model: "kimi-k2-turbo-preview", harness: "claude", doc: "Kimi through Moonshot" },
+  {
+    name: "zhipu",
+    tokenEnv: "ZHIPU_API_KEY",
+    baseUrl: "https://open.bigmodel.cn/api/anthropic",
+    model: "glm-5.1",
+    harness: "claude",
+    doc: "GLM through ZhiPu",
+  },
+  {
+    name: "anthropic",
+    tokenEnv: "ANTHROPIC_API_KEY",
+    baseUrl: "https://api.anthropic.com",
+    model: "claude-haiku-4-5",
+    harness: "claude",
+    doc: "Anthropic",
+  },
+  {
+    name: "deepseek",
+    tokenEnv: "DEEPSEEK_API_KEY",
+    baseUrl: "https://api.deepseek.com/anthropic",
+    model: "deepseek-chat",
+    harness: "claude",
+    doc: "DeepSeek",
+  },
+  {
+    name: "moonshot",
+    tokenEnv: "MOONSHOT_API_KEY",
+    baseUrl: "https://api.moonshot.ai/anthropic",
+    model: "kimi-k2-turbo-preview",
+    harness: "claude",
+    doc: "Kimi through Moonshot",
+  },
 ];
 
 export const DEMO_TOKEN_ENV = "MTOR_DEMO_PROVIDER_TOKEN";

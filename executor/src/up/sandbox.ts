@@ -6,7 +6,8 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 
 const SEED: Record<string, string> = {
-  "README.md": "# sandbox\n\nA small project that mtor's example specs change. Branches named `mtor/*` are the agents' work.\n",
+  "README.md":
+    "# sandbox\n\nA small project that mtor's example specs change. Branches named `mtor/*` are the agents' work.\n",
   "package.json": `${JSON.stringify({ name: "sandbox", private: true, type: "module", scripts: { test: "node --test" } }, null, 2)}\n`,
   "src/dispatch.js": `// Dispatch timing: how long a failed spec waits before its next attempt.
 export function nextDelay(attempt, baseS = 60, capS = 1800) {

@@ -6,11 +6,11 @@ import { mkdirSync } from "node:fs";
 import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { type DemoProvider, startDemoProvider } from "../demo/provider";
+import type { Env } from "../http/settings";
 import { type LocalControlPlane, REPO_ROOT, startControlPlane } from "../local/control-plane";
-import { DEMO_TOKEN_ENV, type LocalProvider, demoProvider, providersFromEnv } from "./providers";
+import { DEMO_TOKEN_ENV, demoProvider, type LocalProvider, providersFromEnv } from "./providers";
 import { ensureSandboxRepo } from "./sandbox";
 import { controlPlaneVars, ensureSecrets, type LocalSecrets, writeExecutorConfig } from "./state";
-import type { Env } from "../http/settings";
 
 export interface StackOptions {
   /** Everything lives here: workerd state, secrets, executor workdir, the sandbox repo. */
@@ -73,7 +73,9 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     let providers = providersFromEnv(opts.env);
     let demo: DemoProvider | undefined;
     if (providers.length === 0) {
-      demo = await startDemoProvider({ log: opts.verbose ? (l) => opts.log(`[demo model] ${l}`) : undefined });
+      demo = await startDemoProvider({
+        log: opts.verbose ? (l) => opts.log(`[demo model] ${l}`) : undefined,
+      });
       const d = demo;
       stoppers.push(() => d.close());
       providers = [demoProvider(demo.url)];
@@ -109,10 +111,14 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       cpuCores: opts.cpuCores,
     });
 
-    const executor = spawnExecutor(executorConfig, {
-      ...providerEnv(opts.env, providers),
-      MTOR_EXECUTOR_SECRET: secrets.executorSecret,
-    }, opts.verbose ? (l) => opts.log(`[executor] ${l}`) : undefined);
+    const executor = spawnExecutor(
+      executorConfig,
+      {
+        ...providerEnv(opts.env, providers),
+        MTOR_EXECUTOR_SECRET: secrets.executorSecret,
+      },
+      opts.verbose ? (l) => opts.log(`[executor] ${l}`) : undefined,
+    );
     const executorExited = new Promise<number | null>((done) => executor.once("exit", (code) => done(code)));
     stoppers.push(() => stopGroup(executor, 20_000));
 
@@ -147,13 +153,21 @@ function providerEnv(env: Env, providers: LocalProvider[]): Record<string, strin
   return out;
 }
 
-function spawnExecutor(configFile: string, env: Record<string, string>, onLine?: (line: string) => void): ChildProcess {
-  const child = spawn(process.execPath, [join(REPO_ROOT, "executor", "bin", "mtor.js"), "executor", "--config", configFile], {
-    cwd: REPO_ROOT,
-    detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
-    env,
-  });
+function spawnExecutor(
+  configFile: string,
+  env: Record<string, string>,
+  onLine?: (line: string) => void,
+): ChildProcess {
+  const child = spawn(
+    process.execPath,
+    [join(REPO_ROOT, "executor", "bin", "mtor.js"), "executor", "--config", configFile],
+    {
+      cwd: REPO_ROOT,
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+      env,
+    },
+  );
   let partial = "";
   const onData = (buf: Buffer) => {
     const text = partial + buf.toString();

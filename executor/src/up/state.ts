@@ -32,7 +32,10 @@ export function ensureSecrets(stateDir: string): LocalSecrets {
 }
 
 /** The control plane's secrets and vars for local workerd. */
-export function controlPlaneVars(s: LocalSecrets, extra: Record<string, string> = {}): Record<string, string> {
+export function controlPlaneVars(
+  s: LocalSecrets,
+  extra: Record<string, string> = {},
+): Record<string, string> {
   return {
     OPERATOR_TOKENS: `local:${s.operatorToken}:admin`,
     EXECUTOR_KEYS: `${s.executorKeyId}:${s.executorSecret}`,
@@ -75,9 +78,14 @@ export function writeExecutorConfig(file: string, o: ExecutorFileOptions): strin
     ...(o.cpuCores !== undefined ? { cpu_cores: o.cpuCores } : {}),
     repos: o.repos,
     providers: Object.fromEntries(
-      o.providers.map((p) => [p.name, { base_url: p.baseUrl, token_env: p.tokenEnv, model: p.model, harness: p.harness }]),
+      o.providers.map((p) => [
+        p.name,
+        { base_url: p.baseUrl, token_env: p.tokenEnv, model: p.model, harness: p.harness },
+      ]),
     ),
   };
-  writeFileSync(file, `# Written by \`mtor up\`; rewritten on every start.\n${stringifyToml(doc)}`, { mode: 0o600 });
+  writeFileSync(file, `# Written by \`mtor up\`; rewritten on every start.\n${stringifyToml(doc)}`, {
+    mode: 0o600,
+  });
   return file;
 }

@@ -1,7 +1,7 @@
 // `mtor up`: the whole loop on one machine until Ctrl-C. Prints the dashboard URL and the
 // operator token, and points the CLI at the local stack through ~/.config/mtor/config.toml.
 import { resolve } from "node:path";
-import { readUserConfig, userConfigPath, writeUserConfig, type Env } from "../http/settings";
+import { type Env, readUserConfig, userConfigPath, writeUserConfig } from "../http/settings";
 import { ENV_PROVIDERS } from "./providers";
 import { portIsFree, type Stack, startStack } from "./stack";
 
@@ -34,7 +34,13 @@ export async function runUp(o: UpOptions): Promise<number> {
   o.out(`mtor up: starting the local stack in ${resolve(o.stateDir)} …`);
   let stack: Stack;
   try {
-    stack = await startStack({ stateDir: o.stateDir, port: o.port, env: o.env, log: o.out, verbose: o.verbose });
+    stack = await startStack({
+      stateDir: o.stateDir,
+      port: o.port,
+      env: o.env,
+      log: o.out,
+      verbose: o.verbose,
+    });
   } catch (err) {
     o.out(`mtor up: could not start: ${(err as Error).message}`);
     return 1;

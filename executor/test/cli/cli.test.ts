@@ -50,7 +50,10 @@ async function runToVerdict(outcome: "passed" | "rejected") {
   const verdict = await client.verdict(run.run_id, {
     token: run.lease.token,
     outcome,
-    flags: outcome === "rejected" ? [{ gate: "tests_extra", action: "reject", detail: "3 tests added beyond the 1 named" }] : [],
+    flags:
+      outcome === "rejected"
+        ? [{ gate: "tests_extra", action: "reject", detail: "3 tests added beyond the 1 named" }]
+        : [],
     branch: `mtor/${run.spec_id}-${run.attempt}`,
     head_sha: "0123456789abcdef0123456789abcdef01234567",
     commits: 1,
@@ -162,9 +165,12 @@ describe("list and show", () => {
   });
 
   it("shows a spec with its runs, flags and diffstat; unknown ids exit 1", async () => {
-    const shown = await mtor(["show", (await mtor(["list", "--json", "-n", "1"], { env })).stdout.match(/"id": "(\w+)"/)?.[1] ?? ""], {
-      env,
-    });
+    const shown = await mtor(
+      ["show", (await mtor(["list", "--json", "-n", "1"], { env })).stdout.match(/"id": "(\w+)"/)?.[1] ?? ""],
+      {
+        env,
+      },
+    );
     expect(shown.code).toBe(0);
     expect(shown.stdout).toMatch(/^status {4}queued/m);
 
@@ -190,7 +196,11 @@ describe("review and spec actions", () => {
     expect(shown.stdout).toMatch(/diff {5}2 files \+14 -1/);
     expect(shown.stdout).toContain("branch   mtor/");
     const detail = JSON.parse((await mtor(["show", good, "--json"], { env })).stdout);
-    expect(detail).toMatchObject({ id: good, status: "awaiting_review", runs: [{ outcome: "passed", diffstat: { files: 2 } }] });
+    expect(detail).toMatchObject({
+      id: good,
+      status: "awaiting_review",
+      runs: [{ outcome: "passed", diffstat: { files: 2 } }],
+    });
 
     expect((await mtor(["approve", good, "--grade", "Z"], { env })).code).toBe(2);
     const approved = await mtor(["approve", good, "--grade", "A", "--note", "clean"], { env });
@@ -251,9 +261,13 @@ describe("fleet controls", () => {
     expect(set.code, set.stderr).toBe(0);
     expect(set.stdout).toMatch(/^demo\s+\d\/4/m);
     const list = JSON.parse((await mtor(["providers", "--json"], { env })).stdout);
-    const demo = (Array.isArray(list) ? list : list.providers).find((p: { name: string }) => p.name === "demo");
+    const demo = (Array.isArray(list) ? list : list.providers).find(
+      (p: { name: string }) => p.name === "demo",
+    );
     expect(demo).toMatchObject({ slots: 4, breaker: { state: "closed" } });
-    expect((await mtor(["providers"], { env })).stdout.split("\n")[0]).toMatch(/^PROVIDER\s+SLOTS\s+QUEUED\s+BREAKER/);
+    expect((await mtor(["providers"], { env })).stdout.split("\n")[0]).toMatch(
+      /^PROVIDER\s+SLOTS\s+QUEUED\s+BREAKER/,
+    );
     expect((await mtor(["providers", "set", "demo"], { env })).code).toBe(2);
     expect((await mtor(["providers", "set", "demo", "--slots", "-1"], { env })).code).toBe(2);
   });
@@ -267,7 +281,9 @@ describe("fleet controls", () => {
     const json = JSON.parse((await mtor(["gates", "--json"], { env })).stdout);
     expect(JSON.stringify(json)).toMatch(/"tests_extra"/);
     expect((await mtor(["gates"], { env })).stdout).toMatch(/^tests_extra\s+review\s+yes$/m);
-    expect((await mtor(["gates", "tests_extra", "reject", "--no-retry"], { env })).stdout).toContain("retry off");
+    expect((await mtor(["gates", "tests_extra", "reject", "--no-retry"], { env })).stdout).toContain(
+      "retry off",
+    );
     expect((await mtor(["gates", "no_such_gate", "off"], { env })).code).toBe(2);
     expect((await mtor(["gates", "destruction", "maybe"], { env })).code).toBe(2);
   });
@@ -318,15 +334,21 @@ describe("settings and failures", () => {
     // The file's read token may not freeze; env's admin token may; a flag beats both.
     expect((await mtor(["freeze"], { env: { HOME: h } })).stderr).toContain("403");
     expect((await mtor(["thaw"], { env: { HOME: h, MTOR_TOKEN: TOKENS.admin } })).code).toBe(0);
-    expect((await mtor(["thaw", "--token", "wrong"], { env: { HOME: h, MTOR_TOKEN: TOKENS.admin } })).code).toBe(1);
+    expect(
+      (await mtor(["thaw", "--token", "wrong"], { env: { HOME: h, MTOR_TOKEN: TOKENS.admin } })).code,
+    ).toBe(1);
   });
 
   it("the mtor binary exits with the same codes and prints no stack trace", async () => {
     const bin = join(REPO_ROOT, "executor", "bin", "mtor.js");
     const run = (args: string[], extra: Record<string, string> = {}) =>
       new Promise<{ code: number; stderr: string; stdout: string }>((done) => {
-        execFile(process.execPath, [bin, ...args], { env: { ...process.env, ...env, ...extra } }, (err, stdout, stderr) =>
-          done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+        execFile(
+          process.execPath,
+          [bin, ...args],
+          { env: { ...process.env, ...env, ...extra } },
+          (err, stdout, stderr) =>
+            done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
         );
       });
     const [ok, refused, usage, down] = await Promise.all([

@@ -12,11 +12,15 @@ import { survivors, trackTree } from "./processes";
 it("mtor demo runs the examples, prints the morning report and exits 0", { timeout: 300_000 }, async () => {
   const home = mkdtempSync(join(tmpdir(), "mtor-demo-home-"));
   const stateDir = join(home, "demo-state");
-  const child = spawn(process.execPath, [join(REPO_ROOT, "executor", "bin", "mtor.js"), "demo", "--state-dir", stateDir], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, HOME: home, MTOR_URL: "", MTOR_TOKEN: "" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    [join(REPO_ROOT, "executor", "bin", "mtor.js"), "demo", "--state-dir", stateDir],
+    {
+      cwd: REPO_ROOT,
+      env: { ...process.env, HOME: home, MTOR_URL: "", MTOR_TOKEN: "" },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   const tree = trackTree(child.pid as number);
   let out = "";
   child.stdout.on("data", (b: Buffer) => (out += b.toString()));

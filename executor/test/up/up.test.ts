@@ -9,7 +9,11 @@ import { freePort, REPO_ROOT } from "../../src/local/control-plane";
 import { mtor } from "../cli/harness";
 import { descendants, survivors, trackTree } from "./processes";
 
-async function until<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs: number): Promise<T> {
+async function until<T>(
+  what: string,
+  fn: () => Promise<T | undefined> | T | undefined,
+  timeoutMs: number,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
@@ -30,7 +34,14 @@ it("mtor up serves the dashboard and stops cleanly on SIGINT", { timeout: 240_00
       cwd: REPO_ROOT,
       // Its own process group, like a shell job: Ctrl-C reaches the whole group.
       detached: true,
-      env: { ...process.env, HOME: home, MTOR_URL: "", MTOR_TOKEN: "", ZHIPU_API_KEY: "", ANTHROPIC_API_KEY: "" },
+      env: {
+        ...process.env,
+        HOME: home,
+        MTOR_URL: "",
+        MTOR_TOKEN: "",
+        ZHIPU_API_KEY: "",
+        ANTHROPIC_API_KEY: "",
+      },
       stdio: ["ignore", "pipe", "pipe"],
     },
   );
@@ -54,7 +65,9 @@ it("mtor up serves the dashboard and stops cleanly on SIGINT", { timeout: 240_00
     expect(out).toContain("PROVIDER: demo — the built-in SCRIPTED model, NOT a real LLM.");
 
     // The generated token is printed, persisted in the state dir and saved for the CLI.
-    const secrets = JSON.parse(readFileSync(join(stateDir, "secrets.json"), "utf8")) as { operatorToken: string };
+    const secrets = JSON.parse(readFileSync(join(stateDir, "secrets.json"), "utf8")) as {
+      operatorToken: string;
+    };
     expect(out).toContain(`token:     ${secrets.operatorToken}`);
     const userConfig = readFileSync(join(home, ".config", "mtor", "config.toml"), "utf8");
     expect(userConfig).toContain(`url = "${url}"`);

@@ -1,0 +1,216 @@
+// The dashboard (design §12) inside workerd: the login cookie's flags, every page behind it,
+// CSRF and same-origin checks on every POST, and actions going through the operator API with
+// the session token's role.
+import { SELF } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { BASE, TOKENS } from "./helpers";
+
+const ORIGIN = new URL(BASE).origin;
+
+function get(path: string, cookie?: string): Promise<Response> {
+  return SELF.fetch(`${BASE}${path}`, { redirect: "manual", headers: cookie ? { cookie } : {} });
+}
+
+function post(
+  path: string,
+  form: Record<string, string>,
+  opts: { cookie?: string; origin?: string | null } = {},
+) {
+  const headers: Record<string, string> = { "content-type": "application/x-www-form-urlencoded" };
+  if (opts.cookie) headers.cookie = opts.cookie;
+  if (opts.origin !== null) headers.origin = opts.origin ?? ORIGIN;
+  return SELF.fetch(`${BASE}${path}`, {
+    method: "POST",
+    redirect: "manual",
+    headers,
+    body: new URLSearchParams(form).toString(),
+  });
+}
+
+async function login(token: string): Promise<string> {
+  const res = await post("/login", { token, next: "/" });
+  expect(res.status).toBe(303);
+  const setCookie = res.headers.get("set-cookie") ?? "";
+  return setCookie.split(";")[0];
+}
+
+async function csrfOf(path: string, cookie: string): Promise<string> {
+  const html = await (await get(path, cookie)).text();
+  const m = /name="_csrf" value="([^"]+)"/.exec(html);
+  if (!m) throw new Error(`no CSRF field on ${path}`);
+  return m[1];
+}
+
+const SPEC = `---
+title: Dashboard dispatch
+repo: sandbox
+tests: [test_dashboard]
+stop: Stop after this test.
+---
+From the phone.
+`;
+
+describe("login", () => {
+  it("sends a visitor without a session to the login form", async () => {
+    for (const path of ["/", "/dispatch", "/fleet", "/gates", "/report", "/specs/abcd1234"]) {
+      const res = await get(path);
+      expect(res.status, path).toBe(303);
+      expect(res.headers.get("location")).toBe(`/login?next=${encodeURIComponent(path)}`);
+    }
+    const form = await get("/login");
+    expect(form.status).toBe(200);
+    expect(await form.text()).toContain('name="token"');
+  });
+
+  it("keeps the token in an HttpOnly, Secure, SameSite=Strict cookie", async () => {
+    const res = await post("/login", { token: TOKENS.admin, next: "/fleet" });
+    expect(res.status).toBe(303);
+    expect(res.headers.get("location")).toBe("/fleet");
+    const cookie = res.headers.get("set-cookie") ?? "";
+    expect(cookie).toMatch(/^mtor_session=/);
+    expect(cookie).toMatch(/HttpOnly/);
+    expect(cookie).toMatch(/Secure/);
+    expect(cookie).toMatch(/SameSite=Strict/);
+  });
+
+  it("refuses a wrong token, a cross-origin login and an open redirect", async () => {
+    const wrong = await post("/login", { token: "nope" });
+    expect(wrong.status).toBe(401);
+    expect(wrong.headers.get("set-cookie")).toBeNull();
+    expect(await wrong.text()).toContain("That token was refused.");
+    expect((await post("/login", { token: TOKENS.admin }, { origin: "https://evil.example" })).status).toBe(
+      403,
+    );
+    expect((await post("/login", { token: TOKENS.admin }, { origin: null })).status).toBe(403);
+    const offsite = await post("/login", { token: TOKENS.admin, next: "//evil.example/" });
+    expect(offsite.headers.get("location")).toBe("/");
+  });
+
+  it("logs out by clearing the cookie", async () => {
+    const cookie = await login(TOKENS.admin);
+    const res = await post("/logout", {}, { cookie });
+    expect(res.status).toBe(303);
+    expect(res.headers.get("set-cookie")).toMatch(/^mtor_session=;.*Max-Age=0/);
+  });
+});
+
+describe("pages", () => {
+  it("renders every page self-contained: nonce'd inline style and script, no external URL", async () => {
+    const cookie = await login(TOKENS.read);
+    for (const path of ["/", "/?filter=review", "/dispatch", "/fleet", "/gates", "/report"]) {
+      const res = await get(path, cookie);
+      expect(res.status, path).toBe(200);
+      const csp = res.headers.get("content-security-policy") ?? "";
+      expect(csp).toMatch(/default-src 'none'/);
+      const nonce = /script-src 'nonce-([^']+)'/.exec(csp)?.[1];
+      const html = await res.text();
+      expect(html).toContain(`<script nonce="${nonce}">`);
+      expect(html).toContain('name="viewport" content="width=device-width');
+      expect(html).not.toMatch(/(src|href)="https?:/);
+    }
+  });
+
+  it("shows a spec with its buttons and polls fragments of the queue and the spec", async () => {
+    const cookie = await login(TOKENS.admin);
+    const csrf = await csrfOf("/dispatch", cookie);
+    const res = await post("/dispatch", { _csrf: csrf, spec: SPEC }, { cookie });
+    expect(res.status).toBe(303);
+    const location = res.headers.get("location") ?? "";
+    expect(location).toMatch(/^\/specs\/[a-z0-9]+\?done=dispatched$/);
+    const id = location.split("/")[2].split("?")[0];
+
+    const page = await (await get(location, cookie)).text();
+    expect(page).toContain("Dispatched.");
+    expect(page).toContain("Dashboard dispatch");
+    expect(page).toContain(`action="/specs/${id}/kill"`);
+    expect(page).toContain(`data-poll="/fragments/specs/${id}"`);
+
+    const queue = await (await get("/fragments/queue?filter=active", cookie)).text();
+    expect(queue).toContain(`data-spec="${id}"`);
+    expect(queue).not.toContain("<html");
+    const live = await (await get(`/fragments/specs/${id}`, cookie)).text();
+    expect(live).toMatch(/data-key="queued\|0\|/);
+    expect((await get("/fragments/queue")).status).toBe(401);
+
+    const missing = await get("/specs/zzzz9999", cookie);
+    expect(missing.status).toBe(404);
+    expect(await missing.text()).toContain("no spec");
+  });
+
+  it("lists field errors of an invalid spec on the form, keeping the text", async () => {
+    const cookie = await login(TOKENS.admin);
+    const csrf = await csrfOf("/dispatch", cookie);
+    const res = await post(
+      "/dispatch",
+      { _csrf: csrf, spec: "---\ntitle: Half\ncolour: red\n---\nbody\n" },
+      { cookie },
+    );
+    expect(res.status).toBe(400);
+    const html = await res.text();
+    expect(html).toContain("<strong>colour</strong>: unknown field");
+    expect(html).toContain("<strong>repo</strong>: is required");
+    expect(html).toContain("colour: red");
+  });
+});
+
+describe("actions", () => {
+  it("refuses a POST without the session's CSRF token or from another origin", async () => {
+    const cookie = await login(TOKENS.admin);
+    const csrf = await csrfOf("/fleet", cookie);
+    expect((await post("/fleet/freeze", {}, { cookie })).status).toBe(403);
+    expect((await post("/fleet/freeze", { _csrf: "forged" }, { cookie })).status).toBe(403);
+    expect(
+      (await post("/fleet/freeze", { _csrf: csrf }, { cookie, origin: "https://evil.example" })).status,
+    ).toBe(403);
+    // Another session's token does not fit this session.
+    const other = await csrfOf("/fleet", await login(TOKENS.dispatch));
+    expect((await post("/fleet/freeze", { _csrf: other }, { cookie })).status).toBe(403);
+    const status = (await (
+      await SELF.fetch(`${BASE}/v1/status`, { headers: { authorization: `Bearer ${TOKENS.admin}` } })
+    ).json()) as {
+      frozen: boolean;
+    };
+    expect(status.frozen).toBe(false);
+  });
+
+  it("acts through the API with the session's role", async () => {
+    const admin = await login(TOKENS.admin);
+    const csrf = await csrfOf("/fleet", admin);
+    const frozen = await post("/fleet/freeze", { _csrf: csrf }, { cookie: admin });
+    expect(frozen.headers.get("location")).toBe("/fleet?done=frozen");
+    expect(await (await get("/fleet?done=frozen", admin)).text()).toContain("Fleet frozen: no new claims");
+    await post("/fleet/thaw", { _csrf: csrf }, { cookie: admin });
+
+    const gate = await post("/gates/tests_extra", { _csrf: csrf, action: "review" }, { cookie: admin });
+    expect(gate.headers.get("location")).toBe("/gates?done=gate");
+    expect(await (await get("/gates", admin)).text()).toMatch(
+      /data-gate="tests_extra"[\s\S]*?<option value="review" selected/,
+    );
+    await post("/gates/tests_extra", { _csrf: csrf, action: "reject" }, { cookie: admin });
+
+    // A read token may look but not act: the API's 403 is shown on the page.
+    const reader = await login(TOKENS.read);
+    const readCsrf = await csrfOf("/fleet", reader);
+    const refused = await post("/fleet/freeze", { _csrf: readCsrf }, { cookie: reader });
+    expect(refused.status).toBe(403);
+    expect(await refused.text()).toMatch(/403 forbidden/);
+
+    const dispatcher = await login(TOKENS.dispatch);
+    const dCsrf = await csrfOf("/dispatch", dispatcher);
+    const created = await post(
+      "/dispatch",
+      {
+        _csrf: dCsrf,
+        spec: SPEC.replace("Dashboard dispatch", "Kill me").replace("From the phone.", "Then kill it."),
+      },
+      { cookie: dispatcher },
+    );
+    const id = (created.headers.get("location") ?? "").split("/")[2].split("?")[0];
+    const approve = await post(`/specs/${id}/approve`, { _csrf: dCsrf, grade: "A" }, { cookie: dispatcher });
+    expect(approve.status).toBe(409);
+    expect(await approve.text()).toContain("cannot approve");
+    const killed = await post(`/specs/${id}/kill`, { _csrf: dCsrf }, { cookie: dispatcher });
+    expect(killed.headers.get("location")).toBe(`/specs/${id}?done=killed`);
+    expect(await (await get(`/specs/${id}`, dispatcher)).text()).toMatch(/badge s-canceled/);
+  });
+});
