@@ -282,6 +282,11 @@ describe("the endpoints API", () => {
     expect(
       (await api("/v1/webhooks", { body: { url: "https://example.com/h", format: "pager" } })).status,
     ).toBe(400);
+    const badSecret = await api("/v1/webhooks", {
+      body: { url: "https://example.com/h", secret: "whsec_AAAA=AAAAAAAAAAAAAAA" },
+    });
+    expect(badSecret.status).toBe(400);
+    expect(((await badSecret.json()) as { error: { code: string } }).error.code).toBe("invalid_secret");
     expect((await api(`/v1/webhooks/${wh.id}`, { method: "DELETE" })).status).toBe(200);
     expect((await api(`/v1/webhooks/${wh.id}`, { method: "DELETE" })).status).toBe(404);
     expect((await api("/v1/webhooks/wh_nope/deliveries")).status).toBe(404);

@@ -3,6 +3,7 @@
 import { webhookDeliveries, webhookEndpoints } from "@mtor/schema/tables/webhooks";
 import type { WebhookEvent, WebhookFormat } from "@mtor/schema/wire";
 import { and, desc, eq, lt, or, type SQL } from "drizzle-orm";
+import { Webhook } from "standardwebhooks";
 import type { Result } from "../errors";
 import { iso, isoOrNull } from "../fleet/clock";
 import type { Db } from "../fleet/db";
@@ -91,6 +92,17 @@ export function createEndpoint(
 ): Result<EndpointView & { secret: string }> {
   const check = checkWebhookUrl(input.url, allowPrivate);
   if (!check.ok) return err(400, "invalid_webhook_url", `webhook url refused: ${check.reason}`);
+  if (input.secret !== undefined) {
+    try {
+      new Webhook(input.secret);
+    } catch {
+      return err(
+        400,
+        "invalid_secret",
+        "secret must be whsec_ followed by valid base64 (or leave it out to get one)",
+      );
+    }
+  }
   const row: EndpointRow = {
     id: `wh_${randomBase36(10)}`,
     url: check.url.toString(),
