@@ -36,6 +36,7 @@ export function executorCommand(): Command {
       process.on("SIGTERM", onSignal);
       process.on("SIGINT", onSignal);
       await daemon.run();
+      if (daemon.exitCode !== 0) process.exitCode = daemon.exitCode;
       process.off("SIGTERM", onSignal);
       process.off("SIGINT", onSignal);
     });

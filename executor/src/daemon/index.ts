@@ -41,6 +41,8 @@ export class Daemon {
   private readonly runner: (run: ClaimedRun, daemon: Daemon) => RunHandle;
   private readonly resumeLeftovers: boolean;
   private draining = false;
+  /** Set when the daemon stopped because it cannot work (e.g. its key is refused). */
+  exitCode = 0;
   private claimAbort: AbortController | undefined;
   private wake: (() => void) | undefined;
   private stopped: Promise<void> | undefined;
@@ -113,6 +115,7 @@ export class Daemon {
     this.spool.start();
 
     let backoffMs = 1000;
+    let answered = false;
     while (!this.draining) {
       const free = this.config.capacity - this.running.size;
       if (free <= 0) {
@@ -129,7 +132,15 @@ export class Daemon {
         );
         if (res.ok) {
           backoffMs = 1000;
+          answered = true;
           for (const run of res.data.runs) this.begin(run);
+        } else if (!answered && (res.status === 401 || res.status === 403)) {
+          // A wrong key or secret does not fix itself: say so and stop, instead of idling all night.
+          this.log(
+            `claim refused: ${res.status} ${res.error.code}: ${res.error.message}; check key_id "${this.config.keyId}" and its secret against the control plane's EXECUTOR_KEYS`,
+          );
+          this.exitCode = 2;
+          this.draining = true;
         } else {
           this.log(`claim refused: ${res.status} ${res.error.code}: ${res.error.message}`);
           await this.sleep(jitter(backoffMs));

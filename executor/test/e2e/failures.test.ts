@@ -193,6 +193,23 @@ describe("executor failures end to end", () => {
     expect(processesUnder(ex.workdir)).toEqual([]);
   });
 
+  it("a wrong executor secret fails fast: the executor says which key was refused and exits 2", { timeout: 60_000 }, async () => {
+    const origin = makeOrigin(stack.root, "badkey");
+    const workdir = join(stack.root, "executor-badkey");
+    const config = writeExecutorConfig(stack.root, {
+      id: "badkey-x",
+      controlPlane: stack.cp.url,
+      workdir,
+      repos: { badkey: origin.path },
+      providers: { "demo-badkey": { baseUrl: demo.url, harness: "claude" } },
+    });
+    const ex = new ExecutorProcess(config, workdir, { MTOR_EXECUTOR_SECRET: "not-the-secret-0123456789" });
+    started.push(ex);
+    const exit = await ex.exited;
+    expect(exit.code).toBe(2);
+    expect(ex.output()).toMatch(/claim refused: 401 .*check key_id "e2e"/);
+  });
+
   it("control plane down: it stops during a run and restarts with its state; the verdict arrives once", { timeout: 180_000 }, async () => {
     const origin = makeOrigin(stack.root, "outage");
     const slow = await startDemoProvider({ latencyMs: 1500 });
