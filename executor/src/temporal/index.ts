@@ -3,7 +3,7 @@
 import { join } from "node:path";
 import { Client } from "@temporalio/client";
 import { NativeConnection } from "@temporalio/worker";
-import type { ExecutorConfig } from "../config";
+import { ConfigError, type ExecutorConfig } from "../config";
 import { Daemon } from "../daemon";
 import { reapProcessesUnder } from "../daemon/recover";
 import { defaultWiring } from "../daemon/wiring";
@@ -39,7 +39,16 @@ export async function runTemporalExecutor(
   config: ExecutorConfig,
   opts: TemporalExecutorOptions = {},
 ): Promise<void> {
-  const settings = opts.settings ?? parseTemporalSettings(config.temporal);
+  let settings: TemporalSettings;
+  try {
+    settings = opts.settings ?? parseTemporalSettings(config.temporal);
+  } catch (err) {
+    // Named like every other bad key of the config, and the same exit code (2).
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`mtor executor: bad [temporal] config:\n${err.problems.map((p) => `  ${p}`).join("\n")}\n`);
+    process.exitCode = 2;
+    return;
+  }
   const connection = await NativeConnection.connect(connectionOptions(settings)).catch((err: Error) => {
     throw new Error(
       `temporal: cannot connect to ${settings.address} (namespace ${settings.namespace}): ${err.message}`,

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import type { Client } from "@temporalio/client";
 import { WorkflowFailedError } from "@temporalio/client";
 import { CancelledFailure, RetryState, WorkflowExecutionAlreadyStartedError } from "@temporalio/common";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, vi } from "vitest";
 import { ConfigError, parseConfig } from "../../src/config";
 import { connectionOptions, describeSettings, parseTemporalSettings } from "../../src/temporal/config";
 import { TemporalEngine } from "../../src/temporal/engine";
@@ -191,6 +191,38 @@ describe("[temporal] config", () => {
         maxConcurrentActivityTaskExecutions: 3,
       },
     ]);
+  });
+
+  it("a bad [temporal] table stops the executor before it connects, naming the key, exit code 2", async () => {
+    const config = parseConfig(
+      [
+        'control_plane = "http://127.0.0.1:8787"',
+        'id = "box-a"',
+        'engine = "temporal"',
+        "[repos.demo]",
+        'url = "/srv/demo.git"',
+        "[providers.demo]",
+        'base_url = "http://127.0.0.1:9"',
+        'model = "m"',
+        "[temporal]",
+        'adress = "localhost:7233"',
+      ].join("\n"),
+      { MTOR_EXECUTOR_SECRET: "s" },
+      dir,
+    );
+    const written: string[] = [];
+    const spy = vi.spyOn(process.stderr, "write").mockImplementation((chunk: string | Uint8Array) => {
+      written.push(String(chunk));
+      return true;
+    });
+    try {
+      await runTemporalExecutor(config, { handleSignals: false });
+      expect(process.exitCode).toBe(2);
+    } finally {
+      spy.mockRestore();
+      process.exitCode = 0;
+    }
+    expect(written.join("")).toContain("temporal.adress: unknown key");
   });
 
   it("an unreachable cluster stops the executor at start with the address named (the native bridge loads)", async () => {
