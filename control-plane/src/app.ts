@@ -4,6 +4,7 @@ import { HTTPException } from "hono/http-exception";
 import { type AppEnv, fleetOf } from "./app-env";
 import { dashboard } from "./dashboard";
 import { ApiError } from "./errors";
+import { openApiRoutes } from "./openapi/routes";
 import { actionRoutes } from "./routes/actions";
 import { executorApi } from "./routes/executor-api";
 import { executorRoutes } from "./routes/executors";
@@ -26,6 +27,7 @@ export function createApp(): Hono<AppEnv> {
     const r = await fleetOf(c.env).setClock(ms);
     return r.ok ? c.json({ now: r.value }) : c.json({ error: r.error }, r.status as 403);
   });
+  app.route("/", openApiRoutes);
   app.route("/v1/specs", specs);
   app.route("/v1/providers", providerRoutes);
   app.route("/v1/gates", gateRoutes);
