@@ -49,7 +49,8 @@ const gateKey = (flags: { gate: string }[]) => [...new Set(flags.map((f) => f.ga
 /** Looks at specs whose runs finished since the last pass. Returns the ids it flagged. */
 export function flagRunawayChains(tx: Db, deps: Deps): string[] {
   const now = deps.now();
-  const since = readState<number>(tx, "runaway_watermark") ?? 0;
+  // A fleet with a long history starts from the last day rather than wading through all of it.
+  const since = readState<number>(tx, "runaway_watermark") ?? now - 24 * 3600_000;
   const finished = tx
     .select({ specId: runs.specId, finishedAt: runs.finishedAt })
     .from(runs)
