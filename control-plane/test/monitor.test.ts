@@ -205,6 +205,16 @@ describe("lifecycle", () => {
     expect((await monitorPass()).pass.details.stuck).not.toContain(id);
   });
 
+  it("recomputes effective slots that drifted outside [1, slots]", async () => {
+    await api("/v1/providers/m-slots", { method: "PUT", body: { slots: 2 } });
+    await runInDurableObject(stub(), (_i, state) => {
+      state.storage.sql.exec("UPDATE providers SET effective_slots = 7 WHERE name = 'm-slots'");
+    });
+    expect((await monitorPass()).pass.details.slots_recomputed).toEqual(["m-slots"]);
+    expect((await provider("m-slots")).effective_slots).toBe(2);
+    expect((await monitorPass()).pass.details.slots_recomputed).toEqual([]);
+  });
+
   it("two passes in a row: the second changes nothing, and /v1/status shows it", async () => {
     await dispatchSpec("idle lease", { provider: "m-idem", attempts: "3" });
     await claimOne("ex-m-idem", "m-idem");

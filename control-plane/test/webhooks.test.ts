@@ -4,6 +4,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { Webhook } from "standardwebhooks";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { RETRY_SCHEDULE_MS, send } from "../src/webhooks/deliver";
+import { render } from "../src/webhooks/formats";
 import { checkWebhookUrl } from "../src/webhooks/guard";
 import { api, dispatchSpec, executorClient, startClock, tick } from "./helpers";
 import {
@@ -291,5 +292,70 @@ describe("the endpoints API", () => {
     expect((await api(`/v1/webhooks/${wh.id}`, { method: "DELETE" })).status).toBe(404);
     expect((await api("/v1/webhooks/wh_nope/deliveries")).status).toBe(404);
     expect((await api("/v1/deliveries/msg_nope/redeliver", { method: "POST" })).status).toBe(404);
+  });
+});
+
+describe("formats and timeouts", () => {
+  const dead = {
+    type: "spec.dead" as const,
+    createdAt: Date.UTC(2026, 10, 21, 3, 0),
+    payload: {
+      spec_id: "k3f9x2ab",
+      title: "Split the dispatcher",
+      repo: "mtor",
+      attempt: 3,
+      attempts: 3,
+      failure: { kind: "timeout", message: "the run passed the spec's timeout of 2h" },
+    },
+  };
+  const links = { retry: "https://mtor.example.com/actions/k3f9x2ab.retry.x.y.z" };
+  const view = "https://mtor.example.com/specs/k3f9x2ab";
+
+  it("renders Discord and Slack messages a person can read, with the links", () => {
+    const discord = JSON.parse(
+      render("discord", "https://discord.com/api/webhooks/1/abc", dead, links, view).body,
+    );
+    expect(discord.embeds[0].title).toBe("Spec is dead: Split the dispatcher");
+    expect(discord.embeds[0].description).toContain(
+      "failure timeout: the run passed the spec's timeout of 2h",
+    );
+    expect(discord.embeds[0].description).toContain(`[Retry](${links.retry})`);
+    expect(discord.embeds[0].url).toBe(view);
+    expect(discord.allowed_mentions).toEqual({ parse: [] });
+
+    const slack = JSON.parse(
+      render("slack", "https://hooks.slack.com/services/T/B/X", dead, links, view).body,
+    );
+    expect(slack.text).toContain("Spec is dead: Split the dispatcher");
+    expect(
+      slack.blocks[1].elements.map((e: { text: { text: string }; url: string }) => [e.text.text, e.url]),
+    ).toEqual([
+      ["Retry", links.retry],
+      ["Open", view],
+    ]);
+
+    const standard = render("standard", "https://example.com/h", dead, links, view);
+    expect(JSON.parse(standard.body)).toEqual({
+      type: "spec.dead",
+      timestamp: "2026-11-21T03:00:00.000Z",
+      data: { ...dead.payload, actions: links, url: view },
+    });
+  });
+
+  it("gives up on a receiver after 15 s and records why", async () => {
+    let signal: AbortSignal | undefined;
+    const fetcher = async (_url: string, init: RequestInit) => {
+      signal = init.signal ?? undefined;
+      throw new DOMException("The operation timed out.", "TimeoutError");
+    };
+    const d = {
+      id: "msg_slow",
+      body: "{}",
+      contentType: "application/json",
+      targetUrl: "https://hooks.example.com/slow",
+    };
+    const result = await send(fetcher, "whsec_dGVzdC1zZWNyZXQtdGVzdC1zZWNyZXQ=", d, Date.now(), false);
+    expect(signal).toBeInstanceOf(AbortSignal);
+    expect(result).toEqual({ status: null, error: "no answer within 15 s" });
   });
 });
