@@ -163,6 +163,10 @@ export function startDemoProvider(options: DemoProviderOptions = {}): Promise<De
       answer = { kind: "error", status: 529, type: "overloaded_error", message: "Overloaded" };
     } else {
       answer = script.next(conversation);
+      // Side calls without tools (session titles, summaries) get a short text, not a tool call.
+      if (answer.kind === "message" && conversation.tools.length === 0 && answer.content.some((b) => b.type === "tool_use")) {
+        answer = { kind: "message", content: [{ type: "text", text: `${DEMO_ANNOUNCE} mtor demo task` }], stopReason: "end_turn" };
+      }
     }
 
     if (answer.kind === "error") {

@@ -143,30 +143,31 @@ function functionSource(name: string, lang: Lang): string {
   return `\n/** Clamps value into [low, high]; the demo model's small real change. */\nexport function ${name}(value${t ? ": number" : ""}, low${t ? ": number" : ""}, high${t ? ": number" : ""})${t ? ": number" : ""} {\n  if (low > high) throw new RangeError("low must not exceed high");\n  return Math.min(high, Math.max(low, value));\n}\n`;
 }
 
-function testSource(tests: string[], fn: string, target: string, testFile: string, lang: Lang, fresh: boolean): string {
+/** The test file's header (only when it is created) and the tests appended to it. */
+function testSource(tests: string[], fn: string, target: string, testFile: string, lang: Lang): { head: string; body: string } {
   if (lang === "py") {
     const mod = target.replace(/\.py$/, "").replace(/\//g, ".");
-    const head = fresh ? "import sys\nimport pathlib\n\nsys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))\n" : "";
+    const head = "import sys\nimport pathlib\n\nsys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))\n";
     const body = tests
       .map((t, i) => {
         const name = /^[A-Za-z_][A-Za-z0-9_]*$/.test(t) ? t : `test_${words(t).join("_")}`;
         return `\n\ndef ${name}():\n    from ${mod} import ${fn}\n    assert ${fn}(${5 + i}, 0, 3) == 3\n    assert ${fn}(-1, 0, 3) == 0\n`;
       })
       .join("");
-    return `${head}${body}`;
+    return { head, body };
   }
   let rel = posix.relative(posix.dirname(testFile), target.replace(/\.[^.]*$/, ""));
   if (!rel.startsWith(".")) rel = `./${rel}`;
-  const head = fresh
-    ? `import { test } from "node:test";\nimport assert from "node:assert/strict";\nimport { ${fn} } from "${rel}";\n`
-    : `import { ${fn} } from "${rel}";\n`;
-  const body = tests
-    .map(
-      (t, i) =>
-        `\ntest(${JSON.stringify(t)}, () => {\n  assert.equal(${fn}(${5 + i}, 0, 3), 3);\n  assert.equal(${fn}(-1, 0, 3), 0);\n});\n`,
-    )
-    .join("");
-  return `${head}${body}`;
+  const head = `import { test } from "node:test";\nimport assert from "node:assert/strict";\n`;
+  const body =
+    `import { ${fn} } from "${rel}";\n` +
+    tests
+      .map(
+        (t, i) =>
+          `\ntest(${JSON.stringify(t)}, () => {\n  assert.equal(${fn}(${5 + i}, 0, 3), 3);\n  assert.equal(${fn}(-1, 0, 3), 0);\n});\n`,
+      )
+      .join("");
+  return { head, body };
 }
 
 interface Plan {
@@ -187,12 +188,14 @@ function plan(c: Conversation, extraTests: number): Plan {
   const testFile = testFileFor(target, lang);
   const tests = [...named];
   for (let i = 1; i <= extraTests; i++) tests.push(lang === "py" ? `test_extra_edge_case_${i}` : `extra edge case ${i}`);
-  // Appending keeps whatever the target already holds; `test -e` decides create vs append.
-  const writeTarget = `if [ -e ${shellQuote(target)} ]; then ${writeFile(target, functionSource(fn, lang), true)}\nelse ${writeFile(target, functionSource(fn, lang).replace(/^\n+/, ""), false)}\nfi`;
-  const writeTests =
-    tests.length === 0
-      ? null
-      : `if [ -e ${shellQuote(testFile)} ]; then ${writeFile(testFile, testSource(tests, fn, target, testFile, lang, false), true)}\nelse ${writeFile(testFile, testSource(tests, fn, target, testFile, lang, true), false)}\nfi`;
+  // Appending keeps whatever the target and test file already hold.
+  const fnSource = functionSource(fn, lang);
+  const writeTarget = `if [ -s ${shellQuote(target)} ]; then ${writeFile(target, fnSource, true)}\nelse ${writeFile(target, fnSource.replace(/^\n+/, ""), false)}\nfi`;
+  let writeTests: string | null = null;
+  if (tests.length > 0) {
+    const { head, body } = testSource(tests, fn, target, testFile, lang);
+    writeTests = `if [ ! -e ${shellQuote(testFile)} ]; then ${writeFile(testFile, head, false)}\nfi\n${writeFile(testFile, body, true)}`;
+  }
   return { target, testFile, fn, tests, writeTarget, writeTests };
 }
 

@@ -116,7 +116,8 @@ export function createClaudeHarness(options: ClaudeHarnessOptions = {}): Harness
   const bin = options.bin ?? resolvePackageBin("@anthropic-ai/claude-code", "claude");
   const maxRetries = options.maxRetries ?? 1;
 
-  async function exec(input: HarnessInput): Promise<{ result: HarnessResult; json: ClaudeJsonResult | null }> {
+  // A preflight tolerates no provider error: design §8 wants it to fail at once, no retry loop.
+  async function exec(input: HarnessInput, preflight = false): Promise<{ result: HarnessResult; json: ClaudeJsonResult | null }> {
     const model = input.model || input.provider.model;
     // The tap sees the provider's real status and retry-after, which claude's JSON leaves out.
     const stop = new AbortController();
@@ -125,7 +126,7 @@ export function createClaudeHarness(options: ClaudeHarnessOptions = {}): Harness
       ? null
       : await startProviderTap({
           upstream: input.provider.baseUrl,
-          maxErrors: maxRetries,
+          maxErrors: preflight ? 0 : maxRetries,
           onFailure: (f) => {
             tapFailure = f;
             stop.abort();
@@ -174,7 +175,7 @@ export function createClaudeHarness(options: ClaudeHarnessOptions = {}): Harness
         ...input,
         prompt: input.prompt ?? PREFLIGHT_PROMPT,
         timeoutMs: Math.min(input.timeoutMs ?? PREFLIGHT_TIMEOUT_MS, PREFLIGHT_TIMEOUT_MS),
-      });
+      }, true);
       return preflightVerdict(result, json?.result);
     },
   };

@@ -40,13 +40,14 @@ export interface CommandHarnessOptions {
 export function createCommandHarness(config: CommandHarnessConfig, options: CommandHarnessOptions = {}): Harness {
   if (config.command.length === 0) throw new Error(`command harness ${config.name}: command must not be empty`);
 
-  async function exec(input: HarnessInput): Promise<{ result: HarnessResult; stdout: string }> {
+  // A preflight tolerates no provider error: design §8 wants it to fail at once, no retry loop.
+  async function exec(input: HarnessInput, preflight = false): Promise<{ result: HarnessResult; stdout: string }> {
     const model = input.model || input.provider.model;
     const stop = new AbortController();
     let tapFailure: Failure | null = null;
     const tap = await startProviderTap({
       upstream: input.provider.baseUrl,
-      maxErrors: options.maxProviderErrors ?? 1,
+      maxErrors: preflight ? 0 : (options.maxProviderErrors ?? 1),
       onFailure: (f) => {
         tapFailure = f;
         stop.abort();
@@ -100,7 +101,7 @@ export function createCommandHarness(config: CommandHarnessConfig, options: Comm
         ...input,
         prompt: input.prompt ?? PREFLIGHT_PROMPT,
         timeoutMs: Math.min(input.timeoutMs ?? PREFLIGHT_TIMEOUT_MS, PREFLIGHT_TIMEOUT_MS),
-      });
+      }, true);
       // CLIs print banners: the answer is the last non-empty line.
       const last = stdout.split("\n").filter((l) => l.trim() !== "").at(-1) ?? "";
       return preflightVerdict(result, last);

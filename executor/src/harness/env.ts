@@ -31,6 +31,11 @@ export function baseEnv(input: Pick<HarnessInput, "home" | "gitIdentity">): Reco
     GIT_CONFIG_NOSYSTEM: "1",
     GIT_TERMINAL_PROMPT: "0",
     GIT_SSH_COMMAND: "ssh -F /dev/null -o BatchMode=yes -o IdentitiesOnly=yes -o IdentityFile=/dev/null",
+    // Every push URL is rewritten to a scheme git has no helper for, so `git push` fails even
+    // for a remote on a local path; fetch is unaffected.
+    GIT_CONFIG_COUNT: "1",
+    GIT_CONFIG_KEY_0: "url.mtor-push-disabled://.pushInsteadOf",
+    GIT_CONFIG_VALUE_0: "",
   };
 }
 

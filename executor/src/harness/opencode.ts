@@ -121,13 +121,14 @@ export function parseOpencodeEvents(stdout: string): OpencodeOutput {
 export function createOpencodeHarness(options: OpencodeHarnessOptions = {}): Harness {
   const bin = options.bin ?? resolvePackageBin("opencode-ai", "opencode");
 
-  async function exec(input: HarnessInput): Promise<{ result: HarnessResult; out: OpencodeOutput }> {
+  // A preflight tolerates no provider error: design §8 wants it to fail at once, no retry loop.
+  async function exec(input: HarnessInput, preflight = false): Promise<{ result: HarnessResult; out: OpencodeOutput }> {
     const model = input.model || input.provider.model;
     const stop = new AbortController();
     let tapFailure: Failure | null = null;
     const tap = await startProviderTap({
       upstream: input.provider.baseUrl,
-      maxErrors: options.maxProviderErrors ?? 1,
+      maxErrors: preflight ? 0 : (options.maxProviderErrors ?? 1),
       onFailure: (f) => {
         tapFailure = f;
         stop.abort();
@@ -178,7 +179,7 @@ export function createOpencodeHarness(options: OpencodeHarnessOptions = {}): Har
         ...input,
         prompt: input.prompt ?? PREFLIGHT_PROMPT,
         timeoutMs: Math.min(input.timeoutMs ?? PREFLIGHT_TIMEOUT_MS, PREFLIGHT_TIMEOUT_MS),
-      });
+      }, true);
       return preflightVerdict(result, out.texts.filter((t) => t.trim() !== "").at(-1) ?? "");
     },
   };

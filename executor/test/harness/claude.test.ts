@@ -1,11 +1,12 @@
 // The claude adapter, run as the real Claude Code CLI against the demo provider on loopback.
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DemoProvider, startDemoProvider } from "../../src/demo/provider";
 import { createClaudeHarness } from "../../src/harness/claude";
 import { buildPreflightPrompt, buildPrompt } from "../../src/prompt";
-import { type Workspace, demoProviderConfig, liveGroupMembers, makeWorkspace, waitFor } from "./fixtures";
+import { type Workspace, demoProviderConfig, liveGroupMembers, makeClonedWorkspace, makeWorkspace, waitFor } from "./fixtures";
 
 const harness = createClaudeHarness();
 let provider: DemoProvider;
@@ -93,13 +94,18 @@ describe("claude harness against the demo provider", () => {
     const w = workspace();
     provider.setScript("error_529");
     try {
+      const before = provider.requests.length;
       const started = Date.now();
       const result = await harness.preflight(preflightInput(w, undefined, 60_000));
-      expect(Date.now() - started).toBeLessThan(15_000);
+      const finished = Date.now();
+      expect(finished - started).toBeLessThan(15_000);
       expect(result.ok).toBe(false);
       if (result.ok) return;
       expect(result.failure.kind).toBe("preflight");
       expect(result.failure.message).toMatch(/529 overloaded/);
+      const seen = provider.requests.slice(before).filter((r) => r.path === "/v1/messages");
+      expect(seen.map((r) => r.status)).toEqual([529]);
+      expect(finished - seen[0].at).toBeLessThan(5_000);
     } finally {
       provider.setScript("default");
     }
@@ -149,5 +155,51 @@ describe("claude harness against the demo provider", () => {
     const result = await running;
     expect(result.failure?.kind).toBe("canceled");
     expect(liveGroupMembers(result.pgid as number)).toEqual([]);
+  });
+});
+
+describe("claude harness with the misbehaving demo scripts", () => {
+  it("push_main: the agent commits on its branch but cannot push, neither main nor its branch", async () => {
+    const w = makeClonedWorkspace({ "src/dispatch.ts": "export function dispatch(): number {\n  return 1;\n}\n" });
+    workspaces.push(w);
+    const originMain = execFileSync("git", ["--git-dir", w.origin, "rev-parse", "main"], { encoding: "utf8" }).trim();
+    const result = await harness.run(input(w, "push_main"));
+    expect(result.ok).toBe(true);
+    expect(execFileSync("git", ["--git-dir", w.origin, "rev-parse", "main"], { encoding: "utf8" }).trim()).toBe(originMain);
+    expect(execFileSync("git", ["--git-dir", w.origin, "for-each-ref", "--format=%(refname)"], { encoding: "utf8" }).trim()).toBe("refs/heads/main");
+    // It did commit on local main too: that is what the protected_branch_touched gate is for.
+    expect(w.git("log", "-1", "--format=%s", "main")).toBe("mtor demo: commit straight on main");
+    expect(w.git("rev-parse", "--abbrev-ref", "HEAD")).toBe("mtor/abc123-1");
+  });
+
+  it("delete_function guts the target's first function and commits; extra_tests creates the target and adds more tests than named", async () => {
+    const w = workspace();
+    const gutted = await harness.run(input(w, "delete_function"));
+    expect(gutted.ok).toBe(true);
+    expect(readFileSync(join(w.repo, "src/dispatch.ts"), "utf8")).toBe("export function dispatch() { return undefined; }\n");
+    expect(w.git("rev-list", "--count", "main..HEAD")).toBe("1");
+
+    // Here the target does not exist yet: the demo model creates it.
+    const x = makeWorkspace();
+    workspaces.push(x);
+    expect((await harness.run(input(x, "extra_tests"))).ok).toBe(true);
+    expect(readFileSync(join(x.repo, "src/dispatch.ts"), "utf8")).toMatch(/^\/\*\* Clamps value/);
+    const tests = readFileSync(join(x.repo, "test/dispatch.test.ts"), "utf8");
+    expect(tests.match(/^test\(/gm)).toHaveLength(4);
+  });
+
+  it("no_commit edits the target but leaves it uncommitted", async () => {
+    const w = workspace();
+    const result = await harness.run(input(w, "no_commit"));
+    expect(result.ok).toBe(true);
+    expect(w.git("rev-list", "--count", "main..HEAD")).toBe("0");
+    expect(w.git("status", "--porcelain")).toContain("src/dispatch.ts");
+  });
+
+  it("empty: the preflight fails with a message saying the answer was empty", async () => {
+    const w = workspace();
+    const result = await harness.preflight(preflightInput(w, "empty"));
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.failure).toMatchObject({ kind: "preflight", message: expect.stringContaining("empty answer") });
   });
 });

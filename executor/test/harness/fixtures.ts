@@ -68,3 +68,13 @@ export async function waitFor(cond: () => boolean, timeoutMs: number, what: stri
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+/** A bare `origin` with `main`, and a clone of it on the run branch, like an executor worktree. */
+export function makeClonedWorkspace(files: Record<string, string>): Workspace & { origin: string } {
+  const w = makeWorkspace(files);
+  const origin = join(w.root, "origin.git");
+  execFileSync("git", ["clone", "-q", "--bare", "--single-branch", "--branch", "main", w.repo, origin]);
+  w.git("remote", "add", "origin", origin);
+  w.git("fetch", "-q", "origin");
+  return { ...w, origin };
+}

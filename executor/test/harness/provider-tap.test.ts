@@ -1,0 +1,75 @@
+// The provider tap relays requests unchanged and reads real statuses and retry-after headers.
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Failure } from "@mtor/schema";
+import { describe, expect, it } from "vitest";
+import { startDemoProvider } from "../../src/demo/provider";
+import { retryAfterSeconds, startProviderTap } from "../../src/harness/provider-tap";
+
+describe("provider tap", () => {
+  it("relays a streamed answer byte for byte and fails fast on a 429 with the header's seconds", async () => {
+    const provider = await startDemoProvider();
+    const failures: Failure[] = [];
+    const tap = await startProviderTap({ upstream: provider.url, onFailure: (f) => failures.push(f) });
+    try {
+      const body = { model: "demo", stream: true, messages: [{ role: "user", content: "hi" }], tools: [{ name: "Bash" }] };
+      const res = await fetch(`${tap.url}/v1/messages?beta=true`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+      const text = await res.text();
+      expect(res.headers.get("content-type")).toContain("text/event-stream");
+      expect(text).toContain("event: message_stop");
+      expect(provider.requests.at(-1)?.path).toBe("/v1/messages");
+      expect(failures).toEqual([]);
+
+      const limited = await fetch(`${tap.url}/v1/messages`, {
+        method: "POST",
+        body: JSON.stringify({ messages: [{ role: "user", content: "<!-- mtor-demo: rate_limit retry_after=33 -->" }] }),
+      });
+      expect(limited.status).toBe(429);
+      expect(limited.headers.get("retry-after")).toBe("33");
+      expect(failures).toEqual([expect.objectContaining({ kind: "rate_limited", retry_after_s: 33 })]);
+      expect(tap.statuses).toEqual([200, 429]);
+    } finally {
+      await tap.close();
+      await provider.close();
+    }
+  });
+
+  it("lets one provider error through, fails on the next, and reports an unreachable provider", async () => {
+    const provider = await startDemoProvider({ script: "error_529" });
+    const failures: Failure[] = [];
+    const tap = await startProviderTap({ upstream: provider.url, maxErrors: 1, onFailure: (f) => failures.push(f) });
+    const ask = () => fetch(`${tap.url}/v1/messages`, { method: "POST", body: JSON.stringify({ messages: [] }) });
+    try {
+      expect((await ask()).status).toBe(529);
+      expect(failures).toEqual([]);
+      expect((await ask()).status).toBe(529);
+      expect(failures).toEqual([{ kind: "provider", message: "provider answered 529 overloaded: Overloaded" }]);
+    } finally {
+      await tap.close();
+      await provider.close();
+    }
+
+    // A port that was just free: nothing listens there.
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, "127.0.0.1", r));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise<void>((r) => probe.close(() => r()));
+    const down: Failure[] = [];
+    const tap2 = await startProviderTap({ upstream: `http://127.0.0.1:${port}`, maxErrors: 0, onFailure: (f) => down.push(f) });
+    try {
+      const res = await fetch(`${tap2.url}/v1/messages`, { method: "POST", body: "{}" });
+      expect(res.status).toBe(502);
+      expect(down[0]).toMatchObject({ kind: "provider", message: expect.stringContaining("ECONNREFUSED") });
+    } finally {
+      await tap2.close();
+    }
+  });
+
+  it("reads retry-after as seconds, an HTTP date, or retry-after-ms", () => {
+    expect(retryAfterSeconds(new Headers({ "retry-after": "120" }))).toBe(120);
+    expect(retryAfterSeconds(new Headers({ "retry-after-ms": "1500" }))).toBe(2);
+    const now = Date.parse("2026-01-01T00:00:00Z");
+    expect(retryAfterSeconds(new Headers({ "retry-after": "Thu, 01 Jan 2026 00:01:30 GMT" }), now)).toBe(90);
+    expect(retryAfterSeconds(new Headers())).toBeUndefined();
+  });
+});
