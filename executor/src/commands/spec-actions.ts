@@ -9,5 +9,5 @@ export async function specAction(ctx: ApiContext, id: string, action: string, bo
   );
   if (ctx.json) return ctx.printJson(res ?? { id });
   const status = typeof res?.status === "string" ? res.status : undefined;
-  ctx.io.out(`${id}  ${verb}${status ? `, now ${status}` : ""}`);
+  ctx.io.out(`${id}  ${verb}${status && status !== verb ? `, now ${status}` : ""}`);
 }

@@ -69,6 +69,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     }
   };
 
+  const t0 = Date.now();
+  const took = () => `${((Date.now() - t0) / 1000).toFixed(1)}s`;
   try {
     let providers = providersFromEnv(opts.env);
     let demo: DemoProvider | undefined;
@@ -79,6 +81,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       const d = demo;
       stoppers.push(() => d.close());
       providers = [demoProvider(demo.url)];
+      opts.log(`  demo model listening on ${demo.url} (${took()})`);
     }
 
     const controlPlane = await startControlPlane({
@@ -88,6 +91,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       onOutput: opts.verbose ? (l) => opts.log(`[control plane] ${l}`) : undefined,
     });
     stoppers.push(() => controlPlane.stop());
+    opts.log(`  control plane ready on ${controlPlane.url} (${took()})`);
 
     // The deployed Worker's cron fires every minute; locally wrangler's test route stands in.
     const tickMs = (opts.tickS ?? 60) * 1000;
@@ -120,6 +124,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       opts.verbose ? (l) => opts.log(`[executor] ${l}`) : undefined,
     );
     const executorExited = new Promise<number | null>((done) => executor.once("exit", (code) => done(code)));
+    opts.log(`  executor started, pid ${executor.pid} (${took()})`);
     stoppers.push(() => stopGroup(executor, 20_000));
 
     return {
