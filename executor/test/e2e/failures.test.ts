@@ -2,7 +2,7 @@
 // mid-run, and the control plane going away during a run. Real processes throughout: workerd,
 // the demo provider, the real claude CLI under the real `mtor executor`.
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, it } from "vitest";
 import { type DemoProvider, startDemoProvider } from "../../src/demo/provider";
 import {
   ExecutorProcess,
@@ -17,17 +17,12 @@ import {
 
 let stack: Stack;
 let demo: DemoProvider;
-const started: ExecutorProcess[] = [];
-const demos: DemoProvider[] = [];
+/** Registers a cleanup to run when the current test ends (vitest's onTestFinished). */
+type Cleanup = (fn: () => Promise<void>) => void;
 
 beforeAll(async () => {
   stack = await startStack("failures");
   demo = await startDemoProvider();
-});
-
-afterEach(async () => {
-  for (const e of started.splice(0)) await e.kill("SIGKILL");
-  for (const d of demos.splice(0)) await d.close();
 });
 
 afterAll(async () => {
@@ -42,6 +37,7 @@ function spec(fields: Record<string, string>, body: string): string {
 
 /** One executor serving one repo and one provider, as a real child process. */
 function executor(
+  cleanup: Cleanup,
   name: string,
   repo: Origin,
   repoName: string,
@@ -60,21 +56,22 @@ function executor(
     drainS,
   });
   const e = new ExecutorProcess(config, workdir);
-  started.push(e);
+  cleanup(() => e.kill("SIGKILL"));
   return e;
 }
 
-async function hangingProvider(): Promise<DemoProvider> {
+async function hangingProvider(cleanup: Cleanup): Promise<DemoProvider> {
   const d = await startDemoProvider();
-  demos.push(d);
+  cleanup(() => d.close());
   return d;
 }
 
-describe("executor failures end to end", () => {
-  it("hang: the spec's timeout kills the harness's whole process group; nothing is left running", { timeout: 120_000 }, async () => {
+// These have their own repo, provider and executor each, and run at once.
+describe.concurrent("executor failures end to end", () => {
+  it("hang: the spec's timeout kills the harness's whole process group; nothing is left running", { timeout: 120_000 }, async ({ expect, onTestFinished }) => {
     const origin = makeOrigin(stack.root, "hang");
-    const hanging = await hangingProvider();
-    const ex = executor("hang-x", origin, "hang", "demo-hang", hanging.url);
+    const hanging = await hangingProvider(onTestFinished);
+    const ex = executor(onTestFinished, "hang-x", origin, "hang", "demo-hang", hanging.url);
     const id = await stack.dispatch(
       spec({ title: "Hang", repo: "hang", provider: "demo-hang", timeout: "20s", attempts: "1", tests: "[t]", stop: "Stop." }, "Change something."),
     );
@@ -90,10 +87,10 @@ describe("executor failures end to end", () => {
     expect(hanging.requests.some((r) => !r.preflight && r.answer === "hang")).toBe(true);
   });
 
-  it("kill: the operator kills a running spec; the harness is gone within a heartbeat and the spec is canceled", { timeout: 120_000 }, async () => {
+  it("kill: the operator kills a running spec; the harness is gone within a heartbeat and the spec is canceled", { timeout: 120_000 }, async ({ expect, onTestFinished }) => {
     const origin = makeOrigin(stack.root, "kill");
-    const hanging = await hangingProvider();
-    const ex = executor("kill-x", origin, "kill", "demo-kill", hanging.url);
+    const hanging = await hangingProvider(onTestFinished);
+    const ex = executor(onTestFinished, "kill-x", origin, "kill", "demo-kill", hanging.url);
     const id = await stack.dispatch(
       spec({ title: "Kill me", repo: "kill", provider: "demo-kill", timeout: "10m", attempts: "1", tests: "[t]", stop: "Stop." }, "Change something."),
     );
@@ -114,63 +111,10 @@ describe("executor failures end to end", () => {
     await ex.waitForLine(new RegExp(`run ${id}-1 done: failed \\(canceled\\)`), 10_000);
   });
 
-  it("executor crash: A is SIGKILLed mid-run, the lease expires, B completes the spec, A's late verdict is refused", { timeout: 180_000 }, async () => {
-    const origin = makeOrigin(stack.root, "crash");
-    const hanging = await hangingProvider();
-    const a = executor("crash-a", origin, "crash", "demo-crash", hanging.url);
-    const id = await stack.dispatch(
-      spec(
-        { title: "Survive a crash", repo: "crash", provider: "demo-crash", timeout: "10m", targets: "[src/crash.ts]", tests: "[clamps crash values]", stop: "Stop." },
-        "Add a clamp function.",
-      ),
-    );
-    await a.waitForLine(new RegExp(`run ${id}-1 preflight ok`), 60_000);
-    hanging.setScript("hang");
-    await waitFor(() => hanging.requests.some((r) => r.answer === "hang"), 30_000, "A's harness to be mid-run");
-    a.child.kill("SIGKILL");
-    await a.exited;
-    const killedAt = Date.now();
-
-    // B serves the same provider name, against a provider that answers.
-    const b = executor("crash-b", origin, "crash", "demo-crash", demo.url);
-    await b.waitForLine(/executor crash-b →/);
-    try {
-      // Past A's lease (90 s): the monitor fails the run as lost_lease and schedules a retry…
-      await stack.pinClock(killedAt + 100_000);
-      await stack.cp.tick();
-      const failed = await stack.spec(id);
-      expect(failed.runs[0].failure?.kind).toBe("lost_lease");
-      // …and once the retry backoff has passed, it is queued and B takes it.
-      await stack.pinClock(Date.parse(failed.next_attempt_at as string) + 1000);
-      await stack.cp.tick();
-      const done = await stack.waitForStatus(id, ["awaiting_review", "rejected", "failed", "dead"], 90_000);
-      expect(done.status).toBe("awaiting_review");
-      expect(done.runs.map((r) => [r.attempt, r.executor, r.outcome])).toEqual([
-        [1, "crash-a", "failed"],
-        [2, "crash-b", "passed"],
-      ]);
-      expect(origin.branches()[`mtor/${id}-2`]).toBe(done.runs[1].head_sha);
-      expect(origin.branches()[`mtor/${id}-1`]).toBeUndefined();
-
-      // A comes back on the same workdir: it reaps its orphaned harness, reports the run it
-      // never finished with the old lease token, and the control plane refuses that verdict.
-      const again = executor("crash-a", origin, "crash", "demo-crash", hanging.url);
-      await again.waitForLine(new RegExp(`run ${id}-1 left unfinished by an earlier executor process`), 30_000);
-      await again.waitForLine(new RegExp(`run ${id}-1 verdict refused: 409 lease_lost`), 30_000);
-      expect(processesUnder(join(again.workdir, "runs"))).toEqual([]);
-      const after = await stack.spec(id);
-      expect(after.status).toBe("awaiting_review");
-      expect(after.runs).toHaveLength(2);
-      expect(after.runs[0].failure?.kind).toBe("lost_lease");
-    } finally {
-      await stack.pinClock(null);
-    }
-  });
-
-  it("SIGTERM drains: no new claims, a run still going at the deadline gets a canceled verdict, the executor exits 0", { timeout: 120_000 }, async () => {
+  it("SIGTERM drains: no new claims, a run still going at the deadline gets a canceled verdict, the executor exits 0", { timeout: 120_000 }, async ({ expect, onTestFinished }) => {
     const origin = makeOrigin(stack.root, "drain");
-    const hanging = await hangingProvider();
-    const ex = executor("drain-x", origin, "drain", "demo-drain", hanging.url, 3);
+    const hanging = await hangingProvider(onTestFinished);
+    const ex = executor(onTestFinished, "drain-x", origin, "drain", "demo-drain", hanging.url, 3);
     const id = await stack.dispatch(
       spec({ title: "Drain me", repo: "drain", provider: "demo-drain", timeout: "10m", tests: "[t]", stop: "Stop." }, "Change something."),
     );
@@ -193,7 +137,7 @@ describe("executor failures end to end", () => {
     expect(processesUnder(ex.workdir)).toEqual([]);
   });
 
-  it("a wrong executor secret fails fast: the executor says which key was refused and exits 2", { timeout: 60_000 }, async () => {
+  it("a wrong executor secret fails fast: the executor says which key was refused and exits 2", { timeout: 60_000 }, async ({ expect, onTestFinished }) => {
     const origin = makeOrigin(stack.root, "badkey");
     const workdir = join(stack.root, "executor-badkey");
     const config = writeExecutorConfig(stack.root, {
@@ -204,17 +148,73 @@ describe("executor failures end to end", () => {
       providers: { "demo-badkey": { baseUrl: demo.url, harness: "claude" } },
     });
     const ex = new ExecutorProcess(config, workdir, { MTOR_EXECUTOR_SECRET: "not-the-secret-0123456789" });
-    started.push(ex);
+    onTestFinished(() => ex.kill("SIGKILL"));
     const exit = await ex.exited;
     expect(exit.code).toBe(2);
     expect(ex.output()).toMatch(/claim refused: 401 .*check key_id "e2e"/);
   });
+});
 
-  it("control plane down: it stops during a run and restarts with its state; the verdict arrives once", { timeout: 180_000 }, async () => {
+// These move the control plane's clock or stop it, so they run alone, one after the other.
+describe("executor failures end to end, one at a time", () => {
+  it("executor crash: A is SIGKILLed mid-run, the lease expires, B completes the spec, A's late verdict is refused", { timeout: 180_000 }, async ({ expect, onTestFinished }) => {
+    const origin = makeOrigin(stack.root, "crash");
+    const hanging = await hangingProvider(onTestFinished);
+    const a = executor(onTestFinished, "crash-a", origin, "crash", "demo-crash", hanging.url);
+    const id = await stack.dispatch(
+      spec(
+        { title: "Survive a crash", repo: "crash", provider: "demo-crash", timeout: "10m", targets: "[src/crash.ts]", tests: "[clamps crash values]", stop: "Stop." },
+        "Add a clamp function.",
+      ),
+    );
+    await a.waitForLine(new RegExp(`run ${id}-1 preflight ok`), 60_000);
+    hanging.setScript("hang");
+    await waitFor(() => hanging.requests.some((r) => r.answer === "hang"), 30_000, "A's harness to be mid-run");
+    a.child.kill("SIGKILL");
+    await a.exited;
+    const killedAt = Date.now();
+
+    // B serves the same provider name, against a provider that answers.
+    const b = executor(onTestFinished, "crash-b", origin, "crash", "demo-crash", demo.url);
+    await b.waitForLine(/executor crash-b →/);
+    try {
+      // Past A's lease (90 s): the monitor fails the run as lost_lease and schedules a retry…
+      await stack.pinClock(killedAt + 100_000);
+      await stack.cp.tick();
+      const failed = await stack.spec(id);
+      expect(failed.runs[0].failure?.kind).toBe("lost_lease");
+      // …and once the retry backoff has passed, it is queued and B takes it.
+      await stack.pinClock(Date.parse(failed.next_attempt_at as string) + 1000);
+      await stack.cp.tick();
+      const done = await stack.waitForStatus(id, ["awaiting_review", "rejected", "failed", "dead"], 90_000);
+      expect(done.status).toBe("awaiting_review");
+      expect(done.runs.map((r) => [r.attempt, r.executor, r.outcome])).toEqual([
+        [1, "crash-a", "failed"],
+        [2, "crash-b", "passed"],
+      ]);
+      expect(origin.branches()[`mtor/${id}-2`]).toBe(done.runs[1].head_sha);
+      expect(origin.branches()[`mtor/${id}-1`]).toBeUndefined();
+
+      // A comes back on the same workdir: it reaps its orphaned harness, reports the run it
+      // never finished with the old lease token, and the control plane refuses that verdict.
+      const again = executor(onTestFinished, "crash-a", origin, "crash", "demo-crash", hanging.url);
+      await again.waitForLine(new RegExp(`run ${id}-1 left unfinished by an earlier executor process`), 30_000);
+      await again.waitForLine(new RegExp(`run ${id}-1 verdict refused: 409 lease_lost`), 30_000);
+      expect(processesUnder(join(again.workdir, "runs"))).toEqual([]);
+      const after = await stack.spec(id);
+      expect(after.status).toBe("awaiting_review");
+      expect(after.runs).toHaveLength(2);
+      expect(after.runs[0].failure?.kind).toBe("lost_lease");
+    } finally {
+      await stack.pinClock(null);
+    }
+  });
+
+  it("control plane down: it stops during a run and restarts with its state; the verdict arrives once", { timeout: 180_000 }, async ({ expect, onTestFinished }) => {
     const origin = makeOrigin(stack.root, "outage");
     const slow = await startDemoProvider({ latencyMs: 1500 });
-    demos.push(slow);
-    const ex = executor("outage-x", origin, "outage", "demo-outage", slow.url);
+    onTestFinished(() => slow.close());
+    const ex = executor(onTestFinished, "outage-x", origin, "outage", "demo-outage", slow.url);
     const id = await stack.dispatch(
       spec(
         { title: "Outlive an outage", repo: "outage", provider: "demo-outage", timeout: "10m", targets: "[src/outage.ts]", tests: "[clamps outage values]", stop: "Stop." },

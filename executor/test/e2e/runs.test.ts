@@ -2,7 +2,7 @@
 // git repos as origin, and one executor running the real `mtor executor` CLI with the real
 // claude and opencode CLIs. Tests share the stack and keep apart by repo and provider names.
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, type ExpectStatic, it } from "vitest";
 import { type DemoProvider, startDemoProvider } from "../../src/demo/provider";
 import { ExecutorProcess, gitIn, makeOrigin, type Origin, type Stack, startStack, waitFor, writeExecutorConfig } from "./stack";
 
@@ -23,7 +23,7 @@ beforeAll(async () => {
     id: "runs-a",
     controlPlane: stack.cp.url,
     workdir,
-    capacity: 3,
+    capacity: 6,
     repos: Object.fromEntries(REPOS.map((r) => [r, origins[r].path])),
     providers: {
       "demo-claude": { baseUrl: demo.url, harness: "claude" },
@@ -48,7 +48,7 @@ function spec(fields: Record<string, string>, body: string): string {
   return `---\n${fm.join("\n")}\n---\n${body}\n`;
 }
 
-async function happyPath(repo: string, provider: string) {
+async function happyPath(expect: ExpectStatic, repo: string, provider: string) {
   const origin = origins[repo];
   const mainBefore = origin.mainSha();
   const id = await stack.dispatch(
@@ -89,16 +89,18 @@ async function happyPath(repo: string, provider: string) {
   return { id, run };
 }
 
-describe("executor end to end", () => {
-  it("happy path with claude: the real CLI commits on the run branch, the branch lands in origin", { timeout: 180_000 }, async () => {
-    await happyPath("happy", "demo-claude");
+// These share the executor and the control plane and run at once: each has its own repo and
+// provider, so they cannot see each other's runs.
+describe.concurrent("executor end to end", () => {
+  it("happy path with claude: the real CLI commits on the run branch, the branch lands in origin", { timeout: 180_000 }, async ({ expect }) => {
+    await happyPath(expect, "happy", "demo-claude");
   });
 
-  it("happy path with opencode: the same with the real opencode CLI", { timeout: 180_000 }, async () => {
-    await happyPath("happy-oc", "demo-opencode");
+  it("happy path with opencode: the same with the real opencode CLI", { timeout: 180_000 }, async ({ expect }) => {
+    await happyPath(expect, "happy-oc", "demo-opencode");
   });
 
-  it("main protection: the agent's push to main and commit on main reach nothing; only the run branch is pushed", { timeout: 180_000 }, async () => {
+  it("main protection: the agent's push to main and commit on main reach nothing; only the run branch is pushed", { timeout: 180_000 }, async ({ expect }) => {
     const origin = origins.protect;
     const mainBefore = origin.mainSha();
     const id = await stack.dispatch(
@@ -117,7 +119,7 @@ describe("executor end to end", () => {
     expect(gitIn(origin.path, "log", "--format=%s", "main")).toBe("Initial commit");
   });
 
-  it("preflight failure: a provider answering 529 fails runs as preflight in seconds; after 3 the breaker is open and another provider keeps flowing", { timeout: 180_000 }, async () => {
+  it("preflight failure: a provider answering 529 fails runs as preflight in seconds; after 3 the breaker is open and another provider keeps flowing", { timeout: 180_000 }, async ({ expect }) => {
     const ids: string[] = [];
     for (let i = 1; i <= 3; i++) {
       ids.push(
@@ -142,7 +144,11 @@ describe("executor end to end", () => {
     expect((await stack.waitForStatus(flowing, ["awaiting_review", "rejected", "failed", "dead"], 120_000)).status).toBe("awaiting_review");
   });
 
-  it("rate limit: 429 with retry-after 120 cools the provider and queues the spec again", { timeout: 120_000 }, async () => {
+});
+
+// Pins the control plane's clock, so it runs alone.
+describe("executor end to end, with the clock moved", () => {
+  it("rate limit: 429 with retry-after 120 cools the provider and queues the spec again", { timeout: 120_000 }, async ({ expect }) => {
     const id = await stack.dispatch(
       spec({ title: "Rate limited", repo: "ratelimit", provider: "demo-ratelimit", tests: "[t]", stop: "Stop." }, "Change something.\n<!-- mtor-demo: rate_limit retry_after=120 -->"),
     );
