@@ -3,7 +3,7 @@
 // more than they add. What the spec body names (dead code to remove) is exempt.
 import type { Spec } from "@mtor/schema";
 import { basePath, type Change, headPath } from "./change";
-import type { ChangedFile } from "./git";
+import { type ChangedFile, gitRaw } from "./git";
 import { type CodeSymbol, extractSymbols, isParsable, isTrivialLine } from "./symbols";
 import { type FoundTest, findTests } from "./test-names";
 import type { Finding } from "./types";
@@ -20,7 +20,7 @@ const LOCKFILES =
 
 type SpecPart = Pick<Spec, "targets" | "body">;
 
-export function checkDestruction(ch: Change, spec: SpecPart): Finding[] {
+export async function checkDestruction(ch: Change, spec: SpecPart): Promise<Finding[]> {
   const findings: Finding[] = [];
   const lost = lineLoss(ch);
 
@@ -101,10 +101,11 @@ export function checkDestruction(ch: Change, spec: SpecPart): Finding[] {
     deletedFiles.add(f.path);
   }
 
-  // Symbols deleted.
+  // Symbols deleted. A deleted test is always reported; other code when it is substantial or
+  // still used somewhere; a small helper retired together with its callers is a refactor.
   let exemptLines = 0;
   const goneClasses = new Set<string>();
-  const reported: CodeSymbol[] = [];
+  const reported: { s: CodeSymbol; usedIn?: string }[] = [];
   const sorted = [...gone].sort((a, b) => (a.kind === "class" ? 0 : 1) - (b.kind === "class" ? 0 : 1));
   for (const s of sorted) {
     if (specNamesSymbol(spec.body, s)) {
@@ -115,16 +116,28 @@ export function checkDestruction(ch: Change, spec: SpecPart): Finding[] {
     if (deletedFiles.has(s.file)) continue;
     if (s.parent && goneClasses.has(`${s.file}\0${s.parent}`)) continue;
     if (lost(s.bodyLines) < LOST_THRESHOLD) continue; // rewritten or moved under another name
+    const test = isTestSymbol(s);
+    let usedIn: string | undefined;
+    if (!test) {
+      usedIn = await stillUsed(ch, s);
+      const substantial = s.lines >= SHRINK.minLines && !isTestPath(s.file);
+      if (!usedIn && !substantial) continue;
+    }
     if (s.kind === "class") goneClasses.add(`${s.file}\0${s.name}`);
-    reported.push(s);
+    reported.push({ s, usedIn });
   }
-  for (const s of reported) {
+  for (const { s, usedIn } of reported) {
+    if (isTestSymbol(s)) {
+      findings.push({ gate: "destruction", detail: `deleted test \`${s.name}\` in ${s.file}` });
+      continue;
+    }
     const methods =
       s.kind === "class" ? gone.filter((m) => m.parent === s.name && m.file === s.file).length : 0;
     const extra = methods > 0 ? `, ${plural(methods, "method")}` : "";
+    const used = usedIn ? `, still used in ${usedIn}` : "";
     findings.push({
       gate: "destruction",
-      detail: `deleted ${s.kind} \`${s.name}\` in ${s.file} (${plural(s.lines, "line")}${extra})`,
+      detail: `deleted ${s.kind} \`${s.name}\` in ${s.file} (${plural(s.lines, "line")}${extra})${used}`,
     });
   }
 
@@ -304,4 +317,49 @@ function deletedTests(
             .map((n) => `\`${n}\``)
             .join(", ")}${names.length > 4 ? ` and ${names.length - 4} more` : ""}`,
   }));
+}
+
+const TEST_PATH =
+  /(?:^|\/)(?:tests?|__tests__|spec|specs|testing|fixtures)\/|(?:^|\/)test_[^/]*\.py$|_test\.(?:py|go)$|\.(?:test|spec)\.[cm]?[jt]sx?$|(?:^|\/)conftest\.py$/;
+
+/** Test files and test helpers: their exports are not an API anyone else relies on. */
+export function isTestPath(path: string): boolean {
+  return TEST_PATH.test(path);
+}
+
+function isTestSymbol(s: CodeSymbol): boolean {
+  return s.kind !== "class" && /^test/i.test(s.simpleName) && isTestPath(s.file);
+}
+
+/**
+ * Where a deleted symbol is still referenced at head (a file path), if anywhere: a function by
+ * its name as a word, a method as `.name`. Prose files do not count.
+ */
+async function stillUsed(ch: Change, s: CodeSymbol): Promise<string | undefined> {
+  const n = s.simpleName.replace(/^(?:get|set) /, "");
+  if (!/^[A-Za-z_$][\w$]*$/.test(n) || n === "constructor" || n === "default") return undefined;
+  const pattern =
+    s.kind === "method"
+      ? `\\.${n.replace(/\$/g, "\\$")}([^A-Za-z0-9_$]|$)`
+      : `(^|[^A-Za-z0-9_$.])${n.replace(/\$/g, "\\$")}([^A-Za-z0-9_$]|$)`;
+  const r = await gitRaw(ch.repoDir, [
+    "grep",
+    "-l",
+    "-E",
+    "-e",
+    pattern,
+    ch.headSha,
+    "--",
+    ".",
+    ":(exclude)*.md",
+    ":(exclude)*.txt",
+    ":(exclude)*.rst",
+    ":(exclude)*.lock",
+  ]);
+  if (r.code !== 0) return undefined;
+  const files = r.stdout
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => l.slice(ch.headSha.length + 1));
+  return files[0];
 }

@@ -21,7 +21,10 @@ function instruction({ gate, detail }: GateFlag): string {
     case "empty_diff":
       return "Make a real change and commit it: the last attempt's commits added up to no change at all.";
     case "destruction":
-      m = /^deleted (function|method|class) `([^`]+)` in (\S+)/.exec(detail);
+      m = /^deleted (function|method|class) `([^`]+)` in (\S+)(?: \([^)]*\))?(?:, still used in (\S+))?/.exec(
+        detail,
+      );
+      if (m && m[4]) return `Do not delete \`${m[2]}\` in ${m[3]}; it is still used in ${m[4]}. Extend it.`;
       if (m) return `Do not delete \`${m[2]}\` in ${m[3]}; extend it.`;
       m =
         /^(?:function|method) `([^`]+)` in (\S+)(?: \(now in (\S+)\))? shrank from (\d+) lines? to (\d+)/.exec(

@@ -79,7 +79,7 @@ export async function runGates(ctx: GateContext): Promise<GateReport> {
   }
 
   if (!nothing) {
-    if (on("destruction")) findings.push(...checkDestruction(ch, ctx.spec));
+    if (on("destruction")) findings.push(...(await checkDestruction(ch, ctx.spec)));
     if (on("target_file_missing")) findings.push(...(await checkTargets(ch, ctx.spec.targets)));
     if (on("tests_missing") || on("tests_extra")) {
       const { missing, extra } = checkTestNames(testsAdded(ch), ctx.spec.tests);

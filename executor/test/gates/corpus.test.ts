@@ -35,6 +35,19 @@ const vitestFile = (titles: string[]) =>
     .map((t) => `  it("${t}", () => {\n    expect(1).toBe(1);\n  });\n`)
     .join("\n")}});\n`;
 
+/** Adds a small helper and its caller on main, then restarts the branch from there. */
+async function withHelper(r: TestRepo): Promise<void> {
+  await r.checkout("main");
+  await r.commit("helper", {
+    "src/frozen.ts":
+      'export const FROZEN = "frozen";\n\nexport function isFrozen(flags: string[]): boolean {\n  return flags.includes(FROZEN);\n}\n',
+    "src/gate.ts":
+      'import { isFrozen } from "./frozen";\n\nexport function open(flags: string[]): boolean {\n  return !isFrozen(flags);\n}\n',
+  });
+  await r.git("branch", "-f", BRANCH, "main");
+  await r.checkout(BRANCH);
+}
+
 const cases: Case[] = [
   // ------------------------------------------------------------------ bad
   {
@@ -346,6 +359,26 @@ const cases: Case[] = [
       return undefined;
     },
   },
+  {
+    name: "small function deleted while still called",
+    expect: "destruction",
+    async build(r) {
+      await withHelper(r);
+      await r.commit("frozen", { "src/frozen.ts": 'export const FROZEN = "frozen";\n' });
+      return undefined;
+    },
+  },
+  {
+    name: "Python test deleted",
+    expect: "destruction",
+    async build(r) {
+      await r.commit("tests", {
+        "tests/test_throttle.py":
+          "from app.throttle import effective_slots\n\n\ndef test_other():\n    assert effective_slots(1, 0) == 1\n",
+      });
+      return undefined;
+    },
+  },
   // ------------------------------------------------------------------ good
   {
     name: "function moved to another file",
@@ -505,6 +538,18 @@ ${body}`;
           "refuses when frozen",
           "refuses while frozen",
         ).replace('describe("should_dispatch"', 'describe("policy"'),
+      });
+      return undefined;
+    },
+  },
+  {
+    name: "small helper inlined into its only caller",
+    async build(r) {
+      await withHelper(r);
+      await r.commit("inline isFrozen", {
+        "src/frozen.ts": 'export const FROZEN = "frozen";\n',
+        "src/gate.ts":
+          'import { FROZEN } from "./frozen";\n\nexport function open(flags: string[]): boolean {\n  return !flags.includes(FROZEN);\n}\n',
       });
       return undefined;
     },

@@ -56,7 +56,8 @@ describe("runGates", () => {
       {
         gate: "destruction",
         action: "reject",
-        detail: "deleted function `should_dispatch` in src/dispatch.ts (14 lines)",
+        detail:
+          "deleted function `should_dispatch` in src/dispatch.ts (14 lines), still used in test/dispatch.test.ts",
       },
       { gate: "commit_flood", action: "reject", detail: "7 commits, over the cap of 5" },
     ]);
@@ -138,6 +139,10 @@ describe("feedbackFor", () => {
     expect(
       feedbackFor([
         flag("destruction", "deleted function `should_dispatch` in src/dispatch.ts (41 lines)"),
+        flag(
+          "destruction",
+          "deleted method `Queue.claim` in src/queue.ts (11 lines), still used in src/fleet.ts",
+        ),
         flag("destruction", "function `backoff` in src/dispatch.ts shrank from 10 lines to 1"),
         flag(
           "destruction",
@@ -161,10 +166,14 @@ describe("feedbackFor", () => {
         flag("duplicate", "the change is identical to spec k3f9x2ab's branch (patch id 389105c478bd)"),
         flag("tests_failed", "`npm test` failed (exit 1):\nFAIL throttle backs off"),
         flag("destruction", "deleted test `refuses when frozen` in test/dispatch.test.ts"),
-        flag("protected_branch_touched", "the change is on the default branch main, not on a branch of its own"),
+        flag(
+          "protected_branch_touched",
+          "the change is on the default branch main, not on a branch of its own",
+        ),
       ]),
     ).toEqual([
       "Do not delete `should_dispatch` in src/dispatch.ts; extend it.",
+      "Do not delete `Queue.claim` in src/queue.ts; it is still used in src/fleet.ts. Extend it.",
       "Do not replace `backoff` in src/dispatch.ts with a shorter version (it went from 10 lines to 1); keep its existing logic and extend it.",
       "Do not delete src/queue.ts; the spec does not ask for it. Keep the file and change only what the spec asks.",
       "Do not remove existing code: the last attempt deleted 100 lines and added 1. Add to the code instead of rewriting it.",
@@ -197,7 +206,7 @@ describe("feedbackFor", () => {
     const r = await destructiveRepo();
     const report = await runGates(ctx(r));
     expect(feedbackFor(report.flags)).toEqual([
-      "Do not delete `should_dispatch` in src/dispatch.ts; extend it.",
+      "Do not delete `should_dispatch` in src/dispatch.ts; it is still used in test/dispatch.test.ts. Extend it.",
       "Make at most 5 commits (the last attempt made 7); stop once the spec's tests pass.",
     ]);
   });
@@ -243,7 +252,8 @@ describe("mtor gate", () => {
         {
           gate: "destruction",
           action: "reject",
-          detail: "deleted function `should_dispatch` in src/dispatch.ts (14 lines)",
+          detail:
+            "deleted function `should_dispatch` in src/dispatch.ts (14 lines), still used in test/dispatch.test.ts",
         },
       ],
       commits: 1,
