@@ -1,4 +1,6 @@
 // The dispatch rule (design §4): every skip reason keeps the spec queued and the claim says why.
+
+import { env, runInDurableObject } from "cloudflare:test";
 import type { ClaimResponse, ExecutorInfo, VerdictRequest } from "@mtor/schema/wire";
 import { beforeAll, describe, expect, it } from "vitest";
 import { api, claimBody, dispatchSpec, executorClient, startClock, tick } from "./helpers";
@@ -95,6 +97,8 @@ describe("skip reasons", () => {
     expect(runs).toHaveLength(3);
     for (const r of runs) await client.verdict(r.run_id, providerFailure(r.lease.token));
     expect((await provider("p-breaker")).breaker).toMatchObject({ state: "open", consecutive_failures: 3 });
+    const tripped = await outboxEvents("provider.tripped");
+    expect(tripped.filter((p) => p.provider === "p-breaker")).toHaveLength(1);
 
     expect(await claim("ex-breaker", ex)).toEqual({ runs: [], reason: "breaker_open" });
     expect(await status(ids[3])).toBe("queued");
@@ -240,3 +244,13 @@ describe("effective slots", () => {
     expect((await provider("p-eff")).effective_slots).toBe(3);
   });
 });
+
+async function outboxEvents(type: string): Promise<Record<string, unknown>[]> {
+  const stub = env.FLEET.get(env.FLEET.idFromName("fleet"));
+  return runInDurableObject(stub, (_instance, state) =>
+    state.storage.sql
+      .exec("SELECT payload FROM outbox WHERE type = ? ORDER BY id", type)
+      .toArray()
+      .map((r) => JSON.parse(r.payload as string) as Record<string, unknown>),
+  );
+}
