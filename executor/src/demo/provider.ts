@@ -15,7 +15,7 @@ import {
   messageStartEvent,
   pingEvent,
 } from "./messages";
-import { type Conversation, DEMO_ANNOUNCE, SCRIPTS, type Turn, isPreflightPrompt, parseDirective } from "./scripts";
+import { type Conversation, DEMO_ANNOUNCE, SCRIPTS, type Turn, isPreflightPrompt, parseDirective, scriptTurn } from "./scripts";
 
 export const DEMO_MODEL = "demo";
 
@@ -162,7 +162,7 @@ export function startDemoProvider(options: DemoProviderOptions = {}): Promise<De
     } else if (fault?.kind === "overloaded") {
       answer = { kind: "error", status: 529, type: "overloaded_error", message: "Overloaded" };
     } else {
-      answer = script.next(conversation);
+      answer = scriptTurn(script, conversation);
       // Side calls without tools (session titles, summaries) get a short text, not a tool call.
       if (answer.kind === "message" && conversation.tools.length === 0 && answer.content.some((b) => b.type === "tool_use")) {
         answer = { kind: "message", content: [{ type: "text", text: `${DEMO_ANNOUNCE} mtor demo task` }], stopReason: "end_turn" };

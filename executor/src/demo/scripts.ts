@@ -350,5 +350,17 @@ export const SCRIPTS: Readonly<Record<string, Script>> = {
   push_main: pushMain,
 };
 
+/**
+ * The turn a script answers, with the directive's generic parameters applied:
+ * `preflight=ok` answers the preflight `ok` whatever the script; `after=N` behaves like
+ * `default` for the first N turns of the task, so a provider can fail mid-run.
+ */
+export function scriptTurn(script: Script, c: Conversation): Turn {
+  if (c.isPreflight && c.params.preflight === "ok") return say("ok");
+  const after = Number(c.params.after);
+  if (!c.isPreflight && Number.isInteger(after) && c.turn < after) return defaultScript.next(c);
+  return script.next(c);
+}
+
 export type ScriptName = keyof typeof SCRIPTS;
 export const SCRIPT_NAMES = Object.keys(SCRIPTS);

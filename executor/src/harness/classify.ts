@@ -4,14 +4,16 @@ import type { Failure } from "@mtor/schema";
 /** retry-after used when a 429 does not say how long to wait. */
 export const DEFAULT_RETRY_AFTER_S = 60;
 
-const RETRY_AFTER = /retry[- _]?after[^0-9]{0,12}(\d{1,6})(\s*(?:ms|milliseconds))?/i;
+const RETRY_AFTER_MS = /retry[- _]?after[- _]?ms[^0-9]{0,6}(\d{1,9})/i;
+const RETRY_AFTER = /retry[- _]?after[^0-9]{0,12}(\d{1,6})(\s*(?:ms|milliseconds)\b)?/i;
 
 function retryAfterFrom(text: string): number {
+  const ms = RETRY_AFTER_MS.exec(text);
+  if (ms) return Math.min(86400, Math.ceil(Number(ms[1]) / 1000));
   const m = RETRY_AFTER.exec(text);
   if (!m) return DEFAULT_RETRY_AFTER_S;
   const n = Number(m[1]);
-  const s = m[2] ? Math.ceil(n / 1000) : n;
-  return Math.min(86400, Math.max(0, s));
+  return Math.min(86400, m[2] ? Math.ceil(n / 1000) : n);
 }
 
 function clip(text: string, max = 500): string {

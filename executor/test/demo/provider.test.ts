@@ -232,3 +232,23 @@ describe("demo provider", () => {
     expect(child.exitCode === 0 || child.signalCode === "SIGTERM").toBe(true);
   });
 });
+
+describe("demo directive parameters", () => {
+  it("preflight=ok passes the probe and after=N misbehaves only from turn N of the task", async () => {
+    const p = await start();
+    const pre = await post(p.url, { messages: [{ role: "user", content: buildPreflightPrompt("<!-- mtor-demo: hang preflight=ok -->") }] });
+    expect(((await pre.json()) as { content: Array<{ text: string }> }).content[0].text).toBe("ok");
+    const prompt = `${PROMPT}\n<!-- mtor-demo: error_529 after=1 -->`;
+    const first = await post(p.url, { tools: TOOLS, messages: [{ role: "user", content: prompt }] });
+    expect(first.status).toBe(200);
+    const second = await post(p.url, {
+      tools: TOOLS,
+      messages: [
+        { role: "user", content: prompt },
+        { role: "assistant", content: [{ type: "text", text: "working" }] },
+        { role: "user", content: "go on" },
+      ],
+    });
+    expect(second.status).toBe(529);
+  });
+});
