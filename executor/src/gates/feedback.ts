@@ -24,7 +24,7 @@ function instruction({ gate, detail }: GateFlag): string {
       m = /^deleted (function|method|class) `([^`]+)` in (\S+)(?: \([^)]*\))?(?:, still used in (\S+))?/.exec(
         detail,
       );
-      if (m && m[4]) return `Do not delete \`${m[2]}\` in ${m[3]}; it is still used in ${m[4]}. Extend it.`;
+      if (m?.[4]) return `Do not delete \`${m[2]}\` in ${m[3]}; it is still used in ${m[4]}. Extend it.`;
       if (m) return `Do not delete \`${m[2]}\` in ${m[3]}; extend it.`;
       m =
         /^(?:function|method) `([^`]+)` in (\S+)(?: \(now in (\S+)\))? shrank from (\d+) lines? to (\d+)/.exec(
