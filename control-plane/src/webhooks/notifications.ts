@@ -64,8 +64,8 @@ export class Notifications {
     const now = this.deps.now();
     const at = nextWake(this.db, now);
     if (at === null) return;
-    const real =
-      this.env.MTOR_TEST_CLOCK === "true" ? Date.now() + 3600_000 : Date.now() + Math.max(0, at - now);
+    const parked = this.env.MTOR_TEST_CLOCK === "true" && this.clockPinned();
+    const real = parked ? Date.now() + 3600_000 : Date.now() + Math.max(0, at - now);
     if (this.alarmAt !== null && this.alarmAt <= real && this.alarmAt > Date.now() - 60_000) return;
     this.alarmAt = real;
     void this.storage.setAlarm(real);
