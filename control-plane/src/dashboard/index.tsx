@@ -5,6 +5,7 @@ import type { ExecutorView, GateSetting, ProviderView, SpecDetail, SpecList, Sta
 import type { Context } from "hono";
 import { Hono } from "hono";
 import type { Child } from "hono/jsx";
+import type { Report } from "../report/build";
 import { type ApiAnswer, type ApiFetch, callApi } from "./api";
 import { Layout, type Section } from "./layout";
 import {
@@ -463,12 +464,16 @@ export function dashboard(api: ApiFetch) {
     const query = m
       ? `&since=${encodeURIComponent(new Date(Date.now() - Number(m[1]) * 3600_000).toISOString())}`
       : "";
-    const r = await as<string>(c, token, "GET", `/v1/report?format=text${query}`, undefined, "text/plain");
+    const [r, json] = await Promise.all([
+      as<string>(c, token, "GET", `/v1/report?format=text${query}`, undefined, "text/plain"),
+      as<Report>(c, token, "GET", `/v1/report?${query.slice(1)}`),
+    ]);
     if (!r.ok)
       return r.status === 401
         ? toLogin(c)
         : page(c, "report", "Report", <ErrorPage message={failed(r)} />, { status: r.status });
-    return page(c, "report", "Report", <ReportPage text={r.data} since={m ? since : ""} />);
+    const report = json.ok ? json.data : null;
+    return page(c, "report", "Report", <ReportPage report={report} text={r.data} since={m ? since : ""} />);
   });
 
   return app;

@@ -1,5 +1,6 @@
 // The dashboard's pages as components: queue, spec, fleet, gates, dispatch, report, login.
 import type { ExecutorView, GateSetting, ProviderView, SpecDetail, SpecSummary } from "@mtor/schema";
+import type { Report } from "../report/build";
 import { ago, Csrf, Flags, StatusBadge } from "./layout";
 
 export const FILTERS: [string, string, string][] = [
@@ -501,7 +502,10 @@ export function DispatchPage(props: {
   );
 }
 
-export function ReportPage(props: { text: string; since: string }) {
+export function ReportPage(props: { report: Report | null; text: string; since: string }) {
+  const r = props.report;
+  const pct = (x: number) => `${Math.round(x * 100)}%`;
+  const tokens = (n: number) => (n >= 1000 ? `${(n / 1000).toFixed(1)}k` : String(n));
   return (
     <>
       <form method="get" action="/report" class="inline">
@@ -509,10 +513,9 @@ export function ReportPage(props: { text: string; since: string }) {
           <label for="since">Since</label>
           <select id="since" name="since">
             {[
-              ["", "last night"],
+              ["", "last 24 hours"],
               ["1h", "1 hour"],
               ["12h", "12 hours"],
-              ["24h", "24 hours"],
               ["168h", "7 days"],
             ].map(([v, l]) => (
               <option value={v} selected={props.since === v}>
@@ -523,7 +526,65 @@ export function ReportPage(props: { text: string; since: string }) {
         </div>
         <button type="submit">Show</button>
       </form>
-      <pre id="report">{props.text}</pre>
+      {r && (
+        <>
+          <div class="card" id="report-totals">
+            <div class="title">
+              {r.totals.specs} spec{r.totals.specs === 1 ? "" : "s"} · {r.totals.runs} run
+              {r.totals.runs === 1 ? "" : "s"} · {pct(r.totals.pass_rate)} passed
+            </div>
+            <div class="muted">
+              {r.totals.passed} passed · {r.totals.rejected} rejected · {r.totals.failed} failed ·{" "}
+              <span style="color:var(--ok)">+{r.totals.lines.insertions}</span>{" "}
+              <span style="color:var(--bad)">-{r.totals.lines.deletions}</span> ·{" "}
+              {tokens(r.totals.input_tokens + r.totals.output_tokens)} tokens · $
+              {r.totals.cost_usd.toFixed(2)}
+            </div>
+            {r.partial && <div class="muted">partial: more runs than one report reads</div>}
+          </div>
+          {r.specs.length === 0 && <p class="empty">No runs finished in this window.</p>}
+          {r.specs.map((s) => (
+            <a class="card" href={`/specs/${encodeURIComponent(s.id)}`} data-report-spec={s.id}>
+              <div class="row">
+                <StatusBadge status={s.status} />
+                {s.grade && <span class="badge s-approved">grade {s.grade}</span>}
+                <span class="title">{s.title}</span>
+              </div>
+              <div class="row muted">
+                <span>{s.id}</span>
+                <span>{s.provider}</span>
+                <span>
+                  +{s.lines.insertions} -{s.lines.deletions}
+                </span>
+                <span>
+                  {s.runs} run{s.runs === 1 ? "" : "s"}
+                </span>
+              </div>
+              {s.flags.length > 0 && (
+                <span class="row">
+                  {s.flags.map((f) => (
+                    <span class="flag">{f}</span>
+                  ))}
+                </span>
+              )}
+            </a>
+          ))}
+          {r.providers.length > 0 && <h2>Providers</h2>}
+          {r.providers.map((p) => (
+            <div class="card">
+              <strong>{p.name}</strong>
+              <div class="muted">
+                {p.runs} runs · {pct(p.pass_rate)} passed · {p.tasks_per_hour}/h ·{" "}
+                {tokens(p.input_tokens + p.output_tokens)} tokens · ${p.cost_usd.toFixed(2)}
+              </div>
+            </div>
+          ))}
+        </>
+      )}
+      <details class="card">
+        <summary>As text</summary>
+        <pre id="report">{props.text}</pre>
+      </details>
     </>
   );
 }

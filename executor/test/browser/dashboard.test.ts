@@ -135,15 +135,18 @@ it("log in, dispatch, review, approve, report — one-handed at 390×844", { tim
 
   await page.click('nav.bottom a[href="/report"]');
   await page.waitForURL(`${stack.url}/report`);
+  expect(await page.textContent(`[data-report-spec="${id}"]`)).toContain("grade A");
   const report = (await page.textContent("#report")) ?? "";
   expect(report).toMatch(new RegExp(`${id}\\s+approved\\s+A\\b`));
   await fitsThePhone(page);
+  await page.screenshot({ path: join(ARTIFACTS, "dashboard-report-390x844.png") });
 
   await page.click('nav.bottom a[href="/fleet"]');
   await page.waitForURL(`${stack.url}/fleet`);
   expect(await page.textContent('[data-provider="demo"]')).toContain("slots in use");
   expect(await page.textContent('[data-executor="local"]')).toContain("active");
   await fitsThePhone(page);
+  await page.screenshot({ path: join(ARTIFACTS, "dashboard-fleet-390x844.png"), fullPage: true });
   await page.click('nav.bottom a[href="/gates"]');
   await page.waitForURL(`${stack.url}/gates`);
   expect(await page.textContent('[data-gate="destruction"]')).toContain("destruction");
