@@ -29,7 +29,7 @@ export async function checkDuplicate(ch: Change, input: DuplicateInput): Promise
   const onBase = await commitPatchIds(ch.repoDir, `${ch.mergeBase}..${ch.baseSha}`);
   const baseByPid = new Map<string, string>();
   for (const [sha, pid] of onBase) if (!baseByPid.has(pid)) baseByPid.set(pid, sha);
-  const base = ch.baseRef;
+  const base = /^[0-9a-f]{40}$/i.test(ch.baseRef) ? ch.baseRef.slice(0, 7) : ch.baseRef;
 
   const same = baseByPid.get(patchId);
   if (same) {

@@ -53,7 +53,8 @@ export async function runGates(ctx: GateContext): Promise<GateReport> {
   const patchId = ch.files.length > 0 ? await netPatchId(ctx.repoDir, ch.mergeBase, ch.headSha) : undefined;
 
   const findings: Finding[] = [];
-  const baseName = ctx.base;
+  const baseName = refLabel(ctx.base);
+  const headName = ctx.runRef ? ctx.runRef.replace(/^refs\/heads\//, "") : refLabel(ctx.head);
 
   // Nothing to review: later gates would only restate it.
   let nothing = false;
@@ -65,7 +66,7 @@ export async function runGates(ctx: GateContext): Promise<GateReport> {
         dirty > 0 ? ` (${dirty === 1 ? "1 file" : `${dirty} files`} changed but never committed)` : "";
       findings.push({
         gate: "no_commit_on_success",
-        detail: `the harness ended successfully but ${ctx.head} has no commit on top of ${baseName}${left}`,
+        detail: `${headName} has no commit on top of ${baseName}${left}`,
       });
     }
   } else if (ch.files.length === 0) {
@@ -175,4 +176,9 @@ async function uncommitted(repoDir: string, headSha: string): Promise<number> {
   const st = await gitRaw(repoDir, ["status", "--porcelain", "-z", "--untracked-files=all"]);
   if (st.code !== 0) return 0;
   return st.stdout.split("\0").filter((e) => /^.. /.test(e)).length;
+}
+
+/** How a ref reads in a flag: a branch name as given, a full sha shortened. */
+export function refLabel(ref: string): string {
+  return /^[0-9a-f]{40}$/i.test(ref) ? ref.slice(0, 7) : ref;
 }

@@ -92,6 +92,20 @@ describe("runGates", () => {
     expect(report).toMatchObject({ outcome: "passed", flags: [], commits: 0, patchId: undefined });
   });
 
+  it("names the run's branch and a short base sha when given shas, as the executor does", async () => {
+    const q = await TestRepo.create(BASE_FILES);
+    await q.branch(BRANCH);
+    const sha = await q.sha("main");
+    const report = await runGates(ctx(q, { base: sha, head: sha }));
+    expect(report.flags).toEqual([
+      {
+        gate: "no_commit_on_success",
+        action: "reject",
+        detail: `${BRANCH} has no commit on top of ${sha.slice(0, 7)}`,
+      },
+    ]);
+  });
+
   it("throws GitError naming a ref that is not there", async () => {
     await expect(runGates(ctx(r, { head: "mtor/nope-1" }))).rejects.toBeInstanceOf(GitError);
     await expect(runGates(ctx(r, { base: "nope" }))).rejects.toThrow(/base "nope"/);
@@ -149,10 +163,7 @@ describe("feedbackFor", () => {
           "deleted file src/queue.ts (23 lines, with `Queue`), which the spec does not name",
         ),
         flag("destruction", "the change deletes 100 lines and adds 1: docs/CHANGELOG.md −100"),
-        flag(
-          "no_commit_on_success",
-          "the harness ended successfully but mtor/x-1 has no commit on top of main",
-        ),
+        flag("no_commit_on_success", "mtor/x-1 has no commit on top of main"),
         flag("empty_diff", "2 commits but no net change against main"),
         flag("tests_missing", "named in the spec but not added: `a`, `b`"),
         flag(
