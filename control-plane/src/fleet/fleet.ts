@@ -1,7 +1,9 @@
 // The Fleet Durable Object: one per deployment, holding the queue, providers, executors and
 // leases in SQLite. The Worker calls its typed RPC methods; errors come back as values.
-import { parseExecutorKeys, verifyRequest } from "@mtor/schema/signing";
+
+import { DurableObject } from "cloudflare:workers";
 import type { GateName, GateSetting } from "@mtor/schema/gates";
+import { parseExecutorKeys, verifyRequest } from "@mtor/schema/signing";
 import type {
   ApproveRequest,
   ClaimRequest,
@@ -21,37 +23,36 @@ import type {
   VerdictRequest,
   VerdictResponse,
 } from "@mtor/schema/wire";
-import { DurableObject } from "cloudflare:workers";
 import { drizzle } from "drizzle-orm/durable-sqlite";
 import { migrate } from "drizzle-orm/durable-sqlite/migrator";
 import migrations from "../../drizzle/migrations";
+import type { ActionClaims } from "../actions/links";
 import { ApiError, type Result } from "../errors";
+import type { MonitorPassResult } from "../monitor/pass";
+import { Notifications, type WebhookCreateInput } from "../webhooks/notifications";
 import { Clock } from "./clock";
 import { type Db, type Deps, tables } from "./db";
 import { claimRuns } from "./dispatch-rule";
 import { listExecutors, setDraining } from "./executors";
 import {
-  type IdempotencyRef,
-  type IdempotencyStart,
   beginIdempotent,
   finishIdempotent,
+  type IdempotencyRef,
+  type IdempotencyStart,
   releaseIdempotent,
 } from "./idempotency";
 import { expireLeases, heartbeat, verdict } from "./leases";
-import type { ActionClaims } from "../actions/links";
-import type { MonitorPassResult } from "../monitor/pass";
-import { Notifications, type WebhookCreateInput } from "../webhooks/notifications";
 import { monitorChangedAnything } from "./monitor";
 import { useNonce } from "./nonces";
 import { deleteProvider, listProviders, putProvider, setProviderFrozen } from "./providers";
 import {
-  type DispatchInput,
-  type ListQuery,
   approve,
   countsByStatus,
+  type DispatchInput,
   decline,
   dispatch,
   kill,
+  type ListQuery,
   listSpecs,
   retry,
   showSpec,
@@ -108,7 +109,11 @@ export class Fleet extends DurableObject<Env> {
 
   async setClock(ms: number | null): Promise<Result<number>> {
     if (this.env.MTOR_TEST_CLOCK !== "true") {
-      return { ok: false, status: 403, error: { code: "forbidden", message: "the clock is pinned only in tests" } };
+      return {
+        ok: false,
+        status: 403,
+        error: { code: "forbidden", message: "the clock is pinned only in tests" },
+      };
     }
     this.clock.pin(ms);
     return { ok: true, value: this.clock.now() };
@@ -131,7 +136,8 @@ export class Fleet extends DurableObject<Env> {
       keys: parseExecutorKeys(this.env.EXECUTOR_KEYS),
       now: Math.floor(now / 1000),
     });
-    if (!verified.ok) return { ok: false, status: 401, error: { code: verified.code, message: verified.message } };
+    if (!verified.ok)
+      return { ok: false, status: 401, error: { code: verified.code, message: verified.message } };
     const fresh = this.tx((tx) => useNonce(tx, verified.keyid, verified.nonce, now));
     if (fresh.ok && !fresh.value) {
       return {
