@@ -1,7 +1,8 @@
 // What the daemon plugs into each run: the harness adapters, the prompt and the gates.
 import type { ExecutorConfig } from "../config";
 import type { ActivityDeps } from "../engine/activities";
-import { runGates } from "../gates";
+import { GATE_NAMES, type GateFlag, type GateName } from "@mtor/schema";
+import { feedbackFor, runGates } from "../gates";
 import { getHarness } from "../harness";
 import type { Harness } from "../harness/types";
 import { buildPreflightPrompt, buildPrompt } from "../prompt";
@@ -19,8 +20,27 @@ export async function defaultWiring(config: Pick<ExecutorConfig, "harnesses">): 
       }
       return h;
     },
-    buildPrompt,
+    buildPrompt: (spec, feedback) => buildPrompt(spec, promptFeedback(feedback)),
     buildPreflightPrompt,
     runGates,
   };
+}
+
+/**
+ * The control plane hands back a rejected attempt's flags as `gate: detail` lines; those become
+ * the gates' concrete instructions (feedbackFor). Anything else (a reviewer's decline note) is
+ * passed on as written.
+ */
+export function promptFeedback(lines: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const line of lines) {
+    const m = /^([a-z_]+): ([\s\S]*)$/.exec(line);
+    if (m && (GATE_NAMES as readonly string[]).includes(m[1])) {
+      const flag: GateFlag = { gate: m[1] as GateName, action: "reject", detail: m[2] };
+      for (const instruction of feedbackFor([flag])) if (!out.includes(instruction)) out.push(instruction);
+    } else if (!out.includes(line)) {
+      out.push(line);
+    }
+  }
+  return out;
 }
