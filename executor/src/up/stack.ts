@@ -88,6 +88,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       port: opts.port,
       persistDir: join(stateDir, "state"),
       vars: controlPlaneVars(secrets),
+      // A first start compiles the Worker; on a busy box that can take a while.
+      startTimeoutMs: 120_000,
       onOutput: opts.verbose ? (l) => opts.log(`[control plane] ${l}`) : undefined,
     });
     stoppers.push(() => controlPlane.stop());
