@@ -37,6 +37,18 @@ export async function checkTests(run: TestRun): Promise<Finding[]> {
   return [{ gate: "tests_failed", detail: `\`${run.command}\` failed (${why}):\n${r.tail}` }];
 }
 
+/**
+ * The default environment of the test command: the branch's code is the agent's, so it gets
+ * no provider tokens or executor secrets, only what a test run needs.
+ */
+export function testEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { CI: "1", TERM: "dumb", NO_COLOR: "1" };
+  for (const k of ["PATH", "HOME", "TMPDIR", "LANG", "LC_ALL", "TZ", "NODE_OPTIONS", "npm_config_cache"]) {
+    if (process.env[k] !== undefined) env[k] = process.env[k];
+  }
+  return env;
+}
+
 export async function runTestCommand(run: TestRun): Promise<TestResult> {
   let dir = run.dir;
   let scratch: string | undefined;
@@ -56,7 +68,7 @@ export async function runTestCommand(run: TestRun): Promise<TestResult> {
       run.command,
       dir,
       run.timeoutMs ?? DEFAULT_TEST_TIMEOUT_MS,
-      run.env ?? process.env,
+      run.env ?? testEnv(),
       run.signal,
     );
   } finally {

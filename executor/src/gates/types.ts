@@ -35,7 +35,7 @@ export interface GateContext {
   testDir?: string;
   /** Default 10 minutes; the command's whole process group is killed when it elapses. */
   testTimeoutMs?: number;
-  /** Environment of the test command; default: this process's. */
+  /** Environment of the test command; default: PATH, HOME, TMPDIR, locale and CI=1, no secrets. */
   testEnv?: NodeJS.ProcessEnv;
   /** Aborts the test command (run cancelled). */
   signal?: AbortSignal;

@@ -130,6 +130,21 @@ describe("runGates", () => {
     ]);
   });
 
+  it("runs the test command without the executor's secrets", async () => {
+    const q = await TestRepo.create(BASE_FILES);
+    await q.branch(BRANCH);
+    await q.commit("work", { "src/new.ts": "export const n = 1;\n" });
+    process.env.MTOR_EXECUTOR_SECRET = "s3cret";
+    try {
+      const report = await runGates(
+        ctx(q, { runTests: true, testCommand: 'echo "secret=[$MTOR_EXECUTOR_SECRET] ci=$CI"; exit 1' }),
+      );
+      expect(report.flags[0].detail).toContain("secret=[] ci=1");
+    } finally {
+      delete process.env.MTOR_EXECUTOR_SECRET;
+    }
+  });
+
   it("times out a hanging test command and kills it", async () => {
     const q = await TestRepo.create(BASE_FILES);
     await q.branch(BRANCH);
