@@ -90,8 +90,21 @@ export class VerdictSpool {
     }
   }
 
-  /** Sends one spooled verdict once; removes it from the spool unless it should be retried. */
-  async send(entry: SpooledVerdict): Promise<SendResult> {
+  /**
+   * Sends one spooled verdict once; removes it from the spool unless it should be retried. A
+   * send of the same run already in flight is joined, not repeated.
+   */
+  send(entry: SpooledVerdict): Promise<SendResult> {
+    const running = this.inFlight.get(entry.run_id);
+    if (running) return running;
+    const p = this.sendOnce(entry).finally(() => this.inFlight.delete(entry.run_id));
+    this.inFlight.set(entry.run_id, p);
+    return p;
+  }
+
+  private readonly inFlight = new Map<string, Promise<SendResult>>();
+
+  private async sendOnce(entry: SpooledVerdict): Promise<SendResult> {
     let result: SendResult;
     try {
       const res = await this.client.verdict(entry.run_id, entry.verdict);
@@ -113,10 +126,12 @@ export class VerdictSpool {
 
   /** Tries every pending verdict once. Returns how many are still pending. */
   async flush(): Promise<number> {
-    if (this.flushing) await this.flushing;
+    while (this.flushing) await this.flushing;
     let left = 0;
     const run = async () => {
       for (const entry of this.pending()) {
+        // Its sender reports it; resending here would only race it.
+        if (this.inFlight.has(entry.run_id)) continue;
         const r = await this.send(entry);
         if (r.state === "retry") left++;
         else if (r.state === "refused") this.log(`run ${label(entry)} verdict refused: ${r.httpStatus} ${r.code}`);

@@ -92,3 +92,39 @@ describe("verdict spool", () => {
     expect(cp.calls.map((c) => c.body.outcome)).toEqual(["failed"]);
   });
 });
+
+describe("verdict spool, concurrent senders", () => {
+  it("joins a send already in flight for the same run instead of sending twice", async () => {
+    const dir = tmp();
+    let release: () => void = () => {};
+    const calls: string[] = [];
+    const client = {
+      async verdict(runId: string): Promise<ApiResult<VerdictResponse>> {
+        calls.push(runId);
+        await new Promise<void>((r) => {
+          release = r;
+        });
+        return { ok: true, status: 200, data: { status: "awaiting_review" } };
+      },
+    };
+    const spool = new VerdictSpool({ dir, client });
+    const entry = spool.write({ run_id: "r1", spec_id: "s1", attempt: 1, verdict });
+    const first = spool.send(entry);
+    const second = spool.send(entry);
+    const flushed = spool.flush();
+    await waitUntil(() => calls.length === 1);
+    release();
+    expect(await first).toEqual({ state: "acknowledged", status: "awaiting_review" });
+    expect(await second).toEqual({ state: "acknowledged", status: "awaiting_review" });
+    expect(await flushed).toBe(0);
+    expect(calls).toEqual(["r1"]);
+  });
+});
+
+async function waitUntil(check: () => boolean): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error("condition not met in 5 s");
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
