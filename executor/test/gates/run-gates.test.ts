@@ -106,6 +106,26 @@ describe("runGates", () => {
     ]);
   });
 
+  it("reads tests from paths with spaces and non-ASCII names, and survives binary files", async () => {
+    const q = await TestRepo.create({ ...BASE_FILES, "assets/logo.bin": "\u0000\u0001\u0002" });
+    await q.branch(BRANCH);
+    await q.commit("tests", {
+      "test/ünï code.test.ts": 'import { it } from "vitest";\nit("handles spaces", () => {});\n',
+      'test/quote"d.test.ts': 'import { it } from "vitest";\nit("handles quotes", () => {});\n',
+      "assets/logo.bin": null,
+      "assets/new.bin": "\u0000\u0003",
+    });
+    const report = await runGates(
+      ctx(q, {
+        spec: { targets: [], tests: ["handles spaces", "handles quotes"], paths: undefined, body: "" },
+      }),
+    );
+    expect(report.flags.filter((f) => f.gate.startsWith("tests_"))).toEqual([]);
+    expect(report.flags.map((f) => f.detail)).toEqual([
+      "deleted file assets/logo.bin, which the spec does not name",
+    ]);
+  });
+
   it("throws GitError naming a ref that is not there", async () => {
     await expect(runGates(ctx(r, { head: "mtor/nope-1" }))).rejects.toBeInstanceOf(GitError);
     await expect(runGates(ctx(r, { base: "nope" }))).rejects.toThrow(/base "nope"/);
