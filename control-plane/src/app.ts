@@ -22,10 +22,23 @@ export function createApp(): Hono<AppEnv> {
   // End-to-end tests only: pin the Fleet's clock ({ms: number | null}) so leases expire and
   // backoffs elapse without waiting. Refused (403) unless MTOR_TEST_CLOCK=true.
   app.post("/__test/clock", async (c) => {
-    const body = (await c.req.json().catch(() => ({}))) as { ms?: unknown };
+    const body = (await c.req.json().catch(() => ({}))) as { ms?: unknown; rate?: unknown };
     const ms = typeof body.ms === "number" ? body.ms : null;
-    const r = await fleetOf(c.env).setClock(ms);
+    // Benchmarks: {ms, rate} runs the clock from ms at rate × real time (a compressed night).
+    const rate = typeof body.rate === "number" && body.rate > 0 ? body.rate : null;
+    const r = await fleetOf(c.env).setClock(ms, rate);
     return r.ok ? c.json({ now: r.value }) : c.json({ error: r.error }, r.status as 403);
+  });
+  // Benchmarks only: bulk-seed queued specs (copies of a template spec) and finished history.
+  // Refused (403) unless MTOR_TEST_CLOCK=true.
+  app.post("/__test/seed", async (c) => {
+    const body = (await c.req.json().catch(() => ({}))) as { template?: unknown; queued?: unknown; history?: unknown };
+    const r = await fleetOf(c.env).benchSeed({
+      template: typeof body.template === "string" ? body.template : undefined,
+      queued: typeof body.queued === "number" ? body.queued : 0,
+      history: typeof body.history === "number" ? body.history : 0,
+    });
+    return r.ok ? c.json(r.value) : c.json({ error: r.error }, r.status as 403);
   });
   app.route("/", openApiRoutes);
   app.route("/v1/specs", specs);

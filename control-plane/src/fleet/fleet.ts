@@ -107,7 +107,7 @@ export class Fleet extends DurableObject<Env> {
 
   // ------------------------------------------------------------ clock
 
-  async setClock(ms: number | null): Promise<Result<number>> {
+  async setClock(ms: number | null, rate: number | null = null): Promise<Result<number>> {
     if (this.env.MTOR_TEST_CLOCK !== "true") {
       return {
         ok: false,
@@ -115,7 +115,7 @@ export class Fleet extends DurableObject<Env> {
         error: { code: "forbidden", message: "the clock is pinned only in tests" },
       };
     }
-    this.clock.pin(ms);
+    this.clock.pin(ms, rate);
     return { ok: true, value: this.clock.now() };
   }
 
@@ -127,7 +127,8 @@ export class Fleet extends DurableObject<Env> {
 
   /** Verifies an RFC 9421 signature against EXECUTOR_KEYS and the replay store. */
   async authenticate(req: SignedRequestParts): Promise<Result<{ keyId: string }>> {
-    const now = this.clock.now();
+    // A clock running at a benchmark's rate drifts from the executors' real clocks by design.
+    const now = this.clock.isScaled() ? Date.now() : this.clock.now();
     const verified = await verifyRequest({
       method: req.method,
       url: req.url,
@@ -282,6 +283,58 @@ export class Fleet extends DurableObject<Env> {
 
   async drain(id: string, draining: boolean): Promise<Result<ExecutorView>> {
     return this.change((tx) => setDraining(tx, id, draining));
+  }
+
+  // ------------------------------------------------------------ benchmarks
+
+  /**
+   * Benchmarks only (MTOR_TEST_CLOCK=true): copies the spec `template` as `queued` new queued
+   * specs, and writes `history` finished specs with one run each, in bulk SQL.
+   */
+  async benchSeed(input: { template?: string; queued?: number; history?: number }): Promise<Result<{ specs: number }>> {
+    if (this.env.MTOR_TEST_CLOCK !== "true") {
+      return { ok: false, status: 403, error: { code: "forbidden", message: "seeding is for benchmarks only" } };
+    }
+    const sql = this.ctx.storage.sql;
+    const now = this.clock.now();
+    const tag = `${now.toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
+    const history = Math.max(0, Math.floor(input.history ?? 0));
+    const queued = Math.max(0, Math.floor(input.queued ?? 0));
+    if (history > 0) {
+      const old = now - 30 * 24 * 3600_000;
+      sql.exec(
+        `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${history})
+         INSERT INTO specs (id, title, repo, provider, priority, status, attempt, max_attempt, spec, dedup_key, created_at, updated_at, outcome)
+         SELECT 'h${tag}' || i, 'history ' || i, 'bench', 'bench-old', 0,
+                CASE i % 4 WHEN 0 THEN 'approved' WHEN 1 THEN 'declined' WHEN 2 THEN 'dead' ELSE 'rejected' END,
+                1, 1, '{}', 'kh${tag}' || i, ${old} + i, ${old} + i, 'passed' FROM n`,
+      );
+      sql.exec(
+        `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${history})
+         INSERT INTO runs (id, spec_id, attempt, executor_id, provider, status, lease_token, lease_expires_at, gates, claimed_at, finished_at, outcome, flags)
+         SELECT 'rh${tag}' || i, 'h${tag}' || i, 1, 'bench-old', 'bench-old', 'finished', 't', ${old} + i, '{}', ${old} + i, ${old} + i + 1000, 'passed', '[]' FROM n`,
+      );
+    }
+    if (queued > 0 && input.template) {
+      const cols = sql
+        .exec("SELECT name FROM pragma_table_info('specs')")
+        .toArray()
+        .map((r) => String(r.name));
+      const pick = (c: string): string => {
+        if (c === "id") return `'q${tag}' || i`;
+        if (c === "dedup_key") return `'kq${tag}' || i`;
+        if (c === "created_at" || c === "updated_at") return `${now} + i`;
+        return c;
+      };
+      sql.exec(
+        `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${queued})
+         INSERT INTO specs (${cols.join(", ")}) SELECT ${cols.map(pick).join(", ")} FROM n, specs WHERE specs.id = ?`,
+        input.template,
+      );
+      this.waiters.wake();
+    }
+    const specs = sql.exec("SELECT count(*) AS n FROM specs").one().n as number;
+    return { ok: true, value: { specs } };
   }
 
   // ------------------------------------------------------------ monitor

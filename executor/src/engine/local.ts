@@ -119,12 +119,24 @@ async function execute(
   let error: { kind: "git" | "internal" | "harness"; message: string } | undefined;
   let pushed: { branch: string; headSha: string } | undefined;
 
+  // Wall time of each step, logged with the verdict (the benchmark's overhead split).
+  const timings: Record<string, number> = {};
+  const timed = async <T,>(step: string, fn: () => Promise<T>): Promise<T> => {
+    const t0 = Date.now();
+    try {
+      return await fn();
+    } finally {
+      timings[step] = Date.now() - t0;
+    }
+  };
   try {
     log(`run ${label} claimed: ${run.spec.title} [${run.provider.name}]`);
-    prepared = await acts.prepareWorktree(run, hooks);
-    if (!stoppedBy()) preflight = await acts.preflight(run, prepared, hooks);
-    if (!stoppedBy() && preflight?.ok) harness = await acts.runHarness(run, prepared, hooks);
-    if (!stoppedBy() && harness?.ok) gates = await acts.runGates(run, prepared, harness, hooks);
+    prepared = await timed("worktree", () => acts.prepareWorktree(run, hooks));
+    const ready = prepared;
+    if (!stoppedBy()) preflight = await timed("preflight", () => acts.preflight(run, ready, hooks));
+    if (!stoppedBy() && preflight?.ok) harness = await timed("harness", () => acts.runHarness(run, ready, hooks));
+    const ran = harness;
+    if (!stoppedBy() && ran?.ok) gates = await timed("gates", () => acts.runGates(run, ready, ran, hooks));
   } catch (err) {
     if (!stoppedBy()) {
       error =
@@ -140,12 +152,13 @@ async function execute(
   // Never push after a lost lease or a cancel: ask the control plane right before pushing.
   if (decision.push && prepared && !stoppedBy()) {
     phase = "pushing";
-    await beatNow();
+    await timed("confirm", beatNow);
     if (stoppedBy()) decision = decideVerdict({ stopped: stoppedBy(), timeoutS });
   }
   if (decision.push && prepared && !stoppedBy()) {
     try {
-      pushed = await acts.pushBranch(run, prepared, hooks);
+      const ready = prepared;
+      pushed = await timed("push", () => acts.pushBranch(run, ready, hooks));
     } catch (err) {
       decision = decideVerdict({
         stopped: stoppedBy(),
@@ -171,16 +184,18 @@ async function execute(
     duration_ms: Date.now() - started,
     log_tail: harness?.logTail ? harness.logTail.slice(-16000) : undefined,
   };
-  const report = await acts.reportVerdict(run, verdict, hooks).catch((err: Error) => {
+  const report = await timed("verdict", () => acts.reportVerdict(run, verdict, hooks)).catch((err: Error) => {
     log(`run ${label} verdict could not be written: ${err.message}`);
     return { accepted: false, reason: "refused", detail: err.message } as ReportOutcome;
   });
   log(`run ${label} done: ${decision.outcome}${decision.failure ? ` (${decision.failure.kind})` : ""} in ${secs(verdict.duration_ms)}`);
 
   if (prepared) {
-    await acts.cleanup(run, prepared, decision.outcome !== "passed").catch((err: Error) => {
+    const ready = prepared;
+    await timed("cleanup", () => acts.cleanup(run, ready, decision.outcome !== "passed")).catch((err: Error) => {
       log(`run ${label} cleanup: ${err.message}`);
     });
   }
+  log(`run ${label} timings: ${JSON.stringify({ ...timings, harness_process: harness?.durationMs, total: Date.now() - started })}`);
   return { verdict, report };
 }
