@@ -246,11 +246,18 @@ export function specNamesSymbol(body: string, s: Pick<CodeSymbol, "name" | "simp
 
 export function specNamesFile(spec: SpecPart, path: string): boolean {
   const norm = (p: string) => p.replace(/^\.?\//, "").replace(/\/+$/, "");
-  if (spec.targets.some((t) => norm(t) === norm(path))) return true;
+  if (spec.targets.some((t) => norm(t) === norm(path) || norm(path).startsWith(`${norm(t)}/`))) return true;
   const body = spec.body ?? "";
   if (body.includes(path)) return true;
   const base = path.split("/").pop() ?? path;
-  return new RegExp(`(?<![\\w./-])${escapeRe(base)}(?![\\w-])`).test(body);
+  if (new RegExp(`(?<![\\w./-])${escapeRe(base)}(?![\\w-])`).test(body)) return true;
+  // A directory the spec names (`remove src/legacy/`), but not a top-level one like `src/`.
+  const parts = path.split("/");
+  for (let i = parts.length - 1; i >= 2; i--) {
+    const dir = parts.slice(0, i).join("/");
+    if (new RegExp(`(?<![\\w./-])${escapeRe(dir)}(?:/|(?![\\w./-]))`).test(body)) return true;
+  }
+  return false;
 }
 
 function describeSymbols(syms: CodeSymbol[]): string {

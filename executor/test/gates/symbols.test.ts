@@ -143,5 +143,14 @@ describe("spec naming", () => {
     expect(specNamesFile({ targets: [], body: "delete old.ts" }, "src/old.ts")).toBe(true);
     expect(specNamesFile({ targets: [], body: "delete bold.ts" }, "src/old.ts")).toBe(false);
     expect(specNamesFile({ targets: [], body: "extend src/new.ts" }, "src/old.ts")).toBe(false);
+    expect(specNamesFile({ targets: [], body: "Remove src/legacy/ entirely." }, "src/legacy/a/b.ts")).toBe(
+      true,
+    );
+    expect(specNamesFile({ targets: [], body: "Remove the src/legacy directory." }, "src/legacy/b.ts")).toBe(
+      true,
+    );
+    expect(specNamesFile({ targets: ["src/legacy"], body: "" }, "src/legacy/b.ts")).toBe(true);
+    expect(specNamesFile({ targets: [], body: "Work in src/ only." }, "src/b.ts")).toBe(false);
+    expect(specNamesFile({ targets: [], body: "Remove src/legacy-v2/." }, "src/legacy/b.ts")).toBe(false);
   });
 });
