@@ -1,0 +1,156 @@
+// Shared pieces of the benchmark and the chaos runs: the real local stack (control plane in
+// workerd, bare git origin, `mtor executor` processes), the bench agent as a command harness,
+// percentiles, and cleanup that leaves no process behind.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import {
+  EXECUTOR_KEY,
+  ExecutorProcess,
+  OPERATOR_TOKEN,
+  type Stack,
+  makeOrigin,
+  startStack,
+} from "../executor/test/e2e/stack";
+
+export { EXECUTOR_KEY, ExecutorProcess, OPERATOR_TOKEN, type Stack, makeOrigin, startStack };
+
+export const BENCH_DIR = fileURLToPath(new URL(".", import.meta.url));
+export const AGENT = join(BENCH_DIR, "agent.mjs");
+
+// ---------------------------------------------------------------- cleanup
+
+const cleanups: (() => Promise<void> | void)[] = [];
+
+/** Registers something to stop at the end (or on SIGINT); returns it for chaining. */
+export function onCleanup(fn: () => Promise<void> | void): void {
+  cleanups.push(fn);
+}
+
+export async function cleanupAll(): Promise<void> {
+  while (cleanups.length > 0) {
+    const fn = cleanups.pop();
+    try {
+      await fn?.();
+    } catch (err) {
+      console.error(`cleanup: ${(err as Error).message}`);
+    }
+  }
+}
+
+let signalsHooked = false;
+export function hookSignals(): void {
+  if (signalsHooked) return;
+  signalsHooked = true;
+  for (const sig of ["SIGINT", "SIGTERM"] as const) {
+    process.once(sig, () => {
+      console.error(`\n${sig}: stopping everything the benchmark started`);
+      void cleanupAll().then(() => process.exit(130));
+    });
+  }
+}
+
+// ---------------------------------------------------------------- stack
+
+/** The stack with its clock running at `rate` × real time from now (1 = real time, unpinned). */
+export async function benchStack(name: string, vars: Record<string, string> = {}): Promise<Stack> {
+  const stack = await startStack(name, vars);
+  onCleanup(() => stack.close());
+  return stack;
+}
+
+export async function setClockRate(stack: Stack, rate: number): Promise<void> {
+  const res = await fetch(`${stack.cp.url}/__test/clock`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(rate === 1 ? { ms: null } : { ms: Date.now(), rate }),
+  });
+  if (!res.ok) throw new Error(`/__test/clock answered ${res.status}: ${await res.text()}`);
+}
+
+export interface BenchExecutor {
+  id: string;
+  controlPlane: string;
+  workdir: string;
+  repos: Record<string, string>;
+  providers: Record<string, string>;
+  capacity: number;
+  heartbeatS: number;
+  harness?: "bench" | "claude";
+  claimWaitS?: number;
+}
+
+/** Writes an executor config using the bench agent (or claude) for every provider. */
+export function writeBenchConfig(dir: string, e: BenchExecutor): string {
+  mkdirSync(dir, { recursive: true });
+  const harness = e.harness ?? "bench";
+  const lines = [
+    `control_plane = ${JSON.stringify(e.controlPlane)}`,
+    `id = ${JSON.stringify(e.id)}`,
+    `key_id = ${JSON.stringify(EXECUTOR_KEY.id)}`,
+    `capacity = ${e.capacity}`,
+    `workdir = ${JSON.stringify(e.workdir)}`,
+    `heartbeat_s = ${e.heartbeatS}`,
+    `claim_wait_s = ${e.claimWaitS ?? 5}`,
+    "drain_s = 5",
+    "preflight_timeout_s = 60",
+    "keep_failed = 0",
+    // The box is shared and busy; its load must not make the control plane refuse work.
+    "cpu_cores = 256",
+  ];
+  for (const [name, url] of Object.entries(e.repos)) lines.push("", `[repos.${name}]`, `url = ${JSON.stringify(url)}`);
+  if (harness === "bench") {
+    lines.push("", "[harnesses.bench]", `command = ${JSON.stringify([process.execPath, AGENT])}`);
+  }
+  for (const [name, baseUrl] of Object.entries(e.providers)) {
+    lines.push(
+      "",
+      `[providers.${name}]`,
+      `base_url = ${JSON.stringify(baseUrl)}`,
+      'token_env = "MTOR_E2E_PROVIDER_TOKEN"',
+      'model = "demo"',
+      `harness = ${JSON.stringify(harness)}`,
+    );
+  }
+  const file = join(dir, `${e.id}.toml`);
+  writeFileSync(file, `${lines.join("\n")}\n`);
+  return file;
+}
+
+export function startExecutor(config: string, workdir: string): ExecutorProcess {
+  const ex = new ExecutorProcess(config, workdir);
+  onCleanup(() => ex.kill("SIGKILL"));
+  return ex;
+}
+
+// ---------------------------------------------------------------- numbers
+
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const idx = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[idx] as number;
+}
+
+export function median(values: number[]): number {
+  return percentile(values, 50);
+}
+
+export const round = (n: number, digits = 2): number => (Number.isFinite(n) ? Number(n.toFixed(digits)) : n);
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Runs `fn` every `ms` until the returned stop is called (never overlapping itself). */
+export function every(ms: number, fn: () => Promise<unknown>): () => Promise<void> {
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      await fn().catch(() => {});
+      await sleep(ms);
+    }
+  })();
+  return async () => {
+    stopped = true;
+    await loop;
+  };
+}
