@@ -60,8 +60,8 @@ function executor(
   return e;
 }
 
-async function hangingProvider(cleanup: Cleanup): Promise<DemoProvider> {
-  const d = await startDemoProvider();
+async function hangingProvider(cleanup: Cleanup, latencyMs = 0): Promise<DemoProvider> {
+  const d = await startDemoProvider({ latencyMs });
   cleanup(() => d.close());
   return d;
 }
@@ -73,11 +73,10 @@ describe.concurrent("executor failures end to end", () => {
     const hanging = await hangingProvider(onTestFinished);
     const ex = executor(onTestFinished, "hang-x", origin, "hang", "demo-hang", hanging.url);
     const id = await stack.dispatch(
-      spec({ title: "Hang", repo: "hang", provider: "demo-hang", timeout: "20s", attempts: "1", tests: "[t]", stop: "Stop." }, "Change something."),
+      spec({ title: "Hang", repo: "hang", provider: "demo-hang", timeout: "20s", attempts: "1", tests: "[t]", stop: "Stop." }, "Change something.\n<!-- mtor-demo: hang preflight=ok after=1 -->"),
     );
     await ex.waitForLine(new RegExp(`run ${id}-1 preflight ok`), 60_000);
-    // The provider stops answering from here on: the harness's next request never completes.
-    hanging.setScript("hang");
+    // The model answers the preflight and the first step, then stops answering mid-run.
     const done = await stack.waitForStatus(id, ["dead", "failed"], 60_000);
     const run = done.runs[0];
     expect(run.failure?.kind).toBe("timeout");
@@ -92,10 +91,9 @@ describe.concurrent("executor failures end to end", () => {
     const hanging = await hangingProvider(onTestFinished);
     const ex = executor(onTestFinished, "kill-x", origin, "kill", "demo-kill", hanging.url);
     const id = await stack.dispatch(
-      spec({ title: "Kill me", repo: "kill", provider: "demo-kill", timeout: "10m", attempts: "1", tests: "[t]", stop: "Stop." }, "Change something."),
+      spec({ title: "Kill me", repo: "kill", provider: "demo-kill", timeout: "10m", attempts: "1", tests: "[t]", stop: "Stop." }, "Change something.\n<!-- mtor-demo: hang preflight=ok after=1 -->"),
     );
     await ex.waitForLine(new RegExp(`run ${id}-1 preflight ok`), 60_000);
-    hanging.setScript("hang");
     const runsDir = join(ex.workdir, "runs");
     await waitFor(() => processesUnder(runsDir).length > 0 && hanging.requests.some((r) => r.answer === "hang"), 30_000, "the harness to be waiting on the provider");
 
@@ -116,10 +114,9 @@ describe.concurrent("executor failures end to end", () => {
     const hanging = await hangingProvider(onTestFinished);
     const ex = executor(onTestFinished, "drain-x", origin, "drain", "demo-drain", hanging.url, 3);
     const id = await stack.dispatch(
-      spec({ title: "Drain me", repo: "drain", provider: "demo-drain", timeout: "10m", tests: "[t]", stop: "Stop." }, "Change something."),
+      spec({ title: "Drain me", repo: "drain", provider: "demo-drain", timeout: "10m", tests: "[t]", stop: "Stop." }, "Change something.\n<!-- mtor-demo: hang preflight=ok after=1 -->"),
     );
     await ex.waitForLine(new RegExp(`run ${id}-1 preflight ok`), 60_000);
-    hanging.setScript("hang");
     await waitFor(() => hanging.requests.some((r) => r.answer === "hang"), 30_000, "the harness to be mid-run");
     const second = await stack.dispatch(
       spec({ title: "Not for a draining executor", repo: "drain", provider: "demo-drain", tests: "[u]", stop: "Stop." }, "Another change."),
@@ -159,7 +156,8 @@ describe.concurrent("executor failures end to end", () => {
 describe("executor failures end to end, one at a time", () => {
   it("executor crash: A is SIGKILLed mid-run, the lease expires, B completes the spec, A's late verdict is refused", { timeout: 180_000 }, async ({ expect, onTestFinished }) => {
     const origin = makeOrigin(stack.root, "crash");
-    const hanging = await hangingProvider(onTestFinished);
+    // Slow enough that it is still mid-run when it is told to hang.
+    const hanging = await hangingProvider(onTestFinished, 2000);
     const a = executor(onTestFinished, "crash-a", origin, "crash", "demo-crash", hanging.url);
     const id = await stack.dispatch(
       spec(
