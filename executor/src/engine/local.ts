@@ -55,8 +55,14 @@ async function execute(
   // The lease: a heartbeat every heartbeatMs, and one right away at each phase change.
   let beating: Promise<void> | undefined;
   let unreachableSince: number | undefined;
+  let finished = false;
+  let again = false;
   const beat = async () => {
-    if (beating) return;
+    // A phase change during a beat in flight is sent right after it, not a period later.
+    if (beating) {
+      again = true;
+      return;
+    }
     beating = (async () => {
       try {
         const res = await deps.client.heartbeat(run.run_id, { token: run.lease.token, phase, load: deps.load(), progress });
@@ -85,13 +91,17 @@ async function execute(
         }
       } finally {
         beating = undefined;
+        if (again && !finished) {
+          again = false;
+          void beat();
+        }
       }
     })();
     await beating;
   };
   /** A heartbeat now, after any in flight, so its answer is known when this resolves. */
   const beatNow = async () => {
-    if (beating) await beating;
+    while (beating) await beating;
     await beat();
   };
   const timer = setInterval(() => void beat(), deps.heartbeatMs);
@@ -167,6 +177,7 @@ async function execute(
     }
   }
   clearInterval(timer);
+  finished = true;
   if (beating) await beating;
 
   const verdict: VerdictRequest = {
