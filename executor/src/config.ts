@@ -1,7 +1,7 @@
 // The executor's config file (design §8): TOML, validated with zod, env overrides applied, every
 // problem named by its key so a broken config is refused before the first claim.
 import { readFileSync } from "node:fs";
-import { isAbsolute, resolve, dirname } from "node:path";
+import { dirname, isAbsolute, resolve } from "node:path";
 import { parse as parseToml } from "smol-toml";
 import { z } from "zod";
 import type { CommandHarnessConfig, ProviderConfig } from "./harness/types";
@@ -10,16 +10,14 @@ const NAME = /^[A-Za-z0-9._-]+$/;
 const nameMessage = "may contain only letters, digits, '.', '_' and '-'";
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-const httpUrl = z
-  .string({ error: "is required" })
-  .refine((v) => {
-    try {
-      const u = new URL(v);
-      return u.protocol === "http:" || u.protocol === "https:";
-    } catch {
-      return false;
-    }
-  }, "must be a URL");
+const httpUrl = z.string({ error: "is required" }).refine((v) => {
+  try {
+    const u = new URL(v);
+    return u.protocol === "http:" || u.protocol === "https:";
+  } catch {
+    return false;
+  }
+}, "must be a URL");
 
 const envName = z.string().regex(ENV_NAME, "must be an environment variable name");
 
@@ -159,24 +157,42 @@ export function parseConfig(text: string, env: Env = process.env, baseDir = proc
   const problems: string[] = [];
 
   const secret = env.MTOR_EXECUTOR_SECRET || env[c.secret_env];
-  if (!secret) problems.push(`secret_env: environment variable ${c.secret_env} is not set (the executor's signing secret)`);
+  if (!secret)
+    problems.push(
+      `secret_env: environment variable ${c.secret_env} is not set (the executor's signing secret)`,
+    );
 
   const providers: ExecutorConfig["providers"] = {};
   for (const [name, p] of Object.entries(c.providers)) {
     let token = "";
     if (p.token_env) {
       token = env[p.token_env] ?? "";
-      if (!token) problems.push(`providers.${name}.token_env: environment variable ${p.token_env} is not set`);
+      if (!token)
+        problems.push(`providers.${name}.token_env: environment variable ${p.token_env} is not set`);
     }
     if (!["claude", "opencode"].includes(p.harness) && !c.harnesses[p.harness]) {
-      problems.push(`providers.${name}.harness: unknown harness "${p.harness}" (claude, opencode or a [harnesses] entry)`);
+      problems.push(
+        `providers.${name}.harness: unknown harness "${p.harness}" (claude, opencode or a [harnesses] entry)`,
+      );
     }
-    providers[name] = { name, baseUrl: p.base_url, token, model: p.model, harness: p.harness, slots: p.slots };
+    providers[name] = {
+      name,
+      baseUrl: p.base_url,
+      token,
+      model: p.model,
+      harness: p.harness,
+      slots: p.slots,
+    };
   }
 
   const repos: ExecutorConfig["repos"] = {};
   for (const [name, r] of Object.entries(c.repos)) {
-    repos[name] = { name, url: isRemoteUrl(r.url) ? r.url : resolve(baseDir, r.url), test: r.test, base: r.base };
+    repos[name] = {
+      name,
+      url: isRemoteUrl(r.url) ? r.url : resolve(baseDir, r.url),
+      test: r.test,
+      base: r.base,
+    };
   }
 
   const harnesses: ExecutorConfig["harnesses"] = {};
@@ -184,7 +200,8 @@ export function parseConfig(text: string, env: Env = process.env, baseDir = proc
     harnesses[name] = { name, command: h.command, tokenEnv: h.token_env, baseUrlEnv: h.base_url_env };
   }
 
-  if (Object.keys(providers).length === 0) problems.push("providers: at least one [providers.NAME] table is required");
+  if (Object.keys(providers).length === 0)
+    problems.push("providers: at least one [providers.NAME] table is required");
   if (Object.keys(repos).length === 0) problems.push("repos: at least one [repos.NAME] table is required");
   if (problems.length > 0) throw new ConfigError(problems);
 

@@ -15,7 +15,9 @@ export function executorCommand(): Command {
         config = loadConfig(opts.config);
       } catch (err) {
         if (!(err instanceof ConfigError)) throw err;
-        process.stderr.write(`mtor executor: bad config ${opts.config}:\n${err.problems.map((p) => `  ${p}`).join("\n")}\n`);
+        process.stderr.write(
+          `mtor executor: bad config ${opts.config}:\n${err.problems.map((p) => `  ${p}`).join("\n")}\n`,
+        );
         process.exitCode = 2;
         return;
       }

@@ -5,13 +5,13 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import { type ClaimedRun, ExecutorClient, type ExecutorInfo, TransportError } from "@mtor/schema";
 import type { ExecutorConfig } from "../config";
-import { createActivities, type ActivityDeps } from "../engine/activities";
+import { createActivities } from "../engine/activities";
 import { type RunHandle, startRun } from "../engine/local";
 import type { StopReason } from "../engine/verdict";
 import { boxLoad } from "./load";
-import type { Wiring } from "./wiring";
 import { ClaimLedger, recoverLeftovers } from "./recover";
 import { VerdictSpool } from "./spool";
+import type { Wiring } from "./wiring";
 
 export const EXECUTOR_VERSION = "0.1.0";
 
@@ -56,9 +56,18 @@ export class Daemon {
       secret: this.config.secret,
       fetch: timedFetch(this.config.claimWaitS),
     });
-    this.spool = new VerdictSpool({ dir: join(this.config.workdir, "spool"), client: this.client, log: this.log });
+    this.spool = new VerdictSpool({
+      dir: join(this.config.workdir, "spool"),
+      client: this.client,
+      log: this.log,
+    });
     this.ledger = new ClaimLedger(join(this.config.workdir, "claims"));
-    this.activities = createActivities({ config: this.config, spool: this.spool, log: this.log, ...opts.wiring });
+    this.activities = createActivities({
+      config: this.config,
+      spool: this.spool,
+      log: this.log,
+      ...opts.wiring,
+    });
     this.resumeLeftovers = opts.resumeLeftovers ?? false;
     this.runner =
       opts.runner ??
@@ -101,7 +110,9 @@ export class Daemon {
     );
     if (this.resumeLeftovers) {
       for (const rec of this.ledger.leftovers()) {
-        this.log(`run ${rec.run.spec_id}-${rec.run.attempt} left by an earlier executor process; resuming it`);
+        this.log(
+          `run ${rec.run.spec_id}-${rec.run.attempt} left by an earlier executor process; resuming it`,
+        );
         this.begin(rec.run);
       }
     } else {
@@ -177,15 +188,20 @@ export class Daemon {
   drain(now = false): Promise<void> {
     if (!this.draining) {
       this.draining = true;
-      this.log(`draining: ${this.running.size} run(s) in flight, deadline ${Math.round(this.config.drainMs / 1000)}s`);
+      this.log(
+        `draining: ${this.running.size} run(s) in flight, deadline ${Math.round(this.config.drainMs / 1000)}s`,
+      );
       this.claimAbort?.abort();
       this.wake?.();
       this.wakeSleep?.();
     }
     if (now) this.stopAll("drain");
-    return (this.stopped ??= new Promise<void>((resolve) => {
-      this.onFinished = resolve;
-    }));
+    if (!this.stopped) {
+      this.stopped = new Promise<void>((resolve) => {
+        this.onFinished = resolve;
+      });
+    }
+    return this.stopped;
   }
 
   private onFinished: (() => void) | undefined;
@@ -203,7 +219,8 @@ export class Daemon {
     clearTimeout(deadline);
     this.spool.stop();
     const left = await this.spool.flush().catch(() => this.spool.pending().length);
-    if (left > 0) this.log(`spool: ${left} verdict(s) left on disk; they are sent when the executor starts again`);
+    if (left > 0)
+      this.log(`spool: ${left} verdict(s) left on disk; they are sent when the executor starts again`);
     this.log("executor stopped");
     this.onFinished?.();
   }

@@ -1,6 +1,5 @@
 // The box's load as the claim and heartbeats report it (design §4, load sensing).
-import { statfsSync } from "node:fs";
-import { readFileSync } from "node:fs";
+import { readFileSync, statfsSync } from "node:fs";
 import { cpus, freemem, loadavg, totalmem } from "node:os";
 import type { Load } from "@mtor/schema";
 

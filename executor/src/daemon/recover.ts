@@ -2,7 +2,15 @@
 // start-up each leftover record means a run the previous process never finished: its harness
 // processes are reaped and a failed verdict is spooled with the old lease token (the control
 // plane accepts it if the lease still holds, else refuses it as lease_lost).
-import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import type { ClaimedRun } from "@mtor/schema";
 import { runDir, runLabel } from "../engine/activities";
@@ -112,12 +120,17 @@ export function recoverLeftovers(
           token: run.lease.token,
           outcome: "failed",
           flags: [],
-          failure: { kind: "internal", message: "the executor stopped while the run was in flight (crash or kill)" },
+          failure: {
+            kind: "internal",
+            message: "the executor stopped while the run was in flight (crash or kill)",
+          },
           duration_ms: Math.max(0, Date.now() - Date.parse(rec.claimed_at)),
         },
       });
     }
-    log(`run ${runLabel(run)} left unfinished by an earlier executor process${killed.length ? `; killed ${killed.length} leftover process(es)` : ""}; reporting it failed`);
+    log(
+      `run ${runLabel(run)} left unfinished by an earlier executor process${killed.length ? `; killed ${killed.length} leftover process(es)` : ""}; reporting it failed`,
+    );
     ledger.forget(run.run_id);
     n++;
   }

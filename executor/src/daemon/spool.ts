@@ -1,7 +1,17 @@
 // The verdict spool: every verdict is on disk before it is sent and stays there until the
 // control plane acknowledges it, so neither an outage nor an executor restart loses one.
 import { randomBytes } from "node:crypto";
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, openSync, fsyncSync, closeSync } from "node:fs";
+import {
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { type ExecutorClient, TransportError, type VerdictRequest } from "@mtor/schema";
 
@@ -134,7 +144,8 @@ export class VerdictSpool {
         if (this.inFlight.has(entry.run_id)) continue;
         const r = await this.send(entry);
         if (r.state === "retry") left++;
-        else if (r.state === "refused") this.log(`run ${label(entry)} verdict refused: ${r.httpStatus} ${r.code}`);
+        else if (r.state === "refused")
+          this.log(`run ${label(entry)} verdict refused: ${r.httpStatus} ${r.code}`);
         else this.log(`run ${label(entry)} verdict delivered from spool → ${r.status}`);
       }
     };

@@ -1,7 +1,8 @@
 // What the daemon plugs into each run: the harness adapters, the prompt and the gates.
+
+import { GATE_NAMES, type GateFlag, type GateName } from "@mtor/schema";
 import type { ExecutorConfig } from "../config";
 import type { ActivityDeps } from "../engine/activities";
-import { GATE_NAMES, type GateFlag, type GateName } from "@mtor/schema";
 import { feedbackFor, runGates } from "../gates";
 import { getHarness } from "../harness";
 import type { Harness } from "../harness/types";

@@ -3,7 +3,7 @@
 import { existsSync } from "node:fs";
 import { mkdir, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { type ClaimedRun, type GateSettings, type Spec, type VerdictRequest } from "@mtor/schema";
+import type { ClaimedRun, GateSettings, Spec, VerdictRequest } from "@mtor/schema";
 import type { ExecutorConfig, RepoConfig } from "../config";
 import type { VerdictSpool } from "../daemon/spool";
 import type { GateContext, GateReport } from "../gates/types";
@@ -13,8 +13,8 @@ import {
   defaultBranch,
   deleteBranch,
   GitError,
-  listRefs,
   pushBranch as gitPush,
+  listRefs,
   REMOTE_NS,
   refExists,
   removeWorktree,
@@ -22,7 +22,7 @@ import {
   syncMirror,
 } from "../git";
 import type { Harness, ProviderConfig } from "../harness/types";
-import type { GateOutcome, HarnessOutcome, PreflightOutcome, PreparedRun, ReportOutcome, RunActivities } from "./types";
+import type { GateOutcome, HarnessOutcome, PreflightOutcome, ReportOutcome, RunActivities } from "./types";
 
 export interface ActivityDeps {
   config: Pick<
@@ -90,7 +90,8 @@ export function createActivities(deps: ActivityDeps): RunActivities {
 
   const providerOf = (run: ClaimedRun): ProviderConfig => {
     const p = config.providers[run.provider.name];
-    if (!p) throw new StepFailure("internal", `provider "${run.provider.name}" is not in this executor's config`);
+    if (!p)
+      throw new StepFailure("internal", `provider "${run.provider.name}" is not in this executor's config`);
     return p;
   };
 
@@ -101,7 +102,10 @@ export function createActivities(deps: ActivityDeps): RunActivities {
   const asGitFailure = (err: unknown): never => {
     if (err instanceof StepFailure) throw err;
     if ((err as Error)?.name === "AbortError") throw err;
-    throw new StepFailure(err instanceof GitError ? "git" : "internal", (err as Error)?.message ?? String(err));
+    throw new StepFailure(
+      err instanceof GitError ? "git" : "internal",
+      (err as Error)?.message ?? String(err),
+    );
   };
 
   return {
@@ -115,7 +119,8 @@ export function createActivities(deps: ActivityDeps): RunActivities {
         await syncMirror(mirror, repo.url, hooks?.signal);
         const base = run.spec.base ?? repo.base ?? (await defaultBranch(mirror, repo.url, hooks?.signal));
         const baseRef = (await refExists(mirror, `${REMOTE_NS}/${base}`)) ? `${REMOTE_NS}/${base}` : base;
-        if (!(await refExists(mirror, baseRef))) throw new GitError(`base "${base}" does not exist in ${repo.name}`, [], "");
+        if (!(await refExists(mirror, baseRef)))
+          throw new GitError(`base "${base}" does not exist in ${repo.name}`, [], "");
         const baseSha = await revParse(mirror, baseRef);
         const worktree = join(dir, "wt");
         const home = join(dir, "home");
@@ -123,7 +128,16 @@ export function createActivities(deps: ActivityDeps): RunActivities {
         await mkdir(home, { recursive: true });
         await addWorktree(mirror, worktree, branch, baseSha);
         const refsBefore = ownRefs(await listRefs(mirror), branch);
-        return { runId: run.run_id, specId: run.spec_id, attempt: run.attempt, branch, worktree, home, baseSha, refsBefore };
+        return {
+          runId: run.run_id,
+          specId: run.spec_id,
+          attempt: run.attempt,
+          branch,
+          worktree,
+          home,
+          baseSha,
+          refsBefore,
+        };
       } catch (err) {
         return asGitFailure(err);
       }
@@ -142,7 +156,9 @@ export function createActivities(deps: ActivityDeps): RunActivities {
         timeoutMs: config.preflightTimeoutMs,
         prompt: deps.buildPreflightPrompt?.(run.spec.body),
       });
-      log(`run ${runLabel(run)} preflight ${r.ok ? "ok" : `failed: ${r.failure.message}`} (${secs(r.durationMs)})`);
+      log(
+        `run ${runLabel(run)} preflight ${r.ok ? "ok" : `failed: ${r.failure.message}`} (${secs(r.durationMs)})`,
+      );
       return r.ok ? { ok: true } : { ok: false, failure: r.failure };
     },
 
@@ -219,7 +235,12 @@ export function createActivities(deps: ActivityDeps): RunActivities {
 
     async reportVerdict(run, verdict: VerdictRequest, hooks): Promise<ReportOutcome> {
       hooks?.heartbeat?.("reporting");
-      const entry = deps.spool.write({ run_id: run.run_id, spec_id: run.spec_id, attempt: run.attempt, verdict });
+      const entry = deps.spool.write({
+        run_id: run.run_id,
+        spec_id: run.spec_id,
+        attempt: run.attempt,
+        verdict,
+      });
       const r = await deps.spool.send(entry);
       const what = `${verdict.outcome}${verdict.failure ? ` (${verdict.failure.kind})` : ""}`;
       if (r.state === "acknowledged") {
@@ -228,7 +249,11 @@ export function createActivities(deps: ActivityDeps): RunActivities {
       }
       if (r.state === "refused") {
         log(`run ${runLabel(run)} verdict ${what} refused: ${r.httpStatus} ${r.code}`);
-        return { accepted: false, reason: r.code === "lease_lost" ? "lease_lost" : "refused", detail: r.code };
+        return {
+          accepted: false,
+          reason: r.code === "lease_lost" ? "lease_lost" : "refused",
+          detail: r.code,
+        };
       }
       log(`run ${runLabel(run)} verdict ${what} spooled: ${r.error}`);
       deps.spool.kick();

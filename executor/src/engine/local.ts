@@ -3,8 +3,15 @@
 // reports a verdict.
 import type { ClaimedRun, ExecutorClient, Load, Phase, VerdictRequest } from "@mtor/schema";
 import { TransportError } from "@mtor/schema";
-import { runLabel, secs, StepFailure } from "./activities";
-import type { GateOutcome, HarnessOutcome, PreflightOutcome, PreparedRun, ReportOutcome, RunActivities } from "./types";
+import { runLabel, StepFailure, secs } from "./activities";
+import type {
+  GateOutcome,
+  HarnessOutcome,
+  PreflightOutcome,
+  PreparedRun,
+  ReportOutcome,
+  RunActivities,
+} from "./types";
 import { decideVerdict, type StopReason } from "./verdict";
 
 export interface LocalEngineDeps {
@@ -65,7 +72,12 @@ async function execute(
     }
     beating = (async () => {
       try {
-        const res = await deps.client.heartbeat(run.run_id, { token: run.lease.token, phase, load: deps.load(), progress });
+        const res = await deps.client.heartbeat(run.run_id, {
+          token: run.lease.token,
+          phase,
+          load: deps.load(),
+          progress,
+        });
         if (unreachableSince !== undefined) {
           log(`run ${label} heartbeat: control plane back after ${secs(Date.now() - unreachableSince)}`);
           unreachableSince = undefined;
@@ -131,7 +143,7 @@ async function execute(
 
   // Wall time of each step, logged with the verdict (the benchmark's overhead split).
   const timings: Record<string, number> = {};
-  const timed = async <T,>(step: string, fn: () => Promise<T>): Promise<T> => {
+  const timed = async <T>(step: string, fn: () => Promise<T>): Promise<T> => {
     const t0 = Date.now();
     try {
       return await fn();
@@ -144,7 +156,8 @@ async function execute(
     prepared = await timed("worktree", () => acts.prepareWorktree(run, hooks));
     const ready = prepared;
     if (!stoppedBy()) preflight = await timed("preflight", () => acts.preflight(run, ready, hooks));
-    if (!stoppedBy() && preflight?.ok) harness = await timed("harness", () => acts.runHarness(run, ready, hooks));
+    if (!stoppedBy() && preflight?.ok)
+      harness = await timed("harness", () => acts.runHarness(run, ready, hooks));
     const ran = harness;
     if (!stoppedBy() && ran?.ok) gates = await timed("gates", () => acts.runGates(run, ready, ran, hooks));
   } catch (err) {
@@ -199,14 +212,20 @@ async function execute(
     log(`run ${label} verdict could not be written: ${err.message}`);
     return { accepted: false, reason: "refused", detail: err.message } as ReportOutcome;
   });
-  log(`run ${label} done: ${decision.outcome}${decision.failure ? ` (${decision.failure.kind})` : ""} in ${secs(verdict.duration_ms)}`);
+  log(
+    `run ${label} done: ${decision.outcome}${decision.failure ? ` (${decision.failure.kind})` : ""} in ${secs(verdict.duration_ms)}`,
+  );
 
   if (prepared) {
     const ready = prepared;
-    await timed("cleanup", () => acts.cleanup(run, ready, decision.outcome !== "passed")).catch((err: Error) => {
-      log(`run ${label} cleanup: ${err.message}`);
-    });
+    await timed("cleanup", () => acts.cleanup(run, ready, decision.outcome !== "passed")).catch(
+      (err: Error) => {
+        log(`run ${label} cleanup: ${err.message}`);
+      },
+    );
   }
-  log(`run ${label} timings: ${JSON.stringify({ ...timings, harness_process: harness?.durationMs, total: Date.now() - started })}`);
+  log(
+    `run ${label} timings: ${JSON.stringify({ ...timings, harness_process: harness?.durationMs, total: Date.now() - started })}`,
+  );
   return { verdict, report };
 }

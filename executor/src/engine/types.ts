@@ -64,7 +64,12 @@ export interface RunActivities {
   prepareWorktree(run: ClaimedRun, hooks?: StepHooks): Promise<PreparedRun>;
   preflight(run: ClaimedRun, prepared: PreparedRun, hooks?: StepHooks): Promise<PreflightOutcome>;
   runHarness(run: ClaimedRun, prepared: PreparedRun, hooks?: StepHooks): Promise<HarnessOutcome>;
-  runGates(run: ClaimedRun, prepared: PreparedRun, harness: HarnessOutcome, hooks?: StepHooks): Promise<GateOutcome>;
+  runGates(
+    run: ClaimedRun,
+    prepared: PreparedRun,
+    harness: HarnessOutcome,
+    hooks?: StepHooks,
+  ): Promise<GateOutcome>;
   /** Pushes only refs/heads/<branch> with an explicit refspec. Never called after a lost lease. */
   pushBranch(run: ClaimedRun, prepared: PreparedRun, hooks?: StepHooks): Promise<PushOutcome>;
   /** Sends the verdict; when the control plane is unreachable it is spooled to disk and resent. */

@@ -31,7 +31,10 @@ export function decideVerdict(f: VerdictFacts): Decision {
   if (f.stopped) {
     const failure: Failure =
       f.stopped === "timeout"
-        ? { kind: "timeout", message: `spec timeout${f.timeoutS ? ` of ${f.timeoutS}s` : ""} reached; harness killed` }
+        ? {
+            kind: "timeout",
+            message: `spec timeout${f.timeoutS ? ` of ${f.timeoutS}s` : ""} reached; harness killed`,
+          }
         : f.stopped === "lost_lease"
           ? { kind: "lost_lease", message: "lease lost; run abandoned" }
           : f.stopped === "drain"
@@ -40,7 +43,8 @@ export function decideVerdict(f: VerdictFacts): Decision {
     return { outcome: "failed", flags, failure, push: false };
   }
   if (f.error) return { outcome: "failed", flags, failure: f.error, push: false };
-  if (f.preflight && !f.preflight.ok) return { outcome: "failed", flags, failure: f.preflight.failure, push: false };
+  if (f.preflight && !f.preflight.ok)
+    return { outcome: "failed", flags, failure: f.preflight.failure, push: false };
   if (f.harness && !f.harness.ok) {
     return {
       outcome: "failed",
@@ -49,7 +53,13 @@ export function decideVerdict(f: VerdictFacts): Decision {
       push: false,
     };
   }
-  if (!f.gates) return { outcome: "failed", flags, failure: { kind: "internal", message: "run ended before its gates" }, push: false };
+  if (!f.gates)
+    return {
+      outcome: "failed",
+      flags,
+      failure: { kind: "internal", message: "run ended before its gates" },
+      push: false,
+    };
   // A rejected branch is still pushed: the reviewer and the next attempt's feedback look at it.
   return { outcome: f.gates.outcome, flags, push: f.gates.commits > 0 };
 }

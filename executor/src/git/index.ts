@@ -109,7 +109,12 @@ export async function revParse(repo: string, ref: string): Promise<string> {
 }
 
 /** Adds a worktree at `path` on a fresh `branch` starting at `startSha`. */
-export async function addWorktree(mirror: string, path: string, branch: string, startSha: string): Promise<void> {
+export async function addWorktree(
+  mirror: string,
+  path: string,
+  branch: string,
+  startSha: string,
+): Promise<void> {
   await withLock(mirror, async () => {
     await mkdir(dirname(path), { recursive: true });
     if (existsSync(path)) await removeWorktree(mirror, path);
@@ -164,7 +169,12 @@ export async function branchSummary(
  * Pushes exactly one branch with an explicit refspec `refs/heads/B:refs/heads/B`: never HEAD (the
  * agent may have checked out something else) and never a pattern.
  */
-export async function pushBranch(mirror: string, url: string, branch: string, signal?: AbortSignal): Promise<void> {
+export async function pushBranch(
+  mirror: string,
+  url: string,
+  branch: string,
+  signal?: AbortSignal,
+): Promise<void> {
   if (!branch.startsWith("mtor/")) throw new GitError(`refusing to push ${branch}: not a run branch`, [], "");
   const ref = `refs/heads/${branch}`;
   await git(["push", "--quiet", "--no-verify", url, `${ref}:${ref}`], { cwd: mirror, signal });

@@ -2,8 +2,8 @@
 // its own process group, loopback only, state kept under persistDir across restarts.
 import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
-import { fileURLToPath } from "node:url";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 
 /** The repository root (where wrangler.toml lives). */
 export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));

@@ -58,9 +58,19 @@ describe("executor config", () => {
     expect(c.capacity).toBe(2);
     expect(c.workdir).toBe("/var/lib/mtor");
     expect(c.engine).toBe("local");
-    expect(c.repos.mtor).toEqual({ name: "mtor", url: "git@github.com:me/mtor.git", test: "npm test", base: undefined });
+    expect(c.repos.mtor).toEqual({
+      name: "mtor",
+      url: "git@github.com:me/mtor.git",
+      test: "npm test",
+      base: undefined,
+    });
     expect(c.repos.local.url).toBe("/etc/repos/local.git");
-    expect(c.providers.zhipu).toMatchObject({ baseUrl: "https://open.bigmodel.cn/api/anthropic", token: "zk", model: "glm-5.1", harness: "claude" });
+    expect(c.providers.zhipu).toMatchObject({
+      baseUrl: "https://open.bigmodel.cn/api/anthropic",
+      token: "zk",
+      model: "glm-5.1",
+      harness: "claude",
+    });
     expect(c.harnesses.goose.command).toEqual(["goose", "run", "-t", "{prompt}"]);
     expect(c.temporal).toEqual({ address: "127.0.0.1:7233" });
     expect(c.heartbeatMs).toBe(30_000);
@@ -84,14 +94,18 @@ describe("executor config", () => {
     expect(problems(GOOD.replace("https://open.bigmodel.cn/api/anthropic", "not a url"))).toContain(
       "providers.zhipu.base_url: must be a URL",
     );
-    expect(problems(GOOD.replace('"https://mtor.example.workers.dev"', '"ftp://x"'))).toContain("control_plane: must be a URL");
+    expect(problems(GOOD.replace('"https://mtor.example.workers.dev"', '"ftp://x"'))).toContain(
+      "control_plane: must be a URL",
+    );
   });
 
   it("names a missing token env and a missing secret", () => {
     expect(problems(GOOD, { MTOR_EXECUTOR_SECRET: "s" })).toContain(
       "providers.zhipu.token_env: environment variable ZHIPU_API_KEY is not set",
     );
-    expect(problems(GOOD, { ZHIPU_API_KEY: "zk" })[0]).toMatch(/^secret_env: environment variable MTOR_EXECUTOR_SECRET is not set/);
+    expect(problems(GOOD, { ZHIPU_API_KEY: "zk" })[0]).toMatch(
+      /^secret_env: environment variable MTOR_EXECUTOR_SECRET is not set/,
+    );
   });
 
   it("names missing, unknown and mistyped keys", () => {
@@ -99,10 +113,16 @@ describe("executor config", () => {
     expect(problems(GOOD.replace("capacity = 2", 'capacity = "two"'))[0]).toMatch(/^capacity: /);
     expect(problems(GOOD.replace("capacity = 2", "capacity = 0"))).toContain("capacity: must be at least 1");
     expect(problems(`engine = "docker"\n${GOOD}`)).toContain('engine: must be "local" or "temporal"');
-    expect(problems(GOOD.replace('model = "glm-5.1"', 'model = "glm-5.1"\nbase = "x"'))).toContain("providers.zhipu.base: unknown key");
+    expect(problems(GOOD.replace('model = "glm-5.1"', 'model = "glm-5.1"\nbase = "x"'))).toContain(
+      "providers.zhipu.base: unknown key",
+    );
     expect(problems(GOOD.replace('model = "glm-5.1"\n', ""))).toContain("providers.zhipu.model: is required");
-    expect(problems(GOOD.replace('harness = "goose"', 'harness = "aider"'))[0]).toMatch(/^providers.goose.harness: unknown harness "aider"/);
-    expect(problems(GOOD.replace('url = "git@github.com:me/mtor.git"', "url = 3"))[0]).toMatch(/^repos.mtor.url: /);
+    expect(problems(GOOD.replace('harness = "goose"', 'harness = "aider"'))[0]).toMatch(
+      /^providers.goose.harness: unknown harness "aider"/,
+    );
+    expect(problems(GOOD.replace('url = "git@github.com:me/mtor.git"', "url = 3"))[0]).toMatch(
+      /^repos.mtor.url: /,
+    );
   });
 
   it("refuses invalid TOML with the parser's message", () => {

@@ -26,7 +26,11 @@ const tmp = () => mkdtempSync(join(tmpdir(), "mtor-spool-"));
 describe("verdict spool", () => {
   it("keeps a verdict on disk until the control plane acknowledges it", async () => {
     const dir = tmp();
-    const cp = fakeControlPlane(["down", "down", { ok: true, status: 200, data: { status: "awaiting_review" } }]);
+    const cp = fakeControlPlane([
+      "down",
+      "down",
+      { ok: true, status: 200, data: { status: "awaiting_review" } },
+    ]);
     const spool = new VerdictSpool({ dir, client: cp });
     const entry = spool.write({ run_id: "r1", spec_id: "s1", attempt: 1, verdict });
     expect(await spool.send(entry)).toEqual({ state: "retry", error: "control plane unreachable" });
@@ -47,7 +51,12 @@ describe("verdict spool", () => {
 
     const cp = fakeControlPlane([{ ok: true, status: 200, data: { status: "awaiting_review" } }]);
     const second = new VerdictSpool({ dir, client: cp });
-    expect(second.pending().map((e) => e.run_id).sort()).toEqual(["r1", "r2"]);
+    expect(
+      second
+        .pending()
+        .map((e) => e.run_id)
+        .sort(),
+    ).toEqual(["r1", "r2"]);
     expect(await second.flush()).toBe(0);
     expect(cp.calls.map((c) => c.body.token).sort()).toEqual(["t1", "t2"]);
     expect(readdirSync(dir)).toEqual([]);
@@ -69,7 +78,12 @@ describe("verdict spool", () => {
 
   it("resends in the background with backoff until acknowledged", async () => {
     const dir = tmp();
-    const cp = fakeControlPlane(["down", "down", "down", { ok: true, status: 200, data: { status: "awaiting_review" } }]);
+    const cp = fakeControlPlane([
+      "down",
+      "down",
+      "down",
+      { ok: true, status: 200, data: { status: "awaiting_review" } },
+    ]);
     const spool = new VerdictSpool({ dir, client: cp, baseDelayMs: 10, maxDelayMs: 40 });
     const settled = new Promise((resolve) => {
       spool.onSettled = (e, r) => resolve([e.run_id, r.state]);

@@ -23,22 +23,33 @@ describe("decideVerdict", () => {
 
   it("pushes a rejected branch for review, but not one without commits", () => {
     const flag = { gate: "tests_extra" as const, action: "reject" as const, detail: "2 extra tests" };
-    expect(decideVerdict({ harness: okHarness, gates: gates({ outcome: "rejected", flags: [flag] }) })).toMatchObject({
+    expect(
+      decideVerdict({ harness: okHarness, gates: gates({ outcome: "rejected", flags: [flag] }) }),
+    ).toMatchObject({
       outcome: "rejected",
       flags: [flag],
       push: true,
     });
-    expect(decideVerdict({ harness: okHarness, gates: gates({ outcome: "rejected", commits: 0 }) }).push).toBe(false);
+    expect(
+      decideVerdict({ harness: okHarness, gates: gates({ outcome: "rejected", commits: 0 }) }).push,
+    ).toBe(false);
   });
 
   it("fails fast on a preflight failure, never pushing", () => {
     const failure = { kind: "preflight" as const, message: "provider answered 529" };
-    expect(decideVerdict({ preflight: { ok: false, failure } })).toEqual({ outcome: "failed", flags: [], failure, push: false });
+    expect(decideVerdict({ preflight: { ok: false, failure } })).toEqual({
+      outcome: "failed",
+      flags: [],
+      failure,
+      push: false,
+    });
   });
 
   it("carries the harness's failure kind (rate_limited with retry_after_s)", () => {
     const failure = { kind: "rate_limited" as const, message: "429", retry_after_s: 120 };
-    expect(decideVerdict({ preflight: { ok: true }, harness: { ...okHarness, ok: false, failure } })).toMatchObject({
+    expect(
+      decideVerdict({ preflight: { ok: true }, harness: { ...okHarness, ok: false, failure } }),
+    ).toMatchObject({
       outcome: "failed",
       failure,
       push: false,
@@ -54,7 +65,10 @@ describe("decideVerdict", () => {
     });
     expect(decideVerdict({ ...facts, stopped: "canceled" }).failure?.kind).toBe("canceled");
     expect(decideVerdict({ ...facts, stopped: "drain" }).failure?.kind).toBe("canceled");
-    expect(decideVerdict({ ...facts, stopped: "lost_lease" })).toMatchObject({ failure: { kind: "lost_lease" }, push: false });
+    expect(decideVerdict({ ...facts, stopped: "lost_lease" })).toMatchObject({
+      failure: { kind: "lost_lease" },
+      push: false,
+    });
   });
 
   it("reports a step's error (git) and a run that never reached its gates", () => {

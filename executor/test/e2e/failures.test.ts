@@ -68,12 +68,25 @@ async function hangingProvider(cleanup: Cleanup, latencyMs = 0): Promise<DemoPro
 
 // These have their own repo, provider and executor each, and run at once.
 describe.concurrent("executor failures end to end", () => {
-  it("hang: the spec's timeout kills the harness's whole process group; nothing is left running", { timeout: 120_000 }, async ({ expect, onTestFinished }) => {
+  it("hang: the spec's timeout kills the harness's whole process group; nothing is left running", {
+    timeout: 120_000,
+  }, async ({ expect, onTestFinished }) => {
     const origin = makeOrigin(stack.root, "hang");
     const hanging = await hangingProvider(onTestFinished);
     const ex = executor(onTestFinished, "hang-x", origin, "hang", "demo-hang", hanging.url);
     const id = await stack.dispatch(
-      spec({ title: "Hang", repo: "hang", provider: "demo-hang", timeout: "20s", attempts: "1", tests: "[t]", stop: "Stop." }, "Change something.\n<!-- mtor-demo: hang preflight=ok after=1 -->"),
+      spec(
+        {
+          title: "Hang",
+          repo: "hang",
+          provider: "demo-hang",
+          timeout: "20s",
+          attempts: "1",
+          tests: "[t]",
+          stop: "Stop.",
+        },
+        "Change something.\n<!-- mtor-demo: hang preflight=ok after=1 -->",
+      ),
     );
     await ex.waitForLine(new RegExp(`run ${id}-1 preflight ok`), 60_000);
     // The model answers the preflight and the first step, then stops answering mid-run.
@@ -86,22 +99,43 @@ describe.concurrent("executor failures end to end", () => {
     expect(hanging.requests.some((r) => !r.preflight && r.answer === "hang")).toBe(true);
   });
 
-  it("kill: the operator kills a running spec; the harness is gone within a heartbeat and the spec is canceled", { timeout: 120_000 }, async ({ expect, onTestFinished }) => {
+  it("kill: the operator kills a running spec; the harness is gone within a heartbeat and the spec is canceled", {
+    timeout: 120_000,
+  }, async ({ expect, onTestFinished }) => {
     const origin = makeOrigin(stack.root, "kill");
     const hanging = await hangingProvider(onTestFinished);
     const ex = executor(onTestFinished, "kill-x", origin, "kill", "demo-kill", hanging.url);
     const id = await stack.dispatch(
-      spec({ title: "Kill me", repo: "kill", provider: "demo-kill", timeout: "10m", attempts: "1", tests: "[t]", stop: "Stop." }, "Change something.\n<!-- mtor-demo: hang preflight=ok after=1 -->"),
+      spec(
+        {
+          title: "Kill me",
+          repo: "kill",
+          provider: "demo-kill",
+          timeout: "10m",
+          attempts: "1",
+          tests: "[t]",
+          stop: "Stop.",
+        },
+        "Change something.\n<!-- mtor-demo: hang preflight=ok after=1 -->",
+      ),
     );
     await ex.waitForLine(new RegExp(`run ${id}-1 preflight ok`), 60_000);
     const runsDir = join(ex.workdir, "runs");
-    await waitFor(() => processesUnder(runsDir).length > 0 && hanging.requests.some((r) => r.answer === "hang"), 30_000, "the harness to be waiting on the provider");
+    await waitFor(
+      () => processesUnder(runsDir).length > 0 && hanging.requests.some((r) => r.answer === "hang"),
+      30_000,
+      "the harness to be waiting on the provider",
+    );
 
     const killedAt = Date.now();
     const res = await stack.api("POST", `/v1/specs/${id}/kill`);
     expect(res.status).toBe(200);
     // Heartbeats are every second in these tests: the harness must be gone within a few.
-    await waitFor(() => processesUnder(runsDir).length === 0, 10_000, () => `harness processes to end: ${processesUnder(runsDir).join("; ")}`);
+    await waitFor(
+      () => processesUnder(runsDir).length === 0,
+      10_000,
+      () => `harness processes to end: ${processesUnder(runsDir).join("; ")}`,
+    );
     expect(Date.now() - killedAt).toBeLessThan(10_000);
     await ex.waitForLine(new RegExp(`run ${id}-1 cancelled by the control plane`), 10_000);
     const done = await stack.waitForStatus(id, ["canceled"], 30_000);
@@ -109,17 +143,42 @@ describe.concurrent("executor failures end to end", () => {
     await ex.waitForLine(new RegExp(`run ${id}-1 done: failed \\(canceled\\)`), 10_000);
   });
 
-  it("SIGTERM drains: no new claims, a run still going at the deadline gets a canceled verdict, the executor exits 0", { timeout: 120_000 }, async ({ expect, onTestFinished }) => {
+  it("SIGTERM drains: no new claims, a run still going at the deadline gets a canceled verdict, the executor exits 0", {
+    timeout: 120_000,
+  }, async ({ expect, onTestFinished }) => {
     const origin = makeOrigin(stack.root, "drain");
     const hanging = await hangingProvider(onTestFinished);
     const ex = executor(onTestFinished, "drain-x", origin, "drain", "demo-drain", hanging.url, 3);
     const id = await stack.dispatch(
-      spec({ title: "Drain me", repo: "drain", provider: "demo-drain", timeout: "10m", tests: "[t]", stop: "Stop." }, "Change something.\n<!-- mtor-demo: hang preflight=ok after=1 -->"),
+      spec(
+        {
+          title: "Drain me",
+          repo: "drain",
+          provider: "demo-drain",
+          timeout: "10m",
+          tests: "[t]",
+          stop: "Stop.",
+        },
+        "Change something.\n<!-- mtor-demo: hang preflight=ok after=1 -->",
+      ),
     );
     await ex.waitForLine(new RegExp(`run ${id}-1 preflight ok`), 60_000);
-    await waitFor(() => hanging.requests.some((r) => r.answer === "hang"), 30_000, "the harness to be mid-run");
+    await waitFor(
+      () => hanging.requests.some((r) => r.answer === "hang"),
+      30_000,
+      "the harness to be mid-run",
+    );
     const second = await stack.dispatch(
-      spec({ title: "Not for a draining executor", repo: "drain", provider: "demo-drain", tests: "[u]", stop: "Stop." }, "Another change."),
+      spec(
+        {
+          title: "Not for a draining executor",
+          repo: "drain",
+          provider: "demo-drain",
+          tests: "[u]",
+          stop: "Stop.",
+        },
+        "Another change.",
+      ),
     );
     ex.child.kill("SIGTERM");
     const exit = await ex.exited;
@@ -134,7 +193,9 @@ describe.concurrent("executor failures end to end", () => {
     expect(processesUnder(ex.workdir)).toEqual([]);
   });
 
-  it("a wrong executor secret fails fast: the executor says which key was refused and exits 2", { timeout: 60_000 }, async ({ expect, onTestFinished }) => {
+  it("a wrong executor secret fails fast: the executor says which key was refused and exits 2", {
+    timeout: 60_000,
+  }, async ({ expect, onTestFinished }) => {
     const origin = makeOrigin(stack.root, "badkey");
     const workdir = join(stack.root, "executor-badkey");
     const config = writeExecutorConfig(stack.root, {
@@ -154,20 +215,34 @@ describe.concurrent("executor failures end to end", () => {
 
 // These move the control plane's clock or stop it, so they run alone, one after the other.
 describe("executor failures end to end, one at a time", () => {
-  it("executor crash: A is SIGKILLed mid-run, the lease expires, B completes the spec, A's late verdict is refused", { timeout: 180_000 }, async ({ expect, onTestFinished }) => {
+  it("executor crash: A is SIGKILLed mid-run, the lease expires, B completes the spec, A's late verdict is refused", {
+    timeout: 180_000,
+  }, async ({ expect, onTestFinished }) => {
     const origin = makeOrigin(stack.root, "crash");
     // Slow enough that it is still mid-run when it is told to hang.
     const hanging = await hangingProvider(onTestFinished, 2000);
     const a = executor(onTestFinished, "crash-a", origin, "crash", "demo-crash", hanging.url);
     const id = await stack.dispatch(
       spec(
-        { title: "Survive a crash", repo: "crash", provider: "demo-crash", timeout: "10m", targets: "[src/crash.ts]", tests: "[clamps crash values]", stop: "Stop." },
+        {
+          title: "Survive a crash",
+          repo: "crash",
+          provider: "demo-crash",
+          timeout: "10m",
+          targets: "[src/crash.ts]",
+          tests: "[clamps crash values]",
+          stop: "Stop.",
+        },
         "Add a clamp function.",
       ),
     );
     await a.waitForLine(new RegExp(`run ${id}-1 preflight ok`), 60_000);
     hanging.setScript("hang");
-    await waitFor(() => hanging.requests.some((r) => r.answer === "hang"), 30_000, "A's harness to be mid-run");
+    await waitFor(
+      () => hanging.requests.some((r) => r.answer === "hang"),
+      30_000,
+      "A's harness to be mid-run",
+    );
     a.child.kill("SIGKILL");
     await a.exited;
     const killedAt = Date.now();
@@ -196,7 +271,10 @@ describe("executor failures end to end, one at a time", () => {
       // A comes back on the same workdir: it reaps its orphaned harness, reports the run it
       // never finished with the old lease token, and the control plane refuses that verdict.
       const again = executor(onTestFinished, "crash-a", origin, "crash", "demo-crash", hanging.url);
-      await again.waitForLine(new RegExp(`run ${id}-1 left unfinished by an earlier executor process`), 30_000);
+      await again.waitForLine(
+        new RegExp(`run ${id}-1 left unfinished by an earlier executor process`),
+        30_000,
+      );
       await again.waitForLine(new RegExp(`run ${id}-1 verdict refused: 409 lease_lost`), 30_000);
       expect(processesUnder(join(again.workdir, "runs"))).toEqual([]);
       const after = await stack.spec(id);
@@ -208,14 +286,24 @@ describe("executor failures end to end, one at a time", () => {
     }
   });
 
-  it("control plane down: it stops during a run and restarts with its state; the verdict arrives once", { timeout: 180_000 }, async ({ expect, onTestFinished }) => {
+  it("control plane down: it stops during a run and restarts with its state; the verdict arrives once", {
+    timeout: 180_000,
+  }, async ({ expect, onTestFinished }) => {
     const origin = makeOrigin(stack.root, "outage");
     const slow = await startDemoProvider({ latencyMs: 1500 });
     onTestFinished(() => slow.close());
     const ex = executor(onTestFinished, "outage-x", origin, "outage", "demo-outage", slow.url);
     const id = await stack.dispatch(
       spec(
-        { title: "Outlive an outage", repo: "outage", provider: "demo-outage", timeout: "10m", targets: "[src/outage.ts]", tests: "[clamps outage values]", stop: "Stop." },
+        {
+          title: "Outlive an outage",
+          repo: "outage",
+          provider: "demo-outage",
+          timeout: "10m",
+          targets: "[src/outage.ts]",
+          tests: "[clamps outage values]",
+          stop: "Stop.",
+        },
         "Add a clamp function.",
       ),
     );

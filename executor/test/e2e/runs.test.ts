@@ -4,7 +4,16 @@
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, type ExpectStatic, it } from "vitest";
 import { type DemoProvider, startDemoProvider } from "../../src/demo/provider";
-import { ExecutorProcess, gitIn, makeOrigin, type Origin, type Stack, startStack, waitFor, writeExecutorConfig } from "./stack";
+import {
+  ExecutorProcess,
+  gitIn,
+  makeOrigin,
+  type Origin,
+  type Stack,
+  startStack,
+  waitFor,
+  writeExecutorConfig,
+} from "./stack";
 
 let stack: Stack;
 let demo: DemoProvider;
@@ -66,7 +75,11 @@ async function happyPath(expect: ExpectStatic, repo: string, provider: string) {
       `Add a \`clamp(value, low, high)\` function to src/${repo}.ts, with the one test named.`,
     ),
   );
-  const done = await stack.waitForStatus(id, ["awaiting_review", "rejected", "failed", "dead", "canceled"], 150_000);
+  const done = await stack.waitForStatus(
+    id,
+    ["awaiting_review", "rejected", "failed", "dead", "canceled"],
+    150_000,
+  );
   expect(done.status, JSON.stringify(done.runs.at(-1), null, 1)).toBe("awaiting_review");
   const run = done.runs.at(-1);
   if (!run) throw new Error("no run");
@@ -92,20 +105,34 @@ async function happyPath(expect: ExpectStatic, repo: string, provider: string) {
 // These share the executor and the control plane and run at once: each has its own repo and
 // provider, so they cannot see each other's runs.
 describe.concurrent("executor end to end", () => {
-  it("happy path with claude: the real CLI commits on the run branch, the branch lands in origin", { timeout: 180_000 }, async ({ expect }) => {
+  it("happy path with claude: the real CLI commits on the run branch, the branch lands in origin", {
+    timeout: 180_000,
+  }, async ({ expect }) => {
     await happyPath(expect, "happy", "demo-claude");
   });
 
-  it("happy path with opencode: the same with the real opencode CLI", { timeout: 180_000 }, async ({ expect }) => {
+  it("happy path with opencode: the same with the real opencode CLI", { timeout: 180_000 }, async ({
+    expect,
+  }) => {
     await happyPath(expect, "happy-oc", "demo-opencode");
   });
 
-  it("main protection: the agent's push to main and commit on main reach nothing; only the run branch is pushed", { timeout: 180_000 }, async ({ expect }) => {
+  it("main protection: the agent's push to main and commit on main reach nothing; only the run branch is pushed", {
+    timeout: 180_000,
+  }, async ({ expect }) => {
     const origin = origins.protect;
     const mainBefore = origin.mainSha();
     const id = await stack.dispatch(
       spec(
-        { title: "Add clamp, then publish to main", repo: "protect", provider: "demo-claude", targets: "[src/protect.ts]", tests: "[clamps protected values]", stop: "Stop after this one test.", timeout: "3m" },
+        {
+          title: "Add clamp, then publish to main",
+          repo: "protect",
+          provider: "demo-claude",
+          targets: "[src/protect.ts]",
+          tests: "[clamps protected values]",
+          stop: "Stop after this one test.",
+          timeout: "3m",
+        },
         "Add a clamp function.\n<!-- mtor-demo: push_main -->",
       ),
     );
@@ -119,12 +146,24 @@ describe.concurrent("executor end to end", () => {
     expect(gitIn(origin.path, "log", "--format=%s", "main")).toBe("Initial commit");
   });
 
-  it("preflight failure: a provider answering 529 fails runs as preflight in seconds; after 3 the breaker is open and another provider keeps flowing", { timeout: 180_000 }, async ({ expect }) => {
+  it("preflight failure: a provider answering 529 fails runs as preflight in seconds; after 3 the breaker is open and another provider keeps flowing", {
+    timeout: 180_000,
+  }, async ({ expect }) => {
     const ids: string[] = [];
     for (let i = 1; i <= 3; i++) {
       ids.push(
         await stack.dispatch(
-          spec({ title: `Overloaded ${i}`, repo: "breaker", provider: "demo-overloaded", attempts: "1", tests: "[t]", stop: "Stop." }, `Change number ${i}.`),
+          spec(
+            {
+              title: `Overloaded ${i}`,
+              repo: "breaker",
+              provider: "demo-overloaded",
+              attempts: "1",
+              tests: "[t]",
+              stop: "Stop.",
+            },
+            `Change number ${i}.`,
+          ),
         ),
       );
     }
@@ -134,23 +173,41 @@ describe.concurrent("executor end to end", () => {
       expect(run?.failure?.kind).toBe("preflight");
       expect(run?.duration_ms).toBeLessThan(30_000);
     }
-    const providers = (await stack.api<{ providers: { name: string; breaker: { state: string } }[] }>("GET", "/v1/providers")).body;
+    const providers = (
+      await stack.api<{ providers: { name: string; breaker: { state: string } }[] }>("GET", "/v1/providers")
+    ).body;
     const list = Array.isArray(providers) ? providers : providers.providers;
     expect(list.find((p) => p.name === "demo-overloaded")?.breaker.state).toBe("open");
     // Work for another provider is not held up by the open breaker.
     const flowing = await stack.dispatch(
-      spec({ title: "Still flowing", repo: "flowing", provider: "demo-claude", targets: "[src/flowing.ts]", tests: "[clamps flowing values]", stop: "Stop." }, "Add a clamp function."),
+      spec(
+        {
+          title: "Still flowing",
+          repo: "flowing",
+          provider: "demo-claude",
+          targets: "[src/flowing.ts]",
+          tests: "[clamps flowing values]",
+          stop: "Stop.",
+        },
+        "Add a clamp function.",
+      ),
     );
-    expect((await stack.waitForStatus(flowing, ["awaiting_review", "rejected", "failed", "dead"], 120_000)).status).toBe("awaiting_review");
+    expect(
+      (await stack.waitForStatus(flowing, ["awaiting_review", "rejected", "failed", "dead"], 120_000)).status,
+    ).toBe("awaiting_review");
   });
-
 });
 
 // Pins the control plane's clock, so it runs alone.
 describe("executor end to end, with the clock moved", () => {
-  it("rate limit: 429 with retry-after 120 cools the provider and queues the spec again", { timeout: 120_000 }, async ({ expect }) => {
+  it("rate limit: 429 with retry-after 120 cools the provider and queues the spec again", {
+    timeout: 120_000,
+  }, async ({ expect }) => {
     const id = await stack.dispatch(
-      spec({ title: "Rate limited", repo: "ratelimit", provider: "demo-ratelimit", tests: "[t]", stop: "Stop." }, "Change something.\n<!-- mtor-demo: rate_limit retry_after=120 -->"),
+      spec(
+        { title: "Rate limited", repo: "ratelimit", provider: "demo-ratelimit", tests: "[t]", stop: "Stop." },
+        "Change something.\n<!-- mtor-demo: rate_limit retry_after=120 -->",
+      ),
     );
     let detail = await stack.spec(id);
     await waitFor(
@@ -167,7 +224,9 @@ describe("executor end to end, with the clock moved", () => {
     // Failed with attempts left: queued again once the retry backoff (about a minute) has passed.
     expect(detail.status).toBe("failed");
     expect(detail.next_attempt_at).toBeTruthy();
-    const providers = (await stack.api<{ providers: { name: string; cooling_until: string | null }[] }>("GET", "/v1/providers")).body;
+    const providers = (
+      await stack.api<{ providers: { name: string; cooling_until: string | null }[] }>("GET", "/v1/providers")
+    ).body;
     const list = Array.isArray(providers) ? providers : providers.providers;
     const cooling = list.find((p) => p.name === "demo-ratelimit")?.cooling_until;
     expect(cooling).toBeTruthy();

@@ -1,7 +1,15 @@
 // The real processes an end-to-end test needs: the control plane in local workerd, bare git
 // repos as `origin`, executors running the real `mtor executor` CLI, and operator API calls.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { SpecDetail } from "@mtor/schema";
@@ -42,12 +50,16 @@ export async function startStack(name: string, vars: Record<string, string> = {}
       ...vars,
     },
   });
-  const api = async <T,>(method: string, path: string, body?: unknown) => {
+  const api = async <T>(method: string, path: string, body?: unknown) => {
     const res = await fetch(`${cp.url}${path}`, {
       method,
       headers: {
         authorization: `Bearer ${OPERATOR_TOKEN}`,
-        ...(typeof body === "string" ? { "content-type": "text/markdown" } : body ? { "content-type": "application/json" } : {}),
+        ...(typeof body === "string"
+          ? { "content-type": "text/markdown" }
+          : body
+            ? { "content-type": "application/json" }
+            : {}),
       },
       body: typeof body === "string" ? body : body ? JSON.stringify(body) : undefined,
     });
@@ -71,7 +83,8 @@ export async function startStack(name: string, vars: Record<string, string> = {}
     },
     async spec(id) {
       const res = await api<SpecDetail>("GET", `/v1/specs/${id}`);
-      if (res.status !== 200) throw new Error(`GET /v1/specs/${id} answered ${res.status}: ${JSON.stringify(res.body)}`);
+      if (res.status !== 200)
+        throw new Error(`GET /v1/specs/${id} answered ${res.status}: ${JSON.stringify(res.body)}`);
       return res.body;
     },
     async waitForStatus(id, statuses, timeoutMs = 90_000) {
@@ -82,7 +95,8 @@ export async function startStack(name: string, vars: Record<string, string> = {}
           return statuses.includes(last.status);
         },
         timeoutMs,
-        () => `spec ${id} to reach ${statuses.join("|")}; last: ${JSON.stringify(last, null, 1)?.slice(0, 3000)}`,
+        () =>
+          `spec ${id} to reach ${statuses.join("|")}; last: ${JSON.stringify(last, null, 1)?.slice(0, 3000)}`,
       );
       return last as SpecDetail;
     },
@@ -111,7 +125,10 @@ export async function waitFor(
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === "string" ? what : what()}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${typeof what === "string" ? what : what()}`,
+      );
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
@@ -122,7 +139,13 @@ export function gitIn(cwd: string, ...args: string[]): string {
   return execFileSync("git", args, {
     cwd,
     encoding: "utf8",
-    env: { ...process.env, GIT_AUTHOR_NAME: "e2e", GIT_AUTHOR_EMAIL: "e2e@mtor.invalid", GIT_COMMITTER_NAME: "e2e", GIT_COMMITTER_EMAIL: "e2e@mtor.invalid" },
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: "e2e",
+      GIT_AUTHOR_EMAIL: "e2e@mtor.invalid",
+      GIT_COMMITTER_NAME: "e2e",
+      GIT_COMMITTER_EMAIL: "e2e@mtor.invalid",
+    },
   }).trim();
 }
 
@@ -140,7 +163,10 @@ export function makeOrigin(root: string, name: string): Origin {
   const seed = join(root, "origins", `${name}-seed`);
   mkdirSync(join(seed, "src"), { recursive: true });
   writeFileSync(join(seed, "README.md"), `# ${name}\n`);
-  writeFileSync(join(seed, "package.json"), `${JSON.stringify({ name, type: "module", private: true }, null, 2)}\n`);
+  writeFileSync(
+    join(seed, "package.json"),
+    `${JSON.stringify({ name, type: "module", private: true }, null, 2)}\n`,
+  );
   writeFileSync(
     join(seed, "src", "math.ts"),
     "/** Adds two numbers. */\nexport function add(a: number, b: number): number {\n  return a + b;\n}\n",
@@ -156,7 +182,12 @@ export function makeOrigin(root: string, name: string): Origin {
     mainSha: () => gitIn(path, "rev-parse", "refs/heads/main"),
     branches() {
       const out: Record<string, string> = {};
-      for (const line of gitIn(path, "for-each-ref", "--format=%(refname:short) %(objectname)", "refs/heads").split("\n")) {
+      for (const line of gitIn(
+        path,
+        "for-each-ref",
+        "--format=%(refname:short) %(objectname)",
+        "refs/heads",
+      ).split("\n")) {
         const [b, sha] = line.split(" ");
         if (b) out[b] = sha;
       }
@@ -193,7 +224,8 @@ export function writeExecutorConfig(dir: string, s: ExecutorSetup): string {
     // The test box is shared and busy; its load must not make the control plane refuse work.
     "cpu_cores = 256",
   ];
-  for (const [name, url] of Object.entries(s.repos)) lines.push("", `[repos.${name}]`, `url = ${JSON.stringify(url)}`);
+  for (const [name, url] of Object.entries(s.repos))
+    lines.push("", `[repos.${name}]`, `url = ${JSON.stringify(url)}`);
   for (const [name, p] of Object.entries(s.providers)) {
     lines.push(
       "",
@@ -241,7 +273,9 @@ export class ExecutorProcess {
     };
     this.child.stdout?.on("data", onData);
     this.child.stderr?.on("data", onData);
-    this.exited = new Promise((resolve) => this.child.once("exit", (code, signal) => resolve({ code, signal })));
+    this.exited = new Promise((resolve) =>
+      this.child.once("exit", (code, signal) => resolve({ code, signal })),
+    );
   }
 
   output(): string {
@@ -259,7 +293,8 @@ export class ExecutorProcess {
       () => `executor output matching ${re}; output so far:\n${this.output().slice(-4000)}`,
       100,
     );
-    if (found === undefined) throw new Error(`executor exited before printing ${re}:\n${this.output().slice(-4000)}`);
+    if (found === undefined)
+      throw new Error(`executor exited before printing ${re}:\n${this.output().slice(-4000)}`);
     return found;
   }
 
