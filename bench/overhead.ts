@@ -1,0 +1,151 @@
+// Orchestration overhead: specs end to end with the real `claude` harness and the instant demo
+// model on a generated 5 000-file repo, split by the executor's own step timings, against one
+// bare `claude --print` call measured in the same run.
+import { execFileSync, spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { resolvePackageBin } from "../executor/src/harness/bin";
+import { startDemoProvider } from "../executor/src/demo/provider";
+import { benchStack, median, onCleanup, round, sleep, startExecutor, writeBenchConfig } from "./lib";
+
+export interface OverheadResult {
+  files: number;
+  specs: number;
+  end_to_end_ms: number;
+  harness_ms: number;
+  overhead_ms: number;
+  split_ms: Record<string, number>;
+  bare_claude_ms: number;
+  overhead_to_bare_claude: number;
+}
+
+function git(cwd: string, ...args: string[]): string {
+  return execFileSync("git", args, {
+    cwd,
+    encoding: "utf8",
+    env: { ...process.env, GIT_AUTHOR_NAME: "bench", GIT_AUTHOR_EMAIL: "bench@mtor.invalid", GIT_COMMITTER_NAME: "bench", GIT_COMMITTER_EMAIL: "bench@mtor.invalid" },
+  }).trim();
+}
+
+/** A bare origin whose main holds `files` small TypeScript files in 50 folders. */
+function bigOrigin(root: string, files: number): string {
+  const path = join(root, "origins", "big.git");
+  const seed = join(root, "origins", "big-seed");
+  mkdirSync(join(seed, "src"), { recursive: true });
+  writeFileSync(join(seed, "package.json"), '{"name":"big","type":"module","private":true}\n');
+  writeFileSync(join(seed, "src", "math.ts"), "export function add(a: number, b: number): number {\n  return a + b;\n}\n");
+  for (let i = 0; i < files; i++) {
+    const dir = join(seed, "gen", `d${i % 50}`);
+    if (i < 50) mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, `f${i}.ts`), `export const v${i} = ${i};\n`);
+  }
+  git(join(root, "origins"), "init", "-q", "--bare", "-b", "main", path);
+  git(seed, "init", "-q", "-b", "main");
+  git(seed, "add", ".");
+  git(seed, "commit", "-q", "-m", "Initial commit");
+  git(seed, "push", "-q", path, "main");
+  rmSync(seed, { recursive: true, force: true });
+  return path;
+}
+
+async function bareClaude(baseUrl: string): Promise<number> {
+  const home = mkdtempSync(join(tmpdir(), "mtor-bench-claude-"));
+  const bin = resolvePackageBin("@anthropic-ai/claude-code", "claude");
+  const t0 = performance.now();
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(bin, ["--bare", "--print", "--output-format", "json", "--model", "demo", "--no-session-persistence"], {
+      cwd: home,
+      stdio: ["pipe", "ignore", "ignore"],
+      env: {
+        PATH: process.env.PATH ?? "",
+        HOME: home,
+        ANTHROPIC_BASE_URL: baseUrl,
+        ANTHROPIC_API_KEY: "demo-token",
+        CLAUDE_CONFIG_DIR: join(home, ".claude"),
+        DISABLE_TELEMETRY: "1",
+        DISABLE_AUTOUPDATER: "1",
+        CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
+        CI: "1",
+      },
+    });
+    child.stdin?.end("mtor preflight check. Reply with exactly the two letters ok and nothing else. Do not use any tools.");
+    child.once("error", reject);
+    child.once("exit", () => resolve());
+  });
+  const ms = performance.now() - t0;
+  rmSync(home, { recursive: true, force: true });
+  return ms;
+}
+
+export async function runOverhead(opts: { quick: boolean; log?: (line: string) => void }): Promise<OverheadResult> {
+  const log = opts.log ?? (() => {});
+  const files = 5_000;
+  const specs = opts.quick ? 1 : 3;
+  const stack = await benchStack("overhead");
+  const origin = bigOrigin(stack.root, files);
+  const demo = await startDemoProvider({});
+  onCleanup(() => demo.close());
+  const workdir = join(stack.root, "executor");
+  const config = writeBenchConfig(join(stack.root, "configs"), {
+    id: "overhead",
+    controlPlane: stack.cp.url,
+    workdir,
+    repos: { big: origin },
+    providers: { demo: demo.url },
+    capacity: 1,
+    heartbeatS: 5,
+    harness: "claude",
+    claimWaitS: 20,
+  });
+  const ex = startExecutor(config, workdir);
+  await sleep(1000);
+
+  const e2e: number[] = [];
+  const harness: number[] = [];
+  const split: Record<string, number[]> = {};
+  const bare: number[] = [];
+  for (let i = 0; i < specs; i++) {
+    // The bare call first, in the same conditions, then one spec end to end.
+    bare.push(await bareClaude(demo.url));
+    const id = await stack.dispatch(
+      `---\ntitle: overhead ${i}\nrepo: big\nprovider: demo\ntargets: [src/math.ts]\ntests: [test_clamp_value_${i}]\nstop: Stop after this test.\n---\nAdd a clamp.\n`,
+    );
+    const line = await ex.waitForLine(new RegExp(`run ${id}-1 timings: `), 240_000);
+    const spec = await stack.spec(id);
+    const run = spec.runs.at(-1);
+    const t = JSON.parse(line.slice(line.indexOf("timings: ") + 9)) as Record<string, number>;
+    // Claim latency (dispatch → claim) is protocol too, from the control plane's own times.
+    const claimMs = run ? Date.parse(run.claimed_at) - Date.parse(spec.created_at) : 0;
+    const total = (t.total ?? 0) + Math.max(0, claimMs);
+    const inHarness = (t.preflight ?? 0) + (t.harness ?? 0);
+    const protocol = Math.max(0, claimMs) + (t.confirm ?? 0) + (t.verdict ?? 0);
+    const parts: Record<string, number> = {
+      harness_processes: inHarness,
+      worktree: t.worktree ?? 0,
+      gates: t.gates ?? 0,
+      push: t.push ?? 0,
+      protocol,
+      cleanup: t.cleanup ?? 0,
+    };
+    parts.other = Math.max(0, total - Object.values(parts).reduce((a, b) => a + b, 0));
+    for (const [k, v] of Object.entries(parts)) (split[k] ??= []).push(v);
+    e2e.push(total);
+    harness.push(inHarness);
+    log(`overhead: spec ${i} ${spec.status} in ${Math.round(total)} ms, ${Math.round(inHarness)} ms in claude; bare claude ${Math.round(bare.at(-1) ?? 0)} ms`);
+  }
+  await ex.kill("SIGTERM");
+  const overheads = e2e.map((v, i) => v - (harness[i] as number));
+  const overhead = median(overheads);
+  const bareMs = median(bare);
+  return {
+    files,
+    specs,
+    end_to_end_ms: round(median(e2e), 0),
+    harness_ms: round(median(harness), 0),
+    overhead_ms: round(overhead, 0),
+    split_ms: Object.fromEntries(Object.entries(split).map(([k, v]) => [k, round(median(v), 0)])),
+    bare_claude_ms: round(bareMs, 0),
+    overhead_to_bare_claude: round(overhead / bareMs),
+  };
+}
