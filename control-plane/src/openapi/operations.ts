@@ -24,7 +24,7 @@ export const OPERATIONS: Operation[] = [
     tag: "meta",
     summary: "Liveness",
     auth: "none",
-    ok: { status: 200, description: "`{ok: true}`" },
+    ok: { status: 200, description: "{ok: true}" },
   },
   {
     method: "get",

@@ -28,7 +28,10 @@ export const openApiRoutes = new Hono()
   .get("/docs", (c) => {
     const doc = openApiDocument();
     const schemas = (doc.components as { schemas: Record<string, unknown> }).schemas;
-    const tags = [...new Set(OPERATIONS.map((o) => o.tag))];
+    // The API first, the document about itself last.
+    const tags = [...new Set(OPERATIONS.map((o) => o.tag))].sort(
+      (a, b) => Number(a === "meta") - Number(b === "meta"),
+    );
     c.header(
       "content-security-policy",
       "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'",
