@@ -1,7 +1,7 @@
 // The mtor CLI against a real local control plane: every operator command, its --json shape,
 // and its error paths (bad token, wrong role, unknown id, invalid spec, unreachable URL).
 import { execFile } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ExecutorClient } from "@mtor/schema";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -10,6 +10,7 @@ import { EXECUTOR_KEY, mtor, startTestControlPlane, TOKENS } from "./harness";
 
 let cp: LocalControlPlane;
 let home: string;
+let dir: string;
 let env: Record<string, string>;
 
 const SPEC = (title: string, extra = "") => `---
@@ -66,12 +67,13 @@ async function runToVerdict(outcome: "passed" | "rejected") {
 }
 
 beforeAll(async () => {
-  ({ cp, home } = await startTestControlPlane());
+  ({ cp, home, dir } = await startTestControlPlane());
   env = { HOME: home, MTOR_URL: cp.url, MTOR_TOKEN: TOKENS.admin };
 });
 
 afterAll(async () => {
   await cp?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 describe("dispatch", () => {

@@ -50,7 +50,7 @@ export async function mtor(args: string[], opts: RunOptions = {}): Promise<CliRe
   return { code, stdout, stderr };
 }
 
-export async function startTestControlPlane(): Promise<{ cp: LocalControlPlane; home: string }> {
+export async function startTestControlPlane(): Promise<{ cp: LocalControlPlane; home: string; dir: string }> {
   const dir = mkdtempSync(join(tmpdir(), "mtor-cli-test-"));
   const cp = await startControlPlane({
     persistDir: join(dir, "state"),
@@ -61,5 +61,5 @@ export async function startTestControlPlane(): Promise<{ cp: LocalControlPlane; 
       ALLOW_PRIVATE_WEBHOOKS: "true",
     },
   });
-  return { cp, home: join(dir, "home") };
+  return { cp, home: join(dir, "home"), dir };
 }

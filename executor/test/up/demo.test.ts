@@ -2,7 +2,7 @@
 // it exits 0, its report shows the botched spec rejected by the destruction gate, and nothing
 // it started is left running.
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, it } from "vitest";
@@ -47,4 +47,5 @@ it("mtor demo runs the examples, prints the morning report and exits 0", { timeo
   expect(out).toMatch(/branches pushed to the sandbox: .*mtor\/\w+-1/);
   expect(existsSync(join(home, ".config", "mtor", "config.toml"))).toBe(false);
   expect(survivors(seen)).toEqual([]);
+  rmSync(home, { recursive: true, force: true });
 });

@@ -1,7 +1,7 @@
 // `mtor up`: the local stack comes up with a dashboard, a generated token saved for the CLI and
 // a running executor, and Ctrl-C (SIGINT) stops everything, leaving no process behind.
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, it } from "vitest";
@@ -105,4 +105,5 @@ it("mtor up serves the dashboard and stops cleanly on SIGINT", { timeout: 240_00
   expect(code, out).toBe(0);
   expect(out).toContain("mtor up: stopped.");
   expect(survivors(seen)).toEqual([]);
+  rmSync(home, { recursive: true, force: true });
 });
