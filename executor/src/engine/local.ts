@@ -12,7 +12,7 @@ import type {
   ReportOutcome,
   RunActivities,
 } from "./types";
-import { decideVerdict, type StopReason } from "./verdict";
+import { decideVerdict, type StopReason, verdictRequest } from "./verdict";
 
 export interface LocalEngineDeps {
   activities: RunActivities;
@@ -193,21 +193,15 @@ async function execute(
   finished = true;
   if (beating) await beating;
 
-  const verdict: VerdictRequest = {
-    token: run.lease.token,
-    outcome: decision.outcome,
-    flags: decision.flags,
-    failure: decision.failure,
-    branch: pushed?.branch,
-    base_sha: prepared?.baseSha,
-    head_sha: pushed?.headSha ?? gates?.headSha,
-    commits: gates?.commits,
-    diffstat: gates?.diffstat,
-    patch_id: gates?.patchId,
-    usage: harness?.usage,
-    duration_ms: Date.now() - started,
-    log_tail: harness?.logTail ? harness.logTail.slice(-16000) : undefined,
-  };
+  const verdict = verdictRequest({
+    run,
+    decision,
+    prepared,
+    harness,
+    gates,
+    pushed,
+    durationMs: Date.now() - started,
+  });
   const report = await timed("verdict", () => acts.reportVerdict(run, verdict, hooks)).catch((err: Error) => {
     log(`run ${label} verdict could not be written: ${err.message}`);
     return { accepted: false, reason: "refused", detail: err.message } as ReportOutcome;

@@ -1,7 +1,7 @@
 // The one place a run's outcome is decided from what its steps returned; both engines call it,
 // so a local run and a Temporal run of the same facts report the same verdict.
-import type { Failure, GateFlag, RunOutcome } from "@mtor/schema";
-import type { GateOutcome, HarnessOutcome, PreflightOutcome } from "./types";
+import type { ClaimedRun, Failure, GateFlag, RunOutcome, VerdictRequest } from "@mtor/schema";
+import type { GateOutcome, HarnessOutcome, PreflightOutcome, PreparedRun, PushOutcome } from "./types";
 
 /** Why a run was stopped from outside its steps. */
 export type StopReason = "canceled" | "lost_lease" | "timeout" | "drain";
@@ -62,4 +62,36 @@ export function decideVerdict(f: VerdictFacts): Decision {
     };
   // A rejected branch is still pushed: the reviewer and the next attempt's feedback look at it.
   return { outcome: f.gates.outcome, flags, push: f.gates.commits > 0 };
+}
+
+/** The most of a harness's output a verdict carries. */
+export const LOG_TAIL_MAX = 16_000;
+
+/** What a finished run knows, turned into the verdict both engines send. */
+export function verdictRequest(f: {
+  run: ClaimedRun;
+  decision: Decision;
+  prepared?: PreparedRun;
+  harness?: HarnessOutcome;
+  gates?: GateOutcome;
+  pushed?: PushOutcome;
+  durationMs: number;
+}): VerdictRequest {
+  const verdict: VerdictRequest = {
+    token: f.run.lease.token,
+    outcome: f.decision.outcome,
+    flags: f.decision.flags,
+    failure: f.decision.failure,
+    branch: f.pushed?.branch,
+    base_sha: f.prepared?.baseSha,
+    head_sha: f.pushed?.headSha ?? f.gates?.headSha,
+    commits: f.gates?.commits,
+    diffstat: f.gates?.diffstat,
+    patch_id: f.gates?.patchId,
+    usage: f.harness?.usage,
+    duration_ms: Math.max(0, Math.round(f.durationMs)),
+    log_tail: f.harness?.logTail ? f.harness.logTail.slice(-LOG_TAIL_MAX) : undefined,
+  };
+  // Undefined fields do not survive Temporal's JSON payloads; drop them so both engines agree.
+  return Object.fromEntries(Object.entries(verdict).filter(([, v]) => v !== undefined)) as VerdictRequest;
 }

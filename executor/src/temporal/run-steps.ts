@@ -11,7 +11,7 @@ import type {
   PushOutcome,
   ReportOutcome,
 } from "../engine/types";
-import { type Decision, decideVerdict, type StopReason } from "../engine/verdict";
+import { type Decision, decideVerdict, type StopReason, verdictRequest } from "../engine/verdict";
 
 /** The steps of design §8, each already bound to its engine (hooks supplied by the engine). */
 export interface StepCalls {
@@ -46,7 +46,6 @@ export interface StepsResult {
 }
 
 /** The most log tail a verdict carries (the local engine's cut, under the wire limit). */
-const LOG_TAIL_MAX = 16_000;
 
 /**
  * prepare → preflight → harness (when preflight passed) → gates (when the harness succeeded) →
@@ -112,20 +111,14 @@ export async function runSteps(
     }
   }
 
-  const verdict: VerdictRequest = dropUndefined({
-    token: run.lease.token,
-    outcome: decision.outcome,
-    flags: decision.flags,
-    failure: decision.failure,
-    branch: pushed?.branch,
-    base_sha: prepared?.baseSha,
-    head_sha: pushed?.headSha ?? gates?.headSha,
-    commits: gates?.commits,
-    diffstat: gates?.diffstat,
-    patch_id: gates?.patchId,
-    usage: harness?.usage,
-    duration_ms: Math.max(0, Math.round(opts.now() - started)),
-    log_tail: harness?.logTail ? harness.logTail.slice(-LOG_TAIL_MAX) : undefined,
+  const verdict = verdictRequest({
+    run,
+    decision,
+    prepared,
+    harness,
+    gates,
+    pushed,
+    durationMs: opts.now() - started,
   });
   phase("reporting");
   const report = await shielded(() => steps.reportVerdict(run, verdict)).catch(
@@ -140,9 +133,4 @@ export async function runSteps(
     await shielded(() => steps.cleanup(run, p, decision.outcome !== "passed")).catch(() => undefined);
   }
   return { verdict, report, stopped: stopped(), prepared };
-}
-
-/** Undefined fields do not survive Temporal's JSON payloads; drop them so both engines compare equal. */
-function dropUndefined<T extends object>(o: T): T {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
