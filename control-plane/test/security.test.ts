@@ -1,8 +1,9 @@
 // Security review (issue 9): every route refuses the wrong principal; no secret reaches a response,
 // a log line, a webhook or the dashboard; the session cookie's flags; CSRF on every dashboard
 // action; phone links bound to one spec and one action; SSRF on webhook URLs and redirects.
+
+import { env, runInDurableObject, SELF } from "cloudflare:test";
 import { signRequest } from "@mtor/schema/signing";
-import { SELF, env, runInDurableObject } from "cloudflare:test";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { newActionToken } from "../src/actions/links";
 import { createApp } from "../src/app";
@@ -10,10 +11,26 @@ import { csrfFor } from "../src/dashboard/session";
 import { send as sendWebhook } from "../src/webhooks/deliver";
 import { checkWebhookUrl } from "../src/webhooks/guard";
 import { BASE, SECRETS } from "./fuzz/http";
-import { DASHBOARD_ACTIONS, DASHBOARD_PAGES, EXECUTOR_ROUTES, OPERATOR_ROUTES, type Params, ROLE_RANK, fill } from "./fuzz/routes";
+import {
+  DASHBOARD_ACTIONS,
+  DASHBOARD_PAGES,
+  EXECUTOR_ROUTES,
+  fill,
+  OPERATOR_ROUTES,
+  type Params,
+  ROLE_RANK,
+} from "./fuzz/routes";
 import { fleetState, stateDiff } from "./fuzz/state";
-import { TOKENS, api, claimBody, dispatchSpec, executorClient, nowMs, startClock } from "./helpers";
-import { claimOne, createWebhook, deleteAllWebhooks, receiver, runAlarm, sendVerdict, specStatus } from "./webhooks-helpers";
+import { api, claimBody, dispatchSpec, executorClient, nowMs, startClock, TOKENS } from "./helpers";
+import {
+  claimOne,
+  createWebhook,
+  deleteAllWebhooks,
+  receiver,
+  runAlarm,
+  sendVerdict,
+  specStatus,
+} from "./webhooks-helpers";
 
 const params: Params = {
   spec: "",
@@ -53,19 +70,42 @@ const req = (method: string, path: string, headers: Record<string, string> = {},
   SELF.fetch(`${BASE}${path}`, { method, headers, body: method === "GET" ? undefined : (body ?? "{}") });
 
 describe("every route refuses the wrong principal", () => {
-  it("operator routes: no token, a wrong token, a lower role and an executor signature are refused", { timeout: 120_000 }, async () => {
+  it("operator routes: no token, a wrong token, a lower role and an executor signature are refused", {
+    timeout: 120_000,
+  }, async () => {
     for (const route of OPERATOR_ROUTES) {
       const path = fill(route.path, params);
       const label = `${route.method} ${route.path}`;
-      const signed = await signRequest({ method: route.method, url: `${BASE}${path}`, body: "{}", keyId: "k1", secret: "test-secret-one", created: Math.floor(nowMs() / 1000) });
+      const signed = await signRequest({
+        method: route.method,
+        url: `${BASE}${path}`,
+        body: "{}",
+        keyId: "k1",
+        secret: "test-secret-one",
+        created: Math.floor(nowMs() / 1000),
+      });
       await unchanged(label, async () => {
         expect(await errorCode(await req(route.method, path)), label).toEqual([401, "unauthorized"]);
-        expect(await errorCode(await req(route.method, path, { authorization: "Bearer not-a-token" })), label).toEqual([401, "unauthorized"]);
-        expect(await errorCode(await req(route.method, path, { authorization: `Basic ${btoa(`admin:${TOKENS.admin}`)}` })), label).toEqual([401, "unauthorized"]);
-        expect(await errorCode(await req(route.method, path, { ...signed, "content-type": "application/json" })), label).toEqual([401, "unauthorized"]);
+        expect(
+          await errorCode(await req(route.method, path, { authorization: "Bearer not-a-token" })),
+          label,
+        ).toEqual([401, "unauthorized"]);
+        expect(
+          await errorCode(
+            await req(route.method, path, { authorization: `Basic ${btoa(`admin:${TOKENS.admin}`)}` }),
+          ),
+          label,
+        ).toEqual([401, "unauthorized"]);
+        expect(
+          await errorCode(await req(route.method, path, { ...signed, "content-type": "application/json" })),
+          label,
+        ).toEqual([401, "unauthorized"]);
         for (const role of ["read", "dispatch"] as const) {
           if (ROLE_RANK[role] >= ROLE_RANK[route.role ?? "read"]) continue;
-          const res = await req(route.method, path, { authorization: `Bearer ${TOKENS[role]}`, "content-type": "application/json" });
+          const res = await req(route.method, path, {
+            authorization: `Bearer ${TOKENS[role]}`,
+            "content-type": "application/json",
+          });
           expect(await errorCode(res), `${label} as ${role}`).toEqual([403, "forbidden"]);
         }
       });
@@ -73,38 +113,74 @@ describe("every route refuses the wrong principal", () => {
   });
 
   it("each role reaches exactly the routes of its rank (read GETs, dispatch the spec actions, admin the rest)", () => {
-    const byRole = (role: string) => OPERATOR_ROUTES.filter((r) => r.role === role).map((r) => `${r.method} ${r.path}`);
+    const byRole = (role: string) =>
+      OPERATOR_ROUTES.filter((r) => r.role === role).map((r) => `${r.method} ${r.path}`);
     expect(byRole("read").every((r) => r.startsWith("GET "))).toBe(true);
     expect(byRole("dispatch").sort()).toEqual(
-      ["POST /v1/specs", ...["kill", "retry", "approve", "decline"].map((a) => `POST /v1/specs/:spec/${a}`)].sort(),
+      [
+        "POST /v1/specs",
+        ...["kill", "retry", "approve", "decline"].map((a) => `POST /v1/specs/:spec/${a}`),
+      ].sort(),
     );
   });
 
-  it("executor routes: an operator token (any role) and no signature are refused with 401", { timeout: 120_000 }, async () => {
+  it("executor routes: an operator token (any role) and no signature are refused with 401", {
+    timeout: 120_000,
+  }, async () => {
     for (const route of EXECUTOR_ROUTES) {
       const path = fill(route.path, params);
       await unchanged(route.path, async () => {
         for (const token of [undefined, TOKENS.admin, TOKENS.dispatch, TOKENS.read]) {
           const headers: Record<string, string> = { "content-type": "application/json" };
           if (token) headers.authorization = `Bearer ${token}`;
-          expect(await errorCode(await req("POST", path, headers, JSON.stringify(claimBody("sec-ex")))), route.path).toEqual([401, "signature_missing"]);
+          expect(
+            await errorCode(await req("POST", path, headers, JSON.stringify(claimBody("sec-ex")))),
+            route.path,
+          ).toEqual([401, "signature_missing"]);
         }
         // A key id with the other key's secret is a forgery.
-        const forged = await signRequest({ method: "POST", url: `${BASE}${path}`, body: "{}", keyId: "k1", secret: "test-secret-two", created: Math.floor(nowMs() / 1000) });
-        expect(await errorCode(await req("POST", path, { ...forged, "content-type": "application/json" }, "{}"))).toEqual([401, "bad_signature"]);
+        const forged = await signRequest({
+          method: "POST",
+          url: `${BASE}${path}`,
+          body: "{}",
+          keyId: "k1",
+          secret: "test-secret-two",
+          created: Math.floor(nowMs() / 1000),
+        });
+        expect(
+          await errorCode(await req("POST", path, { ...forged, "content-type": "application/json" }, "{}")),
+        ).toEqual([401, "bad_signature"]);
       });
     }
   });
 
-  it("dashboard pages and actions: no cookie or a forged one goes to the login, and the forged cookie is cleared", { timeout: 120_000 }, async () => {
+  it("dashboard pages and actions: no cookie or a forged one goes to the login, and the forged cookie is cleared", {
+    timeout: 120_000,
+  }, async () => {
     for (const route of [...DASHBOARD_PAGES, ...DASHBOARD_ACTIONS]) {
       const path = fill(route.path, params);
       await unchanged(path, async () => {
-        for (const cookie of [undefined, "mtor_session=forged-token", `mtor_session=${TOKENS.admin}x`, "mtor_session="]) {
-          const headers: Record<string, string> = { origin: BASE, "content-type": "application/x-www-form-urlencoded" };
+        for (const cookie of [
+          undefined,
+          "mtor_session=forged-token",
+          `mtor_session=${TOKENS.admin}x`,
+          "mtor_session=",
+        ]) {
+          const headers: Record<string, string> = {
+            origin: BASE,
+            "content-type": "application/x-www-form-urlencoded",
+          };
           if (cookie) headers.cookie = cookie;
-          const body = route.method === "POST" ? `_csrf=${encodeURIComponent(await csrfFor(cookie?.split("=")[1] || "x"))}` : undefined;
-          const res = await SELF.fetch(`${BASE}${path}`, { method: route.method, headers, body, redirect: "manual" });
+          const body =
+            route.method === "POST"
+              ? `_csrf=${encodeURIComponent(await csrfFor(cookie?.split("=")[1] || "x"))}`
+              : undefined;
+          const res = await SELF.fetch(`${BASE}${path}`, {
+            method: route.method,
+            headers,
+            body,
+            redirect: "manual",
+          });
           const label = `${route.method} ${path} with ${cookie ?? "no cookie"}`;
           if (path.startsWith("/fragments/")) {
             expect(res.status, label).toBe(401);
@@ -112,7 +188,12 @@ describe("every route refuses the wrong principal", () => {
             expect(res.status, label).toBe(303);
             expect(res.headers.get("location"), label).toMatch(/^\/login/);
           }
-          if (cookie && cookie !== "mtor_session=" && route.method === "GET" && !path.startsWith("/fragments/")) {
+          if (
+            cookie &&
+            cookie !== "mtor_session=" &&
+            route.method === "GET" &&
+            !path.startsWith("/fragments/")
+          ) {
             expect(res.headers.get("set-cookie") ?? "", label).toMatch(/mtor_session=;.*Max-Age=0/i);
           }
         }
@@ -120,19 +201,31 @@ describe("every route refuses the wrong principal", () => {
     }
   });
 
-  it("a session whose token was rotated out of OPERATOR_TOKENS is refused", { timeout: 120_000 }, async () => {
+  it("a session whose token was rotated out of OPERATOR_TOKENS is refused", {
+    timeout: 120_000,
+  }, async () => {
     const app = createApp();
     const rotated = { ...env, OPERATOR_TOKENS: "admin:new-admin-token:admin" };
-    const res = await app.request(`${BASE}/fleet`, { headers: { cookie: `mtor_session=${TOKENS.admin}` } }, rotated);
+    const res = await app.request(
+      `${BASE}/fleet`,
+      { headers: { cookie: `mtor_session=${TOKENS.admin}` } },
+      rotated,
+    );
     expect(res.status).toBe(303);
     expect(res.headers.get("location")).toMatch(/^\/login/);
-    const api = await app.request(`${BASE}/v1/status`, { headers: { authorization: `Bearer ${TOKENS.admin}` } }, rotated);
+    const api = await app.request(
+      `${BASE}/v1/status`,
+      { headers: { authorization: `Bearer ${TOKENS.admin}` } },
+      rotated,
+    );
     expect(api.status).toBe(401);
   });
 });
 
 describe("the session cookie", () => {
-  it("is HttpOnly; Secure; SameSite=Strict; Path=/ and holds nothing but the session", { timeout: 120_000 }, async () => {
+  it("is HttpOnly; Secure; SameSite=Strict; Path=/ and holds nothing but the session", {
+    timeout: 120_000,
+  }, async () => {
     const res = await SELF.fetch(`${BASE}/login`, {
       method: "POST",
       headers: { origin: BASE, "content-type": "application/x-www-form-urlencoded" },
@@ -149,7 +242,11 @@ describe("the session cookie", () => {
     expect(attrs).toContain("path=/");
     expect(attrs.some((a) => a.startsWith("domain="))).toBe(false);
     // Logging out clears it with the same flags.
-    const out = await SELF.fetch(`${BASE}/logout`, { method: "POST", headers: { origin: BASE, cookie: cookie.split(";")[0] }, redirect: "manual" });
+    const out = await SELF.fetch(`${BASE}/logout`, {
+      method: "POST",
+      headers: { origin: BASE, cookie: cookie.split(";")[0] },
+      redirect: "manual",
+    });
     const cleared = (out.headers.get("set-cookie") ?? "").toLowerCase();
     expect(cleared).toMatch(/mtor_session=;/);
     expect(cleared).toMatch(/max-age=0/);
@@ -158,7 +255,9 @@ describe("the session cookie", () => {
     expect(cleared).toMatch(/samesite=strict/);
   });
 
-  it("a wrong token at the login sets no cookie; a login from another origin is refused", { timeout: 120_000 }, async () => {
+  it("a wrong token at the login sets no cookie; a login from another origin is refused", {
+    timeout: 120_000,
+  }, async () => {
     const wrong = await SELF.fetch(`${BASE}/login`, {
       method: "POST",
       headers: { origin: BASE, "content-type": "application/x-www-form-urlencoded" },
@@ -181,7 +280,9 @@ describe("the session cookie", () => {
 describe("CSRF on every dashboard action", () => {
   const session = { cookie: `mtor_session=${TOKENS.admin}` };
 
-  it("refuses a missing, wrong or foreign form token, a cross-site Origin and a request with neither Origin nor Sec-Fetch-Site", { timeout: 120_000 }, async () => {
+  it("refuses a missing, wrong or foreign form token, a cross-site Origin and a request with neither Origin nor Sec-Fetch-Site", {
+    timeout: 120_000,
+  }, async () => {
     const good = await csrfFor(TOKENS.admin);
     const foreign = await csrfFor(TOKENS.dispatch);
     const cases: [string, Record<string, string>, string][] = [
@@ -219,7 +320,9 @@ describe("CSRF on every dashboard action", () => {
     }
   });
 
-  it("with session, this origin and the form token the action goes through", { timeout: 120_000 }, async () => {
+  it("with session, this origin and the form token the action goes through", {
+    timeout: 120_000,
+  }, async () => {
     const res = await SELF.fetch(`${BASE}/fleet/freeze`, {
       method: "POST",
       headers: { ...session, origin: BASE, "content-type": "application/x-www-form-urlencoded" },
@@ -232,11 +335,17 @@ describe("CSRF on every dashboard action", () => {
     await api("/v1/thaw", { method: "POST" });
   });
 
-  it("the form token of a read session cannot do what a read token cannot", { timeout: 120_000 }, async () => {
+  it("the form token of a read session cannot do what a read token cannot", {
+    timeout: 120_000,
+  }, async () => {
     await unchanged("a read session freezing", async () => {
       const res = await SELF.fetch(`${BASE}/fleet/freeze`, {
         method: "POST",
-        headers: { cookie: `mtor_session=${TOKENS.read}`, origin: BASE, "content-type": "application/x-www-form-urlencoded" },
+        headers: {
+          cookie: `mtor_session=${TOKENS.read}`,
+          origin: BASE,
+          "content-type": "application/x-www-form-urlencoded",
+        },
         body: `_csrf=${encodeURIComponent(await csrfFor(TOKENS.read))}`,
         redirect: "manual",
       });
@@ -254,9 +363,15 @@ describe("phone action links are bound to one spec and one action", () => {
     return id;
   }
   const post = (token: string) =>
-    SELF.fetch(`${BASE}/actions/${token}`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "" });
+    SELF.fetch(`${BASE}/actions/${token}`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: "",
+    });
 
-  it("a link for spec A cannot act on B, and an approve link cannot decline or retry", { timeout: 120_000 }, async () => {
+  it("a link for spec A cannot act on B, and an approve link cannot decline or retry", {
+    timeout: 120_000,
+  }, async () => {
     const a = await awaitingReview("a");
     const b = await awaitingReview("b");
     const token = await newActionToken("test-action-secret", a, "approve", nowMs());
@@ -291,23 +406,47 @@ describe("secrets never leave the control plane", () => {
   const spies = () => {
     const lines: string[] = [];
     const record = (...args: unknown[]) => {
-      lines.push(args.map((a) => (a instanceof Error ? `${a.message} ${a.stack}` : typeof a === "string" ? a : JSON.stringify(a))).join(" "));
+      lines.push(
+        args
+          .map((a) =>
+            a instanceof Error ? `${a.message} ${a.stack}` : typeof a === "string" ? a : JSON.stringify(a),
+          )
+          .join(" "),
+      );
     };
-    const all = (["log", "info", "warn", "error", "debug"] as const).map((m) => vi.spyOn(console, m).mockImplementation(record));
-    return { lines, restore: () => all.forEach((s) => s.mockRestore()) };
+    const all = (["log", "info", "warn", "error", "debug"] as const).map((m) =>
+      vi.spyOn(console, m).mockImplementation(record),
+    );
+    return {
+      lines,
+      restore: () => {
+        for (const s of all) s.mockRestore();
+      },
+    };
   };
 
   const expectClean = (where: string, text: string, extra: string[]) => {
-    for (const s of [...SECRETS, ...extra]) expect(text.includes(s), `${where} contains ${s.slice(0, 8)}…`).toBe(false);
+    for (const s of [...SECRETS, ...extra])
+      expect(text.includes(s), `${where} contains ${s.slice(0, 8)}…`).toBe(false);
   };
 
-  it("not in responses, logs, webhook deliveries or the dashboard, for a night's worth of traffic", { timeout: 120_000 }, async () => {
+  it("not in responses, logs, webhook deliveries or the dashboard, for a night's worth of traffic", {
+    timeout: 120_000,
+  }, async () => {
     const logs = spies();
     try {
       await deleteAllWebhooks();
       // The webhook secret is shown once, at creation, and never again.
-      const created = await createWebhook({ url: "https://hooks.example.com/sec", events: ["spec.verdict", "spec.failed"], links_base: "https://mtor.example.com" });
-      const chosen = await createWebhook({ url: "https://hooks.example.com/sec2", events: ["spec.verdict"], secret: "whsec_c2VjcmV0LWNob3Nlbi1ieS10aGUtb3BlcmF0b3I=" });
+      const created = await createWebhook({
+        url: "https://hooks.example.com/sec",
+        events: ["spec.verdict", "spec.failed"],
+        links_base: "https://mtor.example.com",
+      });
+      const chosen = await createWebhook({
+        url: "https://hooks.example.com/sec2",
+        events: ["spec.verdict"],
+        secret: "whsec_c2VjcmV0LWNob3Nlbi1ieS10aGUtb3BlcmF0b3I=",
+      });
       const webhookSecrets = [created.secret, chosen.secret, created.secret.slice(6), chosen.secret.slice(6)];
       expect(created.secret).toMatch(/^whsec_/);
 
@@ -317,7 +456,11 @@ describe("secrets never leave the control plane", () => {
       await runAlarm();
       expect(r.received.length).toBeGreaterThan(0);
       for (const d of r.received) {
-        expectClean(`webhook to ${d.url}`, `${d.url}\n${JSON.stringify(d.headers)}\n${d.body}`, webhookSecrets);
+        expectClean(
+          `webhook to ${d.url}`,
+          `${d.url}\n${JSON.stringify(d.headers)}\n${d.body}`,
+          webhookSecrets,
+        );
       }
 
       // Every GET the API has, as JSON and as text, for every role.
@@ -328,23 +471,45 @@ describe("secrets never leave the control plane", () => {
           for (const accept of ["application/json", "text/plain"]) {
             const res = await api(path, { token: role, headers: { accept } });
             expect(res.status, path).toBeLessThan(500);
-            texts.push([`${role} ${path} ${accept}`, `${JSON.stringify([...res.headers])}\n${await res.text()}`]);
+            texts.push([
+              `${role} ${path} ${accept}`,
+              `${JSON.stringify([...res.headers])}\n${await res.text()}`,
+            ]);
           }
         }
       }
       // Refusals that carry a token or a signature.
       for (const auth of [`Bearer ${TOKENS.admin}x`, `Bearer ${TOKENS.read}`, "Bearer test-secret-one"]) {
-        const res = await api("/v1/freeze", { token: null, method: "POST", headers: { authorization: auth } });
+        const res = await api("/v1/freeze", {
+          token: null,
+          method: "POST",
+          headers: { authorization: auth },
+        });
         texts.push([`refusal ${auth.slice(0, 12)}`, await res.text()]);
       }
-      const forged = await signRequest({ method: "POST", url: `${BASE}/v1/executor/claim`, body: "{}", keyId: "k1", secret: "test-secret-two", created: Math.floor(nowMs() / 1000) });
-      texts.push(["forged claim", await (await req("POST", "/v1/executor/claim", { ...forged, "content-type": "application/json" }, "{}")).text()]);
+      const forged = await signRequest({
+        method: "POST",
+        url: `${BASE}/v1/executor/claim`,
+        body: "{}",
+        keyId: "k1",
+        secret: "test-secret-two",
+        created: Math.floor(nowMs() / 1000),
+      });
+      texts.push([
+        "forged claim",
+        await (
+          await req("POST", "/v1/executor/claim", { ...forged, "content-type": "application/json" }, "{}")
+        ).text(),
+      ]);
       for (const [where, text] of texts) expectClean(where, text, webhookSecrets);
 
       // Every dashboard page, logged in as admin: the session's own token is not in the HTML either.
       for (const route of DASHBOARD_PAGES) {
         const path = fill(route.path, { ...params, spec: id });
-        const res = await SELF.fetch(`${BASE}${path}`, { headers: { cookie: `mtor_session=${TOKENS.admin}` }, redirect: "manual" });
+        const res = await SELF.fetch(`${BASE}${path}`, {
+          headers: { cookie: `mtor_session=${TOKENS.admin}` },
+          redirect: "manual",
+        });
         expect(res.status, path).toBe(200);
         expectClean(`dashboard ${path}`, await res.text(), webhookSecrets);
       }
@@ -354,7 +519,9 @@ describe("secrets never leave the control plane", () => {
         body: new URLSearchParams({ token: `${TOKENS.admin}-wrong` }).toString(),
       });
       expectClean("failed login page", await login.text(), webhookSecrets);
-      const link = await SELF.fetch(`${BASE}/actions/${await newActionToken("test-action-secret", id, "approve", nowMs())}`);
+      const link = await SELF.fetch(
+        `${BASE}/actions/${await newActionToken("test-action-secret", id, "approve", nowMs())}`,
+      );
       expectClean("action page", await link.text(), webhookSecrets);
 
       // The secret is gone from every later answer, for every role.
@@ -376,7 +543,11 @@ describe("secrets never leave the control plane", () => {
     const id = await dispatchSpec(`traffic ${provider}`, { provider });
     const run = await claimOne(`ex-${provider}`, provider);
     const client = executorClient();
-    await client.heartbeat(run.run_id, { token: run.lease.token, phase: "harness", load: { cpu: 0.1, mem_free: 0.5 } });
+    await client.heartbeat(run.run_id, {
+      token: run.lease.token,
+      phase: "harness",
+      load: { cpu: 0.1, mem_free: 0.5 },
+    });
     await sendVerdict(run, { outcome: "passed", branch: `mtor/${id}-1`, log_tail: "all good" });
     const other = await dispatchSpec(`traffic failed ${provider}`, { provider, attempts: "1" });
     const run2 = await claimOne(`ex-${provider}`, provider);
@@ -422,7 +593,15 @@ describe("SSRF: webhook URLs and redirects", () => {
     "http://0xa9fea9fe/",
     "http://3232235521/",
   ];
-  const PUBLIC = ["https://hooks.example.com/x", "http://8.8.8.8/", "http://172.32.0.1/", "http://172.15.255.255/", "http://192.169.0.1/", "http://[2606:4700::1111]/", "https://ntfy.sh/topic"];
+  const PUBLIC = [
+    "https://hooks.example.com/x",
+    "http://8.8.8.8/",
+    "http://172.32.0.1/",
+    "http://172.15.255.255/",
+    "http://192.169.0.1/",
+    "http://[2606:4700::1111]/",
+    "https://ntfy.sh/topic",
+  ];
 
   it("the guard refuses every private, loopback and link-local form and lets public hosts through", () => {
     for (const url of PRIVATE) expect(checkWebhookUrl(url, false).ok, url).toBe(false);
@@ -438,12 +617,29 @@ describe("SSRF: webhook URLs and redirects", () => {
       const calls: string[] = [];
       const fetcher = async (url: string) => {
         calls.push(url);
-        const next = calls.length <= hops ? `https://hop${calls.length}.example.com/` : "http://169.254.169.254/latest/meta-data";
+        const next =
+          calls.length <= hops
+            ? `https://hop${calls.length}.example.com/`
+            : "http://169.254.169.254/latest/meta-data";
         return new Response(null, { status: 308, headers: { location: next } });
       };
-      const d = { id: "msg_ssrf", body: "{}", contentType: "application/json", targetUrl: "https://hooks.example.com/r" };
-      const result = await sendWebhook(fetcher, "whsec_dGVzdC1zZWNyZXQtdGVzdC1zZWNyZXQ=", d, Date.now(), false);
-      expect(calls.every((u) => !u.includes("169.254")), calls.join(" ")).toBe(true);
+      const d = {
+        id: "msg_ssrf",
+        body: "{}",
+        contentType: "application/json",
+        targetUrl: "https://hooks.example.com/r",
+      };
+      const result = await sendWebhook(
+        fetcher,
+        "whsec_dGVzdC1zZWNyZXQtdGVzdC1zZWNyZXQ=",
+        d,
+        Date.now(),
+        false,
+      );
+      expect(
+        calls.every((u) => !u.includes("169.254")),
+        calls.join(" "),
+      ).toBe(true);
       expect(calls).toHaveLength(hops + 1);
       expect(result.status).toBeNull();
       expect(result.error).toMatch(/refused redirect target.*169\.254\.169\.254/);
@@ -467,7 +663,9 @@ describe("SSRF: webhook URLs and redirects", () => {
     }
   }
 
-  it("with ALLOW_PRIVATE_WEBHOOKS off, the API refuses a private webhook URL in every form and stores nothing", { timeout: 120_000 }, async () => {
+  it("with ALLOW_PRIVATE_WEBHOOKS off, the API refuses a private webhook URL in every form and stores nothing", {
+    timeout: 120_000,
+  }, async () => {
     await withPrivateWebhooksOff(async () => {
       for (const url of PRIVATE) {
         await unchanged(url, async () => {
@@ -475,13 +673,17 @@ describe("SSRF: webhook URLs and redirects", () => {
           expect(await errorCode(res), url).toEqual([400, "invalid_webhook_url"]);
         });
       }
-      const ok = await api("/v1/webhooks", { body: { url: "https://hooks.example.com/public", events: ["spec.verdict"] } });
+      const ok = await api("/v1/webhooks", {
+        body: { url: "https://hooks.example.com/public", events: ["spec.verdict"] },
+      });
       expect(ok.status).toBe(201);
     });
     await deleteAllWebhooks();
   });
 
-  it("with ALLOW_PRIVATE_WEBHOOKS off, a delivery redirected to a private address is never sent there", { timeout: 120_000 }, async () => {
+  it("with ALLOW_PRIVATE_WEBHOOKS off, a delivery redirected to a private address is never sent there", {
+    timeout: 120_000,
+  }, async () => {
     await deleteAllWebhooks();
     await createWebhook({ url: "https://hooks.example.com/redirects", events: ["spec.verdict"] });
     const r = receiver((req) =>
@@ -499,7 +701,9 @@ describe("SSRF: webhook URLs and redirects", () => {
     });
     expect(r.received.map((x) => x.url)).toEqual(["https://hooks.example.com/redirects"]);
     const { webhooks } = (await (await api("/v1/webhooks")).json()) as { webhooks: { id: string }[] };
-    const log = (await (await api(`/v1/webhooks/${webhooks[0].id}/deliveries`)).json()) as { deliveries: { status: string; last_error: string }[] };
+    const log = (await (await api(`/v1/webhooks/${webhooks[0].id}/deliveries`)).json()) as {
+      deliveries: { status: string; last_error: string }[];
+    };
     expect(log.deliveries[0].status).toBe("pending");
     expect(log.deliveries[0].last_error).toMatch(/refused redirect target.*127\.0\.0\.1/);
     await deleteAllWebhooks();

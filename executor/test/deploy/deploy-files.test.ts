@@ -47,8 +47,11 @@ function copySources(ins: Instruction[]): string[] {
 }
 
 const dockerfile = instructions(read(DOCKERFILE));
-const fly = parseToml(read("fly.toml")) as Record<string, any>;
-const wrangler = parseToml(read("wrangler.toml")) as Record<string, any>;
+// Parsed TOML is walked by key in the assertions below; a missing key fails the test that reads it.
+// biome-ignore lint/suspicious/noExplicitAny: untyped config documents
+type Toml = Record<string, any>;
+const fly = parseToml(read("fly.toml")) as Toml;
+const wrangler = parseToml(read("wrangler.toml")) as Toml;
 const rootPkg = JSON.parse(read("package.json")) as { workspaces: string[]; scripts: Record<string, string> };
 
 describe("executor/Dockerfile", () => {
@@ -57,7 +60,9 @@ describe("executor/Dockerfile", () => {
     expect(sources.length).toBeGreaterThan(5);
     for (const src of sources) {
       expect(src.includes("*") || src.includes(".."), src).toBe(false);
-      expect(existsSync(join(REPO_ROOT, src)), `${DOCKERFILE} copies ${src}, which does not exist`).toBe(true);
+      expect(existsSync(join(REPO_ROOT, src)), `${DOCKERFILE} copies ${src}, which does not exist`).toBe(
+        true,
+      );
     }
   });
 
@@ -76,7 +81,8 @@ describe("executor/Dockerfile", () => {
   it("is Node 20 with git and CA certificates, installs from the lockfile and runs mtor executor with the config", () => {
     expect(dockerfile[0]).toEqual({ op: "FROM", args: expect.stringMatching(/^node:20[.-]/) });
     const apt = dockerfile.find((i) => i.op === "RUN" && /apt-get install/.test(i.args))?.args ?? "";
-    for (const pkg of ["git", "ca-certificates", "openssh-client", "tini"]) expect(apt.split(/\s+/)).toContain(pkg);
+    for (const pkg of ["git", "ca-certificates", "openssh-client", "tini"])
+      expect(apt.split(/\s+/)).toContain(pkg);
     expect(dockerfile.some((i) => i.op === "RUN" && /\bnpm ci --omit=dev\b/.test(i.args))).toBe(true);
     expect(dockerfile.some((i) => i.op === "RUN" && /\bnpm install\b(?! -g npm@)/.test(i.args))).toBe(false);
     const cmd = JSON.parse(dockerfile.find((i) => i.op === "CMD")?.args ?? "[]") as string[];
@@ -86,17 +92,24 @@ describe("executor/Dockerfile", () => {
   });
 
   it("checks at build time that the harness CLIs start, and those CLIs are pinned by the lockfile for x64 and arm64", () => {
-    const checks = dockerfile.filter((i) => i.op === "RUN").map((i) => i.args).join("\n");
+    const checks = dockerfile
+      .filter((i) => i.op === "RUN")
+      .map((i) => i.args)
+      .join("\n");
     expect(checks).toMatch(/claude --version/);
     expect(checks).toMatch(/opencode --version/);
-    const deps = (JSON.parse(read("executor/package.json")) as { dependencies: Record<string, string> }).dependencies;
+    const deps = (JSON.parse(read("executor/package.json")) as { dependencies: Record<string, string> })
+      .dependencies;
     const lock = JSON.parse(read("package-lock.json")) as { packages: Record<string, { version?: string }> };
     for (const name of ["@anthropic-ai/claude-code", "opencode-ai"]) {
       expect(deps[name], name).toBeDefined();
       expect(lock.packages[`node_modules/${name}`]?.version, `${name} in the lockfile`).toBeDefined();
     }
     for (const arch of ["x64", "arm64"]) {
-      expect(lock.packages[`node_modules/@anthropic-ai/claude-code-linux-${arch}`], `claude for linux-${arch}`).toBeDefined();
+      expect(
+        lock.packages[`node_modules/@anthropic-ai/claude-code-linux-${arch}`],
+        `claude for linux-${arch}`,
+      ).toBeDefined();
     }
   });
 
@@ -112,7 +125,8 @@ describe("executor/Dockerfile", () => {
   it("never puts local secrets or host node_modules in the build context", () => {
     for (const file of [".dockerignore", "executor/Dockerfile.dockerignore"]) {
       const lines = read(file).split("\n");
-      for (const p of ["**/.dev.vars", "**/node_modules", "**/.mtor"]) expect(lines, `${file} ${p}`).toContain(p);
+      for (const p of ["**/.dev.vars", "**/node_modules", "**/.mtor"])
+        expect(lines, `${file} ${p}`).toContain(p);
     }
   });
 });
@@ -130,7 +144,9 @@ describe("fly.toml", () => {
     expect(fly.files.map((f: { guest_path: string }) => f.guest_path)).toContain("/etc/mtor/executor.toml");
     // The executor serves nothing; no secret sits in [env].
     expect(fly.http_service).toBeUndefined();
-    expect(Object.keys(fly.env).filter((k) => /SECRET|TOKEN|KEY$/.test(k) && k !== "MTOR_KEY_ID")).toEqual([]);
+    expect(Object.keys(fly.env).filter((k) => /SECRET|TOKEN|KEY$/.test(k) && k !== "MTOR_KEY_ID")).toEqual(
+      [],
+    );
   });
 
   it("the shipped executor config loads with fly's environment, its workdir on the volume", () => {
@@ -148,7 +164,9 @@ describe("deploy/mtor-executor.service", () => {
   const value = (key: string) => new RegExp(`^${key}=(.*)$`, "m").exec(unit)?.[1];
 
   it("runs mtor executor with the same config path as the container, as the mtor user, draining on SIGTERM", () => {
-    expect(value("ExecStart")).toBe("/opt/mtor/node_modules/.bin/mtor executor --config /etc/mtor/executor.toml");
+    expect(value("ExecStart")).toBe(
+      "/opt/mtor/node_modules/.bin/mtor executor --config /etc/mtor/executor.toml",
+    );
     expect(value("User")).toBe("mtor");
     expect(value("KillSignal")).toBe("SIGTERM");
     expect(value("KillMode")).toBe("mixed");
@@ -175,7 +193,8 @@ describe("wrangler.toml [env.production] and npm run deploy", () => {
     expect(Object.keys(prod.vars).sort()).toEqual(Object.keys(wrangler.vars).sort());
     expect(prod.vars.ALLOW_PRIVATE_WEBHOOKS).toBe("false");
     // Secrets are set with `wrangler secret put`, never written here; the test clock stays off.
-    for (const secret of ["OPERATOR_TOKENS", "EXECUTOR_KEYS", "ACTION_SECRET", "MTOR_TEST_CLOCK"]) expect(prod.vars[secret]).toBeUndefined();
+    for (const secret of ["OPERATOR_TOKENS", "EXECUTOR_KEYS", "ACTION_SECRET", "MTOR_TEST_CLOCK"])
+      expect(prod.vars[secret]).toBeUndefined();
     expect(read("wrangler.toml")).toMatch(/wrangler secret put OPERATOR_TOKENS --env production/);
   });
 
