@@ -35,7 +35,7 @@ async function timeEach(n: number, fn: () => Promise<unknown>): Promise<number[]
 export async function runCapacity(opts: { quick: boolean; log?: (line: string) => void }): Promise<CapacityResult> {
   const log = opts.log ?? (() => {});
   const stack = await benchStack("capacity");
-  const sizes = opts.quick ? [1_000, 10_000] : [1_000, 10_000, 100_000];
+  const sizes = opts.quick ? [1_000, 5_000] : [1_000, 10_000, 100_000];
   const samples = opts.quick ? 10 : 30;
   const out: CapacityResult["sizes"] = [];
   let total = 0;
@@ -59,7 +59,7 @@ export async function runCapacity(opts: { quick: boolean; log?: (line: string) =
   await client.claim({ executor: hello, free: 0, wait_s: 0 });
   const put = await stack.api("PUT", "/v1/providers/cap", { slots: 100 });
   if (put.status !== 200) throw new Error(`PUT /v1/providers/cap answered ${put.status}: ${JSON.stringify(put.body)}`);
-  const seconds = opts.quick ? 5 : 20;
+  const seconds = opts.quick ? 4 : 20;
   let ops = 0;
   let errors = 0;
   const deadline = Date.now() + seconds * 1000;

@@ -204,7 +204,7 @@ export async function runNight(opts: { quick: boolean; log?: (line: string) => v
   })();
 
   // Until every spec is final.
-  const limit = Date.now() + (opts.quick ? 150_000 : 300_000);
+  const limit = Date.now() + (opts.quick ? 60_000 : 240_000);
   let details: SpecDetail[] = [];
   for (;;) {
     const res = await stack.api<{ specs: { id: string; status: string }[] }>("GET", "/v1/specs?count=200");
@@ -217,6 +217,10 @@ export async function runNight(opts: { quick: boolean; log?: (line: string) => v
   await stopSampler();
   await stopTicker();
   details = await Promise.all(ids.map((id) => stack.spec(id)));
+  for (const s of details.filter((d) => !FINAL.has(d.status))) {
+    const r = s.runs.at(-1);
+    log(`night: ${s.id} still ${s.status} at the end (attempt ${s.attempt}, last run on ${r?.provider ?? "-"}: ${r?.outcome ?? r?.status ?? "-"} ${r?.failure?.kind ?? ""}, next attempt ${s.next_attempt_at ?? "-"})`);
+  }
 
   // Slot time from the control plane's own records.
   const runs = details.flatMap((s) => s.runs.map((r) => ({ ...r, spec: s.id })));

@@ -16,7 +16,7 @@ export interface PickupResult {
 
 export async function runPickup(opts: { quick: boolean; log?: (line: string) => void }): Promise<PickupResult> {
   const log = opts.log ?? (() => {});
-  const n = opts.quick ? 40 : 300;
+  const n = opts.quick ? 30 : 300;
   const mtor = await mtorPickup(n);
   log(`pickup: mtor p50 ${round(median(mtor))} ms over ${n}`);
   const bull = await bullPickup(n);

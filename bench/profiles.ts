@@ -35,7 +35,7 @@ export interface NightProfile {
 }
 
 export function nightProfile(quick: boolean): NightProfile {
-  const specs = quick ? 16 : 40;
+  const specs = quick ? 10 : 40;
   const durationMin: [number, number] = [20, 40];
   const slots = 2;
   const providers = 3;
@@ -62,3 +62,6 @@ export function taskDurations(p: NightProfile): number[] {
 
 export const nightMinToRealMs = (min: number): number => min * REAL_MS_PER_NIGHT_MIN;
 export const realMsToNightMin = (ms: number): number => ms / REAL_MS_PER_NIGHT_MIN;
+
+/** A seeded random source for fault choices (which executor, when). */
+export const seededRandomFor = (seed: number): (() => number) => seededRandom(seed);

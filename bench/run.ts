@@ -45,7 +45,8 @@ export async function runBench(opts: BenchOptions) {
       pickup,
       capacity,
     };
-    const out = opts.out ?? join(BENCH_DIR, "results.json");
+    // Quick runs (CI) never overwrite the full run's figures.
+    const out = opts.out ?? join(BENCH_DIR, opts.quick ? "results.quick.json" : "results.json");
     writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
     log(table(results));
     log(`results written to ${out}`);

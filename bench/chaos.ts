@@ -1,0 +1,223 @@
+// `npm run chaos [-- --quick]`: the real local stack under injected faults, checked from the
+// control plane's own records and the bare origin's refs. Writes bench/chaos.json.
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { SpecDetail } from "@mtor/schema";
+import { startDemoProvider } from "../executor/src/demo/provider";
+import {
+  BENCH_DIR,
+  type ExecutorProcess,
+  type Stack,
+  benchStack,
+  cleanupAll,
+  every,
+  hookSignals,
+  makeOrigin,
+  onCleanup,
+  setClockRate,
+  sleep,
+  startExecutor,
+  writeBenchConfig,
+} from "./lib";
+import { CONTROL_PLANE_RATE, seededRandomFor } from "./profiles";
+
+const FINAL = new Set(["awaiting_review", "approved", "declined", "rejected", "dead", "canceled"]);
+const KILL_POINTS = ["claim", "preflight", "harness", "gates", "push", "verdict"] as const;
+
+interface Guarantees {
+  specs: number;
+  final: number;
+  lost: number;
+  attempts_with_two_accepted_verdicts: number;
+  attempts_with_two_runs: number;
+  branches_pushed_for_lost_lease: number;
+}
+
+/** Checks the promises from the control plane's records and the origin's branches. */
+function check(details: SpecDetail[], ids: string[], branches: Record<string, string>): Guarantees {
+  const byId = new Map(details.map((d) => [d.id, d]));
+  let twoAccepted = 0;
+  let twoRuns = 0;
+  let pushedLost = 0;
+  const runByBranch = new Map<string, SpecDetail["runs"][number]>();
+  for (const d of details) {
+    const perAttempt = new Map<number, SpecDetail["runs"]>();
+    for (const r of d.runs) {
+      perAttempt.set(r.attempt, [...(perAttempt.get(r.attempt) ?? []), r]);
+      runByBranch.set(`mtor/${d.id}-${r.attempt}`, r);
+    }
+    for (const runs of perAttempt.values()) {
+      if (runs.length > 1) twoRuns++;
+      // A verdict the control plane accepted from an executor: a finished run it did not end itself.
+      const accepted = runs.filter((r) => r.outcome !== null && r.failure?.kind !== "lost_lease" && !/lease/.test(r.failure?.message ?? ""));
+      if (accepted.length > 1) twoAccepted++;
+    }
+  }
+  for (const branch of Object.keys(branches)) {
+    if (!branch.startsWith("mtor/")) continue;
+    const run = runByBranch.get(branch);
+    if (run && (run.failure?.kind === "lost_lease" || /lease/.test(run.failure?.message ?? ""))) pushedLost++;
+  }
+  return {
+    specs: ids.length,
+    final: ids.filter((id) => FINAL.has(byId.get(id)?.status ?? "")).length,
+    lost: ids.filter((id) => !byId.has(id)).length,
+    attempts_with_two_accepted_verdicts: twoAccepted,
+    attempts_with_two_runs: twoRuns,
+    branches_pushed_for_lost_lease: pushedLost,
+  };
+}
+
+async function waitAllFinal(stack: Stack, ids: string[], timeoutMs: number): Promise<SpecDetail[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await stack.api<{ specs: { id: string; status: string }[] }>("GET", "/v1/specs?count=200");
+    const open = (res.body.specs ?? []).filter((s) => ids.includes(s.id) && !FINAL.has(s.status)).length;
+    if (open === 0 || Date.now() > deadline) break;
+    await sleep(500);
+  }
+  const out: SpecDetail[] = [];
+  for (const id of ids) {
+    const r = await stack.api<SpecDetail>("GET", `/v1/specs/${id}`);
+    if (r.status === 200) out.push(r.body);
+  }
+  return out;
+}
+
+async function dispatchSpecs(stack: Stack, n: number, tag: string, durationMs: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < n; i++) {
+    ids.push(
+      await stack.dispatch(`---\ntitle: ${tag} ${i}\nrepo: bench\nattempts: 20\nstop: one commit\n---\n${tag} ${i}\n\nbench-duration-ms=${durationMs}\n`),
+    );
+  }
+  return ids;
+}
+
+// ---------------------------------------------------------------- executors killed at random points
+
+async function killsAtRandomPoints(kills: number, log: (l: string) => void) {
+  const stack = await benchStack("chaos-kill");
+  const origin = makeOrigin(stack.root, "bench");
+  const demo = await startDemoProvider({});
+  onCleanup(() => demo.close());
+  const ex: { config: string; workdir: string; proc: ExecutorProcess }[] = [];
+  for (let i = 0; i < 2; i++) {
+    const workdir = join(stack.root, "executors", `k${i}`);
+    const config = writeBenchConfig(join(stack.root, "configs"), {
+      id: `chaos-${i}`,
+      controlPlane: stack.cp.url,
+      workdir,
+      repos: { bench: origin.path },
+      providers: { steady: demo.url },
+      capacity: 2,
+      heartbeatS: 0.5,
+    });
+    ex.push({ config, workdir, proc: startExecutor(config, workdir) });
+  }
+  await sleep(1500);
+  await setClockRate(stack, CONTROL_PLANE_RATE);
+  const stopTicker = every(300, () => stack.cp.tick());
+  onCleanup(stopTicker);
+  const random = seededRandomFor(9);
+  const ids = await dispatchSpecs(stack, Math.max(6, Math.ceil(kills / 2)), "chaos kill", 600);
+  const done: Record<string, number> = {};
+  for (let k = 0; k < kills; k++) {
+    const point = KILL_POINTS[k % KILL_POINTS.length] as (typeof KILL_POINTS)[number];
+    const victim = ex[Math.floor(random() * ex.length)] as (typeof ex)[number];
+    const from = victim.proc.lines.length;
+    const pattern =
+      point === "claim" || point === "preflight"
+        ? / claimed: /
+        : point === "harness"
+          ? / preflight ok/
+          : point === "gates" || point === "push"
+            ? / harness \S+ ok/
+            : / done: /;
+    const extra = point === "preflight" ? 150 : point === "push" ? 250 : 0;
+    const t0 = Date.now();
+    while (Date.now() - t0 < 30_000 && !victim.proc.lines.slice(from).some((l) => pattern.test(l))) await sleep(20);
+    if (Date.now() - t0 >= 30_000) {
+      // Nothing left to interrupt on this executor: more work for the next kills.
+      ids.push(...(await dispatchSpecs(stack, 2, `chaos kill more ${k}`, 600)));
+      continue;
+    }
+    await sleep(extra + Math.floor(random() * 100));
+    await victim.proc.kill("SIGKILL");
+    done[point] = (done[point] ?? 0) + 1;
+    victim.proc = startExecutor(victim.config, victim.workdir);
+  }
+  log(`chaos: ${Object.values(done).reduce((a, b) => a + b, 0)} SIGKILLs (${JSON.stringify(done)}) over ${ids.length} specs`);
+  const details = await waitAllFinal(stack, ids, 180_000);
+  await stopTicker();
+  return { kills_by_point: done, ...check(details, ids, origin.branches()) };
+}
+
+// ---------------------------------------------------------------- control plane restarts
+
+async function controlPlaneRestarts(restarts: number, log: (l: string) => void) {
+  const stack = await benchStack("chaos-restart");
+  const origin = makeOrigin(stack.root, "bench");
+  const demo = await startDemoProvider({});
+  onCleanup(() => demo.close());
+  const procs: ExecutorProcess[] = [];
+  for (let i = 0; i < 2; i++) {
+    const workdir = join(stack.root, "executors", `r${i}`);
+    const config = writeBenchConfig(join(stack.root, "configs"), {
+      id: `restart-${i}`,
+      controlPlane: stack.cp.url,
+      workdir,
+      repos: { bench: origin.path },
+      providers: { steady: demo.url },
+      capacity: 2,
+      heartbeatS: 1,
+    });
+    procs.push(startExecutor(config, workdir));
+  }
+  const ids = await dispatchSpecs(stack, restarts * 3, "chaos restart", 1500);
+  for (let i = 0; i < restarts; i++) {
+    await sleep(2500);
+    await stack.cp.restart();
+    log(`chaos: control plane restarted (${i + 1}/${restarts})`);
+  }
+  const details = await waitAllFinal(stack, ids, 180_000);
+  return { restarts, ...check(details, ids, origin.branches()) };
+}
+
+export async function runChaos(opts: { quick: boolean; log?: (l: string) => void }) {
+  const log = opts.log ?? ((l: string) => console.log(l));
+  hookSignals();
+  const started = Date.now();
+  try {
+    const kills = await killsAtRandomPoints(opts.quick ? 6 : 50, log);
+    await cleanupAll();
+    const restarts = await controlPlaneRestarts(opts.quick ? 2 : 5, log);
+    await cleanupAll();
+    const results = {
+      at: new Date().toISOString(),
+      mode: opts.quick ? "quick" : "full",
+      wall_s: Math.round((Date.now() - started) / 1000),
+      executor_kills: kills,
+      control_plane_restarts: restarts,
+      webhook_outage: "not run yet",
+      lossy_proxy: "not run yet",
+    };
+    const out = join(BENCH_DIR, opts.quick ? "chaos.quick.json" : "chaos.json");
+    writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+    log(JSON.stringify(results, null, 2));
+    log(`written to ${out}`);
+    return results;
+  } finally {
+    await cleanupAll();
+  }
+}
+
+if (process.argv[1] && /bench[/\\]chaos\.ts$/.test(process.argv[1])) {
+  runChaos({ quick: process.argv.includes("--quick") }).then(
+    () => process.exit(0),
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}
