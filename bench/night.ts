@@ -46,6 +46,8 @@ export interface NightResult {
     requeue_fleet_s: number | null;
     bound_fleet_s: number;
   };
+  /** Median night-minutes a passed run spent outside its task. */
+  run_overhead_min: number;
   control_plane_rate: number;
   wall_s: number;
 }
@@ -224,6 +226,21 @@ export async function runNight(opts: { quick: boolean; log?: (line: string) => v
 
   // Slot time from the control plane's own records.
   const runs = details.flatMap((s) => s.runs.map((r) => ({ ...r, spec: s.id })));
+  const messages = new Map<string, number>();
+  for (const r of runs) {
+    if (r.failure && !["preflight", "rate_limited"].includes(r.failure.kind)) {
+      const key = `${r.failure.kind}: ${r.failure.message.slice(0, 160)}`;
+      messages.set(key, (messages.get(key) ?? 0) + 1);
+    }
+  }
+  for (const [m, n] of messages) log(`night: ${n}× ${m}`);
+  // Per passed run, time outside the task itself (worktree, agent start, gates, push, protocol).
+  const outside = details.flatMap((s, i) =>
+    s.runs
+      .filter((r) => r.outcome === "passed" && r.finished_at)
+      .map((r) => realMsToNightMin(fleetToReal(r.finished_at as string) - fleetToReal(r.claimed_at)) - (durations[i] as number)),
+  );
+  const runOverheadMin = outside.length ? [...outside].sort((a, b) => a - b)[Math.floor(outside.length / 2)] as number : 0;
   const lastClaim = Math.max(...runs.map((r) => fleetToReal(r.claimed_at)));
   const windowEnd = Math.max(lastClaim, t0 + 1);
   const slotsTotal = profile.providers.reduce((n, p) => n + p.slots, 0);
@@ -277,6 +294,7 @@ export async function runNight(opts: { quick: boolean; log?: (line: string) => v
       // Lease TTL (90 s) plus one monitor pass interval (300 ms real here).
       bound_fleet_s: 90 + 0.3 * CONTROL_PLANE_RATE,
     },
+    run_overhead_min: round(runOverheadMin, 1),
     control_plane_rate: CONTROL_PLANE_RATE,
     wall_s: round((Date.now() - wallStart) / 1000, 1),
   };

@@ -25,7 +25,7 @@ export async function runBench(opts: BenchOptions) {
     const night = await runNight({ quick: opts.quick, log });
     await cleanupAll();
     // The baseline pays the same per-run overhead the real night measured.
-    const overheadMin = Math.max(0, night.useful_slot_min / Math.max(1, night.landed) - avgTaskMin(opts.quick));
+    const overheadMin = Math.max(0, night.run_overhead_min);
     const baseline = simulateBaseline(nightProfile(opts.quick), overheadMin);
     const overhead = await runOverhead({ quick: opts.quick, log });
     await cleanupAll();
@@ -54,11 +54,6 @@ export async function runBench(opts: BenchOptions) {
   } finally {
     await cleanupAll();
   }
-}
-
-function avgTaskMin(quick: boolean): number {
-  const p = nightProfile(quick);
-  return (p.durationMin[0] + p.durationMin[1]) / 2;
 }
 
 type Results = Awaited<ReturnType<typeof runBench>>;
