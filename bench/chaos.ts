@@ -1,7 +1,10 @@
 // `npm run chaos [-- --quick]`: the real local stack under injected faults, checked from the
 // control plane's own records and the bare origin's refs. Writes bench/chaos.json.
 import { writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import { Webhook } from "standardwebhooks";
 import type { SpecDetail } from "@mtor/schema";
 import { startDemoProvider } from "../executor/src/demo/provider";
 import {
@@ -19,6 +22,7 @@ import {
   startExecutor,
   writeBenchConfig,
 } from "./lib";
+import { startLossyProxy } from "./lossy-proxy";
 import { CONTROL_PLANE_RATE, seededRandomFor } from "./profiles";
 
 const FINAL = new Set(["awaiting_review", "approved", "declined", "rejected", "dead", "canceled"]);
@@ -184,6 +188,124 @@ async function controlPlaneRestarts(restarts: number, log: (l: string) => void) 
   return { restarts, ...check(details, ids, origin.branches()) };
 }
 
+// ---------------------------------------------------------------- webhook receiver outage
+
+async function webhookOutage(specs: number, log: (l: string) => void) {
+  const stack = await benchStack("chaos-webhook");
+  const origin = makeOrigin(stack.root, "bench");
+  const demo = await startDemoProvider({});
+  onCleanup(() => demo.close());
+  let down = false;
+  let secret = "";
+  const receipts: { id: string; verified: boolean; answered: number }[] = [];
+  const receiver = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      if (down) {
+        req.socket.destroy();
+        return;
+      }
+      const body = Buffer.concat(chunks).toString("utf8");
+      let verified = false;
+      try {
+        new Webhook(secret).verify(body, req.headers as Record<string, string>);
+        verified = true;
+      } catch {
+        verified = false;
+      }
+      receipts.push({ id: String(req.headers["webhook-id"] ?? ""), verified, answered: 204 });
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((r) => receiver.listen(0, "127.0.0.1", () => r()));
+  onCleanup(() => new Promise<void>((r) => receiver.close(() => r())));
+  const port = (receiver.address() as AddressInfo).port;
+  const created = await stack.api<{ id: string; secret: string }>("POST", "/v1/webhooks", {
+    url: `http://127.0.0.1:${port}/hook`,
+    events: ["spec.verdict", "spec.failed", "spec.dead"],
+  });
+  if (created.status !== 201) throw new Error(`POST /v1/webhooks answered ${created.status}: ${JSON.stringify(created.body)}`);
+  secret = created.body.secret;
+  const workdir = join(stack.root, "executors", "w0");
+  const config = writeBenchConfig(join(stack.root, "configs"), {
+    id: "webhook-0",
+    controlPlane: stack.cp.url,
+    workdir,
+    repos: { bench: origin.path },
+    providers: { steady: demo.url },
+    capacity: 2,
+    heartbeatS: 1,
+  });
+  startExecutor(config, workdir);
+  const ids = await dispatchSpecs(stack, specs, "chaos webhook", 200);
+  // The receiver is down for a stretch while verdicts come in, then back.
+  down = true;
+  const downFor = 4000;
+  await sleep(downFor);
+  down = false;
+  log(`chaos: webhook receiver was down for ${downFor} ms`);
+  await waitAllFinal(stack, ids, 120_000);
+  type Delivery = { id: string; status: string; attempts: number };
+  let deliveries: Delivery[] = [];
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const res = await stack.api<{ deliveries?: Delivery[] } | Delivery[]>("GET", `/v1/webhooks/${created.body.id}/deliveries?count=200`);
+    deliveries = Array.isArray(res.body) ? res.body : (res.body.deliveries ?? []);
+    if (deliveries.length >= ids.length && deliveries.every((d) => d.status === "delivered")) break;
+    await sleep(500);
+  }
+  const perId = new Map<string, number>();
+  for (const r of receipts) perId.set(r.id, (perId.get(r.id) ?? 0) + 1);
+  const delivered = deliveries.filter((d) => d.status === "delivered");
+  return {
+    specs: ids.length,
+    down_ms: downFor,
+    events: deliveries.length,
+    delivered: delivered.length,
+    retried: deliveries.filter((d) => d.attempts > 1).length,
+    not_delivered: deliveries.length - delivered.length,
+    delivered_not_received_once: delivered.filter((d) => perId.get(d.id) !== 1).length,
+    received_twice: [...perId.values()].filter((n) => n > 1).length,
+    received_unknown: [...perId.keys()].filter((id) => !deliveries.some((d) => d.id === id)).length,
+    signatures_failed: receipts.filter((r) => !r.verified).length,
+  };
+}
+
+// ---------------------------------------------------------------- lossy proxy
+
+async function lossyProxyNight(specs: number, log: (l: string) => void) {
+  const stack = await benchStack("chaos-proxy");
+  const origin = makeOrigin(stack.root, "bench");
+  const demo = await startDemoProvider({});
+  onCleanup(() => demo.close());
+  const proxy = await startLossyProxy(stack.cp.url, { faultRate: 0.1, maxDelayMs: 1500, seed: 10 });
+  onCleanup(() => proxy.close());
+  for (let i = 0; i < 2; i++) {
+    const workdir = join(stack.root, "executors", `p${i}`);
+    const config = writeBenchConfig(join(stack.root, "configs"), {
+      id: `proxy-${i}`,
+      controlPlane: proxy.url,
+      workdir,
+      repos: { bench: origin.path },
+      providers: { steady: demo.url },
+      capacity: 2,
+      heartbeatS: 0.5,
+      claimWaitS: 2,
+    });
+    startExecutor(config, workdir);
+  }
+  await sleep(1500);
+  await setClockRate(stack, CONTROL_PLANE_RATE);
+  const stopTicker = every(300, () => stack.cp.tick());
+  onCleanup(stopTicker);
+  const ids = await dispatchSpecs(stack, specs, "chaos proxy", 500);
+  const details = await waitAllFinal(stack, ids, 240_000);
+  await stopTicker();
+  log(`chaos: lossy proxy ${JSON.stringify(proxy.counts)}`);
+  return { proxy: { ...proxy.counts }, ...check(details, ids, origin.branches()) };
+}
+
 export async function runChaos(opts: { quick: boolean; log?: (l: string) => void }) {
   const log = opts.log ?? ((l: string) => console.log(l));
   hookSignals();
@@ -193,14 +315,18 @@ export async function runChaos(opts: { quick: boolean; log?: (l: string) => void
     await cleanupAll();
     const restarts = await controlPlaneRestarts(opts.quick ? 2 : 5, log);
     await cleanupAll();
+    const webhooks = await webhookOutage(opts.quick ? 6 : 20, log);
+    await cleanupAll();
+    const proxy = await lossyProxyNight(opts.quick ? 6 : 30, log);
+    await cleanupAll();
     const results = {
       at: new Date().toISOString(),
       mode: opts.quick ? "quick" : "full",
       wall_s: Math.round((Date.now() - started) / 1000),
       executor_kills: kills,
       control_plane_restarts: restarts,
-      webhook_outage: "not run yet",
-      lossy_proxy: "not run yet",
+      webhook_outage: webhooks,
+      lossy_proxy: proxy,
     };
     const out = join(BENCH_DIR, opts.quick ? "chaos.quick.json" : "chaos.json");
     writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
