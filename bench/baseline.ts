@@ -32,7 +32,12 @@ interface Slot {
  * `overheadMin`: night minutes each run spends outside the task (worktree, agent start, gates,
  * push), taken from the real night measured in the same bench run, so both pay the same.
  */
-export function simulateBaseline(profile: NightProfile = nightProfile(false), overheadMin = 0, capMin = 24 * 60): BaselineResult {
+export function simulateBaseline(
+  profile: NightProfile = nightProfile(false),
+  overheadMin = 0,
+  opts: { brokenUntilTimeout?: boolean; capMin?: number } = {},
+): BaselineResult {
+  const capMin = opts.capMin ?? 24 * 60;
   const durations = taskDurations(profile);
   const random = seededRandom(profile.seed);
   const queue = durations.map((d, i) => ({ id: i, duration: d }));
@@ -51,6 +56,8 @@ export function simulateBaseline(profile: NightProfile = nightProfile(false), ov
     const p = byName[provider];
     if (!p) return true;
     if (p.rateLimitFromMin !== undefined && p.rateLimitUntilMin !== undefined && t >= p.rateLimitFromMin && t < p.rateLimitUntilMin) return false;
+    // The seed's own story: a broken preflight burned the whole two-hour timeout.
+    if (broken && opts.brokenUntilTimeout) return false;
     return !broken || t >= (p.preflightFailUntilMin ?? Number.POSITIVE_INFINITY);
   };
 

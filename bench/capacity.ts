@@ -9,7 +9,18 @@ export interface CapacityResult {
   sizes: { specs: number; list_p99_ms: number; monitor_p99_ms: number }[];
   list_growth: number;
   monitor_growth: number;
-  mixed: { queued: number; history: number; ops: number; seconds: number; ops_per_s: number; clients: number; errors: number };
+  mixed: {
+    queued: number;
+    history: number;
+    ops: number;
+    seconds: number;
+    ops_per_s: number;
+    clients: number;
+    errors: number;
+    p50_ms: { claim: number; heartbeat: number; verdict: number };
+  };
+  /** Heartbeats alone, one client after another: the floor of one signed request. */
+  serial_heartbeat_p50_ms: number;
 }
 
 async function seed(stack: Stack, body: Record<string, unknown>): Promise<number> {
@@ -62,6 +73,13 @@ export async function runCapacity(opts: { quick: boolean; log?: (line: string) =
   const seconds = opts.quick ? 4 : 20;
   let ops = 0;
   let errors = 0;
+  const lat = { claim: [] as number[], heartbeat: [] as number[], verdict: [] as number[] };
+  const timed = async <T,>(kind: keyof typeof lat, fn: () => Promise<T>): Promise<T> => {
+    const t = performance.now();
+    const r = await fn();
+    lat[kind].push(performance.now() - t);
+    return r;
+  };
   const deadline = Date.now() + seconds * 1000;
   const t0 = performance.now();
   const worker = async (i: number) => {
@@ -76,7 +94,7 @@ export async function runCapacity(opts: { quick: boolean; log?: (line: string) =
       load: { cpu: 0, mem_free: 0.9 },
     };
     while (Date.now() < deadline) {
-      const claim = await client.claim({ executor, free: 1, wait_s: 0 });
+      const claim = await timed("claim", () => client.claim({ executor, free: 1, wait_s: 0 }));
       ops++;
       if (!claim.ok) {
         errors++;
@@ -84,11 +102,15 @@ export async function runCapacity(opts: { quick: boolean; log?: (line: string) =
       }
       for (const run of claim.data.runs) {
         for (let b = 0; b < 2; b++) {
-          const hb = await client.heartbeat(run.run_id, { token: run.lease.token, phase: "harness", load: executor.load });
+          const hb = await timed("heartbeat", () =>
+            client.heartbeat(run.run_id, { token: run.lease.token, phase: "harness", load: executor.load }),
+          );
           ops++;
           if (!hb.ok) errors++;
         }
-        const v = await client.verdict(run.run_id, { token: run.lease.token, outcome: "passed", flags: [], duration_ms: 1 });
+        const v = await timed("verdict", () =>
+          client.verdict(run.run_id, { token: run.lease.token, outcome: "passed", flags: [], duration_ms: 1 }),
+        );
         ops++;
         if (!v.ok) errors++;
       }
@@ -96,7 +118,29 @@ export async function runCapacity(opts: { quick: boolean; log?: (line: string) =
   };
   await Promise.all(Array.from({ length: clients }, (_, i) => worker(i)));
   const elapsed = (performance.now() - t0) / 1000;
-  const mixed = { queued, history: total, ops, seconds: round(elapsed, 1), ops_per_s: round(ops / elapsed, 1), clients, errors };
+  const p50 = (v: number[]) => round(percentile(v, 50));
+  const mixed = {
+    queued,
+    history: total,
+    ops,
+    seconds: round(elapsed, 1),
+    ops_per_s: round(ops / elapsed, 1),
+    clients,
+    errors,
+    p50_ms: { claim: p50(lat.claim), heartbeat: p50(lat.heartbeat), verdict: p50(lat.verdict) },
+  };
+  // One client, heartbeats on one leased run, back to back.
+  const solo = { ...hello, id: "cap-solo", capacity: 1 };
+  const one = await client.claim({ executor: solo, free: 1, wait_s: 0 });
+  const serial: number[] = [];
+  if (one.ok && one.data.runs[0]) {
+    const run = one.data.runs[0];
+    for (let i = 0; i < (opts.quick ? 20 : 60); i++) {
+      const t = performance.now();
+      await client.heartbeat(run.run_id, { token: run.lease.token, phase: "harness", load: solo.load });
+      serial.push(performance.now() - t);
+    }
+  }
   log(`capacity: ${mixed.ops_per_s} mixed ops/s (${clients} clients, ${errors} errors)`);
   const first = out[0] as CapacityResult["sizes"][number];
   const last = out.at(-1) as CapacityResult["sizes"][number];
@@ -105,5 +149,6 @@ export async function runCapacity(opts: { quick: boolean; log?: (line: string) =
     list_growth: round(last.list_p99_ms / first.list_p99_ms),
     monitor_growth: round(last.monitor_p99_ms / first.monitor_p99_ms),
     mixed,
+    serial_heartbeat_p50_ms: p50(serial),
   };
 }

@@ -35,6 +35,10 @@ interface Guarantees {
   attempts_with_two_accepted_verdicts: number;
   attempts_with_two_runs: number;
   branches_pushed_for_lost_lease: number;
+  /** Context: runs the control plane ended for a lost lease, and mtor/ branches on the origin. */
+  runs_lost_lease: number;
+  runs_ended_by_restarted_executor: number;
+  branches: number;
 }
 
 /** Checks the promises from the control plane's records and the origin's branches. */
@@ -69,6 +73,9 @@ function check(details: SpecDetail[], ids: string[], branches: Record<string, st
     attempts_with_two_accepted_verdicts: twoAccepted,
     attempts_with_two_runs: twoRuns,
     branches_pushed_for_lost_lease: pushedLost,
+    runs_lost_lease: details.flatMap((d) => d.runs).filter((r) => r.failure?.kind === "lost_lease").length,
+    runs_ended_by_restarted_executor: details.flatMap((d) => d.runs).filter((r) => /executor stopped while the run/.test(r.failure?.message ?? "")).length,
+    branches: Object.keys(branches).filter((b) => b.startsWith("mtor/")).length,
   };
 }
 
@@ -128,8 +135,7 @@ async function killsAtRandomPoints(kills: number, log: (l: string) => void) {
   const done: Record<string, number> = {};
   for (let k = 0; k < kills; k++) {
     const point = KILL_POINTS[k % KILL_POINTS.length] as (typeof KILL_POINTS)[number];
-    const victim = ex[Math.floor(random() * ex.length)] as (typeof ex)[number];
-    const from = victim.proc.lines.length;
+    const from = ex.map((e) => e.proc.lines.length);
     const pattern =
       point === "claim" || point === "preflight"
         ? / claimed: /
@@ -139,10 +145,15 @@ async function killsAtRandomPoints(kills: number, log: (l: string) => void) {
             ? / harness \S+ ok/
             : / done: /;
     const extra = point === "preflight" ? 150 : point === "push" ? 250 : 0;
+    // The first executor to reach the point is the one killed there.
     const t0 = Date.now();
-    while (Date.now() - t0 < 30_000 && !victim.proc.lines.slice(from).some((l) => pattern.test(l))) await sleep(20);
-    if (Date.now() - t0 >= 30_000) {
-      // Nothing left to interrupt on this executor: more work for the next kills.
+    let victim: (typeof ex)[number] | undefined;
+    while (Date.now() - t0 < 30_000 && !victim) {
+      victim = ex.find((e, i) => e.proc.lines.slice(from[i]).some((l) => pattern.test(l)));
+      if (!victim) await sleep(20);
+    }
+    if (!victim) {
+      // Nothing left to interrupt: more work for the next kills.
       ids.push(...(await dispatchSpecs(stack, 2, `chaos kill more ${k}`, 600)));
       continue;
     }
@@ -328,6 +339,18 @@ export async function runChaos(opts: { quick: boolean; log?: (l: string) => void
       webhook_outage: webhooks,
       lossy_proxy: proxy,
     };
+    const guarantees = [kills, restarts, proxy];
+    const violations =
+      guarantees.reduce(
+        (n, g) => n + g.lost + (g.specs - g.final) + g.attempts_with_two_accepted_verdicts + g.attempts_with_two_runs + g.branches_pushed_for_lost_lease,
+        0,
+      ) +
+      webhooks.not_delivered +
+      webhooks.delivered_not_received_once +
+      webhooks.received_twice +
+      webhooks.received_unknown +
+      webhooks.signatures_failed;
+    Object.assign(results, { violations });
     const out = join(BENCH_DIR, opts.quick ? "chaos.quick.json" : "chaos.json");
     writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
     log(JSON.stringify(results, null, 2));
@@ -340,7 +363,11 @@ export async function runChaos(opts: { quick: boolean; log?: (l: string) => void
 
 if (process.argv[1] && /bench[/\\]chaos\.ts$/.test(process.argv[1])) {
   runChaos({ quick: process.argv.includes("--quick") }).then(
-    () => process.exit(0),
+    (r) => {
+      const violations = (r as { violations?: number }).violations ?? 0;
+      console.log(violations === 0 ? "chaos: every guarantee held" : `chaos: ${violations} guarantee violations`);
+      process.exit(violations === 0 ? 0 : 1);
+    },
     (err: unknown) => {
       console.error(err);
       process.exit(1);

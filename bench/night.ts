@@ -39,8 +39,11 @@ export interface NightResult {
   breaker: { opened_at_min: number | null; failed_preflights_before_open: number | null };
   kill: {
     at_min: number;
+    executor: string;
     runs_held: number;
     lease_ended_s: number | null;
+    /** How the killed run ended: the lease expiring, or the restarted executor reporting it. */
+    ended_by: string | null;
     lease_ended_fleet_s: number | null;
     requeue_s: number | null;
     requeue_fleet_s: number | null;
@@ -172,21 +175,41 @@ export async function runNight(opts: { quick: boolean; log?: (line: string) => v
   // Mid-night: SIGKILL one executor and restart it.
   const killAt = t0 + nightMinToRealMs(profile.killAtMin);
   await sleep(Math.max(0, killAt - Date.now()));
-  const victim = executors[0] as (typeof executors)[number];
-  const held: string[] = [];
-  for (const id of ids) {
-    const s = await stack.spec(id);
-    const run = s.runs.at(-1);
-    if ((s.status === "leased" || s.status === "running") && run?.executor === victim.id && run.status !== "finished") {
-      held.push(`${id} ${run.id}`);
+  // The victim is an executor holding a run right now (read from its own log, at once).
+  const holding = (e: (typeof executors)[number]): string[] => {
+    const open = new Map<string, string>();
+    for (const l of e.proc.lines) {
+      const m = / run (\S+)-(\d+) (claimed|done):/.exec(` ${l}`);
+      if (!m) continue;
+      if (m[3] === "claimed") open.set(`${m[1]}-${m[2]}`, m[1] as string);
+      else open.delete(`${m[1]}-${m[2]}`);
     }
+    return [...open.values()];
+  };
+  let victim = executors[0] as (typeof executors)[number];
+  for (let t = 0; t < 100; t++) {
+    const busy = executors.find((e) => holding(e).length > 0);
+    if (busy) {
+      victim = busy;
+      break;
+    }
+    await sleep(100);
   }
+  const heldSpecs = holding(victim);
   const killedAt = Date.now();
   await victim.proc.kill("SIGKILL");
-  log(`night: SIGKILLed ${victim.id} at ${round(realMsToNightMin(killedAt - t0))} night-min holding ${held.length} runs`);
+  log(`night: SIGKILLed ${victim.id} at ${round(realMsToNightMin(killedAt - t0))} night-min holding ${heldSpecs.length} runs`);
   victim.proc = startExecutor(victim.config, victim.workdir);
+  const killedId = victim.id;
+  const held: string[] = [];
+  for (const specId of heldSpecs) {
+    const s = await stack.spec(specId);
+    const run = s.runs.filter((r) => r.executor === killedId).at(-1);
+    if (run) held.push(`${specId} ${run.id}`);
+  }
   let requeuedAt: number | null = null;
   let leaseEndedAt: number | null = null;
+  let endedBy: string | null = null;
   const heldRuns = held.map((h) => h.split(" ") as [string, string]);
   const watchRequeue = (async () => {
     if (heldRuns.length === 0) return;
@@ -196,7 +219,11 @@ export async function runNight(opts: { quick: boolean; log?: (line: string) => v
       for (const [specId, runId] of heldRuns) {
         if (back.has(specId)) continue;
         const s = await stack.spec(specId);
-        if (leaseEndedAt === null && s.runs.find((r) => r.id === runId)?.status === "finished") leaseEndedAt = Date.now();
+        const killed = s.runs.find((r) => r.id === runId);
+        if (leaseEndedAt === null && killed?.status === "finished") {
+          leaseEndedAt = Date.now();
+          endedBy = killed.failure ? `${killed.failure.kind}: ${killed.failure.message.slice(0, 100)}` : (killed.outcome ?? null);
+        }
         const claimable = s.status === "queued" || s.runs.some((r) => r.id !== runId && Date.parse(r.claimed_at) > 0);
         if (claimable) back.add(specId);
       }
@@ -286,7 +313,9 @@ export async function runNight(opts: { quick: boolean; log?: (line: string) => v
     },
     kill: {
       at_min: toMin(killedAt - t0),
+      executor: killedId,
       runs_held: heldRuns.length,
+      ended_by: endedBy,
       lease_ended_s: leaseEndedAt === null ? null : round(((leaseEndedAt as number) - killedAt) / 1000),
       lease_ended_fleet_s: leaseEndedAt === null ? null : round((((leaseEndedAt as number) - killedAt) / 1000) * CONTROL_PLANE_RATE, 0),
       requeue_s: requeueS === null ? null : round(requeueS),
