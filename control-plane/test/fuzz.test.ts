@@ -7,21 +7,32 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newActionToken, signActionToken } from "../src/actions/links";
 import { csrfFor } from "../src/dashboard/session";
-import { anyJson, anyText, badAuthorization, body, contentType, extraHeaders, headerValue, method, param, randomPath } from "./fuzz/arbitraries";
-import { type Answer, BASE, type FuzzRequest, Tally, expectWellFormed, runs, send } from "./fuzz/http";
+import {
+  anyJson,
+  anyText,
+  badAuthorization,
+  body,
+  contentType,
+  extraHeaders,
+  headerValue,
+  method,
+  param,
+  randomPath,
+} from "./fuzz/arbitraries";
+import { type Answer, BASE, expectWellFormed, type FuzzRequest, runs, send, Tally } from "./fuzz/http";
 import {
   DASHBOARD_ROUTES,
   EXECUTOR_ROUTES,
+  encode,
+  fill,
   OPERATOR_ROUTES,
   type Params,
   ROLE_RANK,
   type Route,
-  encode,
-  fill,
   reachesRoute,
 } from "./fuzz/routes";
 import { fleetState, stateDiff } from "./fuzz/state";
-import { TOKENS, api, claimBody, dispatchSpec, executorClient, nowMs, startClock } from "./helpers";
+import { api, claimBody, dispatchSpec, executorClient, nowMs, startClock, TOKENS } from "./helpers";
 
 const KEYS = { k1: "test-secret-one", k2: "test-secret-two" } as const;
 
@@ -42,11 +53,16 @@ beforeAll(async () => {
   await startClock();
   fixture.spec = await dispatchSpec("fuzz fixture queued", { repo: "fz-other", provider: "fz-prov" });
   const running = await dispatchSpec("fuzz fixture leased", { repo: "fz-repo", provider: "fz-prov" });
-  const claimed = await executorClient().claim(claimBody("fz-ex", { providers: ["fz-prov"], repos: ["fz-repo"] }));
-  if (!claimed.ok || claimed.data.runs[0]?.spec_id !== running) throw new Error(`fixture claim failed: ${JSON.stringify(claimed)}`);
+  const claimed = await executorClient().claim(
+    claimBody("fz-ex", { providers: ["fz-prov"], repos: ["fz-repo"] }),
+  );
+  if (!claimed.ok || claimed.data.runs[0]?.spec_id !== running)
+    throw new Error(`fixture claim failed: ${JSON.stringify(claimed)}`);
   fixture.run = claimed.data.runs[0].run_id;
   fixture.lease = claimed.data.runs[0].lease.token;
-  const wh = await api("/v1/webhooks", { body: { url: "https://hooks.example.com/fuzz", events: ["spec.verdict"] } });
+  const wh = await api("/v1/webhooks", {
+    body: { url: "https://hooks.example.com/fuzz", events: ["spec.verdict"] },
+  });
   fixture.webhook = ((await wh.json()) as { id: string }).id;
   fixture.token = await newActionToken("test-action-secret", fixture.spec, "approve", nowMs());
 });
@@ -68,13 +84,15 @@ const paramsArb = fc.record({
 });
 
 /** Path parameters drawn per case; the real fixture values are read at run time. */
-const liveParams = fc.tuple(paramsArb, fc.array(fc.boolean(), { minLength: 8, maxLength: 8 })).map(([random, useReal]) => {
-  const out: Params = {};
-  Object.keys(random).forEach((k, i) => {
-    out[k] = useReal[i] ? fixture[k] : (random as Params)[k];
+const liveParams = fc
+  .tuple(paramsArb, fc.array(fc.boolean(), { minLength: 8, maxLength: 8 }))
+  .map(([random, useReal]) => {
+    const out: Params = {};
+    Object.keys(random).forEach((k, i) => {
+      out[k] = useReal[i] ? fixture[k] : (random as Params)[k];
+    });
+    return out;
   });
-  return out;
-});
 
 /** Sends a request and checks the answer; a refused request must leave the state unchanged. */
 async function probe(
@@ -92,11 +110,16 @@ async function probe(
     if (mustRefuse && a.status < 300) throw new Error(`accepted with ${a.status}`);
     if (mustRefuse || refusedWhen(a)) {
       const after = await fleetState();
-      if (after !== before) throw new Error(`a refused request (${a.status}) changed the Fleet's state:\n${stateDiff(before, after)}`);
+      if (after !== before)
+        throw new Error(
+          `a refused request (${a.status}) changed the Fleet's state:\n${stateDiff(before, after)}`,
+        );
     }
   } catch (err) {
     const shown = typeof r.body === "string" ? r.body.slice(0, 200) : r.body;
-    throw new Error(`${r.method} ${r.path.slice(0, 200)} → ${a.status} ${a.text.slice(0, 200)}\nheaders ${JSON.stringify(r.headers).slice(0, 300)}\nbody ${String(shown)}\n${(err as Error).message}`);
+    throw new Error(
+      `${r.method} ${r.path.slice(0, 200)} → ${a.status} ${a.text.slice(0, 200)}\nheaders ${JSON.stringify(r.headers).slice(0, 300)}\nbody ${String(shown)}\n${(err as Error).message}`,
+    );
   }
   return a;
 }
@@ -109,22 +132,41 @@ function withType(headers: Record<string, string>, type: string): Record<string,
 function reporter<T>(out: fc.RunDetails<T>): void {
   if (!out.failed) return;
   const message = fc.defaultReportMessage(out) ?? "property failed";
-  throw new Error(message.length > 6000 ? `${message.slice(0, 6000)}… (cut)` : message, { cause: out.errorInstance });
+  throw new Error(message.length > 6000 ? `${message.slice(0, 6000)}… (cut)` : message, {
+    cause: out.errorInstance,
+  });
 }
 
-const opts = <T,>(numRuns: number): fc.Parameters<T> => ({ numRuns, endOnFailure: true, interruptAfterTimeLimit: 15 * 60_000, reporter });
-const timeout = (n: number) => 60_000 + n * 400;
+/** Each property's test timeout: generous, since a loaded CI box can be ten times slower. */
+const timeout = (n: number) => 120_000 + n * 1_500;
+/**
+ * fast-check stops itself before the test's timeout: a property still sending requests after its
+ * test timed out would change the state under the next property's feet. The cases it did run are
+ * counted (`npm run fuzz` fails when the total falls short of 2 000).
+ */
+const opts = <T>(numRuns: number): fc.Parameters<T> => ({
+  numRuns,
+  endOnFailure: true,
+  interruptAfterTimeLimit: timeout(numRuns) - 30_000,
+  markInterruptAsFailure: false,
+  reporter,
+});
 
 describe("fuzz: operator API", () => {
   const wrongPrincipal = (route: Route) => {
-    const lower = (["read", "dispatch"] as const).filter((role) => ROLE_RANK[role] < ROLE_RANK[route.role ?? "read"]);
+    const lower = (["read", "dispatch"] as const).filter(
+      (role) => ROLE_RANK[role] < ROLE_RANK[route.role ?? "read"],
+    );
     return fc.oneof(
       badAuthorization.map((v): Record<string, string> => (v === undefined ? {} : { authorization: v })),
       // A role below the route's, where there is one.
-      lower.length ? fc.constantFrom(...lower).map((role) => ({ authorization: `Bearer ${TOKENS[role]}` })) : fc.constant({}),
+      lower.length
+        ? fc.constantFrom(...lower).map((role) => ({ authorization: `Bearer ${TOKENS[role]}` }))
+        : fc.constant({}),
       // An executor's signature instead of a token.
       fc.constant({
-        "signature-input": 'mtor=("@method" "@target-uri" "content-digest");created=1;nonce="aaaaaaaaaaaaaaaa";keyid="k1";alg="hmac-sha256"',
+        "signature-input":
+          'mtor=("@method" "@target-uri" "content-digest");created=1;nonce="aaaaaaaaaaaaaaaa";keyid="k1";alg="hmac-sha256"',
         signature: "mtor=:AAAA:",
         "content-digest": "sha-256=:AAAA:",
       }),
@@ -132,16 +174,32 @@ describe("fuzz: operator API", () => {
   };
 
   const n1 = runs(60, 0.15);
-  it(`refuses every route to a wrong principal, whatever the input (${n1} cases)`, { timeout: timeout(n1) }, async ({ task }) => {
+  it(`refuses every route to a wrong principal, whatever the input (${n1} cases)`, {
+    timeout: timeout(n1),
+  }, async ({ task }) => {
     const tally = new Tally();
-    const routeArb = fc.constantFrom(...OPERATOR_ROUTES).chain((route) =>
-      fc.record({ route: fc.constant(route), auth: wrongPrincipal(route), params: liveParams, body, type: contentType, extra: extraHeaders }),
-    );
+    const routeArb = fc
+      .constantFrom(...OPERATOR_ROUTES)
+      .chain((route) =>
+        fc.record({
+          route: fc.constant(route),
+          auth: wrongPrincipal(route),
+          params: liveParams,
+          body,
+          type: contentType,
+          extra: extraHeaders,
+        }),
+      );
     await fc.assert(
       fc.asyncProperty(routeArb, async ({ route, auth, params, body, type, extra }) => {
         const a = await probe(
           tally,
-          { method: route.method, path: fill(route.path, params), headers: withType({ ...extra, ...auth }, type), body },
+          {
+            method: route.method,
+            path: fill(route.path, params),
+            headers: withType({ ...extra, ...auth }, type),
+            body,
+          },
           "operator",
           true,
         );
@@ -154,15 +212,36 @@ describe("fuzz: operator API", () => {
   });
 
   const n2 = runs(80, 0.2);
-  it(`answers malformed input from the right principal with a 4xx in the envelope (${n2} cases)`, { timeout: timeout(n2) }, async ({ task }) => {
+  it(`answers malformed input from the right principal with a 4xx in the envelope (${n2} cases)`, {
+    timeout: timeout(n2),
+  }, async ({ task }) => {
     const tally = new Tally();
     const arb = fc.record({
       route: fc.constantFrom(...OPERATOR_ROUTES),
       params: liveParams,
-      body: fc.oneof(body, anyJson.map((v) => JSON.stringify(v))),
+      body: fc.oneof(
+        body,
+        anyJson.map((v) => JSON.stringify(v)),
+      ),
       type: contentType,
       extra: extraHeaders,
-      query: fc.option(fc.dictionary(fc.constantFrom("count", "status", "cursor", "since", "until", "format", "repo", "title", "provider"), anyText, { maxKeys: 3 })),
+      query: fc.option(
+        fc.dictionary(
+          fc.constantFrom(
+            "count",
+            "status",
+            "cursor",
+            "since",
+            "until",
+            "format",
+            "repo",
+            "title",
+            "provider",
+          ),
+          anyText,
+          { maxKeys: 3 },
+        ),
+      ),
     });
     await fc.assert(
       fc.asyncProperty(arb, async ({ route, params, body, type, extra, query }) => {
@@ -187,19 +266,41 @@ describe("fuzz: operator API", () => {
 describe("fuzz: executor API", () => {
   const sigParts = fc.record({
     keyid: fc.oneof(fc.constantFrom("k1", "k2", "k9", "", 'k1"', "k1,k2"), headerValue),
-    secret: fc.oneof(fc.constantFrom("test-secret-one", "wrong-secret"), fc.string({ minLength: 1, maxLength: 40 })),
+    secret: fc.oneof(
+      fc.constantFrom("test-secret-one", "wrong-secret"),
+      fc.string({ minLength: 1, maxLength: 40 }),
+    ),
     created: fc.oneof(fc.constant(0), fc.integer({ min: -700, max: 700 }), fc.constantFrom(-1e12, 1e12)),
     nonce: fc.oneof(fc.constantFrom("short", "a".repeat(16), "x".repeat(5000), '"quoted"'), headerValue),
     signedUrl: fc.constantFrom("same", "other"),
     signedBody: fc.constantFrom("same", "other"),
-    tamper: fc.constantFrom("none", "input", "signature", "digest", "drop-input", "drop-signature", "drop-digest", "random-all", "label"),
+    tamper: fc.constantFrom(
+      "none",
+      "input",
+      "signature",
+      "digest",
+      "drop-input",
+      "drop-signature",
+      "drop-digest",
+      "random-all",
+      "label",
+    ),
     junk: headerValue,
   });
 
   const n3 = runs(40, 0.12);
-  it(`refuses missing, malformed, forged, stale and tampered signatures with 401 (${n3} cases)`, { timeout: timeout(n3) }, async ({ task }) => {
+  it(`refuses missing, malformed, forged, stale and tampered signatures with 401 (${n3} cases)`, {
+    timeout: timeout(n3),
+  }, async ({ task }) => {
     const tally = new Tally();
-    const arb = fc.record({ route: fc.constantFrom(...EXECUTOR_ROUTES), params: liveParams, body, type: contentType, sig: sigParts, auth: badAuthorization });
+    const arb = fc.record({
+      route: fc.constantFrom(...EXECUTOR_ROUTES),
+      params: liveParams,
+      body,
+      type: contentType,
+      sig: sigParts,
+      auth: badAuthorization,
+    });
     await fc.assert(
       fc.asyncProperty(arb, async ({ route, params, body: b, type, sig, auth }) => {
         const path = fill(route.path, params);
@@ -214,14 +315,23 @@ describe("fuzz: executor API", () => {
           nonce: sig.nonce,
         });
         const forged = sig.secret !== KEYS.k1 || sig.keyid !== "k1";
-        const honest = !forged && sig.signedUrl === "same" && sig.signedBody === "same" && Math.abs(sig.created) <= 300 && sig.nonce.length >= 16 && !sig.nonce.includes('"');
-        if (sig.tamper === "input") headers["signature-input"] = headers["signature-input"].replace(/created=\d+/, "created=1") + sig.junk;
+        const honest =
+          !forged &&
+          sig.signedUrl === "same" &&
+          sig.signedBody === "same" &&
+          Math.abs(sig.created) <= 300 &&
+          sig.nonce.length >= 16 &&
+          !sig.nonce.includes('"');
+        if (sig.tamper === "input")
+          headers["signature-input"] =
+            headers["signature-input"].replace(/created=\d+/, "created=1") + sig.junk;
         if (sig.tamper === "signature") headers.signature = `mtor=:${sig.junk}:`;
         if (sig.tamper === "digest") headers["content-digest"] = `sha-256=:${sig.junk}:`;
         if (sig.tamper === "drop-input") delete headers["signature-input"];
         if (sig.tamper === "drop-signature") delete headers.signature;
         if (sig.tamper === "drop-digest") delete headers["content-digest"];
-        if (sig.tamper === "label") headers["signature-input"] = headers["signature-input"].replace(/^mtor=/, "sig1=");
+        if (sig.tamper === "label")
+          headers["signature-input"] = headers["signature-input"].replace(/^mtor=/, "sig1=");
         if (sig.tamper === "random-all") {
           headers["signature-input"] = sig.junk;
           headers.signature = sig.junk;
@@ -230,7 +340,12 @@ describe("fuzz: executor API", () => {
         if (auth) headers.authorization = auth;
         // Only an honest signature over an untampered request may get past the check.
         const mustRefuse = !(honest && sig.tamper === "none");
-        const a = await probe(tally, { method: "POST", path, headers: withType(headers, type), body: b }, "executor", mustRefuse);
+        const a = await probe(
+          tally,
+          { method: "POST", path, headers: withType(headers, type), body: b },
+          "executor",
+          mustRefuse,
+        );
         // The body is read (under the size limit) before the signature over it is checked.
         if (mustRefuse && reachesRoute(route, params)) expect([401, 413]).toContain(a.status);
       }),
@@ -241,16 +356,50 @@ describe("fuzz: executor API", () => {
 
   /** Valid bodies of each executor message, then up to three fields replaced by anything. */
   const validBody = (route: Route): Record<string, unknown> => {
-    if (route.path.endsWith("claim")) return { ...claimBody("fz-ex-2", { providers: ["fz-none"], repos: ["fz-none"] }) };
-    if (route.path.endsWith("heartbeat")) return { token: fixture.lease, phase: "harness", load: { cpu: 0.1, mem_free: 0.5 } };
-    return { token: "stale-token", outcome: "failed", flags: [], failure: { kind: "harness", message: "x" }, duration_ms: 5 };
+    if (route.path.endsWith("claim"))
+      return { ...claimBody("fz-ex-2", { providers: ["fz-none"], repos: ["fz-none"] }) };
+    if (route.path.endsWith("heartbeat"))
+      return { token: fixture.lease, phase: "harness", load: { cpu: 0.1, mem_free: 0.5 } };
+    return {
+      token: "stale-token",
+      outcome: "failed",
+      flags: [],
+      failure: { kind: "harness", message: "x" },
+      duration_ms: 5,
+    };
   };
   const FIELD_PATHS = [
-    "token", "phase", "load", "load.cpu", "load.mem_free", "progress", "outcome", "flags", "failure", "failure.kind",
-    "branch", "head_sha", "commits", "diffstat", "usage", "duration_ms", "log_tail", "executor", "executor.id", "executor.load",
-    "executor.capacity", "executor.providers", "executor.repos", "executor.host", "free", "extra",
+    "token",
+    "phase",
+    "load",
+    "load.cpu",
+    "load.mem_free",
+    "progress",
+    "outcome",
+    "flags",
+    "failure",
+    "failure.kind",
+    "branch",
+    "head_sha",
+    "commits",
+    "diffstat",
+    "usage",
+    "duration_ms",
+    "log_tail",
+    "executor",
+    "executor.id",
+    "executor.load",
+    "executor.capacity",
+    "executor.providers",
+    "executor.repos",
+    "executor.host",
+    "free",
+    "extra",
   ];
-  const mutations = fc.array(fc.tuple(fc.constantFrom(...FIELD_PATHS), fc.oneof(anyJson, fc.constant(undefined))), { maxLength: 3 });
+  const mutations = fc.array(
+    fc.tuple(fc.constantFrom(...FIELD_PATHS), fc.oneof(anyJson, fc.constant(undefined))),
+    { maxLength: 3 },
+  );
 
   function mutate(value: Record<string, unknown>, changes: [string, unknown][]): Record<string, unknown> {
     const out = structuredClone(value);
@@ -270,21 +419,39 @@ describe("fuzz: executor API", () => {
   }
 
   const n4 = runs(40, 0.12);
-  it(`answers correctly signed but malformed messages with a 4xx (${n4} cases)`, { timeout: timeout(n4) }, async ({ task }) => {
+  it(`answers correctly signed but malformed messages with a 4xx (${n4} cases)`, {
+    timeout: timeout(n4),
+  }, async ({ task }) => {
     const tally = new Tally();
     const arb = fc.record({
       route: fc.constantFrom(...EXECUTOR_ROUTES),
       params: liveParams,
       changes: mutations,
-      raw: fc.option(fc.oneof(anyText, body.filter((b) => typeof b === "string"))),
+      raw: fc.option(
+        fc.oneof(
+          anyText,
+          body.filter((b) => typeof b === "string"),
+        ),
+      ),
       type: fc.oneof(fc.constant("application/json"), contentType),
     });
     await fc.assert(
       fc.asyncProperty(arb, async ({ route, params, changes, raw, type }) => {
         const path = fill(route.path, params);
         const text = raw ?? JSON.stringify(mutate(validBody(route), changes));
-        const headers = await signRequest({ method: "POST", url: `${BASE}${path}`, body: text, keyId: "k2", secret: KEYS.k2, created: Math.floor(nowMs() / 1000) });
-        await probe(tally, { method: "POST", path, headers: withType(headers, type), body: text }, "executor");
+        const headers = await signRequest({
+          method: "POST",
+          url: `${BASE}${path}`,
+          body: text,
+          keyId: "k2",
+          secret: KEYS.k2,
+          created: Math.floor(nowMs() / 1000),
+        });
+        await probe(
+          tally,
+          { method: "POST", path, headers: withType(headers, type), body: text },
+          "executor",
+        );
       }),
       opts(n4),
     );
@@ -294,7 +461,9 @@ describe("fuzz: executor API", () => {
 
 describe("fuzz: dashboard", () => {
   const n5 = runs(60, 0.15);
-  it(`never acts without a session, this origin and the form token, and never fails (${n5} cases)`, { timeout: timeout(n5) }, async ({ task }) => {
+  it(`never acts without a session, this origin and the form token, and never fails (${n5} cases)`, {
+    timeout: timeout(n5),
+  }, async ({ task }) => {
     const tally = new Tally();
     const csrfs = {
       admin: await csrfFor(TOKENS.admin),
@@ -304,12 +473,18 @@ describe("fuzz: dashboard", () => {
     const arb = fc.record({
       route: fc.constantFrom(...DASHBOARD_ROUTES),
       params: liveParams,
-      session: fc.oneof(fc.constantFrom("none", "admin", "dispatch", "read"), headerValue.map((v) => `forged:${v}`)),
+      session: fc.oneof(
+        fc.constantFrom("none", "admin", "dispatch", "read"),
+        headerValue.map((v) => `forged:${v}`),
+      ),
       origin: fc.constantFrom("same", "cross", "null", "none", "fetch-same", "fetch-cross", "subdomain"),
       csrf: fc.constantFrom("valid", "other-role", "missing", "random", "empty"),
       junk: headerValue,
       fields: fc.dictionary(
-        fc.oneof(fc.constantFrom("spec", "grade", "note", "retry", "slots", "action", "token", "next", "filter"), fc.string({ maxLength: 10 })),
+        fc.oneof(
+          fc.constantFrom("spec", "grade", "note", "retry", "slots", "action", "token", "next", "filter"),
+          fc.string({ maxLength: 10 }),
+        ),
         anyText,
         { maxKeys: 4 },
       ),
@@ -318,13 +493,19 @@ describe("fuzz: dashboard", () => {
         { arbitrary: contentType, weight: 1 },
       ),
       rawBody: fc.option(body, { freq: 4 }),
-      query: fc.option(fc.dictionary(fc.constantFrom("next", "filter", "done", "since"), anyText, { maxKeys: 2 })),
+      query: fc.option(
+        fc.dictionary(fc.constantFrom("next", "filter", "done", "since"), anyText, { maxKeys: 2 }),
+      ),
     });
     await fc.assert(
       fc.asyncProperty(arb, async (c) => {
         const headers: Record<string, string> = {};
         const sessionToken =
-          c.session === "none" ? undefined : c.session.startsWith("forged:") ? c.session.slice(7) : TOKENS[c.session as keyof typeof TOKENS];
+          c.session === "none"
+            ? undefined
+            : c.session.startsWith("forged:")
+              ? c.session.slice(7)
+              : TOKENS[c.session as keyof typeof TOKENS];
         if (sessionToken !== undefined) headers.cookie = `mtor_session=${sessionToken}`;
         if (c.origin === "same") headers.origin = BASE;
         if (c.origin === "cross") headers.origin = "https://evil.example";
@@ -340,7 +521,12 @@ describe("fuzz: dashboard", () => {
         if (c.csrf === "empty") form._csrf = "";
         const b = c.rawBody ?? new URLSearchParams(form).toString();
         const qs = c.query ? `?${new URLSearchParams(c.query).toString()}` : "";
-        const r: FuzzRequest = { method: c.route.method, path: fill(c.route.path, c.params) + qs, headers: withType(headers, c.type), body: b };
+        const r: FuzzRequest = {
+          method: c.route.method,
+          path: fill(c.route.path, c.params) + qs,
+          headers: withType(headers, c.type),
+          body: b,
+        };
         const mayAct =
           c.route.method === "POST" &&
           role !== undefined &&
@@ -358,7 +544,9 @@ describe("fuzz: dashboard", () => {
 
 describe("fuzz: phone action links", () => {
   const n6 = runs(30, 0.08);
-  it(`refuses every token it did not sign with a clear page and changes nothing (${n6} cases)`, { timeout: timeout(n6) }, async ({ task }) => {
+  it(`refuses every token it did not sign with a clear page and changes nothing (${n6} cases)`, {
+    timeout: timeout(n6),
+  }, async ({ task }) => {
     const tally = new Tally();
     const arb = fc.record({
       method: fc.constantFrom("GET", "POST"),
@@ -379,23 +567,41 @@ describe("fuzz: phone action links", () => {
           token = fixture.token.slice(0, i) + ch + fixture.token.slice(i + 1);
         }
         if (c.kind === "other-secret") {
-          token = await signActionToken("not-the-action-secret", { specId: fixture.spec, action: "approve", expiresAt: now + 3600e3, nonce: "n0nce0000000000000000" });
+          token = await signActionToken("not-the-action-secret", {
+            specId: fixture.spec,
+            action: "approve",
+            expiresAt: now + 3600e3,
+            nonce: "n0nce0000000000000000",
+          });
         }
         if (c.kind === "expired") {
-          token = await signActionToken("test-action-secret", { specId: fixture.spec, action: "approve", expiresAt: now - 1000, nonce: "n0nce0000000000000001" });
+          token = await signActionToken("test-action-secret", {
+            specId: fixture.spec,
+            action: "approve",
+            expiresAt: now - 1000,
+            nonce: "n0nce0000000000000001",
+          });
         }
         if (c.kind === "real-queued") token = fixture.token;
-        if (c.kind === "parts") token = [fixture.spec, c.action, "zzzzzz", "n0nce0000000000000002", c.text].join(".");
+        if (c.kind === "parts")
+          token = [fixture.spec, c.action, "zzzzzz", "n0nce0000000000000002", c.text].join(".");
         const a = await probe(
           tally,
-          { method: c.method, path: `/actions/${encode(token)}`, headers: withType({}, c.type), body: c.body ?? undefined },
+          {
+            method: c.method,
+            path: `/actions/${encode(token)}`,
+            headers: withType({}, c.type),
+            body: c.body ?? undefined,
+          },
           "action",
           c.method === "POST",
         );
         if (a.status < 400 && a.status !== 200) throw new Error(`unexpected ${a.status}`);
         // The real link for a queued spec cannot approve it (409); every other token is refused.
-        if (c.kind !== "real-queued" && c.kind !== "random" && token !== fixture.token) expect(a.status).toBeGreaterThanOrEqual(400);
-        if (a.status >= 400 || c.method === "POST") expect(a.type).toMatch(/text\/(html|plain)|application\/json/);
+        if (c.kind !== "real-queued" && c.kind !== "random" && token !== fixture.token)
+          expect(a.status).toBeGreaterThanOrEqual(400);
+        if (a.status >= 400 || c.method === "POST")
+          expect(a.type).toMatch(/text\/(html|plain)|application\/json/);
       }),
       opts(n6),
     );
@@ -405,11 +611,16 @@ describe("fuzz: phone action links", () => {
 
 describe("fuzz: any method, any path", () => {
   const n7 = runs(40, 0.1);
-  it(`answers unknown methods and paths with an envelope or a page, never a 5xx (${n7} cases)`, { timeout: timeout(n7) }, async ({ task }) => {
+  it(`answers unknown methods and paths with an envelope or a page, never a 5xx (${n7} cases)`, {
+    timeout: timeout(n7),
+  }, async ({ task }) => {
     const tally = new Tally();
     const arb = fc.record({
       method,
-      path: fc.oneof(randomPath, fc.constantFrom(...OPERATOR_ROUTES, ...DASHBOARD_ROUTES).map((r) => fill(r.path, {}))),
+      path: fc.oneof(
+        randomPath,
+        fc.constantFrom(...OPERATOR_ROUTES, ...DASHBOARD_ROUTES).map((r) => fill(r.path, {})),
+      ),
       auth: fc.oneof(badAuthorization, fc.constant(`Bearer ${TOKENS.read}`)),
       body,
       type: contentType,
@@ -426,7 +637,11 @@ describe("fuzz: any method, any path", () => {
           // Methods fetch itself forbids (CONNECT, TRACE, TRACK) never reach a Worker.
           req = { ...req, method: "GET" };
         }
-        const area = /^\/(v1|healthz)(\/|$)/.test(c.path) ? "unknown" : c.path.startsWith("/actions/") ? "action" : "dashboard";
+        const area = /^\/(v1|healthz)(\/|$)/.test(c.path)
+          ? "unknown"
+          : c.path.startsWith("/actions/")
+            ? "action"
+            : "dashboard";
         // At most the read token and no dashboard session: nothing may change, whatever the answer.
         await probe(tally, req, area, false, () => true);
       }),
@@ -436,16 +651,27 @@ describe("fuzz: any method, any path", () => {
   });
 
   const n8 = runs(20, 0.04);
-  it(`GET /healthz answers 200 whatever the headers (${n8} cases)`, { timeout: timeout(n8) }, async ({ task }) => {
+  it(`GET /healthz answers 200 whatever the headers (${n8} cases)`, { timeout: timeout(n8) }, async ({
+    task,
+  }) => {
     const tally = new Tally();
     await fc.assert(
-      fc.asyncProperty(fc.record({ extra: extraHeaders, auth: badAuthorization, query: fc.string({ maxLength: 50 }) }), async (c) => {
-        const headers: Record<string, string> = { ...c.extra };
-        if (c.auth) headers.authorization = c.auth;
-        const a = await probe(tally, { method: "GET", path: `/healthz?${encodeURIComponent(c.query)}`, headers }, "public", false, () => true);
-        expect(a.status).toBe(200);
-        expect(JSON.parse(a.text)).toEqual({ ok: true });
-      }),
+      fc.asyncProperty(
+        fc.record({ extra: extraHeaders, auth: badAuthorization, query: fc.string({ maxLength: 50 }) }),
+        async (c) => {
+          const headers: Record<string, string> = { ...c.extra };
+          if (c.auth) headers.authorization = c.auth;
+          const a = await probe(
+            tally,
+            { method: "GET", path: `/healthz?${encodeURIComponent(c.query)}`, headers },
+            "public",
+            false,
+            () => true,
+          );
+          expect(a.status).toBe(200);
+          expect(JSON.parse(a.text)).toEqual({ ok: true });
+        },
+      ),
       opts(n8),
     );
     task.meta.fuzz = { cases: tally.cases, statuses: tally.statuses };

@@ -50,29 +50,87 @@ export const anyText = fc.oneof(
 export const anyJson: fc.Arbitrary<unknown> = fc.oneof(
   { arbitrary: fc.jsonValue({ maxDepth: 3 }), weight: 3 },
   { arbitrary: anyText, weight: 2 },
-  { arbitrary: fc.constantFrom(0, -1, 1.5, 1e308, -1e308, Number.MAX_SAFE_INTEGER + 2, true, false, null, [], {}), weight: 2 },
+  {
+    arbitrary: fc.constantFrom(
+      0,
+      -1,
+      1.5,
+      1e308,
+      -1e308,
+      Number.MAX_SAFE_INTEGER + 2,
+      true,
+      false,
+      null,
+      [],
+      {},
+    ),
+    weight: 2,
+  },
 );
 
 /** Field names the API reads, so objects hit real schemas with wrong types and values. */
 const FIELDS = [
-  "spec", "title", "repo", "provider", "grade", "note", "retry", "slots", "enabled", "harness", "model", "action",
-  "url", "events", "format", "secret", "links_base", "executor", "free", "wait_s", "token", "phase", "load",
-  "progress", "outcome", "flags", "failure", "branch", "head_sha", "base_sha", "commits", "diffstat", "usage",
-  "duration_ms", "log_tail", "id", "host", "version", "arch", "capacity", "providers", "repos", "__proto__",
+  "spec",
+  "title",
+  "repo",
+  "provider",
+  "grade",
+  "note",
+  "retry",
+  "slots",
+  "enabled",
+  "harness",
+  "model",
+  "action",
+  "url",
+  "events",
+  "format",
+  "secret",
+  "links_base",
+  "executor",
+  "free",
+  "wait_s",
+  "token",
+  "phase",
+  "load",
+  "progress",
+  "outcome",
+  "flags",
+  "failure",
+  "branch",
+  "head_sha",
+  "base_sha",
+  "commits",
+  "diffstat",
+  "usage",
+  "duration_ms",
+  "log_tail",
+  "id",
+  "host",
+  "version",
+  "arch",
+  "capacity",
+  "providers",
+  "repos",
+  "__proto__",
 ];
 
-export const fieldObject = fc.dictionary(fc.oneof(fc.constantFrom(...FIELDS), fc.string({ maxLength: 20 })), anyJson, {
-  maxKeys: 8,
-});
+export const fieldObject = fc.dictionary(
+  fc.oneof(fc.constantFrom(...FIELDS), fc.string({ maxLength: 20 })),
+  anyJson,
+  {
+    maxKeys: 8,
+  },
+);
 
 /** A request body as bytes or text. */
 export type Body = string | Uint8Array | undefined;
 
 const multipartGarbage = fc.constantFrom(
-  "--x\r\nContent-Disposition: form-data; name=\"spec\"\r\n\r\nno closing boundary",
+  '--x\r\nContent-Disposition: form-data; name="spec"\r\n\r\nno closing boundary',
   "--x--",
   "not multipart at all",
-  "--x\r\nContent-Disposition: form-data; name=\"_csrf\"; filename=\"a.txt\"\r\nContent-Type: text/plain\r\n\r\nzz\r\n--x--\r\n",
+  '--x\r\nContent-Disposition: form-data; name="_csrf"; filename="a.txt"\r\nContent-Type: text/plain\r\n\r\nzz\r\n--x--\r\n',
 );
 
 export const body: fc.Arbitrary<Body> = fc.oneof(
@@ -82,11 +140,26 @@ export const body: fc.Arbitrary<Body> = fc.oneof(
   { arbitrary: fieldObject.map((o) => JSON.stringify(o)), weight: 4 },
   { arbitrary: fc.uint8Array({ maxLength: 512 }), weight: 2 },
   // Invalid UTF-8 sequences.
-  { arbitrary: fc.constantFrom(new Uint8Array([0xff, 0xfe, 0xfd]), new Uint8Array([0xc3, 0x28]), new Uint8Array([0xed, 0xa0, 0x80])), weight: 1 },
-  { arbitrary: fc.dictionary(fc.string({ maxLength: 10 }), anyText, { maxKeys: 5 }).map((o) => new URLSearchParams(o).toString()), weight: 2 },
+  {
+    arbitrary: fc.constantFrom(
+      new Uint8Array([0xff, 0xfe, 0xfd]),
+      new Uint8Array([0xc3, 0x28]),
+      new Uint8Array([0xed, 0xa0, 0x80]),
+    ),
+    weight: 1,
+  },
+  {
+    arbitrary: fc
+      .dictionary(fc.string({ maxLength: 10 }), anyText, { maxKeys: 5 })
+      .map((o) => new URLSearchParams(o).toString()),
+    weight: 2,
+  },
   { arbitrary: multipartGarbage, weight: 1 },
   // Just over and just under the 256 KiB limit.
-  { arbitrary: fc.constantFrom(256 * 1024 + 1, 256 * 1024 - 64, 1024 * 1024).map((n) => "x".repeat(n)), weight: 1 },
+  {
+    arbitrary: fc.constantFrom(256 * 1024 + 1, 256 * 1024 - 64, 1024 * 1024).map((n) => "x".repeat(n)),
+    weight: 1,
+  },
 );
 
 export const contentType = fc.oneof(
@@ -108,12 +181,21 @@ export const contentType = fc.oneof(
     ),
     weight: 5,
   },
-  { arbitrary: fc.string({ unit: fc.constantFrom(..."abcdefghijklmnopqrstuvwxyz/+;= -*"), maxLength: 40 }), weight: 1 },
+  {
+    arbitrary: fc.string({ unit: fc.constantFrom(..."abcdefghijklmnopqrstuvwxyz/+;= -*"), maxLength: 40 }),
+    weight: 1,
+  },
 );
 
 /** Header values must be ByteStrings without CR/LF: printable ASCII, sometimes long. */
 export const headerValue = fc.oneof(
-  { arbitrary: fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength: 120 }), weight: 5 },
+  {
+    arbitrary: fc.string({
+      unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)),
+      maxLength: 120,
+    }),
+    weight: 5,
+  },
   { arbitrary: fc.constantFrom("x".repeat(8000), "", " ", "null", "undefined", "*"), weight: 1 },
 );
 
@@ -162,7 +244,10 @@ export const badAuthorization = fc.oneof(
 
 /** A path parameter: a real value from the fixture, or something hostile. */
 export const param = (real: string) =>
-  fc.oneof({ arbitrary: fc.constant(real), weight: 3 }, { arbitrary: anyText.map((s) => s.slice(0, 300)), weight: 2 });
+  fc.oneof(
+    { arbitrary: fc.constant(real), weight: 3 },
+    { arbitrary: anyText.map((s) => s.slice(0, 300)), weight: 2 },
+  );
 
 export const method = fc.oneof(
   { arbitrary: fc.constantFrom("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"), weight: 4 },
@@ -173,7 +258,22 @@ export const method = fc.oneof(
 export const randomPath = fc
   .array(
     fc.oneof(
-      fc.constantFrom("v1", "specs", "executor", "runs", "actions", "fleet", "webhooks", "..", ".", "", "%2e%2e", "%00", "healthz", "login"),
+      fc.constantFrom(
+        "v1",
+        "specs",
+        "executor",
+        "runs",
+        "actions",
+        "fleet",
+        "webhooks",
+        "..",
+        ".",
+        "",
+        "%2e%2e",
+        "%00",
+        "healthz",
+        "login",
+      ),
       fc.string({ maxLength: 30 }).map(encode),
       fc.string({ unit: "grapheme", maxLength: 10 }).map(encode),
     ),

@@ -1,8 +1,8 @@
 // Sending fuzzed requests to the Worker and checking what every answer must be: never a 5xx,
 // errors in the envelope (or a clear page on the dashboard and action links), no secret echoed.
 import { SELF } from "cloudflare:test";
-import { expect, inject } from "vitest";
 import { ErrorEnvelope } from "@mtor/schema/wire";
+import { expect, inject } from "vitest";
 import type { Body } from "./arbitraries";
 import type { Area } from "./routes";
 
@@ -42,6 +42,8 @@ export function toRequest(r: FuzzRequest): Request {
     method: r.method,
     headers: r.headers,
     body: noBody || r.body === undefined ? undefined : r.body,
+    // A redirect (the dashboard's 303 to the login) is an answer to check, not one to follow.
+    redirect: "manual",
   });
 }
 
@@ -63,7 +65,8 @@ export function expectNoSecret(a: Answer, also: readonly string[] = []): void {
   const headers = [...a.headers.entries()].filter(([k]) => k !== "set-cookie").map(([k, v]) => `${k}: ${v}`);
   const haystack = `${a.text}\n${headers.join("\n")}`;
   for (const s of [...SECRETS, ...also]) {
-    if (haystack.includes(s)) throw new Error(`the answer (${a.status}) contains the secret ${s.slice(0, 6)}…`);
+    if (haystack.includes(s))
+      throw new Error(`the answer (${a.status}) contains the secret ${s.slice(0, 6)}…`);
   }
 }
 
@@ -72,7 +75,13 @@ export function expectWellFormed(a: Answer, area: Area | "unknown", method: stri
   if (a.status >= 500) throw new Error(`${a.status} answer: ${a.text.slice(0, 300)}`);
   expectNoSecret(a);
   if (a.status < 400 || method === "HEAD") return;
-  if (/application\/json/.test(a.type) || area === "operator" || area === "executor" || area === "public" || area === "unknown") {
+  if (
+    /application\/json/.test(a.type) ||
+    area === "operator" ||
+    area === "executor" ||
+    area === "public" ||
+    area === "unknown"
+  ) {
     let json: unknown;
     try {
       json = JSON.parse(a.text);
@@ -80,7 +89,8 @@ export function expectWellFormed(a: Answer, area: Area | "unknown", method: stri
       throw new Error(`${a.status} answer on a JSON route is not JSON (${a.type}): ${a.text.slice(0, 200)}`);
     }
     const env = ErrorEnvelope.safeParse(json);
-    if (!env.success) throw new Error(`${a.status} answer is not the error envelope: ${a.text.slice(0, 200)}`);
+    if (!env.success)
+      throw new Error(`${a.status} answer is not the error envelope: ${a.text.slice(0, 200)}`);
     expect(env.data.error.code).toMatch(/^[a-z0-9_]+$/);
     expect(env.data.error.message.length).toBeGreaterThan(0);
     return;

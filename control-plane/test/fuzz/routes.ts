@@ -13,7 +13,12 @@ export interface Route {
   role?: Role;
 }
 
-const op = (method: Route["method"], path: string, role: Role): Route => ({ method, path, area: "operator", role });
+const op = (method: Route["method"], path: string, role: Role): Route => ({
+  method,
+  path,
+  area: "operator",
+  role,
+});
 const dash = (method: Route["method"], path: string): Route => ({ method, path, area: "dashboard" });
 
 export const ROUTES: Route[] = [
@@ -91,7 +96,9 @@ export type Params = Record<string, string>;
 
 /** encodeURIComponent that also takes lone surrogates (as U+FFFD) instead of throwing. */
 export function encode(s: string): string {
-  return encodeURIComponent(s.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, "\uFFFD"));
+  return encodeURIComponent(
+    s.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, "\uFFFD"),
+  );
 }
 
 export function fill(path: string, params: Params): string {
@@ -100,7 +107,9 @@ export function fill(path: string, params: Params): string {
 
 /** Whether every parameter the route uses is a plain id, so the request reaches that route. */
 export function reachesRoute(route: Route, params: Params): boolean {
-  return (route.path.match(/:[a-z]+/g) ?? []).every((p) => /^[A-Za-z0-9_-]{1,32}$/.test(params[p.slice(1)] ?? ""));
+  return (route.path.match(/:[a-z]+/g) ?? []).every((p) =>
+    /^[A-Za-z0-9_-]{1,32}$/.test(params[p.slice(1)] ?? ""),
+  );
 }
 
 export const ROLE_RANK: Record<Role, number> = { read: 0, dispatch: 1, admin: 2 };
