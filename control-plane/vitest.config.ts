@@ -8,7 +8,8 @@ export default defineConfig({
       wrangler: { configPath: "../wrangler.toml" },
       miniflare: {
         bindings: {
-          OPERATOR_TOKENS: "admin:test-admin-token:admin,disp:test-dispatch-token:dispatch,reader:test-read-token:read",
+          OPERATOR_TOKENS:
+            "admin:test-admin-token:admin,disp:test-dispatch-token:dispatch,reader:test-read-token:read",
           EXECUTOR_KEYS: "k1:test-secret-one,k2:test-secret-two",
           ACTION_SECRET: "test-action-secret",
           ALLOW_PRIVATE_WEBHOOKS: "true",

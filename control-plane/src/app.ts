@@ -32,7 +32,11 @@ export function createApp(): Hono<AppEnv> {
   // Benchmarks only: bulk-seed queued specs (copies of a template spec) and finished history.
   // Refused (403) unless MTOR_TEST_CLOCK=true.
   app.post("/__test/seed", async (c) => {
-    const body = (await c.req.json().catch(() => ({}))) as { template?: unknown; queued?: unknown; history?: unknown };
+    const body = (await c.req.json().catch(() => ({}))) as {
+      template?: unknown;
+      queued?: unknown;
+      history?: unknown;
+    };
     const r = await fleetOf(c.env).benchSeed({
       template: typeof body.template === "string" ? body.template : undefined,
       queued: typeof body.queued === "number" ? body.queued : 0,

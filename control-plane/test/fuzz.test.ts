@@ -178,18 +178,16 @@ describe("fuzz: operator API", () => {
     timeout: timeout(n1),
   }, async ({ task }) => {
     const tally = new Tally();
-    const routeArb = fc
-      .constantFrom(...OPERATOR_ROUTES)
-      .chain((route) =>
-        fc.record({
-          route: fc.constant(route),
-          auth: wrongPrincipal(route),
-          params: liveParams,
-          body,
-          type: contentType,
-          extra: extraHeaders,
-        }),
-      );
+    const routeArb = fc.constantFrom(...OPERATOR_ROUTES).chain((route) =>
+      fc.record({
+        route: fc.constant(route),
+        auth: wrongPrincipal(route),
+        params: liveParams,
+        body,
+        type: contentType,
+        extra: extraHeaders,
+      }),
+    );
     await fc.assert(
       fc.asyncProperty(routeArb, async ({ route, auth, params, body, type, extra }) => {
         const a = await probe(

@@ -49,7 +49,8 @@ export function buildPrompt(spec: PromptSpec, feedback: readonly string[] = []):
     parts.push([TESTS_HEADING, ...spec.tests.map((t) => `- ${t}`)].join("\n"));
   }
 
-  const rules = spec.tests && spec.tests.length > 0 ? RULES : RULES.filter((r) => !r.startsWith("Add exactly"));
+  const rules =
+    spec.tests && spec.tests.length > 0 ? RULES : RULES.filter((r) => !r.startsWith("Add exactly"));
   parts.push(["Rules:", ...rules.map((r) => `- ${r}`)].join("\n"));
 
   if (spec.stop) parts.push(`Stop condition: ${spec.stop}`);
@@ -57,9 +58,10 @@ export function buildPrompt(spec: PromptSpec, feedback: readonly string[] = []):
   const notes = feedback.map((f) => f.trim()).filter(Boolean);
   if (notes.length > 0) {
     parts.push(
-      ["Feedback from the previous attempt (fix these):", ...notes.map((f) => `- ${f.replace(/\n/g, "\n  ")}`)].join(
-        "\n",
-      ),
+      [
+        "Feedback from the previous attempt (fix these):",
+        ...notes.map((f) => `- ${f.replace(/\n/g, "\n  ")}`),
+      ].join("\n"),
     );
   }
   return `${parts.join("\n\n")}\n`;

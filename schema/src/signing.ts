@@ -121,7 +121,9 @@ const INPUT_RE =
   /^mtor=\(((?:"[^"]+"\s*)*)\);created=(\d{1,12});nonce="([^"]*)";keyid="([^"]*)";alg="([^"]*)"$/;
 
 /** Parses Signature-Input; only the exact shape design §5.2 fixes is accepted. */
-export function parseSignatureInput(value: string): (SignatureParams & { components: string[]; alg: string }) | null {
+export function parseSignatureInput(
+  value: string,
+): (SignatureParams & { components: string[]; alg: string }) | null {
   const m = INPUT_RE.exec(value.trim());
   if (!m) return null;
   const components = [...m[1].matchAll(/"([^"]+)"/g)].map((x) => x[1]);
@@ -148,9 +150,11 @@ export async function verifyRequest(input: VerifyInput): Promise<VerifyResult> {
   const sigInput = input.headers.get("signature-input");
   const sig = input.headers.get("signature");
   if (!digestHeader || !sigInput || !sig) {
-    const missing = [!digestHeader && "Content-Digest", !sigInput && "Signature-Input", !sig && "Signature"].filter(
-      Boolean,
-    );
+    const missing = [
+      !digestHeader && "Content-Digest",
+      !sigInput && "Signature-Input",
+      !sig && "Signature",
+    ].filter(Boolean);
     return { ok: false, code: "signature_missing", message: `missing header(s): ${missing.join(", ")}` };
   }
   const params = parseSignatureInput(sigInput);
@@ -158,7 +162,8 @@ export async function verifyRequest(input: VerifyInput): Promise<VerifyResult> {
     return {
       ok: false,
       code: "signature_malformed",
-      message: 'Signature-Input must be mtor=("@method" "@target-uri" "content-digest");created=…;nonce="…";keyid="…";alg="hmac-sha256"',
+      message:
+        'Signature-Input must be mtor=("@method" "@target-uri" "content-digest");created=…;nonce="…";keyid="…";alg="hmac-sha256"',
     };
   }
   if (params.components.join(" ") !== SIGNED_COMPONENTS.join(" ")) {
@@ -172,7 +177,11 @@ export async function verifyRequest(input: VerifyInput): Promise<VerifyResult> {
     return { ok: false, code: "signature_malformed", message: 'alg must be "hmac-sha256"' };
   }
   if (params.nonce.length < MIN_NONCE_LENGTH) {
-    return { ok: false, code: "signature_malformed", message: `nonce must be at least ${MIN_NONCE_LENGTH} characters` };
+    return {
+      ok: false,
+      code: "signature_malformed",
+      message: `nonce must be at least ${MIN_NONCE_LENGTH} characters`,
+    };
   }
   const sigMatch = /^mtor=:([A-Za-z0-9+/=]+):$/.exec(sig.trim());
   const mac = sigMatch ? fromBase64(sigMatch[1]) : null;

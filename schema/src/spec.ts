@@ -48,7 +48,9 @@ const name = z
   .max(100, "must be at most 100 characters")
   .regex(/^[A-Za-z0-9._-]+$/, "may contain only letters, digits, '.', '_' and '-'");
 const pathList = z
-  .array(z.string().trim().min(1, "entries must not be empty").max(500, "entries must be at most 500 characters"))
+  .array(
+    z.string().trim().min(1, "entries must not be empty").max(500, "entries must be at most 500 characters"),
+  )
   .max(200, "must have at most 200 entries");
 
 /** The validated front matter, with defaults applied. */
@@ -72,9 +74,22 @@ export const SpecFrontMatter = z.object({
     .min(1, "must be at least 1s")
     .max(MAX_TIMEOUT_S, "must be at most 24h")
     .default(DEFAULT_TIMEOUT_S),
-  attempts: z.number().int().min(1, "must be at least 1").max(20, "must be at most 20").default(DEFAULT_ATTEMPTS),
+  attempts: z
+    .number()
+    .int()
+    .min(1, "must be at least 1")
+    .max(20, "must be at most 20")
+    .default(DEFAULT_ATTEMPTS),
   priority: z.number().int().min(-1000).max(1000).default(0),
-  after: z.array(z.string().trim().regex(/^[a-z0-9]{4,32}$/, "must be spec ids")).max(50).default([]),
+  after: z
+    .array(
+      z
+        .string()
+        .trim()
+        .regex(/^[a-z0-9]{4,32}$/, "must be spec ids"),
+    )
+    .max(50)
+    .default([]),
 });
 export type SpecFrontMatter = z.infer<typeof SpecFrontMatter>;
 
@@ -87,9 +102,7 @@ export interface FieldError {
   message: string;
 }
 
-export type ParseResult =
-  | { ok: true; spec: Spec; warnings: string[] }
-  | { ok: false; errors: FieldError[] };
+export type ParseResult = { ok: true; spec: Spec; warnings: string[] } | { ok: false; errors: FieldError[] };
 
 const FRONT_MATTER = /^\uFEFF?---[ \t]*\r?\n([\s\S]*?)\r?\n---[ \t]*(?:\r?\n|$)/;
 const LIST_FIELDS = new Set<SpecField>(["targets", "tests", "paths", "after"]);
@@ -144,7 +157,10 @@ export function parseSpec(text: string, params: Record<string, string | undefine
     const data: unknown = doc.toJSON();
     if (data !== null && data !== undefined) {
       if (typeof data !== "object" || Array.isArray(data)) {
-        return { ok: false, errors: [{ field: "front_matter", message: "must be a YAML mapping of fields" }] };
+        return {
+          ok: false,
+          errors: [{ field: "front_matter", message: "must be a YAML mapping of fields" }],
+        };
       }
       for (const [key, value] of Object.entries(data as Record<string, unknown>)) {
         if (!(SPEC_FIELDS as readonly string[]).includes(key)) {
@@ -194,7 +210,8 @@ export function parseSpec(text: string, params: Record<string, string | undefine
       const field = issue.path.length > 0 ? issue.path.map(String).join(".") : "spec";
       const mapped = field === "timeout_s" ? "timeout" : field.split(".")[0];
       const message =
-        issue.code === "invalid_type" && (candidate as Record<string, unknown>)[field.split(".")[0]] === undefined
+        issue.code === "invalid_type" &&
+        (candidate as Record<string, unknown>)[field.split(".")[0]] === undefined
           ? "is required"
           : issue.message;
       errors.push({ field: field.includes(".") ? field : mapped, message });
@@ -229,7 +246,9 @@ export function normalizeBody(body: string): string {
 }
 
 /** The dedup key of design §2: a hash of (repo, base, normalized body, targets, tests). */
-export async function dedupKey(spec: Pick<Spec, "repo" | "base" | "body" | "targets" | "tests">): Promise<string> {
+export async function dedupKey(
+  spec: Pick<Spec, "repo" | "base" | "body" | "targets" | "tests">,
+): Promise<string> {
   const material = JSON.stringify([
     spec.repo,
     spec.base ?? "",

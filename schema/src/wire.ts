@@ -23,7 +23,13 @@ export type SpecStatus = z.infer<typeof SpecStatus>;
 /** Statuses in which a spec blocks a duplicate dispatch (design §2). */
 export const ACTIVE_STATUSES: readonly SpecStatus[] = ["queued", "leased", "running", "awaiting_review"];
 /** Statuses from which an operator may retry. */
-export const RETRYABLE_STATUSES: readonly SpecStatus[] = ["rejected", "failed", "dead", "canceled", "declined"];
+export const RETRYABLE_STATUSES: readonly SpecStatus[] = [
+  "rejected",
+  "failed",
+  "dead",
+  "canceled",
+  "declined",
+];
 /** Statuses that `kill` may cancel. */
 export const KILLABLE_STATUSES: readonly SpecStatus[] = ["queued", "leased", "running", "failed"];
 
@@ -46,9 +52,22 @@ export const FAILURE_KINDS = [
 export const FailureKind = z.enum(FAILURE_KINDS);
 export type FailureKind = z.infer<typeof FailureKind>;
 /** Failure kinds that count against a provider's circuit breaker. */
-export const PROVIDER_SIDE_FAILURES: readonly FailureKind[] = ["preflight", "provider", "auth", "rate_limited"];
+export const PROVIDER_SIDE_FAILURES: readonly FailureKind[] = [
+  "preflight",
+  "provider",
+  "auth",
+  "rate_limited",
+];
 
-export const PHASES = ["claimed", "preparing", "preflight", "harness", "gates", "pushing", "reporting"] as const;
+export const PHASES = [
+  "claimed",
+  "preparing",
+  "preflight",
+  "harness",
+  "gates",
+  "pushing",
+  "reporting",
+] as const;
 export const Phase = z.enum(PHASES);
 export type Phase = z.infer<typeof Phase>;
 
@@ -249,7 +268,9 @@ export const RunView = z.object({
 });
 export type RunView = z.infer<typeof RunView>;
 
-export const Grade = z.string().regex(/^[A-F][+-]?$/, 'grade must be A to F, optionally with + or -, e.g. "B+"');
+export const Grade = z
+  .string()
+  .regex(/^[A-F][+-]?$/, 'grade must be A to F, optionally with + or -, e.g. "B+"');
 
 export const ReviewView = z.object({
   decision: z.enum(["approved", "declined"]),
@@ -356,7 +377,10 @@ export type WebhookFormat = z.infer<typeof WebhookFormat>;
 
 export const WebhookCreate = z.object({
   url: z.string().url().max(2000),
-  events: z.array(WebhookEvent).min(1).default([...WEBHOOK_EVENTS]),
+  events: z
+    .array(WebhookEvent)
+    .min(1)
+    .default([...WEBHOOK_EVENTS]),
   format: WebhookFormat.default("standard"),
   secret: z
     .string()

@@ -66,7 +66,11 @@ describe("parseSpec", () => {
   });
 
   it("lets front matter win over query parameters", () => {
-    const r = parseSpec("---\ntitle: T\nrepo: a\npriority: 2\n---\nbody", { repo: "b", priority: "9", tests: "x,y" });
+    const r = parseSpec("---\ntitle: T\nrepo: a\npriority: 2\n---\nbody", {
+      repo: "b",
+      priority: "9",
+      tests: "x,y",
+    });
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(r.spec.repo).toBe("a");

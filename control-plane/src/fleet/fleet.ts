@@ -291,9 +291,17 @@ export class Fleet extends DurableObject<Env> {
    * Benchmarks only (MTOR_TEST_CLOCK=true): copies the spec `template` as `queued` new queued
    * specs, and writes `history` finished specs with one run each, in bulk SQL.
    */
-  async benchSeed(input: { template?: string; queued?: number; history?: number }): Promise<Result<{ specs: number }>> {
+  async benchSeed(input: {
+    template?: string;
+    queued?: number;
+    history?: number;
+  }): Promise<Result<{ specs: number }>> {
     if (this.env.MTOR_TEST_CLOCK !== "true") {
-      return { ok: false, status: 403, error: { code: "forbidden", message: "seeding is for benchmarks only" } };
+      return {
+        ok: false,
+        status: 403,
+        error: { code: "forbidden", message: "seeding is for benchmarks only" },
+      };
     }
     const sql = this.ctx.storage.sql;
     const now = this.clock.now();

@@ -19,10 +19,7 @@ export function sinceToIso(since: string | undefined, now = Date.now()): string 
 
 export function reportCommand(io: Io) {
   return apiCommand("report", "the morning report: outcomes, grades, flags, providers, cost")
-    .option(
-      "--since <when>",
-      "ISO time or a span back from now, e.g. 12h (default: the last 24 hours)",
-    )
+    .option("--since <when>", "ISO time or a span back from now, e.g. 12h (default: the last 24 hours)")
     .action(
       apiAction(io, async (ctx, opts: { since?: string }) => {
         const since = sinceToIso(opts.since);

@@ -46,12 +46,21 @@ export function decideFault(
   const elapsed = clock.now() - clock.startedAt;
   let delayMs = Math.max(0, faults.latencyMs ?? 0);
   if (faults.rateLimitUntilMs !== undefined && elapsed < faults.rateLimitUntilMs) {
-    return { kind: "rate_limited", delayMs, retryAfterS: Math.max(1, Math.ceil((faults.rateLimitUntilMs - elapsed) / 1000)) };
+    return {
+      kind: "rate_limited",
+      delayMs,
+      retryAfterS: Math.max(1, Math.ceil((faults.rateLimitUntilMs - elapsed) / 1000)),
+    };
   }
   if (req.isPreflight) {
-    if (faults.preflightFailUntilMs !== undefined && elapsed < faults.preflightFailUntilMs) return { kind: "overloaded", delayMs };
+    if (faults.preflightFailUntilMs !== undefined && elapsed < faults.preflightFailUntilMs)
+      return { kind: "overloaded", delayMs };
     // Draw only when a rate is set, so adding a rate does not shift other draws.
-    if (faults.preflightFailRate !== undefined && faults.preflightFailRate > 0 && clock.random() < faults.preflightFailRate) {
+    if (
+      faults.preflightFailRate !== undefined &&
+      faults.preflightFailRate > 0 &&
+      clock.random() < faults.preflightFailRate
+    ) {
       return { kind: "overloaded", delayMs };
     }
     return { kind: "none", delayMs };

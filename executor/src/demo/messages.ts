@@ -17,7 +17,11 @@ export interface ToolResultBlock {
   content?: string | Array<{ type: string; text?: string }>;
   is_error?: boolean;
 }
-export type ContentBlock = TextBlock | ToolUseBlock | ToolResultBlock | { type: string; [key: string]: unknown };
+export type ContentBlock =
+  | TextBlock
+  | ToolUseBlock
+  | ToolResultBlock
+  | { type: string; [key: string]: unknown };
 
 export interface Message {
   role: "user" | "assistant";
@@ -87,7 +91,12 @@ export function messageStartEvent(id: string, model: string, inputTokens: number
       content: [],
       stop_reason: null,
       stop_sequence: null,
-      usage: { input_tokens: inputTokens, output_tokens: 1, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
+      usage: {
+        input_tokens: inputTokens,
+        output_tokens: 1,
+        cache_creation_input_tokens: 0,
+        cache_read_input_tokens: 0,
+      },
     },
   });
 }
@@ -100,9 +109,21 @@ export function pingEvent(): string {
 export function blockEvents(index: number, block: OutBlock): string[] {
   const out: string[] = [];
   if (block.type === "text") {
-    out.push(sse("content_block_start", { type: "content_block_start", index, content_block: { type: "text", text: "" } }));
+    out.push(
+      sse("content_block_start", {
+        type: "content_block_start",
+        index,
+        content_block: { type: "text", text: "" },
+      }),
+    );
     for (const piece of chunks(block.text, 24)) {
-      out.push(sse("content_block_delta", { type: "content_block_delta", index, delta: { type: "text_delta", text: piece } }));
+      out.push(
+        sse("content_block_delta", {
+          type: "content_block_delta",
+          index,
+          delta: { type: "text_delta", text: piece },
+        }),
+      );
     }
   } else {
     out.push(
@@ -137,6 +158,9 @@ export function messageEndEvents(stopReason: StopReason, outputTokens: number): 
   ];
 }
 
-export function errorBody(type: string, message: string): { type: "error"; error: { type: string; message: string } } {
+export function errorBody(
+  type: string,
+  message: string,
+): { type: "error"; error: { type: string; message: string } } {
   return { type: "error", error: { type, message } };
 }

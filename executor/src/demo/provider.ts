@@ -1,21 +1,29 @@
 // The demo provider: a local Anthropic-compatible Messages API driven by scripts, so the
 // whole loop (real claude / opencode CLIs included) runs with no keys and no internet.
 import { randomBytes } from "node:crypto";
-import { type IncomingMessage, type ServerResponse, createServer } from "node:http";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { type DemoFaults, type FaultClock, decideFault, seededRandom } from "./faults";
+import { type DemoFaults, decideFault, type FaultClock, seededRandom } from "./faults";
 import {
-  type MessagesRequest,
-  type OutBlock,
   blockEvents,
   contentText,
   errorBody,
   estimateTokens,
+  type MessagesRequest,
   messageEndEvents,
   messageStartEvent,
+  type OutBlock,
   pingEvent,
 } from "./messages";
-import { type Conversation, DEMO_ANNOUNCE, SCRIPTS, type Turn, isPreflightPrompt, parseDirective, scriptTurn } from "./scripts";
+import {
+  type Conversation,
+  DEMO_ANNOUNCE,
+  isPreflightPrompt,
+  parseDirective,
+  SCRIPTS,
+  scriptTurn,
+  type Turn,
+} from "./scripts";
 
 export const DEMO_MODEL = "demo";
 
@@ -73,7 +81,12 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(parts).toString("utf8");
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body);
   res.writeHead(status, {
     "content-type": "application/json",
@@ -87,7 +100,8 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
 
 export function startDemoProvider(options: DemoProviderOptions = {}): Promise<DemoProvider> {
   let defaultScript = options.script ?? "default";
-  if (!SCRIPTS[defaultScript]) throw new Error(`unknown demo script ${defaultScript}; known: ${Object.keys(SCRIPTS).join(", ")}`);
+  if (!SCRIPTS[defaultScript])
+    throw new Error(`unknown demo script ${defaultScript}; known: ${Object.keys(SCRIPTS).join(", ")}`);
   let faults = options.faults;
   const now = options.now ?? Date.now;
   const clock: FaultClock = { now, random: seededRandom(options.seed ?? 1), startedAt: now() };
@@ -110,7 +124,15 @@ export function startDemoProvider(options: DemoProviderOptions = {}): Promise<De
       body = JSON.parse(raw) as MessagesRequest;
     } catch {
       sendJson(res, 400, errorBody("invalid_request_error", "body is not JSON"));
-      record({ method: "POST", path, status: 400, script: null, preflight: false, turn: 0, answer: "invalid_request_error" });
+      record({
+        method: "POST",
+        path,
+        status: 400,
+        script: null,
+        preflight: false,
+        turn: 0,
+        answer: "invalid_request_error",
+      });
       return;
     }
     const msgs = Array.isArray(body.messages) ? body.messages : [];
@@ -164,8 +186,16 @@ export function startDemoProvider(options: DemoProviderOptions = {}): Promise<De
     } else {
       answer = scriptTurn(script, conversation);
       // Side calls without tools (session titles, summaries) get a short text, not a tool call.
-      if (answer.kind === "message" && conversation.tools.length === 0 && answer.content.some((b) => b.type === "tool_use")) {
-        answer = { kind: "message", content: [{ type: "text", text: `${DEMO_ANNOUNCE} mtor demo task` }], stopReason: "end_turn" };
+      if (
+        answer.kind === "message" &&
+        conversation.tools.length === 0 &&
+        answer.content.some((b) => b.type === "tool_use")
+      ) {
+        answer = {
+          kind: "message",
+          content: [{ type: "text", text: `${DEMO_ANNOUNCE} mtor demo task` }],
+          stopReason: "end_turn",
+        };
       }
     }
 
@@ -178,7 +208,11 @@ export function startDemoProvider(options: DemoProviderOptions = {}): Promise<De
     const id = `msg_demo_${randomBytes(8).toString("hex")}`;
     const inputTokens = estimateTokens(raw);
     if (answer.kind === "hang") {
-      res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", "x-mtor-demo": "scripted" });
+      res.writeHead(200, {
+        "content-type": "text/event-stream",
+        "cache-control": "no-cache",
+        "x-mtor-demo": "scripted",
+      });
       res.write(messageStartEvent(id, model, inputTokens));
       res.write(pingEvent());
       hanging.add(res);
@@ -189,7 +223,8 @@ export function startDemoProvider(options: DemoProviderOptions = {}): Promise<De
 
     const content: OutBlock[] = answer.content;
     const outputTokens = estimateTokens(JSON.stringify(content));
-    const kinds = content.map((b) => (b.type === "tool_use" ? `tool_use:${b.name}` : "text")).join("+") || "empty";
+    const kinds =
+      content.map((b) => (b.type === "tool_use" ? `tool_use:${b.name}` : "text")).join("+") || "empty";
     if (body.stream === true) {
       res.writeHead(200, {
         "content-type": "text/event-stream",
@@ -227,7 +262,15 @@ export function startDemoProvider(options: DemoProviderOptions = {}): Promise<De
       if (method === "POST" && path === "/v1/messages/count_tokens") {
         const raw = await readBody(req);
         sendJson(res, 200, { input_tokens: estimateTokens(raw) });
-        record({ method, path, status: 200, script: null, preflight: false, turn: 0, answer: "count_tokens" });
+        record({
+          method,
+          path,
+          status: 200,
+          script: null,
+          preflight: false,
+          turn: 0,
+          answer: "count_tokens",
+        });
         return;
       }
       const modelInfo = {
@@ -254,7 +297,15 @@ export function startDemoProvider(options: DemoProviderOptions = {}): Promise<De
       }
       await readBody(req);
       sendJson(res, 404, errorBody("not_found_error", `the demo provider does not serve ${method} ${path}`));
-      record({ method, path, status: 404, script: null, preflight: false, turn: 0, answer: "not_found_error" });
+      record({
+        method,
+        path,
+        status: 404,
+        script: null,
+        preflight: false,
+        turn: 0,
+        answer: "not_found_error",
+      });
     };
     handle().catch((err: unknown) => {
       if (!res.headersSent) sendJson(res, 500, errorBody("api_error", `demo provider: ${String(err)}`));
@@ -273,7 +324,8 @@ export function startDemoProvider(options: DemoProviderOptions = {}): Promise<De
         port,
         requests,
         setScript(name) {
-          if (!SCRIPTS[name]) throw new Error(`unknown demo script ${name}; known: ${Object.keys(SCRIPTS).join(", ")}`);
+          if (!SCRIPTS[name])
+            throw new Error(`unknown demo script ${name}; known: ${Object.keys(SCRIPTS).join(", ")}`);
           defaultScript = name;
         },
         setFaults(next) {

@@ -144,10 +144,17 @@ function functionSource(name: string, lang: Lang): string {
 }
 
 /** The test file's header (only when it is created) and the tests appended to it. */
-function testSource(tests: string[], fn: string, target: string, testFile: string, lang: Lang): { head: string; body: string } {
+function testSource(
+  tests: string[],
+  fn: string,
+  target: string,
+  testFile: string,
+  lang: Lang,
+): { head: string; body: string } {
   if (lang === "py") {
     const mod = target.replace(/\.py$/, "").replace(/\//g, ".");
-    const head = "import sys\nimport pathlib\n\nsys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))\n";
+    const head =
+      "import sys\nimport pathlib\n\nsys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))\n";
     const body = tests
       .map((t, i) => {
         const name = /^[A-Za-z_][A-Za-z0-9_]*$/.test(t) ? t : `test_${words(t).join("_")}`;
@@ -187,7 +194,8 @@ function plan(c: Conversation, extraTests: number): Plan {
   const fn = functionName(named, target, lang);
   const testFile = testFileFor(target, lang);
   const tests = [...named];
-  for (let i = 1; i <= extraTests; i++) tests.push(lang === "py" ? `test_extra_edge_case_${i}` : `extra edge case ${i}`);
+  for (let i = 1; i <= extraTests; i++)
+    tests.push(lang === "py" ? `test_extra_edge_case_${i}` : `extra edge case ${i}`);
   // Appending keeps whatever the target and test file already hold.
   const fnSource = functionSource(fn, lang);
   const writeTarget = `if [ -s ${shellQuote(target)} ]; then ${writeFile(target, fnSource, true)}\nelse ${writeFile(target, fnSource.replace(/^\n+/, ""), false)}\nfi`;
@@ -288,9 +296,18 @@ if (src === "") fs.unlinkSync(path); else fs.writeFileSync(path, src);`;
     const steps: Array<() => Turn> = [
       () => bash(c, `cat ${shellQuote(target)}`, `Reading ${target}`),
       () => bash(c, `node - <<'${HEREDOC}'\n${program}\n${HEREDOC}`, `Simplifying ${target}`),
-      () => bash(c, `git add -A ${shellQuote(target)} && git commit -q -m 'Simplify ${target.replace(/'/g, "")}' && git log --oneline -1`, "Committing"),
+      () =>
+        bash(
+          c,
+          `git add -A ${shellQuote(target)} && git commit -q -m 'Simplify ${target.replace(/'/g, "")}' && git log --oneline -1`,
+          "Committing",
+        ),
     ];
-    return runSteps(c, steps, `Simplified ${target} by replacing its first function with a one-liner; committed.`);
+    return runSteps(
+      c,
+      steps,
+      `Simplified ${target} by replacing its first function with a one-liner; committed.`,
+    );
   },
 };
 
@@ -324,7 +341,9 @@ const pushMain: Script = {
     const p = plan(c, 0);
     const steps = changeSteps(c, p);
     steps.push(() => bash(c, commitCommand(p, `Add ${p.fn} to ${p.target}`), "Committing the change"));
-    steps.push(() => bash(c, "git push origin main 2>&1; git push origin HEAD:main 2>&1; true", "Publishing to main"));
+    steps.push(() =>
+      bash(c, "git push origin main 2>&1; git push origin HEAD:main 2>&1; true", "Publishing to main"),
+    );
     steps.push(() =>
       bash(
         c,
@@ -343,7 +362,10 @@ export const SCRIPTS: Readonly<Record<string, Script>> = {
   rate_limit: rateLimit,
   auth_error: errorScript(401, "authentication_error", "invalid x-api-key"),
   hang: { turns: 1, next: () => ({ kind: "hang" }) },
-  empty: { turns: 1, next: () => ({ kind: "message", content: [{ type: "text", text: "" }], stopReason: "end_turn" }) },
+  empty: {
+    turns: 1,
+    next: () => ({ kind: "message", content: [{ type: "text", text: "" }], stopReason: "end_turn" }),
+  },
   delete_function: deleteFunction,
   extra_tests: extraTests,
   no_commit: noCommit,

@@ -9,7 +9,9 @@ const require = createRequire(import.meta.url);
 export function resolvePackageBin(pkg: string, bin: string): string {
   try {
     const manifestPath = require.resolve(`${pkg}/package.json`);
-    const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as { bin?: string | Record<string, string> };
+    const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as {
+      bin?: string | Record<string, string>;
+    };
     const rel = typeof manifest.bin === "string" ? manifest.bin : manifest.bin?.[bin];
     if (rel) return join(dirname(manifestPath), rel);
   } catch {

@@ -29,23 +29,36 @@ export function classifyProviderError(text: string, status?: number | null): Fai
   const s = status ?? undefined;
   const msg = clip(text);
   if (s === 429 || (s === undefined && /\b429\b|rate[ _-]?limit|too many requests/i.test(text))) {
-    return { kind: "rate_limited", message: `provider answered 429 rate limited: ${msg}`, retry_after_s: retryAfterFrom(text) };
+    return {
+      kind: "rate_limited",
+      message: `provider answered 429 rate limited: ${msg}`,
+      retry_after_s: retryAfterFrom(text),
+    };
   }
   if (
     s === 401 ||
     s === 403 ||
     (s === undefined &&
-      /\b40[13]\b|authentication_error|permission_error|invalid (x-)?api[ -]?key|unauthori[sz]ed|forbidden/i.test(text))
+      /\b40[13]\b|authentication_error|permission_error|invalid (x-)?api[ -]?key|unauthori[sz]ed|forbidden/i.test(
+        text,
+      ))
   ) {
     return { kind: "auth", message: `provider refused the credentials (${s ?? "401/403"}): ${msg}` };
   }
   if (s === 529 || (s === undefined && /\b529\b|overloaded/i.test(text))) {
     return { kind: "provider", message: `provider answered 529 overloaded: ${msg}` };
   }
-  if ((s !== undefined && s >= 500) || (s === undefined && /\b5\d\d\b.*error|api_error|internal server error/i.test(text))) {
+  if (
+    (s !== undefined && s >= 500) ||
+    (s === undefined && /\b5\d\d\b.*error|api_error|internal server error/i.test(text))
+  ) {
     return { kind: "provider", message: `provider answered ${s ?? "5xx"}: ${msg}` };
   }
-  if (/ECONNREFUSED|connection refused|ECONNRESET|ENOTFOUND|EAI_AGAIN|socket hang up|fetch failed|unable to connect|connection error/i.test(text)) {
+  if (
+    /ECONNREFUSED|connection refused|ECONNRESET|ENOTFOUND|EAI_AGAIN|socket hang up|fetch failed|unable to connect|connection error/i.test(
+      text,
+    )
+  ) {
     return { kind: "provider", message: `cannot reach the provider: ${msg}` };
   }
   return null;

@@ -4,7 +4,7 @@ import { PREFLIGHT_PROMPT } from "../prompt";
 import { resolvePackageBin } from "./bin";
 import { classifyProviderError } from "./classify";
 import { baseEnv } from "./env";
-import { PREFLIGHT_TIMEOUT_MS, exitFailure, preflightVerdict, processFailure, toResult } from "./outcome";
+import { exitFailure, PREFLIGHT_TIMEOUT_MS, preflightVerdict, processFailure, toResult } from "./outcome";
 import { runProcess } from "./process";
 import { startProviderTap } from "./provider-tap";
 import type { Harness, HarnessInput, HarnessResult, PreflightResult } from "./types";
@@ -89,7 +89,10 @@ export interface ClaudeJsonResult {
 
 /** The last line of stdout that is claude's JSON result, if any. */
 export function parseClaudeResult(stdout: string): ClaudeJsonResult | null {
-  const lines = stdout.split("\n").map((l) => l.trim()).filter((l) => l.startsWith("{"));
+  const lines = stdout
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l.startsWith("{"));
   for (let i = lines.length - 1; i >= 0; i--) {
     try {
       const obj = JSON.parse(lines[i]) as { type?: unknown };
@@ -117,21 +120,25 @@ export function createClaudeHarness(options: ClaudeHarnessOptions = {}): Harness
   const maxRetries = options.maxRetries ?? 1;
 
   // A preflight tolerates no provider error: design §8 wants it to fail at once, no retry loop.
-  async function exec(input: HarnessInput, preflight = false): Promise<{ result: HarnessResult; json: ClaudeJsonResult | null }> {
+  async function exec(
+    input: HarnessInput,
+    preflight = false,
+  ): Promise<{ result: HarnessResult; json: ClaudeJsonResult | null }> {
     const model = input.model || input.provider.model;
     // The tap sees the provider's real status and retry-after, which claude's JSON leaves out.
     const stop = new AbortController();
     let tapFailure: Failure | null = null;
-    const tap = options.tap === false
-      ? null
-      : await startProviderTap({
-          upstream: input.provider.baseUrl,
-          maxErrors: preflight ? 0 : maxRetries,
-          onFailure: (f) => {
-            tapFailure = f;
-            stop.abort();
-          },
-        });
+    const tap =
+      options.tap === false
+        ? null
+        : await startProviderTap({
+            upstream: input.provider.baseUrl,
+            maxErrors: preflight ? 0 : maxRetries,
+            onFailure: (f) => {
+              tapFailure = f;
+              stop.abort();
+            },
+          });
     try {
       const provider = tap ? { ...input.provider, baseUrl: tap.url } : input.provider;
       const signal = input.signal ? AbortSignal.any([input.signal, stop.signal]) : stop.signal;
@@ -171,11 +178,14 @@ export function createClaudeHarness(options: ClaudeHarnessOptions = {}): Harness
       return (await exec(input)).result;
     },
     async preflight(input): Promise<PreflightResult> {
-      const { result, json } = await exec({
-        ...input,
-        prompt: input.prompt ?? PREFLIGHT_PROMPT,
-        timeoutMs: Math.min(input.timeoutMs ?? PREFLIGHT_TIMEOUT_MS, PREFLIGHT_TIMEOUT_MS),
-      }, true);
+      const { result, json } = await exec(
+        {
+          ...input,
+          prompt: input.prompt ?? PREFLIGHT_PROMPT,
+          timeoutMs: Math.min(input.timeoutMs ?? PREFLIGHT_TIMEOUT_MS, PREFLIGHT_TIMEOUT_MS),
+        },
+        true,
+      );
       return preflightVerdict(result, json?.result);
     },
   };

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import type { Failure } from "@mtor/schema";
 import { PREFLIGHT_PROMPT } from "../prompt";
 import { baseEnv } from "./env";
-import { PREFLIGHT_TIMEOUT_MS, exitFailure, preflightVerdict, processFailure, toResult } from "./outcome";
+import { exitFailure, PREFLIGHT_TIMEOUT_MS, preflightVerdict, processFailure, toResult } from "./outcome";
 import { runProcess } from "./process";
 import { startProviderTap } from "./provider-tap";
 import type { CommandHarnessConfig, Harness, HarnessInput, HarnessResult, PreflightResult } from "./types";
@@ -37,11 +37,18 @@ export interface CommandHarnessOptions {
   maxProviderErrors?: number;
 }
 
-export function createCommandHarness(config: CommandHarnessConfig, options: CommandHarnessOptions = {}): Harness {
-  if (config.command.length === 0) throw new Error(`command harness ${config.name}: command must not be empty`);
+export function createCommandHarness(
+  config: CommandHarnessConfig,
+  options: CommandHarnessOptions = {},
+): Harness {
+  if (config.command.length === 0)
+    throw new Error(`command harness ${config.name}: command must not be empty`);
 
   // A preflight tolerates no provider error: design §8 wants it to fail at once, no retry loop.
-  async function exec(input: HarnessInput, preflight = false): Promise<{ result: HarnessResult; stdout: string }> {
+  async function exec(
+    input: HarnessInput,
+    preflight = false,
+  ): Promise<{ result: HarnessResult; stdout: string }> {
     const model = input.model || input.provider.model;
     const stop = new AbortController();
     let tapFailure: Failure | null = null;
@@ -97,13 +104,20 @@ export function createCommandHarness(config: CommandHarnessConfig, options: Comm
       return (await exec(input)).result;
     },
     async preflight(input): Promise<PreflightResult> {
-      const { result, stdout } = await exec({
-        ...input,
-        prompt: input.prompt ?? PREFLIGHT_PROMPT,
-        timeoutMs: Math.min(input.timeoutMs ?? PREFLIGHT_TIMEOUT_MS, PREFLIGHT_TIMEOUT_MS),
-      }, true);
+      const { result, stdout } = await exec(
+        {
+          ...input,
+          prompt: input.prompt ?? PREFLIGHT_PROMPT,
+          timeoutMs: Math.min(input.timeoutMs ?? PREFLIGHT_TIMEOUT_MS, PREFLIGHT_TIMEOUT_MS),
+        },
+        true,
+      );
       // CLIs print banners: the answer is the last non-empty line.
-      const last = stdout.split("\n").filter((l) => l.trim() !== "").at(-1) ?? "";
+      const last =
+        stdout
+          .split("\n")
+          .filter((l) => l.trim() !== "")
+          .at(-1) ?? "";
       return preflightVerdict(result, last);
     },
   };

@@ -7,7 +7,7 @@ import { PREFLIGHT_PROMPT } from "../prompt";
 import { resolvePackageBin } from "./bin";
 import { classifyProviderError } from "./classify";
 import { baseEnv } from "./env";
-import { PREFLIGHT_TIMEOUT_MS, exitFailure, preflightVerdict, processFailure, toResult } from "./outcome";
+import { exitFailure, PREFLIGHT_TIMEOUT_MS, preflightVerdict, processFailure, toResult } from "./outcome";
 import { runProcess } from "./process";
 import { startProviderTap } from "./provider-tap";
 import type { Harness, HarnessInput, HarnessResult, PreflightResult } from "./types";
@@ -45,7 +45,16 @@ export function opencodeConfig(baseUrl: string, model: string): Record<string, u
 
 /** The argv after the binary; the prompt goes on stdin. */
 export function opencodeArgs(model: string): string[] {
-  return ["run", "--pure", "--format", "json", "--title", "mtor run", "--model", `${OPENCODE_PROVIDER_ID}/${model}`];
+  return [
+    "run",
+    "--pure",
+    "--format",
+    "json",
+    "--title",
+    "mtor run",
+    "--model",
+    `${OPENCODE_PROVIDER_ID}/${model}`,
+  ];
 }
 
 export function opencodeEnv(
@@ -73,7 +82,12 @@ interface OpencodeEvent {
   part?: {
     type?: string;
     text?: string;
-    tokens?: { input?: number; output?: number; reasoning?: number; cache?: { read?: number; write?: number } };
+    tokens?: {
+      input?: number;
+      output?: number;
+      reasoning?: number;
+      cache?: { read?: number; write?: number };
+    };
     cost?: number;
   };
   error?: { name?: string; data?: { message?: string; statusCode?: number } };
@@ -122,7 +136,10 @@ export function createOpencodeHarness(options: OpencodeHarnessOptions = {}): Har
   const bin = options.bin ?? resolvePackageBin("opencode-ai", "opencode");
 
   // A preflight tolerates no provider error: design §8 wants it to fail at once, no retry loop.
-  async function exec(input: HarnessInput, preflight = false): Promise<{ result: HarnessResult; out: OpencodeOutput }> {
+  async function exec(
+    input: HarnessInput,
+    preflight = false,
+  ): Promise<{ result: HarnessResult; out: OpencodeOutput }> {
     const model = input.model || input.provider.model;
     const stop = new AbortController();
     let tapFailure: Failure | null = null;
@@ -138,7 +155,9 @@ export function createOpencodeHarness(options: OpencodeHarnessOptions = {}): Har
       const configDir = join(input.home, ".config", "mtor-opencode");
       await mkdir(configDir, { recursive: true });
       const configPath = join(configDir, "opencode.json");
-      await writeFile(configPath, `${JSON.stringify(opencodeConfig(tap.url, model), null, 2)}\n`, { mode: 0o600 });
+      await writeFile(configPath, `${JSON.stringify(opencodeConfig(tap.url, model), null, 2)}\n`, {
+        mode: 0o600,
+      });
       const signal = input.signal ? AbortSignal.any([input.signal, stop.signal]) : stop.signal;
       const p = await runProcess({
         command: bin,
@@ -159,9 +178,13 @@ export function createOpencodeHarness(options: OpencodeHarnessOptions = {}): Har
       if (!failure && out.error) {
         failure =
           classifyProviderError(out.error.message, out.error.status) ??
-          ({ kind: "harness", message: `opencode reported an error: ${out.error.message.slice(0, 500)}` } as const);
+          ({
+            kind: "harness",
+            message: `opencode reported an error: ${out.error.message.slice(0, 500)}`,
+          } as const);
       }
-      if (!failure && p.exitCode !== 0) failure = classifyProviderError(p.stderr) ?? exitFailure(p, "opencode");
+      if (!failure && p.exitCode !== 0)
+        failure = classifyProviderError(p.stderr) ?? exitFailure(p, "opencode");
       const usage = out.usage.turns > 0 ? { usage: out.usage } : {};
       return { result: toResult(p, failure, usage), out };
     } finally {
@@ -175,11 +198,14 @@ export function createOpencodeHarness(options: OpencodeHarnessOptions = {}): Har
       return (await exec(input)).result;
     },
     async preflight(input): Promise<PreflightResult> {
-      const { result, out } = await exec({
-        ...input,
-        prompt: input.prompt ?? PREFLIGHT_PROMPT,
-        timeoutMs: Math.min(input.timeoutMs ?? PREFLIGHT_TIMEOUT_MS, PREFLIGHT_TIMEOUT_MS),
-      }, true);
+      const { result, out } = await exec(
+        {
+          ...input,
+          prompt: input.prompt ?? PREFLIGHT_PROMPT,
+          timeoutMs: Math.min(input.timeoutMs ?? PREFLIGHT_TIMEOUT_MS, PREFLIGHT_TIMEOUT_MS),
+        },
+        true,
+      );
       return preflightVerdict(result, out.texts.filter((t) => t.trim() !== "").at(-1) ?? "");
     },
   };

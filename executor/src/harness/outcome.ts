@@ -43,7 +43,12 @@ export function toResult(
 /** Normalizes a preflight answer: `ok`, `OK.`, "`ok`" all count; anything else does not. */
 export function isOkAnswer(text: string | undefined): boolean {
   if (text === undefined) return false;
-  return text.trim().replace(/^[`"'*\s]+|[`"'.!*\s]+$/g, "").toLowerCase() === "ok";
+  return (
+    text
+      .trim()
+      .replace(/^[`"'*\s]+|[`"'.!*\s]+$/g, "")
+      .toLowerCase() === "ok"
+  );
 }
 
 /**
@@ -54,16 +59,25 @@ export function preflightVerdict(result: HarnessResult, answer: string | undefin
   const durationMs = result.durationMs;
   const f = result.failure;
   if (f) {
-    if (f.kind === "rate_limited") return { ok: false, failure: { ...f, message: `preflight: ${f.message}` }, durationMs };
+    if (f.kind === "rate_limited")
+      return { ok: false, failure: { ...f, message: `preflight: ${f.message}` }, durationMs };
     if (f.kind === "canceled") return { ok: false, failure: f, durationMs };
-    return { ok: false, failure: { kind: "preflight", message: `preflight failed: ${f.message}` }, durationMs };
+    return {
+      ok: false,
+      failure: { kind: "preflight", message: `preflight failed: ${f.message}` },
+      durationMs,
+    };
   }
   if (!isOkAnswer(answer)) {
     const what =
       answer === undefined || answer.trim() === ""
         ? "the model gave an empty answer"
         : `the model answered ${JSON.stringify(answer.trim().slice(0, 200))}`;
-    return { ok: false, failure: { kind: "preflight", message: `preflight failed: asked to reply "ok", ${what}` }, durationMs };
+    return {
+      ok: false,
+      failure: { kind: "preflight", message: `preflight failed: asked to reply "ok", ${what}` },
+      durationMs,
+    };
   }
   return { ok: true, durationMs };
 }

@@ -1,7 +1,7 @@
 // Runs a harness CLI in its own process group with a timeout and an abort signal; on either it
 // kills the whole group (SIGTERM, then SIGKILL after a grace) so no child outlives the run.
 import { spawn } from "node:child_process";
-import { readFileSync, readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 
 export const LOG_TAIL_BYTES = 8 * 1024;
 
@@ -46,7 +46,10 @@ export class Tail {
   toString(): string {
     const bytes = Buffer.from(this.buf, "utf8");
     if (bytes.length <= this.max) return this.buf;
-    return bytes.subarray(bytes.length - this.max).toString("utf8").replace(/^\uFFFD+/, "");
+    return bytes
+      .subarray(bytes.length - this.max)
+      .toString("utf8")
+      .replace(/^\uFFFD+/, "");
   }
 }
 
@@ -175,7 +178,11 @@ export function runProcess(opts: RunProcessOptions): Promise<ProcessResult> {
       child.stdin.end(opts.stdin);
     }
 
-    const finish = async (exitCode: number | null, exitSignal: NodeJS.Signals | null, spawnError?: string) => {
+    const finish = async (
+      exitCode: number | null,
+      exitSignal: NodeJS.Signals | null,
+      spawnError?: string,
+    ) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);

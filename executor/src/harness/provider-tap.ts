@@ -1,7 +1,7 @@
 // A loopback relay between a harness and its provider. It forwards every request unchanged and
 // sees every answer's status and retry-after, so mtor can fail fast and classify provider
 // errors even for CLIs that retry forever (opencode) or print nothing useful (command harnesses).
-import { type IncomingMessage, type ServerResponse, createServer } from "node:http";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Readable } from "node:stream";
 import type { Failure } from "@mtor/schema";
@@ -84,7 +84,8 @@ export function startProviderTap(options: TapOptions): Promise<ProviderTap> {
     const body = await readBody(req);
     const headers = new Headers();
     for (const [k, v] of Object.entries(req.headers)) {
-      if (v === undefined || HOP_BY_HOP.has(k.toLowerCase()) || k.toLowerCase() === "accept-encoding") continue;
+      if (v === undefined || HOP_BY_HOP.has(k.toLowerCase()) || k.toLowerCase() === "accept-encoding")
+        continue;
       headers.set(k, Array.isArray(v) ? v.join(", ") : v);
     }
     const controller = new AbortController();
@@ -104,9 +105,15 @@ export function startProviderTap(options: TapOptions): Promise<ProviderTap> {
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
       const what = cause?.code ?? cause?.message ?? String(err);
       errors += 1;
-      if (errors > maxErrors) fail({ kind: "provider", message: `cannot reach the provider at ${upstream}: ${what}` });
+      if (errors > maxErrors)
+        fail({ kind: "provider", message: `cannot reach the provider at ${upstream}: ${what}` });
       res.writeHead(502, { "content-type": "application/json" });
-      res.end(JSON.stringify({ type: "error", error: { type: "api_error", message: `mtor: cannot reach the provider: ${what}` } }));
+      res.end(
+        JSON.stringify({
+          type: "error",
+          error: { type: "api_error", message: `mtor: cannot reach the provider: ${what}` },
+        }),
+      );
       return;
     }
 
@@ -159,7 +166,12 @@ export function startProviderTap(options: TapOptions): Promise<ProviderTap> {
     relay(req, res).catch((err: unknown) => {
       if (!res.headersSent) {
         res.writeHead(502, { "content-type": "application/json" });
-        res.end(JSON.stringify({ type: "error", error: { type: "api_error", message: `mtor tap: ${String(err)}` } }));
+        res.end(
+          JSON.stringify({
+            type: "error",
+            error: { type: "api_error", message: `mtor tap: ${String(err)}` },
+          }),
+        );
       } else res.destroy();
     });
   });

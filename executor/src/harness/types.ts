@@ -52,7 +52,9 @@ export interface HarnessResult {
   pgid?: number;
 }
 
-export type PreflightResult = { ok: true; durationMs: number } | { ok: false; failure: Failure; durationMs: number };
+export type PreflightResult =
+  | { ok: true; durationMs: number }
+  | { ok: false; failure: Failure; durationMs: number };
 
 export type PreflightInput = Omit<HarnessInput, "prompt" | "timeoutMs"> & {
   /** Default and cap 60 s. */

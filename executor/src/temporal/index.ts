@@ -45,7 +45,9 @@ export async function runTemporalExecutor(
   } catch (err) {
     // Named like every other bad key of the config, and the same exit code (2).
     if (!(err instanceof ConfigError)) throw err;
-    process.stderr.write(`mtor executor: bad [temporal] config:\n${err.problems.map((p) => `  ${p}`).join("\n")}\n`);
+    process.stderr.write(
+      `mtor executor: bad [temporal] config:\n${err.problems.map((p) => `  ${p}`).join("\n")}\n`,
+    );
     process.exitCode = 2;
     return;
   }

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { decideFault, seededRandom } from "../../src/demo/faults";
 import { type DemoProvider, startDemoProvider } from "../../src/demo/provider";
 import { parseDirective, readList } from "../../src/demo/scripts";
-import { PREFLIGHT_PROMPT, buildPreflightPrompt, buildPrompt } from "../../src/prompt";
+import { buildPreflightPrompt, buildPrompt, PREFLIGHT_PROMPT } from "../../src/prompt";
 
 const providers: DemoProvider[] = [];
 afterEach(async () => {
@@ -49,7 +49,13 @@ function parseSse(text: string): Array<{ event: string; data: Record<string, unk
 describe("demo provider", () => {
   it("streams a tool_use turn as Anthropic SSE events with input_json_delta", async () => {
     const p = await start();
-    const res = await post(p.url, { model: "demo", stream: true, max_tokens: 1000, tools: TOOLS, messages: [{ role: "user", content: PROMPT }] });
+    const res = await post(p.url, {
+      model: "demo",
+      stream: true,
+      max_tokens: 1000,
+      tools: TOOLS,
+      messages: [{ role: "user", content: PROMPT }],
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toContain("text/event-stream");
     const events = parseSse(await res.text());
@@ -67,21 +73,32 @@ describe("demo provider", () => {
     const start0 = events[0].data.message as { model: string; usage: { input_tokens: number } };
     expect(start0.model).toBe("demo");
     expect(start0.usage.input_tokens).toBeGreaterThan(0);
-    const toolStart = events.find((e) => e.event === "content_block_start" && (e.data.content_block as { type: string }).type === "tool_use");
+    const toolStart = events.find(
+      (e) =>
+        e.event === "content_block_start" && (e.data.content_block as { type: string }).type === "tool_use",
+    );
     expect(toolStart?.data.content_block).toMatchObject({ type: "tool_use", name: "Bash", input: {} });
     const json = events
-      .filter((e) => e.event === "content_block_delta" && (e.data.delta as { type: string }).type === "input_json_delta")
+      .filter(
+        (e) =>
+          e.event === "content_block_delta" && (e.data.delta as { type: string }).type === "input_json_delta",
+      )
       .map((e) => (e.data.delta as { partial_json: string }).partial_json)
       .join("");
     const input = JSON.parse(json) as { command: string };
     expect(input.command).toContain("src/util.ts");
     expect(input.command).toContain("export function clampsBelow(");
     const text = events
-      .filter((e) => e.event === "content_block_delta" && (e.data.delta as { type: string }).type === "text_delta")
+      .filter(
+        (e) => e.event === "content_block_delta" && (e.data.delta as { type: string }).type === "text_delta",
+      )
       .map((e) => (e.data.delta as { text: string }).text)
       .join("");
     expect(text).toContain("mtor demo model");
-    const delta = events.find((e) => e.event === "message_delta")?.data as { delta: { stop_reason: string }; usage: { output_tokens: number } };
+    const delta = events.find((e) => e.event === "message_delta")?.data as {
+      delta: { stop_reason: string };
+      usage: { output_tokens: number };
+    };
     expect(delta.delta.stop_reason).toBe("tool_use");
     expect(delta.usage.output_tokens).toBeGreaterThan(0);
     expect(p.requests.at(-1)).toMatchObject({ script: "default", turn: 0, status: 200, preflight: false });
@@ -93,13 +110,19 @@ describe("demo provider", () => {
     const commands: string[] = [];
     for (let turn = 0; turn < 4; turn++) {
       const res = await post(p.url, { model: "demo", max_tokens: 1000, tools: TOOLS, messages });
-      const body = (await res.json()) as { content: Array<{ type: string; id?: string; input?: { command: string }; text?: string }>; stop_reason: string };
+      const body = (await res.json()) as {
+        content: Array<{ type: string; id?: string; input?: { command: string }; text?: string }>;
+        stop_reason: string;
+      };
       const tool = body.content.find((b) => b.type === "tool_use");
       if (turn < 3) {
         expect(body.stop_reason).toBe("tool_use");
         commands.push(tool?.input?.command ?? "");
         messages.push({ role: "assistant", content: body.content });
-        messages.push({ role: "user", content: [{ type: "tool_result", tool_use_id: tool?.id, content: "ok" }] });
+        messages.push({
+          role: "user",
+          content: [{ type: "tool_result", tool_use_id: tool?.id, content: "ok" }],
+        });
       } else {
         expect(body.stop_reason).toBe("end_turn");
         expect(tool).toBeUndefined();
@@ -114,33 +137,51 @@ describe("demo provider", () => {
 
   it("answers the preflight prompt with ok, and fails it under the error scripts", async () => {
     const p = await start();
-    const ask = async (prompt: string) => post(p.url, { model: "demo", max_tokens: 10, messages: [{ role: "user", content: prompt }] });
+    const ask = async (prompt: string) =>
+      post(p.url, { model: "demo", max_tokens: 10, messages: [{ role: "user", content: prompt }] });
     const ok = (await (await ask(PREFLIGHT_PROMPT)).json()) as { content: Array<{ text: string }> };
     expect(ok.content[0].text).toBe("ok");
     const down = await ask(buildPreflightPrompt("<!-- mtor-demo: error_529 -->"));
     expect(down.status).toBe(529);
-    expect(await down.json()).toEqual({ type: "error", error: { type: "overloaded_error", message: "Overloaded" } });
-    const empty = (await (await ask(buildPreflightPrompt("x <!-- mtor-demo: empty --> y"))).json()) as { content: Array<{ text: string }> };
+    expect(await down.json()).toEqual({
+      type: "error",
+      error: { type: "overloaded_error", message: "Overloaded" },
+    });
+    const empty = (await (await ask(buildPreflightPrompt("x <!-- mtor-demo: empty --> y"))).json()) as {
+      content: Array<{ text: string }>;
+    };
     expect(empty.content).toEqual([{ type: "text", text: "" }]);
-    const pushMain = (await (await ask(buildPreflightPrompt("<!-- mtor-demo: push_main -->"))).json()) as { content: Array<{ text: string }> };
+    const pushMain = (await (await ask(buildPreflightPrompt("<!-- mtor-demo: push_main -->"))).json()) as {
+      content: Array<{ text: string }>;
+    };
     expect(pushMain.content[0].text).toBe("ok");
   });
 
   it("answers 429 with retry-after, 401 and 500 as a real provider would", async () => {
     const p = await start({ retryAfterS: 90 });
-    const limited = await post(p.url, { messages: [{ role: "user", content: "<!-- mtor-demo: rate_limit -->" }] });
+    const limited = await post(p.url, {
+      messages: [{ role: "user", content: "<!-- mtor-demo: rate_limit -->" }],
+    });
     expect(limited.status).toBe(429);
     expect(limited.headers.get("retry-after")).toBe("90");
-    const custom = await post(p.url, { messages: [{ role: "user", content: "<!-- mtor-demo: rate_limit retry_after=5 -->" }] });
+    const custom = await post(p.url, {
+      messages: [{ role: "user", content: "<!-- mtor-demo: rate_limit retry_after=5 -->" }],
+    });
     expect(custom.headers.get("retry-after")).toBe("5");
-    const auth = await post(p.url, { messages: [{ role: "user", content: "<!-- mtor-demo: auth_error -->" }] });
+    const auth = await post(p.url, {
+      messages: [{ role: "user", content: "<!-- mtor-demo: auth_error -->" }],
+    });
     expect(auth.status).toBe(401);
     expect(((await auth.json()) as { error: { type: string } }).error.type).toBe("authentication_error");
-    const broken = await post(p.url, { messages: [{ role: "user", content: "<!-- mtor-demo: error_500 -->" }] });
+    const broken = await post(p.url, {
+      messages: [{ role: "user", content: "<!-- mtor-demo: error_500 -->" }],
+    });
     expect(broken.status).toBe(500);
     const unknown = await post(p.url, { messages: [{ role: "user", content: "<!-- mtor-demo: nope -->" }] });
     expect(unknown.status).toBe(400);
-    expect(((await unknown.json()) as { error: { message: string } }).error.message).toContain("known: default");
+    expect(((await unknown.json()) as { error: { message: string } }).error.message).toContain(
+      "known: default",
+    );
   });
 
   it("hangs mid-stream until the client or close() ends it", async () => {
@@ -162,9 +203,17 @@ describe("demo provider", () => {
 
   it("counts tokens, lists the demo model and answers 404 for the rest", async () => {
     const p = await start();
-    const count = (await (await post(p.url, { messages: [{ role: "user", content: "x".repeat(400) }] }, "/v1/messages/count_tokens")).json()) as { input_tokens: number };
+    const count = (await (
+      await post(
+        p.url,
+        { messages: [{ role: "user", content: "x".repeat(400) }] },
+        "/v1/messages/count_tokens",
+      )
+    ).json()) as { input_tokens: number };
     expect(count.input_tokens).toBeGreaterThan(100);
-    const models = (await (await fetch(`${p.url}/v1/models`)).json()) as { data: Array<{ id: string; display_name: string }> };
+    const models = (await (await fetch(`${p.url}/v1/models`)).json()) as {
+      data: Array<{ id: string; display_name: string }>;
+    };
     expect(models.data[0].id).toBe("demo");
     expect(models.data[0].display_name).toContain("not a real LLM");
     expect((await fetch(`${p.url}/v2/other`)).status).toBe(404);
@@ -173,7 +222,10 @@ describe("demo provider", () => {
 
   it("applies a fault profile on an injected clock", async () => {
     let now = 1_000_000;
-    const p = await start({ now: () => now, faults: { preflightFailUntilMs: 10_000, rateLimitUntilMs: 3_000 } });
+    const p = await start({
+      now: () => now,
+      faults: { preflightFailUntilMs: 10_000, rateLimitUntilMs: 3_000 },
+    });
     const preflight = () => post(p.url, { messages: [{ role: "user", content: PREFLIGHT_PROMPT }] });
     const first = await preflight();
     expect(first.status).toBe(429);
@@ -187,18 +239,28 @@ describe("demo provider", () => {
   it("draws preflight failures from a seeded random source, reproducibly", () => {
     const draw = (seed: number) => {
       const clock = { now: () => 0, startedAt: 0, random: seededRandom(seed) };
-      return Array.from({ length: 50 }, () => decideFault({ preflightFailRate: 0.3 }, clock, { isPreflight: true, scriptTurns: 1 }).kind);
+      return Array.from(
+        { length: 50 },
+        () => decideFault({ preflightFailRate: 0.3 }, clock, { isPreflight: true, scriptTurns: 1 }).kind,
+      );
     };
     expect(draw(7)).toEqual(draw(7));
     const failures = draw(7).filter((k) => k === "overloaded").length;
     expect(failures).toBeGreaterThan(5);
     expect(failures).toBeLessThan(30);
-    const spread = decideFault({ taskDurationMs: 4_000, latencyMs: 100 }, { now: () => 0, startedAt: 0, random: seededRandom(1) }, { isPreflight: false, scriptTurns: 4 });
+    const spread = decideFault(
+      { taskDurationMs: 4_000, latencyMs: 100 },
+      { now: () => 0, startedAt: 0, random: seededRandom(1) },
+      { isPreflight: false, scriptTurns: 4 },
+    );
     expect(spread).toEqual({ kind: "none", delayMs: 1_100 });
   });
 
   it("reads directives and the prompt's lists", () => {
-    expect(parseDirective("a <!-- mtor-demo: rate_limit retry_after=30 --> b")).toEqual({ name: "rate_limit", params: { retry_after: "30" } });
+    expect(parseDirective("a <!-- mtor-demo: rate_limit retry_after=30 --> b")).toEqual({
+      name: "rate_limit",
+      params: { retry_after: "30" },
+    });
     expect(parseDirective("no directive")).toBeNull();
     expect(readList(PROMPT, "Targets:")).toEqual(["src/util.ts"]);
     expect(readList(PROMPT, "Tests to add:")).toEqual(["clamps below", "clamps above"]);
@@ -236,7 +298,9 @@ describe("demo provider", () => {
 describe("demo directive parameters", () => {
   it("preflight=ok passes the probe and after=N misbehaves only from turn N of the task", async () => {
     const p = await start();
-    const pre = await post(p.url, { messages: [{ role: "user", content: buildPreflightPrompt("<!-- mtor-demo: hang preflight=ok -->") }] });
+    const pre = await post(p.url, {
+      messages: [{ role: "user", content: buildPreflightPrompt("<!-- mtor-demo: hang preflight=ok -->") }],
+    });
     expect(((await pre.json()) as { content: Array<{ text: string }> }).content[0].text).toBe("ok");
     const prompt = `${PROMPT}\n<!-- mtor-demo: error_529 after=1 -->`;
     const first = await post(p.url, { tools: TOOLS, messages: [{ role: "user", content: prompt }] });

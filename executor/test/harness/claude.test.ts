@@ -6,7 +6,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DemoProvider, startDemoProvider } from "../../src/demo/provider";
 import { createClaudeHarness } from "../../src/harness/claude";
 import { buildPreflightPrompt, buildPrompt } from "../../src/prompt";
-import { type Workspace, demoProviderConfig, liveGroupMembers, makeClonedWorkspace, makeWorkspace, waitFor } from "./fixtures";
+import {
+  demoProviderConfig,
+  liveGroupMembers,
+  makeClonedWorkspace,
+  makeWorkspace,
+  type Workspace,
+  waitFor,
+} from "./fixtures";
 
 const harness = createClaudeHarness();
 let provider: DemoProvider;
@@ -21,7 +28,10 @@ afterAll(async () => {
 });
 
 function workspace(): Workspace {
-  const w = makeWorkspace({ "README.md": "# demo repo\n", "src/dispatch.ts": "export function dispatch(): number {\n  return 1;\n}\n" });
+  const w = makeWorkspace({
+    "README.md": "# demo repo\n",
+    "src/dispatch.ts": "export function dispatch(): number {\n  return 1;\n}\n",
+  });
   workspaces.push(w);
   return w;
 }
@@ -150,7 +160,11 @@ describe("claude harness against the demo provider", () => {
     const controller = new AbortController();
     const before = provider.requests.length;
     const running = harness.run(input(w, "hang", 60_000, controller.signal));
-    await waitFor(() => provider.requests.slice(before).some((r) => r.answer === "hang"), 20_000, "the hanging request");
+    await waitFor(
+      () => provider.requests.slice(before).some((r) => r.answer === "hang"),
+      20_000,
+      "the hanging request",
+    );
     controller.abort();
     const result = await running;
     expect(result.failure?.kind).toBe("canceled");
@@ -160,13 +174,23 @@ describe("claude harness against the demo provider", () => {
 
 describe("claude harness with the misbehaving demo scripts", () => {
   it("push_main: the agent commits on its branch but cannot push, neither main nor its branch", async () => {
-    const w = makeClonedWorkspace({ "src/dispatch.ts": "export function dispatch(): number {\n  return 1;\n}\n" });
+    const w = makeClonedWorkspace({
+      "src/dispatch.ts": "export function dispatch(): number {\n  return 1;\n}\n",
+    });
     workspaces.push(w);
-    const originMain = execFileSync("git", ["--git-dir", w.origin, "rev-parse", "main"], { encoding: "utf8" }).trim();
+    const originMain = execFileSync("git", ["--git-dir", w.origin, "rev-parse", "main"], {
+      encoding: "utf8",
+    }).trim();
     const result = await harness.run(input(w, "push_main"));
     expect(result.ok).toBe(true);
-    expect(execFileSync("git", ["--git-dir", w.origin, "rev-parse", "main"], { encoding: "utf8" }).trim()).toBe(originMain);
-    expect(execFileSync("git", ["--git-dir", w.origin, "for-each-ref", "--format=%(refname)"], { encoding: "utf8" }).trim()).toBe("refs/heads/main");
+    expect(
+      execFileSync("git", ["--git-dir", w.origin, "rev-parse", "main"], { encoding: "utf8" }).trim(),
+    ).toBe(originMain);
+    expect(
+      execFileSync("git", ["--git-dir", w.origin, "for-each-ref", "--format=%(refname)"], {
+        encoding: "utf8",
+      }).trim(),
+    ).toBe("refs/heads/main");
     // It did commit on local main too: that is what the protected_branch_touched gate is for.
     expect(w.git("log", "-1", "--format=%s", "main")).toBe("mtor demo: commit straight on main");
     expect(w.git("rev-parse", "--abbrev-ref", "HEAD")).toBe("mtor/abc123-1");
@@ -176,7 +200,9 @@ describe("claude harness with the misbehaving demo scripts", () => {
     const w = workspace();
     const gutted = await harness.run(input(w, "delete_function"));
     expect(gutted.ok).toBe(true);
-    expect(readFileSync(join(w.repo, "src/dispatch.ts"), "utf8")).toBe("export function dispatch() { return undefined; }\n");
+    expect(readFileSync(join(w.repo, "src/dispatch.ts"), "utf8")).toBe(
+      "export function dispatch() { return undefined; }\n",
+    );
     expect(w.git("rev-list", "--count", "main..HEAD")).toBe("1");
 
     // Here the target does not exist yet: the demo model creates it.
@@ -200,6 +226,10 @@ describe("claude harness with the misbehaving demo scripts", () => {
     const w = workspace();
     const result = await harness.preflight(preflightInput(w, "empty"));
     expect(result.ok).toBe(false);
-    if (!result.ok) expect(result.failure).toMatchObject({ kind: "preflight", message: expect.stringContaining("empty answer") });
+    if (!result.ok)
+      expect(result.failure).toMatchObject({
+        kind: "preflight",
+        message: expect.stringContaining("empty answer"),
+      });
   });
 });

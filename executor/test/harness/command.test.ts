@@ -6,7 +6,7 @@ import { type DemoProvider, startDemoProvider } from "../../src/demo/provider";
 import { createCommandHarness, expandTemplate } from "../../src/harness/command";
 import { getHarness } from "../../src/harness/index";
 import { buildPreflightPrompt } from "../../src/prompt";
-import { type Workspace, demoProviderConfig, liveGroupMembers, makeWorkspace } from "./fixtures";
+import { demoProviderConfig, liveGroupMembers, makeWorkspace, type Workspace } from "./fixtures";
 
 let provider: DemoProvider;
 const workspaces: Workspace[] = [];
@@ -23,13 +23,26 @@ function workspace(): Workspace {
   return w;
 }
 function base(w: Workspace, timeoutMs = 30_000) {
-  return { cwd: w.repo, home: w.home, provider: demoProviderConfig(provider.url, "notes"), model: "demo", timeoutMs };
+  return {
+    cwd: w.repo,
+    home: w.home,
+    provider: demoProviderConfig(provider.url, "notes"),
+    model: "demo",
+    timeoutMs,
+  };
 }
 
 // A tiny agent: writes the prompt to NOTES.md and commits it.
 const notes = createCommandHarness({
   name: "notes",
-  command: ["sh", "-c", 'printf "%s\\n" "$1" > NOTES.md && git add NOTES.md && git commit -q -m "notes for $2" && echo done', "notes", "{prompt}", "{model}"],
+  command: [
+    "sh",
+    "-c",
+    'printf "%s\\n" "$1" > NOTES.md && git add NOTES.md && git commit -q -m "notes for $2" && echo done',
+    "notes",
+    "{prompt}",
+    "{model}",
+  ],
 });
 
 // A tiny model client: asks the provider once and prints the answer's text.
@@ -45,22 +58,26 @@ if (!res.ok) { console.error(res.status, JSON.stringify(body)); process.exit(1);
 console.log("asking " + model + " ...");
 console.log(body.content.map((b) => b.text ?? "").join(""));
 `;
-const ask = createCommandHarness({ name: "ask", command: ["node", "--input-type=module", "-e", ASK, "{base_url}", "{model}", "{prompt}"] });
+const ask = createCommandHarness({
+  name: "ask",
+  command: ["node", "--input-type=module", "-e", ASK, "{base_url}", "{model}", "{prompt}"],
+});
 
 describe("command harness", () => {
   it("expands {prompt}, {model}, {base_url} and {prompt_file} inside arguments without splitting them", () => {
-    const values = { prompt: "fix it; rm -rf /", promptFile: "/h/p.md", model: "glm-5.1", baseUrl: "http://x" };
+    const values = {
+      prompt: "fix it; rm -rf /",
+      promptFile: "/h/p.md",
+      model: "glm-5.1",
+      baseUrl: "http://x",
+    };
     expect(expandTemplate(["goose", "run", "-t", "{prompt}"], values)).toEqual({
       argv: ["goose", "run", "-t", "fix it; rm -rf /"],
       promptOnStdin: false,
     });
-    expect(expandTemplate(["agent", "--model={model}", "--url", "{base_url}/v1", "@{prompt_file}"], values).argv).toEqual([
-      "agent",
-      "--model=glm-5.1",
-      "--url",
-      "http://x/v1",
-      "@/h/p.md",
-    ]);
+    expect(
+      expandTemplate(["agent", "--model={model}", "--url", "{base_url}/v1", "@{prompt_file}"], values).argv,
+    ).toEqual(["agent", "--model=glm-5.1", "--url", "http://x/v1", "@/h/p.md"]);
     expect(expandTemplate(["agent", "--stdin"], values).promptOnStdin).toBe(true);
   });
 
@@ -76,7 +93,10 @@ describe("command harness", () => {
 
   it("reports a non-zero exit as harness with the output's last lines", async () => {
     const w = workspace();
-    const failing = createCommandHarness({ name: "broken", command: ["sh", "-c", "echo cannot work here >&2; exit 3"] });
+    const failing = createCommandHarness({
+      name: "broken",
+      command: ["sh", "-c", "echo cannot work here >&2; exit 3"],
+    });
     const result = await failing.run({ ...base(w), prompt: "x" });
     expect(result.failure?.kind).toBe("harness");
     expect(result.failure?.message).toContain("exited with code 3");
@@ -86,18 +106,27 @@ describe("command harness", () => {
   it("preflights through the provider and classifies the provider's errors", async () => {
     const w = workspace();
     expect(await ask.preflight(base(w))).toMatchObject({ ok: true });
-    const overloaded = await ask.preflight({ ...base(w), prompt: buildPreflightPrompt("<!-- mtor-demo: error_529 -->") });
+    const overloaded = await ask.preflight({
+      ...base(w),
+      prompt: buildPreflightPrompt("<!-- mtor-demo: error_529 -->"),
+    });
     expect(overloaded).toMatchObject({ ok: false, failure: { kind: "preflight" } });
     const limited = await ask.run({ ...base(w), prompt: "go <!-- mtor-demo: rate_limit retry_after=42 -->" });
     expect(limited.failure).toMatchObject({ kind: "rate_limited", retry_after_s: 42 });
-    const empty = await ask.preflight({ ...base(w), prompt: buildPreflightPrompt("<!-- mtor-demo: empty -->") });
+    const empty = await ask.preflight({
+      ...base(w),
+      prompt: buildPreflightPrompt("<!-- mtor-demo: empty -->"),
+    });
     expect(empty.ok).toBe(false);
     if (!empty.ok) expect(empty.failure.message).toContain('answered "asking demo ..."');
   });
 
   it("kills the template's whole process group, grandchildren included, on timeout", async () => {
     const w = workspace();
-    const sleeper = createCommandHarness({ name: "sleeper", command: ["sh", "-c", "sleep 300 & sleep 300 & wait"] });
+    const sleeper = createCommandHarness({
+      name: "sleeper",
+      command: ["sh", "-c", "sleep 300 & sleep 300 & wait"],
+    });
     const started = Date.now();
     const result = await sleeper.run({ ...base(w, 1_000), prompt: "x" });
     expect(result.failure?.kind).toBe("timeout");
@@ -110,6 +139,8 @@ describe("command harness", () => {
     expect(getHarness("notes", { commandHarnesses: harnesses }).name).toBe("notes");
     expect(getHarness("claude").name).toBe("claude");
     expect(getHarness("opencode").name).toBe("opencode");
-    expect(() => getHarness("goose", { commandHarnesses: harnesses })).toThrow(/known: claude, opencode, notes/);
+    expect(() => getHarness("goose", { commandHarnesses: harnesses })).toThrow(
+      /known: claude, opencode, notes/,
+    );
   });
 });

@@ -1,6 +1,6 @@
 // Test fixtures: a demo provider on loopback, a temp git repo on a run branch, a per-run HOME.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { processGroupMembers } from "../../src/harness/process";

@@ -1,6 +1,6 @@
 // The run prompt of design §8 and the preflight prompt.
 import { describe, expect, it } from "vitest";
-import { PREFLIGHT_PROMPT, buildPreflightPrompt, buildPrompt } from "../../src/prompt";
+import { buildPreflightPrompt, buildPrompt, PREFLIGHT_PROMPT } from "../../src/prompt";
 
 describe("buildPrompt", () => {
   const spec = {
@@ -12,7 +12,10 @@ describe("buildPrompt", () => {
   };
 
   it("puts the body, targets, tests, rules, stop condition and feedback in that order", () => {
-    const p = buildPrompt(spec, ["tests_extra: added 3 tests not named in the spec", "destruction: dispatch() was emptied"]);
+    const p = buildPrompt(spec, [
+      "tests_extra: added 3 tests not named in the spec",
+      "destruction: dispatch() was emptied",
+    ]);
     const order = [
       "Throttle dispatch when runs fail.",
       "<!-- mtor-demo: default -->",
@@ -38,7 +41,11 @@ describe("buildPrompt", () => {
   });
 
   it("keeps the stop condition verbatim and leaves out lists the spec does not have", () => {
-    const p = buildPrompt({ body: "Just tidy the README.", targets: [], stop: "Stop  when   README is tidy." });
+    const p = buildPrompt({
+      body: "Just tidy the README.",
+      targets: [],
+      stop: "Stop  when   README is tidy.",
+    });
     expect(p).toContain("Stop condition: Stop  when   README is tidy.");
     expect(p).not.toContain("Targets:");
     expect(p).not.toContain("Tests to add:");
@@ -46,8 +53,16 @@ describe("buildPrompt", () => {
   });
 
   it("adds the title only when the body does not already carry it", () => {
-    expect(buildPrompt({ title: "Tidy", body: "Make it neat.", targets: [] }).startsWith("# Tidy\n\nMake it neat.")).toBe(true);
-    expect(buildPrompt({ title: "Tidy", body: "# Tidy\nMake it neat.", targets: [] }).startsWith("# Tidy\nMake it neat.")).toBe(true);
+    expect(
+      buildPrompt({ title: "Tidy", body: "Make it neat.", targets: [] }).startsWith(
+        "# Tidy\n\nMake it neat.",
+      ),
+    ).toBe(true);
+    expect(
+      buildPrompt({ title: "Tidy", body: "# Tidy\nMake it neat.", targets: [] }).startsWith(
+        "# Tidy\nMake it neat.",
+      ),
+    ).toBe(true);
   });
 });
 
@@ -56,6 +71,8 @@ describe("preflight prompt", () => {
     expect(PREFLIGHT_PROMPT).toMatch(/exactly .*ok/);
     expect(buildPreflightPrompt()).toBe(PREFLIGHT_PROMPT);
     expect(buildPreflightPrompt("Fix it.")).toBe(PREFLIGHT_PROMPT);
-    expect(buildPreflightPrompt("Fix it.\n<!-- mtor-demo: error_529 -->")).toBe(`${PREFLIGHT_PROMPT}\n\n<!-- mtor-demo: error_529 -->`);
+    expect(buildPreflightPrompt("Fix it.\n<!-- mtor-demo: error_529 -->")).toBe(
+      `${PREFLIGHT_PROMPT}\n\n<!-- mtor-demo: error_529 -->`,
+    );
   });
 });

@@ -12,8 +12,17 @@ describe("provider tap", () => {
     const failures: Failure[] = [];
     const tap = await startProviderTap({ upstream: provider.url, onFailure: (f) => failures.push(f) });
     try {
-      const body = { model: "demo", stream: true, messages: [{ role: "user", content: "hi" }], tools: [{ name: "Bash" }] };
-      const res = await fetch(`${tap.url}/v1/messages?beta=true`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+      const body = {
+        model: "demo",
+        stream: true,
+        messages: [{ role: "user", content: "hi" }],
+        tools: [{ name: "Bash" }],
+      };
+      const res = await fetch(`${tap.url}/v1/messages?beta=true`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
       const text = await res.text();
       expect(res.headers.get("content-type")).toContain("text/event-stream");
       expect(text).toContain("event: message_stop");
@@ -22,7 +31,9 @@ describe("provider tap", () => {
 
       const limited = await fetch(`${tap.url}/v1/messages`, {
         method: "POST",
-        body: JSON.stringify({ messages: [{ role: "user", content: "<!-- mtor-demo: rate_limit retry_after=33 -->" }] }),
+        body: JSON.stringify({
+          messages: [{ role: "user", content: "<!-- mtor-demo: rate_limit retry_after=33 -->" }],
+        }),
       });
       expect(limited.status).toBe(429);
       expect(limited.headers.get("retry-after")).toBe("33");
@@ -37,13 +48,20 @@ describe("provider tap", () => {
   it("lets one provider error through, fails on the next, and reports an unreachable provider", async () => {
     const provider = await startDemoProvider({ script: "error_529" });
     const failures: Failure[] = [];
-    const tap = await startProviderTap({ upstream: provider.url, maxErrors: 1, onFailure: (f) => failures.push(f) });
-    const ask = () => fetch(`${tap.url}/v1/messages`, { method: "POST", body: JSON.stringify({ messages: [] }) });
+    const tap = await startProviderTap({
+      upstream: provider.url,
+      maxErrors: 1,
+      onFailure: (f) => failures.push(f),
+    });
+    const ask = () =>
+      fetch(`${tap.url}/v1/messages`, { method: "POST", body: JSON.stringify({ messages: [] }) });
     try {
       expect((await ask()).status).toBe(529);
       expect(failures).toEqual([]);
       expect((await ask()).status).toBe(529);
-      expect(failures).toEqual([{ kind: "provider", message: "provider answered 529 overloaded: Overloaded" }]);
+      expect(failures).toEqual([
+        { kind: "provider", message: "provider answered 529 overloaded: Overloaded" },
+      ]);
     } finally {
       await tap.close();
       await provider.close();
@@ -55,7 +73,11 @@ describe("provider tap", () => {
     const port = (probe.address() as AddressInfo).port;
     await new Promise<void>((r) => probe.close(() => r()));
     const down: Failure[] = [];
-    const tap2 = await startProviderTap({ upstream: `http://127.0.0.1:${port}`, maxErrors: 0, onFailure: (f) => down.push(f) });
+    const tap2 = await startProviderTap({
+      upstream: `http://127.0.0.1:${port}`,
+      maxErrors: 0,
+      onFailure: (f) => down.push(f),
+    });
     try {
       const res = await fetch(`${tap2.url}/v1/messages`, { method: "POST", body: "{}" });
       expect(res.status).toBe(502);
