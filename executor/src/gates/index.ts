@@ -3,6 +3,7 @@
 import {
   DEFAULT_COMMIT_CAP,
   DEFAULT_GATES,
+  GATE_NAMES,
   type GateFlag,
   type GateName,
   type GateSetting,
@@ -22,19 +23,7 @@ export { GitError, listRefs } from "./git";
 export type { Finding, GateContext, GateReport, RefSnapshot } from "./types";
 
 /** The gates `runGates` runs; `spec_lint` belongs to the control plane at dispatch. */
-export const EXECUTOR_GATES: readonly GateName[] = [
-  "no_commit_on_success",
-  "empty_diff",
-  "destruction",
-  "target_file_missing",
-  "tests_missing",
-  "tests_extra",
-  "commit_flood",
-  "duplicate",
-  "protected_branch_touched",
-  "out_of_scope",
-  "tests_failed",
-];
+export const EXECUTOR_GATES: readonly GateName[] = GATE_NAMES.filter((g) => g !== "spec_lint");
 
 /**
  * Runs the gates. Throws `GitError` when base or head is not a commit of the repository;
