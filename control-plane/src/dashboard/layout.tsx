@@ -182,20 +182,3 @@ export function Flags(props: {
     </span>
   );
 }
-
-export function ago(iso: string | null | undefined, now = Date.now()): string {
-  if (!iso) return "-";
-  const t = Date.parse(iso);
-  if (Number.isNaN(t)) return iso;
-  const s = Math.round((now - t) / 1000);
-  const abs = Math.abs(s);
-  const span =
-    abs < 60
-      ? `${abs}s`
-      : abs < 3600
-        ? `${Math.floor(abs / 60)}m`
-        : abs < 86400
-          ? `${Math.floor(abs / 3600)}h`
-          : `${Math.floor(abs / 86400)}d`;
-  return s >= 0 ? `${span} ago` : `in ${span}`;
-}

@@ -1,7 +1,8 @@
 // The dashboard's pages as components: queue, spec, fleet, gates, dispatch, report, login.
 import type { ExecutorView, GateSetting, ProviderView, SpecDetail, SpecSummary } from "@mtor/schema";
+import { ago } from "@mtor/schema/format";
 import type { Report } from "../report/build";
-import { ago, Csrf, Flags, StatusBadge } from "./layout";
+import { Csrf, Flags, StatusBadge } from "./layout";
 
 export const FILTERS: [string, string, string][] = [
   ["all", "All", ""],

@@ -1,4 +1,6 @@
 // Plain-text rendering for people: aligned tables, short times, one status glyph per state.
+export { ago } from "@mtor/schema/format";
+
 export interface Column<T> {
   header: string;
   value: (row: T) => string;
@@ -36,24 +38,6 @@ export function table<T>(rows: readonly T[], columns: Column<T>[], width = 120):
 
 export function oneLine(s: string): string {
   return s.replace(/\s+/g, " ").trim();
-}
-
-/** "3m ago", "2h ago", "in 40s". */
-export function ago(iso: string | null | undefined, now = Date.now()): string {
-  if (!iso) return "-";
-  const t = Date.parse(iso);
-  if (Number.isNaN(t)) return iso;
-  const s = Math.round((now - t) / 1000);
-  const abs = Math.abs(s);
-  const span =
-    abs < 60
-      ? `${abs}s`
-      : abs < 3600
-        ? `${Math.floor(abs / 60)}m`
-        : abs < 86400
-          ? `${Math.floor(abs / 3600)}h`
-          : `${Math.floor(abs / 86400)}d`;
-  return s >= 0 ? `${span} ago` : `in ${span}`;
 }
 
 export function duration(ms: number | null | undefined): string {
