@@ -193,16 +193,16 @@ describe("skip reasons", () => {
     expect((await claim("ex-after", ex)).runs.map((r) => r.spec_id)).toEqual([second]);
   });
 
-  it("repo not served, provider not served", async () => {
+  it("repo not served, provider not served: the executor's queue is empty (design §5.2 reason)", async () => {
     const repoSpec = await dispatchSpec("repo", { repo: "r-other", provider: "p-served" });
     expect(await claim("ex-served", { repos: ["r-served"], providers: ["p-served"] })).toEqual({
       runs: [],
-      reason: "not_served",
+      reason: "empty",
     });
     const providerSpec = await dispatchSpec("provider", { repo: "r-served2", provider: "p-unserved" });
     expect(await claim("ex-served2", { repos: ["r-served2"], providers: ["p-served"] })).toEqual({
       runs: [],
-      reason: "not_served",
+      reason: "empty",
     });
     expect(await status(repoSpec)).toBe("queued");
     expect(await status(providerSpec)).toBe("queued");

@@ -59,22 +59,21 @@ export function claimRuns(tx: Db, deps: Deps, req: ClaimRequest, keyId: string |
   const gates = gateSettings(tx);
 
   const claimed: ClaimedRun[] = [];
-  // The reason names why the first spec this executor could serve was skipped; specs for
-  // other repos or providers only matter when there is nothing else.
+  // The reason names why the first spec this executor could serve was skipped. Specs for
+  // other repos or providers are not this executor's work: with only those queued, its queue
+  // is `empty` (design §5.2), so a client that knows only the five reasons understands it.
   let firstReason: ClaimReason | null = null;
-  let notServed = false;
   for (const s of queued) {
     if (claimed.length >= want) break;
     const pick = pickProvider(s);
     if ("reason" in pick) {
-      if (pick.reason === "not_served") notServed = true;
-      else firstReason ??= pick.reason;
+      if (pick.reason !== "not_served") firstReason ??= pick.reason;
       continue;
     }
     claimed.push(lease(s, pick.provider));
   }
   if (claimed.length > 0) return { runs: claimed };
-  return { runs: [], reason: firstReason ?? (notServed ? "not_served" : "empty") };
+  return { runs: [], reason: firstReason ?? "empty" };
 
   function pickProvider(s: SpecRow): { provider: ProviderRow } | { reason: ClaimReason } {
     if (!served.repos.has(s.repo)) return { reason: "not_served" };
