@@ -1,12 +1,10 @@
 // The `claude` harness: the real Claude Code CLI in bare print mode with JSON output.
-import type { Failure, Usage } from "@mtor/schema";
-import { PREFLIGHT_PROMPT } from "../prompt";
+import type { Usage } from "@mtor/schema";
 import { resolvePackageBin } from "./bin";
 import { classifyProviderError } from "./classify";
 import { baseEnv } from "./env";
-import { exitFailure, PREFLIGHT_TIMEOUT_MS, preflightVerdict, processFailure, toResult } from "./outcome";
-import { runProcess } from "./process";
-import { startProviderTap } from "./provider-tap";
+import { exitFailure, preflightVerdict, toResult } from "./outcome";
+import { preflightRun, runTapped } from "./tapped";
 import type { Harness, HarnessInput, HarnessResult, PreflightResult } from "./types";
 
 /** Tools the agent may use without asking; web tools stay off (providers only, no browsing). */
@@ -125,51 +123,31 @@ export function createClaudeHarness(options: ClaudeHarnessOptions = {}): Harness
     preflight = false,
   ): Promise<{ result: HarnessResult; json: ClaudeJsonResult | null }> {
     const model = input.model || input.provider.model;
-    // The tap sees the provider's real status and retry-after, which claude's JSON leaves out.
-    const stop = new AbortController();
-    let tapFailure: Failure | null = null;
-    const tap =
-      options.tap === false
-        ? null
-        : await startProviderTap({
-            upstream: input.provider.baseUrl,
-            maxErrors: preflight ? 0 : maxRetries,
-            onFailure: (f) => {
-              tapFailure = f;
-              stop.abort();
-            },
-          });
-    try {
-      const provider = tap ? { ...input.provider, baseUrl: tap.url } : input.provider;
-      const signal = input.signal ? AbortSignal.any([input.signal, stop.signal]) : stop.signal;
-      const p = await runProcess({
+    const { p, failure: processFailed } = await runTapped({
+      input,
+      harness: "claude",
+      maxErrors: preflight ? 0 : maxRetries,
+      tap: options.tap,
+      spawn: async (baseUrl) => ({
         command: bin,
         args: claudeArgs(model, options.tools),
-        cwd: input.cwd,
-        env: claudeEnv({ ...input, provider }, maxRetries),
+        env: claudeEnv({ ...input, provider: { ...input.provider, baseUrl } }, maxRetries),
         stdin: input.prompt,
-        timeoutMs: input.timeoutMs,
-        signal,
-        onOutput: input.onOutput,
-      });
-      const json = parseClaudeResult(p.stdout);
-      const usage = json ? claudeUsage(json) : undefined;
-      let failure: Failure | null;
-      if (p.spawnError || input.signal?.aborted) failure = processFailure(p, "claude", input.timeoutMs);
-      else failure = tapFailure ?? processFailure(p, "claude", input.timeoutMs);
-      if (!failure && json?.is_error) {
-        const text = json.result ?? json.subtype ?? "error";
-        failure = classifyProviderError(text, json.api_error_status ?? undefined) ?? {
-          kind: "harness",
-          message: `claude ended with an error (${json.subtype ?? "error"}): ${text.slice(0, 500)}`,
-        };
-      }
-      if (!failure && !json) failure = classifyProviderError(p.stderr || p.tail) ?? exitFailure(p, "claude");
-      if (!failure && p.exitCode !== 0) failure = exitFailure(p, "claude");
-      return { result: toResult(p, failure, usage ? { usage } : {}), json };
-    } finally {
-      await tap?.close();
+      }),
+    });
+    const json = parseClaudeResult(p.stdout);
+    const usage = json ? claudeUsage(json) : undefined;
+    let failure = processFailed;
+    if (!failure && json?.is_error) {
+      const text = json.result ?? json.subtype ?? "error";
+      failure = classifyProviderError(text, json.api_error_status ?? undefined) ?? {
+        kind: "harness",
+        message: `claude ended with an error (${json.subtype ?? "error"}): ${text.slice(0, 500)}`,
+      };
     }
+    if (!failure && !json) failure = classifyProviderError(p.stderr || p.tail) ?? exitFailure(p, "claude");
+    if (!failure && p.exitCode !== 0) failure = exitFailure(p, "claude");
+    return { result: toResult(p, failure, usage ? { usage } : {}), json };
   }
 
   return {
@@ -178,14 +156,7 @@ export function createClaudeHarness(options: ClaudeHarnessOptions = {}): Harness
       return (await exec(input)).result;
     },
     async preflight(input): Promise<PreflightResult> {
-      const { result, json } = await exec(
-        {
-          ...input,
-          prompt: input.prompt ?? PREFLIGHT_PROMPT,
-          timeoutMs: Math.min(input.timeoutMs ?? PREFLIGHT_TIMEOUT_MS, PREFLIGHT_TIMEOUT_MS),
-        },
-        true,
-      );
+      const { result, json } = await exec(preflightRun(input), true);
       return preflightVerdict(result, json?.result);
     },
   };

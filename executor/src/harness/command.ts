@@ -2,12 +2,9 @@
 // ["goose", "run", "-t", "{prompt}"], talking to the provider through mtor's tap.
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { Failure } from "@mtor/schema";
-import { PREFLIGHT_PROMPT } from "../prompt";
 import { baseEnv } from "./env";
-import { exitFailure, PREFLIGHT_TIMEOUT_MS, preflightVerdict, processFailure, toResult } from "./outcome";
-import { runProcess } from "./process";
-import { startProviderTap } from "./provider-tap";
+import { exitFailure, preflightVerdict, toResult } from "./outcome";
+import { preflightRun, runTapped } from "./tapped";
 import type { CommandHarnessConfig, Harness, HarnessInput, HarnessResult, PreflightResult } from "./types";
 
 export const PLACEHOLDERS = ["{prompt}", "{prompt_file}", "{model}", "{base_url}"] as const;
@@ -50,52 +47,37 @@ export function createCommandHarness(
     preflight = false,
   ): Promise<{ result: HarnessResult; stdout: string }> {
     const model = input.model || input.provider.model;
-    const stop = new AbortController();
-    let tapFailure: Failure | null = null;
-    const tap = await startProviderTap({
-      upstream: input.provider.baseUrl,
+    const { p, failure: processFailed } = await runTapped({
+      input,
+      harness: config.name,
       maxErrors: preflight ? 0 : (options.maxProviderErrors ?? 1),
-      onFailure: (f) => {
-        tapFailure = f;
-        stop.abort();
+      spawn: async (baseUrl) => {
+        const dir = join(input.home, ".mtor");
+        await mkdir(dir, { recursive: true });
+        const promptFile = join(dir, "prompt.md");
+        await writeFile(promptFile, input.prompt, { mode: 0o600 });
+        const { argv, promptOnStdin } = expandTemplate(config.command, {
+          prompt: input.prompt,
+          promptFile,
+          model,
+          baseUrl,
+        });
+        return {
+          command: argv[0],
+          args: argv.slice(1),
+          env: {
+            ...baseEnv(input),
+            MTOR_MODEL: model,
+            [config.baseUrlEnv ?? "ANTHROPIC_BASE_URL"]: baseUrl,
+            [config.tokenEnv ?? "ANTHROPIC_API_KEY"]: input.provider.token,
+          },
+          stdin: promptOnStdin ? input.prompt : undefined,
+        };
       },
     });
-    try {
-      const dir = join(input.home, ".mtor");
-      await mkdir(dir, { recursive: true });
-      const promptFile = join(dir, "prompt.md");
-      await writeFile(promptFile, input.prompt, { mode: 0o600 });
-      const { argv, promptOnStdin } = expandTemplate(config.command, {
-        prompt: input.prompt,
-        promptFile,
-        model,
-        baseUrl: tap.url,
-      });
-      const env: Record<string, string> = {
-        ...baseEnv(input),
-        MTOR_MODEL: model,
-        [config.baseUrlEnv ?? "ANTHROPIC_BASE_URL"]: tap.url,
-        [config.tokenEnv ?? "ANTHROPIC_API_KEY"]: input.provider.token,
-      };
-      const signal = input.signal ? AbortSignal.any([input.signal, stop.signal]) : stop.signal;
-      const p = await runProcess({
-        command: argv[0],
-        args: argv.slice(1),
-        cwd: input.cwd,
-        env,
-        stdin: promptOnStdin ? input.prompt : undefined,
-        timeoutMs: input.timeoutMs,
-        signal,
-        onOutput: input.onOutput,
-      });
-      let failure: Failure | null;
-      if (p.spawnError || input.signal?.aborted) failure = processFailure(p, config.name, input.timeoutMs);
-      else failure = tapFailure ?? processFailure(p, config.name, input.timeoutMs);
-      if (!failure && p.exitCode !== 0) failure = exitFailure(p, config.name);
-      return { result: toResult(p, failure), stdout: p.stdout };
-    } finally {
-      await tap.close();
-    }
+    let failure = processFailed;
+    if (!failure && p.exitCode !== 0) failure = exitFailure(p, config.name);
+    return { result: toResult(p, failure), stdout: p.stdout };
   }
 
   return {
@@ -104,14 +86,7 @@ export function createCommandHarness(
       return (await exec(input)).result;
     },
     async preflight(input): Promise<PreflightResult> {
-      const { result, stdout } = await exec(
-        {
-          ...input,
-          prompt: input.prompt ?? PREFLIGHT_PROMPT,
-          timeoutMs: Math.min(input.timeoutMs ?? PREFLIGHT_TIMEOUT_MS, PREFLIGHT_TIMEOUT_MS),
-        },
-        true,
-      );
+      const { result, stdout } = await exec(preflightRun(input), true);
       // CLIs print banners: the answer is the last non-empty line.
       const last =
         stdout

@@ -2,14 +2,12 @@
 // isolated HOME, talking to the provider through mtor's tap (opencode itself retries forever).
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { Failure, Usage } from "@mtor/schema";
-import { PREFLIGHT_PROMPT } from "../prompt";
+import type { Usage } from "@mtor/schema";
 import { resolvePackageBin } from "./bin";
 import { classifyProviderError } from "./classify";
 import { baseEnv } from "./env";
-import { exitFailure, PREFLIGHT_TIMEOUT_MS, preflightVerdict, processFailure, toResult } from "./outcome";
-import { runProcess } from "./process";
-import { startProviderTap } from "./provider-tap";
+import { exitFailure, preflightVerdict, toResult } from "./outcome";
+import { preflightRun, runTapped } from "./tapped";
 import type { Harness, HarnessInput, HarnessResult, PreflightResult } from "./types";
 
 /** The provider id mtor gives the provider in the generated config. */
@@ -141,55 +139,38 @@ export function createOpencodeHarness(options: OpencodeHarnessOptions = {}): Har
     preflight = false,
   ): Promise<{ result: HarnessResult; out: OpencodeOutput }> {
     const model = input.model || input.provider.model;
-    const stop = new AbortController();
-    let tapFailure: Failure | null = null;
-    const tap = await startProviderTap({
-      upstream: input.provider.baseUrl,
+    const { p, failure: processFailed } = await runTapped({
+      input,
+      harness: "opencode",
       maxErrors: preflight ? 0 : (options.maxProviderErrors ?? 1),
-      onFailure: (f) => {
-        tapFailure = f;
-        stop.abort();
+      spawn: async (baseUrl) => {
+        const configDir = join(input.home, ".config", "mtor-opencode");
+        await mkdir(configDir, { recursive: true });
+        const configPath = join(configDir, "opencode.json");
+        await writeFile(configPath, `${JSON.stringify(opencodeConfig(baseUrl, model), null, 2)}\n`, {
+          mode: 0o600,
+        });
+        return {
+          command: bin,
+          args: opencodeArgs(model),
+          env: opencodeEnv(input, configPath),
+          stdin: input.prompt,
+        };
       },
     });
-    try {
-      const configDir = join(input.home, ".config", "mtor-opencode");
-      await mkdir(configDir, { recursive: true });
-      const configPath = join(configDir, "opencode.json");
-      await writeFile(configPath, `${JSON.stringify(opencodeConfig(tap.url, model), null, 2)}\n`, {
-        mode: 0o600,
-      });
-      const signal = input.signal ? AbortSignal.any([input.signal, stop.signal]) : stop.signal;
-      const p = await runProcess({
-        command: bin,
-        args: opencodeArgs(model),
-        cwd: input.cwd,
-        env: opencodeEnv(input, configPath),
-        stdin: input.prompt,
-        timeoutMs: input.timeoutMs,
-        signal,
-        onOutput: input.onOutput,
-      });
-      const out = parseOpencodeEvents(p.stdout);
-      let failure: Failure | null = null;
-      if (p.spawnError) failure = processFailure(p, "opencode", input.timeoutMs);
-      else if (input.signal?.aborted) failure = processFailure(p, "opencode", input.timeoutMs);
-      else if (tapFailure) failure = tapFailure;
-      else failure = processFailure(p, "opencode", input.timeoutMs);
-      if (!failure && out.error) {
-        failure =
-          classifyProviderError(out.error.message, out.error.status) ??
-          ({
-            kind: "harness",
-            message: `opencode reported an error: ${out.error.message.slice(0, 500)}`,
-          } as const);
-      }
-      if (!failure && p.exitCode !== 0)
-        failure = classifyProviderError(p.stderr) ?? exitFailure(p, "opencode");
-      const usage = out.usage.turns > 0 ? { usage: out.usage } : {};
-      return { result: toResult(p, failure, usage), out };
-    } finally {
-      await tap.close();
+    const out = parseOpencodeEvents(p.stdout);
+    let failure = processFailed;
+    if (!failure && out.error) {
+      failure =
+        classifyProviderError(out.error.message, out.error.status) ??
+        ({
+          kind: "harness",
+          message: `opencode reported an error: ${out.error.message.slice(0, 500)}`,
+        } as const);
     }
+    if (!failure && p.exitCode !== 0) failure = classifyProviderError(p.stderr) ?? exitFailure(p, "opencode");
+    const usage = out.usage.turns > 0 ? { usage: out.usage } : {};
+    return { result: toResult(p, failure, usage), out };
   }
 
   return {
@@ -198,14 +179,7 @@ export function createOpencodeHarness(options: OpencodeHarnessOptions = {}): Har
       return (await exec(input)).result;
     },
     async preflight(input): Promise<PreflightResult> {
-      const { result, out } = await exec(
-        {
-          ...input,
-          prompt: input.prompt ?? PREFLIGHT_PROMPT,
-          timeoutMs: Math.min(input.timeoutMs ?? PREFLIGHT_TIMEOUT_MS, PREFLIGHT_TIMEOUT_MS),
-        },
-        true,
-      );
+      const { result, out } = await exec(preflightRun(input), true);
       return preflightVerdict(result, out.texts.filter((t) => t.trim() !== "").at(-1) ?? "");
     },
   };
