@@ -40,6 +40,8 @@ describe("claim", () => {
     expect(run.lease.ttl_s).toBe(90);
     expect(run.lease.token.length).toBeGreaterThan(16);
     expect(run.spec.title).toBe("claim basics");
+    // The front matter as a spec writes it, defaults included (design §2).
+    expect(run.spec).toMatchObject({ timeout: "2h", timeout_s: 7200, attempts: 3, priority: 0 });
     expect(run.gates.tests_extra).toEqual({ action: "reject", retry: false });
     expect(run.feedback).toEqual([]);
     expect((await specStatus(id)).status).toBe("leased");

@@ -107,6 +107,30 @@ describe("dispatch", () => {
     expect(detail.front_matter.priority).toBe(3);
   });
 
+  it("shows the front matter's defaults as a spec writes them: timeout 2h, attempts 3, priority 0, provider any (design §2)", async () => {
+    const res = await api("/v1/specs", {
+      body: "---\ntitle: defaults\nrepo: r-defaults\ntests: [t]\nstop: stop\n---\nDefaults body.",
+    });
+    expect(res.status).toBe(201);
+    const { id } = (await res.json()) as { id: string };
+    const detail = (await (await api(`/v1/specs/${id}`)).json()) as { front_matter: Record<string, unknown> };
+    expect(detail.front_matter).toMatchObject({
+      timeout: "2h",
+      timeout_s: 7200,
+      attempts: 3,
+      priority: 0,
+      provider: "any",
+    });
+    const custom = await api("/v1/specs", {
+      body: "---\ntitle: ninety\nrepo: r-defaults\ntimeout: 90m\ntests: [t]\nstop: stop\n---\nNinety body.",
+    });
+    const { id: customId } = (await custom.json()) as { id: string };
+    const customDetail = (await (await api(`/v1/specs/${customId}`)).json()) as {
+      front_matter: Record<string, unknown>;
+    };
+    expect(customDetail.front_matter).toMatchObject({ timeout: "1h30m", timeout_s: 5400 });
+  });
+
   it("uses the body's first line as the title without front matter, with spec_lint warnings", async () => {
     const res = await api("/v1/specs?repo=r-notitle", {
       body: "# Fix the flaky test\n\nIt fails on Tuesdays.",

@@ -143,7 +143,8 @@ export const ClaimedRun = z.object({
   attempt: z.number().int().min(1),
   lease: Lease,
   provider: z.object({ name: z.string(), model: z.string().nullable(), harness: z.string().nullable() }),
-  spec: Spec,
+  /** The front matter as validated, with `timeout` also written as in a spec (`2h`). */
+  spec: Spec.extend({ timeout: z.string().optional() }),
   gates: z.record(GateName, GateSetting),
   feedback: z.array(z.string()),
   /** `git patch-id`s of other specs' recent branches, for the `duplicate` gate. */
@@ -282,7 +283,8 @@ export const ReviewView = z.object({
 export type ReviewView = z.infer<typeof ReviewView>;
 
 export const SpecDetail = SpecSummary.extend({
-  front_matter: Spec.omit({ body: true }),
+  /** `timeout` as a spec writes it (`2h`); `timeout_s` the same in seconds. */
+  front_matter: Spec.omit({ body: true }).extend({ timeout: z.string() }),
   body: z.string(),
   warnings: z.array(z.string()),
   next_attempt_at: z.string().nullable(),

@@ -1,5 +1,6 @@
 // The dispatch rule of design §4: which queued specs a claiming executor gets, leased under
 // fencing tokens. Runs synchronously inside one transaction so no slot is ever over-committed.
+import { formatDuration } from "@mtor/schema/spec";
 import { runs, specs } from "@mtor/schema/tables/fleet";
 import type { ClaimedRun, ClaimReason, ClaimRequest, ClaimResponse } from "@mtor/schema/wire";
 import { and, asc, desc, eq, inArray, isNotNull, ne, sql } from "drizzle-orm";
@@ -131,7 +132,7 @@ export function claimRuns(tx: Db, deps: Deps, req: ClaimRequest, keyId: string |
       attempt,
       lease: { token, ttl_s: LEASE_TTL_S, expires_at: iso(expiresAt) },
       provider: { name: p.name, model, harness },
-      spec: { ...s.spec, provider: p.name },
+      spec: { ...s.spec, provider: p.name, timeout: formatDuration(s.spec.timeout_s) },
       gates,
       feedback: s.feedback,
       recent_patch_ids: recentPatchIds(tx, s.id),

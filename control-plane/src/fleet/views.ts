@@ -1,4 +1,5 @@
 // Rows to wire views (ISO times, snake_case fields).
+import { formatDuration } from "@mtor/schema/spec";
 import type { runs, specs } from "@mtor/schema/tables/fleet";
 import type { RunOutcome, RunView, SpecDetail, SpecStatus, SpecSummary } from "@mtor/schema/wire";
 import { iso, isoOrNull } from "./clock";
@@ -50,7 +51,7 @@ export function specDetail(s: SpecRow, runRows: RunRow[]): SpecDetail {
   const { body, ...frontMatter } = s.spec;
   return {
     ...specSummary(s),
-    front_matter: frontMatter,
+    front_matter: { ...frontMatter, timeout: formatDuration(frontMatter.timeout_s) },
     body,
     warnings: s.warnings,
     next_attempt_at: isoOrNull(s.nextAttemptAt),
