@@ -116,6 +116,31 @@ export function loadConfig(file: string, env: Env = process.env): ExecutorConfig
   return parseConfig(text, env, dirname(resolve(file)));
 }
 
+/** Top-level keys that hold numbers, so their env overrides are read as numbers. */
+const NUMBER_KEYS = new Set([
+  "capacity",
+  "heartbeat_s",
+  "claim_wait_s",
+  "drain_s",
+  "keep_failed",
+  "preflight_timeout_s",
+  "cpu_cores",
+]);
+/** Tables are not overridable one env var at a time. */
+const TABLE_KEYS = new Set(["repos", "providers", "harnesses", "temporal"]);
+
+/**
+ * Every top-level key is overridable by env (design §8): `MTOR_<KEY>` (`MTOR_CAPACITY`,
+ * `MTOR_WORKDIR`, …), plus §8's own names, which win: `MTOR_URL` (control_plane),
+ * `MTOR_EXECUTOR_ID` (id), `MTOR_KEY_ID` (key_id).
+ */
+function envOverrides(): [string, string][] {
+  const generic = Object.keys(ConfigFile.shape)
+    .filter((key) => !TABLE_KEYS.has(key))
+    .map((key): [string, string] => [`MTOR_${key.toUpperCase()}`, key]);
+  return [...generic, ["MTOR_URL", "control_plane"], ["MTOR_EXECUTOR_ID", "id"], ["MTOR_KEY_ID", "key_id"]];
+}
+
 /** Parses config text. Relative paths (workdir, local repo paths) resolve against `baseDir`. */
 export function parseConfig(text: string, env: Env = process.env, baseDir = process.cwd()): ExecutorConfig {
   let raw: Record<string, unknown>;
@@ -127,14 +152,10 @@ export function parseConfig(text: string, env: Env = process.env, baseDir = proc
   }
 
   // Env overrides are applied before validation so a bad override is named like a bad key.
-  const overrides: [string, string][] = [
-    ["MTOR_URL", "control_plane"],
-    ["MTOR_EXECUTOR_ID", "id"],
-    ["MTOR_KEY_ID", "key_id"],
-  ];
-  for (const [name, key] of overrides) {
+  for (const [name, key] of envOverrides()) {
     const v = env[name];
-    if (v !== undefined && v !== "") raw[key] = v;
+    if (v !== undefined && v !== "")
+      raw[key] = NUMBER_KEYS.has(key) && /^\s*-?\d+(\.\d+)?\s*$/.test(v) ? Number(v) : v;
   }
 
   const parsed = ConfigFile.safeParse(raw);

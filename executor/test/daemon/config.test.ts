@@ -90,6 +90,29 @@ describe("executor config", () => {
     expect(c.secret).toBe("other");
   });
 
+  it("takes every other top-level key from MTOR_<KEY> (design §8: every key overridable by env)", () => {
+    const c = parseConfig(GOOD, {
+      ...ENV,
+      MTOR_CAPACITY: "4",
+      MTOR_WORKDIR: "/srv/mtor",
+      MTOR_ENGINE: "temporal",
+      MTOR_HEARTBEAT_S: "10",
+      MTOR_CONTROL_PLANE: "http://127.0.0.1:9999",
+      MTOR_ID: "box-3",
+    });
+    expect(c.capacity).toBe(4);
+    expect(c.workdir).toBe("/srv/mtor");
+    expect(c.engine).toBe("temporal");
+    expect(c.heartbeatMs).toBe(10_000);
+    expect(c.controlPlane).toBe("http://127.0.0.1:9999");
+    expect(c.id).toBe("box-3");
+    // §8's own names win over the generic ones.
+    const named = parseConfig(GOOD, { ...ENV, MTOR_ID: "box-3", MTOR_EXECUTOR_ID: "box-4" });
+    expect(named.id).toBe("box-4");
+    // A bad override is named like a bad key.
+    expect(problems(GOOD, { ...ENV, MTOR_CAPACITY: "lots" })).toEqual([expect.stringMatching(/^capacity: /)]);
+  });
+
   it("names the key of a bad URL", () => {
     expect(problems(GOOD.replace("https://open.bigmodel.cn/api/anthropic", "not a url"))).toContain(
       "providers.zhipu.base_url: must be a URL",
