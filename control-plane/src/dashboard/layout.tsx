@@ -164,6 +164,24 @@ export function Layout(props: {
 /** A hidden CSRF field for every form. */
 export const Csrf = (props: { token: string }) => <input type="hidden" name="_csrf" value={props.token} />;
 
+/** The outcome of the last action on a page: a notice read out politely, an error at once. */
+export function Notices(props: { notice?: string; error?: string }) {
+  return (
+    <>
+      {props.notice && (
+        <div class="notice" role="status">
+          {props.notice}
+        </div>
+      )}
+      {props.error && (
+        <div class="error" role="alert">
+          {props.error}
+        </div>
+      )}
+    </>
+  );
+}
+
 export function StatusBadge(props: { status: string }) {
   return <span class={`badge s-${props.status}`}>{props.status.replace("_", " ")}</span>;
 }

@@ -2,7 +2,7 @@
 import type { ExecutorView, GateSetting, ProviderView, SpecDetail, SpecSummary } from "@mtor/schema";
 import { ago } from "@mtor/schema/format";
 import type { Report } from "../report/build";
-import { Csrf, Flags, StatusBadge } from "./layout";
+import { Csrf, Flags, Notices, StatusBadge } from "./layout";
 
 export const FILTERS: [string, string, string][] = [
   ["all", "All", ""],
@@ -85,16 +85,7 @@ export function SpecPage(props: { spec: SpecDetail; csrf: string; notice?: strin
   const base = `/specs/${encodeURIComponent(s.id)}`;
   return (
     <>
-      {props.notice && (
-        <div class="notice" role="status">
-          {props.notice}
-        </div>
-      )}
-      {props.error && (
-        <div class="error" role="alert">
-          {props.error}
-        </div>
-      )}
+      <Notices notice={props.notice} error={props.error} />
       <div class="card">
         <div class="title" style="font-size:1.1rem">
           {s.title}
@@ -301,16 +292,7 @@ export function FleetPage(props: {
 }) {
   return (
     <>
-      {props.notice && (
-        <div class="notice" role="status">
-          {props.notice}
-        </div>
-      )}
-      {props.error && (
-        <div class="error" role="alert">
-          {props.error}
-        </div>
-      )}
+      <Notices notice={props.notice} error={props.error} />
       <form method="post" action={props.frozen ? "/fleet/thaw" : "/fleet/freeze"} class="card">
         <Csrf token={props.csrf} />
         <div class="row">
@@ -420,16 +402,7 @@ export function GatesPage(props: {
 }) {
   return (
     <>
-      {props.notice && (
-        <div class="notice" role="status">
-          {props.notice}
-        </div>
-      )}
-      {props.error && (
-        <div class="error" role="alert">
-          {props.error}
-        </div>
-      )}
+      <Notices notice={props.notice} error={props.error} />
       <p class="muted">
         Reject fails the run; review passes it with a warning; off skips the gate. Retry queues another
         attempt after a rejection.
@@ -594,11 +567,7 @@ export function LoginPage(props: { error?: string; next: string }) {
   return (
     <form method="post" action="/login" class="card">
       <p>Enter an operator token once; it is kept in a secure cookie on this device.</p>
-      {props.error && (
-        <div class="error" role="alert">
-          {props.error}
-        </div>
-      )}
+      <Notices error={props.error} />
       <input type="hidden" name="next" value={props.next} />
       <label for="token">Operator token</label>
       <input id="token" type="password" name="token" autocomplete="current-password" required />
