@@ -104,6 +104,19 @@ describe("heartbeat and verdict", () => {
     expect(hb2.ok).toBe(true);
   });
 
+  it("accepts phase names other executors send (design §5.2 leaves them open): past preflight is running", async () => {
+    const id = await dispatchSpec("hb phases", { repo: "r-hb-phase", provider: "p-hb-phase" });
+    const run = await claimOne("ex-hb-phase", { repos: ["r-hb-phase"], providers: ["p-hb-phase"] });
+    const pre = await client.heartbeat(run.run_id, { token: run.lease.token, phase: "preflight" });
+    expect(pre.ok).toBe(true);
+    expect((await specStatus(id)).status).toBe("leased");
+    const hb = await client.heartbeat(run.run_id, { token: run.lease.token, phase: "running" });
+    expect(hb.ok && hb.data.cancel).toBe(false);
+    expect((await specStatus(id)).status).toBe("running");
+    const empty = await client.heartbeat(run.run_id, { token: run.lease.token, phase: "" });
+    expect(empty.ok || empty.status).toBe(400);
+  });
+
   it("a passed verdict moves the spec to awaiting_review, is idempotent, and writes spec.verdict to the outbox", async () => {
     const id = await dispatchSpec("verdict", { repo: "r-v", provider: "p-v" });
     const run = await claimOne("ex-v", { repos: ["r-v"], providers: ["p-v"] });

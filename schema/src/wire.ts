@@ -179,7 +179,9 @@ export type ClaimResponse = z.infer<typeof ClaimResponse>;
 
 export const HeartbeatRequest = z.object({
   token: z.string().min(1).max(200),
-  phase: Phase,
+  // Design §5.2 leaves phase names open: the mtor executor sends PHASES, others may send
+  // their own (e.g. "running"), which must not cost them their lease.
+  phase: z.string().trim().min(1).max(50),
   load: Load.optional(),
   progress: z.string().max(2000).optional(),
 });

@@ -20,7 +20,8 @@ import { recordRunEnd } from "./providers";
 import type { RunRow, SpecRow } from "./views";
 
 export const LEASE_TTL_S = 90;
-const RUNNING_PHASES = new Set(["harness", "gates", "pushing", "reporting"]);
+/** Phases before preflight passed; any other phase (also one the mtor executor never sends) is running. */
+const PRE_RUNNING_PHASES = new Set(["claimed", "preparing", "preflight"]);
 const EXPIRE_BATCH = 100;
 
 function sameToken(a: string, b: string): boolean {
@@ -57,7 +58,7 @@ export function heartbeat(tx: Db, deps: Deps, runId: string, req: HeartbeatReque
   if (run.leaseExpiresAt <= now) throw leaseLost(runId, "the lease expired");
 
   const expiresAt = now + LEASE_TTL_S * 1000;
-  const running = run.status === "running" || RUNNING_PHASES.has(req.phase);
+  const running = run.status === "running" || !PRE_RUNNING_PHASES.has(req.phase);
   tx.update(runs)
     .set({
       leaseExpiresAt: expiresAt,
@@ -77,15 +78,16 @@ export function heartbeat(tx: Db, deps: Deps, runId: string, req: HeartbeatReque
   return { cancel: run.cancel, expires_at: iso(expiresAt) };
 }
 
+/** Which spec and attempt a run event is about; every run event starts with these. */
+function runEventFields(s: SpecRow, run: RunRow) {
+  return { spec_id: s.id, title: s.title, repo: s.repo, run_id: run.id, attempt: run.attempt };
+}
+
 /** Moves a spec whose current attempt failed to failed (backoff) or dead, with its event. */
 export function failSpec(tx: Db, deps: Deps, s: SpecRow, run: RunRow, failure: Failure): SpecStatus {
   const now = deps.now();
   const event = {
-    spec_id: s.id,
-    title: s.title,
-    repo: s.repo,
-    run_id: run.id,
-    attempt: run.attempt,
+    ...runEventFields(s, run),
     failure,
   };
   if (s.attempt < s.maxAttempt) {
@@ -154,11 +156,7 @@ export function verdict(tx: Db, deps: Deps, runId: string, req: VerdictRequest):
   if (!s || !ownsSpec(s, run)) return { status: (s?.status ?? "canceled") as SpecStatus };
 
   const event = {
-    spec_id: s.id,
-    title: s.title,
-    repo: s.repo,
-    run_id: run.id,
-    attempt: run.attempt,
+    ...runEventFields(s, run),
     provider: run.provider,
     executor: run.executorId,
     outcome: req.outcome,
