@@ -243,45 +243,46 @@ export function retry(tx: Db, deps: Deps, id: string): SpecSummary {
 const REVIEWABLE: readonly SpecStatus[] = ["awaiting_review", "rejected"];
 
 export function approve(tx: Db, deps: Deps, id: string, body: ApproveRequest, by: string): SpecSummary {
-  const now = deps.now();
-  const s = getSpec(tx, id);
-  if (!REVIEWABLE.includes(s.status as SpecStatus)) throw transitionError(s, "approve", REVIEWABLE);
-  tx.update(specs)
-    .set({
-      status: "approved",
-      reviewDecision: "approved",
-      reviewGrade: body.grade ?? null,
-      reviewNote: body.note ?? null,
-      reviewBy: by,
-      reviewAt: now,
-      updatedAt: now,
-    })
-    .where(eq(specs.id, id))
-    .run();
+  recordReview(tx, deps.now(), id, "approve", {
+    decision: "approved",
+    grade: body.grade ?? null,
+    note: body.note ?? null,
+    by,
+  });
   return specSummary(getSpec(tx, id));
 }
 
 export function decline(tx: Db, deps: Deps, id: string, body: DeclineRequest, by: string): SpecSummary {
   const now = deps.now();
-  const s = getSpec(tx, id);
-  if (!REVIEWABLE.includes(s.status as SpecStatus)) throw transitionError(s, "decline", REVIEWABLE);
-  tx.update(specs)
-    .set({
-      status: "declined",
-      reviewDecision: "declined",
-      reviewGrade: null,
-      reviewNote: body.note ?? null,
-      reviewBy: by,
-      reviewAt: now,
-      updatedAt: now,
-    })
-    .where(eq(specs.id, id))
-    .run();
+  recordReview(tx, now, id, "decline", { decision: "declined", grade: null, note: body.note ?? null, by });
   if (body.retry) {
     const feedback = body.note ? [`The reviewer declined the previous attempt: ${body.note}`] : [];
     requeue(tx, now, getSpec(tx, id), feedback);
   }
   return specSummary(getSpec(tx, id));
+}
+
+function recordReview(
+  tx: Db,
+  now: number,
+  id: string,
+  action: "approve" | "decline",
+  review: { decision: "approved" | "declined"; grade: string | null; note: string | null; by: string },
+): void {
+  const s = getSpec(tx, id);
+  if (!REVIEWABLE.includes(s.status as SpecStatus)) throw transitionError(s, action, REVIEWABLE);
+  tx.update(specs)
+    .set({
+      status: review.decision,
+      reviewDecision: review.decision,
+      reviewGrade: review.grade,
+      reviewNote: review.note,
+      reviewBy: review.by,
+      reviewAt: now,
+      updatedAt: now,
+    })
+    .where(eq(specs.id, id))
+    .run();
 }
 
 export function countsByStatus(db: Db): Record<string, number> {
