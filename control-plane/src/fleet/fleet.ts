@@ -72,7 +72,7 @@ export class Fleet extends DurableObject<Env> {
   private readonly clock = new Clock();
   private readonly waiters = new Waiters();
   protected readonly deps: Deps;
-  /** Webhooks, phone actions, the report and the extended monitor (issue 5). */
+  /** Webhooks, phone actions, the report and the extended monitor. */
   private readonly notifications: Notifications;
 
   constructor(ctx: DurableObjectState, env: Env) {

@@ -1,4 +1,4 @@
-// What the Fleet does for issue 5 — webhook endpoints, deliveries driven by its alarm, phone
+// What the Fleet does for notifications — webhook endpoints, deliveries driven by its alarm, phone
 // actions, the report and the monitor pass — gathered so the Fleet's RPC methods stay one-liners.
 import { actionLinks } from "@mtor/schema/tables/webhooks";
 import type { SpecSummary, WebhookEvent, WebhookFormat } from "@mtor/schema/wire";
