@@ -212,12 +212,15 @@ function commitCommand(p: Plan, message: string): string {
   return `git add ${files} && git commit -q -m ${shellQuote(message)} && git log --oneline -1`;
 }
 
-/** The default change as a list of steps; variants drop or add steps. */
-function changeSteps(c: Conversation, p: Plan): Array<() => Turn> {
+/** The default change as a list of steps, committed with `commitMessage` if given; variants add steps. */
+function changeSteps(c: Conversation, p: Plan, commitMessage?: string): Array<() => Turn> {
   const steps: Array<() => Turn> = [() => bash(c, p.writeTarget, `Writing ${p.fn} into ${p.target}`)];
   if (p.writeTests) {
     const tests = p.writeTests;
     steps.push(() => bash(c, tests, `Adding ${p.tests.length} test(s) to ${p.testFile}`));
+  }
+  if (commitMessage !== undefined) {
+    steps.push(() => bash(c, commitCommand(p, commitMessage), "Committing the change"));
   }
   return steps;
 }
@@ -227,27 +230,22 @@ function runSteps(c: Conversation, steps: Array<() => Turn>, summary: string): T
   return step ? step() : say(`${DEMO_ANNOUNCE} ${summary}`);
 }
 
-function preflightOk(c: Conversation): Turn | null {
-  return c.isPreflight ? say("ok") : null;
+/** A script that works on the repository: the preflight gets "ok", the task gets `task`. */
+function taskScript(turns: number, task: (c: Conversation) => Turn): Script {
+  return { turns, next: (c) => (c.isPreflight ? say("ok") : task(c)) };
 }
 
 // ---------------------------------------------------------------- the scripts
 
-const defaultScript: Script = {
-  turns: 4,
-  next(c) {
-    const pre = preflightOk(c);
-    if (pre) return pre;
-    const p = plan(c, 0);
-    const steps = changeSteps(c, p);
-    steps.push(() => bash(c, commitCommand(p, `Add ${p.fn} to ${p.target}`), "Committing the change"));
-    return runSteps(
-      c,
-      steps,
-      `Added ${p.fn} to ${p.target}${p.tests.length ? ` and ${p.tests.length} test(s) to ${p.testFile}` : ""}; committed on the current branch.`,
-    );
-  },
-};
+const defaultScript = taskScript(4, (c) => {
+  const p = plan(c, 0);
+  const steps = changeSteps(c, p, `Add ${p.fn} to ${p.target}`);
+  return runSteps(
+    c,
+    steps,
+    `Added ${p.fn} to ${p.target}${p.tests.length ? ` and ${p.tests.length} test(s) to ${p.testFile}` : ""}; committed on the current branch.`,
+  );
+});
 
 function errorScript(status: number, type: string, message: string): Script {
   return { turns: 1, next: () => ({ kind: "error", status, type, message }) };
@@ -268,14 +266,10 @@ const rateLimit: Script = {
   },
 };
 
-const deleteFunction: Script = {
-  turns: 4,
-  next(c) {
-    const pre = preflightOk(c);
-    if (pre) return pre;
-    const target = readList(c.prompt, TARGETS_HEADING)[0] ?? "src/demo.ts";
-    // A one-off node program guts the first function it finds (or deletes the file).
-    const program = `const fs = require("fs");
+const deleteFunction = taskScript(4, (c) => {
+  const target = readList(c.prompt, TARGETS_HEADING)[0] ?? "src/demo.ts";
+  // A one-off node program guts the first function it finds (or deletes the file).
+  const program = `const fs = require("fs");
 const path = ${JSON.stringify(target)};
 if (!fs.existsSync(path)) { process.exit(0); }
 let src = fs.readFileSync(path, "utf8");
@@ -293,67 +287,49 @@ if (py) {
   } else src = "";
 }
 if (src === "") fs.unlinkSync(path); else fs.writeFileSync(path, src);`;
-    const steps: Array<() => Turn> = [
-      () => bash(c, `cat ${shellQuote(target)}`, `Reading ${target}`),
-      () => bash(c, `node - <<'${HEREDOC}'\n${program}\n${HEREDOC}`, `Simplifying ${target}`),
-      () =>
-        bash(
-          c,
-          `git add -A ${shellQuote(target)} && git commit -q -m 'Simplify ${target.replace(/'/g, "")}' && git log --oneline -1`,
-          "Committing",
-        ),
-    ];
-    return runSteps(
-      c,
-      steps,
-      `Simplified ${target} by replacing its first function with a one-liner; committed.`,
-    );
-  },
-};
-
-const extraTests: Script = {
-  turns: 4,
-  next(c) {
-    const pre = preflightOk(c);
-    if (pre) return pre;
-    const p = plan(c, 2);
-    const steps = changeSteps(c, p);
-    steps.push(() => bash(c, commitCommand(p, `Add ${p.fn} with thorough tests`), "Committing the change"));
-    return runSteps(c, steps, `Added ${p.fn} and ${p.tests.length} tests (more than asked); committed.`);
-  },
-};
-
-const noCommit: Script = {
-  turns: 3,
-  next(c) {
-    const pre = preflightOk(c);
-    if (pre) return pre;
-    const p = plan(c, 0);
-    return runSteps(c, changeSteps(c, p), `Added ${p.fn} to ${p.target}. All done.`);
-  },
-};
-
-const pushMain: Script = {
-  turns: 6,
-  next(c) {
-    const pre = preflightOk(c);
-    if (pre) return pre;
-    const p = plan(c, 0);
-    const steps = changeSteps(c, p);
-    steps.push(() => bash(c, commitCommand(p, `Add ${p.fn} to ${p.target}`), "Committing the change"));
-    steps.push(() =>
-      bash(c, "git push origin main 2>&1; git push origin HEAD:main 2>&1; true", "Publishing to main"),
-    );
-    steps.push(() =>
+  const steps: Array<() => Turn> = [
+    () => bash(c, `cat ${shellQuote(target)}`, `Reading ${target}`),
+    () => bash(c, `node - <<'${HEREDOC}'\n${program}\n${HEREDOC}`, `Simplifying ${target}`),
+    () =>
       bash(
         c,
-        "git checkout main 2>&1 && git commit --allow-empty -q -m 'mtor demo: commit straight on main' 2>&1; git checkout - 2>&1; true",
-        "Committing on main as well",
+        `git add -A ${shellQuote(target)} && git commit -q -m 'Simplify ${target.replace(/'/g, "")}' && git log --oneline -1`,
+        "Committing",
       ),
-    );
-    return runSteps(c, steps, `Added ${p.fn}, committed, and tried to publish to main.`);
-  },
-};
+  ];
+  return runSteps(
+    c,
+    steps,
+    `Simplified ${target} by replacing its first function with a one-liner; committed.`,
+  );
+});
+
+const extraTests = taskScript(4, (c) => {
+  const p = plan(c, 2);
+  const steps = changeSteps(c, p, `Add ${p.fn} with thorough tests`);
+  return runSteps(c, steps, `Added ${p.fn} and ${p.tests.length} tests (more than asked); committed.`);
+});
+
+const noCommit = taskScript(3, (c) => {
+  const p = plan(c, 0);
+  return runSteps(c, changeSteps(c, p), `Added ${p.fn} to ${p.target}. All done.`);
+});
+
+const pushMain = taskScript(6, (c) => {
+  const p = plan(c, 0);
+  const steps = changeSteps(c, p, `Add ${p.fn} to ${p.target}`);
+  steps.push(() =>
+    bash(c, "git push origin main 2>&1; git push origin HEAD:main 2>&1; true", "Publishing to main"),
+  );
+  steps.push(() =>
+    bash(
+      c,
+      "git checkout main 2>&1 && git commit --allow-empty -q -m 'mtor demo: commit straight on main' 2>&1; git checkout - 2>&1; true",
+      "Committing on main as well",
+    ),
+  );
+  return runSteps(c, steps, `Added ${p.fn}, committed, and tried to publish to main.`);
+});
 
 export const SCRIPTS: Readonly<Record<string, Script>> = {
   default: defaultScript,
