@@ -263,6 +263,16 @@ describe("heartbeat and verdict", () => {
     expect(v.ok && v.data.status).toBe("canceled");
   });
 
+  it("kill cancels a spec awaiting review: any non-terminal state (design §3)", async () => {
+    const id = await dispatchSpec("kill review", { repo: "r-kill-review", provider: "p-kill-review" });
+    const run = await claimOne("ex-kill-review", { repos: ["r-kill-review"], providers: ["p-kill-review"] });
+    const v = await client.verdict(run.run_id, passed(run.lease.token));
+    expect(v.ok && v.data.status).toBe("awaiting_review");
+    const kill = await api(`/v1/specs/${id}/kill`, { method: "POST" });
+    expect(kill.status).toBe(200);
+    expect((await specStatus(id)).status).toBe("canceled");
+  });
+
   it("an unknown run id is 404", async () => {
     const res = await client.heartbeat("rnope", { token: "lt_x", phase: "harness" });
     expect(res).toMatchObject({ ok: false, status: 404, error: { code: "not_found" } });

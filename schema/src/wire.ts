@@ -30,8 +30,14 @@ export const RETRYABLE_STATUSES: readonly SpecStatus[] = [
   "canceled",
   "declined",
 ];
-/** Statuses that `kill` may cancel. */
-export const KILLABLE_STATUSES: readonly SpecStatus[] = ["queued", "leased", "running", "failed"];
+/** Statuses that `kill` may cancel: every non-terminal one (design §3). */
+export const KILLABLE_STATUSES: readonly SpecStatus[] = [
+  "queued",
+  "leased",
+  "running",
+  "awaiting_review",
+  "failed",
+];
 
 export const RUN_OUTCOMES = ["passed", "rejected", "failed"] as const;
 export const RunOutcome = z.enum(RUN_OUTCOMES);
