@@ -2,22 +2,14 @@
 // their StepHooks taken from the activity Context. Heartbeats also renew the control-plane
 // lease; a lost lease or a kill aborts the step and stops the workflow; business outcomes
 // (preflight failed, harness failed, gates rejected) become non-retryable ApplicationFailures.
-import type { ClaimedRun, Phase, VerdictRequest } from "@mtor/schema";
+import type { ClaimedRun, Phase } from "@mtor/schema";
 import { Context } from "@temporalio/activity";
 import { ApplicationFailure } from "@temporalio/common";
 import { StepFailure } from "../engine/activities";
-import type {
-  GateOutcome,
-  HarnessOutcome,
-  PreflightOutcome,
-  PreparedRun,
-  PushOutcome,
-  ReportOutcome,
-  RunActivities,
-  StepHooks,
-} from "../engine/types";
+import type { RunActivities, StepHooks } from "../engine/types";
 import type { StopReason } from "../engine/verdict";
 import { outcomeFailure, stopFailure } from "./failures";
+import type { StepCalls } from "./run-steps";
 import { boxQueueFor, FAILURE_TYPE, type PreparedOnBox, workflowIdFor } from "./shared";
 
 /** What the control plane said to a lease heartbeat. `unreachable` keeps working: the lease may hold. */
@@ -44,14 +36,9 @@ export interface TemporalActivityDeps {
   log?: (line: string) => void;
 }
 
-export interface TemporalActivities {
+/** The steps the workflow calls, except that preparing a worktree also names the box holding it. */
+export interface TemporalActivities extends Omit<StepCalls, "prepareWorktree"> {
   prepareWorktree(run: ClaimedRun): Promise<PreparedOnBox>;
-  preflight(run: ClaimedRun, prepared: PreparedRun): Promise<PreflightOutcome>;
-  runHarness(run: ClaimedRun, prepared: PreparedRun): Promise<HarnessOutcome>;
-  runGates(run: ClaimedRun, prepared: PreparedRun, harness: HarnessOutcome): Promise<GateOutcome>;
-  pushBranch(run: ClaimedRun, prepared: PreparedRun): Promise<PushOutcome>;
-  reportVerdict(run: ClaimedRun, verdict: VerdictRequest): Promise<ReportOutcome>;
-  cleanup(run: ClaimedRun, prepared: PreparedRun, keep: boolean): Promise<void>;
 }
 
 /** What an activity sends with `Context.heartbeat` (visible in Temporal's UI). */
