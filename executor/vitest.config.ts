@@ -1,3 +1,4 @@
+// Executor tests run in Node against real processes (git, harness CLIs, local workerd), hence the long timeouts.
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({

@@ -1,3 +1,4 @@
+// Smoke test of the Worker: /healthz answers without a token and a dispatched spec can be read back.
 import { expect, it } from "vitest";
 import { api, dispatchSpec } from "./helpers";
 

@@ -1,3 +1,4 @@
+// The spec parser: front matter, defaults, field errors, durations and the dedup key.
 import { describe, expect, it } from "vitest";
 import { dedupKey, formatDuration, parseDuration, parseSpec, renderSpec } from "../src/spec";
 

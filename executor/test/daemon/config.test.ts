@@ -1,3 +1,4 @@
+// The executor's config file: every key, env overrides, and errors that name the key at fault.
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

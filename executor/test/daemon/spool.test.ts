@@ -1,3 +1,4 @@
+// The verdict spool: verdicts kept on disk until acknowledged, resent after a restart, never sent twice.
 import { mkdtempSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

@@ -1,3 +1,4 @@
+// decideVerdict: whether a run passes, fails or pushes, from what its steps returned and why it stopped.
 import { describe, expect, it } from "vitest";
 import type { GateOutcome, HarnessOutcome } from "../../src/engine/types";
 import { decideVerdict } from "../../src/engine/verdict";

@@ -1,3 +1,4 @@
+// The previous attempt's gate flags and reviewer notes as they reach the next attempt's prompt.
 import { describe, expect, it } from "vitest";
 import { promptFeedback } from "../../src/daemon/wiring";
 
