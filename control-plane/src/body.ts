@@ -78,14 +78,16 @@ export function invalidRequest(error: z.ZodError, where: string): ApiError {
 
 /**
  * Reads and validates a JSON body. An empty body counts as `{}` (so `curl -X POST` works for
- * bodies whose fields are all optional); any other content type is refused.
+ * bodies whose fields are all optional). A body without a Content-Type, or as `text/plain` (what
+ * fetch calls a string body), is read as JSON too, since these routes take nothing else; any
+ * other content type is refused.
  */
 export async function jsonBody<S extends z.ZodType>(c: Context<AppEnv>, schema: S): Promise<z.output<S>> {
   const bytes = await rawBody(c);
   let value: unknown = {};
   if (bytes.byteLength > 0) {
     const type = mediaType(c);
-    if (!isJsonType(type)) {
+    if (!isJsonType(type) && type !== "" && type !== "text/plain") {
       throw new ApiError(
         415,
         "unsupported_media_type",

@@ -273,6 +273,22 @@ describe("heartbeat and verdict", () => {
     expect((await specStatus(id)).status).toBe("canceled");
   });
 
+  it("reads a signed JSON body sent without a JSON Content-Type (fetch labels a string text/plain)", async () => {
+    const { SELF } = await import("cloudflare:test");
+    for (const type of [null, "text/plain;charset=UTF-8"]) {
+      const signed = await client.signedRequest(
+        "/v1/executor/claim",
+        claimBody("ex-plain", { repos: ["r-plain"] }),
+      );
+      const headers = new Headers(signed.headers);
+      if (type) headers.set("content-type", type);
+      else headers.delete("content-type");
+      const res = await SELF.fetch(signed.url, { method: "POST", headers, body: await signed.text() });
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ runs: [], reason: "empty" });
+    }
+  });
+
   it("an unknown run id is 404", async () => {
     const res = await client.heartbeat("rnope", { token: "lt_x", phase: "harness" });
     expect(res).toMatchObject({ ok: false, status: 404, error: { code: "not_found" } });

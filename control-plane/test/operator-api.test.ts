@@ -3,7 +3,7 @@
 import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../src/app";
-import { api, BASE, claimBody, dispatchSpec, executorClient, specText, startClock } from "./helpers";
+import { api, BASE, claimBody, dispatchSpec, executorClient, specText, startClock, TOKENS } from "./helpers";
 
 interface ErrorBody {
   error: {
@@ -487,6 +487,23 @@ describe("fleet, providers, gates, executors", () => {
     expect(await err(await api("/v1/providers/p-nope/freeze", { method: "POST" }))).toMatchObject([
       404,
       { code: "not_found" },
+    ]);
+  });
+
+  it("reads a JSON body sent as text/plain or without a Content-Type; refuses other types with 415", async () => {
+    const put = (headers: Record<string, string>) =>
+      api("/v1/gates/commit_flood", { method: "PUT", body: '{"action": "review"}', headers });
+    expect((await put({ "content-type": "text/plain;charset=UTF-8" })).status).toBe(200);
+    const { SELF } = await import("cloudflare:test");
+    const bare = await SELF.fetch(`${BASE}/v1/gates/commit_flood`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${TOKENS.admin}` },
+      body: new TextEncoder().encode('{"action": "reject"}'),
+    });
+    expect(bare.status).toBe(200);
+    expect(await err(await put({ "content-type": "application/xml" }))).toMatchObject([
+      415,
+      { code: "unsupported_media_type" },
     ]);
   });
 
