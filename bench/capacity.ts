@@ -6,7 +6,7 @@ import { ExecutorClient } from "@mtor/schema";
 import { EXECUTOR_KEY, type Stack, benchStack, percentile, round } from "./lib";
 
 export interface CapacityResult {
-  sizes: { specs: number; list_p99_ms: number; monitor_p99_ms: number }[];
+  sizes: { specs: number; list_p50_ms: number; list_p99_ms: number; monitor_p50_ms: number; monitor_p99_ms: number }[];
   list_growth: number;
   monitor_growth: number;
   mixed: {
@@ -19,8 +19,9 @@ export interface CapacityResult {
     errors: number;
     p50_ms: { claim: number; heartbeat: number; verdict: number };
   };
-  /** Heartbeats alone, one client after another: the floor of one signed request. */
+  /** One client alone, request after request: what one op costs without contention. */
   serial_heartbeat_p50_ms: number;
+  serial_claim_p50_ms: number;
 }
 
 async function seed(stack: Stack, body: Record<string, unknown>): Promise<number> {
@@ -55,7 +56,13 @@ export async function runCapacity(opts: { quick: boolean; log?: (line: string) =
     await stack.api("GET", "/v1/specs?count=50");
     const list = await timeEach(samples, () => stack.api("GET", "/v1/specs?count=50"));
     const monitor = await timeEach(samples, () => stack.cp.tick());
-    out.push({ specs: total, list_p99_ms: round(percentile(list, 99)), monitor_p99_ms: round(percentile(monitor, 99)) });
+    out.push({
+      specs: total,
+      list_p50_ms: round(percentile(list, 50)),
+      list_p99_ms: round(percentile(list, 99)),
+      monitor_p50_ms: round(percentile(monitor, 50)),
+      monitor_p99_ms: round(percentile(monitor, 99)),
+    });
     log(`capacity: ${total} specs: list p99 ${round(percentile(list, 99))} ms, monitor p99 ${round(percentile(monitor, 99))} ms`);
   }
 
@@ -133,6 +140,15 @@ export async function runCapacity(opts: { quick: boolean; log?: (line: string) =
   const solo = { ...hello, id: "cap-solo", capacity: 1 };
   const one = await client.claim({ executor: solo, free: 1, wait_s: 0 });
   const serial: number[] = [];
+  const serialClaims: number[] = [];
+  for (let i = 0; i < (opts.quick ? 10 : 30); i++) {
+    const t = performance.now();
+    const c = await client.claim({ executor: { ...solo, id: "cap-solo-claims" }, free: 1, wait_s: 0 });
+    serialClaims.push(performance.now() - t);
+    for (const run of c.ok ? c.data.runs : []) {
+      await client.verdict(run.run_id, { token: run.lease.token, outcome: "passed", flags: [], duration_ms: 1 });
+    }
+  }
   if (one.ok && one.data.runs[0]) {
     const run = one.data.runs[0];
     for (let i = 0; i < (opts.quick ? 20 : 60); i++) {
@@ -150,5 +166,6 @@ export async function runCapacity(opts: { quick: boolean; log?: (line: string) =
     monitor_growth: round(last.monitor_p99_ms / first.monitor_p99_ms),
     mixed,
     serial_heartbeat_p50_ms: p50(serial),
+    serial_claim_p50_ms: p50(serialClaims),
   };
 }

@@ -1,7 +1,7 @@
 // Shared pieces of the benchmark and the chaos runs: the real local stack (control plane in
 // workerd, bare git origin, `mtor executor` processes), the bench agent as a command harness,
 // percentiles, and cleanup that leaves no process behind.
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
@@ -55,7 +55,10 @@ export function hookSignals(): void {
 /** The stack with its clock running at `rate` × real time from now (1 = real time, unpinned). */
 export async function benchStack(name: string, vars: Record<string, string> = {}): Promise<Stack> {
   const stack = await startStack(name, vars);
-  onCleanup(() => stack.close());
+  onCleanup(async () => {
+    await stack.close();
+    rmSync(stack.root, { recursive: true, force: true });
+  });
   return stack;
 }
 
