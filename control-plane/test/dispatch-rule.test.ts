@@ -36,6 +36,7 @@ const providerFailure = (token: string) =>
 async function provider(name: string): Promise<{
   effective_slots: number;
   breaker: { state: string; consecutive_failures: number };
+  cooling: boolean;
   cooling_until: string | null;
 }> {
   const list = (await (await api("/v1/providers")).json()) as { providers: { name: string }[] };
@@ -141,9 +142,12 @@ describe("skip reasons", () => {
       }),
     );
     expect((await provider("p-cool")).cooling_until).not.toBeNull();
+    // Design §5.1 lists "cooling" among a provider's fields.
+    expect((await provider("p-cool")).cooling).toBe(true);
     expect(await claim("ex-cool", ex)).toEqual({ runs: [], reason: "cooling" });
     expect(await status(waiting)).toBe("queued");
     await tick(121_000);
+    expect(await provider("p-cool")).toMatchObject({ cooling: false, cooling_until: null });
     expect((await claim("ex-cool", ex)).runs.map((r) => r.spec_id)).toEqual([waiting]);
   });
 

@@ -337,6 +337,8 @@ export const ProviderView = z.object({
     consecutive_failures: z.number().int(),
     open_until: z.string().nullable(),
   }),
+  /** Whether a rate limit cools the provider now (design §5.1 "cooling"), and until when. */
+  cooling: z.boolean(),
   cooling_until: z.string().nullable(),
   frozen: z.boolean(),
   recent_outcomes: z.array(z.string()),

@@ -186,6 +186,7 @@ export function providerView(p: ProviderRow, now: number, inUse: number, queued:
       consecutive_failures: p.consecutiveFailures,
       open_until: breaker === "open" ? isoOrNull(p.openUntil) : null,
     },
+    cooling: p.coolingUntil !== null && p.coolingUntil > now,
     cooling_until: p.coolingUntil !== null && p.coolingUntil > now ? isoOrNull(p.coolingUntil) : null,
     frozen: p.frozen,
     recent_outcomes: p.recentOutcomes,
