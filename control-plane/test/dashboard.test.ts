@@ -3,7 +3,7 @@
 // the session token's role.
 import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { BASE, TOKENS } from "./helpers";
+import { BASE, claimBody, dispatchSpec, executorClient, TOKENS } from "./helpers";
 
 const ORIGIN = new URL(BASE).origin;
 
@@ -108,6 +108,27 @@ describe("pages", () => {
       expect(html).toContain('name="viewport" content="width=device-width');
       expect(html).not.toMatch(/(src|href)="https?:/);
     }
+  });
+
+  it("offers kill on a spec awaiting review, as the API allows (design §3)", async () => {
+    const cookie = await login(TOKENS.admin);
+    const id = await dispatchSpec("review then kill", { repo: "r-dash-kill", provider: "p-dash-kill" });
+    const client = executorClient();
+    const claim = await client.claim(
+      claimBody("ex-dash-kill", { repos: ["r-dash-kill"], providers: ["p-dash-kill"] }),
+    );
+    const run = claim.ok ? claim.data.runs[0] : undefined;
+    if (!run) throw new Error(`nothing claimed: ${JSON.stringify(claim)}`);
+    const v = await client.verdict(run.run_id, {
+      token: run.lease.token,
+      outcome: "passed",
+      flags: [],
+      duration_ms: 1,
+    });
+    expect(v.ok && v.data.status).toBe("awaiting_review");
+    const page = await (await get(`/specs/${id}`, cookie)).text();
+    expect(page).toContain(`action="/specs/${id}/approve"`);
+    expect(page).toContain(`action="/specs/${id}/kill"`);
   });
 
   it("shows a spec with its buttons and polls fragments of the queue and the spec", async () => {

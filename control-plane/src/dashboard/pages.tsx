@@ -1,6 +1,7 @@
 // The dashboard's pages as components: queue, spec, fleet, gates, dispatch, report, login.
 import type { ExecutorView, GateSetting, ProviderView, SpecDetail, SpecSummary } from "@mtor/schema";
 import { ago } from "@mtor/schema/format";
+import { KILLABLE_STATUSES } from "@mtor/schema/wire";
 import type { Report } from "../report/build";
 import { Csrf, Flags, Notices, StatusBadge } from "./layout";
 
@@ -76,7 +77,7 @@ export function SpecLive(props: { spec: SpecDetail }) {
 
 const ACTIVE = ["queued", "leased", "running"];
 const RETRYABLE = ["rejected", "failed", "dead", "canceled", "declined"];
-const KILLABLE = ["queued", "leased", "running", "failed"];
+const KILLABLE: readonly string[] = KILLABLE_STATUSES;
 const GRADES = ["A+", "A", "A-", "B+", "B", "B-", "C+", "C", "C-", "D", "F"];
 
 export function SpecPage(props: { spec: SpecDetail; csrf: string; notice?: string; error?: string }) {
