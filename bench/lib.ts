@@ -4,6 +4,7 @@
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { SpecDetail } from "@mtor/schema";
 import {
   EXECUTOR_KEY,
   ExecutorProcess,
@@ -55,6 +56,24 @@ export function hookSignals(): void {
 /** The stack with its clock running at `rate` × real time from now (1 = real time, unpinned). */
 export async function benchStack(name: string, vars: Record<string, string> = {}): Promise<Stack> {
   const stack = await startStack(name, vars);
+  // On a loaded box wrangler sometimes closes a kept-alive socket under a request: reads are
+  // safe to send again.
+  const api = stack.api.bind(stack);
+  stack.api = async <T,>(method: string, path: string, body?: unknown) => {
+    for (let i = 0; ; i++) {
+      try {
+        return await api<T>(method, path, body);
+      } catch (err) {
+        if (method !== "GET" || i >= 5) throw err;
+        await sleep(200);
+      }
+    }
+  };
+  stack.spec = async (id: string) => {
+    const res = await stack.api<SpecDetail>("GET", `/v1/specs/${id}`);
+    if (res.status !== 200) throw new Error(`GET /v1/specs/${id} answered ${res.status}: ${JSON.stringify(res.body)}`);
+    return res.body;
+  };
   onCleanup(async () => {
     await stack.close();
     rmSync(stack.root, { recursive: true, force: true });
