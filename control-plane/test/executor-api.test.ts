@@ -224,6 +224,38 @@ describe("heartbeat and verdict", () => {
     ]);
   });
 
+  it("the first failure backs off 1 min also after a gate rejection; the second 2 min (design §3)", async () => {
+    const id = await dispatchSpec("reject then fail", { repo: "r-rjf", provider: "p-rjf", attempts: "4" });
+    const ex = { repos: ["r-rjf"], providers: ["p-rjf"] };
+    const { nowMs } = await import("./helpers");
+    const delay = async () =>
+      Date.parse(
+        ((await (await api(`/v1/specs/${id}`)).json()) as { next_attempt_at: string }).next_attempt_at,
+      ) - nowMs();
+    const run1 = await claimOne("ex-rjf", ex);
+    const flags = [
+      { gate: "tests_missing" as const, action: "reject" as const, detail: "test_a was not added" },
+    ];
+    const v1 = await client.verdict(run1.run_id, passed(run1.lease.token, { outcome: "rejected", flags }));
+    expect(v1.ok && v1.data.status).toBe("queued");
+
+    const failed = { outcome: "failed" as const, failure: { kind: "harness" as const, message: "crashed" } };
+    const run2 = await claimOne("ex-rjf", ex);
+    expect(run2.attempt).toBe(2);
+    await client.verdict(run2.run_id, passed(run2.lease.token, failed));
+    const first = await delay();
+    expect(first).toBeGreaterThanOrEqual(48_000);
+    expect(first).toBeLessThanOrEqual(72_000);
+
+    await tick(73_000);
+    await fleet().monitorPass();
+    const run3 = await claimOne("ex-rjf", ex);
+    await client.verdict(run3.run_id, passed(run3.lease.token, failed));
+    const second = await delay();
+    expect(second).toBeGreaterThanOrEqual(96_000);
+    expect(second).toBeLessThanOrEqual(144_000);
+  });
+
   it("a gate rejection retries only when every rejecting gate has retry on, carrying the details as feedback", async () => {
     const id = await dispatchSpec("reject retry", { repo: "r-rj", provider: "p-rj" });
     const ex = { repos: ["r-rj"], providers: ["p-rj"] };

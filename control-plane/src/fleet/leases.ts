@@ -9,7 +9,7 @@ import type {
   VerdictRequest,
   VerdictResponse,
 } from "@mtor/schema/wire";
-import { and, asc, eq, inArray, lte } from "drizzle-orm";
+import { and, asc, count, eq, gt, inArray, lt, lte } from "drizzle-orm";
 import { ApiError, notFound } from "../errors";
 import { backoffMs } from "./backoff";
 import { iso } from "./clock";
@@ -83,6 +83,27 @@ function runEventFields(s: SpecRow, run: RunRow) {
   return { spec_id: s.id, title: s.title, repo: s.repo, run_id: run.id, attempt: run.attempt };
 }
 
+/**
+ * Failed attempts since the spec was last queued with a fresh budget, this one included: the
+ * backoff doubles per failure (design §3), so a gate rejection before it does not count.
+ */
+function failuresInBudget(db: Db, s: SpecRow, run: RunRow): number {
+  const budgetStart = s.maxAttempt - s.spec.attempts;
+  const earlier = db
+    .select({ n: count() })
+    .from(runs)
+    .where(
+      and(
+        eq(runs.specId, s.id),
+        eq(runs.outcome, "failed"),
+        gt(runs.attempt, budgetStart),
+        lt(runs.attempt, run.attempt),
+      ),
+    )
+    .get();
+  return (earlier?.n ?? 0) + 1;
+}
+
 /** Moves a spec whose current attempt failed to failed (backoff) or dead, with its event. */
 export function failSpec(tx: Db, deps: Deps, s: SpecRow, run: RunRow, failure: Failure): SpecStatus {
   const now = deps.now();
@@ -91,7 +112,7 @@ export function failSpec(tx: Db, deps: Deps, s: SpecRow, run: RunRow, failure: F
     failure,
   };
   if (s.attempt < s.maxAttempt) {
-    const nextAttemptAt = now + backoffMs(s.attempt, deps.random());
+    const nextAttemptAt = now + backoffMs(failuresInBudget(tx, s, run), deps.random());
     tx.update(specs)
       .set({ status: "failed", outcome: "failed", flags: [], nextAttemptAt, updatedAt: now })
       .where(eq(specs.id, s.id))
