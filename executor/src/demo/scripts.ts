@@ -230,14 +230,14 @@ function runSteps(c: Conversation, steps: Array<() => Turn>, summary: string): T
   return step ? step() : say(`${DEMO_ANNOUNCE} ${summary}`);
 }
 
-/** A script that works on the repository: the preflight gets "ok", the task gets `task`. */
-function taskScript(turns: number, task: (c: Conversation) => Turn): Script {
-  return { turns, next: (c) => (c.isPreflight ? say("ok") : task(c)) };
+/** A script that works on the run's repository: the preflight gets "ok", the run gets `work`. */
+function repoScript(turns: number, work: (c: Conversation) => Turn): Script {
+  return { turns, next: (c) => (c.isPreflight ? say("ok") : work(c)) };
 }
 
 // ---------------------------------------------------------------- the scripts
 
-const defaultScript = taskScript(4, (c) => {
+const defaultScript = repoScript(4, (c) => {
   const p = plan(c, 0);
   const steps = changeSteps(c, p, `Add ${p.fn} to ${p.target}`);
   return runSteps(
@@ -266,7 +266,7 @@ const rateLimit: Script = {
   },
 };
 
-const deleteFunction = taskScript(4, (c) => {
+const deleteFunction = repoScript(4, (c) => {
   const target = readList(c.prompt, TARGETS_HEADING)[0] ?? "src/demo.ts";
   // A one-off node program guts the first function it finds (or deletes the file).
   const program = `const fs = require("fs");
@@ -304,18 +304,18 @@ if (src === "") fs.unlinkSync(path); else fs.writeFileSync(path, src);`;
   );
 });
 
-const extraTests = taskScript(4, (c) => {
+const extraTests = repoScript(4, (c) => {
   const p = plan(c, 2);
   const steps = changeSteps(c, p, `Add ${p.fn} with thorough tests`);
   return runSteps(c, steps, `Added ${p.fn} and ${p.tests.length} tests (more than asked); committed.`);
 });
 
-const noCommit = taskScript(3, (c) => {
+const noCommit = repoScript(3, (c) => {
   const p = plan(c, 0);
   return runSteps(c, changeSteps(c, p), `Added ${p.fn} to ${p.target}. All done.`);
 });
 
-const pushMain = taskScript(6, (c) => {
+const pushMain = repoScript(6, (c) => {
   const p = plan(c, 0);
   const steps = changeSteps(c, p, `Add ${p.fn} to ${p.target}`);
   steps.push(() =>

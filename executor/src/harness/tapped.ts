@@ -13,7 +13,7 @@ export interface TappedRunOptions {
   harness: string;
   /** Provider errors the tap tolerates before it stops the process. */
   maxErrors: number;
-  /** false: the CLI talks to the provider directly (claude can report provider errors itself). */
+  /** false: the CLI talks to the provider directly, and only its own output tells of provider errors. */
   tap?: boolean;
   /** The CLI to start, once the provider URL it must use (the tap's) is known. */
   spawn: (baseUrl: string) => Promise<Pick<RunProcessOptions, "command" | "args" | "env" | "stdin">>;
