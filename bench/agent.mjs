@@ -13,8 +13,16 @@ const preflight = prompt.includes("mtor preflight check");
 const base = (process.env.ANTHROPIC_BASE_URL ?? "").replace(/\/+$/, "");
 const res = await fetch(`${base}/v1/messages`, {
   method: "POST",
-  headers: { "content-type": "application/json", "x-api-key": process.env.ANTHROPIC_API_KEY ?? "", "anthropic-version": "2023-06-01" },
-  body: JSON.stringify({ model: process.env.MTOR_MODEL ?? "demo", max_tokens: 64, messages: [{ role: "user", content: prompt }] }),
+  headers: {
+    "content-type": "application/json",
+    "x-api-key": process.env.ANTHROPIC_API_KEY ?? "",
+    "anthropic-version": "2023-06-01",
+  },
+  body: JSON.stringify({
+    model: process.env.MTOR_MODEL ?? "demo",
+    max_tokens: 64,
+    messages: [{ role: "user", content: prompt }],
+  }),
 }).catch((err) => {
   console.error(`provider unreachable: ${err.message}`);
   process.exit(1);

@@ -42,7 +42,11 @@ export function simulateBaseline(
   const random = seededRandom(profile.seed);
   const queue = durations.map((d, i) => ({ id: i, duration: d }));
   const slots: Slot[] = profile.providers.flatMap((p) =>
-    Array.from({ length: p.slots }, (_, i) => ({ provider: p.name, executor: i % 2 === 0 ? 0 : 1, freeAt: 0 })),
+    Array.from({ length: p.slots }, (_, i) => ({
+      provider: p.name,
+      executor: i % 2 === 0 ? 0 : 1,
+      freeAt: 0,
+    })),
   );
   const byName = Object.fromEntries(profile.providers.map((p) => [p.name, p]));
   // A task whose first preflight hits the failing provider stays broken while the outage lasts
@@ -55,7 +59,13 @@ export function simulateBaseline(
   const retryOk = (provider: string, t: number, broken: boolean): boolean => {
     const p = byName[provider];
     if (!p) return true;
-    if (p.rateLimitFromMin !== undefined && p.rateLimitUntilMin !== undefined && t >= p.rateLimitFromMin && t < p.rateLimitUntilMin) return false;
+    if (
+      p.rateLimitFromMin !== undefined &&
+      p.rateLimitUntilMin !== undefined &&
+      t >= p.rateLimitFromMin &&
+      t < p.rateLimitUntilMin
+    )
+      return false;
     // The seed's own story: a broken preflight burned the whole two-hour timeout.
     if (broken && opts.brokenUntilTimeout) return false;
     return !broken || t >= (p.preflightFailUntilMin ?? Number.POSITIVE_INFINITY);

@@ -3,10 +3,16 @@
 // monitor pass as the history grows.
 import { hostname } from "node:os";
 import { ExecutorClient } from "@mtor/schema";
-import { EXECUTOR_KEY, type Stack, benchStack, percentile, round } from "./lib";
+import { benchStack, EXECUTOR_KEY, percentile, round, type Stack } from "./lib";
 
 export interface CapacityResult {
-  sizes: { specs: number; list_p50_ms: number; list_p99_ms: number; monitor_p50_ms: number; monitor_p99_ms: number }[];
+  sizes: {
+    specs: number;
+    list_p50_ms: number;
+    list_p99_ms: number;
+    monitor_p50_ms: number;
+    monitor_p99_ms: number;
+  }[];
   list_growth: number;
   monitor_growth: number;
   mixed: {
@@ -44,7 +50,10 @@ async function timeEach(n: number, fn: () => Promise<unknown>): Promise<number[]
   return out;
 }
 
-export async function runCapacity(opts: { quick: boolean; log?: (line: string) => void }): Promise<CapacityResult> {
+export async function runCapacity(opts: {
+  quick: boolean;
+  log?: (line: string) => void;
+}): Promise<CapacityResult> {
   const log = opts.log ?? (() => {});
   const stack = await benchStack("capacity");
   const sizes = opts.quick ? [1_000, 5_000] : [1_000, 10_000, 100_000];
@@ -63,25 +72,43 @@ export async function runCapacity(opts: { quick: boolean; log?: (line: string) =
       monitor_p50_ms: round(percentile(monitor, 50)),
       monitor_p99_ms: round(percentile(monitor, 99)),
     });
-    log(`capacity: ${total} specs: list p99 ${round(percentile(list, 99))} ms, monitor p99 ${round(percentile(monitor, 99))} ms`);
+    log(
+      `capacity: ${total} specs: list p99 ${round(percentile(list, 99))} ms, monitor p99 ${round(percentile(monitor, 99))} ms`,
+    );
   }
 
   // The mixed load: executors claim one run, beat twice, report it, over a full queue.
   const queued = opts.quick ? 1_000 : 10_000;
-  const template = await stack.dispatch("---\ntitle: capacity template\nrepo: bench\nprovider: cap\nstop: none\n---\ncapacity\n");
+  const template = await stack.dispatch(
+    "---\ntitle: capacity template\nrepo: bench\nprovider: cap\nstop: none\n---\ncapacity\n",
+  );
   await seed(stack, { template, queued: queued - 1 });
   const clients = 8;
-  const client = new ExecutorClient({ url: stack.cp.url, keyId: EXECUTOR_KEY.id, secret: EXECUTOR_KEY.secret });
+  const client = new ExecutorClient({
+    url: stack.cp.url,
+    keyId: EXECUTOR_KEY.id,
+    secret: EXECUTOR_KEY.secret,
+  });
   // The provider exists once an executor advertises it; then it gets room for every client.
-  const hello = { id: "cap-hello", host: hostname(), version: "bench", arch: process.arch, capacity: 0, providers: ["cap"], repos: ["bench"], load: { cpu: 0, mem_free: 0.9 } };
+  const hello = {
+    id: "cap-hello",
+    host: hostname(),
+    version: "bench",
+    arch: process.arch,
+    capacity: 0,
+    providers: ["cap"],
+    repos: ["bench"],
+    load: { cpu: 0, mem_free: 0.9 },
+  };
   await client.claim({ executor: hello, free: 0, wait_s: 0 });
   const put = await stack.api("PUT", "/v1/providers/cap", { slots: 100 });
-  if (put.status !== 200) throw new Error(`PUT /v1/providers/cap answered ${put.status}: ${JSON.stringify(put.body)}`);
+  if (put.status !== 200)
+    throw new Error(`PUT /v1/providers/cap answered ${put.status}: ${JSON.stringify(put.body)}`);
   const seconds = opts.quick ? 4 : 20;
   let ops = 0;
   let errors = 0;
   const lat = { claim: [] as number[], heartbeat: [] as number[], verdict: [] as number[] };
-  const timed = async <T,>(kind: keyof typeof lat, fn: () => Promise<T>): Promise<T> => {
+  const timed = async <T>(kind: keyof typeof lat, fn: () => Promise<T>): Promise<T> => {
     const t = performance.now();
     const r = await fn();
     lat[kind].push(performance.now() - t);
@@ -116,7 +143,12 @@ export async function runCapacity(opts: { quick: boolean; log?: (line: string) =
           if (!hb.ok) errors++;
         }
         const v = await timed("verdict", () =>
-          client.verdict(run.run_id, { token: run.lease.token, outcome: "passed", flags: [], duration_ms: 1 }),
+          client.verdict(run.run_id, {
+            token: run.lease.token,
+            outcome: "passed",
+            flags: [],
+            duration_ms: 1,
+          }),
         );
         ops++;
         if (!v.ok) errors++;
@@ -146,7 +178,12 @@ export async function runCapacity(opts: { quick: boolean; log?: (line: string) =
     const c = await client.claim({ executor: { ...solo, id: "cap-solo-claims" }, free: 1, wait_s: 0 });
     serialClaims.push(performance.now() - t);
     for (const run of c.ok ? c.data.runs : []) {
-      await client.verdict(run.run_id, { token: run.lease.token, outcome: "passed", flags: [], duration_ms: 1 });
+      await client.verdict(run.run_id, {
+        token: run.lease.token,
+        outcome: "passed",
+        flags: [],
+        duration_ms: 1,
+      });
     }
   }
   if (one.ok && one.data.runs[0]) {

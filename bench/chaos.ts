@@ -4,19 +4,19 @@ import { writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { Webhook } from "standardwebhooks";
 import type { SpecDetail } from "@mtor/schema";
+import { Webhook } from "standardwebhooks";
 import { startDemoProvider } from "../executor/src/demo/provider";
 import {
   BENCH_DIR,
-  type ExecutorProcess,
-  type Stack,
   benchStack,
   cleanupAll,
+  type ExecutorProcess,
   every,
   hookSignals,
   makeOrigin,
   onCleanup,
+  type Stack,
   setClockRate,
   sleep,
   startExecutor,
@@ -57,7 +57,10 @@ function check(details: SpecDetail[], ids: string[], branches: Record<string, st
     for (const runs of perAttempt.values()) {
       if (runs.length > 1) twoRuns++;
       // A verdict the control plane accepted from an executor: a finished run it did not end itself.
-      const accepted = runs.filter((r) => r.outcome !== null && r.failure?.kind !== "lost_lease" && !/lease/.test(r.failure?.message ?? ""));
+      const accepted = runs.filter(
+        (r) =>
+          r.outcome !== null && r.failure?.kind !== "lost_lease" && !/lease/.test(r.failure?.message ?? ""),
+      );
       if (accepted.length > 1) twoAccepted++;
     }
   }
@@ -74,7 +77,9 @@ function check(details: SpecDetail[], ids: string[], branches: Record<string, st
     attempts_with_two_runs: twoRuns,
     branches_pushed_for_lost_lease: pushedLost,
     runs_lost_lease: details.flatMap((d) => d.runs).filter((r) => r.failure?.kind === "lost_lease").length,
-    runs_ended_by_restarted_executor: details.flatMap((d) => d.runs).filter((r) => /executor stopped while the run/.test(r.failure?.message ?? "")).length,
+    runs_ended_by_restarted_executor: details
+      .flatMap((d) => d.runs)
+      .filter((r) => /executor stopped while the run/.test(r.failure?.message ?? "")).length,
     branches: Object.keys(branches).filter((b) => b.startsWith("mtor/")).length,
   };
 }
@@ -99,7 +104,9 @@ async function dispatchSpecs(stack: Stack, n: number, tag: string, durationMs: n
   const ids: string[] = [];
   for (let i = 0; i < n; i++) {
     ids.push(
-      await stack.dispatch(`---\ntitle: ${tag} ${i}\nrepo: bench\nattempts: 20\nstop: one commit\n---\n${tag} ${i}\n\nbench-duration-ms=${durationMs}\n`),
+      await stack.dispatch(
+        `---\ntitle: ${tag} ${i}\nrepo: bench\nattempts: 20\nstop: one commit\n---\n${tag} ${i}\n\nbench-duration-ms=${durationMs}\n`,
+      ),
     );
   }
   return ids;
@@ -245,7 +252,8 @@ async function webhookOutage(specs: number, log: (l: string) => void) {
     url: `http://127.0.0.1:${port}/hook`,
     events: ["spec.verdict", "spec.failed", "spec.dead"],
   });
-  if (created.status !== 201) throw new Error(`POST /v1/webhooks answered ${created.status}: ${JSON.stringify(created.body)}`);
+  if (created.status !== 201)
+    throw new Error(`POST /v1/webhooks answered ${created.status}: ${JSON.stringify(created.body)}`);
   secret = created.body.secret;
   const workdir = join(stack.root, "executors", "w0");
   const config = writeBenchConfig(join(stack.root, "configs"), {
@@ -265,7 +273,10 @@ async function webhookOutage(specs: number, log: (l: string) => void) {
   let deliveries: Delivery[] = [];
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
-    const res = await stack.api<{ deliveries?: Delivery[] } | Delivery[]>("GET", `/v1/webhooks/${created.body.id}/deliveries?count=200`);
+    const res = await stack.api<{ deliveries?: Delivery[] } | Delivery[]>(
+      "GET",
+      `/v1/webhooks/${created.body.id}/deliveries?count=200`,
+    );
     deliveries = Array.isArray(res.body) ? res.body : (res.body.deliveries ?? []);
     if (deliveries.length >= ids.length && deliveries.every((d) => d.status === "delivered")) break;
     await sleep(500);
@@ -346,7 +357,13 @@ export async function runChaos(opts: { quick: boolean; log?: (l: string) => void
     const guarantees = [kills, restarts, proxy];
     const violations =
       guarantees.reduce(
-        (n, g) => n + g.lost + (g.specs - g.final) + g.attempts_with_two_accepted_verdicts + g.attempts_with_two_runs + g.branches_pushed_for_lost_lease,
+        (n, g) =>
+          n +
+          g.lost +
+          (g.specs - g.final) +
+          g.attempts_with_two_accepted_verdicts +
+          g.attempts_with_two_runs +
+          g.branches_pushed_for_lost_lease,
         0,
       ) +
       webhooks.not_delivered +
@@ -369,7 +386,9 @@ if (process.argv[1] && /bench[/\\]chaos\.ts$/.test(process.argv[1])) {
   runChaos({ quick: process.argv.includes("--quick") }).then(
     (r) => {
       const violations = (r as { violations?: number }).violations ?? 0;
-      console.log(violations === 0 ? "chaos: every guarantee held" : `chaos: ${violations} guarantee violations`);
+      console.log(
+        violations === 0 ? "chaos: every guarantee held" : `chaos: ${violations} guarantee violations`,
+      );
       process.exit(violations === 0 ? 0 : 1);
     },
     (err: unknown) => {

@@ -8,13 +8,13 @@ import type { SpecDetail } from "@mtor/schema";
 import {
   EXECUTOR_KEY,
   ExecutorProcess,
+  makeOrigin,
   OPERATOR_TOKEN,
   type Stack,
-  makeOrigin,
   startStack,
 } from "../executor/test/e2e/stack";
 
-export { EXECUTOR_KEY, ExecutorProcess, OPERATOR_TOKEN, type Stack, makeOrigin, startStack };
+export { EXECUTOR_KEY, ExecutorProcess, makeOrigin, OPERATOR_TOKEN, type Stack, startStack };
 
 export const BENCH_DIR = fileURLToPath(new URL(".", import.meta.url));
 export const AGENT = join(BENCH_DIR, "agent.mjs");
@@ -59,7 +59,7 @@ export async function benchStack(name: string, vars: Record<string, string> = {}
   // On a loaded box wrangler sometimes closes a kept-alive socket under a request: reads are
   // safe to send again.
   const api = stack.api.bind(stack);
-  stack.api = async <T,>(method: string, path: string, body?: unknown) => {
+  stack.api = async <T>(method: string, path: string, body?: unknown) => {
     for (let i = 0; ; i++) {
       try {
         return await api<T>(method, path, body);
@@ -71,7 +71,8 @@ export async function benchStack(name: string, vars: Record<string, string> = {}
   };
   stack.spec = async (id: string) => {
     const res = await stack.api<SpecDetail>("GET", `/v1/specs/${id}`);
-    if (res.status !== 200) throw new Error(`GET /v1/specs/${id} answered ${res.status}: ${JSON.stringify(res.body)}`);
+    if (res.status !== 200)
+      throw new Error(`GET /v1/specs/${id} answered ${res.status}: ${JSON.stringify(res.body)}`);
     return res.body;
   };
   onCleanup(async () => {
@@ -120,7 +121,8 @@ export function writeBenchConfig(dir: string, e: BenchExecutor): string {
     // The box is shared and busy; its load must not make the control plane refuse work.
     "cpu_cores = 256",
   ];
-  for (const [name, url] of Object.entries(e.repos)) lines.push("", `[repos.${name}]`, `url = ${JSON.stringify(url)}`);
+  for (const [name, url] of Object.entries(e.repos))
+    lines.push("", `[repos.${name}]`, `url = ${JSON.stringify(url)}`);
   if (harness === "bench") {
     lines.push("", "[harnesses.bench]", `command = ${JSON.stringify([process.execPath, AGENT])}`);
   }

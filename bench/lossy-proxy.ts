@@ -2,20 +2,35 @@
 // dropped (the socket closed before forwarding) or delayed, and a share of responses is dropped
 // (forwarded, then the client's socket closed unanswered) or delayed. The Host header is kept,
 // so a request's signature over its target URI still holds.
-import { type IncomingMessage, type ServerResponse, createServer, request } from "node:http";
+import { createServer, type IncomingMessage, request, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { seededRandom } from "../executor/src/demo/faults";
 
 export interface LossyProxy {
   url: string;
-  counts: { requests: number; dropped_requests: number; delayed_requests: number; dropped_responses: number; delayed_responses: number };
+  counts: {
+    requests: number;
+    dropped_requests: number;
+    delayed_requests: number;
+    dropped_responses: number;
+    delayed_responses: number;
+  };
   close(): Promise<void>;
 }
 
-export function startLossyProxy(target: string, opts: { faultRate: number; maxDelayMs: number; seed: number }): Promise<LossyProxy> {
+export function startLossyProxy(
+  target: string,
+  opts: { faultRate: number; maxDelayMs: number; seed: number },
+): Promise<LossyProxy> {
   const random = seededRandom(opts.seed);
   const upstream = new URL(target);
-  const counts = { requests: 0, dropped_requests: 0, delayed_requests: 0, dropped_responses: 0, delayed_responses: 0 };
+  const counts = {
+    requests: 0,
+    dropped_requests: 0,
+    delayed_requests: 0,
+    dropped_responses: 0,
+    delayed_responses: 0,
+  };
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     void (async () => {
@@ -35,7 +50,13 @@ export function startLossyProxy(target: string, opts: { faultRate: number; maxDe
         await sleep(random() * opts.maxDelayMs);
       }
       const up = request(
-        { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
+        {
+          host: upstream.hostname,
+          port: upstream.port,
+          method: req.method,
+          path: req.url,
+          headers: req.headers,
+        },
         (answer) => {
           const parts: Buffer[] = [];
           answer.on("data", (c: Buffer) => parts.push(c));
@@ -52,7 +73,10 @@ export function startLossyProxy(target: string, opts: { faultRate: number; maxDe
               }
               const headers = { ...answer.headers };
               delete headers["transfer-encoding"];
-              res.writeHead(answer.statusCode ?? 502, { ...headers, "content-length": Buffer.concat(parts).length });
+              res.writeHead(answer.statusCode ?? 502, {
+                ...headers,
+                "content-length": Buffer.concat(parts).length,
+              });
               res.end(Buffer.concat(parts));
             })();
           });

@@ -5,8 +5,8 @@ import { join } from "node:path";
 import type { ProviderView, SpecDetail } from "@mtor/schema";
 import { type DemoProvider, startDemoProvider } from "../executor/src/demo/provider";
 import {
-  type ExecutorProcess,
   benchStack,
+  type ExecutorProcess,
   every,
   makeOrigin,
   onCleanup,
@@ -69,7 +69,10 @@ export async function runNight(opts: { quick: boolean; log?: (line: string) => v
   const startedAt: Record<string, number> = {};
   for (const p of profile.providers) {
     startedAt[p.name] = Date.now();
-    const demo = await startDemoProvider({ seed: profile.seed, faults: p.preflightFailRate ? { preflightFailRate: p.preflightFailRate } : undefined });
+    const demo = await startDemoProvider({
+      seed: profile.seed,
+      faults: p.preflightFailRate ? { preflightFailRate: p.preflightFailRate } : undefined,
+    });
     onCleanup(() => demo.close());
     providers[p.name] = demo;
   }
@@ -115,7 +118,9 @@ export async function runNight(opts: { quick: boolean; log?: (line: string) => v
       ),
     );
   }
-  log(`night: ${profile.specs} specs dispatched in ${Date.now() - t0} ms; night of ~${profile.nominalMin} night-min nominal`);
+  log(
+    `night: ${profile.specs} specs dispatched in ${Date.now() - t0} ms; night of ~${profile.nominalMin} night-min nominal`,
+  );
 
   // The profile's timed faults.
   const timers: NodeJS.Timeout[] = [];
@@ -158,7 +163,8 @@ export async function runNight(opts: { quick: boolean; log?: (line: string) => v
       if (queued === 0) continue;
       const free = Math.max(0, v.slots - v.in_use);
       if (free === 0) continue;
-      const cooling = v.cooling_until !== null && Date.parse(v.cooling_until) > pinMs + (now - pinMs) * CONTROL_PLANE_RATE;
+      const cooling =
+        v.cooling_until !== null && Date.parse(v.cooling_until) > pinMs + (now - pinMs) * CONTROL_PLANE_RATE;
       const cause =
         v.breaker.state === "open"
           ? "idle: breaker open"
@@ -198,7 +204,9 @@ export async function runNight(opts: { quick: boolean; log?: (line: string) => v
   const heldSpecs = holding(victim);
   const killedAt = Date.now();
   await victim.proc.kill("SIGKILL");
-  log(`night: SIGKILLed ${victim.id} at ${round(realMsToNightMin(killedAt - t0))} night-min holding ${heldSpecs.length} runs`);
+  log(
+    `night: SIGKILLed ${victim.id} at ${round(realMsToNightMin(killedAt - t0))} night-min holding ${heldSpecs.length} runs`,
+  );
   victim.proc = startExecutor(victim.config, victim.workdir);
   const killedId = victim.id;
   const held: string[] = [];
@@ -222,9 +230,12 @@ export async function runNight(opts: { quick: boolean; log?: (line: string) => v
         const killed = s.runs.find((r) => r.id === runId);
         if (leaseEndedAt === null && killed?.status === "finished") {
           leaseEndedAt = Date.now();
-          endedBy = killed.failure ? `${killed.failure.kind}: ${killed.failure.message.slice(0, 100)}` : (killed.outcome ?? null);
+          endedBy = killed.failure
+            ? `${killed.failure.kind}: ${killed.failure.message.slice(0, 100)}`
+            : (killed.outcome ?? null);
         }
-        const claimable = s.status === "queued" || s.runs.some((r) => r.id !== runId && Date.parse(r.claimed_at) > 0);
+        const claimable =
+          s.status === "queued" || s.runs.some((r) => r.id !== runId && Date.parse(r.claimed_at) > 0);
         if (claimable) back.add(specId);
       }
       if (back.size === heldRuns.length) requeuedAt = Date.now();
@@ -248,7 +259,9 @@ export async function runNight(opts: { quick: boolean; log?: (line: string) => v
   details = await Promise.all(ids.map((id) => stack.spec(id)));
   for (const s of details.filter((d) => !FINAL.has(d.status))) {
     const r = s.runs.at(-1);
-    log(`night: ${s.id} still ${s.status} at the end (attempt ${s.attempt}, last run on ${r?.provider ?? "-"}: ${r?.outcome ?? r?.status ?? "-"} ${r?.failure?.kind ?? ""}, next attempt ${s.next_attempt_at ?? "-"})`);
+    log(
+      `night: ${s.id} still ${s.status} at the end (attempt ${s.attempt}, last run on ${r?.provider ?? "-"}: ${r?.outcome ?? r?.status ?? "-"} ${r?.failure?.kind ?? ""}, next attempt ${s.next_attempt_at ?? "-"})`,
+    );
   }
 
   // Slot time from the control plane's own records.
@@ -265,9 +278,15 @@ export async function runNight(opts: { quick: boolean; log?: (line: string) => v
   const outside = details.flatMap((s, i) =>
     s.runs
       .filter((r) => r.outcome === "passed" && r.finished_at)
-      .map((r) => realMsToNightMin(fleetToReal(r.finished_at as string) - fleetToReal(r.claimed_at)) - (durations[i] as number)),
+      .map(
+        (r) =>
+          realMsToNightMin(fleetToReal(r.finished_at as string) - fleetToReal(r.claimed_at)) -
+          (durations[i] as number),
+      ),
   );
-  const runOverheadMin = outside.length ? [...outside].sort((a, b) => a - b)[Math.floor(outside.length / 2)] as number : 0;
+  const runOverheadMin = outside.length
+    ? ([...outside].sort((a, b) => a - b)[Math.floor(outside.length / 2)] as number)
+    : 0;
   const lastClaim = Math.max(...runs.map((r) => fleetToReal(r.claimed_at)));
   const windowEnd = Math.max(lastClaim, t0 + 1);
   const slotsTotal = profile.providers.reduce((n, p) => n + p.slots, 0);
@@ -290,7 +309,8 @@ export async function runNight(opts: { quick: boolean; log?: (line: string) => v
   const flakyFails = runs
     .filter((r) => r.provider === "flaky" && r.failure?.kind === "preflight" && r.finished_at)
     .map((r) => fleetToReal(r.finished_at as string));
-  const failsBeforeOpen = breakerOpenedAt === null ? null : flakyFails.filter((t) => t <= (breakerOpenedAt as number)).length;
+  const failsBeforeOpen =
+    breakerOpenedAt === null ? null : flakyFails.filter((t) => t <= (breakerOpenedAt as number)).length;
 
   const landed = details.filter((s) => ["awaiting_review", "approved"].includes(s.status)).length;
   const nightMin = realMsToNightMin(tEnd - t0);
@@ -317,7 +337,10 @@ export async function runNight(opts: { quick: boolean; log?: (line: string) => v
       runs_held: heldRuns.length,
       ended_by: endedBy,
       lease_ended_s: leaseEndedAt === null ? null : round(((leaseEndedAt as number) - killedAt) / 1000),
-      lease_ended_fleet_s: leaseEndedAt === null ? null : round((((leaseEndedAt as number) - killedAt) / 1000) * CONTROL_PLANE_RATE, 0),
+      lease_ended_fleet_s:
+        leaseEndedAt === null
+          ? null
+          : round((((leaseEndedAt as number) - killedAt) / 1000) * CONTROL_PLANE_RATE, 0),
       requeue_s: requeueS === null ? null : round(requeueS),
       requeue_fleet_s: requeueS === null ? null : round(requeueS * CONTROL_PLANE_RATE, 0),
       // Lease TTL (90 s) plus one monitor pass interval (300 ms real here).
@@ -328,4 +351,3 @@ export async function runNight(opts: { quick: boolean; log?: (line: string) => v
     wall_s: round((Date.now() - wallStart) / 1000, 1),
   };
 }
-

@@ -5,8 +5,8 @@ import { execFileSync, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { resolvePackageBin } from "../executor/src/harness/bin";
 import { startDemoProvider } from "../executor/src/demo/provider";
+import { resolvePackageBin } from "../executor/src/harness/bin";
 import { benchStack, median, onCleanup, round, sleep, startExecutor, writeBenchConfig } from "./lib";
 
 export interface OverheadResult {
@@ -24,7 +24,13 @@ function git(cwd: string, ...args: string[]): string {
   return execFileSync("git", args, {
     cwd,
     encoding: "utf8",
-    env: { ...process.env, GIT_AUTHOR_NAME: "bench", GIT_AUTHOR_EMAIL: "bench@mtor.invalid", GIT_COMMITTER_NAME: "bench", GIT_COMMITTER_EMAIL: "bench@mtor.invalid" },
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: "bench",
+      GIT_AUTHOR_EMAIL: "bench@mtor.invalid",
+      GIT_COMMITTER_NAME: "bench",
+      GIT_COMMITTER_EMAIL: "bench@mtor.invalid",
+    },
   }).trim();
 }
 
@@ -34,7 +40,10 @@ function bigOrigin(root: string, files: number): string {
   const seed = join(root, "origins", "big-seed");
   mkdirSync(join(seed, "src"), { recursive: true });
   writeFileSync(join(seed, "package.json"), '{"name":"big","type":"module","private":true}\n');
-  writeFileSync(join(seed, "src", "math.ts"), "export function add(a: number, b: number): number {\n  return a + b;\n}\n");
+  writeFileSync(
+    join(seed, "src", "math.ts"),
+    "export function add(a: number, b: number): number {\n  return a + b;\n}\n",
+  );
   for (let i = 0; i < files; i++) {
     const dir = join(seed, "gen", `d${i % 50}`);
     if (i < 50) mkdirSync(dir, { recursive: true });
@@ -54,22 +63,28 @@ async function bareClaude(baseUrl: string): Promise<number> {
   const bin = resolvePackageBin("@anthropic-ai/claude-code", "claude");
   const t0 = performance.now();
   await new Promise<void>((resolve, reject) => {
-    const child = spawn(bin, ["--bare", "--print", "--output-format", "json", "--model", "demo", "--no-session-persistence"], {
-      cwd: home,
-      stdio: ["pipe", "ignore", "ignore"],
-      env: {
-        PATH: process.env.PATH ?? "",
-        HOME: home,
-        ANTHROPIC_BASE_URL: baseUrl,
-        ANTHROPIC_API_KEY: "demo-token",
-        CLAUDE_CONFIG_DIR: join(home, ".claude"),
-        DISABLE_TELEMETRY: "1",
-        DISABLE_AUTOUPDATER: "1",
-        CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
-        CI: "1",
+    const child = spawn(
+      bin,
+      ["--bare", "--print", "--output-format", "json", "--model", "demo", "--no-session-persistence"],
+      {
+        cwd: home,
+        stdio: ["pipe", "ignore", "ignore"],
+        env: {
+          PATH: process.env.PATH ?? "",
+          HOME: home,
+          ANTHROPIC_BASE_URL: baseUrl,
+          ANTHROPIC_API_KEY: "demo-token",
+          CLAUDE_CONFIG_DIR: join(home, ".claude"),
+          DISABLE_TELEMETRY: "1",
+          DISABLE_AUTOUPDATER: "1",
+          CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
+          CI: "1",
+        },
       },
-    });
-    child.stdin?.end("mtor preflight check. Reply with exactly the two letters ok and nothing else. Do not use any tools.");
+    );
+    child.stdin?.end(
+      "mtor preflight check. Reply with exactly the two letters ok and nothing else. Do not use any tools.",
+    );
     child.once("error", reject);
     child.once("exit", () => resolve());
   });
@@ -78,7 +93,10 @@ async function bareClaude(baseUrl: string): Promise<number> {
   return ms;
 }
 
-export async function runOverhead(opts: { quick: boolean; log?: (line: string) => void }): Promise<OverheadResult> {
+export async function runOverhead(opts: {
+  quick: boolean;
+  log?: (line: string) => void;
+}): Promise<OverheadResult> {
   const log = opts.log ?? (() => {});
   const files = 5_000;
   const specs = opts.quick ? 1 : 3;
@@ -129,10 +147,12 @@ export async function runOverhead(opts: { quick: boolean; log?: (line: string) =
       cleanup: t.cleanup ?? 0,
     };
     parts.other = Math.max(0, total - Object.values(parts).reduce((a, b) => a + b, 0));
-    for (const [k, v] of Object.entries(parts)) (split[k] ??= []).push(v);
+    for (const [k, v] of Object.entries(parts)) split[k] = [...(split[k] ?? []), v];
     e2e.push(total);
     harness.push(inHarness);
-    log(`overhead: spec ${i} ${spec.status} in ${Math.round(total)} ms, ${Math.round(inHarness)} ms in claude; bare claude ${Math.round(bare.at(-1) ?? 0)} ms`);
+    log(
+      `overhead: spec ${i} ${spec.status} in ${Math.round(total)} ms, ${Math.round(inHarness)} ms in claude; bare claude ${Math.round(bare.at(-1) ?? 0)} ms`,
+    );
   }
   await ex.kill("SIGTERM");
   const overheads = e2e.map((v, i) => v - (harness[i] as number));

@@ -3,7 +3,7 @@
 import { hostname } from "node:os";
 import { ExecutorClient } from "@mtor/schema";
 import { Queue, Worker } from "bullmq";
-import { EXECUTOR_KEY, benchStack, median, percentile, round } from "./lib";
+import { benchStack, EXECUTOR_KEY, median, percentile, round } from "./lib";
 import { startRedis } from "./redis";
 
 export interface PickupResult {
@@ -14,7 +14,10 @@ export interface PickupResult {
   ratio_p99: number;
 }
 
-export async function runPickup(opts: { quick: boolean; log?: (line: string) => void }): Promise<PickupResult> {
+export async function runPickup(opts: {
+  quick: boolean;
+  log?: (line: string) => void;
+}): Promise<PickupResult> {
   const log = opts.log ?? (() => {});
   const n = opts.quick ? 30 : 300;
   const mtor = await mtorPickup(n);
@@ -23,12 +26,22 @@ export async function runPickup(opts: { quick: boolean; log?: (line: string) => 
   log(`pickup: bullmq p50 ${round(median(bull))} ms over ${n}`);
   const m = { p50: round(median(mtor)), p99: round(percentile(mtor, 99)) };
   const b = { p50: round(median(bull)), p99: round(percentile(bull, 99)) };
-  return { samples: n, mtor_ms: m, bullmq_ms: b, ratio_p50: round(m.p50 / b.p50), ratio_p99: round(m.p99 / b.p99) };
+  return {
+    samples: n,
+    mtor_ms: m,
+    bullmq_ms: b,
+    ratio_p50: round(m.p50 / b.p50),
+    ratio_p99: round(m.p99 / b.p99),
+  };
 }
 
 async function mtorPickup(n: number): Promise<number[]> {
   const stack = await benchStack("pickup");
-  const client = new ExecutorClient({ url: stack.cp.url, keyId: EXECUTOR_KEY.id, secret: EXECUTOR_KEY.secret });
+  const client = new ExecutorClient({
+    url: stack.cp.url,
+    keyId: EXECUTOR_KEY.id,
+    secret: EXECUTOR_KEY.secret,
+  });
   const waiting = new Map<string, (at: number) => void>();
   // A claim may answer before the dispatch's own answer is read.
   const early = new Map<string, number>();
@@ -53,7 +66,12 @@ async function mtorPickup(n: number): Promise<number[]> {
         const resolve = waiting.get(run.spec_id);
         if (resolve) resolve(at);
         else early.set(run.spec_id, at);
-        const v = await client.verdict(run.run_id, { token: run.lease.token, outcome: "passed", flags: [], duration_ms: 1 });
+        const v = await client.verdict(run.run_id, {
+          token: run.lease.token,
+          outcome: "passed",
+          flags: [],
+          duration_ms: 1,
+        });
         if (!v.ok) throw new Error(`verdict answered ${v.status} ${v.error.code}: ${v.error.message}`);
       }
     }
@@ -99,7 +117,10 @@ async function bullPickup(n: number): Promise<number[]> {
     const at = performance.now();
     if (job.id) waiting.get(job.id)?.(at);
   };
-  const workers = [new Worker("pickup", handler, { connection }), new Worker("pickup", handler, { connection })];
+  const workers = [
+    new Worker("pickup", handler, { connection }),
+    new Worker("pickup", handler, { connection }),
+  ];
   await Promise.all(workers.map((w) => w.waitUntilReady()));
   const latencies: number[] = [];
   try {

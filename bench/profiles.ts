@@ -48,7 +48,12 @@ export function nightProfile(quick: boolean): NightProfile {
     seed: 8,
     providers: [
       { name: "flaky", slots, preflightFailRate: 0.8, preflightFailUntilMin: Math.round(nominalMin / 3) },
-      { name: "limited", slots, rateLimitFromMin: Math.round(nominalMin / 4), rateLimitUntilMin: Math.round(nominalMin / 2) },
+      {
+        name: "limited",
+        slots,
+        rateLimitFromMin: Math.round(nominalMin / 4),
+        rateLimitUntilMin: Math.round(nominalMin / 2),
+      },
       { name: "steady", slots },
     ],
   };
@@ -57,7 +62,9 @@ export function nightProfile(quick: boolean): NightProfile {
 /** The specs' task durations (night minutes), the same for mtor and the baseline. */
 export function taskDurations(p: NightProfile): number[] {
   const random = seededRandom(p.seed);
-  return Array.from({ length: p.specs }, () => Math.round(p.durationMin[0] + random() * (p.durationMin[1] - p.durationMin[0])));
+  return Array.from({ length: p.specs }, () =>
+    Math.round(p.durationMin[0] + random() * (p.durationMin[1] - p.durationMin[0])),
+  );
 }
 
 export const nightMinToRealMs = (min: number): number => min * REAL_MS_PER_NIGHT_MIN;

@@ -28,7 +28,9 @@ export async function runBench(opts: BenchOptions) {
     const overheadMin = Math.max(0, night.run_overhead_min);
     const baseline = simulateBaseline(nightProfile(opts.quick), overheadMin);
     // The seed's story read literally: every broken preflight burns the two-hour timeout.
-    const baselineStrict = simulateBaseline(nightProfile(opts.quick), overheadMin, { brokenUntilTimeout: true });
+    const baselineStrict = simulateBaseline(nightProfile(opts.quick), overheadMin, {
+      brokenUntilTimeout: true,
+    });
     const overhead = await runOverhead({ quick: opts.quick, log });
     await cleanupAll();
     const pickup = await runPickup({ quick: opts.quick, log });
@@ -38,13 +40,20 @@ export async function runBench(opts: BenchOptions) {
     const results = {
       at: new Date().toISOString(),
       mode: opts.quick ? "quick" : "full",
-      machine: { node: process.version, cores: cpus().length, mem_gib: round(totalmem() / 2 ** 30, 1), platform: process.platform },
+      machine: {
+        node: process.version,
+        cores: cpus().length,
+        mem_gib: round(totalmem() / 2 ** 30, 1),
+        platform: process.platform,
+      },
       wall_s: round((Date.now() - started) / 1000, 1),
       night,
       baseline: { ...baseline, run_overhead_min: round(overheadMin, 1) },
       ratio_landed_per_hour: round(night.landed_per_hour / baseline.landed_per_hour),
       baseline_broken_until_timeout: baselineStrict,
-      ratio_landed_per_hour_vs_broken_until_timeout: round(night.landed_per_hour / baselineStrict.landed_per_hour),
+      ratio_landed_per_hour_vs_broken_until_timeout: round(
+        night.landed_per_hour / baselineStrict.landed_per_hour,
+      ),
       overhead,
       pickup,
       capacity,
@@ -64,7 +73,11 @@ type Results = Awaited<ReturnType<typeof runBench>>;
 
 export function table(r: Omit<Results, never>): string {
   const rows: [string, string, string][] = [
-    ["landed specs per night-hour (mtor)", `${r.night.landed_per_hour} (${r.night.landed}/${r.night.specs} in ${r.night.night_min} night-min)`, ""],
+    [
+      "landed specs per night-hour (mtor)",
+      `${r.night.landed_per_hour} (${r.night.landed}/${r.night.specs} in ${r.night.night_min} night-min)`,
+      "",
+    ],
     ["landed specs per night-hour (seed baseline, simulated)", `${r.baseline.landed_per_hour}`, ""],
     ["mtor ÷ seed baseline", `${r.ratio_landed_per_hour}`, "≥ 2.0"],
     [
@@ -72,7 +85,11 @@ export function table(r: Omit<Results, never>): string {
       `${r.baseline_broken_until_timeout.landed_per_hour} per night-hour; mtor ÷ it ${r.ratio_landed_per_hour_vs_broken_until_timeout}`,
       "",
     ],
-    ["efficiency (useful ÷ available slot-time)", `${r.night.efficiency} (baseline ${r.baseline.efficiency})`, "≥ 0.90"],
+    [
+      "efficiency (useful ÷ available slot-time)",
+      `${r.night.efficiency} (baseline ${r.baseline.efficiency})`,
+      "≥ 0.90",
+    ],
     [
       "wasted slot-time by cause (night-min)",
       Object.entries(r.night.wasted_slot_min)
@@ -96,34 +113,49 @@ export function table(r: Omit<Results, never>): string {
     ],
     [
       "orchestration overhead (5 000 files, claude)",
-      `${r.overhead.overhead_ms} ms of ${r.overhead.end_to_end_ms} ms end to end; split ${Object.entries(r.overhead.split_ms)
+      `${r.overhead.overhead_ms} ms of ${r.overhead.end_to_end_ms} ms end to end; split ${Object.entries(
+        r.overhead.split_ms,
+      )
         .map(([k, v]) => `${k} ${v}`)
         .join(", ")}`,
       "≤ 1 s median",
     ],
-    ["overhead ÷ bare claude --print", `${r.overhead.overhead_to_bare_claude} (bare ${r.overhead.bare_claude_ms} ms)`, "≤ 1.5"],
-    ["pickup p50 / p99 (mtor)", `${r.pickup.mtor_ms.p50} / ${r.pickup.mtor_ms.p99} ms over ${r.pickup.samples}`, "p50 ≤ 25 ms"],
-    ["pickup p50 / p99 (BullMQ, local redis)", `${r.pickup.bullmq_ms.p50} / ${r.pickup.bullmq_ms.p99} ms`, ""],
+    [
+      "overhead ÷ bare claude --print",
+      `${r.overhead.overhead_to_bare_claude} (bare ${r.overhead.bare_claude_ms} ms)`,
+      "≤ 1.5",
+    ],
+    [
+      "pickup p50 / p99 (mtor)",
+      `${r.pickup.mtor_ms.p50} / ${r.pickup.mtor_ms.p99} ms over ${r.pickup.samples}`,
+      "p50 ≤ 25 ms",
+    ],
+    [
+      "pickup p50 / p99 (BullMQ, local redis)",
+      `${r.pickup.bullmq_ms.p50} / ${r.pickup.bullmq_ms.p99} ms`,
+      "",
+    ],
     ["pickup mtor ÷ BullMQ (p50 / p99)", `${r.pickup.ratio_p50} / ${r.pickup.ratio_p99}`, "reported"],
     [
       "Fleet mixed ops/s",
       `${r.capacity.mixed.ops_per_s} (${r.capacity.mixed.queued} queued, ${r.capacity.mixed.history} in history, ${r.capacity.mixed.errors} errors; p50 claim ${r.capacity.mixed.p50_ms.claim} / heartbeat ${r.capacity.mixed.p50_ms.heartbeat} / verdict ${r.capacity.mixed.p50_ms.verdict} ms with ${r.capacity.mixed.clients} clients; one client alone: claim ${r.capacity.serial_claim_p50_ms} / heartbeat ${r.capacity.serial_heartbeat_p50_ms} ms)`,
       "≥ 300",
     ],
-    ...r.capacity.sizes.map(
-      (s): [string, string, string] => [
-        `list / monitor p99 (p50) at ${s.specs} specs`,
-        `${s.list_p99_ms} (${s.list_p50_ms}) / ${s.monitor_p99_ms} (${s.monitor_p50_ms}) ms`,
-        "",
-      ],
-    ),
-    ["list / monitor p99 growth (largest ÷ 1k)", `${r.capacity.list_growth} / ${r.capacity.monitor_growth}`, "≤ 2"],
+    ...r.capacity.sizes.map((s): [string, string, string] => [
+      `list / monitor p99 (p50) at ${s.specs} specs`,
+      `${s.list_p99_ms} (${s.list_p50_ms}) / ${s.monitor_p99_ms} (${s.monitor_p50_ms}) ms`,
+      "",
+    ]),
+    [
+      "list / monitor p99 growth (largest ÷ 1k)",
+      `${r.capacity.list_growth} / ${r.capacity.monitor_growth}`,
+      "≤ 2",
+    ],
     ["bench wall time", `${r.wall_s} s (${r.mode})`, r.mode === "full" ? "< 600 s" : ""],
   ];
   const w0 = Math.max(...rows.map((x) => x[0].length));
   return rows.map(([a, b, c]) => `${a.padEnd(w0)}  ${b}${c ? `   [target ${c}]` : ""}`).join("\n");
 }
-
 
 if (process.argv[1] && /bench[/\\]run\.ts$/.test(process.argv[1])) {
   const quick = process.argv.includes("--quick");
