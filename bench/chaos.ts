@@ -127,8 +127,9 @@ async function killsAtRandomPoints(kills: number, log: (l: string) => void) {
       controlPlane: stack.cp.url,
       workdir,
       repos: { bench: origin.path },
-      providers: { steady: demo.url },
-      capacity: 2,
+      // Four provider names on one demo model: each kill halves only one provider's slots.
+      providers: { steady: demo.url, steady2: demo.url, steady3: demo.url, steady4: demo.url },
+      capacity: 4,
       heartbeatS: 0.5,
     });
     ex.push({ config, workdir, proc: startExecutor(config, workdir) });
@@ -158,13 +159,13 @@ async function killsAtRandomPoints(kills: number, log: (l: string) => void) {
     // The first executor to reach the point is the one killed there.
     const t0 = Date.now();
     let victim: (typeof ex)[number] | undefined;
-    while (Date.now() - t0 < 15_000 && !victim) {
+    while (Date.now() - t0 < 10_000 && !victim) {
       victim = ex.find((e, i) => e.proc.lines.slice(from[i]).some((l) => pattern.test(l)));
       if (!victim) await sleep(20);
     }
     if (!victim) {
       // Nothing left to interrupt: more work for the next kills.
-      ids.push(...(await dispatchSpecs(stack, 2, `chaos kill more ${k}`, 600)));
+      if (ids.length < kills * 2) ids.push(...(await dispatchSpecs(stack, 2, `chaos kill more ${k}`, 600)));
       continue;
     }
     await sleep(extra + Math.floor(random() * 100));
