@@ -92,6 +92,22 @@ describe("dispatch", () => {
     expect(((await json.json()) as { title: string }).title).toBe("json");
   });
 
+  it("takes raw Markdown that curl --data-binary labels as a form, and still refuses a form without spec", async () => {
+    const raw = await api("/v1/specs", {
+      body: specText("curl data-binary", { repo: "r-d3" }, "Body sent raw."),
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+    });
+    expect(raw.status).toBe(201);
+    expect(((await raw.json()) as { title: string }).title).toBe("curl data-binary");
+
+    const noSpec = await api("/v1/specs", {
+      body: "title=x&repo=y",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+    });
+    expect(noSpec.status).toBe(400);
+    expect(((await noSpec.json()) as { error: { code: string } }).error.code).toBe("invalid_request");
+  });
+
   it("takes fields from query parameters; front matter wins", async () => {
     const res = await api("/v1/specs?repo=r-query&provider=p-query&priority=3&title=ignored", {
       body: "---\ntitle: from front matter\nprovider: p-fm\ntests: [t]\nstop: stop\n---\nBody.",

@@ -58,6 +58,12 @@ async function specFromBody(c: Context<AppEnv>): Promise<{ text: string; fields:
               throw new ApiError(400, "invalid_request", "the multipart body could not be parsed");
             });
     const value = form.get("spec");
+    // `curl --data-binary @spec.md` labels raw Markdown as a form; a body that reads as a spec
+    // (front matter or a heading first) is taken whole rather than refused.
+    if (value === null && type === "application/x-www-form-urlencoded") {
+      const raw = decodeUtf8(bytes);
+      if (/^\uFEFF?(---[ \t]*\r?\n|#)/.test(raw)) return { text: raw, fields: {} };
+    }
     if (value === null) {
       throw new ApiError(
         400,
