@@ -77,7 +77,9 @@ export async function benchStack(name: string, vars: Record<string, string> = {}
   };
   onCleanup(async () => {
     await stack.close();
-    rmSync(stack.root, { recursive: true, force: true });
+    // MTOR_BENCH_KEEP=1 keeps the state (control plane, origin, executors) for inspection.
+    if (process.env.MTOR_BENCH_KEEP) console.log(`kept ${stack.root}`);
+    else rmSync(stack.root, { recursive: true, force: true });
   });
   return stack;
 }
