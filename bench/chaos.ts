@@ -1,5 +1,6 @@
 // `npm run chaos [-- --quick]`: the real local stack under injected faults, checked from the
 // control plane's own records and the bare origin's refs. Writes bench/chaos.json.
+import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -35,6 +36,8 @@ interface Guarantees {
   attempts_with_two_accepted_verdicts: number;
   attempts_with_two_runs: number;
   branches_pushed_for_lost_lease: number;
+  /** Refs on the origin whose run ended with a lost lease, pushed before or after the loss. */
+  branches_of_lost_lease_runs: number;
   /** Context: runs the control plane ended for a lost lease, and mtor/ branches on the origin. */
   runs_lost_lease: number;
   runs_ended_by_restarted_executor: number;
@@ -42,7 +45,12 @@ interface Guarantees {
 }
 
 /** Checks the promises from the control plane's records and the origin's branches. */
-function check(details: SpecDetail[], ids: string[], branches: Record<string, string>): Guarantees {
+function check(
+  details: SpecDetail[],
+  ids: string[],
+  branches: Record<string, string>,
+  pushes?: { at: (branch: string) => number | null; fleetToReal: (iso: string) => number },
+): Guarantees {
   const byId = new Map(details.map((d) => [d.id, d]));
   let twoAccepted = 0;
   let twoRuns = 0;
@@ -64,10 +72,17 @@ function check(details: SpecDetail[], ids: string[], branches: Record<string, st
       if (accepted.length > 1) twoAccepted++;
     }
   }
+  let refsOfLostRuns = 0;
   for (const branch of Object.keys(branches)) {
     if (!branch.startsWith("mtor/")) continue;
     const run = runByBranch.get(branch);
-    if (run && (run.failure?.kind === "lost_lease" || /lease/.test(run.failure?.message ?? ""))) pushedLost++;
+    if (!run || !(run.failure?.kind === "lost_lease" || /lease/.test(run.failure?.message ?? ""))) continue;
+    refsOfLostRuns++;
+    // With the origin's reflog: only a push after the lease was lost breaks the promise (a
+    // push under a valid lease, then a kill before the verdict, is allowed). 1 s resolution.
+    const at = pushes?.at(branch) ?? null;
+    if (!pushes || at === null || !run.finished_at || at > pushes.fleetToReal(run.finished_at) + 1000)
+      pushedLost++;
   }
   return {
     specs: ids.length,
@@ -76,6 +91,7 @@ function check(details: SpecDetail[], ids: string[], branches: Record<string, st
     attempts_with_two_accepted_verdicts: twoAccepted,
     attempts_with_two_runs: twoRuns,
     branches_pushed_for_lost_lease: pushedLost,
+    branches_of_lost_lease_runs: refsOfLostRuns,
     runs_lost_lease: details.flatMap((d) => d.runs).filter((r) => r.failure?.kind === "lost_lease").length,
     runs_ended_by_restarted_executor: details
       .flatMap((d) => d.runs)
@@ -135,7 +151,27 @@ async function killsAtRandomPoints(kills: number, log: (l: string) => void) {
     ex.push({ config, workdir, proc: startExecutor(config, workdir) });
   }
   await sleep(1500);
+  execFileSync("git", ["-C", origin.path, "config", "core.logAllRefUpdates", "always"]);
+  const pinMs = Date.now();
   await setClockRate(stack, CONTROL_PLANE_RATE);
+  const pushes = {
+    fleetToReal: (iso: string) => pinMs + (Date.parse(iso) - pinMs) / CONTROL_PLANE_RATE,
+    at: (branch: string): number | null => {
+      try {
+        const out = execFileSync(
+          "git",
+          ["-C", origin.path, "reflog", "show", "--date=unix", "--format=%gd", `refs/heads/${branch}`],
+          {
+            encoding: "utf8",
+          },
+        );
+        const first = /@\{(\d+)\}/.exec(out.trim().split("\n").at(-1) ?? "");
+        return first ? Number(first[1]) * 1000 : null;
+      } catch {
+        return null;
+      }
+    },
+  };
   const stopTicker = every(300, () => stack.cp.tick());
   onCleanup(stopTicker);
   const random = seededRandomFor(9);
@@ -179,7 +215,7 @@ async function killsAtRandomPoints(kills: number, log: (l: string) => void) {
   const details = await waitAllFinal(stack, ids, kills > 10 ? 480_000 : 240_000);
   const settleS = Math.round((Date.now() - settleFrom) / 1000);
   await stopTicker();
-  return { kills_by_point: done, settle_s: settleS, ...check(details, ids, origin.branches()) };
+  return { kills_by_point: done, settle_s: settleS, ...check(details, ids, origin.branches(), pushes) };
 }
 
 // ---------------------------------------------------------------- control plane restarts
