@@ -3,7 +3,7 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import type { ClaimResponse, ExecutorInfo, VerdictRequest } from "@mtor/schema/wire";
 import { beforeAll, describe, expect, it } from "vitest";
-import { api, claimBody, dispatchSpec, executorClient, startClock, tick } from "./helpers";
+import { api, claimBody, dispatchSpec, executorClient, fleet, startClock, tick } from "./helpers";
 
 const client = executorClient();
 
@@ -229,6 +229,70 @@ describe("skip reasons", () => {
     const low2 = await dispatchSpec("low 2", { repo: "r-prio", provider: "p-prio" });
     const got = await claim("ex-prio", ex, 3);
     expect(got.runs.map((r) => r.spec_id)).toEqual([high, low, low2]);
+  });
+});
+
+async function seedCopies(template: string, queued: number): Promise<void> {
+  const r = await fleet().benchSeed({ template, queued });
+  if (!r.ok) throw new Error(r.error.message);
+}
+
+describe("no starvation: a claimable spec is found whatever sits ahead of it", () => {
+  it("behind 600 higher-priority specs for a repo and a provider this executor does not serve", async () => {
+    const ex = lane("starve");
+    await claim("ex-starve", ex);
+    const otherRepo = await dispatchSpec("other repo", {
+      repo: "r-starve-x",
+      provider: "p-starve",
+      priority: "9",
+    });
+    const otherProvider = await dispatchSpec("other provider", {
+      repo: "r-starve",
+      provider: "p-starve-x",
+      priority: "9",
+    });
+    await seedCopies(otherRepo, 600);
+    await seedCopies(otherProvider, 600);
+    const mine = await dispatchSpec("mine", { repo: "r-starve", provider: "p-starve", priority: "-5" });
+    expect((await claim("ex-starve", ex)).runs.map((r) => r.spec_id)).toEqual([mine]);
+  });
+
+  it("behind 600 older blocked specs of its own lane", async () => {
+    const ex = lane("starveb");
+    await claim("ex-starveb", ex);
+    const gate = await dispatchSpec("never approved", { repo: "r-elsewhere", provider: "p-starveb" });
+    const blocked = await dispatchSpec("blocked", {
+      repo: "r-starveb",
+      provider: "p-starveb",
+      priority: "3",
+      after: `[${gate}]`,
+    });
+    await seedCopies(blocked, 600);
+    const free = await dispatchSpec("free", { repo: "r-starveb", provider: "p-starveb" });
+    expect((await claim("ex-starveb", ex)).runs.map((r) => r.spec_id)).toEqual([free]);
+    // With nothing claimable left, the claim names why the first spec it could serve waits.
+    expect(await claim("ex-starveb", ex)).toEqual({ runs: [], reason: "blocked" });
+  });
+
+  it("behind 600 specs whose provider has no free slot, a spec for `any` goes to a free one", async () => {
+    const ex = { repos: ["r-starvef"], providers: ["p-starvef-full", "p-starvef-free"] };
+    await claim("ex-starvef", ex, 0);
+    await api("/v1/providers/p-starvef-full", { method: "PUT", body: { slots: 1 } });
+    const first = await dispatchSpec("fills the slot", {
+      repo: "r-starvef",
+      provider: "p-starvef-full",
+      priority: "9",
+    });
+    expect((await claim("ex-starvef", ex)).runs.map((r) => r.spec_id)).toEqual([first]);
+    const waiting = await dispatchSpec("waits for the slot", {
+      repo: "r-starvef",
+      provider: "p-starvef-full",
+      priority: "9",
+    });
+    await seedCopies(waiting, 600);
+    const any = await dispatchSpec("any", { repo: "r-starvef", provider: "any" });
+    const got = (await claim("ex-starvef", ex)).runs;
+    expect(got.map((r) => [r.spec_id, r.provider.name])).toEqual([[any, "p-starvef-free"]]);
   });
 });
 

@@ -1,9 +1,10 @@
 // The dispatch rule of design §4: which queued specs a claiming executor gets, leased under
 // fencing tokens. Runs synchronously inside one transaction so no slot is ever over-committed.
+import type { GateSettings } from "@mtor/schema/gates";
 import { formatDuration } from "@mtor/schema/spec";
 import { runs, specs } from "@mtor/schema/tables/fleet";
 import type { ClaimedRun, ClaimReason, ClaimRequest, ClaimResponse } from "@mtor/schema/wire";
-import { and, asc, desc, eq, inArray, isNotNull, ne, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, isNotNull, ne, sql } from "drizzle-orm";
 import { iso } from "./clock";
 import type { Db, Deps } from "./db";
 import { executorSkipReason, upsertExecutor } from "./executors";
@@ -21,9 +22,63 @@ import {
 import { gateSettings, isFrozen } from "./settings";
 import type { SpecRow } from "./views";
 
-/** How many queued specs one claim looks at, at most. */
-const SCAN_LIMIT = 500;
 const RECENT_PATCH_IDS = 50;
+/** Queued specs read per repo and provider at a time; more pages are read only past blocked ones. */
+const PAGE = 16;
+
+/** The claim order: highest priority, then oldest, then first inserted. */
+interface Head {
+  id: string;
+  priority: number;
+  createdAt: number;
+  seq: number;
+  after: string | null;
+}
+
+const before = (a: Head, b: Head): boolean =>
+  a.priority !== b.priority
+    ? a.priority > b.priority
+    : a.createdAt !== b.createdAt
+      ? a.createdAt < b.createdAt
+      : a.seq < b.seq;
+
+/**
+ * The queued specs of one repo and one provider field (a provider name or `any`), in claim
+ * order, read through specs_claim_idx a page at a time: a claim touches a few index entries
+ * per lane it serves, whatever sits in other lanes.
+ */
+class Lane {
+  private rows: Head[] = [];
+  private offset = 0;
+  private done = false;
+
+  constructor(
+    private readonly tx: Db,
+    readonly repo: string,
+    readonly provider: string,
+  ) {}
+
+  head(): Head | undefined {
+    if (this.rows.length === 0 && !this.done) this.fill();
+    return this.rows[0];
+  }
+
+  pop(): void {
+    this.rows.shift();
+  }
+
+  private fill(): void {
+    const page = this.tx.all<Head>(sql`
+      SELECT id, priority, created_at AS createdAt, rowid AS seq, json_extract(spec, '$.after') AS after
+      FROM ${specs}
+      WHERE status = 'queued' AND repo = ${this.repo} AND provider = ${this.provider}
+      ORDER BY priority DESC, created_at ASC, rowid ASC
+      LIMIT ${PAGE} OFFSET ${this.offset}`);
+    this.offset += page.length;
+    this.done = page.length < PAGE;
+    this.rows = page;
+  }
+}
 
 export function claimRuns(tx: Db, deps: Deps, req: ClaimRequest, keyId: string | null): ClaimResponse {
   const now = deps.now();
@@ -36,64 +91,69 @@ export function claimRuns(tx: Db, deps: Deps, req: ClaimRequest, keyId: string |
   const want = Math.min(req.free, req.executor.capacity);
   if (want <= 0) return { runs: [], reason: "no_slots" };
 
-  const queued = tx
-    .select()
-    .from(specs)
-    .where(eq(specs.status, "queued"))
-    .orderBy(desc(specs.priority), asc(specs.createdAt), asc(sql`rowid`))
-    .limit(SCAN_LIMIT)
-    .all();
-  if (queued.length === 0) return { runs: [], reason: "empty" };
-
-  const served = { repos: new Set(req.executor.repos), providers: req.executor.providers };
+  const served = [...new Set(req.executor.providers)];
   const inUse = slotsInUse(tx);
   const trials = trialsInFlight(tx);
-  const providerCache = new Map<string, ProviderRow | undefined>();
-  const provider = (name: string) => {
-    if (!providerCache.has(name)) providerCache.set(name, getProvider(tx, name));
-    return providerCache.get(name);
+  const providerRows = new Map<string, ProviderRow | undefined>(served.map((n) => [n, getProvider(tx, n)]));
+  const skip = (name: string): ClaimReason | null => {
+    const p = providerRows.get(name);
+    if (!p) return "disabled";
+    return providerSkipReason(p, now, inUse.get(name) ?? 0, trials.has(name));
   };
-  const approved = approvedAmong(
-    tx,
-    queued.flatMap((s) => s.spec.after),
-  );
-  const gates = gateSettings(tx);
-
-  const claimed: ClaimedRun[] = [];
-  // The reason names why the first spec this executor could serve was skipped. Specs for
-  // other repos or providers are not this executor's work: with only those queued, its queue
-  // is `empty` (design §5.2), so a client that knows only the five reasons understands it.
-  let firstReason: ClaimReason | null = null;
-  for (const s of queued) {
-    if (claimed.length >= want) break;
-    const pick = pickProvider(s);
-    if ("reason" in pick) {
-      if (pick.reason !== "not_served") firstReason ??= pick.reason;
-      continue;
-    }
-    claimed.push(lease(s, pick.provider));
-  }
-  if (claimed.length > 0) return { runs: claimed };
-  return { runs: [], reason: firstReason ?? "empty" };
-
-  function pickProvider(s: SpecRow): { provider: ProviderRow } | { reason: ClaimReason } {
-    if (!served.repos.has(s.repo)) return { reason: "not_served" };
-    if (s.spec.after.some((id) => !approved.has(id))) return { reason: "blocked" };
-    const candidates =
-      s.provider === "any" ? served.providers : served.providers.filter((p) => p === s.provider);
-    if (candidates.length === 0) return { reason: "not_served" };
+  /** The provider a spec of this lane would run on now, or why none can take it. */
+  const pickProvider = (lane: Lane): { provider: ProviderRow } | { reason: ClaimReason } => {
+    const candidates = lane.provider === "any" ? served : [lane.provider];
     let reason: ClaimReason | null = null;
     for (const name of candidates) {
-      const p = provider(name);
-      if (!p) continue;
-      const skip = providerSkipReason(p, now, inUse.get(name) ?? 0, trials.has(name));
-      if (skip === null) return { provider: p };
-      reason ??= skip;
+      const why = skip(name);
+      if (why === null) return { provider: providerRows.get(name) as ProviderRow };
+      reason ??= why;
     }
-    return { reason: reason ?? "not_served" };
-  }
+    return { reason: reason ?? "no_slots" };
+  };
 
-  function lease(s: SpecRow, p: ProviderRow): ClaimedRun {
+  const lanes: Lane[] = [];
+  for (const repo of new Set(req.executor.repos)) {
+    for (const provider of [...served, "any"]) lanes.push(new Lane(tx, repo, provider));
+  }
+  let gates: GateSettings | null = null;
+  const claimed: ClaimedRun[] = [];
+  // The reason names why the first spec (in claim order) this executor could serve was
+  // skipped. Specs for other repos or providers are not this executor's work: with only those
+  // queued, its queue is `empty` (design §5.2), so a client that knows only the five reasons
+  // understands it.
+  let first: { head: Head; reason: ClaimReason } | null = null;
+  const skipped = (head: Head, reason: ClaimReason) => {
+    if (!first || before(head, first.head)) first = { head, reason };
+  };
+  while (claimed.length < want) {
+    // The next spec in claim order among lanes whose provider can take one now.
+    let best: { lane: Lane; head: Head; provider: ProviderRow } | null = null;
+    for (const lane of lanes) {
+      const head = lane.head();
+      if (!head) continue;
+      const pick = pickProvider(lane);
+      if ("reason" in pick) {
+        skipped(head, pick.reason);
+        continue;
+      }
+      if (!best || before(head, best.head)) best = { lane, head, provider: pick.provider };
+    }
+    if (!best) break;
+    best.lane.pop();
+    if (best.head.after && !afterApproved(tx, JSON.parse(best.head.after) as string[])) {
+      skipped(best.head, "blocked");
+      continue;
+    }
+    const row = tx.select().from(specs).where(eq(specs.id, best.head.id)).get();
+    if (!row) continue;
+    gates ??= gateSettings(tx);
+    claimed.push(lease(row, best.provider, gates));
+  }
+  if (claimed.length > 0) return { runs: claimed };
+  return { runs: [], reason: (first as { reason: ClaimReason } | null)?.reason ?? "empty" };
+
+  function lease(s: SpecRow, p: ProviderRow, gates: GateSettings): ClaimedRun {
     const runId = newRunId();
     const token = newLeaseToken();
     const attempt = s.attempt + 1;
@@ -140,24 +200,29 @@ export function claimRuns(tx: Db, deps: Deps, req: ClaimRequest, keyId: string |
   }
 }
 
-function approvedAmong(db: Db, ids: string[]): Set<string> {
-  if (ids.length === 0) return new Set();
+/** Whether every spec a spec waits for is approved. */
+function afterApproved(db: Db, ids: string[]): boolean {
+  if (ids.length === 0) return true;
+  const unique = [...new Set(ids)];
   const rows = db
     .select({ id: specs.id })
     .from(specs)
-    .where(and(inArray(specs.id, [...new Set(ids)]), eq(specs.status, "approved")))
+    .where(and(inArray(specs.id, unique), eq(specs.status, "approved")))
     .all();
-  return new Set(rows.map((r) => r.id));
+  return rows.length === unique.length;
 }
 
 /** Patch ids of other specs' recent verdicts, for the executor's duplicate gate. */
 function recentPatchIds(db: Db, specId: string): { spec_id: string; patch_id: string }[] {
-  return db
-    .select({ spec_id: runs.specId, patch_id: runs.patchId })
-    .from(runs)
-    .where(and(isNotNull(runs.patchId), ne(runs.specId, specId)))
-    .orderBy(desc(runs.finishedAt))
-    .limit(RECENT_PATCH_IDS)
-    .all()
-    .map((r) => ({ spec_id: r.spec_id, patch_id: r.patch_id as string }));
+  return (
+    db
+      .select({ spec_id: runs.specId, patch_id: runs.patchId })
+      .from(runs)
+      // Served by runs_patch_idx, whose condition this repeats word for word.
+      .where(and(isNotNull(runs.patchId), ne(runs.specId, specId)))
+      .orderBy(desc(runs.finishedAt))
+      .limit(RECENT_PATCH_IDS)
+      .all()
+      .map((r) => ({ spec_id: r.spec_id, patch_id: r.patch_id as string }))
+  );
 }

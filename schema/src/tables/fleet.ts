@@ -38,8 +38,12 @@ export const specs = sqliteTable(
     reviewAt: integer("review_at"),
   },
   (t) => [
-    // The dispatch rule: queued specs, highest priority first, oldest first.
-    index("specs_dispatch_idx").on(t.status, t.priority, t.createdAt),
+    // The dispatch rule: per repo and provider, queued specs highest priority first, oldest
+    // first (rowid breaks ties), in the exact order the claim reads them, so a claim reads a
+    // few index entries whatever the backlog, never sorting it.
+    index("specs_claim_idx")
+      .on(t.repo, t.provider, sql`${t.priority} DESC`, t.createdAt)
+      .where(sql`${t.status} = 'queued'`),
     // Dedup: an active spec with the same key.
     index("specs_dedup_idx").on(t.dedupKey, t.status),
     // List, newest first (cursor on created_at, id).
@@ -95,7 +99,8 @@ export const runs = sqliteTable(
     index("runs_provider_idx").on(t.provider, t.status),
     // An executor's runs.
     index("runs_executor_idx").on(t.executorId, t.status),
-    // Recent patch ids for the duplicate gate.
+    // Recent patch ids for the duplicate gate: only runs that have one, newest first.
+    index("runs_patch_idx").on(t.finishedAt).where(sql`${t.patchId} IS NOT NULL`),
     index("runs_finished_idx").on(t.finishedAt),
   ],
 );
