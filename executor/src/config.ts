@@ -1,4 +1,4 @@
-// The executor's config file (design §8): TOML, validated with zod, env overrides applied, every
+// The executor's config file: TOML, validated with zod, env overrides applied, every
 // problem named by its key so a broken config is refused before the first claim.
 import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
@@ -29,6 +29,7 @@ const RepoFile = z.strictObject({
 
 const ProviderFile = z.strictObject({
   base_url: httpUrl,
+  // Required: a harness started without a key fails every run with the CLI's own login prompt.
   token_env: envName.optional(),
   model: z.string({ error: "is required" }).min(1, "must not be empty"),
   harness: z.string().regex(NAME, nameMessage).default("claude"),
@@ -130,8 +131,8 @@ const NUMBER_KEYS = new Set([
 const TABLE_KEYS = new Set(["repos", "providers", "harnesses", "temporal"]);
 
 /**
- * Every top-level key is overridable by env (design §8): `MTOR_<KEY>` (`MTOR_CAPACITY`,
- * `MTOR_WORKDIR`, …), plus §8's own names, which win: `MTOR_URL` (control_plane),
+ * Every top-level key is overridable by env: `MTOR_<KEY>` (`MTOR_CAPACITY`,
+ * `MTOR_WORKDIR`, …), plus the documented names, which win: `MTOR_URL` (control_plane),
  * `MTOR_EXECUTOR_ID` (id), `MTOR_KEY_ID` (key_id).
  */
 function envOverrides(): [string, string][] {
@@ -186,7 +187,11 @@ export function parseConfig(text: string, env: Env = process.env, baseDir = proc
   const providers: ExecutorConfig["providers"] = {};
   for (const [name, p] of Object.entries(c.providers)) {
     let token = "";
-    if (p.token_env) {
+    if (!p.token_env) {
+      problems.push(
+        `providers.${name}.token_env: is required (the environment variable that holds the provider's API key)`,
+      );
+    } else {
       token = env[p.token_env] ?? "";
       if (!token)
         problems.push(`providers.${name}.token_env: environment variable ${p.token_env} is not set`);

@@ -22,6 +22,15 @@ function clip(text: string, max = 500): string {
 }
 
 /**
+ * Claude Code started without a key answers "Not logged in · Please run /login", which reads
+ * like something to do at a terminal. Say what it means: the provider's key never arrived.
+ */
+export function classifyMissingKey(text: string, provider: string): Failure | null {
+  if (!/not logged in|please run \/login/i.test(text)) return null;
+  return { kind: "auth", message: `provider ${provider}: no API key (token_env unset)` };
+}
+
+/**
  * Classifies a provider-side error from an HTTP status (when the harness reports one) and the
  * error text. Returns null when nothing points at the provider.
  */

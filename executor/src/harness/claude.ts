@@ -1,7 +1,7 @@
 // The `claude` harness: the real Claude Code CLI in bare print mode with JSON output.
 import type { Usage } from "@mtor/schema";
 import { resolvePackageBin } from "./bin";
-import { classifyProviderError } from "./classify";
+import { classifyMissingKey, classifyProviderError } from "./classify";
 import { baseEnv } from "./env";
 import { exitFailure, preflightVerdict, toResult } from "./outcome";
 import { preflightRun, runTapped } from "./tapped";
@@ -117,7 +117,7 @@ export function createClaudeHarness(options: ClaudeHarnessOptions = {}): Harness
   const bin = options.bin ?? resolvePackageBin("@anthropic-ai/claude-code", "claude");
   const maxRetries = options.maxRetries ?? 1;
 
-  // A preflight tolerates no provider error: design §8 wants it to fail at once, no retry loop.
+  // A preflight tolerates no provider error: it fails the run at once, no retry loop.
   async function exec(
     input: HarnessInput,
     preflight = false,
@@ -140,12 +140,17 @@ export function createClaudeHarness(options: ClaudeHarnessOptions = {}): Harness
     let failure = processFailed;
     if (!failure && json?.is_error) {
       const text = json.result ?? json.subtype ?? "error";
-      failure = classifyProviderError(text, json.api_error_status ?? undefined) ?? {
-        kind: "harness",
-        message: `claude ended with an error (${json.subtype ?? "error"}): ${text.slice(0, 500)}`,
-      };
+      failure = classifyMissingKey(text, input.provider.name) ??
+        classifyProviderError(text, json.api_error_status ?? undefined) ?? {
+          kind: "harness",
+          message: `claude ended with an error (${json.subtype ?? "error"}): ${text.slice(0, 500)}`,
+        };
     }
-    if (!failure && !json) failure = classifyProviderError(p.stderr || p.tail) ?? exitFailure(p, "claude");
+    if (!failure && !json)
+      failure =
+        classifyMissingKey(p.stderr || p.tail, input.provider.name) ??
+        classifyProviderError(p.stderr || p.tail) ??
+        exitFailure(p, "claude");
     if (!failure && p.exitCode !== 0) failure = exitFailure(p, "claude");
     return { result: toResult(p, failure, usage ? { usage } : {}), json };
   }

@@ -28,6 +28,7 @@ harness = "claude"
 
 [providers.goose]
 base_url = "http://127.0.0.1:9000"
+token_env = "GOOSE_KEY"
 model = "m"
 harness = "goose"
 
@@ -37,7 +38,7 @@ command = ["goose", "run", "-t", "{prompt}"]
 [temporal]
 address = "127.0.0.1:7233"
 `;
-const ENV = { MTOR_EXECUTOR_SECRET: "s3cret", ZHIPU_API_KEY: "zk" };
+const ENV = { MTOR_EXECUTOR_SECRET: "s3cret", ZHIPU_API_KEY: "zk", GOOSE_KEY: "gk" };
 
 function problems(text: string, env: Record<string, string> = ENV): string[] {
   try {
@@ -50,7 +51,7 @@ function problems(text: string, env: Record<string, string> = ENV): string[] {
 }
 
 describe("executor config", () => {
-  it("reads every key of design §8", () => {
+  it("reads every key of the documented config", () => {
     const c = parseConfig(GOOD, ENV, "/etc/mtor");
     expect(c.controlPlane).toBe("https://mtor.example.workers.dev");
     expect(c.id).toBe("ganglion");
@@ -91,7 +92,7 @@ describe("executor config", () => {
     expect(c.secret).toBe("other");
   });
 
-  it("takes every other top-level key from MTOR_<KEY> (design §8: every key overridable by env)", () => {
+  it("takes every other top-level key from MTOR_<KEY> (every key overridable by env)", () => {
     const c = parseConfig(GOOD, {
       ...ENV,
       MTOR_CAPACITY: "4",
@@ -107,11 +108,18 @@ describe("executor config", () => {
     expect(c.heartbeatMs).toBe(10_000);
     expect(c.controlPlane).toBe("http://127.0.0.1:9999");
     expect(c.id).toBe("box-3");
-    // §8's own names win over the generic ones.
+    // The documented names win over the generic ones.
     const named = parseConfig(GOOD, { ...ENV, MTOR_ID: "box-3", MTOR_EXECUTOR_ID: "box-4" });
     expect(named.id).toBe("box-4");
     // A bad override is named like a bad key.
     expect(problems(GOOD, { ...ENV, MTOR_CAPACITY: "lots" })).toEqual([expect.stringMatching(/^capacity: /)]);
+  });
+
+  it("refuses a provider with no token_env, naming the key (the demo provider needs one too)", () => {
+    const text = GOOD.replace('token_env = "GOOSE_KEY"\n', "");
+    expect(problems(text)).toEqual([
+      "providers.goose.token_env: is required (the environment variable that holds the provider's API key)",
+    ]);
   });
 
   it("names the key of a bad URL", () => {
@@ -170,7 +178,7 @@ describe("executor config", () => {
 describe("executor config, all at once", () => {
   it("names a missing token env alongside other problems, so one try shows them all", () => {
     const text = GOOD.replace("https://open.bigmodel.cn/api/anthropic", "open.bigmodel.cn");
-    expect(problems(text, { MTOR_EXECUTOR_SECRET: "s" })).toEqual([
+    expect(problems(text, { MTOR_EXECUTOR_SECRET: "s", GOOSE_KEY: "gk" })).toEqual([
       "providers.zhipu.base_url: must be a URL",
       "providers.zhipu.token_env: environment variable ZHIPU_API_KEY is not set",
     ]);

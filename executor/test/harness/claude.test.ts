@@ -139,6 +139,15 @@ describe("claude harness against the demo provider", () => {
     expect(w.git("rev-list", "--count", "main..HEAD")).toBe("0");
   });
 
+  it('a provider with no key: claude\'s "Not logged in" becomes a failure naming the provider and token_env', async () => {
+    const w = workspace();
+    const base = input(w, "default");
+    const result = await harness.run({ ...base, provider: { ...base.provider, token: "" } });
+    expect(result.ok).toBe(false);
+    expect(result.failure).toEqual({ kind: "auth", message: "provider demo: no API key (token_env unset)" });
+    expect(w.git("rev-list", "--count", "main..HEAD")).toBe("0");
+  });
+
   it("reports a 500 as provider", async () => {
     const w = workspace();
     const result = await harness.run(input(w, "error_500"));

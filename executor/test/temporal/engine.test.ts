@@ -142,16 +142,18 @@ describe("[temporal] config", () => {
         'url = "/srv/demo.git"',
         "[providers.zhipu]",
         'base_url = "https://open.bigmodel.cn/api/anthropic"',
+        'token_env = "PROVIDER_KEY"',
         'model = "glm-5.1"',
         "slots = 2",
         "[providers.other]",
         'base_url = "https://example.invalid/anthropic"',
+        'token_env = "PROVIDER_KEY"',
         'model = "m"',
         "[temporal]",
         'address = "temporal.internal:7233"',
         'task_queue_prefix = "night"',
       ].join("\n"),
-      { MTOR_EXECUTOR_SECRET: "s" },
+      { MTOR_EXECUTOR_SECRET: "s", PROVIDER_KEY: "k" },
       dir,
     );
     expect(config.engine).toBe("temporal");
@@ -203,11 +205,12 @@ describe("[temporal] config", () => {
         'url = "/srv/demo.git"',
         "[providers.demo]",
         'base_url = "http://127.0.0.1:9"',
+        'token_env = "PROVIDER_KEY"',
         'model = "m"',
         "[temporal]",
         'adress = "localhost:7233"',
       ].join("\n"),
-      { MTOR_EXECUTOR_SECRET: "s" },
+      { MTOR_EXECUTOR_SECRET: "s", PROVIDER_KEY: "k" },
       dir,
     );
     const written: string[] = [];
@@ -235,9 +238,10 @@ describe("[temporal] config", () => {
         'url = "/srv/demo.git"',
         "[providers.demo]",
         'base_url = "http://127.0.0.1:9"',
+        'token_env = "PROVIDER_KEY"',
         'model = "m"',
       ].join("\n"),
-      { MTOR_EXECUTOR_SECRET: "s" },
+      { MTOR_EXECUTOR_SECRET: "s", PROVIDER_KEY: "k" },
       dir,
     );
     const settings = parseTemporalSettings({ address: "127.0.0.1:1" }, {});

@@ -25,9 +25,10 @@ function daemonAt(workdir: string, resumeLeftovers: boolean, started: ClaimedRun
       'url = "/srv/demo.git"',
       "[providers.demo]",
       'base_url = "http://127.0.0.1:9"',
+      'token_env = "PROVIDER_KEY"',
       'model = "m"',
     ].join("\n"),
-    { MTOR_EXECUTOR_SECRET: "s" },
+    { MTOR_EXECUTOR_SECRET: "s", PROVIDER_KEY: "k" },
     dir,
   );
   return new Daemon({
