@@ -1,4 +1,4 @@
-// The dashboard (design §12) inside workerd: the login cookie's flags, every page behind it,
+// The dashboard inside workerd: the login cookie's flags, every page behind it,
 // CSRF and same-origin checks on every POST, and actions going through the operator API with
 // the session token's role.
 import { SELF } from "cloudflare:test";
@@ -110,7 +110,7 @@ describe("pages", () => {
     }
   });
 
-  it("offers kill on a spec awaiting review, as the API allows (design §3)", async () => {
+  it("offers kill on a spec awaiting review, as the API allows", async () => {
     const cookie = await login(TOKENS.admin);
     const id = await dispatchSpec("review then kill", { repo: "r-dash-kill", provider: "p-dash-kill" });
     const client = executorClient();

@@ -1,4 +1,4 @@
-// The dispatch rule (design §4): every skip reason keeps the spec queued and the claim says why.
+// The dispatch rule: every skip reason keeps the spec queued and the claim says why.
 
 import { env, runInDurableObject } from "cloudflare:test";
 import type { ClaimResponse, ExecutorInfo, VerdictRequest } from "@mtor/schema/wire";
@@ -142,7 +142,7 @@ describe("skip reasons", () => {
       }),
     );
     expect((await provider("p-cool")).cooling_until).not.toBeNull();
-    // Design §5.1 lists "cooling" among a provider's fields.
+    // docs/api.md lists "cooling" among a provider's fields.
     expect((await provider("p-cool")).cooling).toBe(true);
     expect(await claim("ex-cool", ex)).toEqual({ runs: [], reason: "cooling" });
     expect(await status(waiting)).toBe("queued");
@@ -197,7 +197,7 @@ describe("skip reasons", () => {
     expect((await claim("ex-after", ex)).runs.map((r) => r.spec_id)).toEqual([second]);
   });
 
-  it("repo not served, provider not served: the executor's queue is empty (design §5.2 reason)", async () => {
+  it("repo not served, provider not served: the executor's queue is empty", async () => {
     const repoSpec = await dispatchSpec("repo", { repo: "r-other", provider: "p-served" });
     expect(await claim("ex-served", { repos: ["r-served"], providers: ["p-served"] })).toEqual({
       runs: [],

@@ -40,7 +40,7 @@ describe("claim", () => {
     expect(run.lease.ttl_s).toBe(90);
     expect(run.lease.token.length).toBeGreaterThan(16);
     expect(run.spec.title).toBe("claim basics");
-    // The front matter as a spec writes it, defaults included (design §2).
+    // The front matter as a spec writes it, defaults included.
     expect(run.spec).toMatchObject({ timeout: "2h", timeout_s: 7200, attempts: 3, priority: 0 });
     expect(run.gates.tests_extra).toEqual({ action: "reject", retry: false });
     expect(run.feedback).toEqual([]);
@@ -104,7 +104,7 @@ describe("heartbeat and verdict", () => {
     expect(hb2.ok).toBe(true);
   });
 
-  it("accepts phase names other executors send (design §5.2 leaves them open): past preflight is running", async () => {
+  it("accepts phase names other executors send: past preflight is running", async () => {
     const id = await dispatchSpec("hb phases", { repo: "r-hb-phase", provider: "p-hb-phase" });
     const run = await claimOne("ex-hb-phase", { repos: ["r-hb-phase"], providers: ["p-hb-phase"] });
     const pre = await client.heartbeat(run.run_id, { token: run.lease.token, phase: "preflight" });
@@ -224,7 +224,7 @@ describe("heartbeat and verdict", () => {
     ]);
   });
 
-  it("the first failure backs off 1 min also after a gate rejection; the second 2 min (design §3)", async () => {
+  it("the first failure backs off 1 min also after a gate rejection; the second 2 min", async () => {
     const id = await dispatchSpec("reject then fail", { repo: "r-rjf", provider: "p-rjf", attempts: "4" });
     const ex = { repos: ["r-rjf"], providers: ["p-rjf"] };
     const { nowMs } = await import("./helpers");
@@ -295,7 +295,7 @@ describe("heartbeat and verdict", () => {
     expect(v.ok && v.data.status).toBe("canceled");
   });
 
-  it("kill cancels a spec awaiting review: any non-terminal state (design §3)", async () => {
+  it("kill cancels a spec awaiting review: any non-terminal state", async () => {
     const id = await dispatchSpec("kill review", { repo: "r-kill-review", provider: "p-kill-review" });
     const run = await claimOne("ex-kill-review", { repos: ["r-kill-review"], providers: ["p-kill-review"] });
     const v = await client.verdict(run.run_id, passed(run.lease.token));

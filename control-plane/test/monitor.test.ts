@@ -1,4 +1,4 @@
-// The monitor pass (design §6) driven by the pinned clock: lease expiry with backoff to dead,
+// The monitor pass driven by the pinned clock: lease expiry with backoff to dead,
 // timeouts, the breaker's way back, runaway chains, idempotence, and indexed queries only.
 import { runInDurableObject } from "cloudflare:test";
 import type { GateFlag } from "@mtor/schema/gates";

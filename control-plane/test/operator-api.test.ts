@@ -1,4 +1,4 @@
-// The operator API (design §5.1): auth and roles, dispatch in every body shape, bad input, the
+// The operator API: auth and roles, dispatch in every body shape, bad input, the
 // spec transitions, idempotency and dedup, and the fleet, provider, gate and executor routes.
 import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -123,7 +123,7 @@ describe("dispatch", () => {
     expect(detail.front_matter.priority).toBe(3);
   });
 
-  it("shows the front matter's defaults as a spec writes them: timeout 2h, attempts 3, priority 0, provider any (design §2)", async () => {
+  it("shows the front matter's defaults as a spec writes them: timeout 2h, attempts 3, priority 0, provider any", async () => {
     const res = await api("/v1/specs", {
       body: "---\ntitle: defaults\nrepo: r-defaults\ntests: [t]\nstop: stop\n---\nDefaults body.",
     });

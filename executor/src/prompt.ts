@@ -1,4 +1,4 @@
-// The prompt a harness receives for a run (design §8), and the preflight probe's prompt.
+// The prompt a harness receives for a run, and the preflight probe's prompt.
 import type { Spec } from "@mtor/schema";
 
 /** The preflight probe: the harness must answer with exactly `ok`. */

@@ -1,4 +1,4 @@
-// A small client for the executor API: signs every request (design §5.2) and returns typed
+// A small client for the executor API: signs every request and returns typed
 // results. Used by the executor and by tests; runs in Node and in workerd.
 import { signRequest } from "./signing";
 import {

@@ -1,5 +1,5 @@
 // RFC 9421 HTTP Message Signatures (HMAC-SHA256) with an RFC 9530 Content-Digest, exactly as
-// design §5.2 fixes them. Web Crypto only, so the Worker and Node share one implementation.
+// the executor protocol fixes them (docs/api.md). Web Crypto only, so the Worker and Node share one implementation.
 
 export const SIGNATURE_LABEL = "mtor";
 export const SIGNED_COMPONENTS = ["@method", "@target-uri", "content-digest"] as const;
@@ -120,7 +120,7 @@ export type VerifyResult =
 const INPUT_RE =
   /^mtor=\(((?:"[^"]+"\s*)*)\);created=(\d{1,12});nonce="([^"]*)";keyid="([^"]*)";alg="([^"]*)"$/;
 
-/** Parses Signature-Input; only the exact shape design §5.2 fixes is accepted. */
+/** Parses Signature-Input; only the exact shape the executor protocol fixes is accepted. */
 export function parseSignatureInput(
   value: string,
 ): (SignatureParams & { components: string[]; alg: string }) | null {

@@ -1,4 +1,4 @@
-// The spec format of design §2: Markdown with optional YAML front matter, parsed and validated
+// The spec format: Markdown with optional YAML front matter, parsed and validated
 // with every field error named, plus the deduplication key.
 import { parseDocument } from "yaml";
 import { z } from "zod";
@@ -245,7 +245,7 @@ export function normalizeBody(body: string): string {
   return body.replace(/\r\n?/g, "\n").replace(/\s+/g, " ").trim();
 }
 
-/** The dedup key of design §2: a hash of (repo, base, normalized body, targets, tests). */
+/** The dedup key: a hash of (repo, base, normalized body, targets, tests). */
 export async function dedupKey(
   spec: Pick<Spec, "repo" | "base" | "body" | "targets" | "tests">,
 ): Promise<string> {

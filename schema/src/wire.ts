@@ -1,4 +1,4 @@
-// Every wire message of design §5, defined once for the Worker and for Node.
+// Every wire message of the HTTP API (docs/api.md), defined once for the Worker and for Node.
 import { z } from "zod";
 import { GateAction, GateFlag, GateName, GateSetting } from "./gates";
 import { Spec } from "./spec";
@@ -20,7 +20,7 @@ export const SPEC_STATUSES = [
 export const SpecStatus = z.enum(SPEC_STATUSES);
 export type SpecStatus = z.infer<typeof SpecStatus>;
 
-/** Statuses in which a spec blocks a duplicate dispatch (design §2). */
+/** Statuses in which a spec blocks a duplicate dispatch. */
 export const ACTIVE_STATUSES: readonly SpecStatus[] = ["queued", "leased", "running", "awaiting_review"];
 /** Statuses from which an operator may retry. */
 export const RETRYABLE_STATUSES: readonly SpecStatus[] = [
@@ -30,7 +30,7 @@ export const RETRYABLE_STATUSES: readonly SpecStatus[] = [
   "canceled",
   "declined",
 ];
-/** Statuses that `kill` may cancel: every non-terminal one (design §3). */
+/** Statuses that `kill` may cancel: every non-terminal one. */
 export const KILLABLE_STATUSES: readonly SpecStatus[] = [
   "queued",
   "leased",
@@ -111,7 +111,7 @@ export type Diffstat = z.infer<typeof Diffstat>;
 const shortText = z.string().max(500);
 const id = z.string().min(1).max(100);
 
-// ---------------------------------------------------------------- executor API (§5.2)
+// ---------------------------------------------------------------- executor API
 
 export const ExecutorInfo = z.object({
   id: z
@@ -159,8 +159,8 @@ export const ClaimedRun = z.object({
 export type ClaimedRun = z.infer<typeof ClaimedRun>;
 
 /**
- * Why a claim got no runs. The first five are design §5.2's; the rest name the dispatch rule's
- * finer skip reasons (§4) for the spec at the head of the queue.
+ * Why a claim got no runs. The first five are the executor protocol's own; the rest name the dispatch rule's
+ * finer skip reasons for the spec at the head of the queue.
  */
 export const CLAIM_REASONS = [
   "empty",
@@ -185,7 +185,7 @@ export type ClaimResponse = z.infer<typeof ClaimResponse>;
 
 export const HeartbeatRequest = z.object({
   token: z.string().min(1).max(200),
-  // Design §5.2 leaves phase names open: the mtor executor sends PHASES, others may send
+  // Phase names are open: the mtor executor sends PHASES, others may send
   // their own (e.g. "running"), which must not cost them their lease.
   phase: z.string().trim().min(1).max(50),
   load: Load.optional(),
@@ -224,7 +224,7 @@ export type VerdictRequest = z.infer<typeof VerdictRequest>;
 export const VerdictResponse = z.object({ status: SpecStatus });
 export type VerdictResponse = z.infer<typeof VerdictResponse>;
 
-// ---------------------------------------------------------------- operator API (§5.1)
+// ---------------------------------------------------------------- operator API
 
 export const DispatchResponse = z.object({
   id: z.string(),
@@ -337,7 +337,7 @@ export const ProviderView = z.object({
     consecutive_failures: z.number().int(),
     open_until: z.string().nullable(),
   }),
-  /** Whether a rate limit cools the provider now (design §5.1 "cooling"), and until when. */
+  /** Whether a rate limit cools the provider now ("cooling"), and until when. */
   cooling: z.boolean(),
   cooling_until: z.string().nullable(),
   frozen: z.boolean(),

@@ -1,4 +1,4 @@
-// RFC 9421 signing as design §5.2 fixes it: the signature base byte for byte, and verification.
+// RFC 9421 signing as the executor protocol fixes it: the signature base byte for byte, and verification.
 import { describe, expect, it } from "vitest";
 import { contentDigest, parseExecutorKeys, signatureBase, signRequest, verifyRequest } from "../src/signing";
 

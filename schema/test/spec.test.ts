@@ -28,7 +28,7 @@ function errorsOf(text: string, params?: Record<string, string>) {
 }
 
 describe("parseSpec", () => {
-  it("parses every field of the design's example", () => {
+  it("parses every field of a spec that sets them all", () => {
     const r = parseSpec(full);
     expect(r.ok).toBe(true);
     if (!r.ok) return;

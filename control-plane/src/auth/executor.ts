@@ -1,4 +1,4 @@
-// Executor auth: every request carries an RFC 9421 signature (design §5.2), verified by the
+// Executor auth: every request carries an RFC 9421 signature, verified by the
 // Fleet against EXECUTOR_KEYS, its clock and its nonce store.
 import { createMiddleware } from "hono/factory";
 import { type AppEnv, fleetOf } from "../app-env";

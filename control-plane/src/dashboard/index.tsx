@@ -1,4 +1,4 @@
-// The dashboard (design §12): server-rendered pages at `/` for the queue, a spec, the fleet,
+// The dashboard: server-rendered pages at `/` for the queue, a spec, the fleet,
 // gates, dispatch and the report. It calls the operator API in-process with the session's
 // token, so roles, validation and errors are exactly the API's.
 import type { ExecutorView, GateSetting, ProviderView, SpecDetail, SpecList, StatusView } from "@mtor/schema";

@@ -1,4 +1,4 @@
-// The dispatch rule of design §4: which queued specs a claiming executor gets, leased under
+// The dispatch rule: which queued specs a claiming executor gets, leased under
 // fencing tokens. Runs synchronously inside one transaction so no slot is ever over-committed.
 import type { GateSettings } from "@mtor/schema/gates";
 import { formatDuration } from "@mtor/schema/spec";
@@ -120,7 +120,7 @@ export function claimRuns(tx: Db, deps: Deps, req: ClaimRequest, keyId: string |
   const claimed: ClaimedRun[] = [];
   // The reason names why the first spec (in claim order) this executor could serve was
   // skipped. Specs for other repos or providers are not this executor's work: with only those
-  // queued, its queue is `empty` (design §5.2), so a client that knows only the five reasons
+  // queued, its queue is `empty`, so a client that knows only the five reasons
   // understands it.
   let first: { head: Head; reason: ClaimReason } | null = null;
   const skipped = (head: Head, reason: ClaimReason) => {

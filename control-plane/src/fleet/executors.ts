@@ -1,4 +1,4 @@
-// Executors: the row every claim refreshes, load sensing and drain (design §4).
+// Executors: the row every claim refreshes, load sensing and drain.
 import { executors, runs } from "@mtor/schema/tables/fleet";
 import type { ClaimReason, ExecutorInfo, ExecutorView, Load } from "@mtor/schema/wire";
 import { and, eq, inArray } from "drizzle-orm";

@@ -1,4 +1,4 @@
-// Idempotency-Key for dispatch (design §2): scoped to the operator token's name, the first
+// Idempotency-Key for dispatch: scoped to the operator token's name, the first
 // response is replayed for 24 h; another body under the same key is refused.
 import { idempotencyKeys } from "@mtor/schema/tables/security";
 import { and, eq, lt } from "drizzle-orm";

@@ -1,5 +1,5 @@
-// Leases with fencing tokens: heartbeats renew them, verdicts end them, expiry fails the run
-// (design §3). Every spec transition here writes its outbox event in the same transaction.
+// Leases with fencing tokens: heartbeats renew them, verdicts end them, expiry fails the run.
+// Every spec transition here writes its outbox event in the same transaction.
 import { runs, specs } from "@mtor/schema/tables/fleet";
 import type {
   Failure,
@@ -85,7 +85,7 @@ function runEventFields(s: SpecRow, run: RunRow) {
 
 /**
  * Failed attempts since the spec was last queued with a fresh budget, this one included: the
- * backoff doubles per failure (design §3), so a gate rejection before it does not count.
+ * backoff doubles per failure, so a gate rejection before it does not count.
  */
 function failuresInBudget(db: Db, s: SpecRow, run: RunRow): number {
   const budgetStart = s.maxAttempt - s.spec.attempts;

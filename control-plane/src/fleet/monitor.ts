@@ -1,4 +1,4 @@
-// One monitor pass (design §6), run by the cron trigger through Fleet.monitorPass(). Idempotent
+// One monitor pass, run by the cron trigger through Fleet.monitorPass(). Idempotent
 // and bounded: each step touches at most a batch of rows through an index.
 import type { Db, Deps } from "./db";
 import { purgeIdempotency } from "./idempotency";

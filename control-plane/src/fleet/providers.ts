@@ -1,5 +1,5 @@
 // Providers: slots and effective slots (negative feedback), the circuit breaker, rate-limit
-// cooling and per-provider freeze (design §4).
+// cooling and per-provider freeze.
 import { providers, runs, specs } from "@mtor/schema/tables/fleet";
 import {
   type ClaimReason,

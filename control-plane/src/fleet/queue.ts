@@ -1,4 +1,4 @@
-// The spec queue: dispatch with dedup, list, show, and the operator's transitions (design §2, §3).
+// The spec queue: dispatch with dedup, list, show, and the operator's transitions.
 
 import type { Spec } from "@mtor/schema/spec";
 import { providers, runs, specs } from "@mtor/schema/tables/fleet";

@@ -1,4 +1,4 @@
-// One monitor pass (design §6): the core's lease expiry, retry requeue and half-open breakers,
+// One monitor pass: the core's lease expiry, retry requeue and half-open breakers,
 // then timeouts, effective slots, runaway chains, stuck specs, the digest and the daily report.
 // It runs in one transaction, touches bounded batches through indexes, and records what it did.
 import { providers } from "@mtor/schema/tables/fleet";

@@ -1,4 +1,4 @@
-// Every route of the HTTP API (design §5), described once: the OpenAPI document and the /docs
+// Every route of the HTTP API, described once: the OpenAPI document and the /docs
 // page are both generated from this list and the zod schemas in `schema/`.
 export type Auth = "none" | "read" | "dispatch" | "admin" | "signed";
 

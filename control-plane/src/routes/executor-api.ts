@@ -1,4 +1,4 @@
-// /v1/executor: the signed executor protocol (design §5.2): claim, heartbeat, verdict.
+// /v1/executor: the signed executor protocol: claim, heartbeat, verdict.
 import { ClaimRequest, HeartbeatRequest, VerdictRequest } from "@mtor/schema/wire";
 import { Hono } from "hono";
 import { z } from "zod";

@@ -1,4 +1,4 @@
-// The box's load as the claim and heartbeats report it (design §4, load sensing).
+// The box's load as the claim and heartbeats report it.
 import { readFileSync, statfsSync } from "node:fs";
 import { cpus, freemem, loadavg, totalmem } from "node:os";
 import type { Load } from "@mtor/schema";

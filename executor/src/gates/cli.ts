@@ -34,7 +34,7 @@ class UsageError extends Error {}
 /** The `gate` subcommand, to mount on the `mtor` program with `addCommand`. */
 export function gateCommandSpec(io: GateIo): Command {
   return new Command("gate")
-    .description("run the verdict gates (design §9) on a branch of any git repository")
+    .description("run the verdict gates on a branch of any git repository")
     .requiredOption("--repo <dir>", "the git repository")
     .requiredOption("--base <ref>", "the branch or commit the change started from")
     .requiredOption("--head <ref>", "the branch or commit holding the change")

@@ -1,4 +1,4 @@
-// The gates of design §9: `runGates` runs every gate the settings leave on against a branch and
+// The gates (docs/gates.md): `runGates` runs every gate the settings leave on against a branch and
 // returns the verdict's outcome, flags, commit count, diffstat and patch id.
 import {
   DEFAULT_COMMIT_CAP,

@@ -1,4 +1,4 @@
-// The contract between the run pipeline (and `mtor gate`) and the gate checks of design §9.
+// The contract between the run pipeline (and `mtor gate`) and the gate checks (docs/gates.md).
 import type { Diffstat, GateFlag, GateName, GateSettings, Spec } from "@mtor/schema";
 
 /** Refs as `listRefs` returns them, or as a plain record (what crosses Temporal's wire). */

@@ -41,7 +41,7 @@ export function createCommandHarness(
   if (config.command.length === 0)
     throw new Error(`command harness ${config.name}: command must not be empty`);
 
-  // A preflight tolerates no provider error: design §8 wants it to fail at once, no retry loop.
+  // A preflight tolerates no provider error: it fails the run at once, no retry loop.
   async function exec(
     input: HarnessInput,
     preflight = false,

@@ -1,4 +1,4 @@
-// The cleared environment every harness runs in (design §8): an allowlist, never the
+// The cleared environment every harness runs in: an allowlist, never the
 // executor's own environment, so no secret or credential of this box reaches the agent.
 import type { HarnessInput } from "./types";
 

@@ -133,7 +133,7 @@ export function parseOpencodeEvents(stdout: string): OpencodeOutput {
 export function createOpencodeHarness(options: OpencodeHarnessOptions = {}): Harness {
   const bin = options.bin ?? resolvePackageBin("opencode-ai", "opencode");
 
-  // A preflight tolerates no provider error: design §8 wants it to fail at once, no retry loop.
+  // A preflight tolerates no provider error: it fails the run at once, no retry loop.
   async function exec(
     input: HarnessInput,
     preflight = false,

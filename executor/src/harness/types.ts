@@ -2,7 +2,7 @@
 // command templates). Adapters own preflight, the run and output parsing.
 import type { Failure, Usage } from "@mtor/schema";
 
-/** A provider as the executor's config describes it (design §8); secrets stay on this box. */
+/** A provider as the executor's config describes it; secrets stay on this box. */
 export interface ProviderConfig {
   name: string;
   /** Anthropic-compatible base URL, e.g. https://open.bigmodel.cn/api/anthropic */

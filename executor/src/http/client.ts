@@ -1,4 +1,4 @@
-// The operator API client (design §5.1): Bearer token, JSON or text tables, and errors that say
+// The operator API client: Bearer token, JSON or text tables, and errors that say
 // what the server said. Every failure is one of three kinds, each with its own exit code.
 import type { OperatorSettings } from "./settings";
 

@@ -169,7 +169,7 @@ export function createTemporalActivities(deps: TemporalActivityDeps): TemporalAc
 
     async preflight(run, prepared) {
       const out = await step(run, "preflight", (hooks) => inner.preflight(run, prepared, hooks));
-      // A failed preflight fails the run at once: no retry loop inside the run (design §8).
+      // A failed preflight fails the run at once: no retry loop inside the run.
       if (!out.ok) throw outcomeFailure(`preflight failed: ${out.failure.message}`, out.failure.kind, out);
       return out;
     },

@@ -13,7 +13,7 @@ import type {
 } from "../engine/types";
 import { type Decision, decideVerdict, type StopReason, verdictRequest } from "../engine/verdict";
 
-/** The steps of design §8, each already bound to its engine (hooks supplied by the engine). */
+/** The steps of a run, each already bound to its engine (hooks supplied by the engine). */
 export interface StepCalls {
   prepareWorktree(run: ClaimedRun): Promise<PreparedRun>;
   preflight(run: ClaimedRun, prepared: PreparedRun): Promise<PreflightOutcome>;

@@ -62,7 +62,7 @@ export interface ExecutorFileOptions {
   cpuCores?: number;
 }
 
-/** Writes the executor's TOML config (design §8) and returns its path. */
+/** Writes the executor's TOML config and returns its path. */
 export function writeExecutorConfig(file: string, o: ExecutorFileOptions): string {
   const doc: Record<string, unknown> = {
     control_plane: o.controlPlane,

@@ -1,4 +1,4 @@
-// The run prompt of design §8 and the preflight prompt.
+// The run prompt and the preflight prompt.
 import { describe, expect, it } from "vitest";
 import { buildPreflightPrompt, buildPrompt, PREFLIGHT_PROMPT } from "../../src/prompt";
 
