@@ -10,6 +10,7 @@ import { executorApi } from "./routes/executor-api";
 import { executorRoutes } from "./routes/executors";
 import { fleetRoutes } from "./routes/fleet";
 import { gateRoutes } from "./routes/gates";
+import { mcpRoutes } from "./routes/mcp";
 import { providerRoutes } from "./routes/providers";
 import { reportRoutes } from "./routes/report";
 import { specs } from "./routes/specs";
@@ -54,11 +55,12 @@ export function createApp(): Hono<AppEnv> {
   app.route("/v1", webhookRoutes);
   app.route("/v1/report", reportRoutes);
   app.route("/actions", actionRoutes);
-  // The dashboard acts through this same app, in-process, with the session's operator token.
-  app.route(
-    "/",
-    dashboard((req, env, ctx) => app.fetch(req, env as AppEnv["Bindings"], ctx)),
-  );
+  // The dashboard and the MCP tools act through this same app, in-process, with the caller's
+  // operator token.
+  const api = (req: Request, env: unknown, ctx: ExecutionContext<unknown> | undefined) =>
+    app.fetch(req, env as AppEnv["Bindings"], ctx);
+  app.route("/mcp", mcpRoutes(api));
+  app.route("/", dashboard(api));
 
   app.notFound((c) =>
     c.json(

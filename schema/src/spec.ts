@@ -2,6 +2,7 @@
 // with every field error named, plus the deduplication key.
 import { parseDocument } from "yaml";
 import { z } from "zod";
+import type { GateAction } from "./gates";
 
 export const SPEC_FIELDS = [
   "title",
@@ -287,4 +288,24 @@ export function renderSpec(spec: Spec): string {
   put("after", spec.after);
   lines.push("---", spec.body);
   return `${lines.join("\n")}\n`;
+}
+
+/**
+ * What the spec_lint gate, set to `action`, makes of a parsed spec's warnings: the warnings the
+ * spec keeps, and the field errors that refuse its dispatch (only while the gate rejects).
+ */
+export function specLint(
+  spec: Spec,
+  warnings: string[],
+  action: GateAction,
+): { warnings: string[]; errors: FieldError[] } {
+  const isLint = (w: string) => w.startsWith("spec_lint");
+  if (action === "off") return { warnings: warnings.filter((w) => !isLint(w)), errors: [] };
+  const errors: FieldError[] = [];
+  if (action === "reject" && warnings.some(isLint)) {
+    if (!spec.tests?.length)
+      errors.push({ field: "tests", message: "is required while the spec_lint gate rejects" });
+    if (!spec.stop) errors.push({ field: "stop", message: "is required while the spec_lint gate rejects" });
+  }
+  return { warnings, errors };
 }

@@ -226,6 +226,17 @@ export type VerdictResponse = z.infer<typeof VerdictResponse>;
 
 // ---------------------------------------------------------------- operator API
 
+/**
+ * A dispatch as JSON: the spec's Markdown, with front matter fields (`repo`, `title`, …) allowed
+ * beside it as strings or numbers, as the query parameters are (front matter wins).
+ */
+export const DispatchRequest = z.looseObject({
+  spec: z
+    .string({ error: "is required and must be a string" })
+    .describe("the spec as Markdown with optional YAML front matter (title, repo, tests, stop, …)"),
+});
+export type DispatchRequest = z.infer<typeof DispatchRequest>;
+
 export const DispatchResponse = z.object({
   id: z.string(),
   status: SpecStatus,

@@ -1,6 +1,6 @@
 // The spec queue: dispatch with dedup, list, show, and the operator's transitions.
 
-import type { Spec } from "@mtor/schema/spec";
+import { type Spec, specLint } from "@mtor/schema/spec";
 import { providers, runs, specs } from "@mtor/schema/tables/fleet";
 import {
   ACTIVE_STATUSES,
@@ -92,16 +92,12 @@ export function dispatch(tx: Db, deps: Deps, input: DispatchInput): DispatchResp
     }
   }
 
-  let warnings = input.warnings;
-  const lint = gateSettings(tx).spec_lint;
-  if (lint.action === "off") warnings = warnings.filter((w) => !w.startsWith("spec_lint"));
-  if (lint.action === "reject" && warnings.some((w) => w.startsWith("spec_lint"))) {
-    const errors = [];
-    if (!input.spec.tests?.length)
-      errors.push({ field: "tests", message: "is required while the spec_lint gate rejects" });
-    if (!input.spec.stop)
-      errors.push({ field: "stop", message: "is required while the spec_lint gate rejects" });
-    throw new ApiError(400, "invalid_spec", "the spec_lint gate requires `tests` and `stop`", { errors });
+  const lint = specLint(input.spec, input.warnings, gateSettings(tx).spec_lint.action);
+  let warnings = lint.warnings;
+  if (lint.errors.length > 0) {
+    throw new ApiError(400, "invalid_spec", "the spec_lint gate requires `tests` and `stop`", {
+      errors: lint.errors,
+    });
   }
 
   if (

@@ -9,7 +9,7 @@ import { unwrap } from "../errors";
 import { providersText, wantsText } from "../text";
 import { valid } from "./validation";
 
-const Name = z.object({
+export const ProviderName = z.object({
   name: z
     .string()
     .max(100)
@@ -21,16 +21,16 @@ export const providerRoutes = new Hono<AppEnv>()
     const list = unwrap(await fleetOf(c.env).listProviders());
     return wantsText(c) ? c.text(providersText(list)) : c.json({ providers: list });
   })
-  .put("/:name", operator("admin"), valid("param", Name), async (c) => {
+  .put("/:name", operator("admin"), valid("param", ProviderName), async (c) => {
     const body = await jsonBody(c, ProviderUpdate.strict());
     return c.json(unwrap(await fleetOf(c.env).putProvider(c.req.valid("param").name, body)));
   })
-  .delete("/:name", operator("admin"), valid("param", Name), async (c) => {
+  .delete("/:name", operator("admin"), valid("param", ProviderName), async (c) => {
     return c.json(unwrap(await fleetOf(c.env).deleteProvider(c.req.valid("param").name)));
   })
-  .post("/:name/freeze", operator("admin"), valid("param", Name), async (c) => {
+  .post("/:name/freeze", operator("admin"), valid("param", ProviderName), async (c) => {
     return c.json(unwrap(await fleetOf(c.env).freezeProvider(c.req.valid("param").name, true)));
   })
-  .post("/:name/thaw", operator("admin"), valid("param", Name), async (c) => {
+  .post("/:name/thaw", operator("admin"), valid("param", ProviderName), async (c) => {
     return c.json(unwrap(await fleetOf(c.env).freezeProvider(c.req.valid("param").name, false)));
   });

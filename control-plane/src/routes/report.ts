@@ -13,7 +13,7 @@ const isoTime = z
   .max(40)
   .refine((s) => !Number.isNaN(Date.parse(s)), "must be an ISO 8601 time, e.g. 2026-11-20T22:00:00Z");
 
-const Query = z.object({
+export const ReportQuery = z.object({
   since: isoTime.optional(),
   until: isoTime.optional(),
   format: z.string().optional(),
@@ -22,7 +22,7 @@ const Query = z.object({
 export const reportRoutes = new Hono<AppEnv>().get(
   "/",
   operator("read"),
-  valid("query", Query),
+  valid("query", ReportQuery),
   async (c) => {
     const q = c.req.valid("query");
     const fleet = fleetOf(c.env);

@@ -1,6 +1,12 @@
 // /v1/specs: dispatch, list, show, and the operator's transitions.
 import { dedupKey, parseSpec, sha256Hex } from "@mtor/schema/spec";
-import { ApproveRequest, DeclineRequest, SPEC_STATUSES, type SpecStatus } from "@mtor/schema/wire";
+import {
+  ApproveRequest,
+  DeclineRequest,
+  DispatchRequest,
+  SPEC_STATUSES,
+  type SpecStatus,
+} from "@mtor/schema/wire";
 import { type Context, Hono } from "hono";
 import { z } from "zod";
 import { type AppEnv, fleetOf } from "../app-env";
@@ -11,9 +17,9 @@ import { specListText, specText, wantsText } from "../text";
 import { valid } from "./validation";
 
 // Any id that is not a spec answers 404, so only the length is checked here.
-const SpecId = z.object({ id: z.string().min(1).max(100) });
+export const SpecId = z.object({ id: z.string().min(1).max(100) });
 
-const ListQuery = z.object({
+export const ListQuery = z.object({
   count: z.coerce.number().int().min(1).max(200).default(50),
   status: z
     .string()
@@ -36,6 +42,15 @@ const ListQuery = z.object({
   cursor: z.string().max(200).optional(),
   format: z.string().optional(),
 });
+
+/** The front matter fields a JSON dispatch gives beside `spec` (strings and numbers only). */
+export function dispatchFields(request: DispatchRequest): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const [k, v] of Object.entries(request)) {
+    if (k !== "spec" && (typeof v === "string" || typeof v === "number")) fields[k] = String(v);
+  }
+  return fields;
+}
 
 const TEXT_TYPES = new Set(["text/markdown", "text/plain", "text/x-markdown"]);
 
@@ -82,21 +97,13 @@ async function specFromBody(c: Context<AppEnv>): Promise<{ text: string; fields:
     } catch (err) {
       throw new ApiError(400, "invalid_json", `the body is not valid JSON: ${(err as Error).message}`);
     }
-    if (
-      !json ||
-      typeof json !== "object" ||
-      Array.isArray(json) ||
-      typeof (json as { spec?: unknown }).spec !== "string"
-    ) {
+    const request = DispatchRequest.safeParse(json);
+    if (!request.success) {
       throw new ApiError(400, "invalid_request", 'send {"spec": "<markdown>"}', {
         errors: [{ field: "spec", message: "is required and must be a string" }],
       });
     }
-    const fields: Record<string, string> = {};
-    for (const [k, v] of Object.entries(json as Record<string, unknown>)) {
-      if (k !== "spec" && (typeof v === "string" || typeof v === "number")) fields[k] = String(v);
-    }
-    return { text: (json as { spec: string }).spec, fields };
+    return { text: request.data.spec, fields: dispatchFields(request.data) };
   }
   throw new ApiError(
     415,
