@@ -1,7 +1,6 @@
-// The whole workflow against a real Temporal server. Runs only when TEMPORAL_ADDRESS is set
-// (e.g. `temporal server start-dev` → TEMPORAL_ADDRESS=localhost:7233): no Temporal server can
-// be downloaded on the machines this suite usually runs on, so without it the suite says so
-// loudly and skips — the one test allowed to.
+// The whole workflow against a real Temporal server (`temporal server start-dev`, started on a
+// free port for this file): the engine, its workers and the shared activities over a real git
+// origin and a command harness.
 import { Client } from "@temporalio/client";
 import { DefaultLogger, NativeConnection, Runtime } from "@temporalio/worker";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -11,18 +10,11 @@ import { connectionOptions, parseTemporalSettings } from "../../src/temporal/con
 import { TemporalEngine } from "../../src/temporal/engine";
 import { workflowIdFor } from "../../src/temporal/shared";
 import { bundleWorkflows, createWorkers, type TemporalWorkers } from "../../src/temporal/worker";
+import { type DevServer, startDevServer } from "./dev-server";
 import { git, makeBox, makeOrigin, makeRun } from "./helpers";
 
-const address = process.env.TEMPORAL_ADDRESS;
-
-if (!address) {
-  console.warn(
-    "temporal integration: NOT RUN — TEMPORAL_ADDRESS is not set; no Temporal server can be downloaded on this machine. " +
-      "Start one (`temporal server start-dev`) and run with TEMPORAL_ADDRESS=localhost:7233 to include it.",
-  );
-}
-
-describe.skipIf(!address)(`temporal integration against ${address ?? "(TEMPORAL_ADDRESS not set)"}`, () => {
+describe("temporal integration against a real server", () => {
+  let server: DevServer;
   let origin: ReturnType<typeof makeOrigin>;
   let box: ReturnType<typeof makeBox>;
   const prefix = `mtor-it-${process.pid}-${Date.now().toString(36)}`;
@@ -34,18 +26,23 @@ describe.skipIf(!address)(`temporal integration against ${address ?? "(TEMPORAL_
   let serving: Promise<void>;
 
   beforeAll(async () => {
+    server = await startDevServer();
     origin = makeOrigin();
     box = makeBox(origin.root, origin.origin, "box-it");
     try {
-      Runtime.install({ logger: new DefaultLogger("WARN") });
+      Runtime.install({ logger: new DefaultLogger("ERROR") });
     } catch {
       // Already installed in this process by another suite: its logger is fine too.
     }
-    const settings = parseTemporalSettings({
-      task_queue_prefix: prefix,
-      heartbeat_timeout_s: 30,
-      box_start_timeout_s: 60,
-    });
+    const settings = parseTemporalSettings(
+      {
+        address: server.address,
+        task_queue_prefix: prefix,
+        heartbeat_timeout_s: 30,
+        box_start_timeout_s: 60,
+      },
+      {},
+    );
     connection = await NativeConnection.connect(connectionOptions(settings));
     client = new Client({ connection, namespace: settings.namespace });
     const activities = createTemporalActivities({
@@ -81,6 +78,7 @@ describe.skipIf(!address)(`temporal integration against ${address ?? "(TEMPORAL_
     workers?.shutdown();
     await serving;
     await connection?.close();
+    await server?.close();
     origin?.cleanup();
   }, 60_000);
 
