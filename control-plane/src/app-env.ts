@@ -1,6 +1,7 @@
 // The Hono environment shared by every router: bindings and per-request variables.
 import type { DurableObject } from "cloudflare:workers";
 import type { Fleet } from "./fleet/fleet";
+import type { Signer } from "./fleet/nonces";
 
 export interface Operator {
   name: string;
@@ -14,8 +15,8 @@ export interface AppEnv {
   Bindings: Env;
   Variables: {
     operator: Operator;
-    /** The executor key that signed this request. */
-    keyId: string;
+    /** The verified signature of an executor request. */
+    signer: Signer;
     /** The request body, read once under the size limit. */
     rawBody: Uint8Array;
   };

@@ -7,7 +7,6 @@ import {
   env,
   waitOnExecutionContext,
 } from "cloudflare:test";
-import { sha256Hex } from "@mtor/schema/spec";
 import { beforeAll, describe, expect, it } from "vitest";
 import { BACKOFF_MAX_MS, backoffMs } from "../src/fleet/backoff";
 import worker from "../src/index";
@@ -91,14 +90,17 @@ describe("long poll", () => {
   });
 });
 
-describe("Idempotency-Key in flight", () => {
-  it("answers 409 while the first request with that key is still in progress", async () => {
+describe("Idempotency-Key under concurrency", () => {
+  it("two requests with one key at once dispatch one spec: the second replays the first's answer", async () => {
     const text = specText("in flight", { repo: "r-inflight" });
-    const requestHash = await sha256Hex(`text/markdown\n\n${text}`);
-    const started = await fleet().beginIdempotent({ scope: "admin", key: "key-inflight", requestHash });
-    expect(started).toEqual({ ok: true, value: { replay: false } });
-    const res = await api("/v1/specs", { body: text, headers: { "idempotency-key": "key-inflight" } });
-    expect(res.status).toBe(409);
-    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("idempotency_in_flight");
+    const send = () => api("/v1/specs", { body: text, headers: { "idempotency-key": "key-inflight" } });
+    const [a, b] = await Promise.all([send(), send()]);
+    expect([a.status, b.status]).toEqual([201, 201]);
+    const ids = [((await a.json()) as { id: string }).id, ((await b.json()) as { id: string }).id];
+    expect(ids[0]).toBe(ids[1]);
+    expect([a.headers.get("idempotent-replayed"), b.headers.get("idempotent-replayed")].sort()).toEqual([
+      null,
+      "true",
+    ]);
   });
 });

@@ -4,7 +4,11 @@
 import { SELF } from "cloudflare:test";
 import { contentDigest, signatureBase, signRequest } from "@mtor/schema/signing";
 import { beforeAll, describe, expect, it } from "vitest";
-import { BASE, claimBody, nowMs, startClock, TOKENS } from "./helpers";
+import { api, BASE, claimBody, dispatchSpec, executorClient, nowMs, startClock, TOKENS } from "./helpers";
+
+async function specStatus(id: string): Promise<string> {
+  return ((await (await api(`/v1/specs/${id}`)).json()) as { status: string }).status;
+}
 
 const PATH = "/v1/executor/claim";
 const BODY = JSON.stringify(claimBody("ex-sign", { repos: ["r-sign"], providers: ["p-sign"] }));
@@ -116,7 +120,38 @@ describe("signed executor requests", () => {
 
   it("accepts both of two live keys", async () => {
     expect(await code(await send(await signed({ keyId: "k1" })))).toEqual([200, "ok"]);
-    expect(await code(await send(await signed({ keyId: "k2" })))).toEqual([200, "ok"]);
+    const other = JSON.stringify(claimBody("ex-sign-k2", { repos: ["r-sign"], providers: ["p-sign"] }));
+    expect(await code(await send(await signed({ keyId: "k2", body: other })))).toEqual([200, "ok"]);
+  });
+
+  it("binds an executor id to the key that registered it: another key gets 403 on claim, heartbeat and verdict", async () => {
+    const lane = { repos: ["r-bound"], providers: ["p-bound"] };
+    const own = executorClient({ keyId: "k1", secret: KEYS.k1 });
+    const thief = executorClient({ keyId: "k2", secret: KEYS.k2 });
+    await own.claim(claimBody("ex-bound", lane));
+    const id = await dispatchSpec("bound", { repo: "r-bound", provider: "p-bound" });
+
+    const stolen = await thief.claim(claimBody("ex-bound", lane));
+    expect(stolen.ok ? "ok" : [stolen.status, stolen.error.code]).toEqual([403, "forbidden"]);
+    expect(await specStatus(id)).toBe("queued");
+
+    const claimed = await own.claim(claimBody("ex-bound", lane));
+    if (!claimed.ok) throw new Error(claimed.error.message);
+    const run = claimed.data.runs[0];
+    expect(run.spec_id).toBe(id);
+    const token = run.lease.token;
+    const beat = await thief.heartbeat(run.run_id, {
+      token,
+      phase: "harness",
+      load: claimBody("x").executor.load,
+    });
+    expect(beat.ok ? "ok" : [beat.status, beat.error.code]).toEqual([403, "forbidden"]);
+    const report = await thief.verdict(run.run_id, { token, outcome: "passed", flags: [], duration_ms: 1 });
+    expect(report.ok ? "ok" : [report.status, report.error.code]).toEqual([403, "forbidden"]);
+    expect(await specStatus(id)).toBe("leased");
+
+    const mine = await own.verdict(run.run_id, { token, outcome: "passed", flags: [], duration_ms: 1 });
+    expect(mine.ok && mine.data.status).toBe("awaiting_review");
   });
 
   it("refuses missing headers and an unknown key", async () => {

@@ -80,9 +80,15 @@ class Lane {
   }
 }
 
-export function claimRuns(tx: Db, deps: Deps, req: ClaimRequest, keyId: string | null): ClaimResponse {
+export function claimRuns(
+  tx: Db,
+  deps: Deps,
+  req: ClaimRequest,
+  keyId: string,
+  liveKeys: ReadonlySet<string>,
+): ClaimResponse {
   const now = deps.now();
-  const exec = upsertExecutor(tx, req.executor, keyId, now);
+  const exec = upsertExecutor(tx, req.executor, keyId, liveKeys, now);
   ensureProviders(tx, req.executor.providers, now);
 
   const executorReason = executorSkipReason(exec);

@@ -2,7 +2,7 @@
 import { executors, runs } from "@mtor/schema/tables/fleet";
 import type { ClaimReason, ExecutorInfo, ExecutorView, Load } from "@mtor/schema/wire";
 import { and, eq, inArray } from "drizzle-orm";
-import { notFound } from "../errors";
+import { ApiError, notFound } from "../errors";
 import { iso } from "./clock";
 import type { Db } from "./db";
 
@@ -11,7 +11,54 @@ export const MIN_MEM_FREE = 0.1;
 
 export type ExecutorRow = typeof executors.$inferSelect;
 
-export function upsertExecutor(tx: Db, info: ExecutorInfo, keyId: string | null, now: number): ExecutorRow {
+/**
+ * Refuses a request signed with another key than the one the executor registered with, while
+ * that key is still in EXECUTOR_KEYS; a retired key hands the id over to the signer's key.
+ */
+export function checkExecutorKey(
+  row: Pick<ExecutorRow, "id" | "keyId"> | undefined,
+  keyId: string,
+  liveKeys: ReadonlySet<string>,
+): void {
+  if (!row?.keyId || row.keyId === keyId || !liveKeys.has(row.keyId)) return;
+  throw new ApiError(
+    403,
+    "forbidden",
+    `executor ${row.id} registered with key ${row.keyId}; a request signed with key ${keyId} cannot act as it`,
+  );
+}
+
+/** Refuses a run's report from another key than its executor's. */
+export function checkRunSigner(
+  tx: Db,
+  executorId: string,
+  keyId: string,
+  liveKeys: ReadonlySet<string>,
+): void {
+  const row = tx
+    .select({ id: executors.id, keyId: executors.keyId })
+    .from(executors)
+    .where(eq(executors.id, executorId))
+    .get();
+  checkExecutorKey(row, keyId, liveKeys);
+}
+
+export function upsertExecutor(
+  tx: Db,
+  info: ExecutorInfo,
+  keyId: string,
+  liveKeys: ReadonlySet<string>,
+  now: number,
+): ExecutorRow {
+  checkExecutorKey(
+    tx
+      .select({ id: executors.id, keyId: executors.keyId })
+      .from(executors)
+      .where(eq(executors.id, info.id))
+      .get(),
+    keyId,
+    liveKeys,
+  );
   const values = {
     host: info.host,
     version: info.version,
@@ -23,11 +70,12 @@ export function upsertExecutor(tx: Db, info: ExecutorInfo, keyId: string | null,
     keyId,
     lastSeenAt: now,
   };
-  tx.insert(executors)
+  return tx
+    .insert(executors)
     .values({ id: info.id, ...values })
     .onConflictDoUpdate({ target: executors.id, set: values })
-    .run();
-  return tx.select().from(executors).where(eq(executors.id, info.id)).get()!;
+    .returning()
+    .get();
 }
 
 export function recordLoad(tx: Db, id: string, load: Load, now: number): void {

@@ -3,7 +3,7 @@
 
 import { DurableObject } from "cloudflare:workers";
 import type { GateName, GateSetting } from "@mtor/schema/gates";
-import { parseExecutorKeys, verifyRequest } from "@mtor/schema/signing";
+import { parseExecutorKeys } from "@mtor/schema/signing";
 import type {
   ApproveRequest,
   ClaimRequest,
@@ -34,16 +34,10 @@ import { Clock } from "./clock";
 import { type Db, type Deps, tables } from "./db";
 import { claimRuns } from "./dispatch-rule";
 import { listExecutors, setDraining } from "./executors";
-import {
-  beginIdempotent,
-  finishIdempotent,
-  type IdempotencyRef,
-  type IdempotencyStart,
-  releaseIdempotent,
-} from "./idempotency";
-import { expireLeases, heartbeat, verdict } from "./leases";
+import { beginIdempotent, type DispatchOutcome, finishIdempotent, type IdempotencyRef } from "./idempotency";
+import { expireLeases, heartbeat, type SignedBy, verdict } from "./leases";
 import { monitorChangedAnything } from "./monitor";
-import { useNonce } from "./nonces";
+import { acceptSigner, type Signer } from "./nonces";
 import { deleteProvider, listProviders, putProvider, setProviderFrozen } from "./providers";
 import {
   approve,
@@ -60,18 +54,13 @@ import {
 import { gateSettings, isFrozen, setFrozen, setGate } from "./settings";
 import { Waiters } from "./waiters";
 
-export interface SignedRequestParts {
-  method: string;
-  url: string;
-  headers: Record<string, string>;
-  body: ArrayBuffer;
-}
-
 export class Fleet extends DurableObject<Env> {
   private readonly db: Db;
   private readonly clock = new Clock();
   private readonly waiters = new Waiters();
   protected readonly deps: Deps;
+  /** The key ids EXECUTOR_KEYS holds: an executor id stays bound to its key while it is live. */
+  private readonly liveKeys: ReadonlySet<string>;
   /** Webhooks, phone actions, the report and the extended monitor. */
   private readonly notifications: Notifications;
 
@@ -79,6 +68,7 @@ export class Fleet extends DurableObject<Env> {
     super(ctx, env);
     this.db = drizzle(ctx.storage, { schema: tables });
     this.deps = { db: this.db, now: () => this.clock.now(), random: Math.random };
+    this.liveKeys = new Set(parseExecutorKeys(env.EXECUTOR_KEYS).keys());
     this.notifications = new Notifications(ctx.storage, env, this.deps, () => this.clock.isPinned());
     ctx.blockConcurrencyWhile(async () => {
       await migrate(this.db, migrations);
@@ -125,54 +115,50 @@ export class Fleet extends DurableObject<Env> {
 
   // ------------------------------------------------------------ executor protocol
 
-  /** Verifies an RFC 9421 signature against EXECUTOR_KEYS and the replay store. */
-  async authenticate(req: SignedRequestParts): Promise<Result<{ keyId: string }>> {
-    // A clock running at a benchmark's rate drifts from the executors' real clocks by design.
-    const now = this.clock.isScaled() ? Date.now() : this.clock.now();
-    const verified = await verifyRequest({
-      method: req.method,
-      url: req.url,
-      headers: new Headers(req.headers),
-      body: req.body,
-      keys: parseExecutorKeys(this.env.EXECUTOR_KEYS),
-      now: Math.floor(now / 1000),
+  /**
+   * Runs one signed executor operation in one transaction with the storing of its nonce: a
+   * replayed nonce, or one that cannot be stored, leaves the operation undone.
+   */
+  private signed<T>(signer: Signer, fn: (tx: Db, by: SignedBy) => T): Result<T> {
+    // Under a test clock the Worker leaves the signature's time window to this clock; one
+    // running at a benchmark's rate drifts from the executors' real clocks by design.
+    const checkAt =
+      this.env.MTOR_TEST_CLOCK === "true"
+        ? Math.floor((this.clock.isScaled() ? Date.now() : this.clock.now()) / 1000)
+        : null;
+    const by = { keyId: signer.keyId, liveKeys: this.liveKeys };
+    return this.tx((tx) => {
+      acceptSigner(tx, signer, this.clock.now(), checkAt);
+      return fn(tx, by);
     });
-    if (!verified.ok)
-      return { ok: false, status: 401, error: { code: verified.code, message: verified.message } };
-    const fresh = this.tx((tx) => useNonce(tx, verified.keyid, verified.nonce, now));
-    if (fresh.ok && !fresh.value) {
-      return {
-        ok: false,
-        status: 401,
-        error: { code: "nonce_replayed", message: "this nonce was already used; sign every request afresh" },
-      };
-    }
-    return { ok: true, value: { keyId: verified.keyid } };
   }
 
   /** Leases runs to an executor; with wait_s it waits here until work is there or time is up. */
-  async claim(req: ClaimRequest, keyId: string | null): Promise<Result<ClaimResponse>> {
+  async claim(req: ClaimRequest, signer: Signer): Promise<Result<ClaimResponse>> {
     // Real time bounds the wait, since the business clock may be pinned by tests.
     const deadline = Date.now() + req.wait_s * 1000;
+    this.expire();
+    let result = this.signed(signer, (tx, by) => claimRuns(tx, this.deps, req, by.keyId, by.liveKeys));
     for (;;) {
-      const expired = this.tx((tx) => expireLeases(tx, this.deps));
-      if (expired.ok && expired.value > 0) this.waiters.wake();
-      const result = this.tx((tx) => claimRuns(tx, this.deps, req, keyId));
       if (!result.ok || result.value.runs.length > 0) return result;
       const left = deadline - Date.now();
       if (left <= 0) return result;
       await this.waiters.wait(left);
+      this.expire();
+      result = this.tx((tx) => claimRuns(tx, this.deps, req, signer.keyId, this.liveKeys));
     }
   }
 
-  async heartbeat(runId: string, req: HeartbeatRequest): Promise<Result<HeartbeatResponse>> {
+  async heartbeat(runId: string, req: HeartbeatRequest, signer: Signer): Promise<Result<HeartbeatResponse>> {
     this.expire();
-    return this.tx((tx) => heartbeat(tx, this.deps, runId, req));
+    return this.signed(signer, (tx, by) => heartbeat(tx, this.deps, runId, req, by));
   }
 
-  async verdict(runId: string, req: VerdictRequest): Promise<Result<VerdictResponse>> {
+  async verdict(runId: string, req: VerdictRequest, signer: Signer): Promise<Result<VerdictResponse>> {
     this.expire();
-    return this.change((tx) => verdict(tx, this.deps, runId, req));
+    const result = this.signed(signer, (tx, by) => verdict(tx, this.deps, runId, req, by));
+    if (result.ok) this.waiters.wake();
+    return result;
   }
 
   private expire(): void {
@@ -182,22 +168,23 @@ export class Fleet extends DurableObject<Env> {
 
   // ------------------------------------------------------------ specs
 
-  async beginIdempotent(ref: IdempotencyRef): Promise<Result<IdempotencyStart>> {
-    return this.tx((tx) => beginIdempotent(tx, ref, this.clock.now()));
-  }
-
-  async releaseIdempotent(ref: IdempotencyRef): Promise<void> {
-    this.tx((tx) => releaseIdempotent(tx, ref));
-  }
-
-  async dispatch(input: DispatchInput, idem?: IdempotencyRef): Promise<Result<DispatchResponse>> {
-    const result = this.change((tx) => {
-      const response = dispatch(tx, this.deps, input);
+  /**
+   * Dispatches a spec the Worker parsed, or refuses the one it could not parse (`input` not
+   * ok), in one transaction with its Idempotency-Key: a key seen before with this request
+   * replays the first answer, with another request is refused, and is recorded with the answer.
+   */
+  async dispatch(input: Result<DispatchInput>, idem?: IdempotencyRef): Promise<Result<DispatchOutcome>> {
+    return this.change((tx) => {
+      if (idem) {
+        const start = beginIdempotent(tx, idem, this.clock.now());
+        if (start.replay) return { replayed: true, status: start.status, body: start.body };
+      }
+      if (!input.ok)
+        throw new ApiError(input.status, input.error.code, input.error.message, input.error.details);
+      const response = dispatch(tx, this.deps, input.value);
       if (idem) finishIdempotent(tx, idem, 201, response);
-      return response;
+      return { replayed: false, status: 201, body: response };
     });
-    if (!result.ok && idem) this.tx((tx) => releaseIdempotent(tx, idem));
-    return result;
   }
 
   async listSpecs(q: ListQuery): Promise<Result<SpecList>> {

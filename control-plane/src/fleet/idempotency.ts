@@ -1,5 +1,7 @@
-// Idempotency-Key for dispatch: scoped to the operator token's name, the first
-// response is replayed for 24 h; another body under the same key is refused.
+// Idempotency-Key for dispatch: scoped to the operator token's name, the first response is
+// replayed for 24 h; another body under the same key is refused. The key is checked and
+// recorded in the dispatch's own transaction, so a key is never seen half-done; an
+// `in_flight` row is one a crashed older version left, stale after a minute.
 import { idempotencyKeys } from "@mtor/schema/tables/security";
 import { and, eq, lt } from "drizzle-orm";
 import { ApiError } from "../errors";
@@ -13,6 +15,13 @@ export interface IdempotencyRef {
   scope: string;
   key: string;
   requestHash: string;
+}
+
+/** A dispatch's answer: the new spec, or the first answer replayed under its Idempotency-Key. */
+export interface DispatchOutcome {
+  replayed: boolean;
+  status: number;
+  body: unknown;
 }
 
 export type IdempotencyStart = { replay: false } | { replay: true; status: number; body: unknown };
@@ -58,19 +67,6 @@ export function finishIdempotent(tx: Db, ref: IdempotencyRef, status: number, bo
   tx.update(idempotencyKeys)
     .set({ state: "done", responseStatus: status, responseBody: body })
     .where(and(eq(idempotencyKeys.scope, ref.scope), eq(idempotencyKeys.key, ref.key)))
-    .run();
-}
-
-/** Forgets an in-flight key whose request failed, so the client may try again with it. */
-export function releaseIdempotent(tx: Db, ref: IdempotencyRef): void {
-  tx.delete(idempotencyKeys)
-    .where(
-      and(
-        eq(idempotencyKeys.scope, ref.scope),
-        eq(idempotencyKeys.key, ref.key),
-        eq(idempotencyKeys.state, "in_flight"),
-      ),
-    )
     .run();
 }
 

@@ -14,7 +14,7 @@ import { ApiError, notFound } from "../errors";
 import { backoffMs } from "./backoff";
 import { iso } from "./clock";
 import type { Db, Deps } from "./db";
-import { recordLoad } from "./executors";
+import { checkRunSigner, recordLoad } from "./executors";
 import { emit } from "./outbox";
 import { recordRunEnd } from "./providers";
 import type { RunRow, SpecRow } from "./views";
@@ -50,9 +50,22 @@ function ownsSpec(s: SpecRow | undefined, run: RunRow): boolean {
   return !!s && s.currentRunId === run.id && (s.status === "leased" || s.status === "running");
 }
 
-export function heartbeat(tx: Db, deps: Deps, runId: string, req: HeartbeatRequest): HeartbeatResponse {
+/** The key that signed an executor request, and the keys EXECUTOR_KEYS holds now. */
+export interface SignedBy {
+  keyId: string;
+  liveKeys: ReadonlySet<string>;
+}
+
+export function heartbeat(
+  tx: Db,
+  deps: Deps,
+  runId: string,
+  req: HeartbeatRequest,
+  by: SignedBy,
+): HeartbeatResponse {
   const now = deps.now();
   const run = getRun(tx, runId);
+  checkRunSigner(tx, run.executorId, by.keyId, by.liveKeys);
   if (!sameToken(run.leaseToken, req.token)) throw leaseLost(runId, "a newer lease holds it");
   if (run.status === "finished") throw leaseLost(runId, "the run already ended");
   if (run.leaseExpiresAt <= now) throw leaseLost(runId, "the lease expired");
@@ -128,9 +141,16 @@ export function failSpec(tx: Db, deps: Deps, s: SpecRow, run: RunRow, failure: F
   return "dead";
 }
 
-export function verdict(tx: Db, deps: Deps, runId: string, req: VerdictRequest): VerdictResponse {
+export function verdict(
+  tx: Db,
+  deps: Deps,
+  runId: string,
+  req: VerdictRequest,
+  by: SignedBy,
+): VerdictResponse {
   const now = deps.now();
   const run = getRun(tx, runId);
+  checkRunSigner(tx, run.executorId, by.keyId, by.liveKeys);
   if (!sameToken(run.leaseToken, req.token)) throw leaseLost(runId, "a newer lease holds it");
   if (run.status === "finished") {
     // The same verdict sent twice (a retried request) gets the same answer. A run the control

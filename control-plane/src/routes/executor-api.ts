@@ -1,4 +1,5 @@
-// /v1/executor: the signed executor protocol: claim, heartbeat, verdict.
+// /v1/executor: the signed executor protocol: claim, heartbeat, verdict, each one Fleet call
+// after the Worker verified the signature.
 import { ClaimRequest, HeartbeatRequest, VerdictRequest } from "@mtor/schema/wire";
 import { Hono } from "hono";
 import { z } from "zod";
@@ -13,13 +14,13 @@ const RunId = z.object({ id: z.string().min(1).max(100) });
 export const executorApi = new Hono<AppEnv>()
   .post("/claim", signedExecutor, async (c) => {
     const body = await jsonBody(c, ClaimRequest);
-    return c.json(unwrap(await fleetOf(c.env).claim(body, c.get("keyId"))));
+    return c.json(unwrap(await fleetOf(c.env).claim(body, c.get("signer"))));
   })
   .post("/runs/:id/heartbeat", signedExecutor, valid("param", RunId), async (c) => {
     const body = await jsonBody(c, HeartbeatRequest);
-    return c.json(unwrap(await fleetOf(c.env).heartbeat(c.req.valid("param").id, body)));
+    return c.json(unwrap(await fleetOf(c.env).heartbeat(c.req.valid("param").id, body, c.get("signer"))));
   })
   .post("/runs/:id/verdict", signedExecutor, valid("param", RunId), async (c) => {
     const body = await jsonBody(c, VerdictRequest);
-    return c.json(unwrap(await fleetOf(c.env).verdict(c.req.valid("param").id, body)));
+    return c.json(unwrap(await fleetOf(c.env).verdict(c.req.valid("param").id, body, c.get("signer"))));
   });

@@ -12,7 +12,8 @@ import { z } from "zod";
 import { type AppEnv, fleetOf } from "../app-env";
 import { operator } from "../auth/operator";
 import { decodeUtf8, isJsonType, jsonBody, mediaType, rawBody } from "../body";
-import { ApiError, unwrap } from "../errors";
+import { ApiError, type Result, unwrap } from "../errors";
+import type { DispatchInput } from "../fleet/queue";
 import { specListText, specText, wantsText } from "../text";
 import { valid } from "./validation";
 
@@ -129,16 +130,12 @@ export const specs = new Hono<AppEnv>()
         `${mediaType(c)}\n${new URL(c.req.url).search}\n${new TextDecoder().decode(bytes)}`,
       );
       idem = { scope: who.name, key, requestHash };
-      const start = unwrap(await fleet.beginIdempotent(idem));
-      if (start.replay) {
-        c.header("idempotent-replayed", "true");
-        return c.json(start.body as object, start.status as 201);
-      }
     }
+    // The spec is parsed here; one Fleet call checks the key and dispatches, or refuses.
+    let input: Result<DispatchInput>;
     try {
       const { text, fields } = await specFromBody(c);
-      const params = { ...c.req.query(), ...fields };
-      const parsed = parseSpec(text, params);
+      const parsed = parseSpec(text, { ...c.req.query(), ...fields });
       if (!parsed.ok) {
         throw new ApiError(
           400,
@@ -147,22 +144,22 @@ export const specs = new Hono<AppEnv>()
           { errors: parsed.errors },
         );
       }
-      const response = unwrap(
-        await fleet.dispatch(
-          {
-            spec: parsed.spec,
-            warnings: parsed.warnings,
-            dedupKey: await dedupKey(parsed.spec),
-            createdBy: who.name,
-          },
-          idem,
-        ),
-      );
-      return c.json(response, 201);
+      input = {
+        ok: true,
+        value: {
+          spec: parsed.spec,
+          warnings: parsed.warnings,
+          dedupKey: await dedupKey(parsed.spec),
+          createdBy: who.name,
+        },
+      };
     } catch (err) {
-      if (idem) await fleet.releaseIdempotent(idem);
-      throw err;
+      if (!(err instanceof ApiError) || !idem) throw err;
+      input = { ok: false, status: err.status, error: err.toBody() };
     }
+    const out = unwrap(await fleet.dispatch(input, idem));
+    if (out.replayed) c.header("idempotent-replayed", "true");
+    return c.json(out.body as object, out.status as 201);
   })
   .get("/", operator("read"), valid("query", ListQuery), async (c) => {
     const q = c.req.valid("query");
