@@ -14,6 +14,8 @@ import {
   messageStartEvent,
   type OutBlock,
   pingEvent,
+  type ToolResultBlock,
+  toolResultText,
 } from "./messages";
 import {
   type Conversation,
@@ -168,6 +170,13 @@ export function startDemoProvider(options: DemoProviderOptions = {}): Promise<De
       tools: (body.tools ?? []).map((t) => t.name),
       params: directive?.params ?? {},
       retryAfterS,
+      toolResults: msgs.flatMap((m) =>
+        typeof m.content === "string"
+          ? []
+          : m.content
+              .filter((b) => b.type === "tool_result")
+              .map((b) => toolResultText(b as ToolResultBlock)),
+      ),
     };
     const fault = faults ? decideFault(faults, clock, { isPreflight, scriptTurns: script.turns }) : null;
     await sleep((options.latencyMs ?? 0) + (fault?.delayMs ?? 0));

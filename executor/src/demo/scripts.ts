@@ -22,6 +22,8 @@ export interface Conversation {
   params: Record<string, string>;
   /** Server-level defaults, e.g. the rate limit's retry-after. */
   retryAfterS: number;
+  /** Text of every tool result the conversation holds, oldest first. */
+  toolResults?: string[];
 }
 
 export interface Script {
@@ -331,6 +333,55 @@ const pushMain = repoScript(6, (c) => {
   return runSteps(c, steps, `Added ${p.fn}, committed, and tried to publish to main.`);
 });
 
+/** The first fenced block of the prompt: the spec the architect is asked to dispatch. */
+function fencedSpec(prompt: string): string | null {
+  const m = /```[A-Za-z]*\r?\n([\s\S]*?)\r?\n```/.exec(prompt);
+  return m ? `${m[1]}\n` : null;
+}
+
+function toolCall(name: string, input: Record<string, unknown>, description: string): Turn {
+  return {
+    kind: "message",
+    content: [
+      { type: "text", text: `${DEMO_ANNOUNCE} ${description}.` },
+      { type: "tool_use", id: toolUseId(), name, input },
+    ],
+    stopReason: "tool_use",
+  };
+}
+
+/**
+ * The architect: an agent connected to mtor's MCP server dispatches the spec fenced in its
+ * prompt with `dispatch_spec`, then looks at the queue with `list_specs`, then says what it
+ * saw. Tool names are found by suffix, as the client prefixes them (`mcp__mtor__…`).
+ */
+const architect: Script = {
+  turns: 3,
+  next(c) {
+    const tool = (name: string) => c.tools.find((t) => t === name || t.endsWith(`__${name}`));
+    const dispatch = tool("dispatch_spec");
+    const list = tool("list_specs");
+    if (!dispatch || !list) {
+      return say(`${DEMO_ANNOUNCE} no mtor MCP tools offered; tools: ${c.tools.join(", ") || "none"}`);
+    }
+    const spec = fencedSpec(c.prompt);
+    if (spec === null) return say(`${DEMO_ANNOUNCE} the prompt holds no fenced spec to dispatch`);
+    if (c.turn === 0) return toolCall(dispatch, { spec }, "Dispatching the spec to mtor");
+    if (c.turn === 1) return toolCall(list, { count: 20 }, "Looking at the queue");
+    const [dispatched = "", listed = ""] = c.toolResults ?? [];
+    let id = "?";
+    try {
+      id = String((JSON.parse(dispatched) as { id?: unknown }).id ?? "?");
+    } catch {
+      // Not the API's JSON: the summary below quotes what came back.
+    }
+    return say(
+      `${DEMO_ANNOUNCE} dispatched ${id}; list_specs answered: ${listed.replace(/\s+/g, " ").slice(0, 2000)}` +
+        (id === "?" ? `; dispatch_spec answered: ${dispatched.slice(0, 500)}` : ""),
+    );
+  },
+};
+
 export const SCRIPTS: Readonly<Record<string, Script>> = {
   default: defaultScript,
   error_529: errorScript(529, "overloaded_error", "Overloaded"),
@@ -346,6 +397,7 @@ export const SCRIPTS: Readonly<Record<string, Script>> = {
   extra_tests: extraTests,
   no_commit: noCommit,
   push_main: pushMain,
+  architect,
 };
 
 /**
