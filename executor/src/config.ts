@@ -5,6 +5,7 @@ import { dirname, isAbsolute, resolve } from "node:path";
 import { parse as parseToml } from "smol-toml";
 import { z } from "zod";
 import type { CommandHarnessConfig, ProviderConfig } from "./harness/types";
+import { SANDBOX_KINDS, type SandboxKind } from "./sandbox";
 
 const NAME = /^[A-Za-z0-9._-]+$/;
 const nameMessage = "may contain only letters, digits, '.', '_' and '-'";
@@ -50,6 +51,7 @@ const ConfigFile = z.strictObject({
   capacity: z.number().int().min(1, "must be at least 1").max(256, "must be at most 256").default(2),
   workdir: z.string().min(1).default(".mtor/executor"),
   engine: z.enum(["local", "temporal"], { error: 'must be "local" or "temporal"' }).default("local"),
+  sandbox: z.enum(SANDBOX_KINDS, { error: 'must be "bwrap" or "none"' }).default("bwrap"),
   repos: z.record(z.string().regex(NAME, nameMessage), RepoFile).default({}),
   providers: z.record(z.string().regex(NAME, nameMessage), ProviderFile).default({}),
   harnesses: z.record(z.string().regex(NAME, nameMessage), HarnessFile).default({}),
@@ -82,6 +84,8 @@ export interface ExecutorConfig {
   /** Absolute. */
   workdir: string;
   engine: "local" | "temporal";
+  /** Where harnesses and test commands run: "bwrap" (the default) or "none", chosen explicitly. */
+  sandbox: SandboxKind;
   repos: Record<string, RepoConfig>;
   providers: Record<string, ProviderConfig & { slots?: number }>;
   harnesses: Record<string, CommandHarnessConfig>;
@@ -239,6 +243,7 @@ export function parseConfig(text: string, env: Env = process.env, baseDir = proc
     capacity: c.capacity,
     workdir: isAbsolute(c.workdir) ? c.workdir : resolve(baseDir, c.workdir),
     engine: c.engine,
+    sandbox: c.sandbox,
     repos,
     providers,
     harnesses,

@@ -4,6 +4,7 @@ import { Command } from "commander";
 import { ConfigError, loadConfig } from "../config";
 import { Daemon } from "../daemon";
 import { defaultWiring } from "../daemon/wiring";
+import { SandboxUnavailable } from "../sandbox";
 
 export function executorCommand(): Command {
   return new Command("executor")
@@ -21,14 +22,24 @@ export function executorCommand(): Command {
         process.exitCode = 2;
         return;
       }
-      if (config.engine === "temporal") {
-        const { runTemporalExecutor } = (await import(pathOf("../temporal/index.ts"))) as {
-          runTemporalExecutor: (c: typeof config) => Promise<void>;
-        };
-        await runTemporalExecutor(config);
+      let wiring: Awaited<ReturnType<typeof defaultWiring>>;
+      try {
+        // The sandbox is checked before anything else: without it the executor does not start.
+        wiring = await defaultWiring(config, (line) => console.log(line));
+      } catch (err) {
+        if (!(err instanceof SandboxUnavailable)) throw err;
+        process.stderr.write(`mtor executor: ${err.message}\n`);
+        process.exitCode = 2;
         return;
       }
-      const daemon = new Daemon({ config, wiring: await defaultWiring(config) });
+      if (config.engine === "temporal") {
+        const { runTemporalExecutor } = (await import(pathOf("../temporal/index.ts"))) as {
+          runTemporalExecutor: (c: typeof config, o: { wiring: typeof wiring }) => Promise<void>;
+        };
+        await runTemporalExecutor(config, { wiring });
+        return;
+      }
+      const daemon = new Daemon({ config, wiring });
       let signals = 0;
       const onSignal = (sig: NodeJS.Signals) => {
         signals++;

@@ -1,4 +1,4 @@
-// What the daemon plugs into each run: the harness adapters, the prompt and the gates.
+// What the daemon plugs into each run: the sandbox, the harness adapters, the prompt and the gates.
 
 import { GATE_NAMES, type GateFlag, type GateName } from "@mtor/schema";
 import type { ExecutorConfig } from "../config";
@@ -7,12 +7,29 @@ import { feedbackFor, runGates } from "../gates";
 import { getHarness } from "../harness";
 import type { Harness } from "../harness/types";
 import { buildPreflightPrompt, buildPrompt } from "../prompt";
+import { checkSandbox, createSandbox } from "../sandbox";
 
-export type Wiring = Pick<ActivityDeps, "harnessFor" | "buildPrompt" | "buildPreflightPrompt" | "runGates">;
+export type Wiring = Pick<
+  ActivityDeps,
+  "sandbox" | "harnessFor" | "buildPrompt" | "buildPreflightPrompt" | "runGates"
+>;
 
-export async function defaultWiring(config: Pick<ExecutorConfig, "harnesses">): Promise<Wiring> {
+/**
+ * Throws SandboxUnavailable (naming the fix) when the configured sandbox cannot start here, so
+ * the executor refuses to start rather than run a harness unconfined.
+ */
+export async function defaultWiring(
+  config: Pick<ExecutorConfig, "harnesses" | "sandbox" | "workdir">,
+  log: (line: string) => void = () => {},
+): Promise<Wiring> {
+  const sandbox = createSandbox(config.sandbox, { hidden: [config.workdir] });
+  const costMs = await checkSandbox(sandbox);
+  if (sandbox.kind === "none")
+    log('WARNING: sandbox = "none": harnesses and test commands run unconfined as this executor\'s user');
+  else log(`sandbox ${sandbox.kind}: starts in ${costMs.toFixed(0)} ms`);
   const cache = new Map<string, Harness>();
   return {
+    sandbox,
     harnessFor: (name) => {
       let h = cache.get(name);
       if (!h) {

@@ -1,28 +1,39 @@
 // The steps of one run as plain functions over plain data, built from `createActivities(deps)`:
 // the local engine calls them in-process and the Temporal engine registers them as activities.
-import { existsSync } from "node:fs";
 import { mkdir, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { ClaimedRun, GateSettings, Spec, VerdictRequest } from "@mtor/schema";
+import type { ClaimedRun, GateFlag, GateSettings, Spec, VerdictRequest } from "@mtor/schema";
 import type { ExecutorConfig, RepoConfig } from "../config";
 import type { VerdictSpool } from "../daemon/spool";
 import type { GateContext, GateReport } from "../gates/types";
 import {
-  addWorktree,
   branchSummary,
+  createWorkspace,
   defaultBranch,
-  deleteBranch,
+  deleteRef,
   GitError,
-  pushBranch as gitPush,
-  listRefs,
+  git,
+  lsRemote,
+  pushSha,
   REMOTE_NS,
+  RUNS_NS,
   refExists,
-  removeWorktree,
   revParse,
   syncMirror,
+  takeWork,
+  withLock,
 } from "../git";
+import { runProcess, type SandboxRun } from "../harness/process";
 import type { Harness, ProviderConfig } from "../harness/types";
-import type { GateOutcome, HarnessOutcome, PreflightOutcome, ReportOutcome, RunActivities } from "./types";
+import type { Sandbox } from "../sandbox";
+import type {
+  GateOutcome,
+  HarnessOutcome,
+  PreflightOutcome,
+  PreparedRun,
+  ReportOutcome,
+  RunActivities,
+} from "./types";
 
 export interface ActivityDeps {
   config: Pick<
@@ -30,6 +41,8 @@ export interface ActivityDeps {
     "workdir" | "repos" | "providers" | "keepFailed" | "preflightTimeoutMs" | "gitIdentity"
   >;
   spool: VerdictSpool;
+  /** Where harnesses and test commands run: the bwrap sandbox, or "none" when the config says so. */
+  sandbox: Sandbox;
   /** The adapter for a harness name (claude, opencode, a command harness). */
   harnessFor(name: string): Harness;
   buildPrompt(spec: Spec, feedback: string[]): string;
@@ -67,15 +80,33 @@ export function runDir(workdir: string, run: Pick<ClaimedRun, "spec_id" | "attem
   return join(workdir, "runs", runLabel(run));
 }
 
-/** Refs that belong to this run's view: other runs' branches and the fetched remote move on their own. */
-export function ownRefs(refs: Record<string, string>, branch: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, sha] of Object.entries(refs)) {
-    if (name.startsWith("refs/remotes/")) continue;
-    if (name.startsWith("refs/heads/mtor/") && name !== `refs/heads/${branch}`) continue;
-    out[name] = sha;
+/**
+ * What moved on the origin between two `ls-remote`s, other than the run's own branch. Other runs'
+ * new `mtor/` branches are their executors' pushes and are left out; anything else created, moved
+ * or deleted is flagged.
+ */
+export function originMoves(
+  before: Record<string, string>,
+  after: Record<string, string>,
+  runRef: string,
+): GateFlag[] {
+  const flags: GateFlag[] = [];
+  const names = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
+  for (const name of names) {
+    if (name === runRef) continue;
+    const was = before[name];
+    const now = after[name];
+    if (was === now) continue;
+    if (was === undefined && name.startsWith("refs/heads/mtor/")) continue;
+    const detail =
+      was === undefined
+        ? `the origin gained ${name} at ${now.slice(0, 10)} during the run`
+        : now === undefined
+          ? `the origin lost ${name} (was ${was.slice(0, 10)}) during the run`
+          : `the origin's ${name} moved from ${was.slice(0, 10)} to ${now.slice(0, 10)} during the run`;
+    flags.push({ gate: "protected_branch_touched", action: "reject", detail });
   }
-  return out;
+  return flags;
 }
 
 export function createActivities(deps: ActivityDeps): RunActivities {
@@ -108,9 +139,27 @@ export function createActivities(deps: ActivityDeps): RunActivities {
     );
   };
 
+  const sandboxOf = (prepared: PreparedRun): SandboxRun => ({
+    sandbox: deps.sandbox,
+    place: { workspace: prepared.workspace, home: prepared.home },
+  });
+
+  /** The origin's refs now against those at the start: what the run must not have touched. */
+  const checkOrigin = async (run: ClaimedRun, prepared: PreparedRun, signal?: AbortSignal) => {
+    const repo = repoOf(run);
+    const after = await lsRemote(mirrorPath(config.workdir, repo.name), repo.url, signal);
+    const moved = originMoves(prepared.originBefore, after, `refs/heads/${prepared.branch}`);
+    for (const f of moved) log(`run ${runLabel(run)} SECURITY: ${f.detail}`);
+    return moved;
+  };
+
   return {
     async prepareWorktree(run, hooks) {
       hooks?.heartbeat?.("preparing");
+      if (deps.sandbox.kind === "none")
+        log(
+          `run ${runLabel(run)} WARNING: sandbox = "none": the harness runs as this executor's user and can read its secrets and files`,
+        );
       const repo = repoOf(run);
       const mirror = mirrorPath(config.workdir, repo.name);
       const dir = runDir(config.workdir, run);
@@ -122,21 +171,23 @@ export function createActivities(deps: ActivityDeps): RunActivities {
         if (!(await refExists(mirror, baseRef)))
           throw new GitError(`base "${base}" does not exist in ${repo.name}`, [], "");
         const baseSha = await revParse(mirror, baseRef);
-        const worktree = join(dir, "wt");
+        const originBefore = await lsRemote(mirror, repo.url, hooks?.signal);
+        const workspace = join(dir, "ws");
         const home = join(dir, "home");
         await rm(dir, { recursive: true, force: true });
         await mkdir(home, { recursive: true });
-        await addWorktree(mirror, worktree, branch, baseSha);
-        const refsBefore = ownRefs(await listRefs(mirror), branch);
+        await createWorkspace(mirror, workspace, branch, baseSha, hooks?.signal);
         return {
           runId: run.run_id,
           specId: run.spec_id,
           attempt: run.attempt,
           branch,
-          worktree,
+          workspace,
           home,
+          base,
           baseSha,
-          refsBefore,
+          runRef: `${RUNS_NS}/${runLabel(run)}`,
+          originBefore,
         };
       } catch (err) {
         return asGitFailure(err);
@@ -147,7 +198,7 @@ export function createActivities(deps: ActivityDeps): RunActivities {
       hooks?.heartbeat?.("preflight");
       const harness = deps.harnessFor(harnessName(run));
       const r = await harness.preflight({
-        cwd: prepared.worktree,
+        cwd: prepared.workspace,
         provider: providerOf(run),
         model: modelOf(run),
         home: prepared.home,
@@ -155,18 +206,22 @@ export function createActivities(deps: ActivityDeps): RunActivities {
         gitIdentity: config.gitIdentity,
         timeoutMs: config.preflightTimeoutMs,
         prompt: deps.buildPreflightPrompt?.(run.spec.body),
+        sandbox: sandboxOf(prepared),
       });
       log(
         `run ${runLabel(run)} preflight ${r.ok ? "ok" : `failed: ${r.failure.message}`} (${secs(r.durationMs)})`,
       );
-      return r.ok ? { ok: true } : { ok: false, failure: r.failure };
+      if (r.ok) return { ok: true };
+      // The harness will not run: this is the run's last look at the origin.
+      const security = await checkOrigin(run, prepared, hooks?.signal).catch(asGitFailure);
+      return { ok: false, failure: r.failure, ...(security.length ? { security } : {}) };
     },
 
     async runHarness(run, prepared, hooks): Promise<HarnessOutcome> {
       hooks?.heartbeat?.("harness");
       const harness = deps.harnessFor(harnessName(run));
       const r = await harness.run({
-        cwd: prepared.worktree,
+        cwd: prepared.workspace,
         prompt: deps.buildPrompt(run.spec, run.feedback),
         provider: providerOf(run),
         model: modelOf(run),
@@ -174,11 +229,21 @@ export function createActivities(deps: ActivityDeps): RunActivities {
         timeoutMs: run.spec.timeout_s * 1000,
         signal: hooks?.signal,
         gitIdentity: config.gitIdentity,
+        sandbox: sandboxOf(prepared),
       });
       log(
         `run ${runLabel(run)} harness ${harness.name} ${r.ok ? "ok" : `failed (${r.failure?.kind}): ${r.failure?.message}`} (${secs(r.durationMs)})`,
       );
-      return { ok: r.ok, failure: r.failure, usage: r.usage, logTail: r.logTail, durationMs: r.durationMs };
+      // Everything the harness started is gone now, so the origin cannot move on its behalf after this.
+      const security = await checkOrigin(run, prepared, hooks?.signal).catch(asGitFailure);
+      return {
+        ok: r.ok,
+        failure: r.failure,
+        usage: r.usage,
+        logTail: r.logTail,
+        durationMs: r.durationMs,
+        ...(security.length ? { security } : {}),
+      };
     },
 
     async runGates(run, prepared, harness, hooks): Promise<GateOutcome> {
@@ -186,29 +251,31 @@ export function createActivities(deps: ActivityDeps): RunActivities {
       const repo = repoOf(run);
       const mirror = mirrorPath(config.workdir, repo.name);
       try {
-        const ref = `refs/heads/${prepared.branch}`;
-        const headSha = await revParse(mirror, ref);
+        // Only objects cross from the workspace; from here on the gated sha is fixed in the mirror.
+        const headSha =
+          (await takeWork(mirror, prepared.workspace, prepared.branch, prepared.runRef, hooks?.signal)) ??
+          prepared.baseSha;
         if (!deps.runGates) {
           const s = await branchSummary(mirror, prepared.baseSha, headSha);
           return { outcome: "passed", flags: [], commits: s.commits, diffstat: s.diffstat, headSha };
         }
-        const refsAfter = ownRefs(await listRefs(mirror), prepared.branch);
+        const baseTip = await fetchBaseTip(mirror, repo.url, prepared, hooks?.signal);
+        if (repo.test) await checkoutInSandbox(prepared, headSha, hooks?.signal);
         const settings: Partial<GateSettings> = run.gates;
         const report = await deps.runGates({
-          repoDir: prepared.worktree,
-          base: prepared.baseSha,
+          repoDir: mirror,
+          base: baseTip,
           head: headSha,
           spec: run.spec,
           settings,
           harnessSucceeded: harness.ok,
-          refsBefore: prepared.refsBefore,
-          refsAfter,
-          runRef: ref,
+          runRef: `refs/heads/${prepared.branch}`,
           recentPatchIds: run.recent_patch_ids,
           specId: run.spec_id,
           testCommand: repo.test,
           runTests: Boolean(repo.test),
-          testDir: prepared.worktree,
+          testDir: prepared.workspace,
+          testSandbox: sandboxOf(prepared),
           signal: hooks?.signal,
         });
         const flagged = report.flags.map((f) => `${f.gate}:${f.action}`).join(" ");
@@ -224,8 +291,9 @@ export function createActivities(deps: ActivityDeps): RunActivities {
       const repo = repoOf(run);
       const mirror = mirrorPath(config.workdir, repo.name);
       try {
-        const headSha = await revParse(mirror, `refs/heads/${prepared.branch}`);
-        await gitPush(mirror, repo.url, prepared.branch, hooks?.signal);
+        // The sha the gates saw, kept in the mirror where the agent cannot reach it.
+        const headSha = await revParse(mirror, prepared.runRef);
+        await pushSha(mirror, repo.url, headSha, prepared.branch, hooks?.signal);
         log(`run ${runLabel(run)} pushed ${prepared.branch} ${headSha.slice(0, 10)}`);
         return { branch: prepared.branch, headSha };
       } catch (err) {
@@ -265,9 +333,8 @@ export function createActivities(deps: ActivityDeps): RunActivities {
       const dir = runDir(config.workdir, run);
       if (!repo) return;
       const mirror = mirrorPath(config.workdir, repo.name);
+      await deleteRef(mirror, prepared.runRef);
       if (!keep) {
-        if (existsSync(prepared.worktree)) await removeWorktree(mirror, prepared.worktree);
-        await deleteBranch(mirror, prepared.branch);
         await rm(dir, { recursive: true, force: true });
         return;
       }
@@ -275,9 +342,63 @@ export function createActivities(deps: ActivityDeps): RunActivities {
       await pruneKept(config.workdir, config.keepFailed, log);
     },
   };
+
+  /**
+   * The base branch's tip on the origin now, so the gates compare the change with what base has
+   * become during the run (the duplicate gate's "already on base"); the start sha when base is not
+   * a branch the origin has.
+   */
+  async function fetchBaseTip(
+    mirror: string,
+    url: string,
+    prepared: PreparedRun,
+    signal?: AbortSignal,
+  ): Promise<string> {
+    const ref = `${REMOTE_NS}/${prepared.base}`;
+    if (!(await refExists(mirror, ref))) return prepared.baseSha;
+    await withLock(mirror, () =>
+      git(mirror, ["fetch", "--quiet", "--no-tags", url, `+refs/heads/${prepared.base}:${ref}`], {
+        signal,
+        remote: true,
+      }),
+    );
+    return revParse(mirror, ref);
+  }
+
+  /**
+   * Puts the gated sha's files in the workspace for the test command. Run in the sandbox: the
+   * workspace's config is the agent's, and only the sandbox may run what it names.
+   */
+  async function checkoutInSandbox(prepared: PreparedRun, sha: string, signal?: AbortSignal): Promise<void> {
+    const p = await runProcess({
+      command: "git",
+      args: [
+        "-c",
+        "core.hooksPath=/dev/null",
+        "-c",
+        "core.fsmonitor=false",
+        "checkout",
+        "--quiet",
+        "--force",
+        "--detach",
+        sha,
+      ],
+      cwd: prepared.workspace,
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: prepared.home, GIT_CONFIG_NOSYSTEM: "1" },
+      timeoutMs: 5 * 60_000,
+      signal,
+      sandbox: sandboxOf(prepared),
+    });
+    if (p.exitCode !== 0)
+      throw new GitError(
+        `could not check out ${sha.slice(0, 10)} in the workspace for the tests: ${p.tail.trim()}`,
+        [],
+        p.stderr,
+      );
+  }
 }
 
-/** Keeps the newest `limit` failed runs' worktrees; removes older ones with their branches. */
+/** Keeps the newest `limit` failed runs' workspaces; removes older ones. */
 async function pruneKept(workdir: string, limit: number, log: (line: string) => void): Promise<void> {
   const root = join(workdir, "runs");
   const kept: { name: string; at: number }[] = [];
@@ -288,15 +409,8 @@ async function pruneKept(workdir: string, limit: number, log: (line: string) => 
   }
   kept.sort((a, b) => b.at - a.at);
   for (const old of kept.slice(limit)) {
-    const dir = join(root, old.name);
-    const mirrors = await readdir(join(workdir, "mirrors")).catch(() => [] as string[]);
-    for (const m of mirrors) {
-      const mirror = join(workdir, "mirrors", m);
-      await removeWorktree(mirror, join(dir, "wt")).catch(() => undefined);
-      await deleteBranch(mirror, `mtor/${old.name}`);
-    }
-    await rm(dir, { recursive: true, force: true });
-    log(`run ${old.name} kept worktree removed (keeping ${limit})`);
+    await rm(join(root, old.name), { recursive: true, force: true });
+    log(`run ${old.name} kept workspace removed (keeping ${limit})`);
   }
 }
 

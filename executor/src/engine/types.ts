@@ -9,12 +9,17 @@ export interface PreparedRun {
   attempt: number;
   /** `mtor/<spec_id>-<attempt>` */
   branch: string;
-  worktree: string;
+  /** The agent's repository: its own, not a worktree of the mirror; the executor never trusts it. */
+  workspace: string;
   /** Per-run HOME for the harness. */
   home: string;
+  /** The base branch's name (or the ref the spec gave). */
+  base: string;
   baseSha: string;
-  /** Every ref of the mirror before the harness ran: ref name → sha. */
-  refsBefore: Record<string, string>;
+  /** Where the mirror keeps the commits taken from the workspace (outside refs/heads). */
+  runRef: string;
+  /** The origin's refs (`ls-remote`) before the harness ran: ref name → sha. */
+  originBefore: Record<string, string>;
 }
 
 export interface HarnessOutcome {
@@ -23,6 +28,8 @@ export interface HarnessOutcome {
   usage?: Usage;
   logTail: string;
   durationMs: number;
+  /** What moved on the origin beyond the run's branch while the harness ran. */
+  security?: GateFlag[];
 }
 
 export interface GateOutcome {
@@ -39,7 +46,7 @@ export interface PushOutcome {
   headSha: string;
 }
 
-export type PreflightOutcome = { ok: true } | { ok: false; failure: Failure };
+export type PreflightOutcome = { ok: true } | { ok: false; failure: Failure; security?: GateFlag[] };
 
 /**
  * `spooled`: the control plane was unreachable; the verdict is on disk and the spool keeps

@@ -27,7 +27,12 @@ export interface Decision {
 }
 
 export function decideVerdict(f: VerdictFacts): Decision {
-  const flags = f.gates?.flags ?? [];
+  // The origin moving beyond the run's branch rejects the run whatever else happened, unpushed.
+  const security = [
+    ...((f.preflight && !f.preflight.ok && f.preflight.security) || []),
+    ...(f.harness?.security ?? []),
+  ];
+  const flags = [...security, ...(f.gates?.flags ?? [])];
   if (f.stopped) {
     const failure: Failure =
       f.stopped === "timeout"
@@ -42,6 +47,7 @@ export function decideVerdict(f: VerdictFacts): Decision {
             : { kind: "canceled", message: "cancelled by the control plane" };
     return { outcome: "failed", flags, failure, push: false };
   }
+  if (security.length > 0) return { outcome: "rejected", flags, push: false };
   if (f.error) return { outcome: "failed", flags, failure: f.error, push: false };
   if (f.preflight && !f.preflight.ok)
     return { outcome: "failed", flags, failure: f.preflight.failure, push: false };

@@ -104,6 +104,7 @@ export async function runGates(ctx: GateContext): Promise<GateReport> {
         dir: ctx.testDir,
         timeoutMs: ctx.testTimeoutMs,
         env: ctx.testEnv,
+        sandbox: ctx.testSandbox,
         signal: ctx.signal,
       })),
     );

@@ -4,6 +4,7 @@ import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { SandboxRun } from "../harness/process";
 import { gitRaw } from "./git";
 import type { Finding } from "./types";
 
@@ -18,6 +19,8 @@ export interface TestRun {
   dir?: string;
   timeoutMs?: number;
   env?: NodeJS.ProcessEnv;
+  /** Runs the command inside this sandbox (the run's); its home is the command's HOME. */
+  sandbox?: SandboxRun;
   signal?: AbortSignal;
 }
 
@@ -41,10 +44,14 @@ export async function checkTests(run: TestRun): Promise<Finding[]> {
  * The default environment of the test command: the branch's code is the agent's, so it gets
  * no provider tokens or executor secrets, only what a test run needs.
  */
-export function testEnv(): NodeJS.ProcessEnv {
+export function testEnv(home?: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { CI: "1", TERM: "dumb", NO_COLOR: "1" };
   for (const k of ["PATH", "HOME", "TMPDIR", "LANG", "LC_ALL", "TZ", "NODE_OPTIONS", "npm_config_cache"]) {
     if (process.env[k] !== undefined) env[k] = process.env[k];
+  }
+  if (home !== undefined) {
+    env.HOME = home;
+    delete env.npm_config_cache;
   }
   return env;
 }
@@ -68,8 +75,9 @@ export async function runTestCommand(run: TestRun): Promise<TestResult> {
       run.command,
       dir,
       run.timeoutMs ?? DEFAULT_TEST_TIMEOUT_MS,
-      run.env ?? testEnv(),
+      run.env ?? testEnv(run.sandbox?.place.home),
       run.signal,
+      run.sandbox,
     );
   } finally {
     if (scratch) {
@@ -86,11 +94,15 @@ function exec(
   timeoutMs: number,
   env: NodeJS.ProcessEnv,
   signal?: AbortSignal,
+  sandbox?: SandboxRun,
 ): Promise<TestResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn("sh", ["-c", command], {
+    const plain = { command: "sh", args: ["-c", command], env: env as Record<string, string>, cwd };
+    // In the sandbox, bwrap leads the group and killing it ends every process of the tests.
+    const cmd = sandbox ? sandbox.sandbox.wrap(plain, sandbox.place) : plain;
+    const child = spawn(cmd.command, cmd.args, {
       cwd,
-      env,
+      env: cmd.env,
       detached: true,
       stdio: ["ignore", "pipe", "pipe"],
     });

@@ -1,5 +1,6 @@
 // The contract between the run pipeline (and `mtor gate`) and the gate checks (docs/gates.md).
 import type { Diffstat, GateFlag, GateName, GateSettings, Spec } from "@mtor/schema";
+import type { SandboxRun } from "../harness/process";
 
 /** Refs as `listRefs` returns them, or as a plain record (what crosses Temporal's wire). */
 export type RefSnapshot = Map<string, string> | Record<string, string>;
@@ -37,6 +38,8 @@ export interface GateContext {
   testTimeoutMs?: number;
   /** Environment of the test command; default: PATH, HOME, TMPDIR, locale and CI=1, no secrets. */
   testEnv?: NodeJS.ProcessEnv;
+  /** The sandbox the test command runs in (the run's); without it, as the caller's own child. */
+  testSandbox?: SandboxRun;
   /** Aborts the test command (run cancelled). */
   signal?: AbortSignal;
   commitCap?: number;

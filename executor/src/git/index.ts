@@ -1,56 +1,17 @@
-// Git plumbing for a run: a bare mirror per repo with no remote configured (so nothing inside a
-// worktree can push anywhere), worktrees on the run branch, ref snapshots and the one push.
-import { execFile } from "node:child_process";
+// Git plumbing for a run: a bare mirror per repo with no remote configured, a workspace that is a
+// repository of its own (the agent's, never trusted), taking the agent's commits into the mirror,
+// the origin's refs before and after, and the one push of the gated sha.
 import { existsSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import { dirname } from "node:path";
+import { GitError, git, gitRaw } from "./exec";
 
-export class GitError extends Error {
-  override name = "GitError";
-  constructor(
-    message: string,
-    readonly args: string[],
-    readonly stderr: string,
-  ) {
-    super(message);
-  }
-}
-
-export interface GitOptions {
-  cwd: string;
-  signal?: AbortSignal;
-  env?: Record<string, string>;
-  timeoutMs?: number;
-}
-
-/** Runs git and returns stdout; throws GitError with git's own message on failure. */
-export function git(args: string[], opts: GitOptions): Promise<string> {
-  return new Promise((resolvePromise, reject) => {
-    execFile(
-      "git",
-      args,
-      {
-        cwd: opts.cwd,
-        signal: opts.signal,
-        timeout: opts.timeoutMs ?? 10 * 60_000,
-        maxBuffer: 64 * 1024 * 1024,
-        // Never prompt for credentials: an executor has no terminal to answer.
-        env: { ...process.env, GIT_TERMINAL_PROMPT: "0", GIT_ASKPASS: "true", ...opts.env },
-      },
-      (err, stdout, stderr) => {
-        if (err) {
-          const msg = String(stderr).trim().split("\n").slice(-3).join(" ") || err.message;
-          reject(new GitError(`git ${args[0]}: ${msg}`, args, String(stderr)));
-        } else {
-          resolvePromise(String(stdout));
-        }
-      },
-    );
-  });
-}
+export { FORCED_CONFIG, GitError, type GitOptions, git, gitEnv, gitPipe, gitRaw } from "./exec";
 
 /** The namespace the mirror fetches the remote's branches into. */
 export const REMOTE_NS = "refs/remotes/origin";
+/** Where the mirror keeps each run's commits, taken from its workspace: outside refs/heads. */
+export const RUNS_NS = "refs/mtor-runs";
 
 // Fetches into one mirror must not overlap (ref locks); runs of one repo queue here.
 const locks = new Map<string, Promise<unknown>>();
@@ -74,18 +35,18 @@ export async function syncMirror(mirror: string, url: string, signal?: AbortSign
   await withLock(mirror, async () => {
     if (!existsSync(mirror)) {
       await mkdir(dirname(mirror), { recursive: true });
-      await git(["init", "--quiet", "--bare", mirror], { cwd: dirname(mirror) });
+      await git(dirname(mirror), ["init", "--quiet", "--bare", mirror]);
     }
-    await git(["fetch", "--quiet", "--prune", "--no-tags", url, `+refs/heads/*:${REMOTE_NS}/*`], {
-      cwd: mirror,
+    await git(mirror, ["fetch", "--quiet", "--prune", "--no-tags", url, `+refs/heads/*:${REMOTE_NS}/*`], {
       signal,
+      remote: true,
     });
   });
 }
 
 /** The remote's default branch name (what its HEAD points to), e.g. "main". */
 export async function defaultBranch(mirror: string, url: string, signal?: AbortSignal): Promise<string> {
-  const out = await git(["ls-remote", "--symref", url, "HEAD"], { cwd: mirror, signal });
+  const out = await git(mirror, ["ls-remote", "--symref", url, "HEAD"], { signal, remote: true });
   const m = /^ref:\s+refs\/heads\/(\S+)\s+HEAD/m.exec(out);
   if (m) return m[1];
   // Fall back to the usual names when the remote does not advertise its HEAD.
@@ -95,55 +56,90 @@ export async function defaultBranch(mirror: string, url: string, signal?: AbortS
   throw new GitError("cannot tell the remote's default branch; set `base` in the repo's config", [], out);
 }
 
-export async function refExists(repo: string, ref: string): Promise<boolean> {
-  try {
-    await git(["rev-parse", "--verify", "--quiet", `${ref}^{commit}`], { cwd: repo });
-    return true;
-  } catch {
-    return false;
+/** Every ref the remote advertises: name → sha (peeled `^{}` entries left out). */
+export async function lsRemote(
+  cwd: string,
+  url: string,
+  signal?: AbortSignal,
+): Promise<Record<string, string>> {
+  const out = await git(cwd, ["ls-remote", url], { signal, remote: true });
+  const refs: Record<string, string> = {};
+  for (const line of out.split("\n")) {
+    const [sha, name] = line.trim().split(/\s+/);
+    if (sha && name && !name.endsWith("^{}")) refs[name] = sha;
   }
+  return refs;
+}
+
+export async function refExists(repo: string, ref: string): Promise<boolean> {
+  const r = await gitRaw(repo, ["rev-parse", "--verify", "--quiet", "--end-of-options", `${ref}^{commit}`]);
+  return r.code === 0;
 }
 
 export async function revParse(repo: string, ref: string): Promise<string> {
-  return (await git(["rev-parse", "--verify", `${ref}^{commit}`], { cwd: repo })).trim();
+  return (await git(repo, ["rev-parse", "--verify", "--end-of-options", `${ref}^{commit}`])).trim();
 }
 
-/** Adds a worktree at `path` on a fresh `branch` starting at `startSha`. */
-export async function addWorktree(
+/**
+ * Makes `dir` a repository of its own holding a copy of the mirror's objects (no hard links, no
+ * alternates: nothing in it points back at the mirror), with no remote, checked out on a fresh
+ * `branch` at `startSha`.
+ */
+export async function createWorkspace(
   mirror: string,
-  path: string,
+  dir: string,
   branch: string,
   startSha: string,
+  signal?: AbortSignal,
 ): Promise<void> {
-  await withLock(mirror, async () => {
-    await mkdir(dirname(path), { recursive: true });
-    if (existsSync(path)) await removeWorktree(mirror, path);
-    await git(["worktree", "prune"], { cwd: mirror });
-    await git(["worktree", "add", "--quiet", "-B", branch, path, startSha], { cwd: mirror });
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dirname(dir), { recursive: true });
+  await withLock(mirror, () =>
+    git(dirname(dir), ["clone", "--quiet", "--local", "--no-hardlinks", "--no-checkout", mirror, dir], {
+      signal,
+    }),
+  );
+  await git(dir, ["remote", "remove", "origin"]);
+  await git(dir, ["checkout", "--quiet", "-B", branch, startSha], { signal });
+}
+
+/**
+ * Takes the agent's commits: fetches `branch` from the workspace into the mirror at `runRef`. Only
+ * objects cross; the workspace's hooks and config are not used (the forced settings are above
+ * them, and upload-pack reads no program from a repository's config). Returns the fetched sha,
+ * or undefined when the workspace no longer has the branch.
+ */
+export async function takeWork(
+  mirror: string,
+  workspace: string,
+  branch: string,
+  runRef: string,
+  signal?: AbortSignal,
+): Promise<string | undefined> {
+  return withLock(mirror, async () => {
+    const r = await gitRaw(
+      mirror,
+      [
+        "fetch",
+        "--quiet",
+        "--no-tags",
+        "--no-write-fetch-head",
+        "--",
+        workspace,
+        `+refs/heads/${branch}:${runRef}`,
+      ],
+      { signal },
+    );
+    if (r.code !== 0) {
+      if (/couldn't find remote ref|not our ref|no such ref/i.test(r.stderr)) return undefined;
+      throw new GitError(`git fetch from the workspace failed: ${r.stderr.trim()}`, [], r.stderr, r.code);
+    }
+    return revParse(mirror, runRef);
   });
 }
 
-export async function removeWorktree(mirror: string, path: string): Promise<void> {
-  await git(["worktree", "remove", "--force", "--force", path], { cwd: mirror }).catch(async () => {
-    const { rm } = await import("node:fs/promises");
-    await rm(path, { recursive: true, force: true });
-    await git(["worktree", "prune"], { cwd: mirror });
-  });
-}
-
-export async function deleteBranch(mirror: string, branch: string): Promise<void> {
-  await git(["update-ref", "-d", `refs/heads/${branch}`], { cwd: mirror }).catch(() => undefined);
-}
-
-/** Every ref of the repository: name → sha. */
-export async function listRefs(repo: string): Promise<Record<string, string>> {
-  const out = await git(["for-each-ref", "--format=%(refname) %(objectname)"], { cwd: repo });
-  const refs: Record<string, string> = {};
-  for (const line of out.split("\n")) {
-    const [name, sha] = line.trim().split(" ");
-    if (name && sha) refs[name] = sha;
-  }
-  return refs;
+export async function deleteRef(mirror: string, ref: string): Promise<void> {
+  await gitRaw(mirror, ["update-ref", "-d", ref]);
 }
 
 /** Commits on `head` not on `base`, and the net diff's size. */
@@ -152,8 +148,8 @@ export async function branchSummary(
   base: string,
   head: string,
 ): Promise<{ commits: number; diffstat: { files: number; insertions: number; deletions: number } }> {
-  const count = Number((await git(["rev-list", "--count", `${base}..${head}`], { cwd: repo })).trim());
-  const stat = await git(["diff", "--shortstat", base, head], { cwd: repo });
+  const count = Number((await git(repo, ["rev-list", "--count", `${base}..${head}`])).trim());
+  const stat = await git(repo, ["diff", "--shortstat", base, head]);
   const num = (re: RegExp) => Number(re.exec(stat)?.[1] ?? 0);
   return {
     commits: count,
@@ -166,16 +162,20 @@ export async function branchSummary(
 }
 
 /**
- * Pushes exactly one branch with an explicit refspec `refs/heads/B:refs/heads/B`: never HEAD (the
- * agent may have checked out something else) and never a pattern.
+ * Pushes exactly the gated commit to `refs/heads/<branch>` from the mirror: an explicit
+ * `<sha>:<ref>` refspec, never a ref the agent could still move, never a pattern, never forced.
  */
-export async function pushBranch(
+export async function pushSha(
   mirror: string,
   url: string,
+  sha: string,
   branch: string,
   signal?: AbortSignal,
 ): Promise<void> {
   if (!branch.startsWith("mtor/")) throw new GitError(`refusing to push ${branch}: not a run branch`, [], "");
-  const ref = `refs/heads/${branch}`;
-  await git(["push", "--quiet", "--no-verify", url, `${ref}:${ref}`], { cwd: mirror, signal });
+  if (!/^[0-9a-f]{40}$/.test(sha)) throw new GitError(`refusing to push ${sha}: not a commit sha`, [], "");
+  await git(mirror, ["push", "--quiet", "--no-verify", url, `${sha}:refs/heads/${branch}`], {
+    signal,
+    remote: true,
+  });
 }

@@ -2,6 +2,7 @@
 // kills the whole group (SIGTERM, then SIGKILL after a grace) so no child outlives the run.
 import { spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
+import type { Sandbox, SandboxPlace } from "../sandbox";
 
 export const LOG_TAIL_BYTES = 8 * 1024;
 
@@ -17,6 +18,14 @@ export interface RunProcessOptions {
   onOutput?: (chunk: string) => void;
   /** Between SIGTERM and SIGKILL. Default 2 s. */
   graceMs?: number;
+  /** Runs the command inside this sandbox, which may write only to `place`. */
+  sandbox?: SandboxRun;
+}
+
+/** A sandbox and the run's own directories in it. */
+export interface SandboxRun {
+  sandbox: Sandbox;
+  place: SandboxPlace;
 }
 
 export interface ProcessResult {
@@ -140,9 +149,17 @@ export function runProcess(opts: RunProcessOptions): Promise<ProcessResult> {
       return;
     }
 
-    const child = spawn(opts.command, opts.args, {
-      cwd: opts.cwd,
-      env: opts.env,
+    const cmd = opts.sandbox
+      ? opts.sandbox.sandbox.wrap(
+          { command: opts.command, args: opts.args, env: opts.env, cwd: opts.cwd },
+          opts.sandbox.place,
+        )
+      : opts;
+    // bwrap leads the group; killing it tears down the sandbox's PID namespace, and with it every
+    // process the command started, setsid or not.
+    const child = spawn(cmd.command, cmd.args, {
+      cwd: cmd.cwd,
+      env: cmd.env,
       detached: true,
       stdio: [opts.stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
     });

@@ -50,6 +50,7 @@ export async function runTapped(
       timeoutMs: input.timeoutMs,
       signal,
       onOutput: input.onOutput,
+      sandbox: input.sandbox,
     });
     // When the tap stopped the process, the provider's error is the reason, not the abort; a
     // process that never started or a run the operator canceled says so whatever the tap saw.

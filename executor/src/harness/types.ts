@@ -1,6 +1,7 @@
 // The contract between the executor's run pipeline and a harness adapter (claude, opencode,
 // command templates). Adapters own preflight, the run and output parsing.
 import type { Failure, Usage } from "@mtor/schema";
+import type { SandboxRun } from "./process";
 
 /** A provider as the executor's config describes it; secrets stay on this box. */
 export interface ProviderConfig {
@@ -37,6 +38,8 @@ export interface HarnessInput {
   gitIdentity?: { name: string; email: string };
   /** Called with output as it arrives (for log tails and progress). */
   onOutput?: (chunk: string) => void;
+  /** The sandbox the CLI runs in; without it the CLI runs as the executor's own child. */
+  sandbox?: SandboxRun;
 }
 
 export interface HarnessResult {

@@ -6,7 +6,7 @@ import { NativeConnection } from "@temporalio/worker";
 import { ConfigError, type ExecutorConfig } from "../config";
 import { Daemon } from "../daemon";
 import { reapProcessesUnder } from "../daemon/recover";
-import { defaultWiring } from "../daemon/wiring";
+import { defaultWiring, type Wiring } from "../daemon/wiring";
 import { createActivities } from "../engine/activities";
 import { createTemporalActivities } from "./activities";
 import { connectionOptions, describeSettings, parseTemporalSettings, type TemporalSettings } from "./config";
@@ -32,6 +32,8 @@ export interface TemporalExecutorOptions {
   log?: (line: string) => void;
   /** Installs SIGTERM/SIGINT handlers (drain, then cancel). Default true. */
   handleSignals?: boolean;
+  /** What each run is wired with (sandbox already checked); default: defaultWiring(config). */
+  wiring?: Wiring;
 }
 
 /** Runs the daemon with the Temporal engine and this box's workers until drained. */
@@ -58,7 +60,7 @@ export async function runTemporalExecutor(
   });
   try {
     const client = new Client({ connection, namespace: settings.namespace });
-    const wiring = await defaultWiring(config);
+    const wiring = opts.wiring ?? (await defaultWiring(config, opts.log));
     let engine: TemporalEngine | undefined;
     const daemon = new Daemon({
       config,

@@ -79,7 +79,7 @@ describe("temporal activities (MockActivityEnvironment)", () => {
     const placed = prep.result.value;
     expect(placed.boxQueue).toBe("mtor-demo@box-a");
     expect(placed.prepared.branch).toBe("mtor/k3f9x2ab-1");
-    expect(existsSync(placed.prepared.worktree)).toBe(true);
+    expect(existsSync(placed.prepared.workspace)).toBe(true);
     expect(prep.beats[0]).toEqual({ phase: "preparing" });
     expect(s.renewals[0]).toEqual({ run: run.run_id, phase: "preparing" });
 
@@ -120,7 +120,7 @@ describe("temporal activities (MockActivityEnvironment)", () => {
     expect(s.renewals.some((r) => r.phase === "reporting")).toBe(false);
 
     await runIn(mockEnv(), s.acts.cleanup, run, placed.prepared, false);
-    expect(existsSync(placed.prepared.worktree)).toBe(false);
+    expect(existsSync(placed.prepared.workspace)).toBe(false);
     expect(s.stops).toEqual([]);
   });
 

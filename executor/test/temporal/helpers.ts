@@ -29,6 +29,7 @@ import { baseEnv } from "../../src/harness/env";
 import { exitFailure, preflightVerdict, processFailure, toResult } from "../../src/harness/outcome";
 import { runProcess } from "../../src/harness/process";
 import type { Harness } from "../../src/harness/types";
+import { createSandbox } from "../../src/sandbox";
 import type { TemporalActivities } from "../../src/temporal/activities";
 
 const fixtureEnv = {
@@ -182,6 +183,7 @@ export function makeBox(root: string, origin: string, name: string): Box {
       gitIdentity: { name: "mtor agent", email: "agent@mtor.invalid" },
     },
     spool,
+    sandbox: createSandbox("bwrap"),
     harnessFor: shHarness,
     buildPrompt: (spec) => spec.body,
     runGates,

@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config";
 import { Daemon } from "../../src/daemon";
 import { ClaimLedger } from "../../src/daemon/recover";
+import { createSandbox } from "../../src/sandbox";
 import { makeRun } from "./helpers";
 
 const dir = mkdtempSync(join(tmpdir(), "mtor-temporal-resume-"));
@@ -34,6 +35,7 @@ function daemonAt(workdir: string, resumeLeftovers: boolean, started: ClaimedRun
   return new Daemon({
     config,
     wiring: {
+      sandbox: createSandbox("none"),
       harnessFor: () => {
         throw new Error("no harness in this test");
       },
