@@ -114,5 +114,6 @@ export function statusText(s: StatusView): string {
   const counts = Object.entries(s.counts)
     .map(([k, v]) => `${k} ${v}`)
     .join("  ");
-  return `fleet ${s.frozen ? "FROZEN" : "running"}\n${counts || "no specs"}\n\n${providersText(s.providers)}\n${executorsText(s.executors)}`;
+  const hint = s.monitor_hint ? `\nmonitor: ${s.monitor_hint}\n` : "";
+  return `fleet ${s.frozen ? "FROZEN" : "running"}\n${counts || "no specs"}\n${hint}\n${providersText(s.providers)}\n${executorsText(s.executors)}`;
 }

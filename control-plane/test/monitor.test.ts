@@ -238,6 +238,7 @@ describe("lifecycle", () => {
       monitor: { id: number; changes: Record<string, number> };
     };
     expect(status.monitor.id).toBe(second.pass.id);
+    expect(status).not.toHaveProperty("monitor_hint");
     expect(status.monitor.changes.leases_expired).toBe(0);
   });
 });

@@ -474,6 +474,14 @@ describe("fleet, providers, gates, executors", () => {
     expect(Array.isArray(status.executors)).toBe(true);
   });
 
+  it("status answers monitor: null with a hint while no monitor pass has run (a dev server without cron)", async () => {
+    const status = (await (await api("/v1/status")).json()) as Record<string, unknown>;
+    expect(status).toHaveProperty("monitor", null);
+    expect(status.monitor_hint).toMatch(/no monitor pass has run yet/);
+    const text = await (await api("/v1/status?format=text")).text();
+    expect(text).toContain("monitor: no monitor pass has run yet");
+  });
+
   it("PUT a provider's slots, refuse bad values, delete it", async () => {
     const res = await api("/v1/providers/p-put", {
       method: "PUT",

@@ -380,7 +380,9 @@ export const StatusView = z.object({
   counts: z.record(z.string(), z.number().int()),
   providers: z.array(ProviderView),
   executors: z.array(ExecutorView),
+  /** The last monitor pass, or null when none has run (then `monitor_hint` says why it matters). */
   monitor: z.unknown().optional(),
+  monitor_hint: z.string().optional(),
 });
 export type StatusView = z.infer<typeof StatusView>;
 

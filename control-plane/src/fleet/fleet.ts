@@ -54,6 +54,10 @@ import {
 import { gateSettings, isFrozen, setFrozen, setGate } from "./settings";
 import { Waiters } from "./waiters";
 
+/** What a null `monitor` means, for someone running the Worker without its cron. */
+export const NO_MONITOR_HINT =
+  "no monitor pass has run yet: until the cron trigger fires, expired leases stay leased and failed specs are not requeued (deployed, it fires every minute; locally `npm start` and `npm run dev` tick it, a bare `wrangler dev` does not)";
+
 export class Fleet extends DurableObject<Env> {
   private readonly db: Db;
   private readonly clock = new Clock();
@@ -214,13 +218,17 @@ export class Fleet extends DurableObject<Env> {
   // ------------------------------------------------------------ fleet
 
   async status(): Promise<Result<StatusView>> {
-    return this.tx((tx) => ({
-      frozen: isFrozen(tx),
-      counts: countsByStatus(tx),
-      providers: listProviders(tx, this.clock.now()),
-      executors: listExecutors(tx),
-      monitor: this.notifications.lastPass(),
-    }));
+    return this.tx((tx) => {
+      const monitor = this.notifications.lastPass();
+      return {
+        frozen: isFrozen(tx),
+        counts: countsByStatus(tx),
+        providers: listProviders(tx, this.clock.now()),
+        executors: listExecutors(tx),
+        monitor,
+        ...(monitor ? {} : { monitor_hint: NO_MONITOR_HINT }),
+      };
+    });
   }
 
   async freeze(): Promise<Result<{ frozen: boolean }>> {
