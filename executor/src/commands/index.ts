@@ -5,6 +5,7 @@ import { UsageError } from "../http/client";
 import { approveCommand } from "./approve";
 import { declineCommand } from "./decline";
 import { demoCommand } from "./demo";
+import { devCommand } from "./dev";
 import { dispatchCommand } from "./dispatch";
 import { executorsCommand } from "./executors";
 import { freezeCommand, thawCommand } from "./freeze";
@@ -17,6 +18,7 @@ import { reportCommand } from "./report";
 import { retryCommand } from "./retry";
 import { showCommand } from "./show";
 import { statusCommand } from "./status";
+import { tokenCommand } from "./token";
 import { upCommand } from "./up";
 
 export type { Io } from "./io";
@@ -26,7 +28,9 @@ export { processIo } from "./io";
 export function operatorCommands(io: Io): Command[] {
   return [
     upCommand(io),
+    devCommand(io),
     demoCommand(io),
+    tokenCommand(io),
     dispatchCommand(io),
     listCommand(io),
     showCommand(io),

@@ -11,6 +11,8 @@ export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 export interface ControlPlaneOptions {
   /** Default: a free port. */
   port?: number;
+  /** The address workerd listens on; default 127.0.0.1 (loopback only). */
+  host?: string;
   /** Where workerd keeps the Durable Object's SQLite; required to keep state across restarts. */
   persistDir: string;
   /** `--var K:V` pairs (e.g. OPERATOR_TOKENS, EXECUTOR_KEYS, LEASE_TTL_S). */
@@ -47,12 +49,14 @@ export async function freePort(): Promise<number> {
 
 export async function startControlPlane(opts: ControlPlaneOptions): Promise<LocalControlPlane> {
   const port = opts.port ?? (await freePort());
+  const host = opts.host ?? "127.0.0.1";
+  // Everything on this box talks to it over loopback, whatever address it also listens on.
   const url = `http://127.0.0.1:${port}`;
   let child: ChildProcess | undefined;
   let output = "";
 
   const launch = async () => {
-    const args = ["dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", opts.persistDir];
+    const args = ["dev", "--ip", host, "--port", String(port), "--persist-to", opts.persistDir];
     args.push("--inspector-port", String(await freePort()));
     for (const [k, v] of Object.entries(opts.vars ?? {})) args.push("--var", `${k}:${v}`);
     args.push("--test-scheduled", "--show-interactive-dev-session=false", "--log-level", "warn");

@@ -7,28 +7,46 @@ import { stringify as stringifyToml } from "smol-toml";
 import type { LocalProvider } from "./providers";
 
 export interface LocalSecrets {
+  /** An admin token: the one `mtor up` prints and saves for the CLI. */
   operatorToken: string;
+  /** A read-only token (`mtor token --role read`), for a phone or a dashboard that only looks. */
+  readToken: string;
   executorKeyId: string;
   executorSecret: string;
   actionSecret: string;
 }
 
-/** Reads `secrets.json` from the state dir, creating it (mode 600) on first run. */
-export function ensureSecrets(stateDir: string): LocalSecrets {
+const newToken = () => `mtor_${randomBytes(24).toString("base64url")}`;
+
+/**
+ * Reads `secrets.json` from the state dir, creating it (mode 600) on first run. A file from an
+ * older mtor gets the secrets it lacks added; the ones it has are kept, so tokens stay valid.
+ */
+export function ensureSecrets(stateDir: string): LocalSecrets & { added: (keyof LocalSecrets)[] } {
   mkdirSync(stateDir, { recursive: true });
   const file = join(stateDir, "secrets.json");
-  if (existsSync(file)) {
-    const s = JSON.parse(readFileSync(file, "utf8")) as Partial<LocalSecrets>;
-    if (s.operatorToken && s.executorKeyId && s.executorSecret && s.actionSecret) return s as LocalSecrets;
-  }
-  const secrets: LocalSecrets = {
-    operatorToken: `mtor_${randomBytes(24).toString("base64url")}`,
+  const old: Partial<LocalSecrets> = existsSync(file)
+    ? (JSON.parse(readFileSync(file, "utf8")) as Partial<LocalSecrets>)
+    : {};
+  const fresh: LocalSecrets = {
+    operatorToken: newToken(),
+    readToken: newToken(),
     executorKeyId: "local",
     executorSecret: randomBytes(32).toString("base64url"),
     actionSecret: randomBytes(32).toString("base64url"),
   };
-  writeFileSync(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
-  return secrets;
+  // An executor key without its id (or the other way round) is no key: both are made anew.
+  const keyKept = Boolean(old.executorKeyId && old.executorSecret);
+  const secrets: LocalSecrets = {
+    operatorToken: old.operatorToken || fresh.operatorToken,
+    readToken: old.readToken || fresh.readToken,
+    executorKeyId: keyKept ? (old.executorKeyId as string) : fresh.executorKeyId,
+    executorSecret: keyKept ? (old.executorSecret as string) : fresh.executorSecret,
+    actionSecret: old.actionSecret || fresh.actionSecret,
+  };
+  const added = (Object.keys(secrets) as (keyof LocalSecrets)[]).filter((k) => old[k] !== secrets[k]);
+  if (added.length > 0) writeFileSync(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
+  return { ...secrets, added };
 }
 
 /** The control plane's secrets and vars for local workerd. */
@@ -37,7 +55,7 @@ export function controlPlaneVars(
   extra: Record<string, string> = {},
 ): Record<string, string> {
   return {
-    OPERATOR_TOKENS: `local:${s.operatorToken}:admin`,
+    OPERATOR_TOKENS: `local:${s.operatorToken}:admin,local-read:${s.readToken}:read`,
     EXECUTOR_KEYS: `${s.executorKeyId}:${s.executorSecret}`,
     ACTION_SECRET: s.actionSecret,
     ALLOW_PRIVATE_WEBHOOKS: "true",
