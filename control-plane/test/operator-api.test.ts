@@ -232,6 +232,31 @@ describe("dispatch", () => {
     expect(status).toBe(400);
     expect(e.details?.errors?.map((x) => x.field).sort()).toEqual(["stop", "tests"]);
   });
+
+  it("warns when the body replaces a symbol `removes` does not list, and sends `removes` with the claim", async () => {
+    const text =
+      "---\ntitle: replace the router\nrepo: r-removes\nprovider: p-removes\ntests: [t]\nstop: stop\nremoves: [legacy_dispatch]\n---\nReplace `router_v1` with a table; drop `legacy_dispatch`.\n";
+    const res = await api("/v1/specs", { body: text });
+    expect(res.status).toBe(201);
+    const body = (await res.json()) as { warnings: string[] };
+    expect(body.warnings.filter((w) => w.startsWith("spec_lint"))).toEqual([
+      expect.stringMatching(/^spec_lint: the body asks to replace `router_v1`/),
+    ]);
+    const claim = await executorClient().claim(
+      claimBody("ex-removes", { repos: ["r-removes"], providers: ["p-removes"] }),
+    );
+    expect(claim.ok && claim.data.runs[0]?.spec.removes).toEqual(["legacy_dispatch"]);
+
+    await api("/v1/gates/spec_lint", { method: "PUT", body: { action: "reject" } });
+    const [status, e] = await err(
+      await api("/v1/specs", {
+        body: text.replace("replace the router", "again").replace("r-removes", "r-removes2"),
+      }),
+    );
+    await api("/v1/gates/spec_lint", { method: "PUT", body: { action: "review" } });
+    expect(status).toBe(400);
+    expect(e.details?.errors?.map((x) => x.field)).toEqual(["removes"]);
+  });
 });
 
 describe("dedup and idempotency", () => {

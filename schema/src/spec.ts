@@ -3,6 +3,7 @@
 import { parseDocument } from "yaml";
 import { z } from "zod";
 import type { GateAction } from "./gates";
+import { readIntent } from "./intent";
 
 export const SPEC_FIELDS = [
   "title",
@@ -19,6 +20,7 @@ export const SPEC_FIELDS = [
   "attempts",
   "priority",
   "after",
+  "removes",
 ] as const;
 export type SpecField = (typeof SPEC_FIELDS)[number];
 
@@ -91,6 +93,17 @@ export const SpecFrontMatter = z.object({
     )
     .max(50)
     .default([]),
+  /** Symbols (`legacy_dispatch`, `Queue.claim`) and paths (`src/old/`) the change may delete or replace. */
+  removes: z
+    .array(
+      z
+        .string()
+        .trim()
+        .min(1, "entries must not be empty")
+        .max(300, "entries must be at most 300 characters"),
+    )
+    .max(200, "must have at most 200 entries")
+    .default([]),
 });
 export type SpecFrontMatter = z.infer<typeof SpecFrontMatter>;
 
@@ -103,10 +116,22 @@ export interface FieldError {
   message: string;
 }
 
-export type ParseResult = { ok: true; spec: Spec; warnings: string[] } | { ok: false; errors: FieldError[] };
+/** What `spec_lint` found in a valid spec: kept structured so the control plane never parses prose. */
+export interface SpecLint {
+  code: "no_tests" | "no_stop" | "replace_not_removed";
+  /** The front-matter field that would settle it. */
+  field: "tests" | "stop" | "removes";
+  message: string;
+  /** For replace_not_removed: the symbol or path the body asks to replace or rewrite. */
+  name?: string;
+}
+
+export type ParseResult =
+  | { ok: true; spec: Spec; warnings: string[]; lint: SpecLint[] }
+  | { ok: false; errors: FieldError[] };
 
 const FRONT_MATTER = /^\uFEFF?---[ \t]*\r?\n([\s\S]*?)\r?\n---[ \t]*(?:\r?\n|$)/;
-const LIST_FIELDS = new Set<SpecField>(["targets", "tests", "paths", "after"]);
+const LIST_FIELDS = new Set<SpecField>(["targets", "tests", "paths", "after", "removes"]);
 const INT_FIELDS = new Set<SpecField>(["attempts", "priority"]);
 
 /** Splits a Markdown spec into raw front matter text (or null) and body. */
@@ -221,14 +246,47 @@ export function parseSpec(text: string, params: Record<string, string | undefine
   if (errors.length > 0) return { ok: false, errors: dedupeErrors(errors) };
   if (!result.success) return { ok: false, errors: [{ field: "spec", message: "invalid" }] };
 
-  const warnings: string[] = [];
-  if (!result.data.tests || result.data.tests.length === 0) {
-    warnings.push("spec_lint: no `tests` named; the agent may loop on adding tests");
+  const spec = { ...result.data, body: bodyText.trim() };
+  const lint = lintSpec(spec);
+  return { ok: true, spec, warnings: lint.map(lintWarning), lint };
+}
+
+/** A lint finding as the warning text dispatch answers with. */
+export function lintWarning(l: SpecLint): string {
+  return `spec_lint: ${l.message}`;
+}
+
+/**
+ * The `spec_lint` checks: no `tests`, no `stop`, and a body that asks to replace or rewrite a
+ * name `removes` does not list (the destruction gate would reject the change it asks for).
+ */
+export function lintSpec(spec: Pick<Spec, "tests" | "stop" | "body" | "removes">): SpecLint[] {
+  const lint: SpecLint[] = [];
+  if (!spec.tests || spec.tests.length === 0) {
+    lint.push({
+      code: "no_tests",
+      field: "tests",
+      message: "no `tests` named; the agent may loop on adding tests",
+    });
   }
-  if (!result.data.stop) {
-    warnings.push("spec_lint: no `stop` condition; the agent does not know when it is done");
+  if (!spec.stop) {
+    lint.push({
+      code: "no_stop",
+      field: "stop",
+      message: "no `stop` condition; the agent does not know when it is done",
+    });
   }
-  return { ok: true, spec: { ...result.data, body: bodyText.trim() }, warnings };
+  const listed = new Set(spec.removes);
+  for (const m of readIntent(spec.body).mentions) {
+    if (m.kind !== "remove" || (m.verb !== "replace" && m.verb !== "rewrite") || listed.has(m.name)) continue;
+    lint.push({
+      code: "replace_not_removed",
+      field: "removes",
+      name: m.name,
+      message: `the body asks to ${m.verb} \`${m.name}\` but \`removes\` does not list it; add it to \`removes\` if it may be deleted or gutted`,
+    });
+  }
+  return lint;
 }
 
 function dedupeErrors(errors: FieldError[]): FieldError[] {
@@ -286,26 +344,28 @@ export function renderSpec(spec: Spec): string {
   put("attempts", spec.attempts);
   put("priority", spec.priority);
   put("after", spec.after);
+  put("removes", spec.removes);
   lines.push("---", spec.body);
   return `${lines.join("\n")}\n`;
 }
 
 /**
- * What the spec_lint gate, set to `action`, makes of a parsed spec's warnings: the warnings the
- * spec keeps, and the field errors that refuse its dispatch (only while the gate rejects).
+ * What the spec_lint gate, set to `action`, makes of a parsed spec's lint: the warnings the
+ * dispatch answers with, and the field errors that refuse it when the gate rejects.
  */
 export function specLint(
-  spec: Spec,
-  warnings: string[],
+  lint: readonly SpecLint[],
   action: GateAction,
-): { warnings: string[]; errors: FieldError[] } {
-  const isLint = (w: string) => w.startsWith("spec_lint");
-  if (action === "off") return { warnings: warnings.filter((w) => !isLint(w)), errors: [] };
-  const errors: FieldError[] = [];
-  if (action === "reject" && warnings.some(isLint)) {
-    if (!spec.tests?.length)
-      errors.push({ field: "tests", message: "is required while the spec_lint gate rejects" });
-    if (!spec.stop) errors.push({ field: "stop", message: "is required while the spec_lint gate rejects" });
-  }
-  return { warnings, errors };
+): { warnings: string[]; errors: FieldError[]; reasons: string[] } {
+  if (action === "off") return { warnings: [], errors: [], reasons: [] };
+  const warnings = lint.map(lintWarning);
+  if (action !== "reject") return { warnings, errors: [], reasons: [] };
+  const errors = lint.map((l) => ({
+    field: l.field,
+    message:
+      l.code === "replace_not_removed"
+        ? `must list \`${l.name}\` while the spec_lint gate rejects: ${l.message}`
+        : "is required while the spec_lint gate rejects",
+  }));
+  return { warnings, errors, reasons: lint.map((l) => l.message) };
 }

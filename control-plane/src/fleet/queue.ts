@@ -1,6 +1,6 @@
 // The spec queue: dispatch with dedup, list, show, and the operator's transitions.
 
-import { type Spec, specLint } from "@mtor/schema/spec";
+import { type Spec, type SpecLint, specLint } from "@mtor/schema/spec";
 import { providers, runs, specs } from "@mtor/schema/tables/fleet";
 import {
   ACTIVE_STATUSES,
@@ -23,7 +23,8 @@ import { type SpecRow, specDetail, specSummary } from "./views";
 
 export interface DispatchInput {
   spec: Spec;
-  warnings: string[];
+  /** What spec_lint found; the gate's action decides whether it warns, rejects or is silent. */
+  lint: SpecLint[];
   dedupKey: string;
   createdBy: string;
 }
@@ -92,10 +93,10 @@ export function dispatch(tx: Db, deps: Deps, input: DispatchInput): DispatchResp
     }
   }
 
-  const lint = specLint(input.spec, input.warnings, gateSettings(tx).spec_lint.action);
+  const lint = specLint(input.lint, gateSettings(tx).spec_lint.action);
   let warnings = lint.warnings;
   if (lint.errors.length > 0) {
-    throw new ApiError(400, "invalid_spec", "the spec_lint gate requires `tests` and `stop`", {
+    throw new ApiError(400, "invalid_spec", `the spec_lint gate rejects this spec: ${lint.reasons.join("; ")}`, {
       errors: lint.errors,
     });
   }

@@ -97,7 +97,7 @@ export function registerTools(server: McpServer, call: OperatorCall): void {
       const res = await call("GET", "/v1/gates");
       if (!res.ok) return result(res);
       const { gates } = (await res.json()) as { gates: GateSettings };
-      const { warnings, errors } = specLint(parsed.spec, parsed.warnings, gates.spec_lint.action);
+      const { warnings, errors } = specLint(parsed.lint, gates.spec_lint.action);
       const { body, ...front } = parsed.spec;
       return json({
         ok: errors.length === 0,

@@ -148,7 +148,7 @@ export const specs = new Hono<AppEnv>()
         ok: true,
         value: {
           spec: parsed.spec,
-          warnings: parsed.warnings,
+          lint: parsed.lint,
           dedupKey: await dedupKey(parsed.spec),
           createdBy: who.name,
         },
