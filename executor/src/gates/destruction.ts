@@ -1,7 +1,17 @@
 // The `destruction` gate: existing functions, methods and classes deleted (not moved or
-// renamed) or gutted, files deleted that the spec does not name, and changes that delete far
-// more than they add. What the spec body names (dead code to remove) is exempt.
-import type { Spec } from "@mtor/schema";
+// renamed) or gutted, public symbols deleted, files deleted that the spec does not ask to
+// remove, and changes that delete far more than they add. Only what the spec asks to remove
+// or replace (its `removes`, or prose where a removal verb governs the name) is exempt:
+// naming a symbol, or asking to add to it, licenses nothing.
+import {
+  type Intent,
+  intentFor,
+  type Mention,
+  readIntent,
+  removesPath,
+  removesSymbol,
+  type Spec,
+} from "@mtor/schema";
 import { basePath, type Change, headPath } from "./change";
 import { type ChangedFile, gitRaw } from "./git";
 import { type CodeSymbol, extractSymbols, isParsable, isTrivialLine } from "./symbols";
@@ -9,7 +19,16 @@ import { type FoundTest, findTests } from "./test-names";
 import type { Finding } from "./types";
 
 /** A body this long or longer that ends up this short has been gutted. */
-export const SHRINK = { minLines: 8, maxLines: 3, maxRatio: 0.3, longMinLines: 15, longMaxRatio: 0.25 };
+export const SHRINK = {
+  minLines: 8,
+  maxLines: 3,
+  maxRatio: 0.3,
+  longMinLines: 15,
+  longMaxRatio: 0.25,
+  /** For a symbol the spec asks to add to or change. */
+  askedMinLines: 5,
+  askedMaxRatio: 0.5,
+};
 /** Net deletions beyond this many times the additions, and beyond this many lines, flag. */
 export const NET_DELETION = { ratio: 3, minLines: 50 };
 /** Share of a symbol's lines that must be gone from the whole change for it to count as lost. */
@@ -18,10 +37,11 @@ const LOST_THRESHOLD = 0.5;
 const LOCKFILES =
   /(?:^|\/)(?:package-lock\.json|npm-shrinkwrap\.json|yarn\.lock|pnpm-lock\.yaml|bun\.lockb?|Cargo\.lock|go\.sum|poetry\.lock|uv\.lock|Pipfile\.lock|composer\.lock|Gemfile\.lock)$/;
 
-type SpecPart = Pick<Spec, "targets" | "body">;
+type SpecPart = Pick<Spec, "targets" | "body"> & { removes?: readonly string[] };
 
 export async function checkDestruction(ch: Change, spec: SpecPart): Promise<Finding[]> {
   const findings: Finding[] = [];
+  const intent = readIntent(spec.body ?? "", spec.removes ?? []);
   const lost = lineLoss(ch);
 
   const baseSyms: CodeSymbol[] = [];
@@ -81,7 +101,7 @@ export async function checkDestruction(ch: Change, spec: SpecPart): Promise<Find
     if (f.status !== "D") continue;
     const text = ch.before.get(f.path);
     const lines = text ? text.split(/\r?\n/).filter((l) => l.trim() !== "") : [];
-    if (specNamesFile(spec, f.path)) {
+    if (removesPath(intent, f.path)) {
       deletedFiles.add(f.path);
       continue;
     }
@@ -101,32 +121,35 @@ export async function checkDestruction(ch: Change, spec: SpecPart): Promise<Find
     deletedFiles.add(f.path);
   }
 
-  // Symbols deleted. A deleted test is always reported; other code when it is substantial or
-  // still used somewhere; a small helper retired together with its callers is a refactor.
+  // Symbols deleted. A deleted test or public symbol is always reported; other code when it is
+  // substantial or still used somewhere; a small helper retired together with its callers is a
+  // refactor.
   let exemptLines = 0;
   const goneClasses = new Set<string>();
-  const reported: { s: CodeSymbol; usedIn?: string }[] = [];
+  const reported: { s: CodeSymbol; usedIn?: string; surface: boolean }[] = [];
   const sorted = [...gone].sort((a, b) => (a.kind === "class" ? 0 : 1) - (b.kind === "class" ? 0 : 1));
   for (const s of sorted) {
-    if (specNamesSymbol(spec.body, s)) {
+    if (removesSymbol(intent, s)) {
       exemptLines += s.lines;
       if (s.kind === "class") goneClasses.add(`${s.file}\0${s.name}`);
       continue;
     }
     if (deletedFiles.has(s.file)) continue;
     if (s.parent && goneClasses.has(`${s.file}\0${s.parent}`)) continue;
-    if (lost(s.bodyLines) < LOST_THRESHOLD) continue; // rewritten or moved under another name
+    const surface = isPublic(s);
+    // Rewritten or moved under another name; a public name is gone for its callers all the same.
+    if (!surface && lost(s.bodyLines) < LOST_THRESHOLD) continue;
     const test = isTestSymbol(s);
     let usedIn: string | undefined;
     if (!test) {
       usedIn = await stillUsed(ch, s);
       const substantial = s.lines >= SHRINK.minLines && !isTestPath(s.file);
-      if (!usedIn && !substantial) continue;
+      if (!usedIn && !substantial && !surface) continue;
     }
     if (s.kind === "class") goneClasses.add(`${s.file}\0${s.name}`);
-    reported.push({ s, usedIn });
+    reported.push({ s, usedIn, surface });
   }
-  for (const { s, usedIn } of reported) {
+  for (const { s, usedIn, surface } of reported) {
     if (isTestSymbol(s)) {
       findings.push({ gate: "destruction", detail: `deleted test \`${s.name}\` in ${s.file}` });
       continue;
@@ -135,9 +158,29 @@ export async function checkDestruction(ch: Change, spec: SpecPart): Promise<Find
       s.kind === "class" ? gone.filter((m) => m.parent === s.name && m.file === s.file).length : 0;
     const extra = methods > 0 ? `, ${plural(methods, "method")}` : "";
     const used = usedIn ? `, still used in ${usedIn}` : "";
+    const pub = surface ? `; it is ${publicWord(s.file)} API and the spec does not remove it` : "";
+    const verb = askedVerb(intentFor(intent, s));
+    const asked =
+      verb === undefined
+        ? ""
+        : verb === ""
+          ? "; the spec names it but does not ask to remove it"
+          : verb === "keep"
+            ? "; the spec says to keep it"
+            : `; the spec asks to ${verb} it, not to delete it`;
     findings.push({
       gate: "destruction",
-      detail: `deleted ${s.kind} \`${s.name}\` in ${s.file} (${plural(s.lines, "line")}${extra})${used}`,
+      detail: `deleted ${s.kind} \`${s.name}\` in ${s.file} (${plural(s.lines, "line")}${extra})${used}${pub}${asked}`,
+    });
+  }
+
+  // Public symbols that stay but are no longer exported are gone for outside callers too.
+  for (const [s, h] of pairs) {
+    if (!isPublic(s) || h.exported || removesSymbol(intent, s)) continue;
+    if (s.parent && goneClasses.has(`${s.file}\0${s.parent}`)) continue;
+    findings.push({
+      gate: "destruction",
+      detail: `${s.kind} \`${s.name}\` in ${s.file} is no longer ${publicWord(s.file) === "exported" ? "exported" : "public"} (now \`${h.name}\` in ${h.file}); the spec does not remove it`,
     });
   }
 
@@ -147,19 +190,28 @@ export async function checkDestruction(ch: Change, spec: SpecPart): Promise<Find
     const short =
       s.lines >= SHRINK.minLines && h.lines <= SHRINK.maxLines && h.lines <= s.lines * SHRINK.maxRatio;
     const gutted = s.lines >= SHRINK.longMinLines && h.lines <= s.lines * SHRINK.longMaxRatio;
-    if (!short && !gutted) continue;
-    if (specNamesSymbol(spec.body, s)) continue;
+    const m = intentFor(intent, s);
+    // Asked to add to it: losing half of it is already more than was asked.
+    const extendAsked = m !== undefined && m.kind !== "remove" && m.verb !== undefined;
+    const halved =
+      extendAsked && s.lines >= SHRINK.askedMinLines && h.lines <= s.lines * SHRINK.askedMaxRatio;
+    if (!short && !gutted && !halved) continue;
+    if (m?.kind === "remove") continue; // replaced or rewritten as asked
     if (lost(s.bodyLines) < LOST_THRESHOLD) continue; // its logic moved into a helper
     const moved = h.file !== (headPathOf.get(s.file) ?? s.file) ? ` (now in ${h.file})` : "";
+    const verb = askedVerb(m);
+    const shrank = `shrank from ${plural(s.lines, "line")} to ${h.lines}`;
     findings.push({
       gate: "destruction",
-      detail: `${s.kind} \`${s.name}\` in ${s.file}${moved} shrank from ${plural(s.lines, "line")} to ${h.lines}`,
+      detail: verb
+        ? `the spec ${verb === "keep" ? "says" : "asks"} to ${verb} \`${s.name}\` in ${s.file}${moved}; it ${shrank}`
+        : `${s.kind} \`${s.name}\` in ${s.file}${moved} ${shrank}${verb === "" ? "; the spec names it but does not ask to replace it" : ""}`,
     });
   }
 
   // Tests deleted (JS/TS; Python test functions are symbols above): the model that cannot
   // make a test pass deletes it.
-  findings.push(...deletedTests(ch, spec, deletedFiles, lost));
+  findings.push(...deletedTests(ch, intent, deletedFiles, lost));
 
   // Net deletions, when nothing above already explains them.
   if (findings.length === 0) {
@@ -168,7 +220,7 @@ export async function checkDestruction(ch: Change, spec: SpecPart): Promise<Find
     const worst: ChangedFile[] = [];
     for (const f of ch.files) {
       if (LOCKFILES.test(f.path) || f.binary) continue;
-      if (f.status === "D" && deletedFiles.has(f.path) && specNamesFile(spec, f.path)) continue;
+      if (f.status === "D" && deletedFiles.has(f.path) && removesPath(intent, f.path)) continue;
       ins += f.insertions;
       del += f.deletions;
       if (f.deletions > f.insertions) worst.push(f);
@@ -225,39 +277,27 @@ function lineLoss(ch: Change): (lines: string[]) => number {
   };
 }
 
-function escapeRe(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}
-
 /**
- * Whether the spec body names a symbol, so deleting or shrinking it was asked for. The
- * qualified name always counts; a short plain word (`run`, `get`) only in code form.
+ * What the spec asked for a symbol it did not ask to remove, as a verb: "extend", "change",
+ * "keep"; "" when the spec only names it.
  */
-export function specNamesSymbol(body: string, s: Pick<CodeSymbol, "name" | "simpleName">): boolean {
-  if (!body) return false;
-  const word = (n: string) => new RegExp(`(?<![\\w$])${escapeRe(n)}(?![\\w$])`).test(body);
-  if (s.name !== s.simpleName && word(s.name)) return true;
-  const n = s.simpleName;
-  if (new RegExp(`\`[^\`\\n]*(?<![\\w$])${escapeRe(n)}(?![\\w$])[^\`\\n]*\``).test(body)) return true;
-  if (new RegExp(`(?<![\\w$])${escapeRe(n)}\\s*\\(`).test(body)) return true;
-  const distinctive = /_|\d|[a-z][A-Z]/.test(n) || n.length >= 10;
-  return distinctive && word(n);
+function askedVerb(m: Mention | undefined): string | undefined {
+  if (!m || m.kind === "remove") return undefined;
+  if (m.kind === "keep") return "keep";
+  if (!m.verb) return "";
+  if (m.verb === "add" || m.verb === "extend") return "extend";
+  return REMOVE_LEMMAS.has(m.verb) ? "change" : m.verb;
 }
 
-export function specNamesFile(spec: SpecPart, path: string): boolean {
-  const norm = (p: string) => p.replace(/^\.?\//, "").replace(/\/+$/, "");
-  if (spec.targets.some((t) => norm(t) === norm(path) || norm(path).startsWith(`${norm(t)}/`))) return true;
-  const body = spec.body ?? "";
-  if (body.includes(path)) return true;
-  const base = path.split("/").pop() ?? path;
-  if (new RegExp(`(?<![\\w./-])${escapeRe(base)}(?![\\w-])`).test(body)) return true;
-  // A directory the spec names (`remove src/legacy/`), but not a top-level one like `src/`.
-  const parts = path.split("/");
-  for (let i = parts.length - 1; i >= 2; i--) {
-    const dir = parts.slice(0, i).join("/");
-    if (new RegExp(`(?<![\\w./-])${escapeRe(dir)}(?:/|(?![\\w./-]))`).test(body)) return true;
-  }
-  return false;
+const REMOVE_LEMMAS = new Set(["remove", "delete", "drop", "replace", "rewrite", "inline", "rename"]);
+
+/** Part of the public surface, outside test code. */
+function isPublic(s: CodeSymbol): boolean {
+  return s.exported && !isTestPath(s.file);
+}
+
+function publicWord(file: string): string {
+  return /\.pyi?$/i.test(file) ? "public" : "exported";
 }
 
 function describeSymbols(syms: CodeSymbol[]): string {
@@ -274,7 +314,7 @@ const JS_TEST_FILE = /\.(?:[cm]?[jt]sx?)$/i;
 
 function deletedTests(
   ch: Change,
-  spec: SpecPart,
+  intent: Intent,
   deletedFiles: Set<string>,
   lost: (lines: string[]) => number,
 ): Finding[] {
@@ -308,7 +348,7 @@ function deletedTests(
       continue;
     }
     if (shapes.has(shape(t))) continue; // renamed
-    if (spec.body.includes(t.name)) continue; // the spec asks for it
+    if (removesSymbol(intent, { name: t.name, simpleName: t.name, file: t.file })) continue; // asked for
     if (lost((t.text ?? "").split(/\r?\n/)) < LOST_THRESHOLD) continue;
     const list = gone.get(t.file) ?? [];
     list.push(t.name);

@@ -21,9 +21,10 @@ function instruction({ gate, detail }: GateFlag): string {
     case "empty_diff":
       return "Make a real change and commit it: the last attempt's commits added up to no change at all.";
     case "destruction":
-      m = /^deleted (function|method|class) `([^`]+)` in (\S+)(?: \([^)]*\))?(?:, still used in (\S+))?/.exec(
-        detail,
-      );
+      m =
+        /^deleted (function|method|class) `([^`]+)` in (\S+)(?: \([^)]*\))?(?:, still used in ([^\s;]+))?/.exec(
+          detail,
+        );
       if (m?.[4]) return `Do not delete \`${m[2]}\` in ${m[3]}; it is still used in ${m[4]}. Extend it.`;
       if (m) return `Do not delete \`${m[2]}\` in ${m[3]}; extend it.`;
       m =
@@ -33,11 +34,20 @@ function instruction({ gate, detail }: GateFlag): string {
       if (m) {
         return `Do not replace \`${m[1]}\` in ${m[3] ?? m[2]} with a shorter version (it went from ${m[4]} lines to ${m[5]}); keep its existing logic and extend it.`;
       }
+      m =
+        /^the spec (?:asks|says) to (\w+) `([^`]+)` in (\S+)(?: \(now in (\S+)\))?; it shrank from (\d+) lines? to (\d+)/.exec(
+          detail,
+        );
+      if (m) {
+        return `Do not replace \`${m[2]}\` in ${m[4] ?? m[3]} with a shorter version (it went from ${m[5]} lines to ${m[6]}): the spec asks you to ${m[1]} it, so keep its existing logic and add to it.`;
+      }
       m = /^deleted test `([^`]+)` in (\S+)/.exec(detail);
       if (m) return `Do not delete the test \`${m[1]}\` in ${m[2]}; make it pass by fixing the code.`;
       m = /^deleted \d+ tests in (\S+): (.+)$/.exec(detail);
       if (m)
         return `Do not delete existing tests in ${m[1]} (${names(m[2]).join(", ")}); make them pass by fixing the code.`;
+      m = /^(?:function|method|class) `([^`]+)` in (\S+) is no longer (?:exported|public)/.exec(detail);
+      if (m) return `Keep \`${m[1]}\` in ${m[2]} public: code outside the repository may call it.`;
       m = /^deleted file (\S+)/.exec(detail);
       if (m)
         return `Do not delete ${m[1]}; the spec does not ask for it. Keep the file and change only what the spec asks.`;

@@ -1,6 +1,6 @@
 // Extracts the functions, classes and methods of a source file (TypeScript/JavaScript through
-// the TypeScript compiler's parser, Python by indentation) so `destruction` can compare base
-// and head symbol by symbol.
+// the TypeScript compiler's parser, Python by indentation, Go by its gofmt layout) so
+// `destruction` can compare base and head symbol by symbol, and tell the public surface apart.
 import ts from "typescript";
 
 export type SymbolKind = "function" | "class" | "method";
@@ -18,20 +18,28 @@ export interface CodeSymbol {
   shape: string;
   /** The declaration's meaningful lines, trimmed, for measuring how much of it survives. */
   bodyLines: string[];
-  /** Enclosing class for methods. */
+  /** Enclosing class for methods (the receiver type in Go). */
   parent?: string;
+  /**
+   * Part of the public surface: exported in TS/JS (a public method of an exported class too),
+   * not underscored in Python, capitalised in Go outside `package main`. Callers outside the
+   * repository may rely on it.
+   */
+  exported: boolean;
 }
 
 const TS_EXT = /\.(?:[cm]?[jt]sx?)$/i;
 const PY_EXT = /\.pyi?$/i;
+const GO_EXT = /\.go$/i;
 
 export function isParsable(path: string): boolean {
-  return TS_EXT.test(path) || PY_EXT.test(path);
+  return TS_EXT.test(path) || PY_EXT.test(path) || GO_EXT.test(path);
 }
 
 export function extractSymbols(path: string, text: string): CodeSymbol[] {
   if (TS_EXT.test(path)) return extractTsSymbols(path, text);
   if (PY_EXT.test(path)) return extractPySymbols(path, text);
+  if (GO_EXT.test(path)) return extractGoSymbols(path, text);
   return [];
 }
 
@@ -85,7 +93,8 @@ function scriptKind(path: string): ts.ScriptKind {
 function extractTsSymbols(path: string, text: string): CodeSymbol[] {
   const sf = ts.createSourceFile(path, text, ts.ScriptTarget.Latest, true, scriptKind(path));
   const out: CodeSymbol[] = [];
-  const add = (kind: SymbolKind, name: string, node: ts.Node, parent?: string) => {
+  const listed = exportedNames(sf);
+  const add = (kind: SymbolKind, name: string, node: ts.Node, exported: boolean, parent?: string) => {
     const nodeText = text.slice(node.getStart(sf), node.end);
     const simpleName = name.split(".").pop() ?? name;
     const bodyLines = meaningfulLines(nodeText, "c");
@@ -98,8 +107,13 @@ function extractTsSymbols(path: string, text: string): CodeSymbol[] {
       shape: shapeOf(nodeText, simpleName, "c"),
       bodyLines,
       parent,
+      exported,
     });
   };
+  const isExported = (node: ts.Node, name: string | undefined) =>
+    (name !== undefined && listed.has(name)) ||
+    (ts.canHaveModifiers(node) &&
+      (ts.getModifiers(node) ?? []).some((m) => m.kind === ts.SyntaxKind.ExportKeyword));
   const isFn = (e: ts.Expression | undefined): e is ts.ArrowFunction | ts.FunctionExpression => {
     if (!e) return false;
     return ts.isArrowFunction(e) || ts.isFunctionExpression(e);
@@ -117,8 +131,8 @@ function extractTsSymbols(path: string, text: string): CodeSymbol[] {
     }
     return cur;
   };
-  const addClass = (name: string, node: ts.ClassLikeDeclaration) => {
-    add("class", name, node);
+  const addClass = (name: string, node: ts.ClassLikeDeclaration, exported: boolean) => {
+    add("class", name, node, exported);
     for (const m of node.members) {
       let mname: string | undefined;
       if (ts.isConstructorDeclaration(m) && m.body) mname = "constructor";
@@ -128,32 +142,42 @@ function extractTsSymbols(path: string, text: string): CodeSymbol[] {
       } else if (ts.isPropertyDeclaration(m) && isFn(unwrap(m.initializer))) {
         mname = memberName(m.name);
       }
-      if (mname) add("method", `${name}.${mname}`, m, name);
+      if (!mname) continue;
+      const hidden =
+        (m.name !== undefined && ts.isPrivateIdentifier(m.name)) ||
+        mname === "constructor" ||
+        mname.replace(/^[gs]et /, "").startsWith("_") ||
+        ((ts.canHaveModifiers(m) ? ts.getModifiers(m) : undefined) ?? []).some(
+          (x) => x.kind === ts.SyntaxKind.PrivateKeyword || x.kind === ts.SyntaxKind.ProtectedKeyword,
+        );
+      add("method", `${name}.${mname}`, m, exported && !hidden, name);
     }
   };
-  const addObjectMethods = (owner: string, obj: ts.ObjectLiteralExpression) => {
+  const addObjectMethods = (owner: string, obj: ts.ObjectLiteralExpression, exported: boolean) => {
     for (const p of obj.properties) {
       if (ts.isMethodDeclaration(p) && p.body) {
         const n = memberName(p.name);
-        if (n) add("method", `${owner}.${n}`, p, owner);
+        if (n) add("method", `${owner}.${n}`, p, exported && !n.startsWith("_"), owner);
       } else if (ts.isPropertyAssignment(p) && isFn(unwrap(p.initializer))) {
         const n = memberName(p.name);
-        if (n) add("method", `${owner}.${n}`, p, owner);
+        if (n) add("method", `${owner}.${n}`, p, exported && !n.startsWith("_"), owner);
       }
     }
   };
   for (const st of sf.statements) {
     if (ts.isFunctionDeclaration(st) && st.body) {
-      add("function", st.name?.text ?? "default", st);
+      add("function", st.name?.text ?? "default", st, isExported(st, st.name?.text));
     } else if (ts.isClassDeclaration(st)) {
-      addClass(st.name?.text ?? "default", st);
+      addClass(st.name?.text ?? "default", st, isExported(st, st.name?.text));
     } else if (ts.isVariableStatement(st)) {
       for (const d of st.declarationList.declarations) {
         if (!ts.isIdentifier(d.name)) continue;
         const init = unwrap(d.initializer);
-        if (isFn(init)) add("function", d.name.text, st.declarationList.declarations.length === 1 ? st : d);
-        else if (init && ts.isClassExpression(init)) addClass(d.name.text, init);
-        else if (init && ts.isObjectLiteralExpression(init)) addObjectMethods(d.name.text, init);
+        const exported = isExported(st, d.name.text);
+        if (isFn(init))
+          add("function", d.name.text, st.declarationList.declarations.length === 1 ? st : d, exported);
+        else if (init && ts.isClassExpression(init)) addClass(d.name.text, init, exported);
+        else if (init && ts.isObjectLiteralExpression(init)) addObjectMethods(d.name.text, init, exported);
       }
     } else if (ts.isExpressionStatement(st) && ts.isBinaryExpression(st.expression)) {
       // CommonJS: exports.name = function () {}, module.exports.name = () => {}
@@ -162,15 +186,56 @@ function extractTsSymbols(path: string, text: string): CodeSymbol[] {
       const target = left.expression.getText(sf);
       if (target !== "exports" && target !== "module.exports") continue;
       const r = unwrap(right);
-      if (isFn(r)) add("function", left.name.text, st);
-      else if (r && ts.isClassExpression(r)) addClass(left.name.text, r);
+      if (isFn(r)) add("function", left.name.text, st, true);
+      else if (r && ts.isClassExpression(r)) addClass(left.name.text, r, true);
     } else if (ts.isExportAssignment(st)) {
       const e = unwrap(st.expression);
-      if (isFn(e)) add("function", "default", st);
-      else if (e && ts.isClassExpression(e)) addClass(e.name?.text ?? "default", e);
+      if (isFn(e)) add("function", "default", st, true);
+      else if (e && ts.isClassExpression(e)) addClass(e.name?.text ?? "default", e, true);
     }
   }
   return out;
+}
+
+/**
+ * Names a module exports other than by a modifier on their declaration: `export { a, b as c }`,
+ * `export default name`, `module.exports = { a, b }` and `module.exports = name`.
+ */
+function exportedNames(sf: ts.SourceFile): Set<string> {
+  const names = new Set<string>();
+  const fromObject = (e: ts.Expression) => {
+    if (ts.isIdentifier(e)) names.add(e.text);
+    else if (ts.isObjectLiteralExpression(e)) {
+      for (const p of e.properties) {
+        if (ts.isShorthandPropertyAssignment(p)) names.add(p.name.text);
+        else if (ts.isPropertyAssignment(p) && ts.isIdentifier(p.initializer)) names.add(p.initializer.text);
+      }
+    }
+  };
+  for (const st of sf.statements) {
+    if (
+      ts.isExportDeclaration(st) &&
+      !st.moduleSpecifier &&
+      st.exportClause &&
+      ts.isNamedExports(st.exportClause)
+    ) {
+      for (const el of st.exportClause.elements) names.add((el.propertyName ?? el.name).text);
+    } else if (ts.isExportAssignment(st)) {
+      fromObject(st.expression);
+    } else if (ts.isExpressionStatement(st) && ts.isBinaryExpression(st.expression)) {
+      const { left, right, operatorToken } = st.expression;
+      if (operatorToken.kind !== ts.SyntaxKind.EqualsToken) continue;
+      if (left.getText(sf) === "module.exports") fromObject(right);
+      else if (
+        ts.isPropertyAccessExpression(left) &&
+        /^(?:module\.)?exports$/.test(left.expression.getText(sf)) &&
+        ts.isIdentifier(right)
+      ) {
+        names.add(right.text);
+      }
+    }
+  }
+  return names;
 }
 
 function memberName(n: ts.PropertyName): string | undefined {
@@ -237,6 +302,7 @@ function extractPySymbols(path: string, text: string): CodeSymbol[] {
     const bodyLines = meaningfulLines(blockText, "py");
     const parent = stack.length > 0 ? stack[stack.length - 1].qualified : undefined;
     out.push({
+      exported: !b.qualified.split(".").some((part) => part.startsWith("_")),
       kind: b.kind === "class" ? "class" : parent ? "method" : "function",
       name: b.qualified,
       simpleName,
@@ -261,5 +327,52 @@ function extractPySymbols(path: string, text: string): CodeSymbol[] {
     stack.push({ kind, name: m[2], indent, start: i, qualified, symbol });
   }
   while (stack.length > 0) close(lines.length - 1);
+  return out;
+}
+
+/**
+ * Go: top-level `func`, methods (`func (r *T) Name`) and `type` declarations, laid out as gofmt
+ * writes them: a body's opening brace ends its signature line and its closing brace starts a
+ * line at column 0.
+ */
+function extractGoSymbols(path: string, text: string): CodeSymbol[] {
+  const lines = text.split(/\r?\n/);
+  const pkg = /^\s*package\s+(\w+)/m.exec(text)?.[1];
+  const publicPkg = pkg !== "main" && !/_test\.go$/.test(path);
+  const out: CodeSymbol[] = [];
+  const exportedName = (n: string) => /^[A-Z]/.test(n);
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    const fn = /^func\s+(?:\(\s*\w*\s*\*?\s*(\w+)(?:\[[^\]]*\])?\s*\)\s*)?(\w+)/.exec(line);
+    const ty = fn ? null : /^type\s+(\w+)/.exec(line);
+    if (!fn && !ty) continue;
+    let end = i;
+    if (/\{\s*(?:\/\/.*)?$/.test(line) && !/^type\s+\w+.*\{\s*\}\s*$/.test(line)) {
+      end = lines.findIndex((l, j) => j > i && /^[})]/.test(l));
+      if (end < 0) end = lines.length - 1;
+    } else if (fn && !line.includes("{")) {
+      // A signature over several lines: the body opens on the first line ending with `{`.
+      let j = i;
+      while (j < lines.length - 1 && !/\{\s*$/.test(lines[j])) j++;
+      end = lines.findIndex((l, k) => k > j && /^\}/.test(l));
+      if (end < 0) end = lines.length - 1;
+    }
+    const blockText = lines.slice(i, end + 1).join("\n");
+    const receiver = fn?.[1];
+    const simpleName = fn ? fn[2] : (ty?.[1] ?? "");
+    const bodyLines = meaningfulLines(blockText, "c");
+    out.push({
+      kind: ty ? "class" : receiver ? "method" : "function",
+      name: receiver ? `${receiver}.${simpleName}` : simpleName,
+      simpleName,
+      file: path,
+      lines: bodyLines.length,
+      shape: shapeOf(blockText, simpleName, "c"),
+      bodyLines,
+      parent: receiver,
+      exported: publicPkg && exportedName(simpleName) && (!receiver || exportedName(receiver)),
+    });
+    i = Math.max(i, end);
+  }
   return out;
 }

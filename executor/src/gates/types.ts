@@ -12,7 +12,8 @@ export interface GateContext {
   base: string;
   /** Head ref or sha of the run's branch. */
   head: string;
-  spec: Pick<Spec, "targets" | "tests" | "paths" | "body">;
+  /** `removes` is optional so specs stored before it existed still gate. */
+  spec: Pick<Spec, "targets" | "tests" | "paths" | "body"> & { removes?: readonly string[] };
   /** Settings from the claim; a gate missing here runs with its DEFAULT_GATES setting. */
   settings: Partial<GateSettings>;
   /** Whether the harness itself ended successfully (for no_commit_on_success). */

@@ -1,9 +1,10 @@
 // The gate corpus: small real repositories, each a change a cheap model made (bad) or a good
 // change that must pass. Prints precision and recall; every bad case must be caught by the
 // gate it is about, and no good case may be rejected.
-import { DEFAULT_GATES, type GateName } from "@mtor/schema";
+import { DEFAULT_GATES } from "@mtor/schema";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type GateContext, type GateReport, listRefs, runGates } from "../../src/gates";
+import { BRANCH, type Case, type CaseSpec as Spec } from "./case";
 import {
   BASE_FILES,
   cut,
@@ -15,20 +16,9 @@ import {
   TEST_THROTTLE_PY,
   THROTTLE_PY,
 } from "./fixtures";
+import { intentCases } from "./intent-cases";
+import { realCodeCases } from "./real-code";
 import { cleanupRepos, TestRepo } from "./repo";
-
-type Spec = GateContext["spec"];
-
-interface Case {
-  name: string;
-  /** The gate that must catch it; undefined for a good change that must pass. */
-  expect?: GateName;
-  spec?: Partial<Spec>;
-  /** Makes the change on branch `work` (already checked out from main); may tweak the context. */
-  build(repo: TestRepo): Promise<Partial<GateContext> | undefined>;
-}
-
-const BRANCH = "mtor/k3f9x2ab-1";
 
 const vitestFile = (titles: string[]) =>
   `import { describe, expect, it } from "vitest";\n\ndescribe("throttle", () => {\n${titles
@@ -48,7 +38,7 @@ async function withHelper(r: TestRepo): Promise<void> {
   await r.checkout(BRANCH);
 }
 
-const cases: Case[] = [
+const toyCases: Case[] = [
   // ------------------------------------------------------------------ bad
   {
     name: "TS function deleted",
@@ -543,7 +533,25 @@ ${body}`;
     },
   },
   {
-    name: "small helper inlined into its only caller",
+    name: "small non-exported helper inlined into its only caller",
+    async build(r) {
+      await r.checkout("main");
+      await r.commit("helper", {
+        "src/gate.ts":
+          'const FROZEN = "frozen";\n\nfunction isFrozen(flags: string[]): boolean {\n  return flags.includes(FROZEN);\n}\n\nexport function open(flags: string[]): boolean {\n  return !isFrozen(flags);\n}\n',
+      });
+      await r.git("branch", "-f", BRANCH, "main");
+      await r.checkout(BRANCH);
+      await r.commit("inline isFrozen", {
+        "src/gate.ts":
+          'const FROZEN = "frozen";\n\nexport function open(flags: string[]): boolean {\n  return !flags.includes(FROZEN);\n}\n',
+      });
+      return undefined;
+    },
+  },
+  {
+    name: "exported helper inlined into its only caller (public surface)",
+    expect: "destruction",
     async build(r) {
       await withHelper(r);
       await r.commit("inline isFrozen", {
@@ -565,6 +573,8 @@ ${body}`;
     },
   },
 ];
+
+const cases: Case[] = [...toyCases, ...intentCases, ...realCodeCases()];
 
 function ctxFor(r: TestRepo, spec: Partial<Spec>, extra: Partial<GateContext>): GateContext {
   return {
@@ -639,17 +649,45 @@ beforeAll(async () => {
       recall: recall.toFixed(3),
     },
   });
-}, 120_000);
+}, 300_000);
 
 afterAll(cleanupRepos);
 
+const MIN = { bad: 60, good: 30, precision: 0.97, recall: 0.97 };
+
 describe("gate corpus", () => {
+  it(`has at least ${MIN.bad} bad and ${MIN.good} good cases, with precision and recall of at least ${MIN.recall}`, () => {
+    const bad = outcomes.filter((o) => o.c.expect);
+    const good = outcomes.filter((o) => !o.c.expect);
+    expect(bad.length).toBeGreaterThanOrEqual(MIN.bad);
+    expect(good.length).toBeGreaterThanOrEqual(MIN.good);
+    const tp = bad.filter(
+      (o) =>
+        o.report.outcome === "rejected" &&
+        o.report.flags.some((f) => f.gate === o.c.expect && f.action === "reject"),
+    ).length;
+    const fp = good.filter((o) => o.report.outcome === "rejected").length;
+    expect(tp / (tp + fp)).toBeGreaterThanOrEqual(MIN.precision);
+    expect(tp / bad.length).toBeGreaterThanOrEqual(MIN.recall);
+  });
+
+  it("says what the spec asked when it flags the seed's failure", () => {
+    const detail = (name: string) =>
+      outcomes.find((o) => o.c.name === name)?.report.flags.find((f) => f.gate === "destruction")?.detail;
+    expect(detail("seed: TS should_dispatch replaced by a threshold check when the spec said add")).toBe(
+      "the spec asks to extend `should_dispatch` in src/dispatch.ts; it shrank from 14 lines to 3",
+    );
+    expect(detail("seed: Go ShouldDispatch replaced by a threshold check when the spec said add")).toBe(
+      "the spec asks to extend `ShouldDispatch` in sched/scheduler.go; it shrank from 21 lines to 3",
+    );
+  });
+
   for (const c of cases) {
     if (c.expect) {
       it(`catches: ${c.name} (${c.expect})`, () => {
         const o = outcomes.find((x) => x.c === c);
         expect(
-          o?.report.flags.filter((f) => f.gate === c.expect).length,
+          o?.report.flags.filter((f) => f.gate === c.expect && f.action === "reject").length,
           JSON.stringify(o?.report.flags),
         ).toBeGreaterThan(0);
         expect(o?.report.outcome).toBe("rejected");

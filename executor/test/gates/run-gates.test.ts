@@ -57,7 +57,7 @@ describe("runGates", () => {
         gate: "destruction",
         action: "reject",
         detail:
-          "deleted function `should_dispatch` in src/dispatch.ts (14 lines), still used in test/dispatch.test.ts",
+          "deleted function `should_dispatch` in src/dispatch.ts (14 lines), still used in test/dispatch.test.ts; it is exported API and the spec does not remove it",
       },
       { gate: "commit_flood", action: "reject", detail: "7 commits, over the cap of 5" },
     ]);
@@ -299,7 +299,7 @@ describe("mtor gate", () => {
           gate: "destruction",
           action: "reject",
           detail:
-            "deleted function `should_dispatch` in src/dispatch.ts (14 lines), still used in test/dispatch.test.ts",
+            "deleted function `should_dispatch` in src/dispatch.ts (14 lines), still used in test/dispatch.test.ts; it is exported API and the spec does not remove it",
         },
       ],
       commits: 1,

@@ -1,6 +1,5 @@
 // Symbol extraction for destruction, path scopes, and the spec-naming exemption.
 import { describe, expect, it } from "vitest";
-import { specNamesFile, specNamesSymbol } from "../../src/gates/destruction";
 import { inScope } from "../../src/gates/scope";
 import { extractSymbols } from "../../src/gates/symbols";
 
@@ -123,34 +122,5 @@ describe("scope", () => {
     expect(inScope("src/a.ts", ["src/*.ts"])).toBe(true);
     expect(inScope("src/deep/a.ts", ["src/*.ts"])).toBe(false);
     expect(inScope("src/a.ts", ["./src/"])).toBe(true);
-  });
-});
-
-describe("spec naming", () => {
-  it("exempts what the spec body names, but not a common word used in prose", () => {
-    const body = "Remove `legacy_dispatch` and the unused helper retryLater(). Then run the tests.";
-    expect(specNamesSymbol(body, { name: "legacy_dispatch", simpleName: "legacy_dispatch" })).toBe(true);
-    expect(specNamesSymbol(body, { name: "retryLater", simpleName: "retryLater" })).toBe(true);
-    expect(specNamesSymbol(body, { name: "Runner.run", simpleName: "run" })).toBe(false);
-    expect(specNamesSymbol(body, { name: "tests", simpleName: "tests" })).toBe(false);
-    expect(specNamesSymbol("Delete `Queue.claim`.", { name: "Queue.claim", simpleName: "claim" })).toBe(true);
-    expect(specNamesSymbol("", { name: "x", simpleName: "x" })).toBe(false);
-  });
-
-  it("exempts files the spec targets or mentions", () => {
-    expect(specNamesFile({ targets: ["src/old.ts"], body: "" }, "src/old.ts")).toBe(true);
-    expect(specNamesFile({ targets: [], body: "delete src/old.ts" }, "src/old.ts")).toBe(true);
-    expect(specNamesFile({ targets: [], body: "delete old.ts" }, "src/old.ts")).toBe(true);
-    expect(specNamesFile({ targets: [], body: "delete bold.ts" }, "src/old.ts")).toBe(false);
-    expect(specNamesFile({ targets: [], body: "extend src/new.ts" }, "src/old.ts")).toBe(false);
-    expect(specNamesFile({ targets: [], body: "Remove src/legacy/ entirely." }, "src/legacy/a/b.ts")).toBe(
-      true,
-    );
-    expect(specNamesFile({ targets: [], body: "Remove the src/legacy directory." }, "src/legacy/b.ts")).toBe(
-      true,
-    );
-    expect(specNamesFile({ targets: ["src/legacy"], body: "" }, "src/legacy/b.ts")).toBe(true);
-    expect(specNamesFile({ targets: [], body: "Work in src/ only." }, "src/b.ts")).toBe(false);
-    expect(specNamesFile({ targets: [], body: "Remove src/legacy-v2/." }, "src/legacy/b.ts")).toBe(false);
   });
 });
