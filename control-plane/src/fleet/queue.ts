@@ -96,9 +96,14 @@ export function dispatch(tx: Db, deps: Deps, input: DispatchInput): DispatchResp
   const lint = specLint(input.lint, gateSettings(tx).spec_lint.action);
   let warnings = lint.warnings;
   if (lint.errors.length > 0) {
-    throw new ApiError(400, "invalid_spec", `the spec_lint gate rejects this spec: ${lint.reasons.join("; ")}`, {
-      errors: lint.errors,
-    });
+    throw new ApiError(
+      400,
+      "invalid_spec",
+      `the spec_lint gate rejects this spec: ${lint.reasons.join("; ")}`,
+      {
+        errors: lint.errors,
+      },
+    );
   }
 
   if (
