@@ -157,6 +157,35 @@ describe("heartbeat and verdict", () => {
     expect(events.filter((e) => e.type === "spec.verdict" && e.payload.spec_id === id)).toHaveLength(1);
   });
 
+  it("a verdict flagging protected_branch_touched writes run.security beside spec.verdict; a clean one does not", async () => {
+    const id = await dispatchSpec("origin moved", { repo: "r-sec", provider: "p-sec" });
+    const run = await claimOne("ex-sec", { repos: ["r-sec"], providers: ["p-sec"] });
+    const flag = {
+      gate: "protected_branch_touched" as const,
+      action: "reject" as const,
+      detail: "the origin's refs/heads/main moved from 1111111111 to 2222222222 during the run",
+    };
+    const v = await client.verdict(run.run_id, {
+      token: run.lease.token,
+      outcome: "rejected",
+      flags: [flag, { gate: "tests_missing", action: "review", detail: "x" }],
+      duration_ms: 1000,
+    });
+    expect(v.ok).toBe(true);
+    const events = (await outbox()).filter((e) => e.payload.spec_id === id);
+    const security = events.filter((e) => e.type === "run.security");
+    expect(security).toHaveLength(1);
+    expect(security[0].payload).toMatchObject({ run_id: run.run_id, executor: "ex-sec", flags: [flag] });
+    expect(events.some((e) => e.type === "spec.verdict")).toBe(true);
+
+    const clean = await dispatchSpec("clean", { repo: "r-sec", provider: "p-sec" });
+    const run2 = await claimOne("ex-sec", { repos: ["r-sec"], providers: ["p-sec"] });
+    await client.verdict(run2.run_id, passed(run2.lease.token));
+    expect((await outbox()).filter((e) => e.type === "run.security" && e.payload.spec_id === clean)).toEqual(
+      [],
+    );
+  });
+
   it("the next claim carries other specs' patch ids", async () => {
     await dispatchSpec("patch ids", { repo: "r-v", provider: "p-v" });
     const run = await claimOne("ex-v", { repos: ["r-v"], providers: ["p-v"] });

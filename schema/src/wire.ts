@@ -394,6 +394,7 @@ export const WEBHOOK_EVENTS = [
   "provider.tripped",
   "monitor.digest",
   "report.daily",
+  "run.security",
 ] as const;
 export const WebhookEvent = z.enum(WEBHOOK_EVENTS);
 export type WebhookEvent = z.infer<typeof WebhookEvent>;

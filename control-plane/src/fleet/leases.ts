@@ -194,6 +194,17 @@ export function verdict(
   });
 
   const s = specOf(tx, run);
+  // The origin changed beyond the run's branch: said at once, whatever becomes of the spec.
+  const security = req.flags.filter((f) => f.gate === "protected_branch_touched");
+  if (s && security.length > 0) {
+    emit(tx, now, "run.security", {
+      ...runEventFields(s, run),
+      provider: run.provider,
+      executor: run.executorId,
+      outcome: req.outcome,
+      flags: security,
+    });
+  }
   if (!s || !ownsSpec(s, run)) return { status: (s?.status ?? "canceled") as SpecStatus };
 
   const event = {

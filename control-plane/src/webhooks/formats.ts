@@ -84,6 +84,7 @@ const HEADLINES: Record<WebhookEvent, string> = {
   "provider.tripped": "Provider breaker opened",
   "monitor.digest": "mtor digest",
   "report.daily": "mtor morning report",
+  "run.security": "Security: the origin changed beyond the run's branch",
 };
 
 export interface Summary {
@@ -134,6 +135,26 @@ export function summarize(event: OutboundEvent): Summary {
       priority: event.type === "spec.dead" || event.type === "spec.stuck" ? 4 : 3,
       tags: [outcome === "passed" ? "white_check_mark" : bad ? "x" : "hourglass", event.type.slice(5)],
       color: outcome === "passed" ? 0x2e7d32 : bad ? 0xc62828 : 0x546e7a,
+    };
+  }
+  if (event.type === "run.security") {
+    lines.push(
+      [
+        str(p.spec_id),
+        str(p.repo),
+        str(p.executor),
+        num(p.attempt) !== undefined ? `attempt ${num(p.attempt)}` : undefined,
+      ]
+        .filter(Boolean)
+        .join(" · "),
+    );
+    for (const f of flagsOf(p.flags).slice(0, 10)) lines.push(`⚑ ${f.detail ?? f.gate}`);
+    return {
+      title: `${HEADLINES[event.type]}: ${str(p.title) ?? str(p.spec_id) ?? ""}`,
+      lines,
+      priority: 5,
+      tags: ["rotating_light", "lock"],
+      color: 0xb71c1c,
     };
   }
   if (event.type === "provider.tripped") {
