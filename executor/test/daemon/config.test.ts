@@ -122,6 +122,13 @@ describe("executor config", () => {
     ]);
   });
 
+  it('runs harnesses in the bwrap sandbox unless the config says sandbox = "none"', () => {
+    expect(parseConfig(GOOD, ENV).sandbox).toBe("bwrap");
+    expect(parseConfig(`sandbox = "none"\n${GOOD}`, ENV).sandbox).toBe("none");
+    expect(parseConfig(GOOD, { ...ENV, MTOR_SANDBOX: "none" }).sandbox).toBe("none");
+    expect(() => parseConfig(`sandbox = "off"\n${GOOD}`, ENV)).toThrow(/sandbox: must be "bwrap" or "none"/);
+  });
+
   it("names the key of a bad URL", () => {
     expect(problems(GOOD.replace("https://open.bigmodel.cn/api/anthropic", "not a url"))).toContain(
       "providers.zhipu.base_url: must be a URL",

@@ -105,12 +105,35 @@ describe("executor/Dockerfile", () => {
       expect(deps[name], name).toBeDefined();
       expect(lock.packages[`node_modules/${name}`]?.version, `${name} in the lockfile`).toBeDefined();
     }
-    for (const arch of ["x64", "arm64"]) {
-      expect(
-        lock.packages[`node_modules/@anthropic-ai/claude-code-linux-${arch}`],
-        `claude for linux-${arch}`,
-      ).toBeDefined();
+  });
+
+  it("the lockfile holds both harnesses' linux-x64 and linux-arm64 binaries, at the harness's own version", () => {
+    const lock = JSON.parse(read("package-lock.json")) as {
+      packages: Record<string, { version?: string; os?: string[]; cpu?: string[] }>;
+    };
+    const harnesses = [
+      {
+        pkg: "@anthropic-ai/claude-code",
+        platform: (arch: string) => `@anthropic-ai/claude-code-linux-${arch}`,
+      },
+      { pkg: "opencode-ai", platform: (arch: string) => `opencode-linux-${arch}` },
+    ];
+    for (const { pkg, platform } of harnesses) {
+      const version = lock.packages[`node_modules/${pkg}`]?.version;
+      expect(version, `${pkg} in the lockfile`).toBeDefined();
+      for (const arch of ["x64", "arm64"]) {
+        const entry = lock.packages[`node_modules/${platform(arch)}`];
+        expect(entry, `${platform(arch)} in the lockfile (the ${arch} box's ${pkg} binary)`).toBeDefined();
+        expect(entry?.version, `${platform(arch)} at ${pkg}'s version`).toBe(version);
+        expect(entry?.os).toEqual(["linux"]);
+        expect(entry?.cpu).toEqual([arch]);
+      }
     }
+  });
+
+  it("installs bubblewrap, the sandbox every harness runs in", () => {
+    const apt = dockerfile.find((i) => i.op === "RUN" && /apt-get install/.test(i.args))?.args ?? "";
+    expect(apt.split(/\s+/)).toContain("bubblewrap");
   });
 
   it("starts through an entry point that exists, is executable and drops to the mtor user", () => {
@@ -178,6 +201,15 @@ describe("deploy/mtor-executor.service", () => {
     // The stop timeout outlasts the executor's default drain deadline (60 s).
     expect(Number(value("TimeoutStopSec"))).toBeGreaterThan(60);
     expect(value("WantedBy")).toBe("multi-user.target");
+  });
+
+  it("lets the bubblewrap sandbox start: the namespaces it unshares and a /proc it may mount afresh", () => {
+    const allowed = (value("RestrictNamespaces") ?? "").split(/\s+/);
+    for (const ns of ["user", "pid", "ipc", "uts", "mnt"]) expect(allowed, ns).toContain(ns);
+    // Either covers directories of /proc, and the kernel then refuses bwrap's new procfs.
+    expect(value("ProtectKernelTunables")).toBeUndefined();
+    expect(value("ProtectProc")).not.toBe("invisible");
+    expect(value("PrivateUsers")).toBeUndefined();
   });
 });
 
