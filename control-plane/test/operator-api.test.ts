@@ -163,6 +163,11 @@ describe("dispatch", () => {
     ["a missing title", "---\nrepo: mtor\n---\n", "title"],
     ["a missing repo", "---\ntitle: t\n---\nx", "repo"],
     ["a bad duration", "---\ntitle: t\nrepo: mtor\ntimeout: 2 weeks\n---\nx", "timeout"],
+    [
+      "a glob in paths with a backwards range",
+      "---\ntitle: t\nrepo: mtor\npaths: ['src/[z-a]']\n---\nx",
+      "paths.0",
+    ],
   ])("refuses %s with 400 invalid_spec naming the field, and changes nothing", async (_name, text, field) => {
     const before = await specCount();
     const [status, e] = await err(await api("/v1/specs", { body: text }));

@@ -3,6 +3,7 @@
 import { parseDocument } from "yaml";
 import { z } from "zod";
 import type { GateAction } from "./gates";
+import { globProblem } from "./glob";
 import { readIntent } from "./intent";
 
 export const SPEC_FIELDS = [
@@ -70,7 +71,19 @@ export const SpecFrontMatter = z.object({
     .max(100, "must have at most 100 entries")
     .optional(),
   stop: z.string().trim().min(1, "must not be empty").max(2000).optional(),
-  paths: pathList.optional(),
+  paths: pathList
+    .superRefine((entries, ctx) => {
+      entries.forEach((p, i) => {
+        const problem = globProblem(p);
+        if (problem)
+          ctx.addIssue({
+            code: "custom",
+            path: [i],
+            message: `bad pattern ${JSON.stringify(p)}: ${problem}`,
+          });
+      });
+    })
+    .optional(),
   timeout_s: z
     .number()
     .int()

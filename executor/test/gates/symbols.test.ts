@@ -122,5 +122,10 @@ describe("scope", () => {
     expect(inScope("src/a.ts", ["src/*.ts"])).toBe(true);
     expect(inScope("src/deep/a.ts", ["src/*.ts"])).toBe(false);
     expect(inScope("src/a.ts", ["./src/"])).toBe(true);
+    // A pattern dispatch would refuse never throws here, and a pathological one is fast.
+    expect(inScope("src/a.ts", ["src/[z-a].ts"])).toBe(false);
+    const started = performance.now();
+    expect(inScope(`${"d/".repeat(200)}y`, [`${"**/".repeat(12)}x`])).toBe(false);
+    expect(performance.now() - started).toBeLessThan(500);
   });
 });
