@@ -66,10 +66,14 @@ export async function deliveriesOf(id: string) {
 }
 
 /** Claims one run for `provider` as executor `executorId`. */
+/** Claims one run and picks it up with the first heartbeat, as an executor does at once. */
 export async function claimOne(executorId: string, provider: string, repo = "mtor"): Promise<ClaimedRun> {
   const r = await executorClient().claim(claimBody(executorId, { providers: [provider], repos: [repo] }));
   if (!r.ok || r.data.runs.length !== 1) throw new Error(`claim failed: ${JSON.stringify(r)}`);
-  return r.data.runs[0];
+  const run = r.data.runs[0];
+  const hb = await executorClient().heartbeat(run.run_id, { token: run.lease.token, phase: "claimed" });
+  if (!hb.ok) throw new Error(`first heartbeat failed: ${JSON.stringify(hb)}`);
+  return run;
 }
 
 export async function sendVerdict(

@@ -18,6 +18,12 @@ export class Clock {
     this.pinnedAt = Date.now();
   }
 
+  /** How much real time `ms` of this clock takes (less than `ms` at a benchmark's rate). */
+  realDelay(ms: number): number {
+    const d = Math.max(0, ms);
+    return this.pinned !== null && this.rate ? Math.ceil(d / this.rate) : d;
+  }
+
   /** Stopped by a test (not merely running fast): alarms are parked then. */
   isPinned(): boolean {
     return this.pinned !== null && this.rate === null;

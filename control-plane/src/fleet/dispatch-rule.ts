@@ -9,17 +9,15 @@ import { iso } from "./clock";
 import type { Db, Deps } from "./db";
 import { executorSkipReason, upsertExecutor } from "./executors";
 import { newLeaseToken, newRunId } from "./ids";
-import { LEASE_TTL_S } from "./leases";
+import { LEASE_TTL_S, PICKUP_S } from "./leases";
+import type { FleetCache } from "./cache";
 import {
   breakerAt,
-  ensureProviders,
-  getProvider,
   type ProviderRow,
   providerSkipReason,
   slotsInUse,
   trialsInFlight,
 } from "./providers";
-import { gateSettings, isFrozen } from "./settings";
 import type { SpecRow } from "./views";
 
 const RECENT_PATCH_IDS = 50;
@@ -86,21 +84,22 @@ export function claimRuns(
   req: ClaimRequest,
   keyId: string,
   liveKeys: ReadonlySet<string>,
+  cache: FleetCache,
 ): ClaimResponse {
   const now = deps.now();
   const exec = upsertExecutor(tx, req.executor, keyId, liveKeys, now);
-  ensureProviders(tx, req.executor.providers, now);
+  cache.ensureProviders(tx, req.executor.providers, now);
 
   const executorReason = executorSkipReason(exec);
   if (executorReason) return { runs: [], reason: executorReason };
-  if (isFrozen(tx)) return { runs: [], reason: "frozen" };
+  if (cache.isFrozen(tx)) return { runs: [], reason: "frozen" };
   const want = Math.min(req.free, req.executor.capacity);
   if (want <= 0) return { runs: [], reason: "no_slots" };
 
   const served = [...new Set(req.executor.providers)];
   const inUse = slotsInUse(tx);
   const trials = trialsInFlight(tx);
-  const providerRows = new Map<string, ProviderRow | undefined>(served.map((n) => [n, getProvider(tx, n)]));
+  const providerRows = new Map<string, ProviderRow | undefined>(served.map((n) => [n, cache.provider(tx, n)]));
   const skip = (name: string): ClaimReason | null => {
     const p = providerRows.get(name);
     if (!p) return "disabled";
@@ -153,7 +152,7 @@ export function claimRuns(
     }
     const row = tx.select().from(specs).where(eq(specs.id, best.head.id)).get();
     if (!row) continue;
-    gates ??= gateSettings(tx);
+    gates ??= cache.gateSettings(tx);
     claimed.push(lease(row, best.provider, gates));
   }
   if (claimed.length > 0) return { runs: claimed };
@@ -163,7 +162,8 @@ export function claimRuns(
     const runId = newRunId();
     const token = newLeaseToken();
     const attempt = s.attempt + 1;
-    const expiresAt = now + LEASE_TTL_S * 1000;
+    // Provisional until the executor's first heartbeat renews it for the full TTL.
+    const expiresAt = now + PICKUP_S * 1000;
     const trial = breakerAt(p, now) === "half_open";
     const model = s.spec.model ?? p.model;
     const harness = s.spec.harness ?? p.harness;

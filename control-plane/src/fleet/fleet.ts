@@ -35,7 +35,8 @@ import { type Db, type Deps, tables } from "./db";
 import { claimRuns } from "./dispatch-rule";
 import { listExecutors, setDraining } from "./executors";
 import { beginIdempotent, type DispatchOutcome, finishIdempotent, type IdempotencyRef } from "./idempotency";
-import { expireLeases, heartbeat, type SignedBy, verdict } from "./leases";
+import { FleetCache } from "./cache";
+import { EXPIRE_BATCH, expireLeases, heartbeat, nextLeaseExpiry, type SignedBy, verdict } from "./leases";
 import { monitorChangedAnything } from "./monitor";
 import { acceptSigner, type Signer } from "./nonces";
 import { deleteProvider, listProviders, putProvider, setProviderFrozen } from "./providers";
@@ -68,28 +69,43 @@ export class Fleet extends DurableObject<Env> {
   /** Webhooks, phone actions, the report and the extended monitor. */
   private readonly notifications: Notifications;
 
+  private readonly cache = new FleetCache();
+  /** The real time the alarm is set for, as far as this instance knows. */
+  private alarmAt: number | null = null;
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.db = drizzle(ctx.storage, { schema: tables });
     this.deps = { db: this.db, now: () => this.clock.now(), random: Math.random };
     this.liveKeys = new Set(parseExecutorKeys(env.EXECUTOR_KEYS).keys());
-    this.notifications = new Notifications(ctx.storage, env, this.deps, () => this.clock.isPinned());
+    this.notifications = new Notifications(ctx.storage, env, this.deps, () => this.wakeBy(this.clock.now()));
     ctx.blockConcurrencyWhile(async () => {
       await migrate(this.db, migrations);
+      this.alarmAt = await ctx.storage.getAlarm();
     });
   }
 
   /** Runs `fn` in one synchronous SQLite transaction; an ApiError rolls it back and is returned. */
-  protected tx<T>(fn: (tx: Db) => T): Result<T> {
+  private run<T>(fn: (tx: Db) => T): Result<T> {
     try {
-      const value = this.ctx.storage.transactionSync(() => fn(this.db));
-      // Events this change wrote to the outbox go out from the alarm.
-      this.notifications.wake();
-      return { ok: true, value };
+      return { ok: true, value: this.ctx.storage.transactionSync(() => fn(this.db)) };
     } catch (err) {
+      this.cache.clear();
       if (err instanceof ApiError) return { ok: false, status: err.status, error: err.toBody() };
       throw err;
     }
+  }
+
+  /** A transaction that only reads. */
+  protected read<T>(fn: (tx: Db) => T): Result<T> {
+    return this.run(fn);
+  }
+
+  /** A transaction that may change settings or providers: the cache forgets them after it. */
+  protected tx<T>(fn: (tx: Db) => T): Result<T> {
+    const result = this.run(fn);
+    this.cache.clear();
+    return result;
   }
 
   /** A change that may make work claimable: wake the long-polling claims after it commits. */
@@ -97,6 +113,31 @@ export class Fleet extends DurableObject<Env> {
     const result = this.tx(fn);
     if (result.ok) this.waiters.wake();
     return result;
+  }
+
+  /**
+   * Makes sure the alarm runs by `at` (Fleet clock, ms): the earliest lease expiry, or now
+   * when the outbox has something to send. Nothing is read to decide it. While a test pins the
+   * clock the alarm is parked an hour out: the test runs it with runDurableObjectAlarm, so it
+   * never fires behind the test's back.
+   */
+  private wakeBy(at: number): void {
+    const parked = this.env.MTOR_TEST_CLOCK === "true" && this.clock.isPinned();
+    const real = parked ? Date.now() + 3600_000 : Date.now() + this.clock.realDelay(at - this.clock.now());
+    if (this.alarmAt !== null && this.alarmAt <= real && this.alarmAt > Date.now() - 60_000) return;
+    this.alarmAt = real;
+    void this.ctx.storage.setAlarm(real);
+  }
+
+  /** Requeues the specs of expired leases; the alarm does this at the earliest expiry. */
+  private expireLeases(): void {
+    for (;;) {
+      const expired = this.tx((tx) => expireLeases(tx, this.deps));
+      if (!expired.ok || expired.value === 0) return;
+      this.waiters.wake();
+      this.wakeBy(this.clock.now());
+      if (expired.value < EXPIRE_BATCH) return;
+    }
   }
 
   // ------------------------------------------------------------ clock
@@ -131,7 +172,7 @@ export class Fleet extends DurableObject<Env> {
         ? Math.floor((this.clock.isScaled() ? Date.now() : this.clock.now()) / 1000)
         : null;
     const by = { keyId: signer.keyId, liveKeys: this.liveKeys };
-    return this.tx((tx) => {
+    return this.run((tx) => {
       acceptSigner(tx, signer, this.clock.now(), checkAt);
       return fn(tx, by);
     });
@@ -141,33 +182,37 @@ export class Fleet extends DurableObject<Env> {
   async claim(req: ClaimRequest, signer: Signer): Promise<Result<ClaimResponse>> {
     // Real time bounds the wait, since the business clock may be pinned by tests.
     const deadline = Date.now() + req.wait_s * 1000;
-    this.expire();
-    let result = this.signed(signer, (tx, by) => claimRuns(tx, this.deps, req, by.keyId, by.liveKeys));
+    const claim = (tx: Db, by: SignedBy) => claimRuns(tx, this.deps, req, by.keyId, by.liveKeys, this.cache);
+    let result = this.signed(signer, claim);
+    const by = { keyId: signer.keyId, liveKeys: this.liveKeys };
     for (;;) {
-      if (!result.ok || result.value.runs.length > 0) return result;
+      if (!result.ok) return result;
+      if (result.value.runs.length > 0) {
+        // The lease is provisional until the executor's first heartbeat: the alarm takes it
+        // back if none comes.
+        this.wakeBy(Math.min(...result.value.runs.map((r) => Date.parse(r.lease.expires_at))));
+        return result;
+      }
       const left = deadline - Date.now();
       if (left <= 0) return result;
       await this.waiters.wait(left);
-      this.expire();
-      result = this.tx((tx) => claimRuns(tx, this.deps, req, signer.keyId, this.liveKeys));
+      result = this.run((tx) => claim(tx, by));
     }
   }
 
   async heartbeat(runId: string, req: HeartbeatRequest, signer: Signer): Promise<Result<HeartbeatResponse>> {
-    this.expire();
     return this.signed(signer, (tx, by) => heartbeat(tx, this.deps, runId, req, by));
   }
 
   async verdict(runId: string, req: VerdictRequest, signer: Signer): Promise<Result<VerdictResponse>> {
-    this.expire();
     const result = this.signed(signer, (tx, by) => verdict(tx, this.deps, runId, req, by));
-    if (result.ok) this.waiters.wake();
+    // The verdict fed the provider's row and may have written events to the outbox.
+    this.cache.clear();
+    if (result.ok) {
+      this.waiters.wake();
+      this.wakeBy(this.clock.now());
+    }
     return result;
-  }
-
-  private expire(): void {
-    const expired = this.tx((tx) => expireLeases(tx, this.deps));
-    if (expired.ok && expired.value > 0) this.waiters.wake();
   }
 
   // ------------------------------------------------------------ specs
@@ -192,11 +237,11 @@ export class Fleet extends DurableObject<Env> {
   }
 
   async listSpecs(q: ListQuery): Promise<Result<SpecList>> {
-    return this.tx((tx) => listSpecs(tx, q));
+    return this.read((tx) => listSpecs(tx, q));
   }
 
   async getSpec(id: string): Promise<Result<SpecDetail>> {
-    return this.tx((tx) => showSpec(tx, id));
+    return this.read((tx) => showSpec(tx, id));
   }
 
   async kill(id: string): Promise<Result<SpecSummary>> {
@@ -218,7 +263,7 @@ export class Fleet extends DurableObject<Env> {
   // ------------------------------------------------------------ fleet
 
   async status(): Promise<Result<StatusView>> {
-    return this.tx((tx) => {
+    return this.read((tx) => {
       const monitor = this.notifications.lastPass();
       return {
         frozen: isFrozen(tx),
@@ -246,7 +291,7 @@ export class Fleet extends DurableObject<Env> {
   }
 
   async listProviders(): Promise<Result<ProviderView[]>> {
-    return this.tx((tx) => listProviders(tx, this.clock.now()));
+    return this.read((tx) => listProviders(tx, this.clock.now()));
   }
 
   async putProvider(name: string, update: ProviderUpdate): Promise<Result<ProviderView>> {
@@ -265,7 +310,7 @@ export class Fleet extends DurableObject<Env> {
   }
 
   async gates(): Promise<Result<Record<GateName, GateSetting>>> {
-    return this.tx((tx) => gateSettings(tx));
+    return this.read((tx) => gateSettings(tx));
   }
 
   async setGate(name: GateName, update: GateUpdate): Promise<Result<GateSetting>> {
@@ -273,7 +318,7 @@ export class Fleet extends DurableObject<Env> {
   }
 
   async listExecutors(): Promise<Result<ExecutorView[]>> {
-    return this.tx((tx) => listExecutors(tx));
+    return this.read((tx) => listExecutors(tx));
   }
 
   async drain(id: string, draining: boolean): Promise<Result<ExecutorView>> {
@@ -344,14 +389,21 @@ export class Fleet extends DurableObject<Env> {
 
   async monitorPass(): Promise<Result<MonitorPassResult>> {
     const result = this.notifications.monitorPass();
+    this.cache.clear();
     if (result.ok && monitorChangedAnything(result.value)) this.waiters.wake();
     return result;
   }
 
   // ------------------------------------------------------------ webhooks, report, phone actions
 
+  /** Takes back expired leases, sends what the outbox holds, and sets itself for what is next. */
   async alarm(): Promise<void> {
-    await this.notifications.alarm();
+    this.alarmAt = null;
+    this.expireLeases();
+    const webhooksAt = await this.notifications.alarm();
+    const leaseAt = this.read((tx) => nextLeaseExpiry(tx));
+    const next = [webhooksAt, leaseAt.ok ? leaseAt.value : null].filter((t): t is number => t !== null);
+    if (next.length > 0) this.wakeBy(Math.min(...next));
   }
 
   async createWebhook(input: WebhookCreateInput) {

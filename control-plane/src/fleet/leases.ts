@@ -9,7 +9,7 @@ import type {
   VerdictRequest,
   VerdictResponse,
 } from "@mtor/schema/wire";
-import { and, asc, count, eq, gt, inArray, lt, lte } from "drizzle-orm";
+import { and, asc, count, eq, gt, inArray, lt, lte, min, sql } from "drizzle-orm";
 import { ApiError, notFound } from "../errors";
 import { backoffMs } from "./backoff";
 import { iso } from "./clock";
@@ -20,9 +20,17 @@ import { recordRunEnd } from "./providers";
 import type { RunRow, SpecRow } from "./views";
 
 export const LEASE_TTL_S = 90;
+/**
+ * A claimed run's lease holds this long until the executor's first heartbeat, which it sends
+ * as soon as it has the run: a claim answered to a client that had already gone goes back to
+ * the queue within seconds instead of a whole TTL.
+ */
+export const PICKUP_S = 10;
+/** Leases a spec may lose in a row before it is held (dead) instead of requeued again. */
+export const MAX_LOST_LEASES = 3;
 /** Phases before preflight passed; any other phase (also one the mtor executor never sends) is running. */
 const PRE_RUNNING_PHASES = new Set(["claimed", "preparing", "preflight"]);
-const EXPIRE_BATCH = 100;
+export const EXPIRE_BATCH = 100;
 
 function sameToken(a: string, b: string): boolean {
   // Constant time over the longer string, so a guess learns nothing from timing.
@@ -253,10 +261,48 @@ export function verdict(
     emit(tx, now, "spec.verdict", { ...event, status: "rejected" });
     return { status: "rejected" };
   }
+  if (failure?.kind === "lost_lease") return { status: requeueLost(tx, deps, s, run, failure) };
   return { status: failSpec(tx, deps, s, run, failure!) };
 }
 
-/** Fails runs whose lease passed its TTL without a heartbeat; returns how many. */
+/**
+ * Puts the spec of a run whose executor went away back in the queue at once, with no backoff
+ * and the attempt not counted: losing an executor is not the spec's fault. A spec whose runs
+ * were picked up and lost MAX_LOST_LEASES times in a row is held instead (dead, with the
+ * reason), so one that kills its executors cannot loop forever.
+ */
+function requeueLost(tx: Db, deps: Deps, s: SpecRow, run: RunRow, failure: Failure): SpecStatus {
+  const now = deps.now();
+  // Lost runs do not count as attempts, so every one of this streak carries this attempt number.
+  const lost = tx.all<{ n: number }>(sql`
+    SELECT count(*) AS n FROM ${runs}
+    WHERE spec_id = ${s.id} AND attempt = ${run.attempt} AND heartbeat_at IS NOT NULL
+      AND json_extract(failure, '$.kind') = 'lost_lease'`)[0].n;
+  if (run.heartbeatAt !== null && lost >= MAX_LOST_LEASES) {
+    const held: Failure = {
+      kind: "lost_lease",
+      message: `held after ${lost} lost leases in a row: every executor that ran it stopped or lost contact (last: ${failure.message}); find out why before you retry it`,
+    };
+    tx.update(runs).set({ failure: held }).where(eq(runs.id, run.id)).run();
+    tx.update(specs)
+      .set({ status: "dead", outcome: "failed", flags: [], nextAttemptAt: null, updatedAt: now })
+      .where(eq(specs.id, s.id))
+      .run();
+    emit(tx, now, "spec.dead", { ...runEventFields(s, run), failure: held, attempts: s.attempt });
+    return "dead";
+  }
+  tx.update(specs)
+    .set({ status: "queued", attempt: run.attempt - 1, nextAttemptAt: null, updatedAt: now })
+    .where(eq(specs.id, s.id))
+    .run();
+  return "queued";
+}
+
+/**
+ * Ends runs whose lease passed without a heartbeat and requeues their specs at once (see
+ * requeueLost); returns how many. Run by the alarm set at the earliest expiry, and by the
+ * monitor pass for whatever an alarm missed.
+ */
 export function expireLeases(tx: Db, deps: Deps): number {
   const now = deps.now();
   const expired = tx
@@ -269,16 +315,29 @@ export function expireLeases(tx: Db, deps: Deps): number {
   for (const run of expired) {
     const failure: Failure = {
       kind: "lost_lease",
-      message: `no heartbeat from executor ${run.executorId} within the lease (${LEASE_TTL_S}s)`,
+      message:
+        run.heartbeatAt === null
+          ? `executor ${run.executorId} never picked the run up (no heartbeat within ${PICKUP_S}s of the claim)`
+          : `no heartbeat from executor ${run.executorId} within the lease (${LEASE_TTL_S}s)`,
     };
     tx.update(runs)
       .set({ status: "finished", finishedAt: now, outcome: "failed", failure })
       .where(eq(runs.id, run.id))
       .run();
     const s = specOf(tx, run);
-    if (s && ownsSpec(s, run)) failSpec(tx, deps, s, run, failure);
+    if (s && ownsSpec(s, run)) requeueLost(tx, deps, s, { ...run, failure }, failure);
   }
   return expired.length;
+}
+
+/** When the next active lease runs out (Fleet clock, ms), or null with none active. */
+export function nextLeaseExpiry(db: Db): number | null {
+  const row = db
+    .select({ at: min(runs.leaseExpiresAt) })
+    .from(runs)
+    .where(inArray(runs.status, ["leased", "running"]))
+    .get();
+  return row?.at ?? null;
 }
 
 /** Moves failed specs whose backoff elapsed back to queued; returns how many. */

@@ -10,7 +10,7 @@ import type { Db, Deps } from "../fleet/db";
 import { approve, decline, getSpec, retry } from "../fleet/queue";
 import { lastPass, type MonitorPassResult, type PassView, runMonitorPass } from "../monitor/pass";
 import { buildReport, type Report } from "../report/build";
-import { allowPrivate, nextWake, runWebhookAlarm } from "./deliver";
+import { allowPrivate, runWebhookAlarm } from "./deliver";
 import {
   createEndpoint,
   type DeliveryView,
@@ -31,15 +31,12 @@ export interface WebhookCreateInput {
 }
 
 export class Notifications {
-  /** The real time the alarm is set for, as far as this instance knows. */
-  private alarmAt: number | null = null;
-
   constructor(
     private readonly storage: DurableObjectStorage,
     private readonly env: Env,
     private readonly deps: Deps,
-    /** Whether a test pinned the Fleet's clock: then real alarm times mean nothing. */
-    private readonly clockPinned: () => boolean = () => false,
+    /** Asks the Fleet's alarm to run now: the outbox or a delivery has work. */
+    private readonly wake: () => void,
   ) {}
 
   private get db(): Db {
@@ -55,26 +52,9 @@ export class Notifications {
     }
   }
 
-  /**
-   * Makes sure the alarm runs when the outbox or a delivery needs it. Call after every commit.
-   * While a test pins the clock the alarm is parked an hour out: the test runs it with
-   * runDurableObjectAlarm, so it never fires behind the test's back.
-   */
-  wake(): void {
-    const now = this.deps.now();
-    const at = nextWake(this.db, now);
-    if (at === null) return;
-    const parked = this.env.MTOR_TEST_CLOCK === "true" && this.clockPinned();
-    const real = parked ? Date.now() + 3600_000 : Date.now() + Math.max(0, at - now);
-    if (this.alarmAt !== null && this.alarmAt <= real && this.alarmAt > Date.now() - 60_000) return;
-    this.alarmAt = real;
-    void this.storage.setAlarm(real);
-  }
-
-  async alarm(): Promise<void> {
-    this.alarmAt = null;
-    await runWebhookAlarm(this.deps, this.env);
-    this.wake();
+  /** One alarm's webhook work; returns when it wants to run again (Fleet clock, ms) or null. */
+  alarm(): Promise<number | null> {
+    return runWebhookAlarm(this.deps, this.env);
   }
 
   // ------------------------------------------------------------ endpoints

@@ -1,7 +1,7 @@
 // Recovery after a crash: a claim record is on disk from claim until its verdict is spooled. At
 // start-up each leftover record means a run the previous process never finished: its harness
-// processes are reaped and a failed verdict is spooled with the old lease token (the control
-// plane accepts it if the lease still holds, else refuses it as lease_lost).
+// processes are reaped and a lost_lease verdict is spooled with the old lease token (the control
+// plane requeues the spec if the lease still holds, else refuses it as lease_lost).
 import {
   existsSync,
   mkdirSync,
@@ -120,8 +120,10 @@ export function recoverLeftovers(
           token: run.lease.token,
           outcome: "failed",
           flags: [],
+          // A lost lease, not the spec's failure: the control plane requeues it at once and
+          // charges no attempt.
           failure: {
-            kind: "internal",
+            kind: "lost_lease",
             message: "the executor stopped while the run was in flight (crash or kill)",
           },
           duration_ms: Math.max(0, Date.now() - Date.parse(rec.claimed_at)),

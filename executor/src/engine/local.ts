@@ -117,6 +117,8 @@ async function execute(
     await beat();
   };
   const timer = setInterval(() => void beat(), deps.heartbeatMs);
+  // The claim's lease is provisional until the first heartbeat: send it at once.
+  void beat();
   const hooks = {
     signal,
     heartbeat: (p: Phase, prog?: string) => {

@@ -215,6 +215,58 @@ describe.concurrent("executor failures end to end", () => {
 
 // These move the control plane's clock or stop it, so they run alone, one after the other.
 describe("executor failures end to end, one at a time", () => {
+  it("executor stopped during its long poll: a spec dispatched next is run by another executor within seconds, still attempt 1", {
+    timeout: 180_000,
+  }, async ({ expect, onTestFinished }) => {
+    const origin = makeOrigin(stack.root, "poll");
+    const a = executor(onTestFinished, "poll-a", origin, "poll", "demo-poll", demo.url);
+    const b = executor(onTestFinished, "poll-b", origin, "poll", "demo-poll", demo.url);
+    // Both are registered, so both long polls are open; A's was opened first.
+    await a.waitForLine(/executor poll-a →/);
+    await waitFor(
+      async () => {
+        const list = await stack.api<{ executors: { id: string }[] }>("GET", "/v1/executors");
+        return list.body.executors.some((e) => e.id === "poll-a");
+      },
+      30_000,
+      "poll-a's first claim",
+    );
+    await b.waitForLine(/executor poll-b →/);
+    await waitFor(
+      async () => {
+        const list = await stack.api<{ executors: { id: string }[] }>("GET", "/v1/executors");
+        return list.body.executors.some((e) => e.id === "poll-b");
+      },
+      30_000,
+      "poll-b's first claim",
+    );
+    a.child.kill("SIGKILL");
+    await a.exited;
+    const id = await stack.dispatch(
+      spec(
+        {
+          title: "Picked up after a stopped poll",
+          repo: "poll",
+          provider: "demo-poll",
+          targets: "[src/poll.ts]",
+          tests: "[clamps poll values]",
+          stop: "Stop.",
+        },
+        "Add a clamp function.",
+      ),
+    );
+    const done = await stack.waitForStatus(id, ["awaiting_review", "rejected", "failed", "dead"], 90_000);
+    expect(done.status).toBe("awaiting_review");
+    const passed = done.runs.find((r) => r.outcome === "passed");
+    expect(passed).toMatchObject({ attempt: 1, executor: "poll-b" });
+    // If A's open poll got the lease, it came back unclaimed within seconds and cost nothing.
+    for (const r of done.runs.filter((r) => r !== passed)) {
+      expect(r).toMatchObject({ attempt: 1, executor: "poll-a", failure: { kind: "lost_lease" } });
+    }
+    const waited = Date.parse(passed?.claimed_at ?? "") - Date.parse(done.created_at);
+    expect(waited).toBeLessThan(15_000);
+  });
+
   it("executor crash: A is SIGKILLed mid-run, the lease expires, B completes the spec, A's late verdict is refused", {
     timeout: 180_000,
   }, async ({ expect, onTestFinished }) => {
@@ -251,22 +303,20 @@ describe("executor failures end to end, one at a time", () => {
     const b = executor(onTestFinished, "crash-b", origin, "crash", "demo-crash", demo.url);
     await b.waitForLine(/executor crash-b →/);
     try {
-      // Past A's lease (90 s): the monitor fails the run as lost_lease and schedules a retry…
+      // Past A's lease (90 s): the monitor takes the run back as lost_lease and queues the spec
+      // again at once, charging no attempt, and B takes it.
       await stack.pinClock(killedAt + 100_000);
       await stack.cp.tick();
-      const failed = await stack.spec(id);
-      expect(failed.runs[0].failure?.kind).toBe("lost_lease");
-      // …and once the retry backoff has passed, it is queued and B takes it.
-      await stack.pinClock(Date.parse(failed.next_attempt_at as string) + 1000);
-      await stack.cp.tick();
+      const requeued = await stack.spec(id);
+      expect(requeued.runs[0].failure?.kind).toBe("lost_lease");
+      await stack.pinClock(null);
       const done = await stack.waitForStatus(id, ["awaiting_review", "rejected", "failed", "dead"], 90_000);
       expect(done.status).toBe("awaiting_review");
       expect(done.runs.map((r) => [r.attempt, r.executor, r.outcome])).toEqual([
         [1, "crash-a", "failed"],
-        [2, "crash-b", "passed"],
+        [1, "crash-b", "passed"],
       ]);
-      expect(origin.branches()[`mtor/${id}-2`]).toBe(done.runs[1].head_sha);
-      expect(origin.branches()[`mtor/${id}-1`]).toBeUndefined();
+      expect(origin.branches()[`mtor/${id}-1`]).toBe(done.runs[1].head_sha);
 
       // A comes back on the same workdir: it reaps its orphaned harness, reports the run it
       // never finished with the old lease token, and the control plane refuses that verdict.

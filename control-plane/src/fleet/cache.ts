@@ -1,0 +1,43 @@
+// What every claim reads and little else changes, kept in the Fleet's memory: the fleet
+// freeze, gate settings and provider rows. The Fleet clears it after any transaction that may
+// have changed them, so it never answers from a stale row.
+import type { GateSettings } from "@mtor/schema/gates";
+import type { Db } from "./db";
+import { ensureProviders, getProvider, type ProviderRow } from "./providers";
+import { gateSettings, isFrozen } from "./settings";
+
+export class FleetCache {
+  private frozen: boolean | undefined;
+  private gates: GateSettings | undefined;
+  private readonly providers = new Map<string, ProviderRow>();
+
+  isFrozen(db: Db): boolean {
+    this.frozen ??= isFrozen(db);
+    return this.frozen;
+  }
+
+  gateSettings(db: Db): GateSettings {
+    this.gates ??= gateSettings(db);
+    return this.gates;
+  }
+
+  provider(db: Db, name: string): ProviderRow | undefined {
+    const cached = this.providers.get(name);
+    if (cached) return cached;
+    const row = getProvider(db, name);
+    if (row) this.providers.set(name, row);
+    return row;
+  }
+
+  /** Creates the providers an executor advertises that the cache does not know yet. */
+  ensureProviders(db: Db, names: readonly string[], now: number): void {
+    const unknown = names.filter((n) => !this.providers.has(n));
+    if (unknown.length > 0) ensureProviders(db, unknown, now);
+  }
+
+  clear(): void {
+    this.frozen = undefined;
+    this.gates = undefined;
+    this.providers.clear();
+  }
+}

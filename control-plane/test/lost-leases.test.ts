@@ -1,0 +1,111 @@
+// Lost leases: the alarm set at the earliest expiry takes them back, a claim nobody picked up
+// returns within seconds, a restarted executor's orphaned run is requeued, none of it charges
+// an attempt, and the third lost lease in a row holds the spec.
+import type { ClaimedRun } from "@mtor/schema/wire";
+import { beforeAll, describe, expect, it } from "vitest";
+import { MAX_LOST_LEASES, PICKUP_S } from "../src/fleet/leases";
+import { api, claimBody, dispatchSpec, executorClient, startClock, tick } from "./helpers";
+import { runAlarm } from "./webhooks-helpers";
+
+const client = executorClient();
+
+interface Detail {
+  status: string;
+  attempt: number;
+  next_attempt_at: string | null;
+  runs: { attempt: number; failure: { kind: string; message: string } | null }[];
+}
+
+async function detail(id: string): Promise<Detail> {
+  return (await (await api(`/v1/specs/${id}`)).json()) as Detail;
+}
+
+async function claim(executor: string, lane: string): Promise<ClaimedRun> {
+  const r = await client.claim(claimBody(executor, { repos: [`r-${lane}`], providers: [`p-${lane}`] }));
+  if (!r.ok || r.data.runs.length !== 1) throw new Error(`claim: ${JSON.stringify(r)}`);
+  return r.data.runs[0];
+}
+
+async function pickUp(run: ClaimedRun): Promise<void> {
+  const hb = await client.heartbeat(run.run_id, { token: run.lease.token, phase: "claimed" });
+  if (!hb.ok) throw new Error(`heartbeat: ${JSON.stringify(hb.error)}`);
+}
+
+beforeAll(async () => {
+  await startClock(Date.UTC(2026, 0, 14, 22, 0, 0));
+});
+
+describe("lost leases", () => {
+  it("a claim nobody picks up holds the spec only until PICKUP_S, then the alarm queues it again at attempt 0", async () => {
+    const id = await dispatchSpec("unpicked", { repo: "r-unpicked", provider: "p-unpicked" });
+    const run = await claim("ex-gone", "unpicked");
+    await tick((PICKUP_S - 1) * 1000);
+    expect(await runAlarm()).toBe(true);
+    expect((await detail(id)).status).toBe("leased");
+    await tick(2000);
+    expect(await runAlarm()).toBe(true);
+    const d = await detail(id);
+    expect(d).toMatchObject({ status: "queued", attempt: 0, next_attempt_at: null });
+    expect(d.runs[0].failure).toMatchObject({ kind: "lost_lease" });
+    expect(d.runs[0].failure?.message).toContain("never picked the run up");
+    // The executor that was gone cannot come back to it.
+    const late = await client.heartbeat(run.run_id, { token: run.lease.token, phase: "claimed" });
+    expect(late).toMatchObject({ ok: false, status: 409, error: { code: "lease_lost" } });
+    const again = await claim("ex-alive", "unpicked");
+    expect(again).toMatchObject({ spec_id: id, attempt: 1 });
+  });
+
+  it("the first heartbeat gives the lease its full TTL", async () => {
+    const id = await dispatchSpec("picked", { repo: "r-picked", provider: "p-picked" });
+    const run = await claim("ex-picked", "picked");
+    await pickUp(run);
+    await tick(60_000);
+    await runAlarm();
+    expect((await detail(id)).status).toBe("leased");
+  });
+
+  it("a lease that runs out is taken back by the alarm at its expiry, no monitor pass needed", async () => {
+    const id = await dispatchSpec("alarm expiry", { repo: "r-alarm", provider: "p-alarm" });
+    const run = await claim("ex-alarm", "alarm");
+    await pickUp(run);
+    await tick(91_000);
+    expect(await runAlarm()).toBe(true);
+    expect(await detail(id)).toMatchObject({ status: "queued", attempt: 0 });
+  });
+
+  it("a run a restarted executor reports as lost is queued again at once, no attempt charged", async () => {
+    const id = await dispatchSpec("orphan", { repo: "r-orphan", provider: "p-orphan" });
+    const run = await claim("ex-orphan", "orphan");
+    await pickUp(run);
+    const v = await client.verdict(run.run_id, {
+      token: run.lease.token,
+      outcome: "failed",
+      flags: [],
+      failure: {
+        kind: "lost_lease",
+        message: "the executor stopped while the run was in flight (crash or kill)",
+      },
+      duration_ms: 5000,
+    });
+    expect(v.ok && v.data.status).toBe("queued");
+    expect(await detail(id)).toMatchObject({ status: "queued", attempt: 0, next_attempt_at: null });
+    expect((await claim("ex-orphan", "orphan")).attempt).toBe(1);
+  });
+
+  it(`after ${MAX_LOST_LEASES} lost leases in a row the spec is held dead with the reason`, async () => {
+    const id = await dispatchSpec("killer", { repo: "r-killer", provider: "p-killer" });
+    for (let i = 1; i <= MAX_LOST_LEASES; i++) {
+      const run = await claim(`ex-killer-${i}`, "killer");
+      expect(run.attempt).toBe(1);
+      await pickUp(run);
+      await tick(91_000);
+      await runAlarm();
+      expect((await detail(id)).status).toBe(i < MAX_LOST_LEASES ? "queued" : "dead");
+    }
+    const d = await detail(id);
+    expect(d.runs.at(-1)?.failure?.message).toContain(`held after ${MAX_LOST_LEASES} lost leases in a row`);
+    // An operator retry gives it a fresh start.
+    expect((await api(`/v1/specs/${id}/retry`, { method: "POST", body: {} })).status).toBe(200);
+    expect((await detail(id)).status).toBe("queued");
+  });
+});
