@@ -58,6 +58,19 @@ describe("auth", () => {
 });
 
 describe("dispatch", () => {
+  it("a YAML alias bomb in the front matter is a 400 invalid_spec, not a 500", async () => {
+    const lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
+    for (let i = 1; i < 9; i++) {
+      const [name, prev] = [String.fromCharCode(97 + i), String.fromCharCode(96 + i)];
+      lines.push(`${name}: &${name} [${Array(9).fill(`*${prev}`).join(",")}]`);
+    }
+    const res = await api("/v1/specs", { body: `---\n${lines.join("\n")}\ntitle: *i\n---\nBody.\n` });
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { error: { code: string; details: { errors: { field: string }[] } } };
+    expect(body.error.code).toBe("invalid_spec");
+    expect(body.error.details.errors[0].field).toBe("front_matter");
+  });
+
   it("accepts text/markdown and answers 201 with id, status, title, provider, position, warnings", async () => {
     const res = await api("/v1/specs", { body: specText("markdown body", { repo: "r-d1" }) });
     expect(res.status).toBe(201);

@@ -603,6 +603,48 @@ describe("SSRF: webhook URLs and redirects", () => {
     "https://ntfy.sh/topic",
   ];
 
+  it("the guard refuses every IPv6 spelling of a loopback or private IPv4 address, and the discouraged ranges", () => {
+    for (const url of [
+      "http://[::127.0.0.1]/",
+      "http://[::7f00:1]/",
+      "http://[64:ff9b::7f00:1]/",
+      "http://[64:ff9b::10.0.0.1]/",
+      "http://[64:ff9b:1::1]/",
+      "http://[::ffff:0:7f00:1]/",
+      "http://[::ffff:0:127.0.0.1]/",
+      "http://[0:0:0:0:0:ffff:7f00:1]/",
+      "http://[2002:7f00:1::]/",
+      "http://[2002:c0a8:101::1]/",
+      "http://[fec0::1]/",
+      "http://[2001:0:4136:e378::1]/",
+      "http://[2001:db8::1]/",
+      "http://[100::1]/",
+      "http://[ff02::1]/",
+      "http://[fe80::1%25eth0]/",
+      "http://[0::1]/",
+      "http://[::]/",
+    ]) {
+      expect(checkWebhookUrl(url, false).ok, url).toBe(false);
+    }
+    // The same forms around a public IPv4 address are public.
+    for (const url of [
+      "http://[64:ff9b::808:808]/",
+      "http://[2002:808:808::1]/",
+      "http://[::ffff:8.8.8.8]/",
+    ]) {
+      expect(checkWebhookUrl(url, false).ok, url).toBe(true);
+    }
+  });
+
+  it("the guard takes ports 80, 443 and 1024 and up, and refuses the other well-known ports", () => {
+    for (const port of ["", ":80", ":443", ":1024", ":8080", ":8443", ":65535"]) {
+      expect(checkWebhookUrl(`https://hooks.example.com${port}/x`, false).ok, port).toBe(true);
+    }
+    for (const port of [":22", ":25", ":53", ":110", ":445", ":1023"]) {
+      expect(checkWebhookUrl(`https://hooks.example.com${port}/x`, false).ok, port).toBe(false);
+    }
+  });
+
   it("the guard refuses every private, loopback and link-local form and lets public hosts through", () => {
     for (const url of PRIVATE) expect(checkWebhookUrl(url, false).ok, url).toBe(false);
     for (const url of PUBLIC) expect(checkWebhookUrl(url, false).ok, url).toBe(true);

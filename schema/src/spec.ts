@@ -193,7 +193,19 @@ export function parseSpec(text: string, params: Record<string, string | undefine
       }
       return { ok: false, errors };
     }
-    const data: unknown = doc.toJSON();
+    let data: unknown;
+    try {
+      data = doc.toJSON();
+    } catch (err) {
+      // The yaml library refuses, by throwing, what parses but cannot be built safely: an
+      // alias bomb ("Excessive alias count …"), an alias to nowhere.
+      return {
+        ok: false,
+        errors: [
+          { field: "front_matter", message: `invalid YAML: ${(err as Error).message.split("\n")[0]}` },
+        ],
+      };
+    }
     if (data !== null && data !== undefined) {
       if (typeof data !== "object" || Array.isArray(data)) {
         return {

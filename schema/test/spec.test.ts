@@ -1,4 +1,5 @@
 // The spec parser: front matter, defaults, field errors, durations and the dedup key.
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { dedupKey, formatDuration, parseDuration, parseSpec, renderSpec } from "../src/spec";
 
@@ -26,6 +27,64 @@ function errorsOf(text: string, params?: Record<string, string>) {
   if (r.ok) throw new Error("expected the spec to be refused");
   return r.errors;
 }
+
+/** Nine anchors, each a list of nine of the one before: 9^9 strings if every alias were expanded. */
+function aliasBomb(): string {
+  const lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
+  for (let i = 1; i < 9; i++) {
+    const name = String.fromCharCode(97 + i);
+    const prev = `*${String.fromCharCode(96 + i)}`;
+    lines.push(`${name}: &${name} [${Array(9).fill(prev).join(",")}]`);
+  }
+  return `---\n${lines.join("\n")}\ntitle: *i\n---\nBody.\n`;
+}
+
+describe("parseSpec on hostile front matter", () => {
+  it("refuses a YAML alias bomb as invalid front matter instead of expanding or throwing", () => {
+    const r = parseSpec(aliasBomb());
+    expect(r.ok).toBe(false);
+    expect(!r.ok && r.errors[0]).toMatchObject({ field: "front_matter" });
+    expect(!r.ok && r.errors[0].message).toMatch(/invalid YAML: .*alias/i);
+  });
+
+  it("never throws, whatever the front matter holds", () => {
+    const yamlish = fc.string({
+      unit: fc.constantFrom(
+        "a",
+        ":",
+        " ",
+        "\n",
+        "&x",
+        "*x",
+        "[",
+        "]",
+        "{",
+        "}",
+        "-",
+        "!",
+        "!!",
+        "'",
+        '"',
+        "#",
+        "|",
+        ">",
+        "?",
+        ",",
+        "title",
+        "tests",
+        "\t",
+      ),
+      maxLength: 200,
+    });
+    fc.assert(
+      fc.property(yamlish, fc.string({ maxLength: 50 }), (fm, body) => {
+        const r = parseSpec(`---\n${fm}\n---\n${body}`);
+        expect(typeof r.ok).toBe("boolean");
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
 
 describe("parseSpec", () => {
   it("parses every field of a spec that sets them all", () => {
