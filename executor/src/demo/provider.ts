@@ -40,6 +40,8 @@ export interface DemoProviderOptions {
   /** retry-after seconds of the `rate_limit` script. Default 120. */
   retryAfterS?: number;
   faults?: DemoFaults;
+  /** Keep every request as received (line, headers, body) in `received`: what a test checks for leaks. */
+  keepReceived?: boolean;
   /** Injectable clock and seed for fault schedules. */
   now?: () => number;
   seed?: number;
@@ -68,6 +70,8 @@ export interface DemoProvider {
   url: string;
   port: number;
   requests: DemoRequest[];
+  /** Every request as received, when `keepReceived` is set: request line, headers and body. */
+  received: string[];
   setScript(name: string): void;
   setFaults(faults: DemoFaults | undefined): void;
   close(): Promise<void>;
@@ -77,7 +81,7 @@ function sleep(ms: number): Promise<void> {
   return ms > 0 ? new Promise((r) => setTimeout(r, ms)) : Promise.resolve();
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
+async function readWholeBody(req: IncomingMessage): Promise<string> {
   const parts: Buffer[] = [];
   for await (const chunk of req) parts.push(chunk as Buffer);
   return Buffer.concat(parts).toString("utf8");
@@ -109,6 +113,13 @@ export function startDemoProvider(options: DemoProviderOptions = {}): Promise<De
   const clock: FaultClock = { now, random: seededRandom(options.seed ?? 1), startedAt: now() };
   const retryAfterS = options.retryAfterS ?? 120;
   const requests: DemoRequest[] = [];
+  const received: string[] = [];
+  const readBody = async (req: IncomingMessage): Promise<string> => {
+    const raw = await readWholeBody(req);
+    if (options.keepReceived)
+      received.push(`${req.method} ${req.url}\n${JSON.stringify(req.headers)}\n${raw}`);
+    return raw;
+  };
   const hanging = new Set<ServerResponse>();
 
   const record = (entry: Omit<DemoRequest, "at">): void => {
@@ -332,6 +343,7 @@ export function startDemoProvider(options: DemoProviderOptions = {}): Promise<De
         url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`,
         port,
         requests,
+        received,
         setScript(name) {
           if (!SCRIPTS[name])
             throw new Error(`unknown demo script ${name}; known: ${Object.keys(SCRIPTS).join(", ")}`);

