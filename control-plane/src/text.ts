@@ -34,7 +34,14 @@ const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…`
 export function specListText(list: SpecList): string {
   const out = table(
     ["ID", "STATUS", "PROVIDER", "TRY", "UPDATED", "TITLE"],
-    list.specs.map((s) => [s.id, s.status, s.provider, s.attempt, short(s.updated_at), clip(s.title, 60)]),
+    list.specs.map((s) => [
+      s.id,
+      s.status,
+      s.run_provider ?? s.provider,
+      s.attempt,
+      short(s.updated_at),
+      clip(s.title, 60),
+    ]),
   );
   return list.next_cursor ? `${out}next: ?cursor=${list.next_cursor}\n` : out;
 }
@@ -42,7 +49,7 @@ export function specListText(list: SpecList): string {
 export function specText(s: SpecDetail): string {
   const lines = [
     `${s.id}  ${s.status}  ${s.title}`,
-    `repo ${s.repo}  provider ${s.provider}  attempt ${s.attempt}/${s.front_matter.attempts}  priority ${s.front_matter.priority}`,
+    `repo ${s.repo}  provider ${s.provider}  attempt ${s.attempt}/${s.max_attempt}  priority ${s.front_matter.priority}`,
   ];
   if (s.outcome) lines.push(`outcome ${s.outcome}`);
   for (const f of s.flags) lines.push(`flag ${f.gate} (${f.action}): ${f.detail}`);

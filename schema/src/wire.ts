@@ -253,7 +253,14 @@ export const SpecSummary = z.object({
   repo: z.string(),
   status: SpecStatus,
   provider: z.string(),
+  /** The provider the latest run went to (null before the first claim); `provider` is the spec's. */
+  run_provider: z.string().nullable(),
   attempt: z.number().int(),
+  /**
+   * The attempt after which a failure is final: `attempts` at dispatch, raised by each operator
+   * retry (a retry grants the spec's `attempts` anew).
+   */
+  max_attempt: z.number().int(),
   created_at: z.string(),
   updated_at: z.string(),
   outcome: RunOutcome.nullable(),

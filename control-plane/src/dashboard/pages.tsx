@@ -25,7 +25,7 @@ export function QueueList(props: { specs: SpecSummary[] }) {
           </div>
           <div class="row muted">
             <span>{s.id}</span>
-            <span>{s.provider}</span>
+            <span>{s.run_provider ?? s.provider}</span>
             <span>try {s.attempt}</span>
             <span>{ago(s.updated_at)}</span>
           </div>
@@ -109,7 +109,8 @@ export function SpecPage(props: { spec: SpecDetail; csrf: string; notice?: strin
           </dd>
           <dt>attempt</dt>
           <dd>
-            {s.attempt} of {fm.attempts}
+            {s.attempt} of {s.max_attempt}
+            {s.max_attempt > fm.attempts ? ` (attempts: ${fm.attempts}, renewed by a retry)` : ""}
             {s.next_attempt_at ? ` · next ${ago(s.next_attempt_at)}` : ""}
           </dd>
           {fm.targets.length > 0 && (

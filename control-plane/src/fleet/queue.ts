@@ -35,6 +35,14 @@ export function getSpec(db: Db, id: string): SpecRow {
   return row;
 }
 
+/** A spec's summary with the provider its latest run went to. */
+function summaryOf(db: Db, s: SpecRow): SpecSummary {
+  const run = s.currentRunId
+    ? db.select({ provider: runs.provider }).from(runs).where(eq(runs.id, s.currentRunId)).get()
+    : undefined;
+  return specSummary(s, run?.provider ?? null);
+}
+
 function activeDuplicate(db: Db, key: string, exceptId?: string): SpecRow | undefined {
   return db
     .select()
@@ -178,8 +186,20 @@ export function listSpecs(db: Db, q: ListQuery): SpecList {
     .limit(q.count + 1)
     .all();
   const page = rows.slice(0, q.count);
+  // The provider each spec's latest run went to: a primary-key lookup per page.
+  const runIds = page.flatMap((r) => (r.row.currentRunId ? [r.row.currentRunId] : []));
+  const ranOn = new Map(
+    runIds.length
+      ? db
+          .select({ id: runs.id, provider: runs.provider })
+          .from(runs)
+          .where(inArray(runs.id, runIds))
+          .all()
+          .map((r) => [r.id, r.provider])
+      : [],
+  );
   return {
-    specs: page.map((r) => specSummary(r.row)),
+    specs: page.map((r) => specSummary(r.row, ranOn.get(r.row.currentRunId ?? "") ?? null)),
     next_cursor: rows.length > q.count ? `c${page[page.length - 1].rowid}` : null,
   };
 }
@@ -215,7 +235,7 @@ export function kill(tx: Db, deps: Deps, id: string): SpecSummary {
       .where(and(eq(runs.id, s.currentRunId), inArray(runs.status, ["leased", "running"])))
       .run();
   }
-  return specSummary(getSpec(tx, id));
+  return summaryOf(tx, getSpec(tx, id));
 }
 
 /** Queues a new attempt with a fresh budget of the spec's `attempts`. */
@@ -239,7 +259,7 @@ export function retry(tx: Db, deps: Deps, id: string): SpecSummary {
   if (!RETRYABLE_STATUSES.includes(s.status as SpecStatus))
     throw transitionError(s, "retry", RETRYABLE_STATUSES);
   requeue(tx, deps.now(), s, s.feedback);
-  return specSummary(getSpec(tx, id));
+  return summaryOf(tx, getSpec(tx, id));
 }
 
 const REVIEWABLE: readonly SpecStatus[] = ["awaiting_review", "rejected"];
@@ -251,7 +271,7 @@ export function approve(tx: Db, deps: Deps, id: string, body: ApproveRequest, by
     note: body.note ?? null,
     by,
   });
-  return specSummary(getSpec(tx, id));
+  return summaryOf(tx, getSpec(tx, id));
 }
 
 export function decline(tx: Db, deps: Deps, id: string, body: DeclineRequest, by: string): SpecSummary {
@@ -261,7 +281,7 @@ export function decline(tx: Db, deps: Deps, id: string, body: DeclineRequest, by
     const feedback = body.note ? [`The reviewer declined the previous attempt: ${body.note}`] : [];
     requeue(tx, now, getSpec(tx, id), feedback);
   }
-  return specSummary(getSpec(tx, id));
+  return summaryOf(tx, getSpec(tx, id));
 }
 
 function recordReview(

@@ -7,14 +7,16 @@ import { iso, isoOrNull } from "./clock";
 export type SpecRow = typeof specs.$inferSelect;
 export type RunRow = typeof runs.$inferSelect;
 
-export function specSummary(s: SpecRow): SpecSummary {
+export function specSummary(s: SpecRow, runProvider: string | null = null): SpecSummary {
   return {
     id: s.id,
     title: s.title,
     repo: s.repo,
     status: s.status as SpecStatus,
     provider: s.provider,
+    run_provider: runProvider,
     attempt: s.attempt,
+    max_attempt: s.maxAttempt,
     created_at: iso(s.createdAt),
     updated_at: iso(s.updatedAt),
     outcome: (s.outcome as RunOutcome | null) ?? null,
@@ -50,7 +52,7 @@ export function runView(r: RunRow): RunView {
 export function specDetail(s: SpecRow, runRows: RunRow[]): SpecDetail {
   const { body, ...frontMatter } = s.spec;
   return {
-    ...specSummary(s),
+    ...specSummary(s, runRows.find((r) => r.id === s.currentRunId)?.provider ?? null),
     front_matter: { ...frontMatter, timeout: formatDuration(frontMatter.timeout_s) },
     body,
     warnings: s.warnings,

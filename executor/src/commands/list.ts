@@ -75,7 +75,8 @@ export function renderSpecs(specs: SpecSummary[], width: number): string {
       { header: "ID", value: (s) => s.id },
       { header: "STATUS", value: (s) => s.status },
       { header: "TRY", value: (s) => String(s.attempt), right: true },
-      { header: "PROVIDER", value: (s) => s.provider },
+      // The provider that ran it; before any run, the spec's own field (`any` or a name).
+      { header: "PROVIDER", value: (s) => s.run_provider ?? s.provider },
       { header: "UPDATED", value: (s) => ago(s.updated_at) },
       { header: "FLAGS", value: (s) => flagList(s.flags), flex: true },
       { header: "TITLE", value: (s) => s.title, flex: true },

@@ -1,5 +1,6 @@
 // `mtor show ID`: one spec with its front matter, runs (flags, diffstat, log tail) and review.
 import type { RunView, SpecDetail } from "@mtor/schema";
+import { readableLog } from "../harness/log";
 import { seg } from "../http/client";
 import { ago, diffstat, duration } from "../http/output";
 import { apiAction, apiCommand } from "./api-command";
@@ -18,11 +19,22 @@ export function showCommand(io: Io) {
     );
 }
 
+/**
+ * "attempt 1 of 3"; after an operator retry the budget is the spec's `attempts` again, counted
+ * from the retry: "attempt 2 of 2 (attempts: 1, renewed by a retry)".
+ */
+function attemptLine(s: SpecDetail): string {
+  const base = `attempt ${s.attempt} of ${s.max_attempt}`;
+  return s.max_attempt > s.front_matter.attempts
+    ? `${base} (attempts: ${s.front_matter.attempts}, renewed by a retry)`
+    : base;
+}
+
 export function renderSpec(s: SpecDetail, logLines: number): string {
   const fm = s.front_matter;
   const lines = [
     `${s.id}  ${s.title}`,
-    `status    ${s.status}${s.outcome ? ` (last outcome ${s.outcome})` : ""}, attempt ${s.attempt} of ${fm.attempts}`,
+    `status    ${s.status}${s.outcome ? ` (last outcome ${s.outcome})` : ""}, ${attemptLine(s)}`,
     `repo      ${fm.repo}${fm.base ? ` @ ${fm.base}` : ""}   provider ${s.provider}${fm.model ? `   model ${fm.model}` : ""}`,
   ];
   if (fm.targets?.length) lines.push(`targets   ${fm.targets.join(", ")}`);
@@ -57,7 +69,8 @@ function renderRun(r: RunView, logLines: number): string[] {
       `  usage    ${r.usage.input_tokens} in / ${r.usage.output_tokens} out tokens, $${r.usage.cost_usd.toFixed(4)}, ${r.usage.turns} turns`,
     );
   if (r.log_tail && logLines > 0) {
-    const tail = r.log_tail.trimEnd().split("\n").slice(-logLines);
+    // Runs reported before the executor made its log readable still end in one JSON line.
+    const tail = readableLog(r.log_tail).trimEnd().split("\n").slice(-logLines);
     out.push("  log:", ...tail.map((l) => `    ${l}`));
   }
   return out;

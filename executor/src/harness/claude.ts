@@ -3,6 +3,7 @@ import type { Usage } from "@mtor/schema";
 import { resolvePackageBin } from "./bin";
 import { classifyMissingKey, classifyProviderError } from "./classify";
 import { baseEnv } from "./env";
+import { readableLog } from "./log";
 import { exitFailure, preflightVerdict, toResult } from "./outcome";
 import { preflightRun, runTapped } from "./tapped";
 import type { Harness, HarnessInput, HarnessResult, PreflightResult } from "./types";
@@ -102,6 +103,16 @@ export function parseClaudeResult(stdout: string): ClaudeJsonResult | null {
   return null;
 }
 
+/**
+ * The log a person reads: the output before the answer, then the answer's text. The tail may
+ * have cut the answer's JSON line short, so the parsed answer replaces whatever is left of it.
+ */
+export function claudeLog(tail: string, json: ClaudeJsonResult | null): string {
+  if (!json) return readableLog(tail);
+  const before = tail.split("\n").filter((l) => !l.includes('"type":"result"'));
+  return readableLog([...before, JSON.stringify(json)].join("\n"));
+}
+
 export function claudeUsage(r: ClaudeJsonResult): Usage {
   const u = r.usage ?? {};
   const int = (n: number | undefined) => Math.max(0, Math.round(n ?? 0));
@@ -152,7 +163,10 @@ export function createClaudeHarness(options: ClaudeHarnessOptions = {}): Harness
         classifyProviderError(p.stderr || p.tail) ??
         exitFailure(p, "claude");
     if (!failure && p.exitCode !== 0) failure = exitFailure(p, "claude");
-    return { result: toResult(p, failure, usage ? { usage } : {}), json };
+    return {
+      result: { ...toResult(p, failure, usage ? { usage } : {}), logTail: claudeLog(p.tail, json) },
+      json,
+    };
   }
 
   return {

@@ -30,7 +30,7 @@ async function dispatch(title: string): Promise<string> {
 }
 
 /** Claims the next run as an executor and reports a verdict, so a spec reaches review. */
-async function runToVerdict(outcome: "passed" | "rejected") {
+async function runToVerdict(outcome: "passed" | "rejected", logTail = "added the function\ncommitted") {
   const client = new ExecutorClient({ url: cp.url, keyId: EXECUTOR_KEY.id, secret: EXECUTOR_KEY.secret });
   const claim = await client.claim({
     executor: {
@@ -60,7 +60,7 @@ async function runToVerdict(outcome: "passed" | "rejected") {
     commits: 1,
     diffstat: { files: 2, insertions: 14, deletions: 1 },
     duration_ms: 1200,
-    log_tail: "added the function\ncommitted",
+    log_tail: logTail,
   });
   if (!verdict.ok) throw new Error(`verdict refused: ${JSON.stringify(verdict)}`);
   return run.spec_id;
@@ -241,6 +241,74 @@ describe("review and spec actions", () => {
     const reportJson = JSON.parse((await mtor(["report", "--json", "--since", "2h"], { env })).stdout);
     expect(reportJson).toHaveProperty("specs");
     expect((await mtor(["report", "--since", "yesterday-ish"], { env })).code).toBe(2);
+  });
+});
+
+describe("the first hour", () => {
+  it("dispatch takes several files and reports each; a refused one does not stop the rest", async () => {
+    const files = ["a", "b", "c"].map((n) => join(home, `multi-${n}.md`));
+    mkdirSync(home, { recursive: true });
+    writeFileSync(files[0], SPEC("Multi one"));
+    writeFileSync(files[1], "---\ntitle: Broken\nbogus: 1\n---\nbody\n");
+    writeFileSync(files[2], SPEC("Multi three"));
+    const r = await mtor(["dispatch", ...files], { env });
+    expect(r.code).toBe(1);
+    const lines = r.stdout.trim().split("\n");
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(new RegExp(`^[a-z0-9]+ {2}queued .*Multi one {2}\\(${files[0]}\\)$`));
+    expect(lines[1]).toMatch(new RegExp(`Multi three {2}\\(${files[2]}\\)$`));
+    expect(r.stderr).toContain(`${files[1]}:`);
+    expect(r.stderr).toMatch(/^ {2}bogus: unknown field/m);
+    expect(r.stderr).toContain("2 of 3 dispatched");
+
+    const json = await mtor(["dispatch", "--json", files[1], join(home, "missing.md")], { env });
+    expect(JSON.parse(json.stdout).map((x: { file: string }) => x.file)).toEqual([
+      files[1],
+      join(home, "missing.md"),
+    ]);
+    expect(json.code).toBe(2);
+    expect((await mtor(["dispatch", files[0], "-"], { env })).code).toBe(2);
+  });
+
+  it("show prints the harness's answer as lines, --log N of them; a retry renews attempts honestly; list names the provider that ran it", async () => {
+    for (const s of JSON.parse((await mtor(["list", "--json", "-s", "queued"], { env })).stdout).specs) {
+      expect((await mtor(["kill", s.id], { env })).code).toBe(0);
+    }
+    const id = await mtor(["dispatch", "-", "--json"], {
+      env,
+      stdin: SPEC("Once only", "attempts: 1\n"),
+    }).then((r) => JSON.parse(r.stdout).id as string);
+    const answer = "I added throttleBackoff.\nBoth tests pass.\nCommitted as abc123.";
+    const claudeJson = JSON.stringify({
+      type: "result",
+      subtype: "success",
+      is_error: false,
+      num_turns: 4,
+      result: answer,
+    });
+    expect(await runToVerdict("rejected", `git: preparing\nclaude: started\n${claudeJson}`)).toBe(id);
+
+    const shown = await mtor(["show", id, "--log", "2"], { env });
+    expect(shown.stdout).not.toContain('{"type":"result"');
+    expect(shown.stdout).toMatch(/ {4}Both tests pass\.\n {4}Committed as abc123\./);
+    expect(shown.stdout).not.toContain("I added throttleBackoff");
+    const longer = await mtor(["show", id, "--log", "20"], { env });
+    expect(longer.stdout).toContain("    harness result (success, 4 turns):");
+    expect(longer.stdout).toContain("    claude: started");
+    expect(shown.stdout).toMatch(/attempt 1 of 1$/m);
+
+    const table = await mtor(["list", "-n", "1"], { env });
+    expect(table.stdout.split("\n")[1]).toMatch(new RegExp(`^${id}\\s+rejected\\s+1\\s+demo\\s`));
+    expect(JSON.parse((await mtor(["list", "--json", "-n", "1"], { env })).stdout).specs[0]).toMatchObject({
+      provider: "any",
+      run_provider: "demo",
+    });
+
+    expect((await mtor(["retry", id], { env })).code).toBe(0);
+    expect(await runToVerdict("rejected")).toBe(id);
+    const after = await mtor(["show", id], { env });
+    expect(after.stdout).not.toContain("attempt 2 of 1");
+    expect(after.stdout).toMatch(/attempt 2 of 2 \(attempts: 1, renewed by a retry\)$/m);
   });
 });
 

@@ -70,6 +70,9 @@ describe("claude harness against the demo provider", () => {
     expect(result.failure).toBeUndefined();
     expect(result.ok).toBe(true);
     expect(result.exitCode).toBe(0);
+    // The log a person reads: the answer's text, not claude's one-line JSON.
+    expect(result.logTail).toMatch(/^harness result \(success, \d+ turns, [\d.]+s\):$/m);
+    expect(result.logTail).not.toContain('"type":"result"');
     expect(w.git("rev-list", "--count", "main..HEAD")).toBe("1");
     expect(w.git("rev-parse", "--abbrev-ref", "HEAD")).toBe("mtor/abc123-1");
     expect(w.git("log", "-1", "--format=%an <%ae>")).toBe("mtor agent <agent@mtor.invalid>");
