@@ -8,6 +8,8 @@ import { startRedis } from "./redis";
 
 export interface PickupResult {
   samples: number;
+  /** Queued specs for a lane no claimer serves, sitting in the queue throughout. */
+  backlog: number;
   mtor_ms: { p50: number; p99: number };
   bullmq_ms: { p50: number; p99: number };
   ratio_p50: number;
@@ -20,7 +22,8 @@ export async function runPickup(opts: {
 }): Promise<PickupResult> {
   const log = opts.log ?? (() => {});
   const n = opts.quick ? 30 : 300;
-  const mtor = await mtorPickup(n);
+  const backlog = opts.quick ? 1_000 : 10_000;
+  const mtor = await mtorPickup(n, backlog);
   log(`pickup: mtor p50 ${round(median(mtor))} ms over ${n}`);
   const bull = await bullPickup(n);
   log(`pickup: bullmq p50 ${round(median(bull))} ms over ${n}`);
@@ -28,6 +31,7 @@ export async function runPickup(opts: {
   const b = { p50: round(median(bull)), p99: round(percentile(bull, 99)) };
   return {
     samples: n,
+    backlog,
     mtor_ms: m,
     bullmq_ms: b,
     ratio_p50: round(m.p50 / b.p50),
@@ -35,8 +39,18 @@ export async function runPickup(opts: {
   };
 }
 
-async function mtorPickup(n: number): Promise<number[]> {
+async function mtorPickup(n: number, backlog: number): Promise<number[]> {
   const stack = await benchStack("pickup");
+  // A backlog the claimers do not serve: a claim must find new work without reading through it.
+  const template = await stack.dispatch(
+    "---\ntitle: pickup backlog\nrepo: backlog\nprovider: pickup\npriority: 9\nstop: none\n---\nbacklog\n",
+  );
+  const seeded = await fetch(`${stack.cp.url}/__test/seed`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ template, queued: backlog - 1 }),
+  });
+  if (!seeded.ok) throw new Error(`/__test/seed answered ${seeded.status}: ${await seeded.text()}`);
   const client = new ExecutorClient({
     url: stack.cp.url,
     keyId: EXECUTOR_KEY.id,

@@ -20,8 +20,14 @@ export function createApp(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
   app.get("/healthz", (c) => c.json({ ok: true }));
+  // The test-only routes do not exist unless the Worker runs with MTOR_TEST_CLOCK=true, which
+  // a deployment never sets: they answer 404 like any unknown path.
+  app.use("/__test/*", async (c, next) => {
+    if (c.env.MTOR_TEST_CLOCK !== "true") return c.notFound();
+    await next();
+  });
   // End-to-end tests only: pin the Fleet's clock ({ms: number | null}) so leases expire and
-  // backoffs elapse without waiting. Refused (403) unless MTOR_TEST_CLOCK=true.
+  // backoffs elapse without waiting.
   app.post("/__test/clock", async (c) => {
     const body = (await c.req.json().catch(() => ({}))) as { ms?: unknown; rate?: unknown };
     const ms = typeof body.ms === "number" ? body.ms : null;
@@ -31,7 +37,6 @@ export function createApp(): Hono<AppEnv> {
     return r.ok ? c.json({ now: r.value }) : c.json({ error: r.error }, r.status as 403);
   });
   // Benchmarks only: bulk-seed queued specs (copies of a template spec) and finished history.
-  // Refused (403) unless MTOR_TEST_CLOCK=true.
   app.post("/__test/seed", async (c) => {
     const body = (await c.req.json().catch(() => ({}))) as {
       template?: unknown;

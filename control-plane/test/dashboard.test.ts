@@ -86,6 +86,32 @@ describe("login", () => {
     expect(offsite.headers.get("location")).toBe("/");
   });
 
+  it("sends a login only to a path on this origin: every spelling a browser reads as another host goes to /", async () => {
+    for (const next of [
+      "/\\evil.example",
+      "/\\/evil.example",
+      "/\t/evil.example",
+      "/\n/evil.example",
+      "/%09/evil.example",
+      "/%5Cevil.example",
+      "https://evil.example/",
+      "javascript:alert(1)",
+    ]) {
+      const res = await post("/login", { token: TOKENS.admin, next });
+      const location = res.headers.get("location") ?? "";
+      expect(new URL(location, BASE).origin, `${JSON.stringify(next)} → ${location}`).toBe(
+        new URL(BASE).origin,
+      );
+      expect(/^\/[\\/\s]/.test(location), location).toBe(false);
+    }
+    // The login page carries the same judgement into its form.
+    const page = await (await get(`/login?next=${encodeURIComponent("/\\evil.example")}`)).text();
+    expect(page).not.toContain("evil.example");
+    // A real path on this origin, with its query, survives.
+    const ok = await post("/login", { token: TOKENS.admin, next: "/specs?status=queued" });
+    expect(ok.headers.get("location")).toBe("/specs?status=queued");
+  });
+
   it("logs out by clearing the cookie", async () => {
     const cookie = await login(TOKENS.admin);
     const res = await post("/logout", {}, { cookie });

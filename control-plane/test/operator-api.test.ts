@@ -3,7 +3,17 @@
 import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../src/app";
-import { api, BASE, claimBody, dispatchSpec, executorClient, specText, startClock, TOKENS } from "./helpers";
+import {
+  api,
+  BASE,
+  claimBody,
+  dispatchSpec,
+  executorClient,
+  fleet,
+  specText,
+  startClock,
+  TOKENS,
+} from "./helpers";
 
 interface ErrorBody {
   error: {
@@ -54,6 +64,24 @@ describe("auth", () => {
       { ...env, OPERATOR_TOKENS: "" },
     );
     expect(await err(res)).toMatchObject([401, { code: "unauthorized" }]);
+  });
+});
+
+describe("test-only routes", () => {
+  it("answer 404 unless the Worker runs with MTOR_TEST_CLOCK=true, and change nothing", async () => {
+    const app = createApp();
+    const before = await fleet().now();
+    for (const flag of [undefined, "false", "TRUE", "1"]) {
+      for (const path of ["/__test/clock", "/__test/seed", "/__test/anything"]) {
+        const res = await app.request(
+          `${BASE}${path}`,
+          { method: "POST", body: JSON.stringify({ ms: 0, template: "x", queued: 5 }) },
+          { ...env, MTOR_TEST_CLOCK: flag },
+        );
+        expect(await err(res), `${path} with ${flag}`).toMatchObject([404, { code: "not_found" }]);
+      }
+    }
+    expect(await fleet().now()).toBe(before);
   });
 });
 

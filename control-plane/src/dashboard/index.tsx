@@ -149,14 +149,26 @@ export function dashboard(api: ApiFetch) {
 
   // ------------------------------------------------------------------ login
 
+  /**
+   * Where to go after logging in: a path on this origin, else "/". A browser reads `/\\host`
+   * and `/<tab>/host` as `//host`, another site, so the path is judged the way a URL parser
+   * reads it, and any control character or backslash refuses it outright.
+   */
+  const sameOriginPath = (raw: string): string => {
+    if (!raw.startsWith("/") || /[\u0000-\u001f\u007f\\]/.test(raw)) return "/";
+    const base = "https://mtor.invalid";
+    let url: URL;
+    try {
+      url = new URL(raw, base);
+    } catch {
+      return "/";
+    }
+    return url.origin === base ? url.pathname + url.search + url.hash : "/";
+  };
+
   app.get("/login", (c) => {
     const next = c.req.query("next") ?? "/";
-    return page(
-      c,
-      "login",
-      "Log in",
-      <LoginPage next={next.startsWith("/") && !next.startsWith("//") ? next : "/"} />,
-    );
+    return page(c, "login", "Log in", <LoginPage next={sameOriginPath(next)} />);
   });
 
   app.post("/login", async (c) => {
@@ -165,7 +177,7 @@ export function dashboard(api: ApiFetch) {
     if (!form) return c.text("the form could not be read: send it again from the page", 400);
     const token = typeof form.token === "string" ? form.token.trim() : "";
     const nextRaw = typeof form.next === "string" ? form.next : "/";
-    const next = nextRaw.startsWith("/") && !nextRaw.startsWith("//") ? nextRaw : "/";
+    const next = sameOriginPath(nextRaw);
     if (!token)
       return page(c, "login", "Log in", <LoginPage next={next} error="Enter a token." />, { status: 400 });
     const check = await callApi(c, api, token, "GET", "/v1/status");
