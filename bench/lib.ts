@@ -69,6 +69,11 @@ export async function benchStack(name: string, vars: Record<string, string> = {}
       }
     }
   };
+  // Nobody reviews during a benchmark: the review backlog limit (default 10) would hold the
+  // queue after ten verdicts and measure the limit instead of the fleet.
+  const off = await stack.api("PUT", "/v1/settings", { max_awaiting_review: 0 });
+  if (off.status !== 200)
+    throw new Error(`PUT /v1/settings answered ${off.status}: ${JSON.stringify(off.body)}`);
   stack.spec = async (id: string) => {
     const res = await stack.api<SpecDetail>("GET", `/v1/specs/${id}`);
     if (res.status !== 200)

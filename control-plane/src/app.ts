@@ -13,6 +13,7 @@ import { gateRoutes } from "./routes/gates";
 import { mcpRoutes } from "./routes/mcp";
 import { providerRoutes } from "./routes/providers";
 import { reportRoutes } from "./routes/report";
+import { settingsRoutes } from "./routes/settings";
 import { specs } from "./routes/specs";
 import { webhookRoutes } from "./routes/webhooks";
 
@@ -55,6 +56,7 @@ export function createApp(): Hono<AppEnv> {
   app.route("/v1/providers", providerRoutes);
   app.route("/v1/gates", gateRoutes);
   app.route("/v1/executors", executorRoutes);
+  app.route("/v1/settings", settingsRoutes);
   app.route("/v1/executor", executorApi);
   app.route("/v1", fleetRoutes);
   app.route("/v1", webhookRoutes);

@@ -1,7 +1,15 @@
 // Terse aligned text tables for curl and phones (`Accept: text/plain` or `?format=text`).
 
 import type { GateSettings } from "@mtor/schema/gates";
-import type { ExecutorView, ProviderView, SpecDetail, SpecList, StatusView } from "@mtor/schema/wire";
+import type {
+  ExecutorView,
+  ProviderView,
+  ReviewBacklog,
+  SettingsView,
+  SpecDetail,
+  SpecList,
+  StatusView,
+} from "@mtor/schema/wire";
 import type { Context } from "hono";
 import type { AppEnv } from "./app-env";
 
@@ -122,5 +130,33 @@ export function statusText(s: StatusView): string {
     .map(([k, v]) => `${k} ${v}`)
     .join("  ");
   const hint = s.monitor_hint ? `\nmonitor: ${s.monitor_hint}\n` : "";
-  return `fleet ${s.frozen ? "FROZEN" : "running"}\n${counts || "no specs"}\n${hint}\n${providersText(s.providers)}\n${executorsText(s.executors)}`;
+  const backlog = s.review_backlog ? `${reviewBacklogText(s.review_backlog)}\n` : "";
+  return `fleet ${s.frozen ? "FROZEN" : "running"}\n${counts || "no specs"}\n${backlog}${hint}\n${providersText(s.providers)}\n${executorsText(s.executors)}`;
+}
+
+const limitText = (n: number | null) => (n === null ? "fleet's" : n === 0 ? "off" : String(n));
+
+/** One line for the fleet's review backlog, one per repo that is held. */
+export function reviewBacklogText(b: ReviewBacklog): string {
+  const lines = [
+    `review backlog ${b.awaiting_review} of ${limitText(b.max_awaiting_review)}${b.holding ? " — HOLDING new claims (review_backlog)" : ""}`,
+  ];
+  for (const r of b.repos.filter((x) => x.holding)) {
+    lines.push(
+      `  repo ${r.repo}: ${r.awaiting_review} of ${r.max_awaiting_review} — HOLDING its claims (review_backlog)`,
+    );
+  }
+  return lines.join("\n");
+}
+
+export function settingsText(s: SettingsView): string {
+  const rows = s.review_backlog.repos.map((r) => [
+    r.repo,
+    r.awaiting_review,
+    limitText(r.max_awaiting_review),
+    r.holding ? "holding" : "",
+  ]);
+  return `max_awaiting_review ${limitText(s.max_awaiting_review)}\n${reviewBacklogText(s.review_backlog)}\n${
+    rows.length ? `\n${table(["REPO", "AWAITING", "LIMIT", ""], rows)}` : ""
+  }`;
 }

@@ -261,3 +261,48 @@ describe("actions", () => {
     expect(await (await get(`/specs/${id}`, dispatcher)).text()).toMatch(/badge s-canceled/);
   });
 });
+
+describe("review backlog on the fleet page", () => {
+  it("sets the limits through forms, refuses a bad one, and shows the hold as a banner", async () => {
+    const cookie = await login(TOKENS.admin);
+    const csrf = await csrfOf("/fleet", cookie);
+    const bad = await post("/fleet/settings", { _csrf: csrf, max_awaiting_review: "-3" }, { cookie });
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).toContain("max_awaiting_review: must be 0 (off) or more");
+
+    const set = await post(
+      "/fleet/settings",
+      { _csrf: csrf, repo: "r-dash", repo_max_awaiting_review: "1" },
+      { cookie },
+    );
+    expect(set.status).toBe(303);
+    // One spec of r-dash awaiting review fills that repo's backlog.
+    const id = await dispatchSpec("dash backlog", { repo: "r-dash", provider: "p-dash" });
+    const client = executorClient();
+    const claim = await client.claim(claimBody("ex-dash", { repos: ["r-dash"], providers: ["p-dash"] }));
+    const run = claim.ok ? claim.data.runs.find((r) => r.spec_id === id) : undefined;
+    if (!run) throw new Error(`not claimed: ${JSON.stringify(claim)}`);
+    const v = await client.verdict(run.run_id, {
+      token: run.lease.token,
+      outcome: "passed",
+      flags: [],
+      duration_ms: 1,
+    });
+    expect(v.ok).toBe(true);
+
+    const fleet = await (await get("/fleet", cookie)).text();
+    expect(fleet).toMatch(/data-held="review_backlog"[^>]*>\s*Review backlog full for r-dash \(1 of 1\)/);
+    expect(fleet).toMatch(/data-repo="r-dash"[^>]*>\s*r-dash: 1 awaiting · limit 1 · holding its claims/);
+    const queue = await (await get("/", cookie)).text();
+    expect(queue).toContain('data-held="review_backlog"');
+
+    // Clearing the repo's limit (empty field) lifts the hold.
+    const clear = await post(
+      "/fleet/settings",
+      { _csrf: csrf, repo: "r-dash", repo_max_awaiting_review: "" },
+      { cookie },
+    );
+    expect(clear.status).toBe(303);
+    expect(await (await get("/fleet", cookie)).text()).not.toContain('data-held="review_backlog"');
+  });
+});

@@ -173,6 +173,7 @@ export const CLAIM_REASONS = [
   "disabled",
   "blocked",
   "not_served",
+  "review_backlog",
 ] as const;
 export const ClaimReason = z.enum(CLAIM_REASONS);
 export type ClaimReason = z.infer<typeof ClaimReason>;
@@ -382,6 +383,64 @@ export type ExecutorView = z.infer<typeof ExecutorView>;
 export const GateUpdate = z.object({ action: GateAction, retry: z.boolean().optional() });
 export type GateUpdate = z.infer<typeof GateUpdate>;
 
+// ---------------------------------------------------------------- night controls
+
+/** A review backlog limit: at least this many specs awaiting review hold new claims; 0 is off. */
+export const ReviewLimit = z
+  .number({ error: "must be a whole number, 0 to turn the limit off" })
+  .int("must be a whole number, 0 to turn the limit off")
+  .min(0, "must be 0 (off) or more")
+  .max(10_000, "must be at most 10000");
+
+/** A record keyed by repo name; a bad name is refused with a message that says why. */
+const byRepo = <T extends z.ZodType>(value: T) =>
+  z.record(z.string(), value).superRefine((record, ctx) => {
+    for (const repo of Object.keys(record)) {
+      if (!/^[A-Za-z0-9._-]{1,100}$/.test(repo))
+        ctx.addIssue({
+          code: "custom",
+          path: [repo],
+          message: "a repo name is 1 to 100 letters, digits, '.', '_' or '-'",
+        });
+    }
+  });
+
+/** The fleet's night controls as stored and answered by `GET /v1/settings`. */
+export const FleetSettings = z.object({
+  max_awaiting_review: ReviewLimit,
+  repos: byRepo(z.object({ max_awaiting_review: ReviewLimit })),
+});
+export type FleetSettings = z.infer<typeof FleetSettings>;
+
+/** `PUT /v1/settings`: fields given change; a repo's limit set to null falls back to the fleet's. */
+export const FleetSettingsUpdate = z
+  .object({
+    max_awaiting_review: ReviewLimit.optional(),
+    repos: byRepo(z.object({ max_awaiting_review: ReviewLimit.nullable() }).strict()).optional(),
+  })
+  .strict();
+export type FleetSettingsUpdate = z.infer<typeof FleetSettingsUpdate>;
+
+/** How many specs await review against the limits, and whether that holds new claims. */
+export const ReviewBacklog = z.object({
+  awaiting_review: z.number().int(),
+  max_awaiting_review: z.number().int(),
+  holding: z.boolean(),
+  repos: z.array(
+    z.object({
+      repo: z.string(),
+      awaiting_review: z.number().int(),
+      /** The repo's own limit; null when only the fleet's applies. */
+      max_awaiting_review: z.number().int().nullable(),
+      holding: z.boolean(),
+    }),
+  ),
+});
+export type ReviewBacklog = z.infer<typeof ReviewBacklog>;
+
+export const SettingsView = FleetSettings.extend({ review_backlog: ReviewBacklog });
+export type SettingsView = z.infer<typeof SettingsView>;
+
 export const StatusView = z.object({
   frozen: z.boolean(),
   counts: z.record(z.string(), z.number().int()),
@@ -390,6 +449,7 @@ export const StatusView = z.object({
   /** The last monitor pass, or null when none has run (then `monitor_hint` says why it matters). */
   monitor: z.unknown().optional(),
   monitor_hint: z.string().optional(),
+  review_backlog: ReviewBacklog.optional(),
 });
 export type StatusView = z.infer<typeof StatusView>;
 

@@ -37,7 +37,19 @@ const NOTICES: Record<string, string> = {
   drained: "Draining: it finishes its runs and takes no new ones.",
   undrained: "Active again.",
   gate: "Gate saved.",
+  settings: "Review backlog limit saved.",
 };
+
+/** The banner text while the review backlog holds claims, fleet-wide or for some repos. */
+function heldBanner(b: StatusView["review_backlog"]): string | undefined {
+  if (!b) return undefined;
+  if (b.holding)
+    return `Review backlog full: ${b.awaiting_review} of ${b.max_awaiting_review} await review — no new claims until reviews bring it down`;
+  const repos = b.repos.filter((r) => r.holding);
+  if (repos.length > 0)
+    return `Review backlog full for ${repos.map((r) => `${r.repo} (${r.awaiting_review} of ${r.max_awaiting_review})`).join(", ")}: its specs wait for reviews`;
+  return undefined;
+}
 
 function nonce(): string {
   const b = crypto.getRandomValues(new Uint8Array(16));
@@ -92,7 +104,7 @@ export function dashboard(api: ApiFetch) {
     section: Section,
     title: string,
     body: Child,
-    opts: { status?: number; frozen?: boolean } = {},
+    opts: { status?: number; frozen?: boolean; held?: string } = {},
   ) => {
     const n = nonce();
     c.header(
@@ -104,7 +116,7 @@ export function dashboard(api: ApiFetch) {
     c.header("referrer-policy", "same-origin");
     c.header("cache-control", "no-store");
     return c.html(
-      <Layout title={title} section={section} nonce={n} frozen={opts.frozen}>
+      <Layout title={title} section={section} nonce={n} frozen={opts.frozen} held={opts.held}>
         {body}
       </Layout>,
       (opts.status ?? 200) as 200,
@@ -220,6 +232,7 @@ export function dashboard(api: ApiFetch) {
     const counts = status.ok ? status.data.counts : {};
     return page(c, "queue", "Queue", <QueuePage filter={filter} specs={list.data.specs} counts={counts} />, {
       frozen: status.ok && status.data.frozen,
+      held: status.ok ? heldBanner(status.data.review_backlog) : undefined,
     });
   });
 
@@ -359,13 +372,14 @@ export function dashboard(api: ApiFetch) {
       "Fleet",
       <FleetPage
         frozen={r.data.frozen}
+        reviewBacklog={r.data.review_backlog}
         providers={providers.ok ? listOf<ProviderView>(providers.data, "providers") : r.data.providers}
         executors={executors.ok ? listOf<ExecutorView>(executors.data, "executors") : r.data.executors}
         csrf={await csrfFor(token)}
         notice={extra.notice}
         error={extra.error}
       />,
-      { status: extra.status, frozen: r.data.frozen },
+      { status: extra.status, frozen: r.data.frozen, held: heldBanner(r.data.review_backlog) },
     );
   };
 
@@ -410,6 +424,21 @@ export function dashboard(api: ApiFetch) {
       (c, form) => ["PUT", `/v1/providers/${p(c, "name")}`, { slots: Number(form.slots) }],
       "slots",
     ),
+  );
+  // The review backlog limit: the fleet's, or one repo's when a repo is named (empty = the fleet's).
+  app.post(
+    "/fleet/settings",
+    fleetAction((_c, form) => {
+      const n = (v: string | undefined) => (v === undefined || v.trim() === "" ? null : Number(v));
+      const repo = (form.repo ?? "").trim();
+      return [
+        "PUT",
+        "/v1/settings",
+        repo
+          ? { repos: { [repo]: { max_awaiting_review: n(form.repo_max_awaiting_review) } } }
+          : { max_awaiting_review: n(form.max_awaiting_review) ?? Number.NaN },
+      ];
+    }, "settings"),
   );
   app.post(
     "/fleet/executors/:id/drain",

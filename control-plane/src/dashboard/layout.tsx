@@ -100,6 +100,8 @@ export function Layout(props: {
   section: Section;
   nonce: string;
   frozen?: boolean;
+  /** Why claims are held (the review backlog), shown as a banner on every page that knows. */
+  held?: string;
   children?: Child;
 }) {
   const nav: [Section, string, string][] = [
@@ -136,6 +138,11 @@ export function Layout(props: {
           )}
         </header>
         {props.frozen && <div class="frozen">Fleet frozen: no new claims</div>}
+        {props.held && (
+          <div class="frozen" data-held="review_backlog">
+            {props.held}
+          </div>
+        )}
         <main>{props.children}</main>
         {props.section !== "login" && (
           <nav class="bottom" aria-label="Sections">

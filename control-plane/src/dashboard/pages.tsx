@@ -1,5 +1,12 @@
 // The dashboard's pages as components: queue, spec, fleet, gates, dispatch, report, login.
-import type { ExecutorView, GateSetting, ProviderView, SpecDetail, SpecSummary } from "@mtor/schema";
+import type {
+  ExecutorView,
+  GateSetting,
+  ProviderView,
+  ReviewBacklog,
+  SpecDetail,
+  SpecSummary,
+} from "@mtor/schema";
 import { ago } from "@mtor/schema/format";
 import { KILLABLE_STATUSES } from "@mtor/schema/wire";
 import type { Report } from "../report/build";
@@ -286,6 +293,7 @@ export function SpecPage(props: { spec: SpecDetail; csrf: string; notice?: strin
 
 export function FleetPage(props: {
   frozen: boolean;
+  reviewBacklog?: ReviewBacklog;
   providers: ProviderView[];
   executors: ExecutorView[];
   csrf: string;
@@ -306,6 +314,8 @@ export function FleetPage(props: {
           </button>
         </div>
       </form>
+
+      {props.reviewBacklog && <ReviewBacklogCard backlog={props.reviewBacklog} csrf={props.csrf} />}
 
       <h2>Providers</h2>
       {props.providers.length === 0 && (
@@ -393,6 +403,56 @@ export function FleetPage(props: {
         </div>
       ))}
     </>
+  );
+}
+
+function ReviewBacklogCard(props: { backlog: ReviewBacklog; csrf: string }) {
+  const b = props.backlog;
+  const limit = (n: number | null) => (n === null ? "the fleet's" : n === 0 ? "off" : String(n));
+  return (
+    <div class="card" data-review-backlog={b.holding ? "holding" : "open"}>
+      <div class="row">
+        <strong style="flex:1">Review backlog</strong>
+        <span class={`badge ${b.holding ? "s-failed" : "s-approved"}`}>
+          {b.holding ? "holding claims" : "taking work"}
+        </span>
+      </div>
+      <div class="muted">
+        {b.awaiting_review} awaiting review · limit {limit(b.max_awaiting_review)} (at the limit, claims
+        answer review_backlog until reviews bring it down)
+      </div>
+      {b.repos.map((r) => (
+        <div class="muted" data-repo={r.repo}>
+          {r.repo}: {r.awaiting_review} awaiting · limit {limit(r.max_awaiting_review)}
+          {r.holding ? " · holding its claims" : ""}
+        </div>
+      ))}
+      <form method="post" action="/fleet/settings" class="inline" style="margin-top:.4rem">
+        <Csrf token={props.csrf} />
+        <input
+          type="number"
+          name="max_awaiting_review"
+          min="0"
+          max="10000"
+          value={String(b.max_awaiting_review)}
+          aria-label="fleet review backlog limit (0 = off)"
+        />
+        <button type="submit">Set fleet limit</button>
+      </form>
+      <form method="post" action="/fleet/settings" class="inline" style="margin-top:.4rem">
+        <Csrf token={props.csrf} />
+        <input type="text" name="repo" placeholder="repo" aria-label="repo" />
+        <input
+          type="number"
+          name="repo_max_awaiting_review"
+          min="0"
+          max="10000"
+          placeholder="limit (empty = fleet's)"
+          aria-label="repo review backlog limit"
+        />
+        <button type="submit">Set repo limit</button>
+      </form>
+    </div>
   );
 }
 
@@ -517,6 +577,13 @@ export function ReportPage(props: { report: Report | null; text: string; since: 
               {r.totals.cost_usd.toFixed(2)}
             </div>
             {r.partial && <div class="muted">partial: more runs than one report reads</div>}
+            {r.controls && (
+              <div class="muted" data-report-backlog={r.controls.review_backlog.holding ? "holding" : "open"}>
+                review backlog {r.controls.review_backlog.awaiting_review} of{" "}
+                {r.controls.review_backlog.max_awaiting_review || "no limit"}
+                {r.controls.review_backlog.holding ? " — holding new claims (review_backlog)" : ""}
+              </div>
+            )}
           </div>
           {r.specs.length === 0 && <p class="empty">No runs finished in this window.</p>}
           {r.specs.map((s) => (

@@ -5,19 +5,14 @@ import { formatDuration } from "@mtor/schema/spec";
 import { runs, specs } from "@mtor/schema/tables/fleet";
 import type { ClaimedRun, ClaimReason, ClaimRequest, ClaimResponse } from "@mtor/schema/wire";
 import { and, desc, eq, inArray, isNotNull, ne, sql } from "drizzle-orm";
+import type { FleetCache } from "./cache";
 import { iso } from "./clock";
+import { reviewHold } from "./controls";
 import type { Db, Deps } from "./db";
 import { executorSkipReason, upsertExecutor } from "./executors";
 import { newLeaseToken, newRunId } from "./ids";
 import { LEASE_TTL_S, PICKUP_S } from "./leases";
-import type { FleetCache } from "./cache";
-import {
-  breakerAt,
-  type ProviderRow,
-  providerSkipReason,
-  slotsInUse,
-  trialsInFlight,
-} from "./providers";
+import { breakerAt, type ProviderRow, providerSkipReason, slotsInUse, trialsInFlight } from "./providers";
 import type { SpecRow } from "./views";
 
 const RECENT_PATCH_IDS = 50;
@@ -93,13 +88,17 @@ export function claimRuns(
   const executorReason = executorSkipReason(exec);
   if (executorReason) return { runs: [], reason: executorReason };
   if (cache.isFrozen(tx)) return { runs: [], reason: "frozen" };
+  const reviewHeld = reviewHold(tx);
+  if (reviewHeld.fleet) return { runs: [], reason: "review_backlog" };
   const want = Math.min(req.free, req.executor.capacity);
   if (want <= 0) return { runs: [], reason: "no_slots" };
 
   const served = [...new Set(req.executor.providers)];
   const inUse = slotsInUse(tx);
   const trials = trialsInFlight(tx);
-  const providerRows = new Map<string, ProviderRow | undefined>(served.map((n) => [n, cache.provider(tx, n)]));
+  const providerRows = new Map<string, ProviderRow | undefined>(
+    served.map((n) => [n, cache.provider(tx, n)]),
+  );
   const skip = (name: string): ClaimReason | null => {
     const p = providerRows.get(name);
     if (!p) return "disabled";
@@ -137,6 +136,10 @@ export function claimRuns(
     for (const lane of lanes) {
       const head = lane.head();
       if (!head) continue;
+      if (reviewHeld.repos.has(lane.repo)) {
+        skipped(head, "review_backlog");
+        continue;
+      }
       const pick = pickProvider(lane);
       if ("reason" in pick) {
         skipped(head, pick.reason);

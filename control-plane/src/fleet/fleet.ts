@@ -11,11 +11,13 @@ import type {
   DeclineRequest,
   DispatchResponse,
   ExecutorView,
+  FleetSettingsUpdate,
   GateUpdate,
   HeartbeatRequest,
   HeartbeatResponse,
   ProviderUpdate,
   ProviderView,
+  SettingsView,
   SpecDetail,
   SpecList,
   SpecSummary,
@@ -31,6 +33,7 @@ import { ApiError, type Result } from "../errors";
 import type { MonitorPassResult } from "../monitor/pass";
 import { Notifications, type WebhookCreateInput } from "../webhooks/notifications";
 import { Clock } from "./clock";
+import { fleetSettings, putFleetSettings, reviewBacklog } from "./controls";
 import { type Db, type Deps, tables } from "./db";
 import { claimRuns } from "./dispatch-rule";
 import { listExecutors, setDraining } from "./executors";
@@ -272,7 +275,23 @@ export class Fleet extends DurableObject<Env> {
         executors: listExecutors(tx),
         monitor,
         ...(monitor ? {} : { monitor_hint: NO_MONITOR_HINT }),
+        review_backlog: reviewBacklog(tx),
       };
+    });
+  }
+
+  async settings(): Promise<Result<SettingsView>> {
+    return this.tx((tx) => {
+      const settings = fleetSettings(tx);
+      return { ...settings, review_backlog: reviewBacklog(tx, settings) };
+    });
+  }
+
+  /** Changes the night controls; waiting claims look again, as a raised limit may free work. */
+  async putSettings(update: FleetSettingsUpdate): Promise<Result<SettingsView>> {
+    return this.change((tx) => {
+      const settings = putFleetSettings(tx, update);
+      return { ...settings, review_backlog: reviewBacklog(tx, settings) };
     });
   }
 

@@ -21,6 +21,8 @@ const COMPONENTS: Record<string, z.ZodType> = {
   ExecutorList: z.object({ executors: z.array(wire.ExecutorView) }),
   GateUpdate: wire.GateUpdate,
   StatusView: wire.StatusView,
+  FleetSettingsUpdate: wire.FleetSettingsUpdate,
+  SettingsView: wire.SettingsView,
   WebhookCreate: wire.WebhookCreate,
   ClaimRequest: wire.ClaimRequest,
   ClaimResponse: wire.ClaimResponse,

@@ -147,6 +147,25 @@ export const OPERATIONS: Operation[] = [
   },
   {
     method: "get",
+    path: "/v1/settings",
+    tag: "fleet",
+    summary: "Night controls: max_awaiting_review, fleet-wide and per repo, with the review backlog now",
+    auth: "read",
+    ok: { status: 200, description: "Settings", schema: "SettingsView", text: true },
+  },
+  {
+    method: "put",
+    path: "/v1/settings",
+    tag: "fleet",
+    summary:
+      "Change the night controls: max_awaiting_review (0 = off) and repos.<name>.max_awaiting_review (null = the fleet's)",
+    auth: "admin",
+    body: "FleetSettingsUpdate",
+    ok: { status: 200, description: "Settings", schema: "SettingsView", text: true },
+    errors: [400],
+  },
+  {
+    method: "get",
     path: "/v1/providers",
     tag: "providers",
     summary: "Providers: slots, effective slots, in use, breaker, cooling, frozen",

@@ -3,8 +3,10 @@
 // the runs that finished in the window (an indexed range on runs.finished_at).
 import { runs, specs } from "@mtor/schema/tables/fleet";
 import { monitorFlags } from "@mtor/schema/tables/webhooks";
+import type { ReviewBacklog } from "@mtor/schema/wire";
 import { and, asc, gte, inArray, lte } from "drizzle-orm";
 import { iso } from "../fleet/clock";
+import { reviewBacklog } from "../fleet/controls";
 import type { Db } from "../fleet/db";
 
 /** A night has hundreds of runs, not tens of thousands; past this the report says it is partial. */
@@ -60,6 +62,8 @@ export interface Report {
     /** Specs by their current status. */
     by_status: Record<string, number>;
   };
+  /** The night controls as they stand now: the review backlog against its limits. */
+  controls: { review_backlog: ReviewBacklog };
 }
 
 const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 ** digits;
@@ -171,5 +175,6 @@ export function buildReport(db: Db, since: number, until: number): Report {
       ),
       by_status: byStatus,
     },
+    controls: { review_backlog: reviewBacklog(db) },
   };
 }

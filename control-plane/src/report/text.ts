@@ -1,4 +1,5 @@
 // The report as terse text for curl and phones: one line per spec, one per provider, totals.
+import { reviewBacklogText } from "../text";
 import type { Report } from "./build";
 
 const pct = (r: number) => `${Math.round(r * 100)}%`;
@@ -41,5 +42,6 @@ export function reportText(r: Report): string {
     .map(([k, v]) => `${k} ${v}`)
     .join(", ");
   if (statuses) out.push(`now: ${statuses}`);
+  if (r.controls) out.push(reviewBacklogText(r.controls.review_backlog));
   return `${out.join("\n")}\n`;
 }

@@ -16,6 +16,7 @@ import { listCommand } from "./list";
 import { providersCommand } from "./providers";
 import { reportCommand } from "./report";
 import { retryCommand } from "./retry";
+import { settingsCommand } from "./settings";
 import { showCommand } from "./show";
 import { statusCommand } from "./status";
 import { tokenCommand } from "./token";
@@ -43,6 +44,7 @@ export function operatorCommands(io: Io): Command[] {
     thawCommand(io),
     providersCommand(io),
     gatesCommand(io),
+    settingsCommand(io),
     executorsCommand(io),
     reportCommand(io),
   ];

@@ -4,6 +4,7 @@ import { apiAction, apiCommand } from "./api-command";
 import { renderExecutors } from "./executors";
 import type { Io } from "./io";
 import { renderProviders } from "./providers";
+import { reviewBacklogLine } from "./settings";
 
 export function statusCommand(io: Io) {
   return apiCommand("status", "fleet at a glance: freeze, counts, providers, executors").action(
@@ -15,6 +16,8 @@ export function statusCommand(io: Io) {
         .map(([k, n]) => `${n} ${k}`)
         .join(" · ");
       ctx.io.out(`fleet ${s.frozen ? "FROZEN (no new claims)" : "running"}   ${counts || "no specs"}`);
+      const backlog = reviewBacklogLine(s.review_backlog);
+      if (backlog) ctx.io.out(backlog);
       ctx.io.out("");
       ctx.io.out(renderProviders(s.providers ?? [], ctx.io.width));
       ctx.io.out("");

@@ -127,6 +127,9 @@ export class Daemon {
 
     let backoffMs = 1000;
     let answered = false;
+    // The last reason the control plane gave for no work, logged when it changes, so a person
+    // reading the log sees a hold (frozen, review_backlog, …) begin; `empty` is the quiet state.
+    let heldBy: string | undefined;
     while (!this.draining) {
       const free = this.config.capacity - this.running.size;
       if (free <= 0) {
@@ -145,6 +148,12 @@ export class Daemon {
           backoffMs = 1000;
           answered = true;
           for (const run of res.data.runs) this.begin(run);
+          const reason = res.data.runs.length > 0 ? undefined : res.data.reason;
+          if (reason !== heldBy) {
+            if (reason && reason !== "empty") this.log(`no new runs: ${reason}`);
+            else if (heldBy && heldBy !== "empty") this.log(`claiming again (was ${heldBy})`);
+            heldBy = reason;
+          }
         } else if (!answered && (res.status === 401 || res.status === 403)) {
           // A wrong key or secret does not fix itself: say so and stop, instead of idling all night.
           this.log(

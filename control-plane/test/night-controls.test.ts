@@ -1,0 +1,183 @@
+// Review backpressure: while too many specs await review, claims answer `review_backlog`; an
+// approve, a decline or a phone action that brings the count down lets claiming resume.
+
+import { SELF } from "cloudflare:test";
+import type { ClaimResponse, SettingsView, StatusView } from "@mtor/schema/wire";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { api, claimBody, dispatchSpec, executorClient, startClock } from "./helpers";
+import { createWebhook, deleteAllWebhooks, receiver, runAlarm } from "./webhooks-helpers";
+
+const client = executorClient();
+
+async function claim(id: string, repos: string[], provider: string, waitS = 0): Promise<ClaimResponse> {
+  const res = await client.claim(claimBody(id, { repos, providers: [provider] }, 1, waitS));
+  if (!res.ok) throw new Error(JSON.stringify(res.error));
+  return res.data;
+}
+
+/** Dispatches a spec in `repo` and takes it to awaiting_review through a passed verdict. */
+async function awaitingReview(repo: string, provider: string, title: string): Promise<string> {
+  const id = await dispatchSpec(title, { repo, provider });
+  const c = await claim(`ex-${provider}`, [repo], provider);
+  const run = c.runs.find((r) => r.spec_id === id);
+  if (!run) throw new Error(`not claimed: ${JSON.stringify(c)}`);
+  const v = await client.verdict(run.run_id, {
+    token: run.lease.token,
+    outcome: "passed",
+    flags: [],
+    duration_ms: 1,
+    branch: `mtor/${id}-1`,
+  });
+  if (!v.ok || v.data.status !== "awaiting_review") throw new Error(JSON.stringify(v));
+  return id;
+}
+
+async function put(body: unknown, token: "admin" | "read" = "admin") {
+  const res = await api("/v1/settings", { method: "PUT", body, token });
+  return {
+    status: res.status,
+    body: (await res.json()) as SettingsView & { error: { code: string; message: string } },
+  };
+}
+
+const settings = async () => (await (await api("/v1/settings")).json()) as SettingsView;
+
+beforeAll(async () => {
+  await startClock();
+});
+
+afterEach(async () => {
+  // Every test leaves the fleet's defaults behind.
+  const s = await settings();
+  const repos = Object.fromEntries(Object.keys(s.repos).map((r) => [r, { max_awaiting_review: null }]));
+  expect((await put({ max_awaiting_review: 10, repos })).status).toBe(200);
+  await deleteAllWebhooks();
+});
+
+describe("settings", () => {
+  it("default to 10 fleet-wide and no repo limits", async () => {
+    const s = await settings();
+    expect(s.max_awaiting_review).toBe(10);
+    expect(s.repos).toEqual({});
+    expect(s.review_backlog).toMatchObject({ max_awaiting_review: 10, holding: false });
+  });
+
+  it("are validated with the field named, and only an admin changes them", async () => {
+    const bad: [unknown, RegExp][] = [
+      [{ max_awaiting_review: -1 }, /max_awaiting_review: must be 0 \(off\) or more/],
+      [{ max_awaiting_review: 1.5 }, /max_awaiting_review: must be a whole number/],
+      [{ max_awaiting_review: "4" }, /max_awaiting_review: must be a whole number/],
+      [{ max_awaiting_reviews: 4 }, /max_awaiting_reviews/],
+      [{ repos: { "bad name!": { max_awaiting_review: 1 } } }, /repos.*letters, digits/],
+      [{ repos: { mtor: { max_awaiting_review: 1, extra: true } } }, /repos\.mtor.*extra/],
+    ];
+    for (const [body, re] of bad) {
+      const r = await put(body);
+      expect({ body, status: r.status, code: r.body.error?.code }).toEqual({
+        body,
+        status: 400,
+        code: "invalid_request",
+      });
+      expect(r.body.error.message).toMatch(re);
+    }
+    expect((await put({ max_awaiting_review: 3 }, "read")).status).toBe(403);
+    expect((await settings()).max_awaiting_review).toBe(10);
+  });
+
+  it("answer text when asked, with the backlog", async () => {
+    await put({ max_awaiting_review: 0, repos: { "r-text": { max_awaiting_review: 2 } } });
+    const res = await api("/v1/settings", { headers: { accept: "text/plain" } });
+    const text = await res.text();
+    expect(text).toMatch(/^max_awaiting_review off/);
+    expect(text).toMatch(/r-text\s+0\s+2/);
+  });
+});
+
+describe("review backpressure", () => {
+  it("a repo at its limit answers review_backlog; other repos still run; a decline resumes it", async () => {
+    await put({ repos: { "r-one": { max_awaiting_review: 1 } } });
+    const waiting = await awaitingReview("r-one", "p-one", "first of r-one");
+    const held = await dispatchSpec("second of r-one", { repo: "r-one", provider: "p-one" });
+    expect(await claim("ex-one", ["r-one"], "p-one")).toEqual({ runs: [], reason: "review_backlog" });
+    // The same executor still gets work from a repo under its limit.
+    const free = await dispatchSpec("other repo", { repo: "r-two", provider: "p-one" });
+    const both = await claim("ex-one", ["r-one", "r-two"], "p-one");
+    expect(both.runs.map((r) => r.spec_id)).toEqual([free]);
+
+    const s = await settings();
+    expect(s.review_backlog.repos.find((r) => r.repo === "r-one")).toEqual({
+      repo: "r-one",
+      awaiting_review: 1,
+      max_awaiting_review: 1,
+      holding: true,
+    });
+    expect((await api(`/v1/specs/${waiting}/decline`, { method: "POST", body: { note: "no" } })).status).toBe(
+      200,
+    );
+    expect((await claim("ex-one", ["r-one"], "p-one")).runs.map((r) => r.spec_id)).toEqual([held]);
+  });
+
+  it("the fleet's limit holds every claim; status says so; a waiting claim wakes on approve", async () => {
+    await put({ max_awaiting_review: 2 });
+    const a = await awaitingReview("r-fleet", "p-fleet", "fleet a");
+    await awaitingReview("r-fleet2", "p-fleet2", "fleet b");
+    const queued = await dispatchSpec("fleet c", { repo: "r-fleet3", provider: "p-fleet3" });
+    expect(await claim("ex-fleet3", ["r-fleet3"], "p-fleet3")).toEqual({
+      runs: [],
+      reason: "review_backlog",
+    });
+
+    const status = (await (await api("/v1/status")).json()) as StatusView;
+    expect(status.review_backlog).toMatchObject({
+      awaiting_review: 2,
+      max_awaiting_review: 2,
+      holding: true,
+    });
+    const text = await (await api("/v1/status", { headers: { accept: "text/plain" } })).text();
+    expect(text).toContain("review backlog 2 of 2 — HOLDING new claims (review_backlog)");
+
+    // A long-polling claim is answered as soon as the approve brings the backlog under 2.
+    const waiting = claim("ex-fleet3", ["r-fleet3"], "p-fleet3", 20);
+    const started = Date.now();
+    expect((await api(`/v1/specs/${a}/approve`, { method: "POST", body: { grade: "A" } })).status).toBe(200);
+    expect((await waiting).runs.map((r) => r.spec_id)).toEqual([queued]);
+    expect(Date.now() - started).toBeLessThan(15_000);
+  });
+
+  it("0 turns the fleet's limit off", async () => {
+    // Specs earlier tests left awaiting review count too.
+    const before = (await settings()).review_backlog.awaiting_review;
+    await put({ max_awaiting_review: before + 1 });
+    await awaitingReview("r-off", "p-off", "off a");
+    const next = await dispatchSpec("off b", { repo: "r-off", provider: "p-off" });
+    expect((await claim("ex-off", ["r-off"], "p-off")).reason).toBe("review_backlog");
+    await put({ max_awaiting_review: 0 });
+    expect((await claim("ex-off", ["r-off"], "p-off")).runs.map((r) => r.spec_id)).toEqual([next]);
+  });
+
+  it("a phone action link that approves lets claiming resume", async () => {
+    await createWebhook({
+      url: "https://hooks.example.com/phone",
+      events: ["spec.verdict"],
+      links_base: "https://mtor.example.com",
+    });
+    const r = receiver(() => new Response("ok"));
+    try {
+      await put({ repos: { "r-phone": { max_awaiting_review: 1 } } });
+      await awaitingReview("r-phone", "p-phone", "phone a");
+      await runAlarm();
+      const links = JSON.parse(r.received.at(-1)?.body ?? "{}").data.actions as Record<string, string>;
+      const next = await dispatchSpec("phone b", { repo: "r-phone", provider: "p-phone" });
+      expect((await claim("ex-phone", ["r-phone"], "p-phone")).reason).toBe("review_backlog");
+      const res = await SELF.fetch(links.approve.replace("https://mtor.example.com", "http://mtor.test"), {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: "",
+      });
+      expect(res.status).toBe(200);
+      expect((await claim("ex-phone", ["r-phone"], "p-phone")).runs.map((x) => x.spec_id)).toEqual([next]);
+    } finally {
+      r.restore();
+    }
+  });
+});

@@ -1,0 +1,82 @@
+// `mtor settings`: the fleet's night controls; `--max-awaiting-review N [--repo NAME]` sets the
+// review backlog limit fleet-wide or for one repo (0 = off; `--repo NAME --clear` drops a repo's).
+import type { SettingsView } from "@mtor/schema";
+import { UsageError } from "../http/client";
+import { table } from "../http/output";
+import { apiAction, apiCommand } from "./api-command";
+import type { Io } from "./io";
+
+const limit = (n: number | null) => (n === null ? "fleet's" : n === 0 ? "off" : String(n));
+
+/** The settings as a person reads them: the limit, the backlog, and each repo's own. */
+export function renderSettings(s: SettingsView, width = 100): string {
+  const b = s.review_backlog;
+  const lines = [
+    `max_awaiting_review ${limit(s.max_awaiting_review)}   awaiting review ${b.awaiting_review}${
+      b.holding ? "   HOLDING new claims (review_backlog)" : ""
+    }`,
+  ];
+  if (b.repos.length > 0) {
+    lines.push(
+      "",
+      table(
+        b.repos,
+        [
+          { header: "REPO", value: (r) => r.repo },
+          { header: "AWAITING", value: (r) => String(r.awaiting_review) },
+          { header: "LIMIT", value: (r) => limit(r.max_awaiting_review) },
+          { header: "", value: (r) => (r.holding ? "HOLDING" : "") },
+        ],
+        width,
+      ),
+    );
+  }
+  return lines.join("\n");
+}
+
+/** The status line for `mtor status`: empty unless the review backlog holds claims. */
+export function reviewBacklogLine(b: SettingsView["review_backlog"] | undefined): string | null {
+  if (!b) return null;
+  const held = b.repos
+    .filter((r) => r.holding)
+    .map((r) => `${r.repo} ${r.awaiting_review}/${r.max_awaiting_review}`);
+  const head = `review backlog ${b.awaiting_review}/${limit(b.max_awaiting_review)}`;
+  if (b.holding) return `${head}: HOLDING new claims (review_backlog) until reviews bring it down`;
+  if (held.length > 0) return `${head}; holding repo ${held.join(", ")} (review_backlog)`;
+  return head;
+}
+
+export function settingsCommand(io: Io) {
+  return apiCommand("settings", "night controls: the review backlog limit, fleet-wide or per repo")
+    .option("--max-awaiting-review <n>", "hold new claims while this many specs await review (0 = off)")
+    .option("--repo <name>", "set the limit for this repo instead of the fleet")
+    .option("--clear", "with --repo: drop the repo's own limit (the fleet's applies)")
+    .action(
+      apiAction(io, async (ctx, opts: { maxAwaitingReview?: string; repo?: string; clear?: boolean }) => {
+        let res: SettingsView;
+        if (opts.maxAwaitingReview === undefined && !opts.clear) {
+          if (opts.repo) throw new UsageError("--repo needs --max-awaiting-review N or --clear");
+          res = await ctx.client.get<SettingsView>("/v1/settings");
+        } else {
+          let n: number | null = null;
+          if (!opts.clear) {
+            n = Number(opts.maxAwaitingReview);
+            if (!/^\d+$/.test(opts.maxAwaitingReview ?? ""))
+              throw new UsageError(
+                `--max-awaiting-review must be a whole number, 0 for off (got ${opts.maxAwaitingReview})`,
+              );
+          } else if (!opts.repo) {
+            throw new UsageError(
+              "--clear needs --repo NAME (the fleet's limit is set with --max-awaiting-review)",
+            );
+          }
+          const body = opts.repo
+            ? { repos: { [opts.repo]: { max_awaiting_review: n } } }
+            : { max_awaiting_review: n };
+          res = await ctx.client.put<SettingsView>("/v1/settings", body);
+        }
+        if (ctx.json) return ctx.printJson(res);
+        ctx.io.out(renderSettings(res, ctx.io.width));
+      }),
+    );
+}
