@@ -56,7 +56,7 @@ export async function defaultBranch(mirror: string, url: string, signal?: AbortS
   throw new GitError("cannot tell the remote's default branch; set `base` in the repo's config", [], out);
 }
 
-/** Every ref the remote advertises: name → sha (peeled `^{}` entries left out). */
+/** Every ref the remote advertises: name → sha (HEAD, which repeats a branch, and peeled `^{}` entries left out). */
 export async function lsRemote(
   cwd: string,
   url: string,
@@ -66,7 +66,7 @@ export async function lsRemote(
   const refs: Record<string, string> = {};
   for (const line of out.split("\n")) {
     const [sha, name] = line.trim().split(/\s+/);
-    if (sha && name && !name.endsWith("^{}")) refs[name] = sha;
+    if (sha && name?.startsWith("refs/") && !name.endsWith("^{}")) refs[name] = sha;
   }
   return refs;
 }
