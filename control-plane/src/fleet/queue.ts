@@ -62,21 +62,16 @@ function duplicateError(existing: SpecRow): ApiError {
 }
 
 /** 1-based place in the queue of a queued spec: higher priority first, then dispatch order. */
+/** Queued specs ahead of this one, plus one: two ranges of specs_queued_idx, read in the index alone. */
 function queuePosition(db: Db, priority: number, id: string): number {
-  const ahead = db
-    .select({ n: count() })
-    .from(specs)
-    .where(
-      and(
-        eq(specs.status, "queued"),
-        or(
-          gt(specs.priority, priority),
-          and(eq(specs.priority, priority), sql`rowid < (SELECT rowid FROM specs WHERE id = ${id})`),
-        ),
-      ),
-    )
-    .get();
-  return (ahead?.n ?? 0) + 1;
+  const [row] = db.all<{ n: number }>(sql`
+    SELECT
+      (SELECT count(*) FROM specs INDEXED BY specs_queued_idx
+        WHERE status = 'queued' AND priority > ${priority})
+      + (SELECT count(*) FROM specs INDEXED BY specs_queued_idx
+        WHERE status = 'queued' AND priority = ${priority}
+          AND rowid < (SELECT rowid FROM specs WHERE id = ${id})) AS n`);
+  return (row?.n ?? 0) + 1;
 }
 
 export function dispatch(tx: Db, deps: Deps, input: DispatchInput): DispatchResponse {

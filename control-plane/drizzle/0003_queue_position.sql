@@ -1,0 +1,1 @@
+CREATE INDEX `specs_queued_idx` ON `specs` (`status`,`priority`) WHERE "specs"."status" = 'queued';
