@@ -8,6 +8,14 @@ declare namespace Cloudflare {
 	}
 	interface Env {
 		REPORT_HOUR_UTC: "7";
+		MTOR_LEASE_TTL_S: "90";
+		MTOR_PICKUP_S: "10";
+		MTOR_BACKOFF_BASE_S: "60";
+		MTOR_BACKOFF_CAP_S: "1800";
+		MTOR_BREAKER_COOLDOWN_BASE_S: "300";
+		MTOR_BREAKER_COOLDOWN_CAP_S: "3600";
+		MTOR_SLOT_FEEDBACK: "on";
+		MTOR_BREAKER: "on";
 		OPERATOR_TOKENS: string;
 		EXECUTOR_KEYS: string;
 		ALLOW_PRIVATE_WEBHOOKS: string;
@@ -20,7 +28,7 @@ type StringifyValues<EnvType extends Record<string, unknown>> = {
 	[Binding in keyof EnvType]: EnvType[Binding] extends string ? EnvType[Binding] : string;
 };
 declare namespace NodeJS {
-	interface ProcessEnv extends StringifyValues<Pick<Cloudflare.Env, "REPORT_HOUR_UTC" | "OPERATOR_TOKENS" | "EXECUTOR_KEYS" | "ALLOW_PRIVATE_WEBHOOKS" | "ACTION_SECRET">> {}
+	interface ProcessEnv extends StringifyValues<Pick<Cloudflare.Env, "REPORT_HOUR_UTC" | "MTOR_LEASE_TTL_S" | "MTOR_PICKUP_S" | "MTOR_BACKOFF_BASE_S" | "MTOR_BACKOFF_CAP_S" | "MTOR_BREAKER_COOLDOWN_BASE_S" | "MTOR_BREAKER_COOLDOWN_CAP_S" | "MTOR_SLOT_FEEDBACK" | "MTOR_BREAKER" | "OPERATOR_TOKENS" | "EXECUTOR_KEYS" | "ALLOW_PRIVATE_WEBHOOKS" | "ACTION_SECRET">> {}
 }
 declare module "*.sql" {
 	const value: string;

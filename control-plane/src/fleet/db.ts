@@ -3,6 +3,7 @@ import * as fleetTables from "@mtor/schema/tables/fleet";
 import * as outboxTables from "@mtor/schema/tables/outbox";
 import * as securityTables from "@mtor/schema/tables/security";
 import type { DrizzleSqliteDODatabase } from "drizzle-orm/durable-sqlite";
+import type { FleetTimings } from "./timings";
 
 export const tables = { ...fleetTables, ...outboxTables, ...securityTables };
 export type Db = DrizzleSqliteDODatabase<typeof tables>;
@@ -13,4 +14,6 @@ export interface Deps {
   now: () => number;
   /** A number in [0, 1) for jitter; injected so tests can fix it. */
   random: () => number;
+  /** Lease, backoff and breaker timings; the defaults when absent. */
+  timings?: FleetTimings;
 }

@@ -11,8 +11,8 @@ import { reviewHold } from "./controls";
 import type { Db, Deps } from "./db";
 import { executorSkipReason, upsertExecutor } from "./executors";
 import { newLeaseToken, newRunId } from "./ids";
-import { LEASE_TTL_S, PICKUP_S } from "./leases";
 import { breakerAt, type ProviderRow, providerSkipReason, slotsInUse, trialsInFlight } from "./providers";
+import { timingsOf } from "./timings";
 import type { SpecRow } from "./views";
 
 const RECENT_PATCH_IDS = 50;
@@ -166,7 +166,7 @@ export function claimRuns(
     const token = newLeaseToken();
     const attempt = s.attempt + 1;
     // Provisional until the executor's first heartbeat renews it for the full TTL.
-    const expiresAt = now + PICKUP_S * 1000;
+    const expiresAt = now + timingsOf(deps).pickupS * 1000;
     const trial = breakerAt(p, now) === "half_open";
     const model = s.spec.model ?? p.model;
     const harness = s.spec.harness ?? p.harness;
@@ -199,7 +199,7 @@ export function claimRuns(
       run_id: runId,
       spec_id: s.id,
       attempt,
-      lease: { token, ttl_s: LEASE_TTL_S, expires_at: iso(expiresAt) },
+      lease: { token, ttl_s: timingsOf(deps).leaseTtlS, expires_at: iso(expiresAt) },
       provider: { name: p.name, model, harness },
       spec: { ...s.spec, provider: p.name, timeout: formatDuration(s.spec.timeout_s) },
       gates,

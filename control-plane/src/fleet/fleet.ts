@@ -32,13 +32,13 @@ import type { ActionClaims } from "../actions/links";
 import { ApiError, type Result } from "../errors";
 import type { MonitorPassResult } from "../monitor/pass";
 import { Notifications, type WebhookCreateInput } from "../webhooks/notifications";
+import { FleetCache } from "./cache";
 import { Clock } from "./clock";
 import { fleetSettings, putFleetSettings, reviewBacklog } from "./controls";
 import { type Db, type Deps, tables } from "./db";
 import { claimRuns } from "./dispatch-rule";
 import { listExecutors, setDraining } from "./executors";
 import { beginIdempotent, type DispatchOutcome, finishIdempotent, type IdempotencyRef } from "./idempotency";
-import { FleetCache } from "./cache";
 import { EXPIRE_BATCH, expireLeases, heartbeat, nextLeaseExpiry, type SignedBy, verdict } from "./leases";
 import { monitorChangedAnything } from "./monitor";
 import { acceptSigner, type Signer } from "./nonces";
@@ -56,6 +56,7 @@ import {
   showSpec,
 } from "./queue";
 import { gateSettings, isFrozen, setFrozen, setGate } from "./settings";
+import { readTimings } from "./timings";
 import { Waiters } from "./waiters";
 
 /** What a null `monitor` means, for someone running the Worker without its cron. */
@@ -79,7 +80,7 @@ export class Fleet extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.db = drizzle(ctx.storage, { schema: tables });
-    this.deps = { db: this.db, now: () => this.clock.now(), random: Math.random };
+    this.deps = { db: this.db, now: () => this.clock.now(), random: Math.random, timings: readTimings(env) };
     this.liveKeys = new Set(parseExecutorKeys(env.EXECUTOR_KEYS).keys());
     this.notifications = new Notifications(ctx.storage, env, this.deps, () => this.wakeBy(this.clock.now()));
     ctx.blockConcurrencyWhile(async () => {

@@ -17,15 +17,17 @@ import type { Db, Deps } from "./db";
 import { checkRunSigner, recordLoad } from "./executors";
 import { emit } from "./outbox";
 import { recordRunEnd } from "./providers";
+import { DEFAULT_TIMINGS, timingsOf } from "./timings";
 import type { RunRow, SpecRow } from "./views";
 
-export const LEASE_TTL_S = 90;
+/** The default lease TTL (MTOR_LEASE_TTL_S sets it). */
+export const LEASE_TTL_S = DEFAULT_TIMINGS.leaseTtlS;
 /**
  * A claimed run's lease holds this long until the executor's first heartbeat, which it sends
  * as soon as it has the run: a claim answered to a client that had already gone goes back to
- * the queue within seconds instead of a whole TTL.
+ * the queue within seconds instead of a whole TTL. The default; MTOR_PICKUP_S sets it.
  */
-export const PICKUP_S = 10;
+export const PICKUP_S = DEFAULT_TIMINGS.pickupS;
 /** Leases a spec may lose in a row before it is held (dead) instead of requeued again. */
 export const MAX_LOST_LEASES = 3;
 /** Phases before preflight passed; any other phase (also one the mtor executor never sends) is running. */
@@ -78,7 +80,7 @@ export function heartbeat(
   if (run.status === "finished") throw leaseLost(runId, "the run already ended");
   if (run.leaseExpiresAt <= now) throw leaseLost(runId, "the lease expired");
 
-  const expiresAt = now + LEASE_TTL_S * 1000;
+  const expiresAt = now + timingsOf(deps).leaseTtlS * 1000;
   const running = run.status === "running" || !PRE_RUNNING_PHASES.has(req.phase);
   tx.update(runs)
     .set({
@@ -133,7 +135,7 @@ export function failSpec(tx: Db, deps: Deps, s: SpecRow, run: RunRow, failure: F
     failure,
   };
   if (s.attempt < s.maxAttempt) {
-    const nextAttemptAt = now + backoffMs(failuresInBudget(tx, s, run), deps.random());
+    const nextAttemptAt = now + backoffMs(failuresInBudget(tx, s, run), deps.random(), timingsOf(deps));
     tx.update(specs)
       .set({ status: "failed", outcome: "failed", flags: [], nextAttemptAt, updatedAt: now })
       .where(eq(specs.id, s.id))
@@ -194,7 +196,7 @@ export function verdict(
     })
     .where(eq(runs.id, runId))
     .run();
-  recordRunEnd(tx, now, run.provider, {
+  recordRunEnd(tx, now, run.provider, timingsOf(deps), {
     outcome: req.outcome,
     failureKind: failure?.kind,
     retryAfterS: failure?.retry_after_s,
@@ -317,8 +319,8 @@ export function expireLeases(tx: Db, deps: Deps): number {
       kind: "lost_lease",
       message:
         run.heartbeatAt === null
-          ? `executor ${run.executorId} never picked the run up (no heartbeat within ${PICKUP_S}s of the claim)`
-          : `no heartbeat from executor ${run.executorId} within the lease (${LEASE_TTL_S}s)`,
+          ? `executor ${run.executorId} never picked the run up (no heartbeat within ${timingsOf(deps).pickupS}s of the claim)`
+          : `no heartbeat from executor ${run.executorId} within the lease (${timingsOf(deps).leaseTtlS}s)`,
     };
     tx.update(runs)
       .set({ status: "finished", finishedAt: now, outcome: "failed", failure })

@@ -14,13 +14,14 @@ import { ApiError, notFound } from "../errors";
 import { isoOrNull } from "./clock";
 import type { Db } from "./db";
 import { emit } from "./outbox";
+import { DEFAULT_TIMINGS, type FleetTimings } from "./timings";
 
 export type ProviderRow = typeof providers.$inferSelect;
 
 export const DEFAULT_SLOTS = 2;
 export const BREAKER_THRESHOLD = 3;
-export const BREAKER_FIRST_COOLDOWN_MS = 5 * 60_000;
-export const BREAKER_MAX_COOLDOWN_MS = 60 * 60_000;
+export const BREAKER_FIRST_COOLDOWN_MS = DEFAULT_TIMINGS.breakerCooldownBaseMs;
+export const BREAKER_MAX_COOLDOWN_MS = DEFAULT_TIMINGS.breakerCooldownCapMs;
 const RECENT_OUTCOMES = 10;
 export const ACTIVE_RUN_STATUSES = ["leased", "running"];
 
@@ -93,7 +94,7 @@ export interface RunEnd {
  * Feeds a finished run back into its provider: effective slots, breaker, cooling, recent
  * outcomes. Emits provider.tripped in the same transaction when the breaker opens.
  */
-export function recordRunEnd(tx: Db, now: number, name: string, end: RunEnd): void {
+export function recordRunEnd(tx: Db, now: number, name: string, t: FleetTimings, end: RunEnd): void {
   const p = getProvider(tx, name);
   if (!p) return;
   // Canceled runs and lost leases say nothing about the provider.
@@ -104,10 +105,11 @@ export function recordRunEnd(tx: Db, now: number, name: string, end: RunEnd): vo
   next.recentOutcomes = [label, ...p.recentOutcomes].slice(0, RECENT_OUTCOMES);
 
   // Negative feedback: two bad runs in a row halve the effective slots; a pass adds one back.
+  // With slot feedback off the provider keeps its slots whatever happens.
   if (end.outcome === "passed") {
     next.badStreak = 0;
     next.effectiveSlots = Math.min(p.slots, p.effectiveSlots + 1);
-  } else {
+  } else if (t.slotFeedback) {
     const streak = p.badStreak + 1;
     if (streak >= 2) {
       next.effectiveSlots = Math.max(1, Math.floor(p.effectiveSlots / 2));
@@ -128,10 +130,12 @@ export function recordRunEnd(tx: Db, now: number, name: string, end: RunEnd): vo
     const failures = p.consecutiveFailures + 1;
     next.consecutiveFailures = failures;
     let cooldown: number | null = null;
-    if (breaker === "half_open" && end.trial) {
-      cooldown = Math.min(Math.max(p.cooldownMs * 2, BREAKER_FIRST_COOLDOWN_MS), BREAKER_MAX_COOLDOWN_MS);
+    if (!t.breaker) {
+      // With the breaker off a provider-side failure only counts.
+    } else if (breaker === "half_open" && end.trial) {
+      cooldown = Math.min(Math.max(p.cooldownMs * 2, t.breakerCooldownBaseMs), t.breakerCooldownCapMs);
     } else if (breaker === "closed" && failures >= BREAKER_THRESHOLD) {
-      cooldown = BREAKER_FIRST_COOLDOWN_MS;
+      cooldown = t.breakerCooldownBaseMs;
     }
     if (cooldown !== null) {
       next.breakerState = "open";

@@ -9,6 +9,7 @@ import { asc, eq, inArray } from "drizzle-orm";
 import type { Db, Deps } from "../fleet/db";
 import { failSpec } from "../fleet/leases";
 import { ACTIVE_RUN_STATUSES, recordRunEnd } from "../fleet/providers";
+import { timingsOf } from "../fleet/timings";
 
 /** Active runs are bounded by the fleet's slots; the cap only guards against surprises. */
 const ACTIVE_CAP = 1000;
@@ -36,7 +37,11 @@ export function cancelTimedOutRuns(tx: Db, deps: Deps): string[] {
       .set({ status: "finished", finishedAt: now, outcome: "failed", failure, cancel: true })
       .where(eq(runs.id, run.id))
       .run();
-    recordRunEnd(tx, now, run.provider, { outcome: "failed", failureKind: "timeout", trial: run.trial });
+    recordRunEnd(tx, now, run.provider, timingsOf(deps), {
+      outcome: "failed",
+      failureKind: "timeout",
+      trial: run.trial,
+    });
     if (s && s.currentRunId === run.id && (s.status === "leased" || s.status === "running")) {
       failSpec(tx, deps, s, run, failure);
     }
