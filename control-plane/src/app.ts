@@ -16,10 +16,13 @@ import { reportRoutes } from "./routes/report";
 import { settingsRoutes } from "./routes/settings";
 import { specs } from "./routes/specs";
 import { webhookRoutes } from "./routes/webhooks";
+import { textAnswers } from "./text-answers";
 
 export function createApp(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
+  // Every JSON answer, errors included, as text when asked (`Accept: text/plain`, `?format=text`).
+  app.use("*", textAnswers);
   app.get("/healthz", (c) => c.json({ ok: true }));
   // The test-only routes do not exist unless the Worker runs with MTOR_TEST_CLOCK=true, which
   // a deployment never sets: they answer 404 like any unknown path.

@@ -74,6 +74,15 @@ async function specFromBody(c: Context<AppEnv>): Promise<{ text: string; fields:
               throw new ApiError(400, "invalid_request", "the multipart body could not be parsed");
             });
     const value = form.get("spec");
+    // `curl -d 'Fix the flaky test' …/v1/specs?repo=…` sends its text as a form of one key
+    // with no value: that key is the spec, taken as typed (curl does not encode it).
+    if (value === null && type === "application/x-www-form-urlencoded") {
+      const entries = [...form.entries()];
+      if (entries.length === 1 && entries[0][1] === "") {
+        const raw = decodeUtf8(bytes);
+        return { text: raw.endsWith("=") ? entries[0][0] : raw, fields: {} };
+      }
+    }
     // `curl --data-binary @spec.md` labels raw Markdown as a form; a body that reads as a spec
     // (front matter or a heading first) is taken whole rather than refused.
     if (value === null && type === "application/x-www-form-urlencoded") {
@@ -84,7 +93,7 @@ async function specFromBody(c: Context<AppEnv>): Promise<{ text: string; fields:
       throw new ApiError(
         400,
         "invalid_request",
-        "the form has no `spec` field; to send Markdown as the whole body use Content-Type: text/markdown",
+        "the form has no `spec` field; send the spec as the whole body with Content-Type: text/plain, e.g. curl -H 'Content-Type: text/plain' --data-binary 'Fix the flaky clock test' \"…/v1/specs?repo=NAME\"",
         { errors: [{ field: "spec", message: "is required" }] },
       );
     }
