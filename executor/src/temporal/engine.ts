@@ -112,6 +112,10 @@ export class TemporalEngine {
       busy = true;
       try {
         phase = await handle.query<Phase>(PHASE_QUERY).catch(() => phase);
+        // The verdict is built and being reported (or in): the run is over as far as the lease
+        // goes. The control plane answers lease_lost once it has the verdict, and stopping the
+        // workflow then would only end a finished run as cancelled.
+        if (phase === "reporting") return;
         const state = await renew(run, phase);
         if (state === "lost") stop("lost_lease");
         else if (state === "cancel") stop("canceled");

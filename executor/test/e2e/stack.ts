@@ -207,6 +207,8 @@ export interface ExecutorSetup {
   capacity?: number;
   heartbeatS?: number;
   drainS?: number;
+  /** Runs on the Temporal engine with this `[temporal]` table (address and the like). */
+  temporal?: Record<string, string | number>;
 }
 
 export function writeExecutorConfig(dir: string, s: ExecutorSetup): string {
@@ -224,6 +226,11 @@ export function writeExecutorConfig(dir: string, s: ExecutorSetup): string {
     // The test box is shared and busy; its load must not make the control plane refuse work.
     "cpu_cores = 256",
   ];
+  if (s.temporal) {
+    lines.splice(2, 0, 'engine = "temporal"');
+    lines.push("", "[temporal]");
+    for (const [k, v] of Object.entries(s.temporal)) lines.push(`${k} = ${JSON.stringify(v)}`);
+  }
   for (const [name, url] of Object.entries(s.repos))
     lines.push("", `[repos.${name}]`, `url = ${JSON.stringify(url)}`);
   for (const [name, p] of Object.entries(s.providers)) {

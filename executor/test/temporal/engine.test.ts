@@ -254,6 +254,7 @@ describe("[temporal] config", () => {
 /** A stand-in for Temporal's client: records starts, signals and cancels; results are scripted. */
 function fakeClient(opts: {
   existing?: boolean;
+  phase?: () => string;
   result: () => Promise<SpecRunResult>;
   queried?: () => SpecRunResult | null;
 }) {
@@ -263,7 +264,7 @@ function fakeClient(opts: {
     result: opts.result,
     query: async (name: string) => {
       calls.push({ op: "query", args: [workflowId, name] });
-      return name === "result" ? (opts.queried?.() ?? null) : "harness";
+      return name === "result" ? (opts.queried?.() ?? null) : (opts.phase?.() ?? "harness");
     },
     signal: async (...args: unknown[]) => {
       calls.push({ op: "signal", args: [workflowId, ...args] });
@@ -383,6 +384,37 @@ describe("TemporalEngine", () => {
     expect(result.verdict.failure?.kind).toBe("lost_lease");
     expect(result.report).toEqual({ accepted: false, reason: "lease_lost", detail: "lease_lost" });
     expect(calls.some((c) => c.op === "query" && c.args[1] === "result")).toBe(true);
+  });
+
+  it("once the workflow is reporting its verdict, the lease is left alone: a finished run is never stopped", async () => {
+    const run = makeRun("commits", { runId: "r128" });
+    let finish: (r: SpecRunResult) => void = () => {};
+    let phase = "harness";
+    const { client, calls } = fakeClient({
+      result: () => new Promise<SpecRunResult>((resolve) => (finish = resolve)),
+      phase: () => phase,
+    });
+    const renewals: string[] = [];
+    const engine = new TemporalEngine({
+      client,
+      taskQueuePrefix: "mtor",
+      heartbeatMs: 10,
+      // The control plane has the verdict: the run's lease is gone.
+      renewLease: async (_run, p) => {
+        renewals.push(p);
+        return phase === "reporting" ? "lost" : "held";
+      },
+    });
+    const handle = engine.start(run);
+    await waitUntil(() => renewals.length > 0);
+    phase = "reporting";
+    const queries = () => calls.filter((c) => c.op === "query").length;
+    const seen = queries();
+    await waitUntil(() => queries() > seen + 3);
+    finish(passed(run.lease.token));
+    expect((await handle.done).verdict.outcome).toBe("passed");
+    expect(renewals).not.toContain("reporting");
+    expect(calls.filter((c) => c.op === "signal" || c.op === "cancel")).toEqual([]);
   });
 
   it("a workflow cancelled before it built a verdict fails the run's handle (the lease then expires)", async () => {
