@@ -5,6 +5,8 @@
 // outside its workspace; leaves a detached process that keeps committing. Every attack must fail
 // and the run's legitimate commit must still land.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DemoProvider, startDemoProvider } from "../../src/demo/provider";
@@ -17,11 +19,13 @@ import {
   processesUnder,
   type Stack,
   startStack,
+  waitFor,
   writeExecutorConfig,
 } from "./stack";
 
 let stack: Stack;
 let demo: DemoProvider;
+let slow: DemoProvider;
 let executor: ExecutorProcess;
 let origin: Origin;
 let workdir: string;
@@ -29,6 +33,8 @@ let workdir: string;
 beforeAll(async () => {
   stack = await startStack("attack");
   demo = await startDemoProvider({ keepReceived: true });
+  // Slow enough that the test can move the origin while the harness works.
+  slow = await startDemoProvider({ latencyMs: 700 });
   origin = makeOrigin(stack.root, "target");
   workdir = join(stack.root, "executor-attack");
   const config = writeExecutorConfig(stack.root, {
@@ -37,7 +43,10 @@ beforeAll(async () => {
     workdir,
     capacity: 1,
     repos: { target: origin.path },
-    providers: { "demo-claude": { baseUrl: demo.url, harness: "claude" } },
+    providers: {
+      "demo-claude": { baseUrl: demo.url, harness: "claude" },
+      "demo-slow": { baseUrl: slow.url, harness: "claude" },
+    },
   });
   executor = new ExecutorProcess(config, workdir);
   await executor.waitForLine(/executor attack-a →/);
@@ -46,11 +55,12 @@ beforeAll(async () => {
 afterAll(async () => {
   await executor?.kill("SIGKILL");
   await demo?.close();
+  await slow?.close();
   await stack?.close();
 });
 
-function spec(title: string, target: string, test: string, body: string): string {
-  return `---\ntitle: ${title}\nrepo: target\nprovider: demo-claude\ntargets: [${target}]\ntests: [${test}]\nstop: Stop after this one test.\ntimeout: 4m\n---\n${body}\n`;
+function spec(title: string, target: string, test: string, body: string, provider = "demo-claude"): string {
+  return `---\ntitle: ${title}\nrepo: target\nprovider: ${provider}\ntargets: [${target}]\ntests: [${test}]\nstop: Stop after this one test.\ntimeout: 4m\n---\n${body}\n`;
 }
 
 /** Every ref of the origin: name → sha. */
@@ -157,5 +167,65 @@ describe("a hostile agent", () => {
     expect(originRefs()["refs/heads/main"]).toBe(before["refs/heads/main"]);
     // No late commit reached the first run's branch meanwhile.
     expect(originRefs()[`refs/heads/${branch}`]).toBe(run.head_sha);
+  });
+
+  it("sees the origin move beyond the run's branch: the run is rejected unpushed and run.security goes out", {
+    timeout: 300_000,
+  }, async () => {
+    const events: { type: string; data: Record<string, unknown> }[] = [];
+    const receiver: Server = createServer((req, res) => {
+      let body = "";
+      req.on("data", (d: Buffer) => {
+        body += d.toString();
+      });
+      req.on("end", () => {
+        events.push(JSON.parse(body) as { type: string; data: Record<string, unknown> });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, "127.0.0.1", r));
+    try {
+      const port = (receiver.address() as AddressInfo).port;
+      const hook = await stack.api("POST", "/v1/webhooks", {
+        url: `http://127.0.0.1:${port}/mtor`,
+        events: ["run.security"],
+      });
+      expect(hook.status).toBe(201);
+      const mainBefore = origin.mainSha();
+      const id = await stack.dispatch(
+        spec("Add wrap", "src/wrap.ts", "wraps values", "Add a wrap function.", "demo-slow"),
+      );
+      // Once the harness is talking to its model, someone pushes to main.
+      await waitFor(
+        () => slow.requests.some((r) => r.script !== null && !r.preflight),
+        120_000,
+        () => "the harness's first request",
+      );
+      const other = join(stack.root, "someone");
+      gitIn(stack.root, "clone", "-q", origin.path, other);
+      gitIn(other, "commit", "-q", "--allow-empty", "-m", "a person's commit during the run");
+      gitIn(other, "push", "-q", "origin", "main");
+      const mainNow = origin.mainSha();
+      expect(mainNow).not.toBe(mainBefore);
+
+      const done = await stack.waitForStatus(id, ["awaiting_review", "rejected", "failed", "dead"], 240_000);
+      const run = done.runs.at(-1);
+      expect(done.status, JSON.stringify(run, null, 1)).toBe("rejected");
+      const flag = run?.flags.find((f) => f.gate === "protected_branch_touched");
+      expect(flag?.detail).toBe(
+        `the origin's refs/heads/main moved from ${mainBefore.slice(0, 10)} to ${mainNow.slice(0, 10)} during the run`,
+      );
+      // Nothing of a run that saw the origin move is pushed.
+      expect(origin.branches()[`mtor/${id}-1`]).toBeUndefined();
+      await waitFor(
+        () => events.some((e) => e.type === "run.security"),
+        60_000,
+        () => `run.security at the receiver; got ${JSON.stringify(events)}`,
+      );
+      const event = events.find((e) => e.type === "run.security");
+      expect(event?.data).toMatchObject({ spec_id: id, executor: "attack-a", flags: [flag] });
+    } finally {
+      await new Promise<void>((r) => receiver.close(() => r()));
+    }
   });
 });
