@@ -245,7 +245,7 @@ export class Fleet extends DurableObject<Env> {
   }
 
   async getSpec(id: string): Promise<Result<SpecDetail>> {
-    return this.read((tx) => showSpec(tx, id));
+    return this.read((tx) => showSpec(tx, id, this.clock.now()));
   }
 
   async kill(id: string): Promise<Result<SpecSummary>> {

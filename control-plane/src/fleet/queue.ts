@@ -1,7 +1,7 @@
 // The spec queue: dispatch with dedup, list, show, and the operator's transitions.
 
 import { type Spec, type SpecLint, specLint } from "@mtor/schema/spec";
-import { providers, runs, specs } from "@mtor/schema/tables/fleet";
+import { runs, specs } from "@mtor/schema/tables/fleet";
 import {
   ACTIVE_STATUSES,
   type ApproveRequest,
@@ -18,6 +18,7 @@ import { and, asc, count, desc, eq, gt, inArray, or, sql } from "drizzle-orm";
 import { ApiError, notFound } from "../errors";
 import type { Db, Deps } from "./db";
 import { newSpecId } from "./ids";
+import { advertised, unservedReason, unservedWarning } from "./serving";
 import { gateSettings } from "./settings";
 import { type SpecRow, specDetail, specSummary } from "./views";
 
@@ -97,7 +98,7 @@ export function dispatch(tx: Db, deps: Deps, input: DispatchInput): DispatchResp
   }
 
   const lint = specLint(input.lint, gateSettings(tx).spec_lint.action);
-  let warnings = lint.warnings;
+  const warnings = lint.warnings;
   if (lint.errors.length > 0) {
     throw new ApiError(
       400,
@@ -109,15 +110,8 @@ export function dispatch(tx: Db, deps: Deps, input: DispatchInput): DispatchResp
     );
   }
 
-  if (
-    input.spec.provider !== "any" &&
-    !tx.select({ name: providers.name }).from(providers).where(eq(providers.name, input.spec.provider)).get()
-  ) {
-    warnings = [
-      ...warnings,
-      `provider ${input.spec.provider} is not known yet: the spec waits until an executor serving it claims`,
-    ];
-  }
+  // Told in the answer only: `show` works it out afresh while the spec is queued.
+  const unserved = unservedReason(advertised(tx, now), input.spec.repo, input.spec.provider);
 
   let id = newSpecId();
   while (tx.select({ id: specs.id }).from(specs).where(eq(specs.id, id)).get()) id = newSpecId();
@@ -146,7 +140,7 @@ export function dispatch(tx: Db, deps: Deps, input: DispatchInput): DispatchResp
     title: input.spec.title,
     provider: input.spec.provider,
     position: queuePosition(tx, input.spec.priority, id),
-    warnings,
+    warnings: unserved ? [...warnings, unservedWarning(unserved)] : warnings,
   };
 }
 
@@ -199,10 +193,15 @@ export function listSpecs(db: Db, q: ListQuery): SpecList {
   };
 }
 
-export function showSpec(db: Db, id: string): SpecDetail {
+export function showSpec(db: Db, id: string, now: number): SpecDetail {
   const s = getSpec(db, id);
   const runRows = db.select().from(runs).where(eq(runs.specId, id)).orderBy(asc(runs.attempt)).all();
-  return specDetail(s, runRows);
+  const detail = specDetail(s, runRows);
+  if (s.status === "queued") {
+    const unserved = unservedReason(advertised(db, now), s.repo, s.provider);
+    if (unserved) detail.warnings = [...detail.warnings, unservedWarning(unserved)];
+  }
+  return detail;
 }
 
 function transitionError(s: SpecRow, action: string, allowed: readonly SpecStatus[]): ApiError {

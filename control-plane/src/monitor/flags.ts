@@ -1,13 +1,14 @@
 // Runaway chains and stuck specs. A runaway chain is a spec that used all its attempts and every
 // attempt was flagged by the same gates: another try would run away the same way. A stuck spec is
 // a queued one that can never run because a spec it waits for ended without approval, or one
-// whose run keeps its lease but never gets past preparing. Each is flagged once per attempt
+// whose run keeps its lease but never gets past preparing, or one no executor serves. Each is flagged once per attempt
 // (monitor_flags) and announced with spec.stuck.
 import { runs, specs } from "@mtor/schema/tables/fleet";
 import { monitorFlags } from "@mtor/schema/tables/webhooks";
-import { and, asc, eq, gte, inArray } from "drizzle-orm";
+import { and, asc, eq, gte, inArray, lte } from "drizzle-orm";
 import type { Db, Deps } from "../fleet/db";
 import { emit } from "../fleet/outbox";
+import { advertised, unservedReason } from "../fleet/serving";
 import type { SpecRow } from "../fleet/views";
 import { readState, writeState } from "./state";
 
@@ -108,6 +109,47 @@ export function flagBlockedSpecs(tx: Db, deps: Deps): string[] {
     ];
     if (raise(tx, now, s, "stuck", `waits for specs that will not be approved: ${parts.join(", ")}`))
       flagged.push(s.id);
+  }
+  return flagged;
+}
+
+/** A queued spec nothing has served for this long is flagged (executors get time to check in). */
+export const UNSERVED_AFTER_MS = 10 * 60_000;
+
+/**
+ * Queued specs that no executor seen lately can run: their repo or provider is served by none.
+ * Reads the distinct (repo, provider) lanes off the queued-spec index, then only the unserved
+ * lanes' specs. Returns the ids it flagged.
+ */
+export function flagUnservedSpecs(tx: Db, deps: Deps): string[] {
+  const now = deps.now();
+  const fleet = advertised(tx, now);
+  const lanes = tx
+    .selectDistinct({ repo: specs.repo, provider: specs.provider })
+    .from(specs)
+    .where(eq(specs.status, "queued"))
+    .all();
+  const flagged: string[] = [];
+  for (const lane of lanes) {
+    const reason = unservedReason(fleet, lane.repo, lane.provider);
+    if (!reason) continue;
+    const waiting = tx
+      .select()
+      .from(specs)
+      .where(
+        and(
+          eq(specs.repo, lane.repo),
+          eq(specs.provider, lane.provider),
+          eq(specs.status, "queued"),
+          lte(specs.createdAt, now - UNSERVED_AFTER_MS),
+        ),
+      )
+      .limit(QUEUED_BATCH - flagged.length)
+      .all();
+    for (const s of waiting) {
+      if (raise(tx, now, s, "stuck", `nothing can run it: ${reason}`)) flagged.push(s.id);
+    }
+    if (flagged.length >= QUEUED_BATCH) break;
   }
   return flagged;
 }

@@ -13,7 +13,7 @@ import { emit } from "../fleet/outbox";
 import { buildReport } from "../report/build";
 import { reportText } from "../report/text";
 import { pruneOld } from "../webhooks/deliver";
-import { flagBlockedSpecs, flagRunawayChains, flagStalledRuns } from "./flags";
+import { flagBlockedSpecs, flagRunawayChains, flagStalledRuns, flagUnservedSpecs } from "./flags";
 import { readState, writeState } from "./state";
 import { cancelTimedOutRuns } from "./timeouts";
 
@@ -47,7 +47,7 @@ export function runMonitorPass(
   const timedOut = cancelTimedOutRuns(tx, deps);
   const slots = recomputeEffectiveSlots(tx, now);
   const runaway = flagRunawayChains(tx, deps);
-  const stuck = [...flagBlockedSpecs(tx, deps), ...flagStalledRuns(tx, deps)];
+  const stuck = [...flagBlockedSpecs(tx, deps), ...flagStalledRuns(tx, deps), ...flagUnservedSpecs(tx, deps)];
   const changes: MonitorChanges = {
     leases_expired: core.expired_leases,
     timed_out: timedOut.length,

@@ -30,7 +30,11 @@ async function dispatch(title: string): Promise<string> {
 }
 
 /** Claims the next run as an executor and reports a verdict, so a spec reaches review. */
-async function runToVerdict(outcome: "passed" | "rejected", logTail = "added the function\ncommitted") {
+async function runToVerdict(
+  outcome: "passed" | "rejected",
+  logTail = "added the function\ncommitted",
+  provider = "demo",
+) {
   const client = new ExecutorClient({ url: cp.url, keyId: EXECUTOR_KEY.id, secret: EXECUTOR_KEY.secret });
   const claim = await client.claim({
     executor: {
@@ -39,7 +43,7 @@ async function runToVerdict(outcome: "passed" | "rejected", logTail = "added the
       version: "0.1.0",
       arch: "linux-x64",
       capacity: 1,
-      providers: ["demo"],
+      providers: [provider],
       repos: ["sandbox"],
       load: { cpu: 0, mem_free: 0.9 },
     },
@@ -89,7 +93,16 @@ describe("dispatch", () => {
     expect(json.code).toBe(0);
     const body = JSON.parse(json.stdout);
     expect(Object.keys(body).sort()).toEqual(["id", "position", "provider", "status", "title", "warnings"]);
-    expect(body).toMatchObject({ status: "queued", title: "Load sensing", provider: "any", warnings: [] });
+    // No executor has checked in yet: the answer warns the spec will wait for one serving `sandbox`.
+    expect(body).toMatchObject({
+      status: "queued",
+      title: "Load sensing",
+      provider: "any",
+      warnings: [expect.stringMatching(/^not_served: no executor has advertised repo `sandbox` yet/)],
+    });
+    expect(json.stderr).toBe("");
+    const shown = await mtor(["show", body.id], { env });
+    expect(shown.stdout).toMatch(/^warning {3}not_served: no executor has advertised repo `sandbox` yet/m);
   });
 
   it("takes front-matter fields from --param and prints warnings", async () => {
@@ -286,7 +299,10 @@ describe("the first hour", () => {
       num_turns: 4,
       result: answer,
     });
-    expect(await runToVerdict("rejected", `git: preparing\nclaude: started\n${claudeJson}`)).toBe(id);
+    // Its own provider, so these rejections do not halve demo's slots for the tests after it.
+    expect(
+      await runToVerdict("rejected", `git: preparing\nclaude: started\n${claudeJson}`, "first-hour"),
+    ).toBe(id);
 
     const shown = await mtor(["show", id, "--log", "2"], { env });
     expect(shown.stdout).not.toContain('{"type":"result"');
@@ -298,14 +314,14 @@ describe("the first hour", () => {
     expect(shown.stdout).toMatch(/attempt 1 of 1$/m);
 
     const table = await mtor(["list", "-n", "1"], { env });
-    expect(table.stdout.split("\n")[1]).toMatch(new RegExp(`^${id}\\s+rejected\\s+1\\s+demo\\s`));
+    expect(table.stdout.split("\n")[1]).toMatch(new RegExp(`^${id}\\s+rejected\\s+1\\s+first-hour\\s`));
     expect(JSON.parse((await mtor(["list", "--json", "-n", "1"], { env })).stdout).specs[0]).toMatchObject({
       provider: "any",
-      run_provider: "demo",
+      run_provider: "first-hour",
     });
 
     expect((await mtor(["retry", id], { env })).code).toBe(0);
-    expect(await runToVerdict("rejected")).toBe(id);
+    expect(await runToVerdict("rejected", "again", "first-hour")).toBe(id);
     const after = await mtor(["show", id], { env });
     expect(after.stdout).not.toContain("attempt 2 of 1");
     expect(after.stdout).toMatch(/attempt 2 of 2 \(attempts: 1, renewed by a retry\)$/m);
