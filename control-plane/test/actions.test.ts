@@ -54,6 +54,25 @@ const form = (fields: Record<string, string>) => ({
 });
 
 describe("phone action links", () => {
+  it("an unused approve link from attempt 1 does not approve attempt 2", async () => {
+    const { id, body } = await verdictWithLinks();
+    const staleApprove: string = body.data.actions.approve;
+    // The operator declines with a retry from the API; attempt 2 passes too.
+    const declined = await api(`/v1/specs/${id}/decline`, { body: { retry: true, note: "again" } });
+    expect(declined.status).toBe(200);
+    const provider = ((await (await api(`/v1/specs/${id}`)).json()) as { provider: string }).provider;
+    const run2 = await claimOne(`ex-${provider}`, provider);
+    expect(run2.attempt).toBe(2);
+    await sendVerdict(run2, { outcome: "passed", branch: `mtor/${id}-2`, head_sha: "b".repeat(40) });
+    expect(await specStatus(id)).toBe("awaiting_review");
+    await runAlarm();
+
+    const res = await open(staleApprove, form({}));
+    expect(res.status).toBe(409);
+    expect(await res.text()).toContain("has moved on to attempt 2");
+    expect(await specStatus(id)).toBe("awaiting_review");
+  });
+
   it("a link approves once: GET only asks, POST approves, the second use is refused", async () => {
     const { id, body } = await verdictWithLinks();
     const links = body.data.actions as Record<string, string>;
@@ -108,13 +127,14 @@ describe("phone action links", () => {
     const { id, body } = await verdictWithLinks();
     const url: string = body.data.actions.decline;
     const token = url.split("/actions/")[1];
-    const [spec, action, exp, nonce, sig] = token.split(".");
+    const [spec, action, exp, nonce, run, sig] = token.split(".");
     const other = await dispatchSpec(`other ${crypto.randomUUID()}`, { provider: "unclaimed" });
     const forged = [
-      [spec, "approve", exp, nonce, sig],
-      [other, action, exp, nonce, sig],
-      [spec, action, (Number.parseInt(exp, 36) + 86400).toString(36), nonce, sig],
-      [spec, action, exp, nonce, `${sig.slice(0, -2)}AA`],
+      [spec, "approve", exp, nonce, run, sig],
+      [other, action, exp, nonce, run, sig],
+      [spec, action, (Number.parseInt(exp, 36) + 86400).toString(36), nonce, run, sig],
+      [spec, action, exp, nonce, "rsomeotherrun", sig],
+      [spec, action, exp, nonce, run, `${sig.slice(0, -2)}AA`],
     ].map((parts) => `http://mtor.test/actions/${parts.join(".")}`);
     for (const f of forged) {
       const res = await SELF.fetch(f, form({}));
@@ -130,7 +150,7 @@ describe("phone action links", () => {
 
   it("a link signed with another secret is refused", async () => {
     const id = await dispatchSpec(`foreign ${crypto.randomUUID()}`, { provider: "unclaimed" });
-    const token = await newActionToken("not-the-secret", id, "retry", Date.now());
+    const token = await newActionToken("not-the-secret", id, "rnone", "retry", Date.now());
     const res = await SELF.fetch(`http://mtor.test/actions/${token}`, form({}));
     expect(res.status).toBe(403);
   });

@@ -64,7 +64,7 @@ beforeAll(async () => {
     body: { url: "https://hooks.example.com/fuzz", events: ["spec.verdict"] },
   });
   fixture.webhook = ((await wh.json()) as { id: string }).id;
-  fixture.token = await newActionToken("test-action-secret", fixture.spec, "approve", nowMs());
+  fixture.token = await newActionToken("test-action-secret", fixture.spec, fixture.run, "approve", nowMs());
 });
 
 afterAll(async () => {
@@ -567,6 +567,7 @@ describe("fuzz: phone action links", () => {
         if (c.kind === "other-secret") {
           token = await signActionToken("not-the-action-secret", {
             specId: fixture.spec,
+            runId: fixture.run,
             action: "approve",
             expiresAt: now + 3600e3,
             nonce: "n0nce0000000000000000",
@@ -575,6 +576,7 @@ describe("fuzz: phone action links", () => {
         if (c.kind === "expired") {
           token = await signActionToken("test-action-secret", {
             specId: fixture.spec,
+            runId: fixture.run,
             action: "approve",
             expiresAt: now - 1000,
             nonce: "n0nce0000000000000001",
@@ -582,7 +584,7 @@ describe("fuzz: phone action links", () => {
         }
         if (c.kind === "real-queued") token = fixture.token;
         if (c.kind === "parts")
-          token = [fixture.spec, c.action, "zzzzzz", "n0nce0000000000000002", c.text].join(".");
+          token = [fixture.spec, c.action, "zzzzzz", "n0nce0000000000000002", fixture.run, c.text].join(".");
         const a = await probe(
           tally,
           {

@@ -362,6 +362,10 @@ describe("phone action links are bound to one spec and one action", () => {
     await sendVerdict(run, { outcome: "passed", branch: `mtor/${id}-1` });
     return id;
   }
+  const currentRun = async (id: string): Promise<string> => {
+    const d = (await (await api(`/v1/specs/${id}`)).json()) as { runs: { id: string }[] };
+    return d.runs.at(-1)?.id ?? "rnone";
+  };
   const post = (token: string) =>
     SELF.fetch(`${BASE}/actions/${token}`, {
       method: "POST",
@@ -374,14 +378,15 @@ describe("phone action links are bound to one spec and one action", () => {
   }, async () => {
     const a = await awaitingReview("a");
     const b = await awaitingReview("b");
-    const token = await newActionToken("test-action-secret", a, "approve", nowMs());
-    const [, action, exp, nonce, sig] = token.split(".");
+    const token = await newActionToken("test-action-secret", a, await currentRun(a), "approve", nowMs());
+    const [, action, exp, nonce, run, sig] = token.split(".");
     await unchanged("forged links", async () => {
       for (const forged of [
-        [b, action, exp, nonce, sig],
-        [a, "decline", exp, nonce, sig],
-        [a, "retry", exp, nonce, sig],
-        [b, "decline", exp, nonce, sig],
+        [b, action, exp, nonce, run, sig],
+        [a, "decline", exp, nonce, run, sig],
+        [a, "retry", exp, nonce, run, sig],
+        [b, "decline", exp, nonce, run, sig],
+        [a, action, exp, nonce, await currentRun(b), sig],
       ]) {
         const res = await post(forged.join("."));
         expect(res.status, forged.join(".")).toBe(403);
@@ -395,7 +400,7 @@ describe("phone action links are bound to one spec and one action", () => {
     expect(await specStatus(a)).toBe("approved");
     expect(await specStatus(b)).toBe("awaiting_review");
     // A decline link for B signed alongside cannot be replayed once used.
-    const declineB = await newActionToken("test-action-secret", b, "decline", nowMs());
+    const declineB = await newActionToken("test-action-secret", b, await currentRun(b), "decline", nowMs());
     expect((await post(declineB)).status).toBe(200);
     expect(await specStatus(b)).toBe("declined");
     expect((await post(declineB)).status).toBe(409);
@@ -520,7 +525,7 @@ describe("secrets never leave the control plane", () => {
       });
       expectClean("failed login page", await login.text(), webhookSecrets);
       const link = await SELF.fetch(
-        `${BASE}/actions/${await newActionToken("test-action-secret", id, "approve", nowMs())}`,
+        `${BASE}/actions/${await newActionToken("test-action-secret", id, "rnone", "approve", nowMs())}`,
       );
       expectClean("action page", await link.text(), webhookSecrets);
 

@@ -1,5 +1,7 @@
-// Signed phone-action links: one spec, one action, a nonce and an expiry, bound together by an
-// HMAC-SHA256 with ACTION_SECRET. The token travels in the URL, so a phone needs no API token.
+// Signed phone-action links: one spec, the run the notification was about, one action, a nonce
+// and an expiry, bound together by an HMAC-SHA256 with ACTION_SECRET. The token travels in the
+// URL, so a phone needs no API token. The run binds the link to that attempt and its branch:
+// once the spec has moved on to another run, the link no longer acts.
 import { randomBase36 } from "../fleet/ids";
 
 export const PHONE_ACTIONS = ["approve", "decline", "retry"] as const;
@@ -10,6 +12,8 @@ export const ACTION_LINK_TTL_MS = 24 * 60 * 60 * 1000;
 
 export interface ActionClaims {
   specId: string;
+  /** The run whose notification carried the link. */
+  runId: string;
   action: PhoneAction;
   /** Unix ms. */
   expiresAt: number;
@@ -45,13 +49,20 @@ function constantTimeEqual(a: string, b: string): boolean {
 
 export async function signActionToken(secret: string, claims: ActionClaims): Promise<string> {
   const exp = Math.floor(claims.expiresAt / 1000).toString(36);
-  const payload = `${claims.specId}.${claims.action}.${exp}.${claims.nonce}`;
+  const payload = `${claims.specId}.${claims.action}.${exp}.${claims.nonce}.${claims.runId}`;
   return `${payload}.${await hmac(secret, payload)}`;
 }
 
-export async function newActionToken(secret: string, specId: string, action: PhoneAction, now: number) {
+export async function newActionToken(
+  secret: string,
+  specId: string,
+  runId: string,
+  action: PhoneAction,
+  now: number,
+) {
   return signActionToken(secret, {
     specId,
+    runId,
     action,
     expiresAt: now + ACTION_LINK_TTL_MS,
     nonce: randomBase36(20),
@@ -61,16 +72,22 @@ export async function newActionToken(secret: string, specId: string, action: Pho
 /** Checks a token's shape, signature and expiry. Whether it was used is the Fleet's to say. */
 export async function verifyActionToken(secret: string, token: string, now: number): Promise<TokenCheck> {
   const parts = token.split(".");
-  if (parts.length !== 5) return { ok: false, reason: "malformed" };
-  const [specId, action, exp, nonce, sig] = parts;
-  if (!/^[a-z0-9]{1,40}$/.test(specId) || !/^[a-z0-9]{8,64}$/.test(nonce) || !/^[a-z0-9]{1,12}$/.test(exp)) {
+  if (parts.length !== 6) return { ok: false, reason: "malformed" };
+  const [specId, action, exp, nonce, runId, sig] = parts;
+  if (
+    !/^[a-z0-9]{1,40}$/.test(specId) ||
+    !/^[a-z0-9]{8,64}$/.test(nonce) ||
+    !/^[a-z0-9]{1,12}$/.test(exp) ||
+    !/^[a-z0-9]{1,40}$/.test(runId)
+  ) {
     return { ok: false, reason: "malformed" };
   }
   if (!(PHONE_ACTIONS as readonly string[]).includes(action)) return { ok: false, reason: "malformed" };
-  const expected = await hmac(secret, `${specId}.${action}.${exp}.${nonce}`);
+  const expected = await hmac(secret, `${specId}.${action}.${exp}.${nonce}.${runId}`);
   if (!constantTimeEqual(expected, sig)) return { ok: false, reason: "tampered" };
   const claims: ActionClaims = {
     specId,
+    runId,
     action: action as PhoneAction,
     expiresAt: Number.parseInt(exp, 36) * 1000,
     nonce,

@@ -60,11 +60,13 @@ export async function fanOut(deps: Deps, env: WebhookEnv): Promise<number> {
       if (!ep.events.includes(e.type)) continue;
       const links: ActionLinks = {};
       const specId = typeof e.payload.spec_id === "string" ? e.payload.spec_id : null;
-      if (env.ACTION_SECRET && specId) {
+      const runId = typeof e.payload.run_id === "string" ? e.payload.run_id : null;
+      // A link acts only on the run it was sent for, so an event about no run carries none.
+      if (env.ACTION_SECRET && specId && runId) {
         for (const action of actionsFor(event)) {
           links[action] = actionUrl(
             ep.linksBase,
-            await newActionToken(env.ACTION_SECRET, specId, action, deps.now()),
+            await newActionToken(env.ACTION_SECRET, specId, runId, action, deps.now()),
           );
         }
       }

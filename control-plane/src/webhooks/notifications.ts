@@ -138,6 +138,15 @@ export class Notifications {
           used_at: iso(used.usedAt),
         });
       }
+      const current = getSpec(tx, claims.specId);
+      if (current.currentRunId !== claims.runId) {
+        throw new ApiError(
+          409,
+          "link_stale",
+          `this link was sent for run ${claims.runId}; spec ${claims.specId} has moved on to attempt ${current.attempt} since`,
+          { run_id: claims.runId, current_run_id: current.currentRunId },
+        );
+      }
       const by = "phone link";
       let summary: SpecSummary;
       if (claims.action === "approve")
