@@ -2,9 +2,11 @@
 // problem named by its key so a broken config is refused before the first claim.
 import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
+import { Grade } from "@mtor/schema";
 import { parse as parseToml } from "smol-toml";
 import { z } from "zod";
 import type { CommandHarnessConfig, ProviderConfig } from "./harness/types";
+import type { ReviewerConfig } from "./review";
 import { SANDBOX_KINDS, type SandboxKind } from "./sandbox";
 
 const NAME = /^[A-Za-z0-9._-]+$/;
@@ -43,6 +45,15 @@ const HarnessFile = z.strictObject({
   base_url_env: envName.optional(),
 });
 
+const ReviewFile = z.strictObject({
+  provider: z.string({ error: "is required" }).regex(NAME, nameMessage),
+  min_grade: Grade.default("D"),
+  timeout_s: z.number().positive().default(120),
+  max_diff_kb: z.number().positive().default(64),
+  price_in_per_mtok: z.number().min(0).optional(),
+  price_out_per_mtok: z.number().min(0).optional(),
+});
+
 const ConfigFile = z.strictObject({
   control_plane: httpUrl,
   id: z.string({ error: "is required" }).min(1).max(100).regex(NAME, nameMessage),
@@ -56,6 +67,8 @@ const ConfigFile = z.strictObject({
   providers: z.record(z.string().regex(NAME, nameMessage), ProviderFile).default({}),
   harnesses: z.record(z.string().regex(NAME, nameMessage), HarnessFile).default({}),
   temporal: z.record(z.string(), z.unknown()).optional(),
+  /** The reviewer model that grades runs whose gates passed. */
+  review: ReviewFile.optional(),
   /** Tuning, mostly for tests: seconds between heartbeats, claim long-poll, drain deadline. */
   heartbeat_s: z.number().positive().default(30),
   claim_wait_s: z.number().min(0).max(25).default(25),
@@ -90,6 +103,8 @@ export interface ExecutorConfig {
   providers: Record<string, ProviderConfig & { slots?: number }>;
   harnesses: Record<string, CommandHarnessConfig>;
   temporal?: Record<string, unknown>;
+  /** The reviewer, when `[review]` names a provider. */
+  review?: ReviewerConfig;
   heartbeatMs: number;
   claimWaitS: number;
   drainMs: number;
@@ -132,7 +147,7 @@ const NUMBER_KEYS = new Set([
   "cpu_cores",
 ]);
 /** Tables are not overridable one env var at a time. */
-const TABLE_KEYS = new Set(["repos", "providers", "harnesses", "temporal"]);
+const TABLE_KEYS = new Set(["repos", "providers", "harnesses", "temporal", "review"]);
 
 /**
  * Every top-level key is overridable by env: `MTOR_<KEY>` (`MTOR_CAPACITY`,
@@ -230,6 +245,28 @@ export function parseConfig(text: string, env: Env = process.env, baseDir = proc
     harnesses[name] = { name, command: h.command, tokenEnv: h.token_env, baseUrlEnv: h.base_url_env };
   }
 
+  let review: ReviewerConfig | undefined;
+  if (c.review) {
+    const p = providers[c.review.provider];
+    if (!p) {
+      problems.push(
+        `review.provider: unknown provider "${c.review.provider}" (name one of the [providers] tables)`,
+      );
+    } else {
+      review = {
+        provider: p.name,
+        baseUrl: p.baseUrl,
+        token: p.token,
+        model: p.model,
+        minGrade: c.review.min_grade,
+        timeoutMs: Math.round(c.review.timeout_s * 1000),
+        maxDiffBytes: Math.round(c.review.max_diff_kb * 1024),
+        priceInPerMtok: c.review.price_in_per_mtok,
+        priceOutPerMtok: c.review.price_out_per_mtok,
+      };
+    }
+  }
+
   if (Object.keys(providers).length === 0)
     problems.push("providers: at least one [providers.NAME] table is required");
   if (Object.keys(repos).length === 0) problems.push("repos: at least one [repos.NAME] table is required");
@@ -248,6 +285,7 @@ export function parseConfig(text: string, env: Env = process.env, baseDir = proc
     providers,
     harnesses,
     temporal: c.temporal,
+    review,
     heartbeatMs: Math.round(c.heartbeat_s * 1000),
     claimWaitS: c.claim_wait_s,
     drainMs: Math.round(c.drain_s * 1000),

@@ -15,6 +15,7 @@ export const GATE_NAMES = [
   "out_of_scope",
   "tests_failed",
   "spec_lint",
+  "review",
 ] as const;
 
 export const GateName = z.enum(GATE_NAMES);
@@ -48,6 +49,7 @@ export const DEFAULT_GATES: GateSettings = {
   out_of_scope: { action: "reject", retry: true },
   tests_failed: { action: "reject", retry: true },
   spec_lint: { action: "review", retry: false },
+  review: { action: "reject", retry: true },
 };
 
 /** Gates whose rejection never retries unless an operator turns retry on explicitly. */

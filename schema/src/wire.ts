@@ -93,11 +93,20 @@ export const Load = z.object({
 });
 export type Load = z.infer<typeof Load>;
 
+/** What the reviewer model spent on a run, counted apart from the worker's tokens and dollars. */
+export const ReviewUsage = z.object({
+  input_tokens: z.number().int().min(0),
+  output_tokens: z.number().int().min(0),
+  cost_usd: z.number().min(0),
+});
+export type ReviewUsage = z.infer<typeof ReviewUsage>;
+
 export const Usage = z.object({
   input_tokens: z.number().int().min(0),
   output_tokens: z.number().int().min(0),
   cost_usd: z.number().min(0),
   turns: z.number().int().min(0),
+  review: ReviewUsage.optional(),
 });
 export type Usage = z.infer<typeof Usage>;
 
@@ -204,6 +213,34 @@ export const Failure = z.object({
 });
 export type Failure = z.infer<typeof Failure>;
 
+/** A grade as operators and reviewers write it: A to F, with an optional + or -. */
+export const Grade = z
+  .string()
+  .regex(/^[A-F][+-]?$/, 'grade must be A to F, optionally with + or -, e.g. "B+"');
+
+export const ReviewFinding = z.object({
+  severity: z.enum(["info", "minor", "major", "critical"]),
+  file: z.string().max(500),
+  line: z.number().int().min(0).optional(),
+  note: z.string().max(2000),
+});
+export type ReviewFinding = z.infer<typeof ReviewFinding>;
+
+/**
+ * The reviewer model's judgment of a run whose gates passed. Without a grade (`grade` absent)
+ * the reviewer timed out, failed or answered badly twice, and `error` says which: the run is
+ * reported on its gates alone.
+ */
+export const RunReview = z.object({
+  provider: z.string().max(100),
+  model: z.string().max(200).optional(),
+  grade: Grade.optional(),
+  findings: z.array(ReviewFinding).max(50).default([]),
+  summary: z.string().max(4000).optional(),
+  error: z.string().max(1000).optional(),
+});
+export type RunReview = z.infer<typeof RunReview>;
+
 export const VerdictRequest = z.object({
   token: z.string().min(1).max(200),
   outcome: RunOutcome,
@@ -217,6 +254,7 @@ export const VerdictRequest = z.object({
   /** `git patch-id --stable` of the branch's net diff, for other runs' `duplicate` gate. */
   patch_id: z.string().max(64).optional(),
   usage: Usage.optional(),
+  review: RunReview.optional(),
   duration_ms: z.number().int().min(0),
   log_tail: z.string().max(16384).optional(),
 });
@@ -290,15 +328,13 @@ export const RunView = z.object({
   commits: z.number().int().nullable(),
   diffstat: Diffstat.nullable(),
   usage: Usage.nullable(),
+  /** The reviewer model's grade and findings, when a reviewer looked at the run. */
+  review: RunReview.nullable().optional(),
   duration_ms: z.number().int().nullable(),
   failure: Failure.nullable(),
   log_tail: z.string().nullable(),
 });
 export type RunView = z.infer<typeof RunView>;
-
-export const Grade = z
-  .string()
-  .regex(/^[A-F][+-]?$/, 'grade must be A to F, optionally with + or -, e.g. "B+"');
 
 export const ReviewView = z.object({
   decision: z.enum(["approved", "declined"]),

@@ -66,6 +66,7 @@ export class Daemon {
       config: this.config,
       spool: this.spool,
       log: this.log,
+      reviewer: this.config.review,
       ...opts.wiring,
     });
     this.resumeLeftovers = opts.resumeLeftovers ?? false;

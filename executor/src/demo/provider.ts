@@ -3,6 +3,7 @@
 import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { REVIEW_MARKER } from "../review";
 import { type DemoFaults, decideFault, type FaultClock, seededRandom } from "./faults";
 import {
   blockEvents,
@@ -22,6 +23,7 @@ import {
   DEMO_ANNOUNCE,
   isPreflightPrompt,
   parseDirective,
+  reviewerTurn,
   SCRIPTS,
   scriptTurn,
   type Turn,
@@ -166,8 +168,13 @@ export function startDemoProvider(options: DemoProviderOptions = {}): Promise<De
       stream: body.stream === true,
       userAgent: req.headers["user-agent"],
     };
+    // The reviewer's requests get a scripted grade, whatever script the spec asks the worker for.
+    const system =
+      typeof body.system === "string" ? body.system : (body.system ?? []).map((b) => b.text ?? "").join("");
+    const isReviewer = system.includes(REVIEW_MARKER);
+    if (isReviewer) base.script = "reviewer";
     const script = SCRIPTS[name];
-    if (!script) {
+    if (!script && !isReviewer) {
       const message = `unknown demo script ${name}; known: ${Object.keys(SCRIPTS).join(", ")}`;
       sendJson(res, 400, errorBody("invalid_request_error", message));
       record({ ...base, status: 400, answer: "invalid_request_error" });
@@ -189,11 +196,16 @@ export function startDemoProvider(options: DemoProviderOptions = {}): Promise<De
               .map((b) => toolResultText(b as ToolResultBlock)),
       ),
     };
-    const fault = faults ? decideFault(faults, clock, { isPreflight, scriptTurns: script.turns }) : null;
+    const fault =
+      faults && script && !isReviewer
+        ? decideFault(faults, clock, { isPreflight, scriptTurns: script.turns })
+        : null;
     await sleep((options.latencyMs ?? 0) + (fault?.delayMs ?? 0));
 
     let answer: Turn;
-    if (fault?.kind === "rate_limited") {
+    if (isReviewer || !script) {
+      answer = reviewerTurn(prompt, turn);
+    } else if (fault?.kind === "rate_limited") {
       answer = {
         kind: "error",
         status: 429,

@@ -491,3 +491,46 @@ export function scriptTurn(script: Script, c: Conversation): Turn {
 
 export type ScriptName = keyof typeof SCRIPTS;
 export const SCRIPT_NAMES = Object.keys(SCRIPTS);
+
+// ---------------------------------------------------------------- the reviewer
+
+const REVIEW_DIRECTIVE = /<!--\s*mtor-review:\s*([A-Za-z0-9+_-]+)\s*-->/;
+
+/**
+ * The demo model playing the reviewer (a request whose system prompt is the reviewer's). The
+ * spec chooses the answer with `<!-- mtor-review: WHAT -->`: a grade (`A`…`F`, `B+`), `malformed`
+ * (bad JSON every time), `malformed-once` (bad, then good on the retry), `timeout` (never
+ * answers) or `overloaded` (529). Without a directive it grades B.
+ */
+export function reviewerTurn(prompt: string, turn: number): Turn {
+  const what = REVIEW_DIRECTIVE.exec(prompt)?.[1] ?? "B";
+  if (what === "timeout") return { kind: "hang" };
+  if (what === "overloaded")
+    return { kind: "error", status: 529, type: "overloaded_error", message: "Overloaded" };
+  const bad = what === "malformed" || (what === "malformed-once" && turn === 0);
+  const text = (t: string): Turn => ({
+    kind: "message",
+    content: [{ type: "text", text: t }],
+    stopReason: "end_turn",
+  });
+  if (bad) return text(`${DEMO_ANNOUNCE} Looks fine to me, grade B or so.`);
+  const grade = /^[A-F][+-]?$/.test(what) ? what : "B";
+  const low = "DEF".includes(grade[0]);
+  const file = /^\+\+\+ b\/(\S+)/m.exec(prompt)?.[1] ?? "README.md";
+  return text(
+    JSON.stringify({
+      grade,
+      findings: low
+        ? [
+            {
+              severity: "major",
+              file,
+              line: 1,
+              note: "scripted finding: the change does less than the spec asks",
+            },
+          ]
+        : [{ severity: "info", file, note: "scripted finding: reads fine" }],
+      summary: `${DEMO_ANNOUNCE} scripted review, grade ${grade}`,
+    }),
+  );
+}

@@ -25,6 +25,7 @@ import {
 } from "../git";
 import { runProcess, type SandboxRun } from "../harness/process";
 import type { Harness, ProviderConfig } from "../harness/types";
+import { type ReviewerConfig, reviewAfterGates } from "../review";
 import type { Sandbox } from "../sandbox";
 import type {
   GateOutcome,
@@ -50,6 +51,8 @@ export interface ActivityDeps {
   buildPreflightPrompt?: (body: string) => string;
   /** The gate checks; when absent the run has no gates and passes on the harness alone. */
   runGates?: (ctx: GateContext) => Promise<GateReport>;
+  /** The reviewer model that grades a change whose gates passed (`[review]` in the config). */
+  reviewer?: ReviewerConfig;
   log?: (line: string) => void;
 }
 
@@ -278,9 +281,17 @@ export function createActivities(deps: ActivityDeps): RunActivities {
           testSandbox: sandboxOf(prepared),
           signal: hooks?.signal,
         });
-        const flagged = report.flags.map((f) => `${f.gate}:${f.action}`).join(" ");
-        log(`run ${runLabel(run)} gates ${report.outcome}${flagged ? ` ${flagged}` : ""}`);
-        return { ...report, headSha };
+        const reviewed = await reviewAfterGates(
+          deps.reviewer,
+          run.gates.review,
+          { spec: run.spec, repoDir: mirror, mergeBase: report.mergeBase, headSha },
+          report,
+          { signal: hooks?.signal },
+        );
+        const flagged = reviewed.flags.map((f) => `${f.gate}:${f.action}`).join(" ");
+        const graded = reviewed.review ? ` review ${reviewed.review.grade ?? reviewed.review.error}` : "";
+        log(`run ${runLabel(run)} gates ${reviewed.outcome}${flagged ? ` ${flagged}` : ""}${graded}`);
+        return { ...report, ...reviewed, headSha };
       } catch (err) {
         return asGitFailure(err);
       }

@@ -1,6 +1,16 @@
 // The steps of one run, shared by both engines: the local engine calls them in-process, the
 // Temporal engine wraps each as an activity. They come from `createActivities(deps)`.
-import type { ClaimedRun, Diffstat, Failure, GateFlag, Phase, Usage, VerdictRequest } from "@mtor/schema";
+import type {
+  ClaimedRun,
+  Diffstat,
+  Failure,
+  GateFlag,
+  Phase,
+  ReviewUsage,
+  RunReview,
+  Usage,
+  VerdictRequest,
+} from "@mtor/schema";
 
 /** What prepareWorktree hands to the later steps. Plain data: it crosses Temporal's wire. */
 export interface PreparedRun {
@@ -39,6 +49,10 @@ export interface GateOutcome {
   diffstat: Diffstat;
   headSha: string;
   patchId?: string;
+  /** The reviewer's grade, when one is configured and the gates passed. */
+  review?: RunReview;
+  /** The reviewer's tokens and dollars, apart from the worker's. */
+  reviewUsage?: ReviewUsage;
 }
 
 export interface PushOutcome {

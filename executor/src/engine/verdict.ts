@@ -1,6 +1,14 @@
 // The one place a run's outcome is decided from what its steps returned; both engines call it,
 // so a local run and a Temporal run of the same facts report the same verdict.
-import type { ClaimedRun, Failure, GateFlag, RunOutcome, VerdictRequest } from "@mtor/schema";
+import type {
+  ClaimedRun,
+  Failure,
+  GateFlag,
+  ReviewUsage,
+  RunOutcome,
+  Usage,
+  VerdictRequest,
+} from "@mtor/schema";
 import type { GateOutcome, HarnessOutcome, PreflightOutcome, PreparedRun, PushOutcome } from "./types";
 
 /** Why a run was stopped from outside its steps. */
@@ -70,6 +78,12 @@ export function decideVerdict(f: VerdictFacts): Decision {
   return { outcome: f.gates.outcome, flags, push: f.gates.commits > 0 };
 }
 
+/** The worker's usage with the reviewer's counted apart under `review`. */
+function withReviewUsage(usage: Usage | undefined, review: ReviewUsage | undefined): Usage | undefined {
+  if (!review) return usage;
+  return { ...(usage ?? { input_tokens: 0, output_tokens: 0, cost_usd: 0, turns: 0 }), review };
+}
+
 /** The most of a harness's output a verdict carries. */
 export const LOG_TAIL_MAX = 16_000;
 
@@ -94,7 +108,8 @@ export function verdictRequest(f: {
     commits: f.gates?.commits,
     diffstat: f.gates?.diffstat,
     patch_id: f.gates?.patchId,
-    usage: f.harness?.usage,
+    usage: withReviewUsage(f.harness?.usage, f.gates?.reviewUsage),
+    review: f.gates?.review,
     duration_ms: Math.max(0, Math.round(f.durationMs)),
     log_tail: f.harness?.logTail ? f.harness.logTail.slice(-LOG_TAIL_MAX) : undefined,
   };

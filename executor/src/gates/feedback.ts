@@ -99,6 +99,13 @@ function instruction({ gate, detail }: GateFlag): string {
       return `Make the tests pass (${detail}).`;
     case "spec_lint":
       return "";
+    case "review":
+      m = /^graded ([A-F][+-]?), below ([A-F][+-]?)(?:: ([^\n]*))?\n?([\s\S]*)$/.exec(detail);
+      if (m) {
+        const findings = m[4].trim();
+        return `A reviewer graded the last attempt ${m[1]} (the minimum is ${m[2]})${m[3] ? `: ${m[3]}` : ""}. Address its findings:${findings ? `\n${findings}` : " make the change do what the spec asks and nothing more."}`;
+      }
+      return `Address the reviewer's findings on the last attempt (${detail}).`;
   }
   return detail;
 }

@@ -81,7 +81,13 @@ export async function runTemporalExecutor(
       log: daemon.log,
     });
     const activities = createTemporalActivities({
-      activities: createActivities({ config, spool: daemon.spool, log: daemon.log, ...wiring }),
+      activities: createActivities({
+        config,
+        spool: daemon.spool,
+        log: daemon.log,
+        reviewer: config.review,
+        ...wiring,
+      }),
       executorId: config.id,
       taskQueuePrefix: settings.taskQueuePrefix,
       renewLease,
