@@ -18,6 +18,11 @@ export interface OverheadResult {
   split_ms: Record<string, number>;
   bare_claude_ms: number;
   overhead_to_bare_claude: number;
+  /** Overhead with the preflight counted in it (everything but the harness's own run). */
+  overhead_with_preflight_ms: number;
+  overhead_with_preflight_to_bare_claude: number;
+  /** What starting one process in the executor's sandbox costs, as the executor measured it at start. */
+  sandbox_start_ms: number | null;
 }
 
 function git(cwd: string, ...args: string[]): string {
@@ -117,10 +122,13 @@ export async function runOverhead(opts: {
     claimWaitS: 20,
   });
   const ex = startExecutor(config, workdir);
+  const sandboxLine = await ex.waitForLine(/sandbox \w+: starts in \d+ ms/, 60_000).catch(() => "");
+  const sandboxMs = /starts in (\d+) ms/.exec(sandboxLine)?.[1];
   await sleep(1000);
 
   const e2e: number[] = [];
   const harness: number[] = [];
+  const harnessOnly: number[] = [];
   const split: Record<string, number[]> = {};
   const bare: number[] = [];
   for (let i = 0; i < specs; i++) {
@@ -150,6 +158,7 @@ export async function runOverhead(opts: {
     for (const [k, v] of Object.entries(parts)) split[k] = [...(split[k] ?? []), v];
     e2e.push(total);
     harness.push(inHarness);
+    harnessOnly.push(t.harness ?? 0);
     log(
       `overhead: spec ${i} ${spec.status} in ${Math.round(total)} ms, ${Math.round(inHarness)} ms in claude; bare claude ${Math.round(bare.at(-1) ?? 0)} ms`,
     );
@@ -167,5 +176,10 @@ export async function runOverhead(opts: {
     split_ms: Object.fromEntries(Object.entries(split).map(([k, v]) => [k, round(median(v), 0)])),
     bare_claude_ms: round(bareMs, 0),
     overhead_to_bare_claude: round(overhead / bareMs),
+    overhead_with_preflight_ms: round(median(e2e.map((v, i) => v - (harnessOnly[i] as number))), 0),
+    overhead_with_preflight_to_bare_claude: round(
+      median(e2e.map((v, i) => v - (harnessOnly[i] as number))) / bareMs,
+    ),
+    sandbox_start_ms: sandboxMs === undefined ? null : Number(sandboxMs),
   };
 }

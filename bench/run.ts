@@ -126,6 +126,12 @@ export function table(r: Omit<Results, never>): string {
       "≤ 1.5",
     ],
     [
+      "overhead with the preflight counted",
+      `${r.overhead.overhead_with_preflight_ms} ms, ${r.overhead.overhead_with_preflight_to_bare_claude}× bare claude`,
+      "≤ 1 s and ≤ 1.5×",
+    ],
+    ["sandbox start (bwrap)", `${r.overhead.sandbox_start_ms ?? "?"} ms`, "< 50 ms"],
+    [
       "pickup p50 / p99 (mtor)",
       `${r.pickup.mtor_ms.p50} / ${r.pickup.mtor_ms.p99} ms over ${r.pickup.samples}`,
       "p50 ≤ 25 ms",
