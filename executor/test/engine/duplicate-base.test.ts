@@ -4,38 +4,18 @@
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { VerdictSpool } from "../../src/daemon/spool";
 import { defaultWiring } from "../../src/daemon/wiring";
 import { createActivities } from "../../src/engine/activities";
-import { git, makeOrigin, makeRun, recordingControlPlane, SCRIPTS, shHarness } from "../temporal/helpers";
+import { git, makeBox, makeOrigin, makeRun, SCRIPTS, shHarness } from "../temporal/helpers";
 
 const { root, origin, cleanup } = makeOrigin();
 afterAll(cleanup);
 
+/** The test box's activities, wired as the daemon wires them (its gates and sandbox). */
 async function activities(name: string) {
-  const workdir = join(root, name);
-  const wiring = await defaultWiring({ harnesses: {}, sandbox: "bwrap", workdir });
-  return createActivities({
-    config: {
-      workdir,
-      repos: { demo: { name: "demo", url: origin } },
-      providers: {
-        demo: {
-          name: "demo",
-          baseUrl: "http://127.0.0.1:9",
-          token: "t",
-          model: "demo-1",
-          harness: "commits",
-        },
-      },
-      keepFailed: 5,
-      preflightTimeoutMs: 10_000,
-      gitIdentity: { name: "mtor agent", email: "agent@mtor.invalid" },
-    },
-    spool: new VerdictSpool({ dir: join(workdir, "spool"), client: recordingControlPlane() }),
-    ...wiring,
-    harnessFor: shHarness,
-  });
+  const { deps } = makeBox(root, origin, name);
+  const wiring = await defaultWiring({ harnesses: {}, sandbox: "bwrap", workdir: deps.config.workdir });
+  return createActivities({ ...deps, ...wiring, harnessFor: shHarness });
 }
 
 describe("duplicate: already on base", () => {
