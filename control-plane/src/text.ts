@@ -9,6 +9,7 @@ import type {
   SpecDetail,
   SpecList,
   StatusView,
+  WindowView,
 } from "@mtor/schema/wire";
 import type { Context } from "hono";
 import type { AppEnv } from "./app-env";
@@ -130,7 +131,9 @@ export function statusText(s: StatusView): string {
     .map(([k, v]) => `${k} ${v}`)
     .join("  ");
   const hint = s.monitor_hint ? `\nmonitor: ${s.monitor_hint}\n` : "";
-  const backlog = s.review_backlog ? `${reviewBacklogText(s.review_backlog)}\n` : "";
+  const backlog =
+    (s.review_backlog ? `${reviewBacklogText(s.review_backlog)}\n` : "") +
+    (s.windows ? windowsText(s.windows) : "");
   return `fleet ${s.frozen ? "FROZEN" : "running"}\n${counts || "no specs"}\n${backlog}${hint}\n${providersText(s.providers)}\n${executorsText(s.executors)}`;
 }
 
@@ -156,7 +159,23 @@ export function settingsText(s: SettingsView): string {
     limitText(r.max_awaiting_review),
     r.holding ? "holding" : "",
   ]);
-  return `max_awaiting_review ${limitText(s.max_awaiting_review)}\n${reviewBacklogText(s.review_backlog)}\n${
+  return `max_awaiting_review ${limitText(s.max_awaiting_review)}\n${reviewBacklogText(s.review_backlog)}\n${windowsText(s.windows) || "no run window: claims any time\n"}${
     rows.length ? `\n${table(["REPO", "AWAITING", "LIMIT", ""], rows)}` : ""
   }`;
+}
+
+const hm = (iso: string) => iso.slice(0, 16).replace("T", " ");
+
+/** One line per run window: open or closed, and when that changes (UTC). */
+export function windowsText(w: SettingsView["windows"]): string {
+  const line = (who: string, x: WindowView) =>
+    `${who} window ${x.window} ${x.zone}${x.fit ? " (runs must fit)" : ""}: ${
+      x.open
+        ? `open, closes ${hm(x.next_change)} UTC`
+        : `CLOSED — claims wait (outside_window) until ${hm(x.next_change)} UTC`
+    }\n`;
+  return (
+    (w.fleet ? line("fleet", w.fleet) : "") +
+    w.providers.map((p) => line(`provider ${p.provider}`, p)).join("")
+  );
 }

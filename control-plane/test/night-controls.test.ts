@@ -5,6 +5,9 @@ import { SELF } from "cloudflare:test";
 import type { ClaimResponse, SettingsView, StatusView } from "@mtor/schema/wire";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { api, claimBody, dispatchSpec, executorClient, startClock } from "./helpers";
+
+const at = (isoTime: string) => startClock(Date.parse(isoTime));
+
 import { createWebhook, deleteAllWebhooks, receiver, runAlarm } from "./webhooks-helpers";
 
 const client = executorClient();
@@ -50,7 +53,10 @@ afterEach(async () => {
   // Every test leaves the fleet's defaults behind.
   const s = await settings();
   const repos = Object.fromEntries(Object.keys(s.repos).map((r) => [r, { max_awaiting_review: null }]));
-  expect((await put({ max_awaiting_review: 10, repos })).status).toBe(200);
+  expect((await put({ max_awaiting_review: 10, repos, window: null })).status).toBe(200);
+  for (const name of Object.keys(s.providers)) {
+    expect((await api(`/v1/providers/${name}`, { method: "PUT", body: { window: null } })).status).toBe(200);
+  }
   await deleteAllWebhooks();
 });
 
@@ -179,5 +185,79 @@ describe("review backpressure", () => {
     } finally {
       r.restore();
     }
+  });
+});
+
+describe("run windows", () => {
+  it("are validated with clear errors", async () => {
+    const bad: [unknown, RegExp][] = [
+      [{ window: "25:00-06:00" }, /window: must be "HH:MM-HH:MM"/],
+      [{ window: "22:00-22:00" }, /window: start and end must differ/],
+      [{ window: "22:00-06:00", window_zone: "Mars/Olympus" }, /window_zone: must be an IANA time zone/],
+      [{ window_zone: "UTC" }, /has no window; set window/],
+    ];
+    for (const [body, re] of bad) {
+      const r = await put(body);
+      expect({ body, status: r.status }).toEqual({ body, status: 400 });
+      expect(r.body.error.message).toMatch(re);
+    }
+    const p = await api("/v1/providers/p-badwin", { method: "PUT", body: { window: "1-2" } });
+    expect(p.status).toBe(400);
+  });
+
+  it("outside the fleet's window claims answer outside_window; the window opening lets the spec run", async () => {
+    await at("2026-01-11T12:00:00Z");
+    const r = await put({ window: "22:00-06:00", window_zone: "UTC" });
+    expect(r.body.windows.fleet).toMatchObject({ open: false, next_change: "2026-01-11T22:00:00.000Z" });
+    const id = await dispatchSpec("window wait", { repo: "r-win", provider: "p-win" });
+    expect(await claim("ex-win", ["r-win"], "p-win")).toEqual({ runs: [], reason: "outside_window" });
+    const status = await (await api("/v1/status", { headers: { accept: "text/plain" } })).text();
+    expect(status).toContain(
+      "fleet window 22:00-06:00 UTC: CLOSED — claims wait (outside_window) until 2026-01-11 22:00 UTC",
+    );
+    const report = await (await api("/v1/report", { headers: { accept: "text/plain" } })).text();
+    expect(report).toMatch(/\d+ specs? queued waiting for a run window/);
+    await at("2026-01-11T22:00:00Z");
+    expect((await claim("ex-win", ["r-win"], "p-win")).runs.map((x) => x.spec_id)).toEqual([id]);
+  });
+
+  it("reads the window in its own time zone", async () => {
+    // 21:30 UTC is 22:30 in Berlin in winter: inside 22:00-06:00 there, outside in UTC.
+    await at("2026-01-11T21:30:00Z");
+    expect(
+      (await put({ window: "22:00-06:00", window_zone: "Europe/Berlin" })).body.windows.fleet?.open,
+    ).toBe(true);
+    expect((await put({ window_zone: "UTC" })).body.windows.fleet?.open).toBe(false);
+  });
+
+  it("a provider's window holds only that provider", async () => {
+    await at("2026-01-11T12:00:00Z");
+    const w = await api("/v1/providers/p-night", {
+      method: "PUT",
+      body: { window: "01:00-05:00", window_zone: "UTC" },
+    });
+    expect(w.status).toBe(200);
+    await dispatchSpec("night only", { repo: "r-pw", provider: "p-night" });
+    const day = await dispatchSpec("any time", { repo: "r-pw", provider: "p-day" });
+    expect(await claim("ex-pw", ["r-pw"], "p-night")).toEqual({ runs: [], reason: "outside_window" });
+    expect((await claim("ex-pw", ["r-pw"], "p-day")).runs.map((x) => x.spec_id)).toEqual([day]);
+    expect((await settings()).windows.providers).toEqual([
+      expect.objectContaining({ provider: "p-night", window: "01:00-05:00", open: false }),
+    ]);
+  });
+
+  it("with fit, a run whose timeout would outlast the window does not start; a shorter one does", async () => {
+    await at("2026-01-12T05:30:00Z");
+    await put({ window: "22:00-06:00", window_zone: "UTC", window_fit: true });
+    const long = await dispatchSpec("long one", {
+      repo: "r-fit",
+      provider: "p-fit",
+      timeout: "1h",
+      priority: "5",
+    });
+    const short = await dispatchSpec("short one", { repo: "r-fit", provider: "p-fit", timeout: "10m" });
+    expect((await claim("ex-fit", ["r-fit"], "p-fit")).runs.map((x) => x.spec_id)).toEqual([short]);
+    expect(await claim("ex-fit", ["r-fit"], "p-fit")).toEqual({ runs: [], reason: "outside_window" });
+    expect(((await (await api(`/v1/specs/${long}`)).json()) as { status: string }).status).toBe("queued");
   });
 });

@@ -183,6 +183,7 @@ export const CLAIM_REASONS = [
   "blocked",
   "not_served",
   "review_backlog",
+  "outside_window",
 ] as const;
 export const ClaimReason = z.enum(CLAIM_REASONS);
 export type ClaimReason = z.infer<typeof ClaimReason>;
@@ -368,14 +369,6 @@ export const DeclineRequest = z.object({
 });
 export type DeclineRequest = z.infer<typeof DeclineRequest>;
 
-export const ProviderUpdate = z.object({
-  slots: z.number().int().min(1).max(256).optional(),
-  enabled: z.boolean().optional(),
-  harness: z.string().min(1).max(100).nullable().optional(),
-  model: z.string().min(1).max(200).nullable().optional(),
-});
-export type ProviderUpdate = z.infer<typeof ProviderUpdate>;
-
 export const BreakerState = z.enum(["closed", "open", "half_open"]);
 export type BreakerState = z.infer<typeof BreakerState>;
 
@@ -441,10 +434,67 @@ const byRepo = <T extends z.ZodType>(value: T) =>
     }
   });
 
+const isTimeZone = (zone: string): boolean => {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** A run window, "HH:MM-HH:MM" (24 h clock); a start after the end wraps past midnight. */
+export const WindowText = z
+  .string()
+  .regex(/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/, 'must be "HH:MM-HH:MM", e.g. "22:00-06:00"')
+  .refine((w) => w.slice(0, 5) !== w.slice(6), "start and end must differ");
+export const TimeZone = z
+  .string()
+  .max(64)
+  .refine(isTimeZone, 'must be an IANA time zone, e.g. "Europe/Berlin" or "UTC"');
+
+/** A run window as stored: claims get new runs only inside it. */
+export const RunWindow = z.object({
+  window: WindowText,
+  zone: TimeZone,
+  /** Start no run whose timeout would end after the window closes. */
+  fit: z.boolean(),
+});
+export type RunWindow = z.infer<typeof RunWindow>;
+
+/** The window fields of `PUT /v1/settings` and `PUT /v1/providers/:name`; `window: null` removes it. */
+export const WindowUpdate = z.object({
+  window: WindowText.nullable().optional(),
+  window_zone: TimeZone.optional(),
+  window_fit: z.boolean().optional(),
+});
+export type WindowUpdate = z.infer<typeof WindowUpdate>;
+
+export const ProviderUpdate = z
+  .object({
+    slots: z.number().int().min(1).max(256).optional(),
+    enabled: z.boolean().optional(),
+    harness: z.string().min(1).max(100).nullable().optional(),
+    model: z.string().min(1).max(200).nullable().optional(),
+  })
+  .extend(WindowUpdate.shape);
+export type ProviderUpdate = z.infer<typeof ProviderUpdate>;
+
+/** A window and where the clock stands in it. */
+export const WindowView = RunWindow.extend({
+  open: z.boolean(),
+  /** When it next opens (closed) or closes (open). */
+  next_change: z.string(),
+});
+export type WindowView = z.infer<typeof WindowView>;
+
 /** The fleet's night controls as stored and answered by `GET /v1/settings`. */
 export const FleetSettings = z.object({
   max_awaiting_review: ReviewLimit,
   repos: byRepo(z.object({ max_awaiting_review: ReviewLimit })),
+  window: RunWindow.nullable(),
+  /** Per provider night controls (set through `PUT /v1/providers/:name`). */
+  providers: z.record(z.string(), z.object({ window: RunWindow.nullable() })),
 });
 export type FleetSettings = z.infer<typeof FleetSettings>;
 
@@ -454,6 +504,7 @@ export const FleetSettingsUpdate = z
     max_awaiting_review: ReviewLimit.optional(),
     repos: byRepo(z.object({ max_awaiting_review: ReviewLimit.nullable() }).strict()).optional(),
   })
+  .extend(WindowUpdate.shape)
   .strict();
 export type FleetSettingsUpdate = z.infer<typeof FleetSettingsUpdate>;
 
@@ -474,7 +525,14 @@ export const ReviewBacklog = z.object({
 });
 export type ReviewBacklog = z.infer<typeof ReviewBacklog>;
 
-export const SettingsView = FleetSettings.extend({ review_backlog: ReviewBacklog });
+export const SettingsView = FleetSettings.extend({
+  review_backlog: ReviewBacklog,
+  /** The fleet's window and each provider's, with whether each is open now. */
+  windows: z.object({
+    fleet: WindowView.nullable(),
+    providers: z.array(WindowView.extend({ provider: z.string() })),
+  }),
+});
 export type SettingsView = z.infer<typeof SettingsView>;
 
 export const StatusView = z.object({
@@ -486,6 +544,7 @@ export const StatusView = z.object({
   monitor: z.unknown().optional(),
   monitor_hint: z.string().optional(),
   review_backlog: ReviewBacklog.optional(),
+  windows: SettingsView.shape.windows.optional(),
 });
 export type StatusView = z.infer<typeof StatusView>;
 

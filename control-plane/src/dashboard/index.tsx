@@ -37,11 +37,15 @@ const NOTICES: Record<string, string> = {
   drained: "Draining: it finishes its runs and takes no new ones.",
   undrained: "Active again.",
   gate: "Gate saved.",
-  settings: "Review backlog limit saved.",
+  settings: "Night controls saved.",
 };
 
-/** The banner text while the review backlog holds claims, fleet-wide or for some repos. */
-function heldBanner(b: StatusView["review_backlog"]): string | undefined {
+/** The banner text while a closed run window or the review backlog holds claims. */
+function heldBanner(s: StatusView): string | undefined {
+  const w = s.windows?.fleet;
+  if (w && !w.open)
+    return `Outside the run window ${w.window} ${w.zone}: no new claims until ${w.next_change.slice(11, 16)} UTC`;
+  const b = s.review_backlog;
   if (!b) return undefined;
   if (b.holding)
     return `Review backlog full: ${b.awaiting_review} of ${b.max_awaiting_review} await review — no new claims until reviews bring it down`;
@@ -232,7 +236,7 @@ export function dashboard(api: ApiFetch) {
     const counts = status.ok ? status.data.counts : {};
     return page(c, "queue", "Queue", <QueuePage filter={filter} specs={list.data.specs} counts={counts} />, {
       frozen: status.ok && status.data.frozen,
-      held: status.ok ? heldBanner(status.data.review_backlog) : undefined,
+      held: status.ok ? heldBanner(status.data) : undefined,
     });
   });
 
@@ -373,13 +377,14 @@ export function dashboard(api: ApiFetch) {
       <FleetPage
         frozen={r.data.frozen}
         reviewBacklog={r.data.review_backlog}
+        windows={r.data.windows}
         providers={providers.ok ? listOf<ProviderView>(providers.data, "providers") : r.data.providers}
         executors={executors.ok ? listOf<ExecutorView>(executors.data, "executors") : r.data.executors}
         csrf={await csrfFor(token)}
         notice={extra.notice}
         error={extra.error}
       />,
-      { status: extra.status, frozen: r.data.frozen, held: heldBanner(r.data.review_backlog) },
+      { status: extra.status, frozen: r.data.frozen, held: heldBanner(r.data) },
     );
   };
 
@@ -431,6 +436,20 @@ export function dashboard(api: ApiFetch) {
     fleetAction((_c, form) => {
       const n = (v: string | undefined) => (v === undefined || v.trim() === "" ? null : Number(v));
       const repo = (form.repo ?? "").trim();
+      if (form.kind === "window") {
+        const window = (form.window ?? "").trim();
+        return [
+          "PUT",
+          "/v1/settings",
+          window
+            ? {
+                window,
+                window_zone: (form.window_zone ?? "").trim() || "UTC",
+                window_fit: form.window_fit === "on",
+              }
+            : { window: null },
+        ];
+      }
       return [
         "PUT",
         "/v1/settings",

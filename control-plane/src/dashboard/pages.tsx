@@ -6,6 +6,7 @@ import type {
   ReviewBacklog,
   SpecDetail,
   SpecSummary,
+  StatusView,
 } from "@mtor/schema";
 import { ago } from "@mtor/schema/format";
 import { KILLABLE_STATUSES } from "@mtor/schema/wire";
@@ -294,6 +295,7 @@ export function SpecPage(props: { spec: SpecDetail; csrf: string; notice?: strin
 export function FleetPage(props: {
   frozen: boolean;
   reviewBacklog?: ReviewBacklog;
+  windows?: StatusView["windows"];
   providers: ProviderView[];
   executors: ExecutorView[];
   csrf: string;
@@ -316,6 +318,7 @@ export function FleetPage(props: {
       </form>
 
       {props.reviewBacklog && <ReviewBacklogCard backlog={props.reviewBacklog} csrf={props.csrf} />}
+      <WindowCard windows={props.windows} csrf={props.csrf} />
 
       <h2>Providers</h2>
       {props.providers.length === 0 && (
@@ -403,6 +406,52 @@ export function FleetPage(props: {
         </div>
       ))}
     </>
+  );
+}
+
+function WindowCard(props: { windows?: StatusView["windows"]; csrf: string }) {
+  const w = props.windows?.fleet ?? null;
+  return (
+    <div class="card" data-window={w ? (w.open ? "open" : "closed") : "none"}>
+      <div class="row">
+        <strong style="flex:1">Run window</strong>
+        <span class={`badge ${!w || w.open ? "s-approved" : "s-failed"}`}>
+          {!w ? "any time" : w.open ? "open" : "closed"}
+        </span>
+      </div>
+      <div class="muted">
+        {w
+          ? `${w.window} ${w.zone}${w.fit ? ", runs must fit" : ""} · ${w.open ? "closes" : "opens"} ${w.next_change.slice(0, 16).replace("T", " ")} UTC`
+          : "No fleet window: claims get work at any hour."}
+      </div>
+      {(props.windows?.providers ?? []).map((p) => (
+        <div class="muted" data-provider-window={p.provider}>
+          {p.provider}: {p.window} {p.zone} · {p.open ? "open" : "closed"}
+        </div>
+      ))}
+      <form method="post" action="/fleet/settings" class="inline" style="margin-top:.4rem">
+        <Csrf token={props.csrf} />
+        <input type="hidden" name="kind" value="window" />
+        <input
+          type="text"
+          name="window"
+          placeholder="22:00-06:00 (empty = none)"
+          value={w?.window ?? ""}
+          aria-label="run window"
+        />
+        <input
+          type="text"
+          name="window_zone"
+          placeholder="UTC"
+          value={w?.zone ?? ""}
+          aria-label="time zone"
+        />
+        <label>
+          <input type="checkbox" name="window_fit" checked={w?.fit ?? false} /> runs must fit
+        </label>
+        <button type="submit">Set window</button>
+      </form>
+    </div>
   );
 }
 

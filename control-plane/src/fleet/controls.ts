@@ -1,10 +1,20 @@
 // Night controls: the review backlog limits that hold new claims while too much work waits for
-// a person. Stored as one settings row; read inside the claim's transaction.
+// a person, and the run windows outside which no run starts. Stored as one settings row; read
+// inside the claim's transaction.
 import { specs } from "@mtor/schema/tables/fleet";
-import type { FleetSettings, FleetSettingsUpdate, ReviewBacklog } from "@mtor/schema/wire";
+import type {
+  FleetSettings,
+  FleetSettingsUpdate,
+  ReviewBacklog,
+  SettingsView,
+  WindowUpdate,
+  WindowView,
+} from "@mtor/schema/wire";
 import { eq, sql } from "drizzle-orm";
+import { ApiError } from "../errors";
 import type { Db } from "./db";
 import { getSetting, putSetting } from "./settings";
+import { nextWindow, windowAt } from "./windows";
 
 const KEY = "night_controls";
 export const DEFAULT_MAX_AWAITING_REVIEW = 10;
@@ -14,11 +24,28 @@ export function fleetSettings(db: Db): FleetSettings {
   return {
     max_awaiting_review: stored.max_awaiting_review ?? DEFAULT_MAX_AWAITING_REVIEW,
     repos: stored.repos ?? {},
+    window: stored.window ?? null,
+    providers: stored.providers ?? {},
   };
+}
+
+/** A window update against the window there is; zone or fit alone need a window to act on. */
+function updatedWindow(current: FleetSettings["window"], update: WindowUpdate, where: string) {
+  if (
+    update.window === undefined &&
+    !current &&
+    (update.window_zone !== undefined || update.window_fit !== undefined)
+  ) {
+    throw new ApiError(400, "invalid_request", `${where} has no window; set window ("22:00-06:00") first`, {
+      errors: [{ field: "window", message: "is required to set window_zone or window_fit" }],
+    });
+  }
+  return nextWindow(current, update);
 }
 
 export function putFleetSettings(db: Db, update: FleetSettingsUpdate): FleetSettings {
   const next = fleetSettings(db);
+  next.window = updatedWindow(next.window, update, "the fleet");
   if (update.max_awaiting_review !== undefined) next.max_awaiting_review = update.max_awaiting_review;
   for (const [repo, limit] of Object.entries(update.repos ?? {})) {
     if (limit.max_awaiting_review === null) delete next.repos[repo];
@@ -66,4 +93,48 @@ export function reviewHold(db: Db): { fleet: boolean; repos: Set<string> } {
     fleet: backlog.holding,
     repos: new Set(backlog.repos.filter((r) => r.holding).map((r) => r.repo)),
   };
+}
+
+/** Sets or removes one provider's run window (the window fields of `PUT /v1/providers/:name`). */
+export function putProviderWindow(db: Db, name: string, update: WindowUpdate): void {
+  if (update.window === undefined && update.window_zone === undefined && update.window_fit === undefined)
+    return;
+  const next = fleetSettings(db);
+  const window = updatedWindow(next.providers[name]?.window ?? null, update, `provider ${name}`);
+  if (window) next.providers[name] = { window };
+  else delete next.providers[name];
+  putSetting(db, KEY, next);
+}
+
+/** The fleet's window and each provider's, as they stand at `now`. */
+export function windowsAt(settings: FleetSettings, now: number): SettingsView["windows"] {
+  return {
+    fleet: settings.window ? windowAt(settings.window, now) : null,
+    providers: Object.entries(settings.providers)
+      .filter(([, p]) => p.window)
+      .map(([provider, p]) => ({ provider, ...windowAt(p.window as NonNullable<typeof p.window>, now) })),
+  };
+}
+
+/** Everything the settings answer: the stored controls, the backlog and the windows now. */
+export function settingsView(db: Db, now: number, settings = fleetSettings(db)): SettingsView {
+  return { ...settings, review_backlog: reviewBacklog(db, settings), windows: windowsAt(settings, now) };
+}
+
+/** The windows that bear on a claim at `now`: the fleet's, and each provider's by name. */
+export function windowHold(
+  db: Db,
+  now: number,
+): { fleet: WindowView | null; providers: Map<string, WindowView> } {
+  const w = windowsAt(fleetSettings(db), now);
+  return { fleet: w.fleet, providers: new Map(w.providers.map((p) => [p.provider, p])) };
+}
+
+/** Whether a run of `timeoutS` started at `now` ends before every fitting window that applies closes. */
+export function fitsWindows(
+  windows: (WindowView | null | undefined)[],
+  now: number,
+  timeoutS: number,
+): boolean {
+  return windows.every((w) => !w || !w.fit || !w.open || now + timeoutS * 1000 <= Date.parse(w.next_change));
 }

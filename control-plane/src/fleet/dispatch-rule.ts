@@ -7,7 +7,7 @@ import type { ClaimedRun, ClaimReason, ClaimRequest, ClaimResponse } from "@mtor
 import { and, desc, eq, inArray, isNotNull, ne, sql } from "drizzle-orm";
 import type { FleetCache } from "./cache";
 import { iso } from "./clock";
-import { reviewHold } from "./controls";
+import { fitsWindows, reviewHold, windowHold } from "./controls";
 import type { Db, Deps } from "./db";
 import { executorSkipReason, upsertExecutor } from "./executors";
 import { newLeaseToken, newRunId } from "./ids";
@@ -90,6 +90,8 @@ export function claimRuns(
   if (cache.isFrozen(tx)) return { runs: [], reason: "frozen" };
   const reviewHeld = reviewHold(tx);
   if (reviewHeld.fleet) return { runs: [], reason: "review_backlog" };
+  const windows = windowHold(tx, now);
+  if (windows.fleet && !windows.fleet.open) return { runs: [], reason: "outside_window" };
   const want = Math.min(req.free, req.executor.capacity);
   if (want <= 0) return { runs: [], reason: "no_slots" };
 
@@ -102,6 +104,7 @@ export function claimRuns(
   const skip = (name: string): ClaimReason | null => {
     const p = providerRows.get(name);
     if (!p) return "disabled";
+    if (windows.providers.get(name)?.open === false) return "outside_window";
     return providerSkipReason(p, now, inUse.get(name) ?? 0, trials.has(name));
   };
   /** The provider a spec of this lane would run on now, or why none can take it. */
@@ -155,6 +158,11 @@ export function claimRuns(
     }
     const row = tx.select().from(specs).where(eq(specs.id, best.head.id)).get();
     if (!row) continue;
+    // A window set to fit starts no run whose timeout would outlast it.
+    if (!fitsWindows([windows.fleet, windows.providers.get(best.provider.name)], now, row.spec.timeout_s)) {
+      skipped(best.head, "outside_window");
+      continue;
+    }
     gates ??= cache.gateSettings(tx);
     claimed.push(lease(row, best.provider, gates));
   }

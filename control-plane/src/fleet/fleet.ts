@@ -34,7 +34,14 @@ import type { MonitorPassResult } from "../monitor/pass";
 import { Notifications, type WebhookCreateInput } from "../webhooks/notifications";
 import { FleetCache } from "./cache";
 import { Clock } from "./clock";
-import { fleetSettings, putFleetSettings, reviewBacklog } from "./controls";
+import {
+  fleetSettings,
+  putFleetSettings,
+  putProviderWindow,
+  reviewBacklog,
+  settingsView,
+  windowsAt,
+} from "./controls";
 import { type Db, type Deps, tables } from "./db";
 import { claimRuns } from "./dispatch-rule";
 import { listExecutors, setDraining } from "./executors";
@@ -277,23 +284,18 @@ export class Fleet extends DurableObject<Env> {
         monitor,
         ...(monitor ? {} : { monitor_hint: NO_MONITOR_HINT }),
         review_backlog: reviewBacklog(tx),
+        windows: windowsAt(fleetSettings(tx), this.clock.now()),
       };
     });
   }
 
   async settings(): Promise<Result<SettingsView>> {
-    return this.tx((tx) => {
-      const settings = fleetSettings(tx);
-      return { ...settings, review_backlog: reviewBacklog(tx, settings) };
-    });
+    return this.tx((tx) => settingsView(tx, this.clock.now()));
   }
 
   /** Changes the night controls; waiting claims look again, as a raised limit may free work. */
   async putSettings(update: FleetSettingsUpdate): Promise<Result<SettingsView>> {
-    return this.change((tx) => {
-      const settings = putFleetSettings(tx, update);
-      return { ...settings, review_backlog: reviewBacklog(tx, settings) };
-    });
+    return this.change((tx) => settingsView(tx, this.clock.now(), putFleetSettings(tx, update)));
   }
 
   async freeze(): Promise<Result<{ frozen: boolean }>> {
@@ -315,7 +317,12 @@ export class Fleet extends DurableObject<Env> {
   }
 
   async putProvider(name: string, update: ProviderUpdate): Promise<Result<ProviderView>> {
-    return this.change((tx) => putProvider(tx, name, update, this.clock.now()));
+    return this.change((tx) => {
+      const { window, window_zone, window_fit, ...core } = update;
+      const view = putProvider(tx, name, core, this.clock.now());
+      putProviderWindow(tx, name, { window, window_zone, window_fit });
+      return view;
+    });
   }
 
   async deleteProvider(name: string): Promise<Result<{ deleted: string }>> {

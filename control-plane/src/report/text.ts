@@ -1,5 +1,5 @@
 // The report as terse text for curl and phones: one line per spec, one per provider, totals.
-import { reviewBacklogText } from "../text";
+import { reviewBacklogText, windowsText } from "../text";
 import type { Report } from "./build";
 
 const pct = (r: number) => `${Math.round(r * 100)}%`;
@@ -42,6 +42,12 @@ export function reportText(r: Report): string {
     .map(([k, v]) => `${k} ${v}`)
     .join(", ");
   if (statuses) out.push(`now: ${statuses}`);
-  if (r.controls) out.push(reviewBacklogText(r.controls.review_backlog));
+  if (r.controls) {
+    out.push(reviewBacklogText(r.controls.review_backlog));
+    const windows = windowsText(r.controls.windows).trimEnd();
+    if (windows) out.push(windows);
+    if (r.controls.waiting_for_window > 0)
+      out.push(`${plural(r.controls.waiting_for_window, "spec")} queued waiting for a run window`);
+  }
   return `${out.join("\n")}\n`;
 }

@@ -31,7 +31,24 @@ export function renderSettings(s: SettingsView, width = 100): string {
       ),
     );
   }
+  lines.push(...windowLines(s.windows));
   return lines.join("\n");
+}
+
+/** One line per run window, open or closed and until when (UTC). */
+export function windowLines(w: SettingsView["windows"] | undefined): string[] {
+  if (!w) return [];
+  const hm = (iso: string) => iso.slice(0, 16).replace("T", " ");
+  const line = (who: string, x: NonNullable<SettingsView["windows"]["fleet"]>) =>
+    `${who} window ${x.window} ${x.zone}${x.fit ? " (runs must fit)" : ""}: ${
+      x.open
+        ? `open until ${hm(x.next_change)} UTC`
+        : `CLOSED until ${hm(x.next_change)} UTC (outside_window)`
+    }`;
+  return [
+    ...(w.fleet ? [line("fleet", w.fleet)] : []),
+    ...w.providers.map((p) => line(`provider ${p.provider}`, p)),
+  ];
 }
 
 /** The status line for `mtor status`: empty unless the review backlog holds claims. */
@@ -51,32 +68,60 @@ export function settingsCommand(io: Io) {
     .option("--max-awaiting-review <n>", "hold new claims while this many specs await review (0 = off)")
     .option("--repo <name>", "set the limit for this repo instead of the fleet")
     .option("--clear", "with --repo: drop the repo's own limit (the fleet's applies)")
+    .option("--window <hh:mm-hh:mm>", 'run window, e.g. "22:00-06:00"; "none" removes it')
+    .option("--zone <iana>", "the window's time zone, e.g. Europe/Berlin (default UTC)")
+    .option("--fit", "start no run whose timeout would end after the window closes")
+    .option("--provider <name>", "set the window for this provider instead of the fleet")
     .action(
-      apiAction(io, async (ctx, opts: { maxAwaitingReview?: string; repo?: string; clear?: boolean }) => {
-        let res: SettingsView;
-        if (opts.maxAwaitingReview === undefined && !opts.clear) {
-          if (opts.repo) throw new UsageError("--repo needs --max-awaiting-review N or --clear");
-          res = await ctx.client.get<SettingsView>("/v1/settings");
-        } else {
-          let n: number | null = null;
-          if (!opts.clear) {
-            n = Number(opts.maxAwaitingReview);
-            if (!/^\d+$/.test(opts.maxAwaitingReview ?? ""))
+      apiAction(
+        io,
+        async (
+          ctx,
+          opts: {
+            maxAwaitingReview?: string;
+            repo?: string;
+            clear?: boolean;
+            window?: string;
+            zone?: string;
+            fit?: boolean;
+            provider?: string;
+          },
+        ) => {
+          let res: SettingsView;
+          if (opts.window !== undefined || opts.zone !== undefined || opts.fit) {
+            const body = {
+              ...(opts.window !== undefined ? { window: opts.window === "none" ? null : opts.window } : {}),
+              ...(opts.zone !== undefined ? { window_zone: opts.zone } : {}),
+              ...(opts.fit ? { window_fit: true } : {}),
+            };
+            if (opts.provider)
+              await ctx.client.put(`/v1/providers/${encodeURIComponent(opts.provider)}`, body);
+            else await ctx.client.put("/v1/settings", body);
+            res = await ctx.client.get<SettingsView>("/v1/settings");
+          } else if (opts.maxAwaitingReview === undefined && !opts.clear) {
+            if (opts.repo) throw new UsageError("--repo needs --max-awaiting-review N or --clear");
+            res = await ctx.client.get<SettingsView>("/v1/settings");
+          } else {
+            let n: number | null = null;
+            if (!opts.clear) {
+              n = Number(opts.maxAwaitingReview);
+              if (!/^\d+$/.test(opts.maxAwaitingReview ?? ""))
+                throw new UsageError(
+                  `--max-awaiting-review must be a whole number, 0 for off (got ${opts.maxAwaitingReview})`,
+                );
+            } else if (!opts.repo) {
               throw new UsageError(
-                `--max-awaiting-review must be a whole number, 0 for off (got ${opts.maxAwaitingReview})`,
+                "--clear needs --repo NAME (the fleet's limit is set with --max-awaiting-review)",
               );
-          } else if (!opts.repo) {
-            throw new UsageError(
-              "--clear needs --repo NAME (the fleet's limit is set with --max-awaiting-review)",
-            );
+            }
+            const body = opts.repo
+              ? { repos: { [opts.repo]: { max_awaiting_review: n } } }
+              : { max_awaiting_review: n };
+            res = await ctx.client.put<SettingsView>("/v1/settings", body);
           }
-          const body = opts.repo
-            ? { repos: { [opts.repo]: { max_awaiting_review: n } } }
-            : { max_awaiting_review: n };
-          res = await ctx.client.put<SettingsView>("/v1/settings", body);
-        }
-        if (ctx.json) return ctx.printJson(res);
-        ctx.io.out(renderSettings(res, ctx.io.width));
-      }),
+          if (ctx.json) return ctx.printJson(res);
+          ctx.io.out(renderSettings(res, ctx.io.width));
+        },
+      ),
     );
 }

@@ -4,7 +4,7 @@ import { apiAction, apiCommand } from "./api-command";
 import { renderExecutors } from "./executors";
 import type { Io } from "./io";
 import { renderProviders } from "./providers";
-import { reviewBacklogLine } from "./settings";
+import { reviewBacklogLine, windowLines } from "./settings";
 
 export function statusCommand(io: Io) {
   return apiCommand("status", "fleet at a glance: freeze, counts, providers, executors").action(
@@ -18,6 +18,7 @@ export function statusCommand(io: Io) {
       ctx.io.out(`fleet ${s.frozen ? "FROZEN (no new claims)" : "running"}   ${counts || "no specs"}`);
       const backlog = reviewBacklogLine(s.review_backlog);
       if (backlog) ctx.io.out(backlog);
+      for (const line of windowLines(s.windows)) ctx.io.out(line);
       ctx.io.out("");
       ctx.io.out(renderProviders(s.providers ?? [], ctx.io.width));
       ctx.io.out("");

@@ -1,5 +1,6 @@
 // End to end, the night controls with a real executor: review backpressure stops claiming while
-// the review pile is full, and an approve lets the waiting spec run.
+// the review pile is full, and an approve lets the waiting spec run; a run window holds work
+// until the control plane's (pinned) clock reaches it.
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { type DemoProvider, startDemoProvider } from "../../src/demo/provider";
@@ -76,4 +77,30 @@ it("backpressure: a full review pile stops claiming, an approve resumes it", {
   expect(done.status).toBe("awaiting_review");
   expect(origin.branches()[`mtor/${second}-1`]).toBe(done.runs.at(-1)?.head_sha);
   await executor.waitForLine(/claiming again \(was review_backlog\)/, 10_000);
+});
+
+it("a run window holds work until it opens", { timeout: 240_000 }, async () => {
+  // Executors sign with real time and the control plane checks it against its clock, so the
+  // pinned clock stays within minutes of now: the window opens two minutes from now.
+  const now = Date.now() - (Date.now() % 60_000);
+  const hhmm = (ms: number) => new Date(ms).toISOString().slice(11, 16);
+  const opens = now + 2 * 60_000;
+  await stack.pinClock(now);
+  const put = await stack.api("PUT", "/v1/settings", {
+    repos: { night: { max_awaiting_review: null } },
+    window: `${hhmm(opens)}-${hhmm(opens + 3 * 3600_000)}`,
+    window_zone: "UTC",
+  });
+  expect(put.status).toBe(200);
+
+  const id = await stack.dispatch(spec(3));
+  await executor.waitForLine(/no new runs: outside_window/, 60_000);
+  expect((await stack.spec(id)).status).toBe("queued");
+  const report = await stack.api<string>("GET", "/v1/report?format=text");
+  expect(report.body).toContain("1 spec queued waiting for a run window");
+
+  await stack.pinClock(opens);
+  const done = await stack.waitForStatus(id, ["awaiting_review", "rejected", "failed", "dead"], 150_000);
+  expect(done.status).toBe("awaiting_review");
+  expect(Date.parse(done.runs.at(-1)?.claimed_at ?? "")).toBeGreaterThanOrEqual(opens);
 });

@@ -45,9 +45,7 @@ export const specs = sqliteTable(
       .on(t.repo, t.provider, sql`${t.priority} DESC`, t.createdAt)
       .where(sql`${t.status} = 'queued'`),
     // A new spec's queue position: queued specs ahead of it, counted in the index alone.
-    index("specs_queued_idx")
-      .on(t.status, t.priority)
-      .where(sql`${t.status} = 'queued'`),
+    index("specs_queued_idx").on(t.status, t.priority).where(sql`${t.status} = 'queued'`),
     // Dedup: an active spec with the same key.
     index("specs_dedup_idx").on(t.dedupKey, t.status),
     // List, newest first (cursor on created_at, id).
