@@ -1,18 +1,12 @@
-// The local engine: one run, start to verdict, inside the executor process. It keeps the lease
-// alive with heartbeats, aborts the run on cancel, lost lease, timeout or drain, and always
-// reports a verdict.
+// The local engine: one run, start to verdict, inside the executor process, through the shared
+// runSteps. It keeps the lease alive with heartbeats, aborts the run on cancel, lost lease,
+// timeout or drain, confirms the lease before pushing, and always reports a verdict.
 import type { ClaimedRun, ExecutorClient, Load, Phase, VerdictRequest } from "@mtor/schema";
 import { TransportError } from "@mtor/schema";
 import { runLabel, StepFailure, secs } from "./activities";
-import type {
-  GateOutcome,
-  HarnessOutcome,
-  PreflightOutcome,
-  PreparedRun,
-  ReportOutcome,
-  RunActivities,
-} from "./types";
-import { decideVerdict, type StopReason, verdictRequest } from "./verdict";
+import { runSteps, type StepCalls } from "./run-steps";
+import type { ReportOutcome, RunActivities } from "./types";
+import type { StopReason } from "./verdict";
 
 export interface LocalEngineDeps {
   activities: RunActivities;
@@ -129,19 +123,12 @@ async function execute(
     },
   };
 
-  // The spec's timeout covers the whole attempt, whatever step it is in.
+  // The spec's timeout covers the whole attempt up to the push, whatever step it is in.
   const timeoutS = run.spec.timeout_s;
   const deadline = setTimeout(() => {
     log(`run ${label} timeout after ${timeoutS}s`);
     stop("timeout");
   }, timeoutS * 1000);
-
-  let prepared: PreparedRun | undefined;
-  let preflight: PreflightOutcome | undefined;
-  let harness: HarnessOutcome | undefined;
-  let gates: GateOutcome | undefined;
-  let error: { kind: "git" | "internal" | "harness"; message: string } | undefined;
-  let pushed: { branch: string; headSha: string } | undefined;
 
   // Wall time of each step, logged with the verdict (the benchmark's overhead split).
   const timings: Record<string, number> = {};
@@ -153,75 +140,68 @@ async function execute(
       timings[step] = Date.now() - t0;
     }
   };
-  try {
-    log(`run ${label} claimed: ${run.spec.title} [${run.provider.name}]`);
-    prepared = await timed("worktree", () => acts.prepareWorktree(run, hooks));
-    const ready = prepared;
-    if (!stoppedBy()) preflight = await timed("preflight", () => acts.preflight(run, ready, hooks));
-    if (!stoppedBy() && preflight?.ok)
-      harness = await timed("harness", () => acts.runHarness(run, ready, hooks));
-    const ran = harness;
-    if (!stoppedBy() && ran?.ok) gates = await timed("gates", () => acts.runGates(run, ready, ran, hooks));
-  } catch (err) {
-    if (!stoppedBy()) {
-      error =
+  let harnessMs: number | undefined;
+  const stopBeating = async () => {
+    clearTimeout(deadline);
+    clearInterval(timer);
+    finished = true;
+    if (beating) await beating;
+  };
+
+  log(`run ${label} claimed: ${run.spec.title} [${run.provider.name}]`);
+  const steps: StepCalls = {
+    prepareWorktree: (r) => timed("worktree", () => acts.prepareWorktree(r, hooks)),
+    preflight: (r, p) => timed("preflight", () => acts.preflight(r, p, hooks)),
+    runHarness: async (r, p) => {
+      const h = await timed("harness", () => acts.runHarness(r, p, hooks));
+      harnessMs = h.durationMs;
+      return h;
+    },
+    runGates: (r, p, h) => timed("gates", () => acts.runGates(r, p, h, hooks)),
+    pushBranch: (r, p) => timed("push", () => acts.pushBranch(r, p, hooks)),
+    reportVerdict: async (r, verdict) => {
+      // The verdict ends the lease: no heartbeat after it.
+      await stopBeating();
+      try {
+        return await timed("verdict", () => acts.reportVerdict(r, verdict, hooks));
+      } catch (err) {
+        log(`run ${label} verdict could not be written: ${(err as Error).message}`);
+        throw err;
+      } finally {
+        log(
+          `run ${label} done: ${verdict.outcome}${verdict.failure ? ` (${verdict.failure.kind})` : ""} in ${secs(verdict.duration_ms)}`,
+        );
+      }
+    },
+    cleanup: (r, p, keep) =>
+      timed("cleanup", () => acts.cleanup(r, p, keep)).catch((err: Error) => {
+        log(`run ${label} cleanup: ${err.message}`);
+      }),
+  };
+  const result = await runSteps(steps, run, {
+    now: Date.now,
+    stopped: stoppedBy,
+    classify: (err) => {
+      const reason = stoppedBy();
+      if (reason) return { stopped: reason };
+      const failure =
         err instanceof StepFailure
           ? { kind: err.kind, message: err.message }
-          : { kind: "internal", message: (err as Error)?.message ?? String(err) };
-      log(`run ${label} ${error.kind} failure: ${error.message}`);
-    }
-  }
-  clearTimeout(deadline);
-
-  let decision = decideVerdict({ preflight, harness, gates, stopped: stoppedBy(), timeoutS, error });
-  // Never push after a lost lease or a cancel: ask the control plane right before pushing.
-  if (decision.push && prepared && !stoppedBy()) {
-    phase = "pushing";
-    await timed("confirm", beatNow);
-    if (stoppedBy()) decision = decideVerdict({ stopped: stoppedBy(), timeoutS });
-  }
-  if (decision.push && prepared && !stoppedBy()) {
-    try {
-      const ready = prepared;
-      pushed = await timed("push", () => acts.pushBranch(run, ready, hooks));
-    } catch (err) {
-      decision = decideVerdict({
-        stopped: stoppedBy(),
-        error: { kind: "git", message: `push failed: ${(err as Error)?.message ?? err}` },
-      });
-    }
-  }
-  clearInterval(timer);
-  finished = true;
-  if (beating) await beating;
-
-  const verdict = verdictRequest({
-    run,
-    decision,
-    prepared,
-    harness,
-    gates,
-    pushed,
-    durationMs: Date.now() - started,
+          : { kind: "internal" as const, message: (err as Error)?.message ?? String(err) };
+      log(`run ${label} ${failure.kind} failure: ${failure.message}`);
+      return { error: failure };
+    },
+    onPhase: (p) => hooks.heartbeat(p),
+    // Ask the control plane right before pushing: a lost lease or a cancel pushes nothing.
+    beforePush: async () => {
+      clearTimeout(deadline);
+      phase = "pushing";
+      await timed("confirm", beatNow);
+    },
   });
-  const report = await timed("verdict", () => acts.reportVerdict(run, verdict, hooks)).catch((err: Error) => {
-    log(`run ${label} verdict could not be written: ${err.message}`);
-    return { accepted: false, reason: "refused", detail: err.message } as ReportOutcome;
-  });
+  await stopBeating();
   log(
-    `run ${label} done: ${decision.outcome}${decision.failure ? ` (${decision.failure.kind})` : ""} in ${secs(verdict.duration_ms)}`,
+    `run ${label} timings: ${JSON.stringify({ ...timings, harness_process: harnessMs, total: Date.now() - started })}`,
   );
-
-  if (prepared) {
-    const ready = prepared;
-    await timed("cleanup", () => acts.cleanup(run, ready, decision.outcome !== "passed")).catch(
-      (err: Error) => {
-        log(`run ${label} cleanup: ${err.message}`);
-      },
-    );
-  }
-  log(
-    `run ${label} timings: ${JSON.stringify({ ...timings, harness_process: harness?.durationMs, total: Date.now() - started })}`,
-  );
-  return { verdict, report };
+  return { verdict: result.verdict, report: result.report };
 }

@@ -6,10 +6,10 @@ import type { ClaimedRun, Phase } from "@mtor/schema";
 import { Context } from "@temporalio/activity";
 import { ApplicationFailure } from "@temporalio/common";
 import { StepFailure } from "../engine/activities";
+import type { StepCalls } from "../engine/run-steps";
 import type { RunActivities, StepHooks } from "../engine/types";
 import type { StopReason } from "../engine/verdict";
 import { outcomeFailure, stopFailure } from "./failures";
-import type { StepCalls } from "./run-steps";
 import { boxQueueFor, FAILURE_TYPE, type PreparedOnBox, workflowIdFor } from "./shared";
 
 /** What the control plane said to a lease heartbeat. `unreachable` keeps working: the lease may hold. */

@@ -4,11 +4,11 @@
 // the same code over activities run in MockActivityEnvironment.
 
 import { ActivityFailure, ApplicationFailure } from "@temporalio/common";
+import type { Classified, StepCalls } from "../engine/run-steps";
 import type { GateOutcome, HarnessOutcome, PreflightOutcome } from "../engine/types";
 import type { StopReason } from "../engine/verdict";
 import type { TemporalActivities } from "./activities";
 import { classifyStepError, outcomeOf } from "./failures";
-import type { Classified, StepCalls } from "./run-steps";
 import { FAILURE_TYPE } from "./shared";
 
 /** The steps that run on the box holding the run's worktree. */

@@ -9,8 +9,8 @@ import {
   TimeoutFailure,
   TimeoutType,
 } from "@temporalio/common";
+import type { Classified } from "../engine/run-steps";
 import type { StopReason } from "../engine/verdict";
-import type { Classified } from "./run-steps";
 import { FAILURE_TYPE } from "./shared";
 
 /** The details of a failure that is really a step outcome (preflight failed, harness failed, gates rejected). */

@@ -12,10 +12,10 @@ import {
   setHandler,
   sleep,
 } from "@temporalio/workflow";
+import { runSteps } from "../engine/run-steps";
 import type { StopReason } from "../engine/verdict";
 import type { TemporalActivities } from "./activities";
 import { activitySteps, type BoxStep } from "./activity-steps";
-import { runSteps } from "./run-steps";
 import {
   DEFAULT_TIMING,
   PHASE_QUERY,

@@ -4,9 +4,9 @@
 import type { ClaimedRun } from "@mtor/schema";
 import { ApplicationFailure } from "@temporalio/common";
 import { afterAll, describe, expect, it } from "vitest";
+import { runSteps } from "../../src/engine/run-steps";
 import { createTemporalActivities, type TemporalActivities } from "../../src/temporal/activities";
 import { activitySteps, BUSY_FIRST_MS } from "../../src/temporal/activity-steps";
-import { runSteps } from "../../src/temporal/run-steps";
 import { asWorker, makeBox, makeOrigin, makeRun, mockEnv, runIn } from "./helpers";
 
 const origin = makeOrigin();

@@ -5,9 +5,9 @@
 import type { ClaimedRun, VerdictRequest } from "@mtor/schema";
 import { afterAll, describe, expect, it } from "vitest";
 import { type RunResult, startRun } from "../../src/engine/local";
+import { runSteps } from "../../src/engine/run-steps";
 import { createTemporalActivities } from "../../src/temporal/activities";
 import { activitySteps } from "../../src/temporal/activity-steps";
-import { runSteps } from "../../src/temporal/run-steps";
 import { asWorker, makeBox, makeOrigin, makeRun } from "./helpers";
 
 const origin = makeOrigin();

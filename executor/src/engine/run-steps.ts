@@ -1,7 +1,6 @@
-// The step sequence of one run over any set of step functions, mirroring the local engine
-// (engine/local.ts) decision for decision: the Temporal workflow drives it with activity proxies,
-// tests drive it with the shared activities. Pure: the workflow bundle imports it, so it may
-// import only pure modules and types.
+// The step sequence of one run, written once for both engines: the local engine (local.ts) drives
+// it with the activities in-process, the Temporal workflow with activity proxies. Pure: the
+// workflow bundle imports it, so it may import only pure modules and types.
 import type { ClaimedRun, Failure, Phase, VerdictRequest } from "@mtor/schema";
 import type {
   GateOutcome,
@@ -10,8 +9,8 @@ import type {
   PreparedRun,
   PushOutcome,
   ReportOutcome,
-} from "../engine/types";
-import { type Decision, decideVerdict, type StopReason, verdictRequest } from "../engine/verdict";
+} from "./types";
+import { type Decision, decideVerdict, type StopReason, verdictRequest } from "./verdict";
 
 /** The steps of a run, each already bound to its engine (hooks supplied by the engine). */
 export interface StepCalls {
@@ -36,6 +35,11 @@ export interface RunStepsOptions {
   onPhase?(phase: Phase): void;
   /** Runs report and cleanup so that a stop cannot interrupt them (Temporal: nonCancellable). */
   shielded?<T>(fn: () => Promise<T>): Promise<T>;
+  /**
+   * Called right before pushing (the local engine asks the control plane whether the lease
+   * still holds); a stop it reveals means nothing is pushed.
+   */
+  beforePush?(): Promise<void>;
 }
 
 export interface StepsResult {
@@ -97,6 +101,10 @@ export async function runSteps(
 
   let decision: Decision = decideVerdict({ preflight, harness, gates, stopped: stopped(), timeoutS, error });
   // Never push after a lost lease or a cancel: check again right before pushing.
+  if (decision.push && prepared && !stopped() && opts.beforePush) {
+    await opts.beforePush();
+    if (stopped()) decision = decideVerdict({ stopped: stopped(), timeoutS });
+  }
   if (decision.push && prepared && !stopped()) {
     const p = prepared;
     try {
