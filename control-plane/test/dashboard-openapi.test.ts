@@ -50,6 +50,44 @@ describe("openapi", () => {
     expect(d.paths["/v1/specs"].post.responses).toHaveProperty("201");
   });
 
+  it("links a created spec, webhook and provider to what can be done with it, by operationId", async () => {
+    const d = (await doc()) as unknown as {
+      paths: Record<
+        string,
+        Record<
+          string,
+          {
+            operationId: string;
+            responses: Record<
+              string,
+              { links?: Record<string, { operationId: string; parameters: unknown }> }
+            >;
+          }
+        >
+      >;
+    };
+    const ids = new Set(
+      Object.values(d.paths).flatMap((ops) => Object.values(ops).map((o) => o.operationId)),
+    );
+    const links = d.paths["/v1/specs"].post.responses["201"].links ?? {};
+    expect(Object.keys(links)).toEqual(["show", "kill", "retry", "approve", "decline"]);
+    expect(links.show).toEqual({
+      operationId: d.paths["/v1/specs/{id}"].get.operationId,
+      parameters: { id: "$response.body#/id" },
+    });
+    for (const link of [
+      ...Object.values(links),
+      ...Object.values(d.paths["/v1/webhooks"].post.responses["201"].links ?? {}),
+      ...Object.values(d.paths["/v1/providers/{name}"].put.responses["200"].links ?? {}),
+    ])
+      expect(ids).toContain(link.operationId);
+    // A path parameter is validated (400) and names something that may not exist (404).
+    expect(Object.keys(d.paths["/v1/webhooks/{id}"].delete.responses)).toEqual(
+      expect.arrayContaining(["400", "404"]),
+    );
+    expect(Object.keys(d.paths["/v1/report"].get.responses)).toContain("400");
+  });
+
   it("is browsable at /docs without scripts or a CDN", async () => {
     const res = await SELF.fetch(`${BASE}/docs`);
     expect(res.status).toBe(200);

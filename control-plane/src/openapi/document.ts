@@ -71,6 +71,10 @@ function components(): Record<string, unknown> {
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 
+function operationId(op: Operation): string {
+  return `${op.method}${op.path.replace(/\{(\w+)\}/g, "By_$1").replace(/[^A-Za-z0-9]+(.)?/g, (_, c: string | undefined) => (c ? c.toUpperCase() : ""))}`;
+}
+
 function operation(op: Operation): Record<string, unknown> {
   const params = [...op.path.matchAll(/\{(\w+)\}/g)].map((m) => ({
     name: m[1],
@@ -93,6 +97,10 @@ function operation(op: Operation): Record<string, unknown> {
     [op.ok.status]: { description: op.ok.description, content: okContent },
   };
   const errors = new Set(op.errors ?? []);
+  // Every route validates its path and query (a 400 names the field), and a path names one thing
+  // that may not exist (404).
+  if (params.length > 0) errors.add(400).add(404);
+  if (query.length > 0) errors.add(400);
   if (op.auth !== "none") errors.add(401);
   if (op.auth === "dispatch" || op.auth === "admin") errors.add(403);
   for (const status of [...errors].sort()) {
@@ -101,8 +109,19 @@ function operation(op: Operation): Record<string, unknown> {
       content: { "application/json": { schema: ref("ErrorEnvelope") } },
     };
   }
+  if (op.links) {
+    (responses[op.ok.status] as Record<string, unknown>).links = Object.fromEntries(
+      Object.entries(op.links).map(([name, link]) => {
+        const [method, path] = link.to.split(" ");
+        const target = OPERATIONS.find((o) => o.method === method && o.path === path);
+        if (!target)
+          throw new Error(`openapi: link ${name} of ${op.method} ${op.path} to unknown ${link.to}`);
+        return [name, { operationId: operationId(target), parameters: link.parameters }];
+      }),
+    );
+  }
   const out: Record<string, unknown> = {
-    operationId: `${op.method}${op.path.replace(/\{(\w+)\}/g, "By_$1").replace(/[^A-Za-z0-9]+(.)?/g, (_, c: string | undefined) => (c ? c.toUpperCase() : ""))}`,
+    operationId: operationId(op),
     tags: [op.tag],
     summary: op.summary,
     description: `${ROLE_NOTE[op.auth]}${op.ok.text ? " `Accept: text/plain` or `?format=text` gives a text table." : ""}`,

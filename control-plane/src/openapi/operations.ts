@@ -13,7 +13,16 @@ export interface Operation {
   query?: { name: string; description: string; schema: Record<string, unknown> }[];
   ok: { status: number; description: string; schema?: string; text?: boolean };
   errors?: number[];
+  /**
+   * OpenAPI links from the ok answer to operations it enables ("method /path" → parameters as
+   * runtime expressions), so stateful clients and testers can follow a resource's life.
+   */
+  links?: Record<string, { to: string; parameters: Record<string, string> }>;
 }
+
+const specId = { id: "$response.body#/id" };
+const webhookId = { id: "$response.body#/id" };
+const providerName = { name: "$request.path.name" };
 
 const str = { type: "string" };
 
@@ -55,6 +64,13 @@ export const OPERATIONS: Operation[] = [
     ],
     ok: { status: 201, description: "Queued", schema: "DispatchResponse" },
     errors: [400, 401, 403, 409, 413, 415, 422],
+    links: {
+      show: { to: "get /v1/specs/{id}", parameters: specId },
+      kill: { to: "post /v1/specs/{id}/kill", parameters: specId },
+      retry: { to: "post /v1/specs/{id}/retry", parameters: specId },
+      approve: { to: "post /v1/specs/{id}/approve", parameters: specId },
+      decline: { to: "post /v1/specs/{id}/decline", parameters: specId },
+    },
   },
   {
     method: "get",
@@ -181,6 +197,11 @@ export const OPERATIONS: Operation[] = [
     body: "ProviderUpdate",
     ok: { status: 200, description: "The provider", schema: "ProviderView" },
     errors: [400],
+    links: {
+      freeze: { to: "post /v1/providers/{name}/freeze", parameters: providerName },
+      thaw: { to: "post /v1/providers/{name}/thaw", parameters: providerName },
+      remove: { to: "delete /v1/providers/{name}", parameters: providerName },
+    },
   },
   {
     method: "delete",
@@ -268,6 +289,10 @@ export const OPERATIONS: Operation[] = [
     body: "WebhookCreate",
     ok: { status: 201, description: "The endpoint with its secret" },
     errors: [400],
+    links: {
+      deliveries: { to: "get /v1/webhooks/{id}/deliveries", parameters: webhookId },
+      remove: { to: "delete /v1/webhooks/{id}", parameters: webhookId },
+    },
   },
   {
     method: "delete",
