@@ -7,7 +7,7 @@ import { realpathSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
-import { join, sep } from "node:path";
+import { dirname, join, sep } from "node:path";
 
 export const SANDBOX_KINDS = ["bwrap", "none"] as const;
 export type SandboxKind = (typeof SANDBOX_KINDS)[number];
@@ -41,7 +41,7 @@ export interface BwrapOptions {
 }
 
 /** The system the sandbox sees read-only: programs and libraries, and the few files of /etc they read. */
-const SYSTEM = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/opt"];
+const SYSTEM = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"];
 const ETC = [
   "passwd",
   "group",
@@ -82,6 +82,12 @@ export function harnessModules(): string[] {
   return [...out];
 }
 
+/** Where this Node is installed, when that is not under /usr (nvm, /opt/node…): the harnesses run on it. */
+function nodePrefix(): string[] {
+  const prefix = dirname(dirname(realpathSync(process.execPath)));
+  return SYSTEM.some((p) => inside(prefix, p)) ? [] : [prefix];
+}
+
 const inside = (path: string, dir: string) =>
   path === dir || path.startsWith(dir.endsWith(sep) ? dir : dir + sep);
 
@@ -108,7 +114,7 @@ export function bwrapArgs(place: SandboxPlace, cwd: string, opts: BwrapOptions =
   ];
   for (const p of SYSTEM) args.push("--ro-bind-try", p, p);
   for (const f of ETC) args.push("--ro-bind-try", `/etc/${f}`, `/etc/${f}`);
-  const readOnly = [...harnessModules(), ...(opts.readOnly ?? [])];
+  const readOnly = [...harnessModules(), ...nodePrefix(), ...(opts.readOnly ?? [])];
   for (const p of readOnly) args.push("--ro-bind-try", p, p);
   // A hidden path inside something visible is covered by an empty tmpfs before the run's own
   // directories are bound on top.
@@ -165,7 +171,7 @@ export async function checkSandbox(sandbox: Sandbox): Promise<number> {
     });
     if (failure !== null) {
       throw new SandboxUnavailable(
-        `sandbox = "bwrap" cannot start (${failure}). Install bubblewrap (Debian: apt-get install bubblewrap) and allow user namespaces (sysctl kernel.unprivileged_userns_clone=1 and user.max_user_namespaces > 0; in a container, run it with --security-opt seccomp=unconfined or a profile that allows clone/unshare of user namespaces). To run harnesses without a sandbox, set sandbox = "none" in the executor's config: see docs/security.md for what that gives up.`,
+        `sandbox = "bwrap" cannot start (${failure}). Install bubblewrap (Debian: apt-get install bubblewrap) and allow user namespaces (sysctl kernel.unprivileged_userns_clone=1 and user.max_user_namespaces > 0; in a container, run it with --security-opt seccomp=unconfined or a profile that allows clone/unshare of user namespaces). To run harnesses without a sandbox, set sandbox = "none" in the executor's config (or MTOR_SANDBOX=none, e.g. for \`npm start\` on macOS): see docs/security.md for what that gives up.`,
       );
     }
     return performance.now() - started;
