@@ -3,6 +3,7 @@ import m0000 from './0000_yellow_screwball.sql';
 import m0001 from './0001_nice_romulus.sql';
 import m0002 from './0002_claim_order.sql';
 import m0003 from './0003_queue_position.sql';
+import m0004 from './0004_giant_magus.sql';
 
   export default {
     journal,
@@ -10,7 +11,8 @@ import m0003 from './0003_queue_position.sql';
       m0000,
 m0001,
 m0002,
-m0003
+m0003,
+m0004
     }
   }
   

@@ -162,6 +162,46 @@ describe("heartbeat and verdict", () => {
     expect(events.filter((e) => e.type === "spec.verdict" && e.payload.spec_id === id)).toHaveLength(1);
   });
 
+  it("stores the reviewer's grade and findings on the run, its usage apart, and sends the grade with spec.verdict", async () => {
+    const id = await dispatchSpec("reviewed", { repo: "r-rv", provider: "p-rv" });
+    const run = await claimOne("ex-rv", { repos: ["r-rv"], providers: ["p-rv"] });
+    const review = {
+      provider: "big",
+      model: "big-1",
+      grade: "B+",
+      findings: [{ severity: "minor" as const, file: "src/a.ts", line: 3, note: "name the constant" }],
+      summary: "does what was asked",
+    };
+    const usage = {
+      input_tokens: 10,
+      output_tokens: 20,
+      cost_usd: 0.01,
+      turns: 3,
+      review: { input_tokens: 500, output_tokens: 60, cost_usd: 0.02 },
+    };
+    const v = await client.verdict(run.run_id, passed(run.lease.token, { usage, review }));
+    expect(v.ok && v.data).toEqual({ status: "awaiting_review" });
+    const detail = (await (await api(`/v1/specs/${id}`)).json()) as {
+      runs: { review: unknown; usage: unknown }[];
+    };
+    expect(detail.runs[0].review).toEqual(review);
+    expect(detail.runs[0].usage).toEqual(usage);
+    const event = (await outbox()).find((e) => e.type === "spec.verdict" && e.payload.spec_id === id);
+    expect(event?.payload).toMatchObject({ grade: "B+", review });
+
+    // A reviewer that gave no grade is stored as such; the run passes on its gates.
+    const id2 = await dispatchSpec("unreviewed", { repo: "r-rv", provider: "p-rv" });
+    const run2 = await claimOne("ex-rv", { repos: ["r-rv"], providers: ["p-rv"] });
+    const none = { provider: "big", findings: [], error: "no grade: the reviewer timed out after 120s" };
+    await client.verdict(run2.run_id, passed(run2.lease.token, { review: none }));
+    const d2 = (await (await api(`/v1/specs/${id2}`)).json()) as {
+      status: string;
+      runs: { review: unknown }[];
+    };
+    expect(d2.status).toBe("awaiting_review");
+    expect(d2.runs[0].review).toEqual(none);
+  });
+
   it("a verdict flagging protected_branch_touched writes run.security beside spec.verdict; a clean one does not", async () => {
     const id = await dispatchSpec("origin moved", { repo: "r-sec", provider: "p-sec" });
     const run = await claimOne("ex-sec", { repos: ["r-sec"], providers: ["p-sec"] });

@@ -188,6 +188,7 @@ export function verdict(
       headSha: req.head_sha ?? null,
       commits: req.commits ?? null,
       diffstat: req.diffstat ?? null,
+      review: req.review ?? null,
       usage: req.usage ?? null,
       durationMs: req.duration_ms,
       logTail: req.log_tail ?? null,
@@ -226,6 +227,9 @@ export function verdict(
     branch: req.branch ?? null,
     head_sha: req.head_sha ?? null,
     diffstat: req.diffstat ?? null,
+    // The reviewer model's grade (null when there is no reviewer, or it gave none: see review.error).
+    grade: req.review?.grade ?? null,
+    review: req.review ?? null,
   };
   if (req.outcome === "passed") {
     tx.update(specs)

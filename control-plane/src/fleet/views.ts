@@ -43,6 +43,7 @@ export function runView(r: RunRow): RunView {
     commits: r.commits,
     diffstat: r.diffstat ?? null,
     usage: r.usage ?? null,
+    review: r.review ?? null,
     duration_ms: r.durationMs,
     failure: r.failure ?? null,
     log_tail: r.logTail,

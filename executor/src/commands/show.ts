@@ -68,6 +68,20 @@ function renderRun(r: RunView, logLines: number): string[] {
     out.push(
       `  usage    ${r.usage.input_tokens} in / ${r.usage.output_tokens} out tokens, $${r.usage.cost_usd.toFixed(4)}, ${r.usage.turns} turns`,
     );
+  if (r.usage?.review)
+    out.push(
+      `  reviewer ${r.usage.review.input_tokens} in / ${r.usage.review.output_tokens} out tokens, $${r.usage.review.cost_usd.toFixed(4)}`,
+    );
+  if (r.review) {
+    const who = `${r.review.provider}${r.review.model ? ` ${r.review.model}` : ""}`;
+    out.push(
+      r.review.grade
+        ? `  review   ${r.review.grade} by ${who}${r.review.summary ? `: ${r.review.summary}` : ""}`
+        : `  review   ${r.review.error ?? "no grade"} (${who})`,
+    );
+    for (const f of r.review.findings)
+      out.push(`    ${f.severity} ${f.file}${f.line !== undefined ? `:${f.line}` : ""}: ${f.note}`);
+  }
   if (r.log_tail && logLines > 0) {
     // Runs reported before the executor made its log readable still end in one JSON line.
     const tail = readableLog(r.log_tail).trimEnd().split("\n").slice(-logLines);

@@ -3,7 +3,7 @@
 import { execFile } from "node:child_process";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ExecutorClient } from "@mtor/schema";
+import { ExecutorClient, type VerdictRequest } from "@mtor/schema";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, type LocalControlPlane, REPO_ROOT } from "../../src/local/control-plane";
 import { EXECUTOR_KEY, mtor, startTestControlPlane, TOKENS } from "./harness";
@@ -34,6 +34,7 @@ async function runToVerdict(
   outcome: "passed" | "rejected",
   logTail = "added the function\ncommitted",
   provider = "demo",
+  extra: Pick<VerdictRequest, "review" | "usage"> = {},
 ) {
   const client = new ExecutorClient({ url: cp.url, keyId: EXECUTOR_KEY.id, secret: EXECUTOR_KEY.secret });
   const claim = await client.claim({
@@ -65,6 +66,7 @@ async function runToVerdict(
     diffstat: { files: 2, insertions: 14, deletions: 1 },
     duration_ms: 1200,
     log_tail: logTail,
+    ...extra,
   });
   if (!verdict.ok) throw new Error(`verdict refused: ${JSON.stringify(verdict)}`);
   return run.spec_id;
@@ -449,5 +451,33 @@ describe("settings and failures", () => {
     expect(usage).toMatchObject({ code: 2 });
     expect(down).toMatchObject({ code: 3 });
     for (const r of [refused, usage, down]) expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe("the reviewer in show", () => {
+  it("show prints the reviewer's grade, findings and tokens", async () => {
+    await dispatch("graded by the reviewer");
+    // The oldest queued spec is claimed: that one gets the review.
+    const id = await runToVerdict("passed", "done", "demo", {
+      review: {
+        provider: "big",
+        model: "big-1",
+        grade: "C+",
+        findings: [{ severity: "major", file: "src/pick.ts", line: 4, note: "the jitter is never applied" }],
+        summary: "half done",
+      },
+      usage: {
+        input_tokens: 1,
+        output_tokens: 2,
+        cost_usd: 0,
+        turns: 1,
+        review: { input_tokens: 900, output_tokens: 80, cost_usd: 0.0123 },
+      },
+    });
+    const shown = await mtor(["show", id], { env });
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toMatch(/^ {2}review {3}C\+ by big big-1: half done$/m);
+    expect(shown.stdout).toMatch(/^ {4}major src\/pick.ts:4: the jitter is never applied$/m);
+    expect(shown.stdout).toMatch(/^ {2}reviewer 900 in \/ 80 out tokens, \$0\.0123$/m);
   });
 });

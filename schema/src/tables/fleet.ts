@@ -4,7 +4,7 @@ import { sql } from "drizzle-orm";
 import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import type { GateFlag, GateSettings } from "../gates";
 import type { Spec } from "../spec";
-import type { Diffstat, Failure, Load, Usage } from "../wire";
+import type { Diffstat, Failure, Load, RunReview, Usage } from "../wire";
 
 export const specs = sqliteTable(
   "specs",
@@ -89,6 +89,8 @@ export const runs = sqliteTable(
     commits: integer("commits"),
     diffstat: text("diffstat", { mode: "json" }).$type<Diffstat>(),
     usage: text("usage", { mode: "json" }).$type<Usage>(),
+    /** The reviewer model's grade and findings, when the executor has a reviewer. */
+    review: text("review", { mode: "json" }).$type<RunReview>(),
     durationMs: integer("duration_ms"),
     logTail: text("log_tail"),
     patchId: text("patch_id"),
