@@ -317,6 +317,34 @@ describe("mtor gate", () => {
     expect(res.out).toContain("✗ out_of_scope (reject): changed a file outside paths [lib/]: src/metrics.ts");
   });
 
+  it("applies intent: a spec that asks to extend a function does not license deleting it; removes does", async () => {
+    await writeFile(
+      join(r.dir, "extend.md"),
+      "---\ntitle: extend\n---\nAdd a cooldown check to `should_dispatch()`.\n",
+    );
+    const extend = await run(
+      "--repo",
+      r.dir,
+      "--base",
+      "main",
+      "--head",
+      "bad",
+      "--spec",
+      "extend.md",
+      "--json",
+    );
+    expect(extend.code).toBe(1);
+    expect(JSON.parse(extend.out).flags[0].detail).toMatch(
+      /^deleted function `should_dispatch` in src\/dispatch.ts .*; the spec asks to extend it, not to delete it$/,
+    );
+    await writeFile(
+      join(r.dir, "removes.md"),
+      "---\ntitle: retire\nremoves: [should_dispatch]\n---\nRetire the old dispatch check.\n",
+    );
+    const removes = await run("--repo", r.dir, "--base", "main", "--head", "bad", "--spec", "removes.md");
+    expect(removes.code, removes.out).toBe(0);
+  });
+
   it("runs the test command only with --run-tests", async () => {
     await r.checkout("good");
     await r.commit("break the check", { "check.js": "console.log('broken');\nprocess.exit(1);\n" });
