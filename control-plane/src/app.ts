@@ -2,6 +2,7 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { type AppEnv, fleetOf } from "./app-env";
+import { rawBody } from "./body";
 import { dashboard } from "./dashboard";
 import { ApiError } from "./errors";
 import { openApiRoutes } from "./openapi/routes";
@@ -23,6 +24,20 @@ export function createApp(): Hono<AppEnv> {
 
   // Every JSON answer, errors included, as text when asked (`Accept: text/plain`, `?format=text`).
   app.use("*", textAnswers);
+  // Every body, on every route (API, dashboard forms, phone actions, MCP), is read under the
+  // 256 KiB limit before anything parses it; the handlers then read the buffered copy.
+  app.use("*", async (c, next) => {
+    if (c.req.raw.body) {
+      const bytes = await rawBody(c);
+      c.req.raw = new Request(c.req.raw.url, {
+        method: c.req.raw.method,
+        headers: c.req.raw.headers,
+        body: bytes,
+        signal: c.req.raw.signal,
+      });
+    }
+    await next();
+  });
   app.get("/healthz", (c) => c.json({ ok: true }));
   // The test-only routes do not exist unless the Worker runs with MTOR_TEST_CLOCK=true, which
   // a deployment never sets: they answer 404 like any unknown path.

@@ -19,6 +19,7 @@ import {
   OPERATOR_ROUTES,
   type Params,
   ROLE_RANK,
+  ROUTES,
 } from "./fuzz/routes";
 import { fleetState, stateDiff } from "./fuzz/state";
 import { api, claimBody, dispatchSpec, executorClient, nowMs, startClock, TOKENS } from "./helpers";
@@ -68,6 +69,108 @@ async function errorCode(res: Response): Promise<[number, string]> {
 
 const req = (method: string, path: string, headers: Record<string, string> = {}, body?: string) =>
   SELF.fetch(`${BASE}${path}`, { method, headers, body: method === "GET" ? undefined : (body ?? "{}") });
+
+describe("the route table the security and fuzz tests walk", () => {
+  it("is exactly the real router's routes, so a new route cannot escape it", () => {
+    // A router path as a pattern (`:name` and `:name{a|b}` match one segment); a table path as
+    // a concrete request path.
+    const pattern = (path: string) =>
+      new RegExp(
+        `^${path.replace(/:[A-Za-z_]+(\{([^}]*)\})?/g, (_m, _b, alt) => (alt ? `(?:${alt})` : "[^/]+"))}$`,
+      );
+    const concrete = (path: string) => path.replace(/:[a-z]+/g, "p");
+    // The test-only routes exist only under MTOR_TEST_CLOCK; MCP speaks its own protocol.
+    const own = /^(\/__test\/|\/mcp$)/;
+    const real = createApp()
+      .routes.filter((r) => r.method !== "ALL" && !r.path.includes("*") && !own.test(r.path))
+      .map((r) => ({
+        method: r.method,
+        path: r.path.replace(/(.)\/$/, "$1"),
+        re: pattern(r.path.replace(/(.)\/$/, "$1")),
+      }));
+    const missing = real.filter(
+      (r) => !ROUTES.some((t) => t.method === r.method && r.re.test(concrete(t.path))),
+    );
+    expect(
+      missing.map((r) => `${r.method} ${r.path}`),
+      "router routes missing from test/fuzz/routes.ts",
+    ).toEqual([]);
+    const stale = ROUTES.filter(
+      (t) => !real.some((r) => r.method === t.method && r.re.test(concrete(t.path))),
+    );
+    expect(
+      stale.map((t) => `${t.method} ${t.path}`),
+      "table entries the router does not serve",
+    ).toEqual([]);
+  });
+});
+
+describe("the OpenAPI document", () => {
+  it("describes every /v1 route the router serves, and no other", async () => {
+    const doc = (await (await SELF.fetch(`${BASE}/v1/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, unknown>>;
+    };
+    const described = new Set(
+      Object.entries(doc.paths)
+        .filter(([path]) => path.startsWith("/v1/") && path !== "/v1/openapi.json")
+        .flatMap(([path, ops]) =>
+          Object.keys(ops).map((m) => `${m.toUpperCase()} ${path.replace(/\{[^}]+\}/g, ":")}`),
+        ),
+    );
+    const served = new Set(
+      createApp()
+        .routes.filter(
+          (r) => r.method !== "ALL" && r.path.startsWith("/v1/") && r.path !== "/v1/openapi.json",
+        )
+        .map((r) => `${r.method} ${r.path.replace(/(.)\/$/, "$1").replace(/:[A-Za-z_]+(\{[^}]*\})?/g, ":")}`),
+    );
+    expect([...served].filter((r) => !described.has(r)).sort(), "served but not in the document").toEqual([]);
+    expect([...described].filter((r) => !served.has(r)).sort(), "in the document but not served").toEqual([]);
+  });
+});
+
+describe("the 256 KiB body limit holds before anything parses, on every route", () => {
+  it("a body over 256 KiB gets 413 on every POST and PUT: API, executor, dashboard form, login and phone action", {
+    timeout: 120_000,
+  }, async () => {
+    const big = `spec=${"x".repeat(300 * 1024)}`;
+    await unchanged("oversized bodies", async () => {
+      for (const route of ROUTES.filter((r) => r.method === "POST" || r.method === "PUT")) {
+        const path = fill(route.path, params);
+        const res = await SELF.fetch(`${BASE}${path}`, {
+          method: route.method,
+          headers: {
+            "content-type": "application/x-www-form-urlencoded",
+            origin: BASE,
+            cookie: `mtor_session=${TOKENS.admin}`,
+            authorization: `Bearer ${TOKENS.admin}`,
+          },
+          body: big,
+        });
+        expect(res.status, `${route.method} ${route.path}`).toBe(413);
+        await res.body?.cancel();
+      }
+    });
+  });
+
+  it("a streamed body with no Content-Length is cut off at the limit too", async () => {
+    const chunk = new TextEncoder().encode("x".repeat(64 * 1024));
+    let sent = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent >= 6) return controller.close();
+        sent++;
+        controller.enqueue(chunk);
+      },
+    });
+    const res = await SELF.fetch(`${BASE}/actions/${params.spec}.approve.zz.n0nce00000000.r1.sig`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: stream,
+    });
+    expect(res.status).toBe(413);
+  });
+});
 
 describe("every route refuses the wrong principal", () => {
   it("operator routes: no token, a wrong token, a lower role and an executor signature are refused", {

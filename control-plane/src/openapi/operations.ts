@@ -318,8 +318,8 @@ export const OPERATIONS: Operation[] = [
     tag: "webhooks",
     summary: "Send a delivery again",
     auth: "admin",
-    ok: { status: 200, description: "Queued again" },
-    errors: [404],
+    ok: { status: 202, description: "Queued again" },
+    errors: [404, 409],
   },
   {
     method: "get",
@@ -332,6 +332,11 @@ export const OPERATIONS: Operation[] = [
       {
         name: "since",
         description: "ISO time; default the last 24 h",
+        schema: { type: "string", format: "date-time" },
+      },
+      {
+        name: "until",
+        description: "ISO time; default now",
         schema: { type: "string", format: "date-time" },
       },
     ],

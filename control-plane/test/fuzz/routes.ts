@@ -23,6 +23,10 @@ const dash = (method: Route["method"], path: string): Route => ({ method, path, 
 
 export const ROUTES: Route[] = [
   { method: "GET", path: "/healthz", area: "public" },
+  { method: "GET", path: "/v1/openapi.json", area: "public" },
+  { method: "GET", path: "/docs", area: "public" },
+  op("GET", "/v1/settings", "read"),
+  op("PUT", "/v1/settings", "admin"),
 
   op("POST", "/v1/specs", "dispatch"),
   op("GET", "/v1/specs", "read"),
@@ -76,6 +80,7 @@ export const ROUTES: Route[] = [
   dash("POST", "/fleet/providers/:provider/slots"),
   dash("POST", "/fleet/executors/:executor/drain"),
   dash("POST", "/fleet/executors/:executor/undrain"),
+  dash("POST", "/fleet/settings"),
   dash("GET", "/gates"),
   dash("POST", "/gates/:gate"),
   dash("GET", "/report"),

@@ -1,6 +1,7 @@
 // Starts the control plane in local workerd (`wrangler dev`) for tests, `mtor up` and benchmarks:
 // its own process group, loopback only, state kept under persistDir across restarts.
 import { type ChildProcess, spawn } from "node:child_process";
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -15,7 +16,10 @@ export interface ControlPlaneOptions {
   host?: string;
   /** Where workerd keeps the Durable Object's SQLite; required to keep state across restarts. */
   persistDir: string;
-  /** `--var K:V` pairs (e.g. OPERATOR_TOKENS, EXECUTOR_KEYS, LEASE_TTL_S). */
+  /**
+   * Worker variables (e.g. OPERATOR_TOKENS, EXECUTOR_KEYS, LEASE_TTL_S). They reach wrangler in
+   * an env file beside the state (mode 0600), never on its command line, where `ps` shows them.
+   */
   vars?: Record<string, string>;
   /** Called with wrangler's output lines (default: dropped). */
   onOutput?: (line: string) => void;
@@ -32,6 +36,23 @@ export interface LocalControlPlane {
   restart(): Promise<void>;
   /** Runs one monitor pass through wrangler's `/__scheduled` test route. */
   tick(): Promise<void>;
+}
+
+/** Writes the variables as a dotenv file only the owner can read; returns its path. */
+function writeVarsFile(persistDir: string, vars: Record<string, string>): string {
+  mkdirSync(persistDir, { recursive: true });
+  const file = join(persistDir, "worker-vars.env");
+  // Single quotes keep a value literal in a dotenv file; tokens and keys never hold one.
+  const quote = (v: string) => {
+    if (/['\n\r]/.test(v)) throw new Error("a Worker variable may not hold a quote or a line break");
+    return `'${v}'`;
+  };
+  const text = Object.entries(vars)
+    .map(([k, v]) => `${k}=${quote(v)}`)
+    .join("\n");
+  writeFileSync(file, `${text}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return file;
 }
 
 export async function freePort(): Promise<number> {
@@ -58,7 +79,8 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Loca
   const launch = async () => {
     const args = ["dev", "--ip", host, "--port", String(port), "--persist-to", opts.persistDir];
     args.push("--inspector-port", String(await freePort()));
-    for (const [k, v] of Object.entries(opts.vars ?? {})) args.push("--var", `${k}:${v}`);
+    if (opts.vars && Object.keys(opts.vars).length > 0)
+      args.push("--env-file", writeVarsFile(opts.persistDir, opts.vars));
     args.push("--test-scheduled", "--show-interactive-dev-session=false", "--log-level", "warn");
     output = "";
     const proc = spawn(join(REPO_ROOT, "node_modules", ".bin", "wrangler"), args, {
