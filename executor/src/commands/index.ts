@@ -11,6 +11,7 @@ import { executorsCommand } from "./executors";
 import { freezeCommand, thawCommand } from "./freeze";
 import { gatesCommand } from "./gates";
 import type { Io } from "./io";
+import { keysCommand } from "./keys";
 import { killCommand } from "./kill";
 import { listCommand } from "./list";
 import { providersCommand } from "./providers";
@@ -32,6 +33,7 @@ export function operatorCommands(io: Io): Command[] {
     devCommand(io),
     demoCommand(io),
     tokenCommand(io),
+    keysCommand(io),
     dispatchCommand(io),
     listCommand(io),
     showCommand(io),

@@ -2,7 +2,9 @@
 // without one — every path executor/Dockerfile copies exists, fly.toml builds that Dockerfile and
 // mounts the workdir the shipped config uses, the config loads, the systemd unit runs the same
 // command, and wrangler.toml's production environment has everything the Worker needs.
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse as parseToml } from "smol-toml";
 import { describe, expect, it } from "vitest";
@@ -232,5 +234,59 @@ describe("wrangler.toml [env.production] and npm run deploy", () => {
 
   it("npm run deploy deploys the production environment", () => {
     expect(rootPkg.scripts.deploy).toBe("wrangler deploy --env production");
+  });
+});
+
+describe("the systemd box: unit, env file and config together", () => {
+  const unitText = read("deploy/mtor-executor.service");
+
+  /** `systemd-analyze verify` on a copy whose /opt/mtor is this checkout (so ExecStart exists). */
+  function verify(text: string): { code: number | null; stderr: string } {
+    const dir = mkdtempSync(join(tmpdir(), "mtor-unit-"));
+    try {
+      const file = join(dir, "mtor-executor.service");
+      writeFileSync(file, text.replaceAll("/opt/mtor", REPO_ROOT.replace(/\/$/, "")));
+      const r = spawnSync("systemd-analyze", ["verify", file], { encoding: "utf8" });
+      if (r.error) throw new Error(`systemd-analyze is missing (Debian package systemd): ${r.error.message}`);
+      return { code: r.status, stderr: r.stderr.trim() };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it("systemd-analyze verify accepts the unit without a single complaint", () => {
+    expect(verify(unitText)).toEqual({ code: 0, stderr: "" });
+    // The check can fail: a broken copy is reported.
+    expect(verify(unitText.replace(/^KillMode=mixed$/m, "KillMode=sometimes")).stderr).toMatch(/kill mode/i);
+  });
+
+  it("the env file is VAR=value lines systemd reads, and with it the shipped config loads", () => {
+    const env: Record<string, string> = {};
+    for (const line of read("deploy/executor.env").split("\n")) {
+      if (line.trim() === "" || line.startsWith("#")) continue;
+      const m = /^([A-Z_][A-Z0-9_]*)=(\S*)$/.exec(line);
+      expect(m, `not a VAR=value line: ${line}`).not.toBeNull();
+      env[(m as RegExpExecArray)[1]] = (m as RegExpExecArray)[2];
+    }
+    const config = parseConfig(read("deploy/executor.toml"), env, "/etc/mtor");
+    // Every variable the config needs is in the file: the signing secret and each provider's key.
+    expect(Object.keys(env).sort()).toEqual(
+      ["MTOR_EXECUTOR_SECRET", ...Object.values(config.providers).map(() => "ZHIPU_API_KEY")].sort(),
+    );
+    expect(config.secret).toBe(env.MTOR_EXECUTOR_SECRET);
+    expect(config.workdir).toBe("/var/lib/mtor");
+    // The unit reads this file, and the config it starts is the shipped one.
+    expect(unitText).toMatch(/^EnvironmentFile=\/etc\/mtor\/executor\.env$/m);
+  });
+
+  it("git over SSH uses the mtor user's own key and known_hosts, refusing unknown hosts", () => {
+    const ssh = /^Environment="GIT_SSH_COMMAND=(.*)"$/m.exec(unitText)?.[1] ?? "";
+    expect(ssh).toContain("-i /var/lib/mtor/.ssh/id_ed25519");
+    expect(ssh).toContain("-o UserKnownHostsFile=/var/lib/mtor/.ssh/known_hosts");
+    expect(ssh).toContain("-o StrictHostKeyChecking=yes");
+    // The install steps create that directory owned by mtor and fill known_hosts.
+    const ops = read("docs/operations.md");
+    expect(ops).toMatch(/install -d -m 0700 -o mtor -g mtor \/var\/lib\/mtor\/\.ssh/);
+    expect(ops).toMatch(/ssh-keyscan .*\/var\/lib\/mtor\/\.ssh\/known_hosts/);
   });
 });

@@ -46,3 +46,21 @@ describe("no citations of a document the repository does not have", () => {
     expect(hits).toEqual([]);
   });
 });
+
+describe("wrangler commands in the docs", () => {
+  it("every secret put, deploy, rollback and tail names --env production", () => {
+    const docs = ["README.md", ...readdirSync(join(REPO_ROOT, "docs")).map((f) => `docs/${f}`)];
+    const loose: string[] = [];
+    for (const doc of docs) {
+      const text = readFileSync(join(REPO_ROOT, doc), "utf8").replace(
+        / --env\s*\n\s*production/g,
+        " --env production",
+      );
+      for (const m of text.matchAll(/wrangler (secret put|secret delete|deploy|rollback|tail)\b[^\n`]*/g)) {
+        if (/--dry-run/.test(m[0]) || /--env production/.test(m[0])) continue;
+        loose.push(`${doc}: ${m[0]}`);
+      }
+    }
+    expect(loose).toEqual([]);
+  });
+});
