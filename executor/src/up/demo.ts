@@ -3,7 +3,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
-import type { DispatchResponse, SpecDetail } from "@mtor/schema";
+import type { DispatchResponse, SettingsView, SpecDetail } from "@mtor/schema";
 import { OperatorClient } from "../http/client";
 import type { Env } from "../http/settings";
 import { freePort } from "../local/control-plane";
@@ -25,7 +25,9 @@ export interface DemoOptions {
 }
 
 const UNSETTLED = new Set(["queued", "leased", "running"]);
-const GOOD_ENDS = new Set(["awaiting_review", "rejected"]);
+const GOOD_ENDS = new Set(["awaiting_review", "approved", "rejected"]);
+/** The demo night's review backlog limit: low, so the control is seen acting on five specs. */
+const DEMO_MAX_AWAITING_REVIEW = 2;
 
 export async function runDemo(o: DemoOptions): Promise<number> {
   const files = readdirSync(o.examplesDir)
@@ -57,6 +59,10 @@ export async function runDemo(o: DemoOptions): Promise<number> {
     o.out(`${t()}  control plane ${stack.url}, one executor, sandbox repo ${stack.sandboxRepo}`);
     const client = new OperatorClient({ url: stack.url, token: stack.token });
     await client.put("/v1/providers/demo", { slots: 3 });
+    await client.put("/v1/settings", { max_awaiting_review: DEMO_MAX_AWAITING_REVIEW });
+    o.out(
+      `${t()}  review backlog limit ${DEMO_MAX_AWAITING_REVIEW}: with that many specs awaiting review, executors get no new runs`,
+    );
 
     const since = new Date(started - 60_000).toISOString();
     const ids: { id: string; file: string; title: string }[] = [];
@@ -85,6 +91,21 @@ export async function runDemo(o: DemoOptions): Promise<number> {
         }
       }
       if (details.every((d) => !UNSETTLED.has(d.status))) break;
+      // The backlog control at work: while it holds queued specs, the demo plays the reviewer
+      // and approves the oldest spec awaiting review, which lets the executor claim again.
+      if (details.some((d) => d.status === "queued")) {
+        const { review_backlog: b } = await client.get<SettingsView>("/v1/settings");
+        const oldest = details
+          .filter((d) => d.status === "awaiting_review")
+          .sort((a, b) => a.updated_at.localeCompare(b.updated_at))[0];
+        if (b.holding && oldest) {
+          o.out(
+            `${t()}  review backlog full (${b.awaiting_review} of ${b.max_awaiting_review}): claims answer review_backlog; the demo reviewer approves ${oldest.id}`,
+          );
+          await client.post(`/v1/specs/${oldest.id}/approve`, { grade: "B", note: "approved by mtor demo" });
+          continue;
+        }
+      }
       if (Date.now() > deadline) {
         o.out(`mtor demo: not every spec finished within ${o.timeoutS}s; the report shows where they are.`);
         break;

@@ -1,6 +1,6 @@
 // `mtor demo` end to end: the example specs through a throwaway stack with the scripted model;
-// it exits 0, its report shows the botched spec rejected by the destruction gate, and nothing
-// it started is left running.
+// it exits 0, its report shows the botched spec rejected by the destruction gate and the review
+// backlog limit holding claims until the demo approves, and nothing it started is left running.
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -42,8 +42,14 @@ it("mtor demo runs the examples, prints the morning report and exits 0", { timeo
     "Toggle commands for the operator console",
     "Freeze switch per provider",
   ]) {
-    expect(report).toMatch(new RegExp(`^ {2}\\w+\\s+awaiting_review\\b.*${title}`, "m"));
+    expect(report).toMatch(new RegExp(`^ {2}\\w+\\s+(awaiting_review|approved)\\b.*${title}`, "m"));
   }
+  // The review backlog limit acted: it held claims, the demo approved, the queue moved on.
+  expect(out).toMatch(
+    /review backlog full \(2 of 2\): claims answer review_backlog; the demo reviewer approves \w+/,
+  );
+  expect(report).toMatch(/^ {2}\w+\s+approved\s+B\b/m);
+  expect(report).toMatch(/^review backlog \d of 2/m);
   expect(out).toMatch(/branches pushed to the sandbox: .*mtor\/\w+-1/);
   expect(existsSync(join(home, ".config", "mtor", "config.toml"))).toBe(false);
   expect(survivors(seen)).toEqual([]);
