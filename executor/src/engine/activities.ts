@@ -9,16 +9,20 @@ import type { GateContext, GateReport } from "../gates/types";
 import {
   branchSummary,
   createWorkspace,
-  defaultBranch,
+  defaultBranchOf,
   deleteRef,
+  ensureMirror,
   GitError,
   git,
+  hasCommit,
   lsRemote,
+  lsRemoteWithHead,
   pushSha,
   REMOTE_NS,
   RUNS_NS,
   refExists,
   revParse,
+  setRef,
   syncMirror,
   takeWork,
   withLock,
@@ -168,13 +172,20 @@ export function createActivities(deps: ActivityDeps): RunActivities {
       const dir = runDir(config.workdir, run);
       const branch = runBranch(run);
       try {
-        await syncMirror(mirror, repo.url, hooks?.signal);
-        const base = run.spec.base ?? repo.base ?? (await defaultBranch(mirror, repo.url, hooks?.signal));
+        // One listing of the origin gives its refs before the run, its default branch and base's
+        // tip; the mirror fetches only when it lacks that tip (or base is not a branch).
+        await ensureMirror(mirror);
+        const listing = await lsRemoteWithHead(mirror, repo.url, hooks?.signal);
+        const originBefore = listing.refs;
+        const base = run.spec.base ?? repo.base ?? defaultBranchOf(listing);
+        const tip = originBefore[`refs/heads/${base}`];
+        if (tip && (await hasCommit(mirror, tip)))
+          await withLock(mirror, () => setRef(mirror, `${REMOTE_NS}/${base}`, tip));
+        else await syncMirror(mirror, repo.url, hooks?.signal);
         const baseRef = (await refExists(mirror, `${REMOTE_NS}/${base}`)) ? `${REMOTE_NS}/${base}` : base;
         if (!(await refExists(mirror, baseRef)))
           throw new GitError(`base "${base}" does not exist in ${repo.name}`, [], "");
         const baseSha = await revParse(mirror, baseRef);
-        const originBefore = await lsRemote(mirror, repo.url, hooks?.signal);
         const workspace = join(dir, "ws");
         const home = join(dir, "home");
         await rm(dir, { recursive: true, force: true });

@@ -27,48 +27,75 @@ export async function withLock<T>(key: string, fn: () => Promise<T>): Promise<T>
   }
 }
 
-/**
- * Creates the bare mirror when missing and fetches every branch of `url` into refs/remotes/origin.
- * The mirror has no remote: the executor names the URL explicitly on fetch and push.
- */
-export async function syncMirror(mirror: string, url: string, signal?: AbortSignal): Promise<void> {
+/** Creates the bare mirror when missing. It has no remote: the executor names the URL on fetch and push. */
+export async function ensureMirror(mirror: string): Promise<void> {
+  if (existsSync(mirror)) return;
   await withLock(mirror, async () => {
-    if (!existsSync(mirror)) {
-      await mkdir(dirname(mirror), { recursive: true });
-      await git(dirname(mirror), ["init", "--quiet", "--bare", mirror]);
-    }
-    await git(mirror, ["fetch", "--quiet", "--prune", "--no-tags", url, `+refs/heads/*:${REMOTE_NS}/*`], {
-      signal,
-      remote: true,
-    });
+    if (existsSync(mirror)) return;
+    await mkdir(dirname(mirror), { recursive: true });
+    await git(dirname(mirror), ["init", "--quiet", "--bare", mirror]);
   });
 }
 
-/** The remote's default branch name (what its HEAD points to), e.g. "main". */
-export async function defaultBranch(mirror: string, url: string, signal?: AbortSignal): Promise<string> {
-  const out = await git(mirror, ["ls-remote", "--symref", url, "HEAD"], { signal, remote: true });
-  const m = /^ref:\s+refs\/heads\/(\S+)\s+HEAD/m.exec(out);
-  if (m) return m[1];
-  // Fall back to the usual names when the remote does not advertise its HEAD.
-  for (const name of ["main", "master"]) {
-    if (await refExists(mirror, `${REMOTE_NS}/${name}`)) return name;
-  }
-  throw new GitError("cannot tell the remote's default branch; set `base` in the repo's config", [], out);
+/** Creates the bare mirror when missing and fetches every branch of `url` into refs/remotes/origin. */
+export async function syncMirror(mirror: string, url: string, signal?: AbortSignal): Promise<void> {
+  await ensureMirror(mirror);
+  await withLock(mirror, () =>
+    git(mirror, ["fetch", "--quiet", "--prune", "--no-tags", url, `+refs/heads/*:${REMOTE_NS}/*`], {
+      signal,
+      remote: true,
+    }),
+  );
 }
 
-/** Every ref the remote advertises: name → sha (HEAD, which repeats a branch, and peeled `^{}` entries left out). */
+/** The remote's default branch (what its HEAD points to, else main or master), from its listing. */
+export function defaultBranchOf(listing: { refs: Record<string, string>; head?: string }): string {
+  if (listing.head) return listing.head;
+  for (const name of ["main", "master"]) if (listing.refs[`refs/heads/${name}`]) return name;
+  throw new GitError("cannot tell the remote's default branch; set `base` in the repo's config", [], "");
+}
+
+/**
+ * Every ref the remote advertises: name → sha (HEAD, which repeats a branch, and peeled `^{}`
+ * entries left out), and the branch its HEAD points to when it says.
+ */
 export async function lsRemote(
   cwd: string,
   url: string,
   signal?: AbortSignal,
 ): Promise<Record<string, string>> {
-  const out = await git(cwd, ["ls-remote", url], { signal, remote: true });
+  return (await lsRemoteWithHead(cwd, url, signal)).refs;
+}
+
+export async function lsRemoteWithHead(
+  cwd: string,
+  url: string,
+  signal?: AbortSignal,
+): Promise<{ refs: Record<string, string>; head?: string }> {
+  const out = await git(cwd, ["ls-remote", "--symref", url], { signal, remote: true });
   const refs: Record<string, string> = {};
+  let head: string | undefined;
   for (const line of out.split("\n")) {
+    const sym = /^ref:\s+refs\/heads\/(\S+)\s+HEAD$/.exec(line.trim());
+    if (sym) {
+      head = sym[1];
+      continue;
+    }
     const [sha, name] = line.trim().split(/\s+/);
     if (sha && name?.startsWith("refs/") && !name.endsWith("^{}")) refs[name] = sha;
   }
-  return refs;
+  return { refs, head };
+}
+
+/** Whether the repository holds `sha` as a commit. */
+export async function hasCommit(repo: string, sha: string): Promise<boolean> {
+  const r = await gitRaw(repo, ["cat-file", "-e", `${sha}^{commit}`]);
+  return r.code === 0;
+}
+
+/** Points `ref` at `sha` (a commit the repository already holds). */
+export async function setRef(repo: string, ref: string, sha: string): Promise<void> {
+  await git(repo, ["update-ref", ref, sha]);
 }
 
 export async function refExists(repo: string, ref: string): Promise<boolean> {
