@@ -37,7 +37,25 @@ if (preflight) {
   process.exit(0);
 }
 const ms = Number(/bench-duration-ms=(\d+)/.exec(prompt)?.[1] ?? "0");
+const behaviour = /bench-behaviour=([a-z-]+)/.exec(prompt)?.[1];
+if (behaviour === "loop") {
+  // A model that loops adding tests: it never stops on its own.
+  for (let i = 0; ; i++) {
+    const test = `test-${process.pid}-${i}.test.ts`;
+    writeFileSync(test, `// test ${i}\n`);
+    execFileSync("git", ["add", test]);
+    execFileSync("git", ["commit", "-q", "-m", `bench: add ${test}`]);
+    await new Promise((r) => setTimeout(r, Math.max(50, ms / 10)));
+  }
+}
 await new Promise((r) => setTimeout(r, ms));
+if (behaviour === "delete-function") {
+  // A model that deletes a function the spec never asked to remove.
+  writeFileSync("src/math.ts", "// math helpers\n");
+  execFileSync("git", ["add", "src/math.ts"]);
+  execFileSync("git", ["commit", "-q", "-m", "bench: tidy math"]);
+  process.exit(0);
+}
 const name = `bench-${process.pid}-${Date.now()}.txt`;
 writeFileSync(name, `work of ${ms} ms\n`);
 execFileSync("git", ["add", name]);

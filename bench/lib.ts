@@ -1,7 +1,7 @@
 // Shared pieces of the benchmark and the chaos runs: the real local stack (control plane in
 // workerd, bare git origin, `mtor executor` processes), the bench agent as a command harness,
 // percentiles, and cleanup that leaves no process behind.
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { SpecDetail } from "@mtor/schema";
@@ -131,7 +131,14 @@ export function writeBenchConfig(dir: string, e: BenchExecutor): string {
   for (const [name, url] of Object.entries(e.repos))
     lines.push("", `[repos.${name}]`, `url = ${JSON.stringify(url)}`);
   if (harness === "bench") {
-    lines.push("", "[harnesses.bench]", `command = ${JSON.stringify([process.execPath, AGENT])}`);
+    // The agent's source goes on the command line: the run's sandbox sees /usr (node) but not
+    // this checkout.
+    const source = readFileSync(AGENT, "utf8").replace(/^#!.*\n/, "");
+    lines.push(
+      "",
+      "[harnesses.bench]",
+      `command = ${JSON.stringify([process.execPath, "--input-type=module", "-e", source])}`,
+    );
   }
   for (const [name, baseUrl] of Object.entries(e.providers)) {
     lines.push(
