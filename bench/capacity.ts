@@ -25,6 +25,14 @@ export interface CapacityResult {
     errors: number;
     p50_ms: { claim: number; heartbeat: number; verdict: number };
   };
+  /** By queued backlog: a status-filtered list page (`?status=queued`) and a short mixed burst. */
+  queued_sweep: {
+    queued: number;
+    queued_list_p50_ms: number;
+    queued_list_p99_ms: number;
+    /** null at 0 queued: nothing to claim. */
+    burst_ops_per_s: number | null;
+  }[];
   /** One client alone, request after request: what one op costs without contention. */
   serial_heartbeat_p50_ms: number;
   serial_claim_p50_ms: number;
@@ -79,10 +87,20 @@ export async function runCapacity(opts: {
 
   // The mixed load: executors claim one run, beat twice, report it, over a full queue.
   const queued = opts.quick ? 1_000 : 10_000;
+  const sweep: CapacityResult["queued_sweep"] = [];
+  const queuedList = async (n: number) => {
+    await stack.api("GET", "/v1/specs?status=queued&count=50");
+    const list = await timeEach(samples, () => stack.api("GET", "/v1/specs?status=queued&count=50"));
+    return {
+      queued: n,
+      queued_list_p50_ms: round(percentile(list, 50)),
+      queued_list_p99_ms: round(percentile(list, 99)),
+    };
+  };
+  const empty = await queuedList(0);
   const template = await stack.dispatch(
     "---\ntitle: capacity template\nrepo: bench\nprovider: cap\nstop: none\n---\ncapacity\n",
   );
-  await seed(stack, { template, queued: queued - 1 });
   const clients = 8;
   const client = new ExecutorClient({
     url: stack.cp.url,
@@ -104,18 +122,16 @@ export async function runCapacity(opts: {
   const put = await stack.api("PUT", "/v1/providers/cap", { slots: 100 });
   if (put.status !== 200)
     throw new Error(`PUT /v1/providers/cap answered ${put.status}: ${JSON.stringify(put.body)}`);
-  const seconds = opts.quick ? 4 : 20;
   let ops = 0;
   let errors = 0;
-  const lat = { claim: [] as number[], heartbeat: [] as number[], verdict: [] as number[] };
+  let lat = { claim: [] as number[], heartbeat: [] as number[], verdict: [] as number[] };
   const timed = async <T>(kind: keyof typeof lat, fn: () => Promise<T>): Promise<T> => {
     const t = performance.now();
     const r = await fn();
     lat[kind].push(performance.now() - t);
     return r;
   };
-  const deadline = Date.now() + seconds * 1000;
-  const t0 = performance.now();
+  let deadline = 0;
   const worker = async (i: number) => {
     const executor = {
       id: `cap-${i}`,
@@ -155,8 +171,43 @@ export async function runCapacity(opts: {
       }
     }
   };
-  await Promise.all(Array.from({ length: clients }, (_, i) => worker(i)));
-  const elapsed = (performance.now() - t0) / 1000;
+  /** Runs the clients for `seconds`; answers ops/s. */
+  const burst = async (seconds: number): Promise<{ ops: number; errors: number; elapsed: number }> => {
+    ops = 0;
+    errors = 0;
+    lat = { claim: [], heartbeat: [], verdict: [] };
+    deadline = Date.now() + seconds * 1000;
+    const t0 = performance.now();
+    await Promise.all(Array.from({ length: clients }, (_, i) => worker(i)));
+    return { ops, errors, elapsed: (performance.now() - t0) / 1000 };
+  };
+  // The sweep: 0, 1k, 10k, 100k queued (0 and 1k in quick mode); the main mixed load at `queued`.
+  const levels = opts.quick ? [1_000] : [1_000, 10_000, 100_000];
+  let inQueue = 1;
+  let main: { ops: number; errors: number; elapsed: number } | null = null;
+  sweep.push({ ...empty, burst_ops_per_s: null });
+  let mainLat = lat;
+  for (const level of levels) {
+    await seed(stack, { template, queued: Math.max(0, level - inQueue) });
+    inQueue = level;
+    const list = await queuedList(level);
+    if (level === queued) {
+      main = await burst(opts.quick ? 4 : 20);
+      mainLat = lat;
+    }
+    const b = level === queued && main ? main : await burst(opts.quick ? 2 : 5);
+    // Claims took some of the queue; put it back to the level for the next step.
+    inQueue = level - Math.floor(b.ops / 4);
+    sweep.push({ ...list, burst_ops_per_s: round(b.ops / b.elapsed, 1) });
+    log(
+      `capacity: ${level} queued: status-filtered list p99 ${list.queued_list_p99_ms} ms, ${round(b.ops / b.elapsed, 1)} ops/s`,
+    );
+  }
+  if (!main) throw new Error("capacity: the main mixed load did not run");
+  ops = main.ops;
+  errors = main.errors;
+  const elapsed = main.elapsed;
+  lat = mainLat;
   const p50 = (v: number[]) => round(percentile(v, 50));
   const mixed = {
     queued,
@@ -199,6 +250,7 @@ export async function runCapacity(opts: {
   const last = out.at(-1) as CapacityResult["sizes"][number];
   return {
     sizes: out,
+    queued_sweep: sweep,
     list_growth: round(last.list_p99_ms / first.list_p99_ms),
     monitor_growth: round(last.monitor_p99_ms / first.monitor_p99_ms),
     mixed,

@@ -1,6 +1,8 @@
-// The overnight simulation on the real stack: the control plane in local workerd with its
-// clock running fast, three demo providers following the night's fault profile, executors
-// running the bench agent, one executor SIGKILLed mid-night and restarted.
+// One compressed night on the real stack under one policy and one fault profile: the control
+// plane in local workerd with its clock at NIGHT_RATE and the policy's vars, three demo providers
+// on the same clock following the profile, three executors running the bench agent, one of them
+// SIGKILLed (and restarted or not, as the policy says). Every figure comes from the control
+// plane's own run records.
 import { join } from "node:path";
 import type { ProviderView, SpecDetail } from "@mtor/schema";
 import { type DemoProvider, startDemoProvider } from "../executor/src/demo/provider";
@@ -17,66 +19,78 @@ import {
   writeBenchConfig,
 } from "./lib";
 import {
-  CONTROL_PLANE_RATE,
+  HEARTBEAT_REAL_S,
+  NIGHT_RATE,
   type NightProfile,
   nightMinToRealMs,
-  nightProfile,
+  POLICIES,
+  type PolicyName,
   realMsToNightMin,
   taskDurations,
 } from "./profiles";
 
+/** One run's span on the night's clock, for the slot timeline. */
+export interface NightRun {
+  spec: number;
+  provider: string;
+  executor: string;
+  from_min: number;
+  to_min: number;
+  outcome: string;
+}
+
 export interface NightResult {
-  mode: "mtor";
+  policy: PolicyName;
+  profile: string;
   specs: number;
+  window_min: number;
+  /** Specs whose passing run ended inside the window. */
   landed: number;
-  dead: number;
-  night_min: number;
   landed_per_hour: number;
+  /** useful ÷ available slot-time: passed runs' slot-time, clipped to the window. */
   efficiency: number;
-  useful_slot_min: number;
+  /** The task's own time inside passed runs ÷ available slot-time. */
+  task_efficiency: number;
   available_slot_min: number;
+  useful_slot_min: number;
+  task_slot_min: number;
+  /** Slot-time not spent on passed runs: failed runs by failure kind, and idle slots. */
   wasted_slot_min: Record<string, number>;
+  /** Night-minute each spec landed at, in order (the landed-over-the-night curve). */
+  landed_at_min: number[];
+  /** Provider-side failures that ran before the flaky provider's breaker first opened. */
   breaker: { opened_at_min: number | null; failed_preflights_before_open: number | null };
-  kill: {
-    at_min: number;
-    executor: string;
-    runs_held: number;
-    lease_ended_s: number | null;
-    /** How the killed run ended: the lease expiring, or the restarted executor reporting it. */
-    ended_by: string | null;
-    lease_ended_fleet_s: number | null;
-    requeue_s: number | null;
-    requeue_fleet_s: number | null;
-    bound_fleet_s: number;
-  };
-  /** Median night-minutes a passed run spent outside its task. */
-  run_overhead_min: number;
-  control_plane_rate: number;
+  rate_limited_runs: number;
+  kill: { at_min: number; executor: string; runs_held: number; restarted: boolean } | null;
+  runs: NightRun[];
   wall_s: number;
 }
 
-const FINAL = new Set(["awaiting_review", "approved", "declined", "rejected", "dead", "canceled"]);
+const LANDED = new Set(["awaiting_review", "approved"]);
 
-export async function runNight(opts: { quick: boolean; log?: (line: string) => void }): Promise<NightResult> {
+export async function runNight(opts: {
+  policy: PolicyName;
+  profile: NightProfile;
+  log?: (line: string) => void;
+}): Promise<NightResult> {
   const log = opts.log ?? (() => {});
-  const profile: NightProfile = nightProfile(opts.quick);
+  const profile = opts.profile;
+  const policy = POLICIES[opts.policy];
   const durations = taskDurations(profile);
   const wallStart = Date.now();
-  const stack = await benchStack("night");
+  const stack = await benchStack(`night-${policy.name}-${profile.name}`, policy.vars);
   const origin = makeOrigin(stack.root, "bench");
 
-  const providers: Record<string, DemoProvider> = {};
-  const startedAt: Record<string, number> = {};
+  // The demo providers run on the night's clock, so a Retry-After is in night seconds.
+  const anchor = Date.now();
+  const nightNow = () => anchor + (Date.now() - anchor) * NIGHT_RATE;
+  const providers: Record<string, { demo: DemoProvider; startedAt: number }> = {};
   for (const p of profile.providers) {
-    startedAt[p.name] = Date.now();
-    const demo = await startDemoProvider({
-      seed: profile.seed,
-      faults: p.preflightFailRate ? { preflightFailRate: p.preflightFailRate } : undefined,
-    });
+    const startedAt = nightNow();
+    const demo = await startDemoProvider({ seed: profile.seed, now: nightNow });
     onCleanup(() => demo.close());
-    providers[p.name] = demo;
+    providers[p.name] = { demo, startedAt };
   }
-  const providerUrls = Object.fromEntries(Object.entries(providers).map(([n, d]) => [n, d.url]));
 
   const executors: { id: string; config: string; workdir: string; proc: ExecutorProcess }[] = [];
   for (let i = 0; i < 3; i++) {
@@ -87,13 +101,13 @@ export async function runNight(opts: { quick: boolean; log?: (line: string) => v
       controlPlane: stack.cp.url,
       workdir,
       repos: { bench: origin.path },
-      providers: providerUrls,
-      capacity: 3,
-      heartbeatS: 0.5,
+      providers: Object.fromEntries(Object.entries(providers).map(([n, p]) => [n, p.demo.url])),
+      // Six executor slots for six provider slots: a dead executor's slots are missed.
+      capacity: 2,
+      heartbeatS: HEARTBEAT_REAL_S,
     });
     executors.push({ id, config, workdir, proc: startExecutor(config, workdir) });
   }
-  // Wait until every executor has checked in (its providers then exist with 2 slots each).
   for (const e of executors) await e.proc.waitForLine(/claim|polling|waiting|started|executor/i, 60_000);
   for (let t = 0; t < 100; t++) {
     const res = await stack.api<{ providers?: ProviderView[] } | ProviderView[]>("GET", "/v1/providers");
@@ -102,252 +116,203 @@ export async function runNight(opts: { quick: boolean; log?: (line: string) => v
     await sleep(200);
   }
   for (const p of profile.providers) await stack.api("PUT", `/v1/providers/${p.name}`, { slots: p.slots });
+  // The seed had no review backlog hold; neither policy gets one here (same for both).
+  await stack.api("PUT", "/v1/settings", { max_awaiting_review: 0 });
 
-  // The control plane's clock runs fast from here; `fleetToReal` maps its timestamps back.
-  const pinMs = Date.now();
-  await setClockRate(stack, CONTROL_PLANE_RATE);
-  const fleetToReal = (iso: string): number => pinMs + (Date.parse(iso) - pinMs) / CONTROL_PLANE_RATE;
-
+  // The whole queue is in before the night starts: frozen while dispatching.
+  await stack.api("POST", "/v1/freeze");
   const ids: string[] = [];
-  const t0 = Date.now();
   for (let i = 0; i < profile.specs; i++) {
     const ms = nightMinToRealMs(durations[i] as number);
+    const behaviour = profile.loopSpecs.includes(i)
+      ? "\nbench-behaviour=loop"
+      : profile.deleteSpecs.includes(i)
+        ? "\nbench-behaviour=delete-function"
+        : "";
     ids.push(
       await stack.dispatch(
-        `---\ntitle: night task ${i}\nrepo: bench\nattempts: 20\nstop: Stop after one commit.\n---\nDo night task ${i}.\n\nbench-duration-ms=${ms}\n`,
+        `---\ntitle: night task ${i}\nrepo: bench\nattempts: 20\nstop: Stop after one commit.\n---\nDo night task ${i}.\n\nbench-duration-ms=${ms}${behaviour}\n`,
       ),
     );
   }
-  log(
-    `night: ${profile.specs} specs dispatched in ${Date.now() - t0} ms; night of ~${profile.nominalMin} night-min nominal`,
-  );
+  const index = new Map(ids.map((id, i) => [id, i]));
 
-  // The profile's timed faults.
+  // From here the control plane's clock runs at the night's rate; `toMin` maps its timestamps.
+  const t0 = Date.now();
+  await setClockRate(stack, NIGHT_RATE);
+  const toMin = (iso: string): number => realMsToNightMin((Date.parse(iso) - t0) / NIGHT_RATE);
+  await stack.api("POST", "/v1/thaw");
+  const nightMin = () => realMsToNightMin(Date.now() - t0);
+  log(`night ${policy.name}/${profile.name}: ${profile.specs} specs, window ${profile.windowMin} night-min`);
+
+  // The profile's timed faults, on the providers' night clocks.
   const timers: NodeJS.Timeout[] = [];
+  const at = (min: number, fn: () => void) => timers.push(setTimeout(fn, Math.max(0, nightMinToRealMs(min))));
   for (const p of profile.providers) {
-    const demo = providers[p.name] as DemoProvider;
-    if (p.preflightFailUntilMin !== undefined) {
-      timers.push(setTimeout(() => demo.setFaults(undefined), nightMinToRealMs(p.preflightFailUntilMin)));
+    const { demo, startedAt } = providers[p.name] as { demo: DemoProvider; startedAt: number };
+    if (p.preflightFailRate !== undefined) {
+      at(p.preflightFailFromMin ?? 0, () => demo.setFaults({ preflightFailRate: p.preflightFailRate }));
+      at(p.preflightFailUntilMin ?? profile.windowMin, () => demo.setFaults(undefined));
     }
     if (p.rateLimitFromMin !== undefined && p.rateLimitUntilMin !== undefined) {
       const until = p.rateLimitUntilMin;
-      timers.push(
-        setTimeout(() => {
-          // rateLimitUntilMs counts from the demo provider's start.
-          demo.setFaults({ rateLimitUntilMs: t0 + nightMinToRealMs(until) - (startedAt[p.name] as number) });
-        }, nightMinToRealMs(p.rateLimitFromMin)),
+      at(p.rateLimitFromMin, () =>
+        // rateLimitUntilMs counts night-ms from the provider's start.
+        demo.setFaults({
+          rateLimitUntilMs: anchorToNight(t0, anchor) + until * 60_000 - (startedAt - anchor),
+        }),
       );
     }
   }
   onCleanup(() => timers.forEach(clearTimeout));
 
-  // One monitor pass every 300 ms of real time (10 s on the control plane's clock).
-  const stopTicker = every(300, () => stack.cp.tick());
+  // The cron, on the night's clock.
+  const stopTicker = every(nightMinToRealMs(policy.monitorEveryMin), () => stack.cp.tick());
   onCleanup(stopTicker);
 
-  // Provider samples: idle slots by cause.
-  const idle: Record<string, number> = {};
-  let breakerOpenedAt: number | null = null;
-  let lastSample = Date.now();
-  const stopSampler = every(250, async () => {
+  // Breaker state on the flaky provider, sampled.
+  let breakerOpenedMin: number | null = null;
+  const stopSampler = every(200, async () => {
+    if (breakerOpenedMin !== null) return;
     const res = await stack.api<{ providers?: ProviderView[] } | ProviderView[]>("GET", "/v1/providers");
     const list = Array.isArray(res.body) ? res.body : (res.body.providers ?? []);
-    const now = Date.now();
-    const dt = now - lastSample;
-    lastSample = now;
-    const status = await stack.api<{ counts?: Record<string, number> }>("GET", "/v1/status");
-    const queued = status.body.counts?.queued ?? 0;
-    for (const v of list) {
-      if (!profile.providers.some((p) => p.name === v.name)) continue;
-      if (v.name === "flaky" && breakerOpenedAt === null && v.breaker.state === "open") breakerOpenedAt = now;
-      if (queued === 0) continue;
-      const free = Math.max(0, v.slots - v.in_use);
-      if (free === 0) continue;
-      const cooling =
-        v.cooling_until !== null && Date.parse(v.cooling_until) > pinMs + (now - pinMs) * CONTROL_PLANE_RATE;
-      const cause =
-        v.breaker.state === "open"
-          ? "idle: breaker open"
-          : cooling
-            ? "idle: cooling after 429"
-            : v.effective_slots < v.slots
-              ? "idle: effective slots lowered"
-              : "idle: slot free (claim latency)";
-      idle[cause] = (idle[cause] ?? 0) + free * dt;
-    }
+    if (list.some((v) => v.name === "flaky" && v.breaker.state === "open")) breakerOpenedMin = nightMin();
   });
   onCleanup(stopSampler);
 
-  // Mid-night: SIGKILL one executor and restart it.
-  const killAt = t0 + nightMinToRealMs(profile.killAtMin);
-  await sleep(Math.max(0, killAt - Date.now()));
-  // The victim is an executor holding a run right now (read from its own log, at once).
-  const holding = (e: (typeof executors)[number]): string[] => {
-    const open = new Map<string, string>();
-    for (const l of e.proc.lines) {
-      const m = / run (\S+)-(\d+) (claimed|done):/.exec(` ${l}`);
-      if (!m) continue;
-      if (m[3] === "claimed") open.set(`${m[1]}-${m[2]}`, m[1] as string);
-      else open.delete(`${m[1]}-${m[2]}`);
-    }
-    return [...open.values()];
-  };
-  let victim = executors[0] as (typeof executors)[number];
-  for (let t = 0; t < 100; t++) {
-    const busy = executors.find((e) => holding(e).length > 0);
-    if (busy) {
-      victim = busy;
-      break;
-    }
-    await sleep(100);
-  }
-  const heldSpecs = holding(victim);
-  const killedAt = Date.now();
-  await victim.proc.kill("SIGKILL");
-  log(
-    `night: SIGKILLed ${victim.id} at ${round(realMsToNightMin(killedAt - t0))} night-min holding ${heldSpecs.length} runs`,
-  );
-  victim.proc = startExecutor(victim.config, victim.workdir);
-  const killedId = victim.id;
-  const held: string[] = [];
-  for (const specId of heldSpecs) {
-    const s = await stack.spec(specId);
-    const run = s.runs.filter((r) => r.executor === killedId).at(-1);
-    if (run) held.push(`${specId} ${run.id}`);
-  }
-  let requeuedAt: number | null = null;
-  let leaseEndedAt: number | null = null;
-  let endedBy: string | null = null;
-  const heldRuns = held.map((h) => h.split(" ") as [string, string]);
-  const watchRequeue = (async () => {
-    if (heldRuns.length === 0) return;
-    const deadline = Date.now() + 120_000;
-    const back = new Set<string>();
-    while (Date.now() < deadline && back.size < heldRuns.length) {
-      for (const [specId, runId] of heldRuns) {
-        if (back.has(specId)) continue;
-        const s = await stack.spec(specId);
-        const killed = s.runs.find((r) => r.id === runId);
-        if (leaseEndedAt === null && killed?.status === "finished") {
-          leaseEndedAt = Date.now();
-          endedBy = killed.failure
-            ? `${killed.failure.kind}: ${killed.failure.message.slice(0, 100)}`
-            : (killed.outcome ?? null);
-        }
-        const claimable =
-          s.status === "queued" || s.runs.some((r) => r.id !== runId && Date.parse(r.claimed_at) > 0);
-        if (claimable) back.add(specId);
+  let kill: NightResult["kill"] = null;
+  if (profile.killAtMin !== null) {
+    await sleep(Math.max(0, t0 + nightMinToRealMs(profile.killAtMin) - Date.now()));
+    // The victim is an executor holding runs now, read from its own log.
+    const holding = (e: (typeof executors)[number]): number => {
+      const open = new Set<string>();
+      for (const l of e.proc.lines) {
+        const m = / run (\S+-\d+) (claimed|done):/.exec(` ${l}`);
+        if (!m) continue;
+        if (m[2] === "claimed") open.add(m[1] as string);
+        else open.delete(m[1] as string);
       }
-      if (back.size === heldRuns.length) requeuedAt = Date.now();
-      else await sleep(100);
-    }
-  })();
-
-  // Until every spec is final.
-  const limit = Date.now() + (opts.quick ? 60_000 : 240_000);
-  let details: SpecDetail[] = [];
-  for (;;) {
-    const res = await stack.api<{ specs: { id: string; status: string }[] }>("GET", "/v1/specs?count=200");
-    const open = res.body.specs.filter((s) => !FINAL.has(s.status)).length;
-    if (open === 0 || Date.now() > limit) break;
-    await sleep(300);
-  }
-  const tEnd = Date.now();
-  await watchRequeue;
-  await stopSampler();
-  await stopTicker();
-  details = await Promise.all(ids.map((id) => stack.spec(id)));
-  for (const s of details.filter((d) => !FINAL.has(d.status))) {
-    const r = s.runs.at(-1);
+      return open.size;
+    };
+    const victim = executors.find((e) => holding(e) > 0) ?? (executors[0] as (typeof executors)[number]);
+    const held = holding(victim);
+    const killedAt = nightMin();
+    await victim.proc.kill("SIGKILL");
+    if (policy.restartKilled) victim.proc = startExecutor(victim.config, victim.workdir);
+    kill = {
+      at_min: round(killedAt, 1),
+      executor: victim.id,
+      runs_held: held,
+      restarted: policy.restartKilled,
+    };
     log(
-      `night: ${s.id} still ${s.status} at the end (attempt ${s.attempt}, last run on ${r?.provider ?? "-"}: ${r?.outcome ?? r?.status ?? "-"} ${r?.failure?.kind ?? ""}, next attempt ${s.next_attempt_at ?? "-"})`,
+      `night ${policy.name}/${profile.name}: SIGKILLed ${victim.id} at ${round(killedAt)} night-min holding ${held} runs${policy.restartKilled ? "; restarted" : "; left dead"}`,
     );
   }
 
-  // Slot time from the control plane's own records.
-  const runs = details.flatMap((s) => s.runs.map((r) => ({ ...r, spec: s.id })));
-  const messages = new Map<string, number>();
-  for (const r of runs) {
-    if (r.failure && !["preflight", "rate_limited"].includes(r.failure.kind)) {
-      const key = `${r.failure.kind}: ${r.failure.message.slice(0, 160)}`;
-      messages.set(key, (messages.get(key) ?? 0) + 1);
-    }
-  }
-  for (const [m, n] of messages) log(`night: ${n}× ${m}`);
-  // Per passed run, time outside the task itself (worktree, agent start, gates, push, protocol).
-  const outside = details.flatMap((s, i) =>
-    s.runs
-      .filter((r) => r.outcome === "passed" && r.finished_at)
-      .map(
-        (r) =>
-          realMsToNightMin(fleetToReal(r.finished_at as string) - fleetToReal(r.claimed_at)) -
-          (durations[i] as number),
-      ),
-  );
-  const runOverheadMin = outside.length
-    ? ([...outside].sort((a, b) => a - b)[Math.floor(outside.length / 2)] as number)
-    : 0;
-  const lastClaim = Math.max(...runs.map((r) => fleetToReal(r.claimed_at)));
-  const windowEnd = Math.max(lastClaim, t0 + 1);
-  const slotsTotal = profile.providers.reduce((n, p) => n + p.slots, 0);
-  const available = slotsTotal * (windowEnd - t0);
+  await sleep(Math.max(0, t0 + nightMinToRealMs(profile.windowMin) - Date.now()));
+  const windowEnd = profile.windowMin;
+  await stopSampler();
+  await stopTicker();
+  for (const e of executors) await e.proc.kill("SIGKILL");
+  if (process.env.MTOR_BENCH_DEBUG)
+    log((executors[2] as (typeof executors)[number]).proc.lines.slice(0, 80).join("\n"));
+  const details: SpecDetail[] = [];
+  for (const id of ids) details.push(await stack.spec(id));
+
+  // Slot-time from the control plane's own records, clipped to the window.
+  const runs: NightRun[] = [];
   let useful = 0;
+  let task = 0;
+  let busy = 0;
   const wasted: Record<string, number> = {};
-  for (const r of runs) {
-    const a = Math.max(t0, fleetToReal(r.claimed_at));
-    const b = Math.min(windowEnd, r.finished_at ? fleetToReal(r.finished_at) : tEnd);
-    const span = Math.max(0, b - a);
-    if (r.outcome === "passed") useful += span;
-    else {
-      const cause = `run failed: ${r.failure?.kind ?? r.outcome ?? "unfinished"}`;
-      wasted[cause] = (wasted[cause] ?? 0) + span;
+  const landedAt: number[] = [];
+  let rateLimited = 0;
+  for (const s of details) {
+    const i = index.get(s.id) as number;
+    for (const r of s.runs) {
+      const from = Math.max(0, toMin(r.claimed_at));
+      const to = Math.min(windowEnd, r.finished_at ? toMin(r.finished_at) : windowEnd);
+      const span = Math.max(0, to - from);
+      busy += span;
+      const passed = r.outcome === "passed" && r.finished_at !== null;
+      if (r.failure?.kind === "rate_limited") rateLimited++;
+      const outcome = passed
+        ? "passed"
+        : r.finished_at === null
+          ? "unfinished"
+          : (r.failure?.kind ?? r.outcome ?? "failed");
+      runs.push({
+        spec: i,
+        provider: r.provider,
+        executor: r.executor,
+        from_min: round(from, 1),
+        to_min: round(to, 1),
+        outcome,
+      });
+      if (passed && toMin(r.finished_at as string) <= windowEnd) {
+        useful += span;
+        task += Math.min(span, durations[i] as number);
+      } else {
+        const cause = passed ? "passed after the window" : `run ${outcome}`;
+        wasted[cause] = (wasted[cause] ?? 0) + span;
+      }
     }
+    const passedRun = s.runs.find((r) => r.outcome === "passed" && r.finished_at);
+    if (passedRun && LANDED.has(s.status) && toMin(passedRun.finished_at as string) <= windowEnd)
+      landedAt.push(round(toMin(passedRun.finished_at as string), 1));
   }
-  // Idle samples also cover the tail after the last claim, when no work was queued; keep them.
-  for (const [cause, ms] of Object.entries(idle)) wasted[cause] = (wasted[cause] ?? 0) + ms;
+  const messages = new Map<string, number>();
+  for (const s of details)
+    for (const r of s.runs)
+      if (r.failure) {
+        const key = `${r.provider} ${r.failure.kind}: ${r.failure.message.slice(0, 200)}`;
+        messages.set(key, (messages.get(key) ?? 0) + 1);
+        if (process.env.MTOR_BENCH_DEBUG) log(`${r.failure.message}\n${r.log_tail ?? ""}`);
+      }
+  for (const [m, n] of messages) log(`night ${policy.name}/${profile.name}: ${n}× ${m}`);
+  const slots = profile.providers.reduce((n, p) => n + p.slots, 0);
+  const available = slots * windowEnd;
+  wasted["idle slot"] = Math.max(0, available - busy);
+  landedAt.sort((a, b) => a - b);
 
-  const flakyFails = runs
-    .filter((r) => r.provider === "flaky" && r.failure?.kind === "preflight" && r.finished_at)
-    .map((r) => fleetToReal(r.finished_at as string));
-  const failsBeforeOpen =
-    breakerOpenedAt === null ? null : flakyFails.filter((t) => t <= (breakerOpenedAt as number)).length;
-
-  const landed = details.filter((s) => ["awaiting_review", "approved"].includes(s.status)).length;
-  const nightMin = realMsToNightMin(tEnd - t0);
-  const requeueS = requeuedAt === null ? null : ((requeuedAt as number) - killedAt) / 1000;
-  const toMin = (ms: number) => round(realMsToNightMin(ms), 1);
-  return {
-    mode: "mtor",
+  const flakyFailsBefore =
+    breakerOpenedMin === null
+      ? null
+      : runs.filter(
+          (r) =>
+            r.provider === "flaky" && r.outcome === "preflight" && r.to_min <= (breakerOpenedMin as number),
+        ).length;
+  const result: NightResult = {
+    policy: policy.name,
+    profile: profile.name,
     specs: profile.specs,
-    landed,
-    dead: details.filter((s) => s.status === "dead").length,
-    night_min: round(nightMin, 1),
-    landed_per_hour: round(landed / (nightMin / 60)),
+    window_min: windowEnd,
+    landed: landedAt.length,
+    landed_per_hour: round(landedAt.length / (windowEnd / 60)),
     efficiency: round(useful / available, 3),
-    useful_slot_min: toMin(useful),
-    available_slot_min: toMin(available),
-    wasted_slot_min: Object.fromEntries(Object.entries(wasted).map(([k, v]) => [k, toMin(v)])),
+    task_efficiency: round(task / available, 3),
+    available_slot_min: round(available, 1),
+    useful_slot_min: round(useful, 1),
+    task_slot_min: round(task, 1),
+    wasted_slot_min: Object.fromEntries(Object.entries(wasted).map(([k, v]) => [k, round(v, 1)])),
+    landed_at_min: landedAt,
     breaker: {
-      opened_at_min: breakerOpenedAt === null ? null : toMin((breakerOpenedAt as number) - t0),
-      failed_preflights_before_open: failsBeforeOpen,
+      opened_at_min: breakerOpenedMin === null ? null : round(breakerOpenedMin, 1),
+      failed_preflights_before_open: flakyFailsBefore,
     },
-    kill: {
-      at_min: toMin(killedAt - t0),
-      executor: killedId,
-      runs_held: heldRuns.length,
-      ended_by: endedBy,
-      lease_ended_s: leaseEndedAt === null ? null : round(((leaseEndedAt as number) - killedAt) / 1000),
-      lease_ended_fleet_s:
-        leaseEndedAt === null
-          ? null
-          : round((((leaseEndedAt as number) - killedAt) / 1000) * CONTROL_PLANE_RATE, 0),
-      requeue_s: requeueS === null ? null : round(requeueS),
-      requeue_fleet_s: requeueS === null ? null : round(requeueS * CONTROL_PLANE_RATE, 0),
-      // Lease TTL (90 s) plus one monitor pass interval (300 ms real here).
-      bound_fleet_s: 90 + 0.3 * CONTROL_PLANE_RATE,
-    },
-    run_overhead_min: round(runOverheadMin, 1),
-    control_plane_rate: CONTROL_PLANE_RATE,
+    rate_limited_runs: rateLimited,
+    kill,
+    runs,
     wall_s: round((Date.now() - wallStart) / 1000, 1),
   };
+  log(
+    `night ${policy.name}/${profile.name}: landed ${result.landed}, efficiency ${result.efficiency} (task-only ${result.task_efficiency}), ${result.wall_s} s`,
+  );
+  return result;
+}
+
+/** Night-ms from the providers' anchor to the night's start (t0, real ms). */
+function anchorToNight(t0: number, anchor: number): number {
+  return (t0 - anchor) * NIGHT_RATE;
 }

@@ -1,16 +1,37 @@
-// `tsx bench/report.ts`: the latest bench/results.json and bench/chaos.json as Markdown tables,
-// for docs/performance.md and docs/reliability.md.
+// `tsx bench/report.ts [results.json]`: the latest bench results as Markdown tables (nights,
+// ratios with their ceilings, targets) for docs/performance.md, and bench/chaos.json if present.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { BENCH_DIR } from "./lib";
-import { table } from "./run";
+import type { runBench, Spread } from "./run";
 
-const results = JSON.parse(readFileSync(join(BENCH_DIR, "results.json"), "utf8"));
-console.log("| figure | result | target |\n| --- | --- | --- |");
-for (const line of table(results).split("\n")) {
-  const m = /^(.*?)\s{2,}(.*?)(?:\s+\[target (.*)\])?$/.exec(line);
-  if (m) console.log(`| ${m[1]} | ${m[2]} | ${m[3] ?? ""} |`);
+type Results = Awaited<ReturnType<typeof runBench>>;
+const file = process.argv[2] ?? join(BENCH_DIR, "results.json");
+const r = JSON.parse(readFileSync(file, "utf8")) as Results;
+const s3 = (s: Spread) => `${s.median} (${s.min}–${s.max})`;
+
+console.log(
+  `${r.mode} run of ${r.at}, ${r.repeats === 1 ? "1 run per night (quick)" : `median (min–max) of ${r.repeats} runs per night`}, ${r.wall_s} s on ${r.machine.cores} cores (load average at the end ${r.machine.loadavg_at_end.join(", ")})\n`,
+);
+console.log("| night (policy/profile) | landed | efficiency | task-only | slot-time lost (mean slot-min) |");
+console.log("| --- | --- | --- | --- | --- |");
+for (const [key, n] of Object.entries(r.nights)) {
+  const lost = Object.entries(n.wasted_slot_min)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, v]) => `${k} ${v}`)
+    .join("; ");
+  console.log(`| ${key} | ${s3(n.landed)} | ${s3(n.efficiency)} | ${s3(n.task_efficiency)} | ${lost} |`);
 }
+console.log("\n| profile | mtor ÷ seed baseline | per repeat | ceiling (fault-free mtor ÷ baseline) |");
+console.log("| --- | --- | --- | --- |");
+for (const p of r.profiles)
+  console.log(
+    `| ${p.profile} | ${p.ratio ?? "none"} | ${p.ratio_runs.join(", ")} | ${p.ceiling ?? "none"} |`,
+  );
+console.log("\n| target | value | target | met | why missed |");
+console.log("| --- | --- | --- | --- | --- |");
+for (const t of r.targets)
+  console.log(`| ${t.name} | ${t.value ?? "none"} | ${t.target} | ${t.met ? "met" : "missed"} | ${t.why} |`);
 try {
   const chaos = JSON.parse(readFileSync(join(BENCH_DIR, "chaos.json"), "utf8"));
   console.log(`\n\`\`\`json\n${JSON.stringify(chaos, null, 2)}\n\`\`\``);

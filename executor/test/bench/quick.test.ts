@@ -1,5 +1,6 @@
-// Keeps `npm run bench -- --quick` working: every part runs against the real local stack and
-// every figure is present in bench/results.json. Nothing here asserts speed.
+// Keeps `npm run bench -- --quick` working: every part runs against the real local stack, both
+// policies run every profile on the same code, and every figure and target is present in
+// bench/results.quick.json and the printed table. Nothing here asserts speed.
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -7,7 +8,9 @@ import { runBench } from "../../../bench/run";
 import { REPO_ROOT } from "../../src/local/control-plane";
 
 describe("npm run bench -- --quick", () => {
-  it("runs every part and writes every figure to bench/results.json", { timeout: 600_000 }, async () => {
+  it("runs every part and writes every figure and target to bench/results.quick.json", {
+    timeout: 600_000,
+  }, async () => {
     const out = join(REPO_ROOT, "bench", "results.quick.json");
     const before = Date.now();
     const lines: string[] = [];
@@ -16,18 +19,30 @@ describe("npm run bench -- --quick", () => {
     expect(statSync(out).mtimeMs).toBeGreaterThanOrEqual(before - 1000);
     const written = JSON.parse(readFileSync(out, "utf8")) as typeof r;
     const finite = (v: unknown) => typeof v === "number" && Number.isFinite(v);
-    expect(written.night.specs).toBeGreaterThan(0);
-    for (const v of [
-      written.night.landed_per_hour,
-      written.night.efficiency,
-      written.baseline.landed_per_hour,
-      written.ratio_landed_per_hour,
-    ]) {
-      expect(finite(v), JSON.stringify(written.night)).toBe(true);
+    expect(written.repeats).toBe(1);
+
+    // Both policies ran each profile on the real stack; fault-free mtor ran for the ceiling.
+    expect(Object.keys(written.nights).sort()).toEqual(
+      ["mtor/fault-free", "mtor/mild", "mtor/seed-night", "seed/mild", "seed/seed-night"].sort(),
+    );
+    for (const [key, n] of Object.entries(written.nights)) {
+      expect(n.specs, key).toBeGreaterThan(0);
+      expect(n.landed.runs, key).toHaveLength(1);
+      for (const v of [n.landed.median, n.efficiency.median, n.task_efficiency.median])
+        expect(finite(v), key).toBe(true);
+      expect(n.task_efficiency.median, key).toBeLessThanOrEqual(n.efficiency.median);
+      expect(Object.keys(n.wasted_slot_min).length, key).toBeGreaterThan(0);
     }
-    expect(Object.keys(written.night.wasted_slot_min).length).toBeGreaterThan(0);
-    expect(written.night.kill.at_min).toBeGreaterThan(0);
-    expect("failed_preflights_before_open" in written.night.breaker).toBe(true);
+    // The seed policy's killed executor stays dead; mtor's comes back.
+    expect(written.nights["seed/seed-night"].kill[0]?.restarted).toBe(false);
+    expect(written.nights["mtor/seed-night"].kill[0]?.restarted).toBe(true);
+    // The baseline runs with the seed's switches, on the control plane's vars.
+    expect(written.clock.policies.seed.vars.MTOR_BREAKER).toBe("off");
+    expect(written.clock.policies.seed.vars.MTOR_SLOT_FEEDBACK).toBe("off");
+    for (const p of written.profiles) expect("ceiling" in p && "ratio" in p).toBe(true);
+
+    expect(written.requeue.kills).toBeGreaterThanOrEqual(1);
+    for (const v of written.requeue.requeue_s) expect(finite(v)).toBe(true);
     for (const v of [
       written.overhead.end_to_end_ms,
       written.overhead.overhead_ms,
@@ -36,32 +51,33 @@ describe("npm run bench -- --quick", () => {
     ]) {
       expect(finite(v)).toBe(true);
     }
-    for (const k of ["harness_processes", "worktree", "gates", "push", "protocol"])
-      expect(finite(written.overhead.split_ms[k])).toBe(true);
-    for (const v of [
-      written.pickup.mtor_ms.p50,
-      written.pickup.mtor_ms.p99,
-      written.pickup.bullmq_ms.p50,
-      written.pickup.bullmq_ms.p99,
-    ]) {
-      expect(finite(v)).toBe(true);
-    }
+    for (const v of [written.pickup.mtor_ms.p50, written.pickup.bullmq_ms.p50]) expect(finite(v)).toBe(true);
     expect(written.capacity.sizes.length).toBeGreaterThanOrEqual(2);
     expect(finite(written.capacity.mixed.ops_per_s)).toBe(true);
     expect(written.capacity.mixed.errors).toBe(0);
-    // The table names every figure.
-    const table = lines.join("\n");
-    for (const label of [
-      "mtor ÷ seed baseline",
-      "efficiency",
-      "breaker open",
-      "killed executor",
-      "orchestration overhead",
-      "pickup p50",
-      "Fleet mixed ops/s",
-      "growth",
-    ]) {
-      expect(table).toContain(label);
+
+    // One entry per target; a missed one says why.
+    const names = written.targets.map((t) => t.name).join("\n");
+    for (const what of [
+      "seed-night ratio",
+      "mild-profile ratio to its ceiling",
+      "efficiency under mild",
+      "efficiency under seed-night",
+      "overhead with the preflight (ms",
+      "overhead with the preflight ÷ bare",
+      "ops/s",
+      "pickup",
+      "requeue",
+    ])
+      expect(names).toContain(what);
+    for (const t of written.targets) {
+      expect(typeof t.met).toBe("boolean");
+      if (!t.met) expect(t.why.length, t.name).toBeGreaterThan(0);
     }
+    // The table prints every target as met or missed.
+    const table = lines.join("\n");
+    for (const t of written.targets)
+      expect(table).toMatch(new RegExp(`(met|missed) +${t.name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`));
+    expect(table).toContain("ceiling");
   });
 });
