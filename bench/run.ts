@@ -142,7 +142,7 @@ export async function runBench(opts: BenchOptions) {
       "≥ 2.0",
       (seedNight.ratio ?? 0) >= 2,
       () =>
-        `${seedNight.ratio === null ? baselineNone("seed-night") : ""}the profile's ceiling is ${seedNight.ceiling}; mtor lost ${topWaste(nights["mtor/seed-night"].wasted_slot_min)}; the baseline lost ${topWaste(nights["seed/seed-night"].wasted_slot_min)}`,
+        `${seedNight.ratio === null ? baselineNone("seed-night") : ""}the profile's ceiling is ${seedNight.ceiling ?? "none"}; mtor lost ${topWaste(nights["mtor/seed-night"].wasted_slot_min)}; the baseline lost ${topWaste(nights["seed/seed-night"].wasted_slot_min)}`,
     );
     // The ratio over the ceiling is mtor's landed under the faults over mtor's landed without.
     const toCeiling =
