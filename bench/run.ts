@@ -87,6 +87,22 @@ const topWaste = (w: Record<string, number>, n = 3) =>
     .map(([k, v]) => `${k} ${v} slot-min`)
     .join(", ");
 
+/**
+ * Runs one part, stopping what it started; a part that throws (a stack that did not start in
+ * time on a loaded box) is run once more, and the retry is logged.
+ */
+async function again<T>(what: string, log: (line: string) => void, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    log(`${what} failed (${(err as Error).message.split("\n")[0]}); running it once more`);
+    await cleanupAll();
+    return await fn();
+  } finally {
+    await cleanupAll();
+  }
+}
+
 export async function runBench(opts: BenchOptions) {
   const log = opts.log ?? ((l: string) => console.log(l));
   const started = Date.now();
@@ -97,8 +113,9 @@ export async function runBench(opts: BenchOptions) {
     for (let r = 0; r < repeats; r++) {
       for (const key of NIGHTS) {
         const [policy, profile] = key.split("/") as [PolicyName, ProfileName];
-        const night = await runNight({ policy, profile: nightProfile(profile, opts.quick), log });
-        await cleanupAll();
+        const night = await again(`night ${key}`, log, () =>
+          runNight({ policy, profile: nightProfile(profile, opts.quick), log }),
+        );
         byKey.get(key)?.push(night);
       }
     }
@@ -121,14 +138,10 @@ export async function runBench(opts: BenchOptions) {
       ),
     }));
 
-    const requeue = await runRequeue({ quick: opts.quick, log });
-    await cleanupAll();
-    const overhead = await runOverhead({ quick: opts.quick, log });
-    await cleanupAll();
-    const pickup = await runPickup({ quick: opts.quick, log });
-    await cleanupAll();
-    const capacity = await runCapacity({ quick: opts.quick, log });
-    await cleanupAll();
+    const requeue = await again("requeue", log, () => runRequeue({ quick: opts.quick, log }));
+    const overhead = await again("overhead", log, () => runOverhead({ quick: opts.quick, log }));
+    const pickup = await again("pickup", log, () => runPickup({ quick: opts.quick, log }));
+    const capacity = await again("capacity", log, () => runCapacity({ quick: opts.quick, log }));
 
     const mild = profiles[0] as (typeof profiles)[number];
     const seedNight = profiles[1] as (typeof profiles)[number];
