@@ -150,9 +150,18 @@ describe("pages", () => {
       outcome: "passed",
       flags: [],
       duration_ms: 1,
+      review: {
+        provider: "big",
+        grade: "C-",
+        findings: [{ severity: "major", file: "src/pick.ts", line: 7, note: "jitter never applied" }],
+        summary: "half of what was asked",
+      },
     });
     expect(v.ok && v.data.status).toBe("awaiting_review");
     const page = await (await get(`/specs/${id}`, cookie)).text();
+    // The reviewer's grade and findings are on the spec page.
+    expect(page).toContain('<strong class="grade">C-</strong> by big: half of what was asked');
+    expect(page).toMatch(/src\/pick.ts:7: jitter never applied/);
     expect(page).toContain(`action="/specs/${id}/approve"`);
     expect(page).toContain(`action="/specs/${id}/kill"`);
   });

@@ -29,7 +29,11 @@ interface Step {
   failure?: VerdictRequest["failure"];
   diffstat?: Diffstat;
   usage?: Usage;
+  review?: VerdictRequest["review"];
 }
+
+const graded = (grade: string) => ({ provider: "big", grade, findings: [], summary: "ok" });
+const reviewUsage = { input_tokens: 300, output_tokens: 40, cost_usd: 0.01 };
 
 const usage = (input_tokens: number, output_tokens: number, cost_usd: number, turns = 5): Usage => ({
   input_tokens,
@@ -46,7 +50,8 @@ const SCRIPT: Step[] = [
     minutes: 20,
     outcome: "passed",
     diffstat: { files: 2, insertions: 40, deletions: 5 },
-    usage: usage(1000, 200, 0.1),
+    usage: { ...usage(1000, 200, 0.1), review: reviewUsage },
+    review: graded("B+"),
   },
   {
     spec: "S2",
@@ -63,7 +68,8 @@ const SCRIPT: Step[] = [
     minutes: 15,
     outcome: "passed",
     diffstat: { files: 1, insertions: 12, deletions: 3 },
-    usage: usage(800, 100, 0.05),
+    usage: { ...usage(800, 100, 0.05), review: reviewUsage },
+    review: graded("B"),
   },
   {
     spec: "S3",
@@ -79,7 +85,8 @@ const SCRIPT: Step[] = [
     minutes: 30,
     outcome: "passed",
     diffstat: { files: 6, insertions: 100, deletions: 80 },
-    usage: usage(3000, 900, 0.3),
+    usage: { ...usage(3000, 900, 0.3), review: reviewUsage },
+    review: { provider: "big", findings: [], error: "no grade: the reviewer timed out after 120s" },
   },
   {
     spec: "S5",
@@ -135,6 +142,7 @@ beforeAll(async () => {
       failure: step.failure,
       diffstat: step.diffstat,
       usage: step.usage,
+      review: step.review,
       branch: `mtor/${run.spec_id}-${run.attempt}`,
       duration_ms: minutes(step.minutes),
     });
@@ -211,6 +219,14 @@ describe("the report", () => {
         4,
       );
     }
+    // The reviewer's grades per provider, and what it spent, apart from the workers'.
+    const rz = report.providers.find((p) => p.name.startsWith("rz-"))!;
+    const rk = report.providers.find((p) => p.name.startsWith("rk-"))!;
+    expect(rz).toMatchObject({ review_grades: { B: 1, "B+": 1 }, review_ungraded: 0, review_tokens: 680 });
+    expect(rz.review_cost_usd).toBeCloseTo(0.02, 4);
+    expect(rk).toMatchObject({ review_grades: {}, review_ungraded: 1, review_tokens: 340 });
+    expect(report.specs.find((x) => x.id === ids.S1)?.review_grade).toBe("B+");
+    expect(report.specs.find((x) => x.id === ids.S4)?.review_grade).toBeNull();
     // The two providers run 45 and 60 minutes: 3 runs each.
     expect(report.providers.map((p) => p.tasks_per_hour).sort()).toEqual([3, 4]);
 
@@ -234,6 +250,8 @@ describe("the report", () => {
     for (const id of Object.values(ids)) expect(text).toMatch(new RegExp(`^  ${id} `, "m"));
     expect(text).toMatch(/^ {2}\S+ +approved +A /m);
     expect(text).toContain("⚑ tests_extra");
+    expect(text).toMatch(/^ {15}reviewer grades B×1 B\+×1; reviewer tokens 680 \$0\.02$/m);
+    expect(text).toMatch(/reviewer grades 1 without a grade; reviewer tokens 340/);
     expect(text).toContain(
       "totals: 5 specs, 6 runs, 3 passed (50%), 2 rejected, 1 failed, +452 -88 lines, 7.5k tokens, $0.50",
     );

@@ -260,6 +260,32 @@ export function SpecPage(props: { spec: SpecDetail; csrf: string; notice?: strin
                 </dd>
               </>
             )}
+            {r.usage?.review && (
+              <>
+                <dt>reviewer usage</dt>
+                <dd>
+                  {r.usage.review.input_tokens + r.usage.review.output_tokens} tokens · $
+                  {r.usage.review.cost_usd.toFixed(4)}
+                </dd>
+              </>
+            )}
+            {r.review && (
+              <>
+                <dt>review</dt>
+                <dd>
+                  {r.review.grade ? (
+                    <>
+                      <strong class="grade">{r.review.grade}</strong> by {r.review.provider}
+                      {r.review.summary ? `: ${r.review.summary}` : ""}
+                    </>
+                  ) : (
+                    <span class="muted">
+                      {r.review.error ?? "no grade"} ({r.review.provider})
+                    </span>
+                  )}
+                </dd>
+              </>
+            )}
             {r.failure && (
               <>
                 <dt>failure</dt>
@@ -273,6 +299,15 @@ export function SpecPage(props: { spec: SpecDetail; csrf: string; notice?: strin
             <div>
               <span class={`flag ${f.action === "review" ? "review" : ""}`}>{f.gate}</span>{" "}
               <span class="muted">{f.detail}</span>
+            </div>
+          ))}
+          {(r.review?.findings ?? []).map((f) => (
+            <div class="finding">
+              <span class="flag review">{f.severity}</span>{" "}
+              <span class="muted">
+                {f.file}
+                {f.line !== undefined ? `:${f.line}` : ""}: {f.note}
+              </span>
             </div>
           ))}
           {r.log_tail && (
@@ -669,6 +704,16 @@ export function ReportPage(props: { report: Report | null; text: string; since: 
                 {p.runs} runs · {pct(p.pass_rate)} passed · {p.tasks_per_hour}/h ·{" "}
                 {tokens(p.input_tokens + p.output_tokens)} tokens · ${p.cost_usd.toFixed(2)}
               </div>
+              {(Object.keys(p.review_grades ?? {}).length > 0 || p.review_ungraded > 0) && (
+                <div class="muted">
+                  reviewer grades{" "}
+                  {Object.entries(p.review_grades)
+                    .map(([g, n]) => `${g}×${n}`)
+                    .join(" ")}
+                  {p.review_ungraded > 0 ? ` · ${p.review_ungraded} without a grade` : ""} ·{" "}
+                  {tokens(p.review_tokens)} tokens · ${p.review_cost_usd.toFixed(2)}
+                </div>
+              )}
             </div>
           ))}
         </>

@@ -21,6 +21,8 @@ export interface ReportSpec {
   /** The last run's outcome in the window. */
   outcome: string | null;
   grade: string | null;
+  /** The reviewer model's grade of the last run it looked at; null without one. */
+  review_grade: string | null;
   runs: number;
   lines: { insertions: number; deletions: number };
   /** Gate names of the last run, plus the monitor's `runaway` / `stuck`. */
@@ -40,6 +42,13 @@ export interface ReportProvider {
   input_tokens: number;
   output_tokens: number;
   cost_usd: number;
+  /** The reviewer model's grades of this provider's runs, by grade ("B+": 2). */
+  review_grades: Record<string, number>;
+  /** Runs the reviewer looked at but gave no grade (timeout, error, malformed answer). */
+  review_ungraded: number;
+  /** What the reviewer spent on this provider's runs, apart from the worker's tokens and cost. */
+  review_tokens: number;
+  review_cost_usd: number;
 }
 
 export interface Report {
@@ -109,6 +118,7 @@ export function buildReport(db: Db, since: number, until: number): Report {
       status: s?.status ?? "unknown",
       outcome: last.outcome,
       grade: s?.reviewGrade ?? null,
+      review_grade: [...rs].reverse().find((r) => r.review?.grade)?.review?.grade ?? null,
       runs: rs.length,
       lines: {
         insertions: withDiff?.diffstat?.insertions ?? 0,
@@ -143,6 +153,7 @@ export function buildReport(db: Db, since: number, until: number): Report {
           rs.reduce((n, r) => n + (r.usage?.cost_usd ?? 0), 0),
           4,
         ),
+        ...reviewFigures(rs),
       };
     });
 
@@ -179,6 +190,28 @@ export function buildReport(db: Db, since: number, until: number): Report {
       by_status: byStatus,
     },
     controls: nightControls(db, until),
+  };
+}
+
+function reviewFigures(
+  rs: (typeof runs.$inferSelect)[],
+): Pick<ReportProvider, "review_grades" | "review_ungraded" | "review_tokens" | "review_cost_usd"> {
+  const grades: Record<string, number> = {};
+  let ungraded = 0;
+  for (const r of rs) {
+    if (!r.review) continue;
+    if (r.review.grade) grades[r.review.grade] = (grades[r.review.grade] ?? 0) + 1;
+    else ungraded++;
+  }
+  const spent = rs.map((r) => r.usage?.review).filter((u) => u !== undefined);
+  return {
+    review_grades: Object.fromEntries(Object.entries(grades).sort(([a], [b]) => a.localeCompare(b))),
+    review_ungraded: ungraded,
+    review_tokens: spent.reduce((n, u) => n + u.input_tokens + u.output_tokens, 0),
+    review_cost_usd: round(
+      spent.reduce((n, u) => n + u.cost_usd, 0),
+      4,
+    ),
   };
 }
 

@@ -20,7 +20,7 @@ export function reportText(r: Report): string {
       const lines = `+${s.lines.insertions} -${s.lines.deletions}`;
       const flags = s.flags.length ? `  ⚑ ${s.flags.join(",")}` : "";
       out.push(
-        `  ${pad(s.id, 9)} ${pad(s.status, 15)} ${pad(s.grade ?? "-", 2)} ${pad(lines, 11)} ${pad(s.provider, 10)} ${s.title}${flags}`,
+        `  ${pad(s.id, 9)} ${pad(s.status, 15)} ${pad(s.grade ?? "-", 2)} ${pad(lines, 11)} ${pad(s.provider, 10)} ${s.title}${flags}${s.review_grade ? `  reviewer ${s.review_grade}` : ""}`,
       );
     }
   }
@@ -31,6 +31,15 @@ export function reportText(r: Report): string {
       out.push(
         `  ${pad(p.name, 12)} runs ${pad(String(p.runs), 4)} pass ${pad(pct(p.pass_rate), 5)} ${pad(`${p.tasks_per_hour}/h`, 8)} tokens ${pad(tokens(p.input_tokens + p.output_tokens), 7)} $${p.cost_usd.toFixed(2)}`,
       );
+      const grades = Object.entries(p.review_grades ?? {}).map(([g, n]) => `${g}×${n}`);
+      if (grades.length || p.review_ungraded) {
+        const none = p.review_ungraded
+          ? `${grades.length ? ", " : ""}${p.review_ungraded} without a grade`
+          : "";
+        out.push(
+          `  ${pad("", 12)} reviewer grades ${grades.join(" ")}${none}; reviewer tokens ${tokens(p.review_tokens)} $${p.review_cost_usd.toFixed(2)}`,
+        );
+      }
     }
   }
   const t = r.totals;
