@@ -1,7 +1,9 @@
 // What an operator command needs from the outside world, injected so tests run the CLI in-process.
 import type { Env } from "../http/settings";
+import { CLEAR_SCREEN, plainText } from "./terminal";
 
 export interface Io {
+  /** Prints text; on a real terminal with every control sequence in it removed. */
   out(text: string): void;
   err(text: string): void;
   /** Reads all of standard input (for `mtor dispatch -`). */
@@ -20,8 +22,15 @@ export interface Io {
 export function processIo(): Io {
   const controller = new AbortController();
   return {
-    out: (t) => process.stdout.write(t.endsWith("\n") ? t : `${t}\n`),
-    err: (t) => process.stderr.write(t.endsWith("\n") ? t : `${t}\n`),
+    out: (t) => {
+      // The screen clear of `list --watch` is the CLI's own; everything else may hold model text.
+      const text = t === CLEAR_SCREEN ? t : plainText(t);
+      process.stdout.write(text.endsWith("\n") || t === CLEAR_SCREEN ? text : `${text}\n`);
+    },
+    err: (t) => {
+      const text = plainText(t);
+      process.stderr.write(text.endsWith("\n") ? text : `${text}\n`);
+    },
     stdin: async () => {
       const chunks: Buffer[] = [];
       for await (const c of process.stdin) chunks.push(c as Buffer);

@@ -6,6 +6,7 @@ import { UsageError } from "../http/client";
 import { ago, flagList, table } from "../http/output";
 import { apiAction, apiCommand, intOption } from "./api-command";
 import type { Io } from "./io";
+import { CLEAR_SCREEN } from "./terminal";
 
 interface ListOptions {
   count: string;
@@ -53,7 +54,7 @@ export function listCommand(io: Io) {
           const page = await fetchPage();
           if (ctx.json) ctx.io.out(JSON.stringify(page));
           else {
-            if (ctx.io.isTTY) ctx.io.out("\x1b[H\x1b[2J");
+            if (ctx.io.isTTY) ctx.io.out(CLEAR_SCREEN);
             ctx.io.out(renderSpecs(page.specs, ctx.io.width));
             ctx.io.out(progressLine(page.specs, interval));
           }
