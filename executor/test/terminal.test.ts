@@ -32,8 +32,12 @@ describe("terminal output", () => {
 
   it("the CLI's stdout and stderr print model text plain; only its own screen clear passes", () => {
     const written: string[] = [];
-    vi.spyOn(process.stdout, "write").mockImplementation((t) => (written.push(String(t)), true));
-    vi.spyOn(process.stderr, "write").mockImplementation((t) => (written.push(String(t)), true));
+    const capture = (t: string | Uint8Array) => {
+      written.push(String(t));
+      return true;
+    };
+    vi.spyOn(process.stdout, "write").mockImplementation(capture);
+    vi.spyOn(process.stderr, "write").mockImplementation(capture);
     const io = processIo();
     for (const s of HOSTILE) {
       io.out(`title ${s}`);
