@@ -3,7 +3,7 @@
 // no capabilities, and nothing of the executor's (workdir, mirror, spool, config, keys, ~/.ssh,
 // other runs). When the command it runs ends or is killed, everything it started dies with it.
 import { execFile } from "node:child_process";
-import { realpathSync } from "node:fs";
+import { accessSync, constants, realpathSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -27,6 +27,8 @@ export interface SandboxCommand {
 
 export interface Sandbox {
   readonly kind: SandboxKind;
+  /** The bwrap binary, an absolute path when it was found on the executor's PATH. */
+  readonly bin?: string;
   /** The command as it must be spawned so that it runs inside the run's sandbox. */
   wrap(cmd: SandboxCommand, place: SandboxPlace): SandboxCommand;
 }
@@ -88,6 +90,21 @@ function nodePrefix(): string[] {
   return SYSTEM.some((p) => inside(prefix, p)) ? [] : [prefix];
 }
 
+/** The absolute path of `name` on the executor's PATH, or `name` itself when it is not there. */
+function onPath(name: string): string {
+  for (const dir of (process.env.PATH ?? "").split(":")) {
+    if (!dir) continue;
+    const candidate = join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return name;
+}
+
 const inside = (path: string, dir: string) =>
   path === dir || path.startsWith(dir.endsWith(sep) ? dir : dir + sep);
 
@@ -130,9 +147,11 @@ export function bwrapArgs(place: SandboxPlace, cwd: string, opts: BwrapOptions =
 
 export function createSandbox(kind: SandboxKind, opts: BwrapOptions = {}): Sandbox {
   if (kind === "none") return { kind, wrap: (cmd) => cmd };
-  const bin = opts.bin ?? "bwrap";
+  // Found once on the executor's own PATH, so the check at start and every run use the same binary.
+  const bin = opts.bin ?? onPath("bwrap");
   return {
     kind,
+    bin,
     wrap(cmd, place) {
       return {
         command: bin,
@@ -164,14 +183,19 @@ export async function checkSandbox(sandbox: Sandbox): Promise<number> {
       place,
     );
     const started = performance.now();
-    const failure = await new Promise<string | null>((resolve) => {
-      execFile(cmd.command, cmd.args, { env: cmd.env, cwd: cmd.cwd, timeout: 10_000 }, (err, _out, stderr) =>
-        resolve(err ? String(stderr).trim() || err.message : null),
-      );
-    });
+    const failure = !sandbox.bin?.includes("/")
+      ? `${sandbox.bin ?? "bwrap"} is not on PATH`
+      : await new Promise<string | null>((resolve) => {
+          execFile(
+            cmd.command,
+            cmd.args,
+            { env: cmd.env, cwd: cmd.cwd, timeout: 10_000 },
+            (err, _out, stderr) => resolve(err ? String(stderr).trim() || err.message : null),
+          );
+        });
     if (failure !== null) {
       throw new SandboxUnavailable(
-        `sandbox = "bwrap" cannot start (${failure}). Install bubblewrap (Debian: apt-get install bubblewrap) and allow user namespaces (sysctl kernel.unprivileged_userns_clone=1 and user.max_user_namespaces > 0; in a container, run it with --security-opt seccomp=unconfined or a profile that allows clone/unshare of user namespaces). To run harnesses without a sandbox, set sandbox = "none" in the executor's config (or MTOR_SANDBOX=none, e.g. for \`npm start\` on macOS): see docs/security.md for what that gives up.`,
+        `sandbox = "bwrap" cannot start (${failure}). Install bubblewrap (Debian: apt-get install bubblewrap) and allow user namespaces (sysctl kernel.unprivileged_userns_clone=1 and user.max_user_namespaces > 0; under Docker, run the container with --security-opt seccomp=unconfined --security-opt systempaths=unconfined). To run harnesses without a sandbox, set sandbox = "none" in the executor's config (or MTOR_SANDBOX=none, e.g. for \`npm start\` on macOS): see docs/security.md for what that gives up.`,
       );
     }
     return performance.now() - started;
