@@ -55,6 +55,8 @@ export async function runDemo(o: DemoOptions): Promise<number> {
       verbose: o.verbose,
       capacity: 3,
       cpuCores: 64,
+      // The demo model also plays the reviewer, so the report shows grades.
+      reviewer: "demo",
     });
     o.out(`${t()}  control plane ${stack.url}, one executor, sandbox repo ${stack.sandboxRepo}`);
     const client = new OperatorClient({ url: stack.url, token: stack.token });

@@ -30,6 +30,8 @@ export interface StackOptions {
    * small box its own harnesses and workerd would otherwise hold back its claims.
    */
   cpuCores?: number;
+  /** A provider that plays the reviewer of every run whose gates pass. */
+  reviewer?: string;
 }
 
 export interface Stack {
@@ -115,6 +117,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       claimWaitS: 10,
       drainS: 8,
       cpuCores: opts.cpuCores,
+      reviewer: opts.reviewer && providers.some((p) => p.name === opts.reviewer) ? opts.reviewer : undefined,
     });
 
     const executor = spawnExecutor(

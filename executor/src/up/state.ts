@@ -78,6 +78,8 @@ export interface ExecutorFileOptions {
   drainS?: number;
   /** Cores the load measure divides by; more than the box has relaxes load sensing. */
   cpuCores?: number;
+  /** A provider of `providers` that grades every run whose gates pass (`[review]`). */
+  reviewer?: string;
 }
 
 /** Writes the executor's TOML config and returns its path. */
@@ -94,6 +96,7 @@ export function writeExecutorConfig(file: string, o: ExecutorFileOptions): strin
     ...(o.claimWaitS !== undefined ? { claim_wait_s: o.claimWaitS } : {}),
     ...(o.drainS !== undefined ? { drain_s: o.drainS } : {}),
     ...(o.cpuCores !== undefined ? { cpu_cores: o.cpuCores } : {}),
+    ...(o.reviewer ? { review: { provider: o.reviewer, timeout_s: 30 } } : {}),
     repos: o.repos,
     providers: Object.fromEntries(
       o.providers.map((p) => [

@@ -209,6 +209,8 @@ export interface ExecutorSetup {
   drainS?: number;
   /** Runs on the Temporal engine with this `[temporal]` table (address and the like). */
   temporal?: Record<string, string | number>;
+  /** A `[review]` table: one of `providers` grades every run whose gates pass. */
+  review?: { provider: string; minGrade?: string; timeoutS?: number };
 }
 
 export function writeExecutorConfig(dir: string, s: ExecutorSetup): string {
@@ -242,6 +244,11 @@ export function writeExecutorConfig(dir: string, s: ExecutorSetup): string {
       `model = ${JSON.stringify(p.model ?? "demo")}`,
       `harness = ${JSON.stringify(p.harness)}`,
     );
+  }
+  if (s.review) {
+    lines.push("", "[review]", `provider = ${JSON.stringify(s.review.provider)}`);
+    if (s.review.minGrade) lines.push(`min_grade = ${JSON.stringify(s.review.minGrade)}`);
+    if (s.review.timeoutS) lines.push(`timeout_s = ${s.review.timeoutS}`);
   }
   const file = join(dir, `${s.id}.toml`);
   writeFileSync(file, `${lines.join("\n")}\n`);

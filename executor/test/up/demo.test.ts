@@ -50,6 +50,12 @@ it("mtor demo runs the examples, prints the morning report and exits 0", { timeo
   );
   expect(report).toMatch(/^ {2}\w+\s+approved\s+B\b/m);
   expect(report).toMatch(/^review backlog \d of 2/m);
+  // The demo model plays the reviewer too: every passed spec has its grade, A- where the
+  // example asks for it, and the provider line counts them.
+  expect(report).toMatch(
+    /^ {2}\w+\s+\S+\s+\S+\s+\+\d+ -\d+\s+demo\s+Load sensing before a claim\s+reviewer A-$/m,
+  );
+  expect(report).toMatch(/^ +reviewer grades A-×1 B×3; reviewer tokens /m);
   expect(out).toMatch(/branches pushed to the sandbox: .*mtor\/\w+-1/);
   expect(existsSync(join(home, ".config", "mtor", "config.toml"))).toBe(false);
   expect(survivors(seen)).toEqual([]);
