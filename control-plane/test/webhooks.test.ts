@@ -356,6 +356,64 @@ describe("formats and timeouts", () => {
     };
     const result = await send(fetcher, "whsec_dGVzdC1zZWNyZXQtdGVzdC1zZWNyZXQ=", d, Date.now(), false);
     expect(signal).toBeInstanceOf(AbortSignal);
-    expect(result).toEqual({ status: null, error: "no answer within 15 s" });
+    expect(result).toEqual({ status: null, error: "timeout: no answer from hooks.example.com within 15 s" });
+  });
+
+  it("says which stage failed: DNS, connect, TLS, timeout or status", async () => {
+    const d = (targetUrl: string) => ({
+      id: "msg_stage",
+      body: "{}",
+      contentType: "application/json",
+      targetUrl,
+    });
+    const secret = "whsec_dGVzdC1zZWNyZXQtdGVzdC1zZWNyZXQ=";
+    const failing = (err: unknown) => async () => {
+      throw err;
+    };
+    const dns = new TypeError("fetch failed", {
+      cause: Object.assign(new Error("getaddrinfo ENOTFOUND nohost.example"), { code: "ENOTFOUND" }),
+    });
+    expect(
+      (await send(failing(dns), secret, d("https://nohost.example/h"), Date.now(), false)).error,
+    ).toMatch(/^DNS: nohost\.example does not resolve \(/);
+    const refused = new TypeError("fetch failed", {
+      cause: Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }),
+    });
+    expect(
+      (await send(failing(refused), secret, d("https://hooks.example.com:8443/h"), Date.now(), false)).error,
+    ).toMatch(/^connect: cannot connect to hooks\.example\.com:8443 \(/);
+    const tls = new TypeError("fetch failed", { cause: new Error("unable to verify the first certificate") });
+    expect(
+      (await send(failing(tls), secret, d("https://hooks.example.com/h"), Date.now(), false)).error,
+    ).toMatch(/^TLS: the secure connection to hooks\.example\.com:443 failed/);
+    const opaque = new Error("internal error; reference = 0123abcd");
+    expect(
+      (await send(failing(opaque), secret, d("http://hooks.example.com/h"), Date.now(), false)).error,
+    ).toBe(
+      "connect: no connection to hooks.example.com:80 (DNS, TCP or TLS; the runtime says: internal error; reference = 0123abcd)",
+    );
+    const answered = async () => new Response("nope", { status: 503 });
+    expect(await send(answered, secret, d("https://hooks.example.com/h"), Date.now(), false)).toMatchObject({
+      status: 503,
+      error: "status: answered 503",
+    });
+  });
+
+  it("a real refused connection from the runtime is reported as a connection failure, not an opaque error", async () => {
+    const d = {
+      id: "msg_closed",
+      body: "{}",
+      contentType: "application/json",
+      targetUrl: "http://127.0.0.1:9/h",
+    };
+    const result = await send(
+      (u, i) => fetch(u, i),
+      "whsec_dGVzdC1zZWNyZXQtdGVzdC1zZWNyZXQ=",
+      d,
+      Date.now(),
+      true,
+    );
+    expect(result.status).toBeNull();
+    expect(result.error).toMatch(/^connect: .*127\.0\.0\.1:9/);
   });
 });

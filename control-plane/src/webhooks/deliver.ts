@@ -1,6 +1,7 @@
 // Webhook delivery, driven by the Fleet's alarm: fan each outbox event out to the endpoints that
 // want it (one delivery row each, body rendered once), then send what is due, signed per the
 // Standard Webhooks spec, retrying on the fixed schedule until a 2xx, a 410 or exhaustion.
+
 import { outbox } from "@mtor/schema/tables/outbox";
 import {
   actionLinks,
@@ -14,6 +15,7 @@ import { Webhook } from "standardwebhooks";
 import { actionUrl, newActionToken } from "../actions/links";
 import type { Db, Deps } from "../fleet/db";
 import { randomBase36 } from "../fleet/ids";
+import { describeFetchError, describeStatus } from "./failure";
 import { type ActionLinks, actionsFor, type OutboundEvent, render } from "./formats";
 import { checkWebhookUrl } from "./guard";
 
@@ -236,12 +238,7 @@ export async function send(
         signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
       });
     } catch (err) {
-      const name = err instanceof Error ? err.name : "";
-      const error =
-        name === "TimeoutError" || name === "AbortError"
-          ? `no answer within ${REQUEST_TIMEOUT_MS / 1000} s`
-          : `request failed: ${err instanceof Error ? err.message : String(err)}`.slice(0, 300);
-      return { status: null, error };
+      return { status: null, error: describeFetchError(err, check.url, REQUEST_TIMEOUT_MS) };
     }
     await res.body?.cancel().catch(() => {});
     const location = res.headers.get("location");
@@ -258,10 +255,7 @@ export async function send(
     }
     if (res.status >= 200 && res.status < 300) return { status: res.status, error: null };
     const retryAfterMs = parseRetryAfter(res.headers.get("retry-after"), now);
-    const error =
-      res.status >= 300 && res.status < 400
-        ? `redirect (${res.status}) not followed`
-        : `answered ${res.status}`;
+    const error = describeStatus(res.status);
     return { status: res.status, error, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
   }
 }
