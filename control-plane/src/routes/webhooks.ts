@@ -60,7 +60,7 @@ export const webhookRoutes = new Hono<AppEnv>()
         events: body.events,
         format: body.format,
         secret: body.secret,
-        links_base: body.links_base ?? new URL(c.req.url).origin,
+        links_base: body.links_base ?? (c.env.PUBLIC_URL || new URL(c.req.url).origin),
         created_by: c.get("operator").name,
       }),
     );

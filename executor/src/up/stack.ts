@@ -16,6 +16,10 @@ export interface StackOptions {
   /** Everything lives here: workerd state, secrets, executor workdir, the sandbox repo. */
   stateDir: string;
   port: number;
+  /** The address the control plane listens on (default 127.0.0.1). */
+  host?: string;
+  /** The base URL action links and ntfy click URLs use (the control plane's PUBLIC_URL). */
+  publicUrl?: string;
   env: Env;
   /** Lines for the person watching (the banner is printed by the caller). */
   log: (line: string) => void;
@@ -88,8 +92,9 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
 
     const controlPlane = await startControlPlane({
       port: opts.port,
+      host: opts.host,
       persistDir: join(stateDir, "state"),
-      vars: controlPlaneVars(secrets),
+      vars: controlPlaneVars(secrets, opts.publicUrl ? { PUBLIC_URL: opts.publicUrl } : {}),
       // A first start compiles the Worker; on a busy box that can take a while.
       startTimeoutMs: 120_000,
       onOutput: opts.verbose ? (l) => opts.log(`[control plane] ${l}`) : undefined,

@@ -8,6 +8,10 @@ import { portIsFree, type Stack, startStack } from "./stack";
 export interface UpOptions {
   stateDir: string;
   port: number;
+  /** Listen here as well as on loopback (0.0.0.0: every interface, for a phone on the network). */
+  host?: string;
+  /** The URL a phone reaches the stack at; links in notifications use it. */
+  publicUrl?: string;
   env: Env;
   out: (line: string) => void;
   verbose: boolean;
@@ -37,6 +41,8 @@ export async function runUp(o: UpOptions): Promise<number> {
     stack = await startStack({
       stateDir: o.stateDir,
       port: o.port,
+      host: o.host,
+      publicUrl: o.publicUrl,
       env: o.env,
       log: o.out,
       verbose: o.verbose,
@@ -75,6 +81,12 @@ export async function runUp(o: UpOptions): Promise<number> {
     o.out(`  providers: ${stack.providers.map((p) => `${p.name} (${p.model} via ${p.harness})`).join(", ")}`);
   }
   o.out(`  dashboard: ${stack.url}/`);
+  if (o.publicUrl)
+    o.out(`  phone:     ${o.publicUrl.replace(/\/+$/, "")}/  (action links and ntfy click URLs use it)`);
+  else if (o.host && !["127.0.0.1", "localhost", "::1"].includes(o.host))
+    o.out(
+      `  phone:     listening on ${o.host}:${o.port}; add --public-url http://<this machine's address>:${o.port} for links`,
+    );
   o.out(`  token:     ${stack.token}`);
   o.out(`             ${configNote}`);
   o.out(`  API docs:  ${stack.url}/docs`);

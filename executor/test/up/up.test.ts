@@ -29,7 +29,19 @@ it("mtor up serves the dashboard and stops cleanly on SIGINT", { timeout: 240_00
   const port = await freePort();
   const child = spawn(
     process.execPath,
-    [join(REPO_ROOT, "executor", "bin", "mtor.js"), "up", "--port", String(port), "--state-dir", stateDir],
+    [
+      join(REPO_ROOT, "executor", "bin", "mtor.js"),
+      "up",
+      "--port",
+      String(port),
+      "--state-dir",
+      stateDir,
+      // The phone path: every interface, and links that point where a phone reaches the stack.
+      "--host",
+      "0.0.0.0",
+      "--public-url",
+      `http://phone.test:${port}`,
+    ],
     {
       cwd: REPO_ROOT,
       // Its own process group, like a shell job: Ctrl-C reaches the whole group.
@@ -76,6 +88,31 @@ it("mtor up serves the dashboard and stops cleanly on SIGINT", { timeout: 240_00
     expect(existsSync(join(stateDir, "repos", "sandbox", "HEAD"))).toBe(true);
 
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
+
+    // --host 0.0.0.0: workerd listens on every interface, not only loopback.
+    const portHex = port.toString(16).toUpperCase().padStart(4, "0");
+    const listening = readFileSync("/proc/net/tcp", "utf8")
+      .split("\n")
+      .map((l) => l.trim().split(/\s+/))
+      .filter((f) => f[1] === `00000000:${portHex}` && f[3] === "0A");
+    expect(listening.length, "a listener on 0.0.0.0").toBeGreaterThan(0);
+    expect(out).toContain(`phone:     http://phone.test:${port}/`);
+
+    // --public-url: a webhook created through loopback still links to the public URL.
+    const hook = await fetch(`${url}/v1/webhooks`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${secrets.operatorToken}`, "content-type": "application/json" },
+      body: JSON.stringify({ url: "https://ntfy.sh/mtor-up-test", format: "ntfy" }),
+    });
+    expect(hook.status).toBe(201);
+    expect(((await hook.json()) as { links_base: string }).links_base).toBe(`http://phone.test:${port}`);
+
+    // `mtor token --role read` prints a token this control plane accepts, for reading only.
+    const read = await mtor(["token", "--role", "read", "--state-dir", stateDir]);
+    expect(read.code).toBe(0);
+    const asReader = { authorization: `Bearer ${read.stdout.trim()}` };
+    expect((await fetch(`${url}/v1/specs`, { headers: asReader })).status).toBe(200);
+    expect((await fetch(`${url}/v1/freeze`, { method: "POST", headers: asReader })).status).toBe(403);
     const dash = await fetch(`${url}/`, { redirect: "manual" });
     expect(dash.status).toBe(303);
     expect(dash.headers.get("location")).toMatch(/^\/login/);
