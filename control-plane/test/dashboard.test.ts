@@ -4,6 +4,7 @@
 import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { BASE, claimBody, dispatchSpec, executorClient, TOKENS } from "./helpers";
+import { claimOne, sendVerdict } from "./webhooks-helpers";
 
 const ORIGIN = new URL(BASE).origin;
 
@@ -287,17 +288,9 @@ describe("review backlog on the fleet page", () => {
     expect(set.status).toBe(303);
     // One spec of r-dash awaiting review fills that repo's backlog.
     const id = await dispatchSpec("dash backlog", { repo: "r-dash", provider: "p-dash" });
-    const client = executorClient();
-    const claim = await client.claim(claimBody("ex-dash", { repos: ["r-dash"], providers: ["p-dash"] }));
-    const run = claim.ok ? claim.data.runs.find((r) => r.spec_id === id) : undefined;
-    if (!run) throw new Error(`not claimed: ${JSON.stringify(claim)}`);
-    const v = await client.verdict(run.run_id, {
-      token: run.lease.token,
-      outcome: "passed",
-      flags: [],
-      duration_ms: 1,
-    });
-    expect(v.ok).toBe(true);
+    const run = await claimOne("ex-dash", "p-dash", "r-dash");
+    expect(run.spec_id).toBe(id);
+    await sendVerdict(run, { outcome: "passed" });
 
     const fleet = await (await get("/fleet", cookie)).text();
     expect(fleet).toMatch(/data-held="review_backlog"[^>]*>\s*Review backlog full for r-dash \(1 of 1\)/);

@@ -8,7 +8,14 @@ import { api, claimBody, dispatchSpec, executorClient, startClock } from "./help
 
 const at = (isoTime: string) => startClock(Date.parse(isoTime));
 
-import { createWebhook, deleteAllWebhooks, receiver, runAlarm } from "./webhooks-helpers";
+import {
+  claimOne,
+  createWebhook,
+  deleteAllWebhooks,
+  receiver,
+  runAlarm,
+  sendVerdict,
+} from "./webhooks-helpers";
 
 const client = executorClient();
 
@@ -21,17 +28,11 @@ async function claim(id: string, repos: string[], provider: string, waitS = 0): 
 /** Dispatches a spec in `repo` and takes it to awaiting_review through a passed verdict. */
 async function awaitingReview(repo: string, provider: string, title: string): Promise<string> {
   const id = await dispatchSpec(title, { repo, provider });
-  const c = await claim(`ex-${provider}`, [repo], provider);
-  const run = c.runs.find((r) => r.spec_id === id);
-  if (!run) throw new Error(`not claimed: ${JSON.stringify(c)}`);
-  const v = await client.verdict(run.run_id, {
-    token: run.lease.token,
-    outcome: "passed",
-    flags: [],
-    duration_ms: 1,
-    branch: `mtor/${id}-1`,
-  });
-  if (!v.ok || v.data.status !== "awaiting_review") throw new Error(JSON.stringify(v));
+  const run = await claimOne(`ex-${provider}`, provider, repo);
+  expect(run.spec_id).toBe(id);
+  expect((await sendVerdict(run, { outcome: "passed", branch: `mtor/${id}-1` })).status).toBe(
+    "awaiting_review",
+  );
   return id;
 }
 

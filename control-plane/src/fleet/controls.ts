@@ -55,18 +55,29 @@ export function putFleetSettings(db: Db, update: FleetSettingsUpdate): FleetSett
   return next;
 }
 
+/**
+ * How many specs have `status`, by repo or by provider. Counted through specs_backoff_idx
+ * (status first), so only specs with that status are read.
+ */
+function countsIn(
+  db: Db,
+  status: "awaiting_review" | "queued",
+  by: "repo" | "provider",
+): Map<string, number> {
+  const rows = db
+    .select({ key: specs[by], n: sql<number>`count(*)` })
+    .from(specs)
+    .where(eq(specs.status, status))
+    .groupBy(specs[by])
+    .all();
+  return new Map(rows.map((r) => [r.key, Number(r.n)]));
+}
+
 const atLimit = (count: number, limit: number) => limit > 0 && count >= limit;
 
 /** The backlog against the limits: the fleet's, and each repo that has a limit or waiting specs. */
 export function reviewBacklog(db: Db, settings = fleetSettings(db)): ReviewBacklog {
-  // Counted through specs_backoff_idx (status first): only awaiting specs are read.
-  const perRepo = db
-    .select({ repo: specs.repo, n: sql<number>`count(*)` })
-    .from(specs)
-    .where(eq(specs.status, "awaiting_review"))
-    .groupBy(specs.repo)
-    .all();
-  const counts = new Map(perRepo.map((r) => [r.repo, Number(r.n)]));
+  const counts = countsIn(db, "awaiting_review", "repo");
   const total = [...counts.values()].reduce((a, b) => a + b, 0);
   const names = [...new Set([...counts.keys(), ...Object.keys(settings.repos)])].sort();
   return {
@@ -136,5 +147,20 @@ export function fitsWindows(
   now: number,
   timeoutS: number,
 ): boolean {
-  return windows.every((w) => !w || !w.fit || !w.open || now + timeoutS * 1000 <= Date.parse(w.next_change));
+  return windows.every((w) => !w?.fit || !w.open || now + timeoutS * 1000 <= Date.parse(w.next_change));
+}
+
+/** The night controls for the report: the backlog, the windows at `now`, and what waits for them. */
+export function nightControls(
+  db: Db,
+  now: number,
+): { review_backlog: ReviewBacklog; windows: SettingsView["windows"]; waiting_for_window: number } {
+  const windows = windowsAt(fleetSettings(db), now);
+  const fleetClosed = windows.fleet !== null && !windows.fleet.open;
+  const closed = new Set(windows.providers.filter((w) => !w.open).map((w) => w.provider));
+  let waiting = 0;
+  for (const [provider, n] of countsIn(db, "queued", "provider")) {
+    if (fleetClosed || closed.has(provider)) waiting += n;
+  }
+  return { review_backlog: reviewBacklog(db), windows, waiting_for_window: waiting };
 }

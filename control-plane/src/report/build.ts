@@ -3,10 +3,9 @@
 // the runs that finished in the window (an indexed range on runs.finished_at).
 import { runs, specs } from "@mtor/schema/tables/fleet";
 import { monitorFlags } from "@mtor/schema/tables/webhooks";
-import type { ReviewBacklog, SettingsView } from "@mtor/schema/wire";
-import { and, asc, eq, gte, inArray, lte, sql } from "drizzle-orm";
+import { and, asc, gte, inArray, lte } from "drizzle-orm";
 import { iso } from "../fleet/clock";
-import { fleetSettings, reviewBacklog, windowsAt } from "../fleet/controls";
+import { nightControls } from "../fleet/controls";
 import type { Db } from "../fleet/db";
 
 /** A night has hundreds of runs, not tens of thousands; past this the report says it is partial. */
@@ -75,7 +74,7 @@ export interface Report {
    * The night controls as they stand now: the review backlog against its limits, the run
    * windows, and how many queued specs wait while a window is closed.
    */
-  controls: { review_backlog: ReviewBacklog; windows: SettingsView["windows"]; waiting_for_window: number };
+  controls: ReturnType<typeof nightControls>;
 }
 
 const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 ** digits;
@@ -213,19 +212,4 @@ function reviewFigures(
       4,
     ),
   };
-}
-
-function nightControls(db: Db, now: number): Report["controls"] {
-  const windows = windowsAt(fleetSettings(db), now);
-  const closed = windows.providers.filter((w) => !w.open).map((w) => w.provider);
-  const queued = db
-    .select({ provider: specs.provider, n: sql<number>`count(*)` })
-    .from(specs)
-    .where(eq(specs.status, "queued"))
-    .groupBy(specs.provider)
-    .all();
-  const waiting = queued
-    .filter((q) => (windows.fleet && !windows.fleet.open) || closed.includes(q.provider))
-    .reduce((n, q) => n + Number(q.n), 0);
-  return { review_backlog: reviewBacklog(db), windows, waiting_for_window: waiting };
 }
