@@ -29,7 +29,7 @@ import {
 } from "../git";
 import { runProcess, type SandboxRun } from "../harness/process";
 import type { Harness, ProviderConfig } from "../harness/types";
-import { type ReviewerConfig, reviewAfterGates } from "../review";
+import { ReviewBreaker, type ReviewerConfig, reviewAfterGates } from "../review";
 import type { Sandbox } from "../sandbox";
 import type {
   GateOutcome,
@@ -119,6 +119,8 @@ export function originMoves(
 export function createActivities(deps: ActivityDeps): RunActivities {
   const { config } = deps;
   const log = deps.log ?? (() => {});
+  // One per executor: a reviewer that is down stops being asked for a while.
+  const reviewBreaker = new ReviewBreaker();
 
   const repoOf = (run: ClaimedRun): RepoConfig => {
     const repo = config.repos[run.spec.repo];
@@ -297,7 +299,7 @@ export function createActivities(deps: ActivityDeps): RunActivities {
           run.gates.review,
           { spec: run.spec, repoDir: mirror, mergeBase: report.mergeBase, headSha },
           report,
-          { signal: hooks?.signal },
+          { signal: hooks?.signal, breaker: reviewBreaker },
         );
         const flagged = reviewed.flags.map((f) => `${f.gate}:${f.action}`).join(" ");
         const graded = reviewed.review ? ` review ${reviewed.review.grade ?? reviewed.review.error}` : "";

@@ -248,6 +248,43 @@ export function reviewFlag(review: RunReview, minGrade: string): GateFlag | unde
   };
 }
 
+/**
+ * Three reviewer failures in a row (timeouts, errors, 5xx) open the breaker for a cooldown
+ * (5 minutes, doubling to an hour): runs meanwhile get no grade at once instead of waiting out
+ * a reviewer that is down. Then one review is let through; a grade closes it.
+ */
+export class ReviewBreaker {
+  static readonly THRESHOLD = 3;
+  static readonly BASE_MS = 5 * 60_000;
+  static readonly MAX_MS = 60 * 60_000;
+  private failures = 0;
+  private openUntil = 0;
+  private cooldownMs = ReviewBreaker.BASE_MS;
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  /** Why the reviewer is skipped now, or undefined when it may be asked. */
+  skipReason(): string | undefined {
+    if (this.now() >= this.openUntil) return undefined;
+    return `no grade: the reviewer's breaker is open after ${ReviewBreaker.THRESHOLD} failures in a row, until ${new Date(this.openUntil).toISOString()}`;
+  }
+
+  record(ok: boolean): void {
+    if (ok) {
+      this.failures = 0;
+      this.cooldownMs = ReviewBreaker.BASE_MS;
+      this.openUntil = 0;
+      return;
+    }
+    this.failures++;
+    if (this.failures >= ReviewBreaker.THRESHOLD) {
+      this.openUntil = this.now() + this.cooldownMs;
+      this.cooldownMs = Math.min(this.cooldownMs * 2, ReviewBreaker.MAX_MS);
+      this.failures = ReviewBreaker.THRESHOLD - 1; // half-open: one more failure opens it again
+    }
+  }
+}
+
 /** What the gates step returns, with the reviewer's grade folded in. */
 export interface Reviewed {
   outcome: "passed" | "rejected";
@@ -266,10 +303,13 @@ export async function reviewAfterGates(
   setting: GateSetting | undefined,
   input: { spec: ReviewInput["spec"]; repoDir: string; mergeBase: string; headSha: string },
   report: { outcome: "passed" | "rejected"; flags: GateFlag[] },
-  opts: { fetch?: typeof fetch; signal?: AbortSignal } = {},
+  opts: { fetch?: typeof fetch; signal?: AbortSignal; breaker?: ReviewBreaker } = {},
 ): Promise<Reviewed> {
   const action = (setting ?? DEFAULT_GATES.review).action;
   if (!cfg || report.outcome !== "passed" || action === "off") return report;
+  const skipped = opts.breaker?.skipReason();
+  if (skipped)
+    return { ...report, review: { provider: cfg.provider, model: cfg.model, findings: [], error: skipped } };
   let diff: string;
   try {
     diff = await git(input.repoDir, [
@@ -292,6 +332,9 @@ export async function reviewAfterGates(
     };
   }
   const { review, usage } = await reviewChange(cfg, { spec: input.spec, diff, flags: report.flags }, opts);
+  // A malformed answer is the reviewer's judgment failing, not the reviewer being down.
+  if (!opts.signal?.aborted)
+    opts.breaker?.record(review.grade !== undefined || /malformed/.test(review.error ?? ""));
   const flag = reviewFlag(review, cfg.minGrade);
   if (!flag) return { ...report, review, reviewUsage: usage };
   const flags = [...report.flags, { ...flag, action }];

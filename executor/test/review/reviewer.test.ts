@@ -6,7 +6,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config";
 import { type DemoProvider, startDemoProvider } from "../../src/demo/provider";
 import { feedbackFor } from "../../src/gates";
-import { belowMin, type ReviewerConfig, reviewAfterGates, truncateDiff } from "../../src/review";
+import {
+  belowMin,
+  ReviewBreaker,
+  type ReviewerConfig,
+  reviewAfterGates,
+  truncateDiff,
+} from "../../src/review";
 import { cleanupRepos, TestRepo } from "../gates/repo";
 
 let demo: DemoProvider;
@@ -161,6 +167,42 @@ describe("reviewAfterGates", () => {
     const { out } = await reviewWith("A", { baseUrl: "http://127.0.0.1:9" });
     expect(out.outcome).toBe("passed");
     expect(out.review?.error).toMatch(/no grade: the reviewer could not reach demo-reviewer/);
+  });
+});
+
+describe("the reviewer's breaker", () => {
+  it("opens after three failures in a row: runs then get no grade without asking, and a grade closes it", async () => {
+    let now = Date.UTC(2026, 0, 1);
+    const breaker = new ReviewBreaker(() => now);
+    const ask = async (directive: string) => {
+      const before = demo.requests.length;
+      const out = await reviewAfterGates(
+        cfg(),
+        undefined,
+        {
+          spec: { title: "t", body: `<!-- mtor-review: ${directive} -->` },
+          repoDir: repo.dir,
+          mergeBase,
+          headSha,
+        },
+        { outcome: "passed", flags: [] },
+        { breaker },
+      );
+      return { out, asked: demo.requests.length - before };
+    };
+    for (let i = 0; i < 3; i++) expect((await ask("overloaded")).asked).toBe(1);
+    const skipped = await ask("A");
+    expect(skipped.asked).toBe(0);
+    expect(skipped.out.outcome).toBe("passed");
+    expect(skipped.out.review?.error).toMatch(
+      /^no grade: the reviewer's breaker is open after 3 failures in a row/,
+    );
+    now += ReviewBreaker.BASE_MS;
+    const trial = await ask("A");
+    expect(trial.asked).toBe(1);
+    expect(trial.out.review?.grade).toBe("A");
+    expect((await ask("overloaded")).asked).toBe(1);
+    expect((await ask("A")).asked).toBe(1); // closed again: one failure does not open it
   });
 });
 
