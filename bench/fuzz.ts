@@ -2,9 +2,10 @@
 // ≥ 2 000 cases in total, inside workerd like `npm test`, then a summary by property and status.
 // MTOR_FUZZ_RUNS sets the total (default 2400); a failure prints fast-check's seed and exits 1.
 //
-// Each property runs in its own vitest run (a fresh workerd): @cloudflare/vitest-pool-workers
-// 0.23 nests one more Proxy around its entrypoint's prototype for every SELF.fetch, so a few
-// thousand requests in one isolate end in "Maximum call stack size exceeded".
+// Each property runs in its own vitest run (a fresh workerd): the workers pool as
+// @cloudflare/vitest-pool-workers 0.23 shipped it nested one more Proxy around its
+// entrypoint's prototype for every SELF.fetch, so a few thousand requests in one isolate
+// ended in "Maximum call stack size exceeded".
 import type { Reporter, TestCase } from "vitest/node";
 import { startVitest } from "vitest/node";
 

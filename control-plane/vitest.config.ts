@@ -1,5 +1,5 @@
 // Control-plane tests run inside workerd with the real Fleet Durable Object.
-import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
