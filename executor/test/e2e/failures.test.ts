@@ -221,25 +221,21 @@ describe("executor failures end to end, one at a time", () => {
     const origin = makeOrigin(stack.root, "poll");
     const a = executor(onTestFinished, "poll-a", origin, "poll", "demo-poll", demo.url);
     const b = executor(onTestFinished, "poll-b", origin, "poll", "demo-poll", demo.url);
-    // Both are registered, so both long polls are open; A's was opened first.
-    await a.waitForLine(/executor poll-a →/);
-    await waitFor(
-      async () => {
-        const list = await stack.api<{ executors: { id: string }[] }>("GET", "/v1/executors");
-        return list.body.executors.some((e) => e.id === "poll-a");
-      },
-      30_000,
-      "poll-a's first claim",
-    );
-    await b.waitForLine(/executor poll-b →/);
-    await waitFor(
-      async () => {
-        const list = await stack.api<{ executors: { id: string }[] }>("GET", "/v1/executors");
-        return list.body.executors.some((e) => e.id === "poll-b");
-      },
-      30_000,
-      "poll-b's first claim",
-    );
+    // Both have claimed once, so both long polls are open.
+    for (const [name, ex] of [
+      ["poll-a", a],
+      ["poll-b", b],
+    ] as const) {
+      await ex.waitForLine(new RegExp(`executor ${name} →`));
+      await waitFor(
+        async () => {
+          const list = await stack.api<{ executors: { id: string }[] }>("GET", "/v1/executors");
+          return list.body.executors.some((e) => e.id === name);
+        },
+        30_000,
+        `${name}'s first claim`,
+      );
+    }
     a.child.kill("SIGKILL");
     await a.exited;
     const id = await stack.dispatch(
