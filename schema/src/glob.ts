@@ -115,53 +115,55 @@ function atomMatches(a: Atom, c: string): boolean {
   return false;
 }
 
-/** One segment against one path segment: O(atoms × characters). */
-function segmentMatches(atoms: Atom[], s: string): boolean {
-  // prev[j]: atoms[0..i) match s[0..j)
-  let prev = new Array<boolean>(s.length + 1).fill(false);
+/**
+ * Wildcard matching by dynamic programming, used at both levels: atoms against the characters
+ * of one path segment (`*` spans characters), and segments against the path's segments (`**`
+ * spans segments). Returns, for each prefix length of `items`, whether the whole pattern
+ * matches it: O(pattern × items) calls of `one`.
+ */
+function matchPrefixes<P, I>(
+  pattern: readonly P[],
+  items: readonly I[],
+  isStar: (p: P) => boolean,
+  one: (p: P, item: I) => boolean,
+): boolean[] {
+  // prev[j]: pattern[0..i) matches items[0..j)
+  let prev = new Array<boolean>(items.length + 1).fill(false);
   prev[0] = true;
-  for (const a of atoms) {
-    const cur = new Array<boolean>(s.length + 1).fill(false);
-    if (a.t === "star") {
+  for (const p of pattern) {
+    const cur = new Array<boolean>(items.length + 1).fill(false);
+    if (isStar(p)) {
       let any = false;
-      for (let j = 0; j <= s.length; j++) {
+      for (let j = 0; j <= items.length; j++) {
         any = any || prev[j];
         cur[j] = any;
       }
     } else {
-      for (let j = 1; j <= s.length; j++) cur[j] = prev[j - 1] && atomMatches(a, s[j - 1]);
+      for (let j = 1; j <= items.length; j++) cur[j] = prev[j - 1] && one(p, items[j - 1]);
     }
     prev = cur;
   }
-  return prev[s.length];
+  return prev;
+}
+
+function segmentMatches(atoms: Atom[], s: string): boolean {
+  return matchPrefixes(atoms, [...s], (a) => a.t === "star", atomMatches)[s.length] ?? false;
 }
 
 /**
  * Whether a path matches: the whole path, or a directory above it (a glob naming a directory
- * covers what is under it). O(segments × path segments × segment cost).
+ * covers what is under it).
  */
 export function matchGlob(glob: CompiledGlob, path: string): boolean {
   const parts = path.replace(/^\.\//, "").replace(/^\/+/, "").split("/");
-  const segs = glob.segments;
-  // prev[j]: segs[0..i) match parts[0..j)
-  let prev = new Array<boolean>(parts.length + 1).fill(false);
-  prev[0] = true;
-  for (const seg of segs) {
-    const cur = new Array<boolean>(parts.length + 1).fill(false);
-    if (seg.t === "globstar") {
-      let any = false;
-      for (let j = 0; j <= parts.length; j++) {
-        any = any || prev[j];
-        cur[j] = any;
-      }
-    } else {
-      for (let j = 1; j <= parts.length; j++) cur[j] = prev[j - 1] && segmentMatches(seg.atoms, parts[j - 1]);
-    }
-    prev = cur;
-  }
+  const ends = matchPrefixes(
+    glob.segments,
+    parts,
+    (seg) => seg.t === "globstar",
+    (seg, part) => seg.t === "atoms" && segmentMatches(seg.atoms, part),
+  );
   // The whole path, or a directory prefix of it (at least one segment).
-  for (let j = 1; j <= parts.length; j++) if (prev[j]) return true;
-  return false;
+  return ends.some((hit, j) => j >= 1 && hit);
 }
 
 /** Whether a pattern uses glob syntax rather than naming a path. */
