@@ -417,3 +417,59 @@ describe("formats and timeouts", () => {
     expect(result.error).toMatch(/^connect: .*127\.0\.0\.1:9/);
   });
 });
+
+describe("POST /v1/webhooks/:id/test", () => {
+  it("sends a sample verdict in the endpoint's format at once and answers the delivery; admin only", async () => {
+    await deleteAllWebhooks();
+    const r = receiver(() => new Response("ok"));
+    try {
+      const ep = await createWebhook({
+        url: "https://ntfy.example.com/push/mtor-test-topic?auth=abc",
+        format: "ntfy",
+      });
+      expect((await api(`/v1/webhooks/${ep.id}/test`, { method: "POST", token: "read" })).status).toBe(403);
+      const res = await api(`/v1/webhooks/${ep.id}/test`, { method: "POST" });
+      expect(res.status).toBe(200);
+      const d = (await res.json()) as {
+        status: string;
+        event: string;
+        attempts: number;
+        last_status: number;
+      };
+      expect(d).toMatchObject({ status: "delivered", event: "spec.verdict", attempts: 1, last_status: 200 });
+      expect(r.received).toHaveLength(1);
+      // ntfy: posted to the topic's parent path, the query kept, the topic in the body.
+      expect(r.received[0].url).toBe("https://ntfy.example.com/push?auth=abc");
+      expect(JSON.parse(r.received[0].body)).toMatchObject({
+        topic: "mtor-test-topic",
+        title: expect.stringContaining("mtor test notification"),
+      });
+      expect(r.received[0].headers["webhook-signature"]).toMatch(/^v1,/);
+      // It is listed with the endpoint's deliveries like any other.
+      const log = (await (await api(`/v1/webhooks/${ep.id}/deliveries`)).json()) as {
+        deliveries: { id: string }[];
+      };
+      expect(log.deliveries.length).toBe(1);
+    } finally {
+      r.restore();
+    }
+    expect((await api("/v1/webhooks/wh_nosuchhook/test", { method: "POST" })).status).toBe(404);
+  });
+
+  it("a failing receiver: the answer says what failed, and the delivery stays pending for its retries", async () => {
+    await deleteAllWebhooks();
+    const r = receiver(() => new Response("down", { status: 502 }));
+    try {
+      const ep = await createWebhook({ url: "https://hooks.example.com/mtor", format: "slack" });
+      const d = (await (await api(`/v1/webhooks/${ep.id}/test`, { method: "POST" })).json()) as {
+        status: string;
+        last_error: string;
+      };
+      expect(d).toMatchObject({ status: "pending", last_error: "status: answered 502" });
+      expect(JSON.parse(r.received[0].body)).toHaveProperty("blocks");
+    } finally {
+      r.restore();
+      await deleteAllWebhooks();
+    }
+  });
+});

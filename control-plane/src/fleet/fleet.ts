@@ -449,6 +449,10 @@ export class Fleet extends DurableObject<Env> {
     return this.notifications.deliveries(id, count, cursor);
   }
 
+  async testWebhook(id: string) {
+    return this.notifications.testWebhook(id);
+  }
+
   async redeliver(id: string) {
     return this.notifications.redeliver(id);
   }

@@ -304,6 +304,16 @@ export const OPERATIONS: Operation[] = [
     errors: [404],
   },
   {
+    method: "post",
+    path: "/v1/webhooks/{id}/test",
+    tag: "webhooks",
+    summary:
+      "Send a test notification: a sample spec.verdict in the endpoint's format, sent at once; answers the delivery after that attempt (delivered, or pending with last_error saying what failed)",
+    auth: "admin",
+    ok: { status: 200, description: "The test delivery" },
+    errors: [404],
+  },
+  {
     method: "get",
     path: "/v1/webhooks/{id}/deliveries",
     tag: "webhooks",

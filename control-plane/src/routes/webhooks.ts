@@ -98,6 +98,9 @@ export const webhookRoutes = new Hono<AppEnv>()
       return c.json(page);
     },
   )
+  .post("/webhooks/:id/test", operator("admin"), valid("param", WebhookId), async (c) => {
+    return c.json(unwrap(await fleetOf(c.env).testWebhook(c.req.valid("param").id)));
+  })
   .post("/deliveries/:id/redeliver", operator("admin"), valid("param", DeliveryId), async (c) => {
     return c.json(unwrap(await fleetOf(c.env).redeliver(c.req.valid("param").id)), 202);
   });

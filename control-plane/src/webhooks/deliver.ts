@@ -111,6 +111,62 @@ export async function fanOut(deps: Deps, env: WebhookEnv): Promise<number> {
   });
 }
 
+/**
+ * "Send a test notification": a sample `spec.verdict` in the endpoint's own format, written as
+ * an ordinary delivery (listed, retried, redeliverable) and sent at once. Its `outbox_id` is 0:
+ * no state change caused it. Returns the delivery after its first attempt.
+ */
+export async function sendTestDelivery(
+  deps: Deps,
+  env: WebhookEnv,
+  endpointId: string,
+  fetcher: Fetcher = (u, i) => fetch(u, i),
+): Promise<Delivery | null> {
+  const { db } = deps;
+  const ep = db.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, endpointId)).get();
+  if (!ep) return null;
+  const now = deps.now();
+  const event: OutboundEvent = {
+    type: "spec.verdict",
+    createdAt: now,
+    payload: {
+      test: true,
+      spec_id: "test0000",
+      title: "mtor test notification",
+      repo: "mtor",
+      provider: "demo",
+      attempt: 1,
+      outcome: "passed",
+      status: "awaiting_review",
+      flags: [],
+      note: "Sent by POST /v1/webhooks/:id/test; no spec is behind it.",
+    },
+  };
+  const r = render(ep.format as WebhookFormat, ep.url, event, {}, `${ep.linksBase}/`);
+  const row: typeof webhookDeliveries.$inferInsert = {
+    id: newDeliveryId(),
+    endpointId: ep.id,
+    outboxId: 0,
+    event: event.type,
+    body: r.body,
+    contentType: r.contentType,
+    targetUrl: r.targetUrl,
+    status: "pending",
+    attempts: 0,
+    nextAttemptAt: now,
+    log: [],
+    createdAt: now,
+  };
+  db.insert(webhookDeliveries).values(row).run();
+  const inserted = db
+    .select()
+    .from(webhookDeliveries)
+    .where(eq(webhookDeliveries.id, row.id))
+    .get() as Delivery;
+  await attempt(deps, env, fetcher, inserted);
+  return db.select().from(webhookDeliveries).where(eq(webhookDeliveries.id, row.id)).get() ?? null;
+}
+
 /** Sends every delivery that is due. Returns how many attempts it made. */
 export async function deliverDue(
   deps: Deps,

@@ -10,11 +10,12 @@ import type { Db, Deps } from "../fleet/db";
 import { approve, decline, getSpec, retry } from "../fleet/queue";
 import { lastPass, type MonitorPassResult, type PassView, runMonitorPass } from "../monitor/pass";
 import { buildReport, type Report } from "../report/build";
-import { allowPrivate, runWebhookAlarm } from "./deliver";
+import { allowPrivate, runWebhookAlarm, sendTestDelivery } from "./deliver";
 import {
   createEndpoint,
   type DeliveryView,
   deleteEndpoint,
+  deliveryView,
   type EndpointView,
   listDeliveries,
   listEndpoints,
@@ -85,6 +86,19 @@ export class Notifications {
 
   deliveries(endpointId: string, count: number, cursor: string | null) {
     return listDeliveries(this.db, endpointId, count, cursor);
+  }
+
+  /** Sends a sample event to one endpoint now; the answer is the delivery after that attempt. */
+  async testWebhook(id: string): Promise<Result<DeliveryView>> {
+    const d = await sendTestDelivery(this.deps, this.env, id);
+    if (!d)
+      return {
+        ok: false,
+        status: 404,
+        error: { code: "not_found", message: `no webhook ${JSON.stringify(id)}` },
+      };
+    if (d.status === "pending") this.wake();
+    return { ok: true, value: deliveryView(d) };
   }
 
   redeliver(id: string): Result<DeliveryView> {

@@ -22,6 +22,7 @@ import { showCommand } from "./show";
 import { statusCommand } from "./status";
 import { tokenCommand } from "./token";
 import { upCommand } from "./up";
+import { webhooksCommand } from "./webhooks";
 
 export type { Io } from "./io";
 export { processIo } from "./io";
@@ -49,6 +50,7 @@ export function operatorCommands(io: Io): Command[] {
     settingsCommand(io),
     executorsCommand(io),
     reportCommand(io),
+    webhooksCommand(io),
   ];
 }
 

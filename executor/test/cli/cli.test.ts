@@ -2,6 +2,7 @@
 // and its error paths (bad token, wrong role, unknown id, invalid spec, unreachable URL).
 import { execFile } from "node:child_process";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
 import { join } from "node:path";
 import { ExecutorClient, type VerdictRequest } from "@mtor/schema";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -327,6 +328,53 @@ describe("the first hour", () => {
     const after = await mtor(["show", id], { env });
     expect(after.stdout).not.toContain("attempt 2 of 1");
     expect(after.stdout).toMatch(/attempt 2 of 2 \(attempts: 1, renewed by a retry\)$/m);
+  });
+});
+
+describe("webhooks", () => {
+  it("mtor webhooks test delivers a sample in the endpoint's format to a real receiver, and says what failed when it cannot", async () => {
+    const got: { url: string; body: string }[] = [];
+    const server = createServer((req, res) => {
+      let body = "";
+      req.on("data", (c) => (body += c));
+      req.on("end", () => {
+        got.push({ url: req.url ?? "", body });
+        res.end("ok");
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const create = async (url: string, format: string) => {
+        const r = await fetch(`${cp.url}/v1/webhooks`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${TOKENS.admin}`, "content-type": "application/json" },
+          body: JSON.stringify({ url, format, events: ["spec.verdict"] }),
+        });
+        expect(r.status).toBe(201);
+        return ((await r.json()) as { id: string }).id;
+      };
+      const ok = await create(`http://127.0.0.1:${port}/topic-cli?auth=s3cret`, "ntfy");
+      const r = await mtor(["webhooks", "test", ok], { env });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(new RegExp(`^${ok}: test notification delivered \\(200\\)`));
+      expect(got).toHaveLength(1);
+      expect(got[0].url).toBe("/?auth=s3cret");
+      expect(JSON.parse(got[0].body)).toMatchObject({ topic: "topic-cli" });
+
+      const list = await mtor(["webhooks"], { env });
+      expect(list.stdout).toContain(ok);
+      expect(list.stdout).not.toContain("s3cret");
+
+      const closed = await freePort();
+      const bad = await create(`http://127.0.0.1:${closed}/hook`, "standard");
+      const failed = await mtor(["webhooks", "test", bad], { env });
+      expect(failed.code).toBe(1);
+      expect(failed.stdout).toMatch(new RegExp(`not delivered: connect: .*127\\.0\\.0\\.1:${closed}`));
+      expect((await mtor(["webhooks", "test", "wh_nosuch"], { env })).code).toBe(1);
+    } finally {
+      server.close();
+    }
   });
 });
 
