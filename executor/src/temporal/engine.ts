@@ -124,6 +124,8 @@ export class TemporalEngine {
       }
     };
     const timer = setInterval(() => void tick(), this.opts.heartbeatMs ?? 30_000);
+    // The claim's lease is provisional until the first heartbeat: send it at once.
+    void tick();
     return () => clearInterval(timer);
   }
 }
