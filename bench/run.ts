@@ -5,6 +5,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
 import { runCapacity } from "./capacity";
+import { runEngines } from "./engines";
 import { BENCH_DIR, cleanupAll, hookSignals, median, round } from "./lib";
 import { type NightResult, runNight } from "./night";
 import { runOverhead } from "./overhead";
@@ -142,6 +143,7 @@ export async function runBench(opts: BenchOptions) {
     const overhead = await again("overhead", log, () => runOverhead({ quick: opts.quick, log }));
     const pickup = await again("pickup", log, () => runPickup({ quick: opts.quick, log }));
     const capacity = await again("capacity", log, () => runCapacity({ quick: opts.quick, log }));
+    const engines = await again("engines", log, () => runEngines({ quick: opts.quick, log }));
 
     const mild = profiles[0] as (typeof profiles)[number];
     const seedNight = profiles[1] as (typeof profiles)[number];
@@ -242,6 +244,7 @@ export async function runBench(opts: BenchOptions) {
       overhead,
       pickup,
       capacity,
+      engines,
       targets,
     };
     const out = opts.out ?? join(BENCH_DIR, opts.quick ? "results.quick.json" : "results.json");
@@ -325,6 +328,10 @@ export function table(r: Results): string {
     )
       .map(([k, v]) => `${k} ${v}`)
       .join(", ")}; bare claude ${r.overhead.bare_claude_ms} ms`,
+  ]);
+  rows.push([
+    "per run, claim → verdict: Temporal ÷ local engine",
+    `${r.engines.ratio} (${r.engines.temporal_run_ms} ms vs ${r.engines.local_run_ms} ms, +${r.engines.temporal_overhead_ms} ms per run; median of ${r.engines.specs} each)`,
   ]);
   rows.push([
     "sandbox start (bwrap), as the executor measured it",

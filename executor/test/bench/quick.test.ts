@@ -20,6 +20,14 @@ describe("npm run bench -- --quick", () => {
     const written = JSON.parse(readFileSync(out, "utf8")) as typeof r;
     const finite = (v: unknown) => typeof v === "number" && Number.isFinite(v);
     expect(written.repeats).toBe(1);
+    // The engines side by side: the same specs ran on both, and the ratio is theirs.
+    expect(written.engines.specs).toBeGreaterThan(0);
+    expect(written.engines.local_run_ms).toBeGreaterThan(0);
+    expect(written.engines.temporal_run_ms).toBeGreaterThan(0);
+    expect(written.engines.ratio).toBeCloseTo(
+      written.engines.temporal_run_ms / written.engines.local_run_ms,
+      1,
+    );
 
     // Both policies ran each profile on the real stack; fault-free mtor ran for the ceiling.
     expect(Object.keys(written.nights).sort()).toEqual(
