@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, it } from "vitest";
 import { freePort, REPO_ROOT } from "../../src/local/control-plane";
-import { survivors, trackTree } from "./processes";
+import { afterInterrupt, interruptGroup, trackTree } from "./processes";
 
 it("mtor dev runs monitor passes on its own and stops cleanly on SIGINT", { timeout: 240_000 }, async () => {
   const state = mkdtempSync(join(tmpdir(), "mtor-dev-"));
@@ -58,16 +58,11 @@ it("mtor dev runs monitor passes on its own and stops cleanly on SIGINT", { time
     }
     expect(out).toContain(`mtor dev: control plane on http://127.0.0.1:${port}`);
   } finally {
-    try {
-      process.kill(-(child.pid as number), "SIGINT");
-    } catch {
-      // already gone
-    }
+    interruptGroup(child.pid);
   }
-  const code = await exited;
-  const seen = tree.stop();
+  const { code, left } = await afterInterrupt(exited, tree);
   expect(code, out).toBe(0);
   expect(out).toContain("mtor dev: stopped.");
-  expect(survivors(seen)).toEqual([]);
+  expect(left).toEqual([]);
   rmSync(state, { recursive: true, force: true });
 });

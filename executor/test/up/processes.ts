@@ -80,3 +80,21 @@ export function survivors(seen: Map<number, string>): string[] {
   }
   return left;
 }
+
+/** Ctrl-C to a job's whole process group, as a shell does; quiet when it is already gone. */
+export function interruptGroup(pid: number | undefined): void {
+  try {
+    process.kill(-(pid as number), "SIGINT");
+  } catch {
+    // already gone
+  }
+}
+
+/** After Ctrl-C: the exit code and whatever of the tree is still alive. */
+export async function afterInterrupt(
+  exited: Promise<number | null>,
+  tree: { stop(): Map<number, string> },
+): Promise<{ code: number | null; left: string[] }> {
+  const code = await exited;
+  return { code, left: survivors(tree.stop()) };
+}

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { expect, it } from "vitest";
 import { freePort, REPO_ROOT } from "../../src/local/control-plane";
 import { mtor } from "../cli/harness";
-import { descendants, survivors, trackTree } from "./processes";
+import { afterInterrupt, descendants, interruptGroup, trackTree } from "./processes";
 
 async function until<T>(
   what: string,
@@ -131,16 +131,11 @@ it("mtor up serves the dashboard and stops cleanly on SIGINT", { timeout: 240_00
     expect(running.some((c) => c.includes("wrangler"))).toBe(true);
     expect(running.some((c) => c.includes("executor --config"))).toBe(true);
   } finally {
-    try {
-      process.kill(-(child.pid as number), "SIGINT");
-    } catch {
-      // already gone
-    }
+    interruptGroup(child.pid);
   }
-  const code = await exited;
-  const seen = tree.stop();
+  const { code, left } = await afterInterrupt(exited, tree);
   expect(code, out).toBe(0);
   expect(out).toContain("mtor up: stopped.");
-  expect(survivors(seen)).toEqual([]);
+  expect(left).toEqual([]);
   rmSync(home, { recursive: true, force: true });
 });
