@@ -242,6 +242,56 @@ export const RunReview = z.object({
 });
 export type RunReview = z.infer<typeof RunReview>;
 
+/**
+ * The most of a run's patch a verdict carries, counted as the bytes of its JSON string (escapes
+ * included), so that with the rest of a verdict it stays under the 256 KiB request body limit.
+ */
+export const PATCH_MAX_BYTES = 200 * 1024;
+
+/**
+ * The change a run made (`git diff` from the merge base to the gated sha, unified, no colour),
+ * cut at a line boundary when longer than PATCH_MAX_BYTES: `truncated` says so and `bytes` is the
+ * whole diff's size.
+ */
+export const RunPatch = z.object({
+  text: z.string().max(PATCH_MAX_BYTES),
+  truncated: z.boolean(),
+  bytes: z.number().int().min(0),
+});
+export type RunPatch = z.infer<typeof RunPatch>;
+
+const utf8 = new TextEncoder();
+
+/** Bytes a string takes inside a JSON document (its quotes not counted). */
+function jsonBytes(s: string): number {
+  return utf8.encode(JSON.stringify(s)).length - 2;
+}
+
+/**
+ * Bounds a diff for a verdict: `text` is what was read of it (all of it when `whole`), `bytes`
+ * the whole diff's size. Cuts at the last whole line that keeps the JSON string under `maxBytes`.
+ */
+export function boundPatch(
+  text: string,
+  bytes: number,
+  whole: boolean,
+  maxBytes = PATCH_MAX_BYTES,
+): RunPatch {
+  if (whole && jsonBytes(text) <= maxBytes) return { text, truncated: false, bytes };
+  const lines = text.split("\n");
+  // The last line read may be partial, or end inside a character.
+  if (!whole || lines[lines.length - 1] === "") lines.pop();
+  let size = 0;
+  let kept = 0;
+  for (const line of lines) {
+    const n = jsonBytes(`${line}\n`);
+    if (size + n > maxBytes) break;
+    size += n;
+    kept++;
+  }
+  return { text: kept > 0 ? `${lines.slice(0, kept).join("\n")}\n` : "", truncated: true, bytes };
+}
+
 export const VerdictRequest = z.object({
   token: z.string().min(1).max(200),
   outcome: RunOutcome,
@@ -254,6 +304,8 @@ export const VerdictRequest = z.object({
   diffstat: Diffstat.optional(),
   /** `git patch-id --stable` of the branch's net diff, for other runs' `duplicate` gate. */
   patch_id: z.string().max(64).optional(),
+  /** The change itself, for review; absent when the run made none or the executor predates it. */
+  patch: RunPatch.optional(),
   usage: Usage.optional(),
   review: RunReview.optional(),
   duration_ms: z.number().int().min(0),
@@ -334,6 +386,8 @@ export const RunView = z.object({
   duration_ms: z.number().int().nullable(),
   failure: Failure.nullable(),
   log_tail: z.string().nullable(),
+  /** The run's patch as its verdict carried it; null when it carried none. */
+  patch: RunPatch.nullable().optional(),
 });
 export type RunView = z.infer<typeof RunView>;
 

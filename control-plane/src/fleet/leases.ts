@@ -1,6 +1,6 @@
 // Leases with fencing tokens: heartbeats renew them, verdicts end them, expiry fails the run.
 // Every spec transition here writes its outbox event in the same transaction.
-import { runs, specs } from "@mtor/schema/tables/fleet";
+import { runPatches, runs, specs } from "@mtor/schema/tables/fleet";
 import type {
   Failure,
   HeartbeatRequest,
@@ -197,6 +197,11 @@ export function verdict(
     })
     .where(eq(runs.id, runId))
     .run();
+  if (req.patch)
+    tx.insert(runPatches)
+      .values({ runId, ...req.patch })
+      .onConflictDoNothing()
+      .run();
   recordRunEnd(tx, now, run.provider, timingsOf(deps), {
     outcome: req.outcome,
     failureKind: failure?.kind,

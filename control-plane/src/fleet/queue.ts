@@ -1,7 +1,7 @@
 // The spec queue: dispatch with dedup, list, show, and the operator's transitions.
 
 import { type Spec, type SpecLint, specLint } from "@mtor/schema/spec";
-import { runs, specs } from "@mtor/schema/tables/fleet";
+import { runPatches, runs, specs } from "@mtor/schema/tables/fleet";
 import {
   ACTIVE_STATUSES,
   type ApproveRequest,
@@ -196,7 +196,22 @@ export function listSpecs(db: Db, q: ListQuery): SpecList {
 export function showSpec(db: Db, id: string, now: number): SpecDetail {
   const s = getSpec(db, id);
   const runRows = db.select().from(runs).where(eq(runs.specId, id)).orderBy(asc(runs.attempt)).all();
-  const detail = specDetail(s, runRows);
+  const patches = new Map(
+    runRows.length
+      ? db
+          .select()
+          .from(runPatches)
+          .where(
+            inArray(
+              runPatches.runId,
+              runRows.map((r) => r.id),
+            ),
+          )
+          .all()
+          .map(({ runId, ...p }) => [runId, p])
+      : [],
+  );
+  const detail = specDetail(s, runRows, patches);
   if (s.status === "queued") {
     const unserved = unservedReason(advertised(db, now), s.repo, s.provider);
     if (unserved) detail.warnings = [...detail.warnings, unservedWarning(unserved)];

@@ -1,7 +1,7 @@
 // Rows to wire views (ISO times, snake_case fields).
 import { formatDuration } from "@mtor/schema/spec";
 import type { runs, specs } from "@mtor/schema/tables/fleet";
-import type { RunOutcome, RunView, SpecDetail, SpecStatus, SpecSummary } from "@mtor/schema/wire";
+import type { RunOutcome, RunPatch, RunView, SpecDetail, SpecStatus, SpecSummary } from "@mtor/schema/wire";
 import { iso, isoOrNull } from "./clock";
 
 export type SpecRow = typeof specs.$inferSelect;
@@ -24,7 +24,7 @@ export function specSummary(s: SpecRow, runProvider: string | null = null): Spec
   };
 }
 
-export function runView(r: RunRow): RunView {
+export function runView(r: RunRow, patch: RunPatch | null = null): RunView {
   return {
     id: r.id,
     attempt: r.attempt,
@@ -47,10 +47,15 @@ export function runView(r: RunRow): RunView {
     duration_ms: r.durationMs,
     failure: r.failure ?? null,
     log_tail: r.logTail,
+    patch,
   };
 }
 
-export function specDetail(s: SpecRow, runRows: RunRow[]): SpecDetail {
+export function specDetail(
+  s: SpecRow,
+  runRows: RunRow[],
+  patches: ReadonlyMap<string, RunPatch> = new Map(),
+): SpecDetail {
   const { body, ...frontMatter } = s.spec;
   return {
     ...specSummary(s, runRows.find((r) => r.id === s.currentRunId)?.provider ?? null),
@@ -58,7 +63,7 @@ export function specDetail(s: SpecRow, runRows: RunRow[]): SpecDetail {
     body,
     warnings: s.warnings,
     next_attempt_at: isoOrNull(s.nextAttemptAt),
-    runs: runRows.map(runView),
+    runs: runRows.map((r) => runView(r, patches.get(r.id) ?? null)),
     review:
       s.reviewDecision && s.reviewBy && s.reviewAt !== null
         ? {

@@ -2,7 +2,7 @@
 // the local engine calls them in-process and the Temporal engine registers them as activities.
 import { mkdir, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { ClaimedRun, GateFlag, GateSettings, Spec, VerdictRequest } from "@mtor/schema";
+import type { ClaimedRun, GateFlag, GateSettings, RunPatch, Spec, VerdictRequest } from "@mtor/schema";
 import type { ExecutorConfig, RepoConfig } from "../config";
 import type { VerdictSpool } from "../daemon/spool";
 import type { GateContext, GateReport } from "../gates/types";
@@ -27,6 +27,7 @@ import {
   takeWork,
   withLock,
 } from "../git";
+import { branchPatch } from "../git/patch";
 import { runProcess, type SandboxRun } from "../harness/process";
 import type { Harness, ProviderConfig } from "../harness/types";
 import { ReviewBreaker, type ReviewerConfig, reviewAfterGates } from "../review";
@@ -273,7 +274,8 @@ export function createActivities(deps: ActivityDeps): RunActivities {
           prepared.baseSha;
         if (!deps.runGates) {
           const s = await branchSummary(mirror, prepared.baseSha, headSha);
-          return { outcome: "passed", flags: [], commits: s.commits, diffstat: s.diffstat, headSha };
+          const patch = await patchOf(mirror, prepared.baseSha, headSha, s.diffstat.files);
+          return { outcome: "passed", flags: [], commits: s.commits, diffstat: s.diffstat, headSha, patch };
         }
         const baseTip = await fetchBaseTip(mirror, repo.url, prepared, hooks?.signal);
         if (repo.test) await checkoutInSandbox(prepared, headSha, hooks?.signal);
@@ -304,7 +306,8 @@ export function createActivities(deps: ActivityDeps): RunActivities {
         const flagged = reviewed.flags.map((f) => `${f.gate}:${f.action}`).join(" ");
         const graded = reviewed.review ? ` review ${reviewed.review.grade ?? reviewed.review.error}` : "";
         log(`run ${runLabel(run)} gates ${reviewed.outcome}${flagged ? ` ${flagged}` : ""}${graded}`);
-        return { ...report, ...reviewed, headSha };
+        const patch = await patchOf(mirror, report.mergeBase, headSha, report.diffstat.files);
+        return { ...report, ...reviewed, headSha, patch };
       } catch (err) {
         return asGitFailure(err);
       }
@@ -436,6 +439,16 @@ async function pruneKept(workdir: string, limit: number, log: (line: string) => 
     await rm(join(root, old.name), { recursive: true, force: true });
     log(`run ${old.name} kept workspace removed (keeping ${limit})`);
   }
+}
+
+/** The patch a verdict carries; none when the run changed no file. */
+async function patchOf(
+  mirror: string,
+  base: string,
+  head: string,
+  files: number,
+): Promise<RunPatch | undefined> {
+  return files > 0 ? branchPatch(mirror, base, head) : undefined;
 }
 
 export function secs(ms: number): string {

@@ -7,6 +7,7 @@ import type {
   GateFlag,
   Phase,
   ReviewUsage,
+  RunPatch,
   RunReview,
   Usage,
   VerdictRequest,
@@ -49,6 +50,8 @@ export interface GateOutcome {
   diffstat: Diffstat;
   headSha: string;
   patchId?: string;
+  /** The change itself, bounded, for the reviewer on the dashboard and `mtor show --diff`. */
+  patch?: RunPatch;
   /** The reviewer's grade, when one is configured and the gates passed. */
   review?: RunReview;
   /** The reviewer's tokens and dollars, apart from the worker's. */

@@ -108,6 +108,7 @@ export function verdictRequest(f: {
     commits: f.gates?.commits,
     diffstat: f.gates?.diffstat,
     patch_id: f.gates?.patchId,
+    patch: f.gates?.patch,
     usage: withReviewUsage(f.harness?.usage, f.gates?.reviewUsage),
     review: f.gates?.review,
     duration_ms: Math.max(0, Math.round(f.durationMs)),

@@ -174,3 +174,37 @@ export function gitPipe(cwd: string, first: string[], second: string[]): Promise
     });
   });
 }
+
+export interface GitPrefix {
+  /** The first bytes of stdout, at most the limit asked for. */
+  head: Buffer;
+  /** Everything git wrote to stdout, counted though not kept. */
+  bytes: number;
+}
+
+/** Runs git keeping only the first `maxBytes` of its output (a diff can be any size), and counts the rest. */
+export function gitPrefix(cwd: string, args: string[], maxBytes: number): Promise<GitPrefix> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("git", args, { cwd, env: gitEnv(), stdio: ["ignore", "pipe", "pipe"] });
+    const kept: Buffer[] = [];
+    let keptBytes = 0;
+    let bytes = 0;
+    let err = "";
+    child.stdout.on("data", (d: Buffer) => {
+      bytes += d.length;
+      if (keptBytes < maxBytes) {
+        const part = d.subarray(0, maxBytes - keptBytes);
+        kept.push(part);
+        keptBytes += part.length;
+      }
+    });
+    child.stderr.on("data", (d: Buffer) => {
+      if (err.length < 4000) err += d.toString();
+    });
+    child.on("error", reject);
+    child.on("close", (code) => {
+      if (code !== 0) reject(new GitError(`git ${args[0]} failed: ${err.trim()}`, args, err, code ?? 1));
+      else resolve({ head: Buffer.concat(kept), bytes });
+    });
+  });
+}

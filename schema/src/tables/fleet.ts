@@ -109,6 +109,17 @@ export const runs = sqliteTable(
   ],
 );
 
+/**
+ * Each run's patch, apart from `runs` so that listing specs, claiming and the monitor never read
+ * it: only showing one spec does.
+ */
+export const runPatches = sqliteTable("run_patches", {
+  runId: text("run_id").primaryKey(),
+  text: text("text").notNull(),
+  truncated: integer("truncated", { mode: "boolean" }).notNull(),
+  bytes: integer("bytes").notNull(),
+});
+
 export const providers = sqliteTable("providers", {
   name: text("name").primaryKey(),
   slots: integer("slots").notNull().default(2),

@@ -1,0 +1,97 @@
+// The patch a verdict carries: the plain unified diff, cut at a line boundary under the bound with
+// its whole size stated, and taken by the gates step of the shared activities.
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PATCH_MAX_BYTES } from "@mtor/schema";
+import { afterAll, describe, expect, it } from "vitest";
+import { createActivities } from "../../src/engine/activities";
+import { decideVerdict, verdictRequest } from "../../src/engine/verdict";
+import { branchPatch } from "../../src/git/patch";
+import { makeBox, makeOrigin, makeRun, shHarness } from "../temporal/helpers";
+
+const root = mkdtempSync(join(tmpdir(), "mtor-patch-"));
+const box = makeOrigin();
+afterAll(() => {
+  rmSync(root, { recursive: true, force: true });
+  box.cleanup();
+});
+
+const sh = (cwd: string, ...args: string[]) =>
+  execFileSync("git", args, {
+    cwd,
+    encoding: "utf8",
+    maxBuffer: 64 * 1024 * 1024,
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: "t",
+      GIT_AUTHOR_EMAIL: "t@t",
+      GIT_COMMITTER_NAME: "t",
+      GIT_COMMITTER_EMAIL: "t@t",
+    },
+  });
+
+describe("branchPatch", () => {
+  const repo = join(root, "repo");
+  mkdirSync(repo);
+  sh(repo, "init", "-q", "-b", "main");
+  sh(repo, "config", "color.ui", "always");
+  writeFileSync(join(repo, "a.txt"), "one\ntwo\n");
+  sh(repo, "add", ".");
+  sh(repo, "commit", "-q", "-m", "base");
+  const base = sh(repo, "rev-parse", "HEAD").trim();
+
+  it("carries a small diff whole, without colour even where the repository asks for it", async () => {
+    writeFileSync(join(repo, "a.txt"), "one\nTWO\n");
+    sh(repo, "commit", "-q", "-am", "small");
+    const head = sh(repo, "rev-parse", "HEAD").trim();
+    const p = await branchPatch(repo, base, head);
+    const expected = sh(repo, "diff", "--no-color", base, head);
+    expect(p).toEqual({ text: expected, truncated: false, bytes: Buffer.byteLength(expected) });
+    expect(p.text).toContain("-two\n+TWO\n");
+    expect(p.text).not.toContain("\u001b[");
+  });
+
+  it("cuts a huge diff at a line under the bound and states the whole size", async () => {
+    const line = `"quoted" and \\ back ü ${"x".repeat(60)}\n`;
+    writeFileSync(join(repo, "big.txt"), line.repeat(60_000));
+    sh(repo, "add", ".");
+    sh(repo, "commit", "-q", "-m", "huge");
+    const head = sh(repo, "rev-parse", "HEAD").trim();
+    const whole = sh(repo, "diff", "--no-color", base, head);
+    const p = await branchPatch(repo, base, head);
+    expect(p.truncated).toBe(true);
+    expect(p.bytes).toBe(Buffer.byteLength(whole));
+    expect(p.bytes).toBeGreaterThan(4 * 1024 * 1024);
+    expect(whole.startsWith(p.text)).toBe(true);
+    expect(p.text.endsWith("\n")).toBe(true);
+    const json = Buffer.byteLength(JSON.stringify(p.text)) - 2;
+    expect(json).toBeLessThanOrEqual(PATCH_MAX_BYTES);
+    expect(json).toBeGreaterThan(PATCH_MAX_BYTES - line.length * 2);
+  });
+});
+
+describe("the gates step", () => {
+  it("takes the run's patch, and the verdict carries it", async () => {
+    const { deps } = makeBox(box.root, box.origin, "patch-box");
+    const acts = createActivities({ ...deps, harnessFor: shHarness });
+    const run = makeRun("commits");
+    const prepared = await acts.prepareWorktree(run);
+    const harness = await acts.runHarness(run, prepared);
+    const gates = await acts.runGates(run, prepared, harness);
+    expect(gates.patch?.truncated).toBe(false);
+    expect(gates.patch?.text).toContain("+++ b/src/sub.ts\n");
+    expect(gates.patch?.text).toContain("+export function sub(a: number, b: number) {\n");
+    const v = verdictRequest({
+      run,
+      decision: decideVerdict({ harness, gates }),
+      prepared,
+      harness,
+      gates,
+      durationMs: 1,
+    });
+    expect(v.patch).toEqual(gates.patch);
+    await acts.cleanup(run, prepared, false);
+  });
+});
