@@ -29,10 +29,14 @@ export function createApp(): Hono<AppEnv> {
   app.use("*", async (c, next) => {
     if (c.req.raw.body) {
       const bytes = await rawBody(c);
+      // A GET or HEAD may arrive with a body (HTTP allows it), but a Request cannot carry one:
+      // rebuilding it with the body threw, and the request answered 500. Such a body means
+      // nothing to any route, so it is read under the limit and dropped.
+      const method = c.req.raw.method;
       c.req.raw = new Request(c.req.raw.url, {
-        method: c.req.raw.method,
+        method,
         headers: c.req.raw.headers,
-        body: bytes,
+        body: method === "GET" || method === "HEAD" ? null : bytes,
         signal: c.req.raw.signal,
       });
     }
