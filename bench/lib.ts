@@ -155,6 +155,30 @@ export function writeBenchConfig(dir: string, e: BenchExecutor): string {
   return file;
 }
 
+/** An executor of the bench's own stack: its config, its workdir, and the process running it. */
+export interface StackExecutor {
+  id: string;
+  config: string;
+  workdir: string;
+  proc: ExecutorProcess;
+}
+
+/** Writes the config of an executor serving `bench` (the stack's origin) and starts it. */
+export function startStackExecutor(
+  stack: Stack,
+  origin: string,
+  e: { id: string; providers: Record<string, string>; capacity: number; heartbeatS: number },
+): StackExecutor {
+  const workdir = join(stack.root, "executors", e.id);
+  const config = writeBenchConfig(join(stack.root, "configs"), {
+    ...e,
+    controlPlane: stack.cp.url,
+    workdir,
+    repos: { bench: origin },
+  });
+  return { id: e.id, config, workdir, proc: startExecutor(config, workdir) };
+}
+
 export function startExecutor(config: string, workdir: string): ExecutorProcess {
   const ex = new ExecutorProcess(config, workdir);
   onCleanup(() => ex.kill("SIGKILL"));

@@ -1,22 +1,16 @@
-// One compressed night on the real stack under one policy and one fault profile: the control
-// plane in local workerd with its clock at NIGHT_RATE and the policy's vars, three demo providers
-// on the same clock following the profile, three executors running the bench agent, one of them
-// SIGKILLed (and restarted or not, as the policy says). Every figure comes from the control
-// plane's own run records.
-import { join } from "node:path";
 import type { ProviderView, SpecDetail } from "@mtor/schema";
 import { type DemoProvider, startDemoProvider } from "../executor/src/demo/provider";
 import {
   benchStack,
-  type ExecutorProcess,
   every,
   makeOrigin,
   onCleanup,
   round,
+  type StackExecutor,
   setClockRate,
   sleep,
   startExecutor,
-  writeBenchConfig,
+  startStackExecutor,
 } from "./lib";
 import {
   HEARTBEAT_REAL_S,
@@ -92,21 +86,17 @@ export async function runNight(opts: {
     providers[p.name] = { demo, startedAt };
   }
 
-  const executors: { id: string; config: string; workdir: string; proc: ExecutorProcess }[] = [];
+  const executors: StackExecutor[] = [];
   for (let i = 0; i < 3; i++) {
-    const id = `night-${i}`;
-    const workdir = join(stack.root, "executors", id);
-    const config = writeBenchConfig(join(stack.root, "configs"), {
-      id,
-      controlPlane: stack.cp.url,
-      workdir,
-      repos: { bench: origin.path },
-      providers: Object.fromEntries(Object.entries(providers).map(([n, p]) => [n, p.demo.url])),
-      // Six executor slots for six provider slots: a dead executor's slots are missed.
-      capacity: 2,
-      heartbeatS: HEARTBEAT_REAL_S,
-    });
-    executors.push({ id, config, workdir, proc: startExecutor(config, workdir) });
+    executors.push(
+      startStackExecutor(stack, origin.path, {
+        id: `night-${i}`,
+        providers: Object.fromEntries(Object.entries(providers).map(([n, p]) => [n, p.demo.url])),
+        // Six executor slots for six provider slots: a dead executor's slots are missed.
+        capacity: 2,
+        heartbeatS: HEARTBEAT_REAL_S,
+      }),
+    );
   }
   for (const e of executors) await e.proc.waitForLine(/claim|polling|waiting|started|executor/i, 60_000);
   for (let t = 0; t < 100; t++) {

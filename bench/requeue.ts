@@ -1,19 +1,15 @@
-// Requeue after a SIGKILL, on the real clock: two executors, a long task, the one holding it
-// SIGKILLed; the control plane's own timestamps say when the lost run ended (its lease expired)
-// and when the other executor claimed the spec again. Repeated over several kills.
-import { join } from "node:path";
 import type { SpecDetail } from "@mtor/schema";
 import { startDemoProvider } from "../executor/src/demo/provider";
 import {
   benchStack,
-  type ExecutorProcess,
   makeOrigin,
   median,
   onCleanup,
   round,
+  type StackExecutor,
   sleep,
   startExecutor,
-  writeBenchConfig,
+  startStackExecutor,
 } from "./lib";
 
 /** Short enough to repeat, long enough for a heartbeat every 2 s on a loaded box. */
@@ -54,21 +50,16 @@ export async function runRequeue(opts: {
   const origin = makeOrigin(stack.root, "bench");
   const demo = await startDemoProvider({ seed: 1 });
   onCleanup(() => demo.close());
-  const executors: { id: string; config: string; workdir: string; proc: ExecutorProcess }[] = [];
+  const executors: StackExecutor[] = [];
   for (const id of ["requeue-a", "requeue-b"]) {
-    const workdir = join(stack.root, "executors", id);
-    const config = writeBenchConfig(join(stack.root, "configs"), {
+    const e = startStackExecutor(stack, origin.path, {
       id,
-      controlPlane: stack.cp.url,
-      workdir,
-      repos: { bench: origin.path },
       providers: { demo: demo.url },
       capacity: 1,
       heartbeatS: HEARTBEAT_S,
     });
-    const proc = startExecutor(config, workdir);
-    await proc.waitForLine(/claim|polling|waiting|started|executor/i, 60_000);
-    executors.push({ id, config, workdir, proc });
+    await e.proc.waitForLine(/claim|polling|waiting|started|executor/i, 60_000);
+    executors.push(e);
   }
   await stack.api("PUT", "/v1/settings", { max_awaiting_review: 0 });
 
