@@ -129,6 +129,9 @@ export function bwrapArgs(place: SandboxPlace, cwd: string, opts: BwrapOptions =
     "--cap-drop",
     "ALL",
   ];
+  // The private /proc, /dev and /tmp come first: a later mount hides what an earlier one put
+  // below it, and a checkout under /tmp (a CI clone, a test's temp dir) must stay visible.
+  args.push("--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp");
   for (const p of SYSTEM) args.push("--ro-bind-try", p, p);
   for (const f of ETC) args.push("--ro-bind-try", `/etc/${f}`, `/etc/${f}`);
   const readOnly = [...harnessModules(), ...nodePrefix(), ...(opts.readOnly ?? [])];
@@ -138,7 +141,6 @@ export function bwrapArgs(place: SandboxPlace, cwd: string, opts: BwrapOptions =
   for (const h of opts.hidden ?? []) {
     if ([...SYSTEM, ...readOnly].some((r) => inside(h, r))) args.push("--tmpfs", h);
   }
-  args.push("--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp");
   args.push("--bind", place.workspace, place.workspace, "--bind", place.home, place.home);
   // The sandbox's own root (where the mount points above were made) is read-only too.
   args.push("--remount-ro", "/", "--chdir", cwd);

@@ -143,6 +143,31 @@ describe("bwrap sandbox", () => {
     expect(existsSync("/tmp/t.txt")).toBe(false);
   });
 
+  it("sees read-only tools that live under /tmp (a checkout there), while /tmp itself stays private", async () => {
+    // A CI clone or a developer's checkout under /tmp holds the harnesses' node_modules: the
+    // private /tmp must not cover them, or every harness fails to start.
+    const tools = join(root, "tools");
+    mkdirSync(tools, { recursive: true });
+    writeFileSync(join(tools, "tool.sh"), "echo tool-ran\n");
+    writeFileSync(join(root, "beside-tools.txt"), SECRET);
+    const withTools = createSandbox("bwrap", { hidden: [workdir], readOnly: [tools] });
+    const p = await runProcess({
+      command: "sh",
+      args: [
+        "-c",
+        `sh ${join(tools, "tool.sh")}; cat ${join(root, "beside-tools.txt")} 2>&1; echo "x" > ${join(tools, "w")} 2>&1 || echo readonly`,
+      ],
+      cwd: place.workspace,
+      env: { PATH: "/usr/bin:/bin", HOME: place.home },
+      timeoutMs: 20_000,
+      sandbox: { sandbox: withTools, place },
+    });
+    expect(p.stdout).toContain("tool-ran");
+    expect(p.stdout).not.toContain(SECRET);
+    expect(p.stdout).toContain("readonly");
+    expect(existsSync(join(tools, "w"))).toBe(false);
+  });
+
   it("kills a setsid, double-forked grandchild when the command ends", async () => {
     const marker = `mtor-sandbox-orphan-${process.pid}-${Date.now()}`;
     const p = await inSandbox(
