@@ -4,9 +4,9 @@
 // missing binary fails the test that needs it, saying how to build it.
 import { type ChildProcess, spawn } from "node:child_process";
 import { accessSync, constants, mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { homedir, tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
+import { freePort } from "../../src/local/control-plane";
 
 /** The Temporal CLI release the tests are run with (the newest `go install` accepts; see README). */
 export const TEMPORAL_CLI_VERSION = "v1.5.1";
@@ -32,19 +32,6 @@ export function temporalCli(): string {
     );
   }
   return path;
-}
-
-/** A port nobody listens on right now, on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const addr = s.address();
-      const port = typeof addr === "object" && addr ? addr.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 export interface DevServer {
