@@ -137,6 +137,47 @@ describe("pages", () => {
     }
   });
 
+  it("shows the run's patch file by file, coloured, and a patch's markup only as text", async () => {
+    const cookie = await login(TOKENS.read);
+    const id = await dispatchSpec("patch on the page", { provider: "p-dash-patch" });
+    const run = await claimOne("ex-dash-patch", "p-dash-patch");
+    const text = [
+      "diff --git a/src/a.ts b/src/a.ts",
+      "index 1111111..2222222 100644",
+      "--- a/src/a.ts",
+      "+++ b/src/a.ts",
+      "@@ -1,2 +1,2 @@",
+      " keep",
+      "-const old = 1;",
+      '+const s = "<script>alert(1)</script>";',
+      "diff --git a/docs/b.md b/docs/b.md",
+      "new file mode 100644",
+      "--- /dev/null",
+      "+++ b/docs/b.md",
+      "@@ -0,0 +1,2 @@",
+      "+one",
+      "+two",
+      "",
+    ].join("\n");
+    await sendVerdict(run, { outcome: "passed", patch: { text, truncated: true, bytes: 300_000 } });
+    const res = await get(`/specs/${id}`, cookie);
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    expect(html).not.toContain("<script>alert(1)");
+    expect(html).toContain("&lt;script&gt;alert(1)&lt;/script&gt;");
+    expect(html).toMatch(
+      /<span class="pname">src\/a\.ts<\/span> <span class="padd">\+1<\/span> <span class="pdel">−1<\/span>/,
+    );
+    expect(html).toMatch(
+      /<span class="pname">docs\/b\.md<\/span> <span class="padd">\+2<\/span> <span class="pdel">−0<\/span>/,
+    );
+    expect(html).toContain('<span class="l-hunk">@@ -1,2 +1,2 @@</span>');
+    expect(html).toContain('<span class="l-del">-const old = 1;</span>');
+    expect(html).toContain('<span class="l-add">+two</span>');
+    expect(html).toContain('<span class="l-context"> keep</span>');
+    expect(html).toMatch(/Cut at \d+ B of 293\.0 KiB: the branch has the rest/);
+  });
+
   it("offers kill on a spec awaiting review, as the API allows", async () => {
     const cookie = await login(TOKENS.admin);
     const id = await dispatchSpec("review then kill", { repo: "r-dash-kill", provider: "p-dash-kill" });

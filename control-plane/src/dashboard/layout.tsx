@@ -53,6 +53,17 @@ nav.bottom{position:fixed;left:0;right:0;bottom:0;display:grid;grid-template-col
 nav.bottom a{display:flex;flex-direction:column;align-items:center;justify-content:center;min-height:3.6rem;text-decoration:none;color:var(--muted);font-size:.8rem}
 nav.bottom a[aria-current=page]{color:var(--accent);font-weight:600}
 nav.bottom svg{width:1.4rem;height:1.4rem}
+details.patch{margin:.5rem 0}
+details.patch>summary,details.pfile>summary{cursor:pointer;padding:.3rem 0}
+details.pfile{border:1px solid var(--line);border-radius:.5rem;margin:.4rem 0;padding:0 .5rem;min-width:0}
+.pname{font:13px/1.4 ui-monospace,SFMono-Regular,Menlo,monospace;overflow-wrap:anywhere}
+.padd{color:var(--ok);font-weight:600}.pdel{color:var(--bad);font-weight:600}
+pre.diff{max-height:none;padding:.3rem 0;border:0;margin:0 0 .4rem}
+pre.diff>span{display:block;padding:0 .4rem}
+.l-add{background:color-mix(in srgb,var(--ok) 16%,transparent)}
+.l-del{background:color-mix(in srgb,var(--bad) 16%,transparent)}
+.l-hunk{color:var(--accent);background:color-mix(in srgb,var(--accent) 10%,transparent)}
+.l-meta{color:var(--muted)}
 .empty{text-align:center;color:var(--muted);padding:2rem 0}
 `;
 

@@ -9,7 +9,8 @@ import type {
   StatusView,
 } from "@mtor/schema";
 import { ago } from "@mtor/schema/format";
-import { KILLABLE_STATUSES } from "@mtor/schema/wire";
+import { formatBytes, parsePatch } from "@mtor/schema/patch";
+import { KILLABLE_STATUSES, type RunPatch } from "@mtor/schema/wire";
 import type { Report } from "../report/build";
 import { Csrf, Flags, Notices, StatusBadge } from "./layout";
 
@@ -211,7 +212,7 @@ export function SpecPage(props: { spec: SpecDetail; csrf: string; notice?: strin
       {s.runs.length === 0 && (
         <p class="muted">{ACTIVE.includes(s.status) ? "Waiting for an executor." : "No runs."}</p>
       )}
-      {[...s.runs].reverse().map((r) => (
+      {[...s.runs].reverse().map((r, i) => (
         <div class="card" data-run={r.id}>
           <div class="row">
             <strong>attempt {r.attempt}</strong>
@@ -310,6 +311,7 @@ export function SpecPage(props: { spec: SpecDetail; csrf: string; notice?: strin
               </span>
             </div>
           ))}
+          {r.patch && <PatchView patch={r.patch} open={i === 0} />}
           {r.log_tail && (
             <details>
               <summary>log tail</summary>
@@ -324,6 +326,37 @@ export function SpecPage(props: { spec: SpecDetail; csrf: string; notice?: strin
         <pre>{s.body}</pre>
       </details>
     </>
+  );
+}
+
+/** A run's patch, file by file: added and removed lines coloured, hunk headers marked, long lines wrapped. */
+function PatchView(props: { patch: RunPatch; open: boolean }) {
+  const files = parsePatch(props.patch.text);
+  return (
+    <details class="patch" open={props.open}>
+      <summary>
+        the change ({files.length} file{files.length === 1 ? "" : "s"})
+      </summary>
+      {props.patch.truncated && (
+        <p class="muted">
+          Cut at {formatBytes(new TextEncoder().encode(props.patch.text).length)} of{" "}
+          {formatBytes(props.patch.bytes)}: the branch has the rest.
+        </p>
+      )}
+      {files.map((f) => (
+        <details class="pfile" open>
+          <summary>
+            <span class="pname">{f.name || "(no file)"}</span> <span class="padd">+{f.added}</span>{" "}
+            <span class="pdel">−{f.removed}</span>
+          </summary>
+          <pre class="diff">
+            {f.lines.map((l) => (
+              <span class={`l-${l.kind}`}>{l.text || " "}</span>
+            ))}
+          </pre>
+        </details>
+      ))}
+    </details>
   );
 }
 

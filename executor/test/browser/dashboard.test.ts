@@ -1,6 +1,6 @@
 // The dashboard in headless Chromium against the local stack with the demo provider: log in
 // with the token, dispatch from the form, watch the spec reach review, approve it with a grade,
-// find the grade in the report, and check every page fits a 390×844 phone with no sideways scroll.
+// read the change file by file, find the grade in the report, and check every page fits a 390×844 phone with no sideways scroll.
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -117,6 +117,31 @@ it("log in, dispatch, review, approve, report — one-handed at 390×844", { tim
   expect(await page.textContent(`[data-run]`)).toContain("passed");
   await fitsThePhone(page);
   await page.screenshot({ path: join(ARTIFACTS, "dashboard-spec-390x844.png") });
+
+  // The change itself, as the executor's verdict carried it: the file's section with its
+  // counts, added lines on a green ground, wrapped inside the phone's width.
+  await expect.poll(() => page.locator("details.patch .l-add").count()).toBeGreaterThan(0);
+  expect(await page.textContent("details.patch .pname")).toContain("src/freeze.js");
+  expect(await page.textContent("details.patch .padd")).toMatch(/^\+[1-9]\d*$/);
+  const added = await page.evaluate(() => {
+    const line = document.querySelector("details.patch .l-add") as HTMLElement;
+    const pre = line.closest("pre") as HTMLElement;
+    return {
+      text: line.textContent,
+      background: getComputedStyle(line).backgroundColor,
+      wrap: getComputedStyle(pre).whiteSpace,
+      overflows: Array.from(document.querySelectorAll("pre.diff")).some((p) => p.scrollWidth > p.clientWidth),
+    };
+  });
+  expect(added.text).toMatch(/^\+/);
+  // Green ground: more green than red in the tint (the light scheme's --ok is #1c7c3a).
+  const [r, g] = (added.background.match(/[\d.]+/g) ?? []).map(Number);
+  expect(g, added.background).toBeGreaterThan(r);
+  expect(added.wrap).toBe("pre-wrap");
+  expect(added.overflows).toBe(false);
+  await page.locator("details.patch").scrollIntoViewIfNeeded();
+  await fitsThePhone(page);
+  await page.screenshot({ path: join(ARTIFACTS, "dashboard-patch-390x844.png"), fullPage: true });
 
   // Approve with a grade.
   await page.selectOption("#grade", "A");
