@@ -6,6 +6,11 @@ export interface Io {
   /** Prints text; on a real terminal with every control sequence in it removed. */
   out(text: string): void;
   err(text: string): void;
+  /**
+   * Prints text the CLI styled itself for a terminal: every part that came from elsewhere already
+   * went through `plainText`, so the only escapes left are the CLI's own colours.
+   */
+  outStyled(text: string): void;
   /** Reads all of standard input (for `mtor dispatch -`). */
   stdin(): Promise<string>;
   env: Env;
@@ -26,6 +31,9 @@ export function processIo(): Io {
       // The screen clear of `list --watch` is the CLI's own; everything else may hold model text.
       const text = t === CLEAR_SCREEN ? t : plainText(t);
       process.stdout.write(text.endsWith("\n") || t === CLEAR_SCREEN ? text : `${text}\n`);
+    },
+    outStyled: (t) => {
+      process.stdout.write(t.endsWith("\n") ? t : `${t}\n`);
     },
     err: (t) => {
       const text = plainText(t);

@@ -35,7 +35,7 @@ async function runToVerdict(
   outcome: "passed" | "rejected",
   logTail = "added the function\ncommitted",
   provider = "demo",
-  extra: Pick<VerdictRequest, "review" | "usage"> = {},
+  extra: Pick<VerdictRequest, "review" | "usage" | "patch"> = {},
 ) {
   const client = new ExecutorClient({ url: cp.url, keyId: EXECUTOR_KEY.id, secret: EXECUTOR_KEY.secret });
   const claim = await client.claim({
@@ -197,6 +197,56 @@ describe("list and show", () => {
     expect(missing.stderr).toMatch(/no spec "nosuchspec" \(404 not_found\)/);
     const missingJson = await mtor(["show", "nosuchspec", "--json"], { env });
     expect(JSON.parse(missingJson.stderr)).toMatchObject({ error: { code: "not_found" } });
+  });
+});
+
+describe("show --diff", () => {
+  it("prints the latest patch, coloured only on a terminal, with the model's escapes removed", async () => {
+    for (const s of JSON.parse((await mtor(["list", "--json", "-s", "queued"], { env })).stdout).specs) {
+      expect((await mtor(["kill", s.id], { env })).code).toBe(0);
+    }
+    const id = await dispatch("Patch to read");
+    // A model wrote the change: it tries to retitle the window, clear the screen and hide a line.
+    const text = [
+      "diff --git a/src/a.js b/src/a.js",
+      "--- a/src/a.js",
+      "+++ b/src/a.js",
+      "@@ -1 +1 @@",
+      "-old();",
+      "+\x1b]0;owned\x07new();\x1b[2J \x1b[8mhidden\x1b[0m",
+      "",
+    ].join("\n");
+    await runToVerdict("passed", "done", "demo", { patch: { text, truncated: true, bytes: 999_999 } });
+
+    const plain = await mtor(["show", id, "--diff"], { env });
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(plain.stdout).toBe(
+      "diff --git a/src/a.js b/src/a.js\n--- a/src/a.js\n+++ b/src/a.js\n@@ -1 +1 @@\n-old();\n+new(); hidden\n",
+    );
+    expect(plain.stderr).toMatch(
+      /attempt 1 {2}cut at \d+ B of 976\.6 KiB: the branch mtor\/\w+-1 has the rest/,
+    );
+
+    const tty = await mtor(["show", id, "--diff"], { env, tty: true });
+    expect(tty.code).toBe(0);
+    expect(tty.stdout).toContain("\x1b[36m@@ -1 +1 @@\x1b[0m");
+    expect(tty.stdout).toContain("\x1b[31m-old();\x1b[0m");
+    expect(tty.stdout).toContain("\x1b[32m+new(); hidden\x1b[0m");
+    expect(tty.stdout).not.toContain("owned");
+    expect(tty.stdout).not.toContain("\x1b[2J");
+    expect(tty.stdout).not.toContain("\x1b[8m");
+
+    const shown = await mtor(["show", id], { env });
+    expect(shown.stdout).toMatch(/^ {2}patch {4}976\.6 KiB \(cut for the verdict\): mtor show --diff$/m);
+    const json = JSON.parse((await mtor(["show", id, "--diff", "--json"], { env })).stdout);
+    expect(json).toMatchObject({ attempt: 1, truncated: true, bytes: 999_999, text });
+
+    // A spec whose runs carried no patch says so and exits 1.
+    const none = await dispatch("No patch");
+    await runToVerdict("passed");
+    const missing = await mtor(["show", none, "--diff"], { env });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain(`${none} has no run whose verdict carried a patch`);
   });
 });
 

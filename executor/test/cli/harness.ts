@@ -20,6 +20,8 @@ export interface RunOptions {
   env?: Record<string, string | undefined>;
   stdin?: string;
   signal?: AbortSignal;
+  /** Stdout is a terminal (styled output allowed). */
+  tty?: boolean;
   /** Called with each stdout chunk (for --watch). */
   onOut?: (text: string) => void;
 }
@@ -33,6 +35,9 @@ export async function mtor(args: string[], opts: RunOptions = {}): Promise<CliRe
       stdout += line;
       opts.onOut?.(line);
     },
+    outStyled: (t) => {
+      stdout += t.endsWith("\n") ? t : `${t}\n`;
+    },
     err: (t) => {
       stderr += t.endsWith("\n") ? t : `${t}\n`;
     },
@@ -40,7 +45,7 @@ export async function mtor(args: string[], opts: RunOptions = {}): Promise<CliRe
     env: opts.env ?? {},
     cwd: process.cwd(),
     width: 200,
-    isTTY: false,
+    isTTY: opts.tty ?? false,
     exitCode: 0,
     signal: opts.signal ?? new AbortController().signal,
   };
