@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { createActivities } from "../../src/engine/activities";
 import { decideVerdict, verdictRequest } from "../../src/engine/verdict";
 import { branchPatch } from "../../src/git/patch";
-import { makeBox, makeOrigin, makeRun, shHarness } from "../temporal/helpers";
+import { git, makeBox, makeOrigin, makeRun, shHarness } from "../temporal/helpers";
 
 const root = mkdtempSync(join(tmpdir(), "mtor-patch-"));
 const box = makeOrigin();
@@ -18,36 +18,30 @@ afterAll(() => {
   box.cleanup();
 });
 
-const sh = (cwd: string, ...args: string[]) =>
-  execFileSync("git", args, {
+/** `git diff` as a person runs it, untrimmed and of any size. */
+const diff = (cwd: string, base: string, head: string) =>
+  execFileSync("git", ["diff", "--no-color", base, head], {
     cwd,
     encoding: "utf8",
     maxBuffer: 64 * 1024 * 1024,
-    env: {
-      ...process.env,
-      GIT_AUTHOR_NAME: "t",
-      GIT_AUTHOR_EMAIL: "t@t",
-      GIT_COMMITTER_NAME: "t",
-      GIT_COMMITTER_EMAIL: "t@t",
-    },
   });
 
 describe("branchPatch", () => {
   const repo = join(root, "repo");
   mkdirSync(repo);
-  sh(repo, "init", "-q", "-b", "main");
-  sh(repo, "config", "color.ui", "always");
+  git(repo, "init", "-q", "-b", "main");
+  git(repo, "config", "color.ui", "always");
   writeFileSync(join(repo, "a.txt"), "one\ntwo\n");
-  sh(repo, "add", ".");
-  sh(repo, "commit", "-q", "-m", "base");
-  const base = sh(repo, "rev-parse", "HEAD").trim();
+  git(repo, "add", ".");
+  git(repo, "commit", "-q", "-m", "base");
+  const base = git(repo, "rev-parse", "HEAD");
 
   it("carries a small diff whole, without colour even where the repository asks for it", async () => {
     writeFileSync(join(repo, "a.txt"), "one\nTWO\n");
-    sh(repo, "commit", "-q", "-am", "small");
-    const head = sh(repo, "rev-parse", "HEAD").trim();
+    git(repo, "commit", "-q", "-am", "small");
+    const head = git(repo, "rev-parse", "HEAD");
     const p = await branchPatch(repo, base, head);
-    const expected = sh(repo, "diff", "--no-color", base, head);
+    const expected = diff(repo, base, head);
     expect(p).toEqual({ text: expected, truncated: false, bytes: Buffer.byteLength(expected) });
     expect(p.text).toContain("-two\n+TWO\n");
     expect(p.text).not.toContain("\u001b[");
@@ -56,10 +50,10 @@ describe("branchPatch", () => {
   it("cuts a huge diff at a line under the bound and states the whole size", async () => {
     const line = `"quoted" and \\ back ü ${"x".repeat(60)}\n`;
     writeFileSync(join(repo, "big.txt"), line.repeat(60_000));
-    sh(repo, "add", ".");
-    sh(repo, "commit", "-q", "-m", "huge");
-    const head = sh(repo, "rev-parse", "HEAD").trim();
-    const whole = sh(repo, "diff", "--no-color", base, head);
+    git(repo, "add", ".");
+    git(repo, "commit", "-q", "-m", "huge");
+    const head = git(repo, "rev-parse", "HEAD");
+    const whole = diff(repo, base, head);
     const p = await branchPatch(repo, base, head);
     expect(p.truncated).toBe(true);
     expect(p.bytes).toBe(Buffer.byteLength(whole));
