@@ -91,8 +91,15 @@ export async function startStack(name: string, vars: Record<string, string> = {}
       let last: SpecDetail | undefined;
       await waitFor(
         async () => {
-          last = await stack.spec(id);
-          return statuses.includes(last.status);
+          // A poll whose kept-alive connection workerd had just closed ("fetch failed: other
+          // side closed") says nothing about the spec: the next poll asks again.
+          const now = await stack.spec(id).catch((err: unknown) => {
+            if (err instanceof TypeError && err.message === "fetch failed") return undefined;
+            throw err;
+          });
+          if (!now) return false;
+          last = now;
+          return statuses.includes(now.status);
         },
         timeoutMs,
         () =>
