@@ -27,7 +27,7 @@ import {
   takeWork,
   withLock,
 } from "../git";
-import { branchPatch } from "../git/patch";
+import { branchPatch, fitVerdict } from "../git/patch";
 import { runProcess, type SandboxRun } from "../harness/process";
 import type { Harness, ProviderConfig } from "../harness/types";
 import { ReviewBreaker, type ReviewerConfig, reviewAfterGates } from "../review";
@@ -328,8 +328,9 @@ export function createActivities(deps: ActivityDeps): RunActivities {
       }
     },
 
-    async reportVerdict(run, verdict: VerdictRequest, hooks): Promise<ReportOutcome> {
+    async reportVerdict(run, reported: VerdictRequest, hooks): Promise<ReportOutcome> {
       hooks?.heartbeat?.("reporting");
+      const verdict = fitVerdict(reported);
       const entry = deps.spool.write({
         run_id: run.run_id,
         spec_id: run.spec_id,

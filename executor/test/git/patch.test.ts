@@ -4,11 +4,11 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PATCH_MAX_BYTES } from "@mtor/schema";
+import { boundPatch, PATCH_MAX_BYTES, type VerdictRequest } from "@mtor/schema";
 import { afterAll, describe, expect, it } from "vitest";
 import { createActivities } from "../../src/engine/activities";
 import { decideVerdict, verdictRequest } from "../../src/engine/verdict";
-import { branchPatch } from "../../src/git/patch";
+import { branchPatch, fitVerdict } from "../../src/git/patch";
 import { git, makeBox, makeOrigin, makeRun, shHarness } from "../temporal/helpers";
 
 const root = mkdtempSync(join(tmpdir(), "mtor-patch-"));
@@ -87,5 +87,42 @@ describe("the gates step", () => {
     });
     expect(v.patch).toEqual(gates.patch);
     await acts.cleanup(run, prepared, false);
+  });
+});
+
+describe("fitVerdict", () => {
+  const line = `+${"y".repeat(70)} "q"\n`;
+  const diff = line.repeat(10_000);
+  const patch = boundPatch(diff, Buffer.byteLength(diff), true);
+  const base: VerdictRequest = { token: "t", outcome: "passed", flags: [], duration_ms: 1, patch };
+
+  it("leaves a verdict that fits alone", () => {
+    expect(fitVerdict(base)).toBe(base);
+  });
+
+  it("cuts the patch further when the review and flags leave too little room under the body limit", () => {
+    const crowded: VerdictRequest = {
+      ...base,
+      flags: [{ gate: "destruction", action: "review", detail: '"'.repeat(20_000) }],
+      log_tail: '"'.repeat(16_000),
+      review: {
+        provider: "big",
+        grade: "C",
+        findings: Array.from({ length: 20 }, () => ({
+          severity: "minor" as const,
+          file: "f".repeat(500),
+          note: '"'.repeat(2000),
+        })),
+      },
+    };
+    expect(Buffer.byteLength(JSON.stringify(crowded))).toBeGreaterThan(256 * 1024);
+    const fit = fitVerdict(crowded);
+    expect(Buffer.byteLength(JSON.stringify(fit))).toBeLessThanOrEqual(255 * 1024);
+    expect(fit.patch?.truncated).toBe(true);
+    expect(fit.patch?.bytes).toBe(Buffer.byteLength(diff));
+    expect(fit.patch?.text.length).toBeGreaterThan(0);
+    expect(diff.startsWith(fit.patch?.text ?? "x")).toBe(true);
+    expect(fit.patch?.text.endsWith("\n")).toBe(true);
+    expect(fit.review).toEqual(crowded.review);
   });
 });
