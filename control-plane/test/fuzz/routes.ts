@@ -52,6 +52,7 @@ export const ROUTES: Route[] = [
   op("POST", "/v1/webhooks", "admin"),
   op("DELETE", "/v1/webhooks/:webhook", "admin"),
   op("GET", "/v1/webhooks/:webhook/deliveries", "read"),
+  op("POST", "/v1/webhooks/:webhook/test", "admin"),
   op("POST", "/v1/deliveries/:delivery/redeliver", "admin"),
   op("GET", "/v1/report", "read"),
 
