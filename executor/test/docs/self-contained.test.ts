@@ -49,7 +49,12 @@ describe("no citations of a document the repository does not have", () => {
 
 describe("wrangler commands in the docs", () => {
   it("every secret put, deploy, rollback and tail names --env production", () => {
-    const docs = ["README.md", ...readdirSync(join(REPO_ROOT, "docs")).map((f) => `docs/${f}`)];
+    const docs = [
+      "README.md",
+      ...readdirSync(join(REPO_ROOT, "docs"))
+        .filter((f) => f.endsWith(".md"))
+        .map((f) => `docs/${f}`),
+    ];
     const loose: string[] = [];
     for (const doc of docs) {
       const text = readFileSync(join(REPO_ROOT, doc), "utf8").replace(
