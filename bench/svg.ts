@@ -27,6 +27,7 @@ export function landedChart(
   const [hh, mm] = startsAt.split(":").map(Number) as [number, number];
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}" font-family="sans-serif" font-size="12">`,
+    `<title>${esc(title)}</title>`,
     `<rect width="${w}" height="${h}" fill="white"/>`,
     `<text x="${pad.l}" y="20" font-size="14">${esc(title)}</text>`,
     `<line x1="${pad.l}" y1="${h - pad.b}" x2="${w - pad.r}" y2="${h - pad.b}" stroke="#444"/>`,
@@ -90,6 +91,7 @@ export function slotTimeline(title: string, windowMin: number, runs: NightRun[])
   const x = (min: number) => pad.l + (min / windowMin) * (w - pad.l - pad.r);
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}" font-family="sans-serif" font-size="11">`,
+    `<title>${esc(title)}</title>`,
     `<rect width="${w}" height="${h}" fill="white"/>`,
     `<text x="${pad.l}" y="20" font-size="14">${esc(title)}</text>`,
   ];

@@ -9,7 +9,6 @@ import type {
   ClaimRequest,
   ClaimResponse,
   DeclineRequest,
-  DispatchResponse,
   ExecutorView,
   FleetSettingsUpdate,
   GateUpdate,

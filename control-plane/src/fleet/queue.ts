@@ -14,7 +14,7 @@ import {
   type SpecStatus,
   type SpecSummary,
 } from "@mtor/schema/wire";
-import { and, asc, count, desc, eq, gt, inArray, or, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, inArray, sql } from "drizzle-orm";
 import { ApiError, notFound } from "../errors";
 import type { Db, Deps } from "./db";
 import { newSpecId } from "./ids";

@@ -4,10 +4,8 @@
 
 /** ESC sequences: CSI (…m, …H, …J), OSC (…BEL or …ST), DCS/SOS/PM/APC strings, and two-byte ones. */
 const ESCAPES =
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this removes
   /\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[PX^_][^\x1b]*(?:\x1b\\)?|[@-Z\\-_])|\x9b[0-?]*[ -/]*[@-~]|\x9d[^\x07\x9c]*(?:\x07|\x9c)?/g;
 /** Any other C0 or C1 control character but tab and newline (a lone ESC, CR, backspace, BEL). */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this removes
 const CONTROLS = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
 
 export function plainText(text: string): string {
