@@ -456,6 +456,28 @@ describe("POST /v1/webhooks/:id/test", () => {
     expect((await api("/v1/webhooks/wh_nosuchhook/test", { method: "POST" })).status).toBe(404);
   });
 
+  it("is sent once even when the alarm's delivery pass runs while it is in flight", async () => {
+    await deleteAllWebhooks();
+    // The first request is held open while the Fleet's alarm runs: a pass that found the test
+    // delivery still due would send it a second time.
+    const r = receiver(async (_req, n) => {
+      if (n === 1) {
+        await runInDurableObject(stub(), (_i, state) => state.storage.setAlarm(Date.now()));
+        await runAlarm();
+      }
+      return new Response("ok");
+    });
+    try {
+      const ep = await createWebhook({ url: "https://hooks.example.com/once", format: "standard" });
+      const res = await api(`/v1/webhooks/${ep.id}/test`, { method: "POST" });
+      expect(res.status).toBe(200);
+      expect(r.received).toHaveLength(1);
+    } finally {
+      r.restore();
+      await deleteAllWebhooks();
+    }
+  });
+
   it("a failing receiver: the answer says what failed, and the delivery stays pending for its retries", async () => {
     await deleteAllWebhooks();
     const r = receiver(() => new Response("down", { status: 502 }));

@@ -29,6 +29,8 @@ const FANOUT_BATCH = 100;
 const SEND_BATCH = 20;
 const MAX_REDIRECTS = 3;
 const LOG_KEEP = 20;
+/** How long a delivery being sent is kept from every other pass: the request's timeout and a margin. */
+const IN_FLIGHT_MS = REQUEST_TIMEOUT_MS + 5_000;
 
 export interface WebhookEnv {
   ACTION_SECRET?: string;
@@ -203,6 +205,13 @@ async function attempt(deps: Deps, env: WebhookEnv, fetcher: Fetcher, d: Deliver
     return;
   }
   const startedAt = deps.now();
+  // Claim the row before the first await: the input gate opens at the fetch, and another pass
+  // (the alarm's, or a test send) would otherwise find it due and send it a second time. A
+  // crash mid-send leaves it pending, due again once the claim runs out.
+  db.update(webhookDeliveries)
+    .set({ nextAttemptAt: startedAt + IN_FLIGHT_MS })
+    .where(and(eq(webhookDeliveries.id, d.id), eq(webhookDeliveries.status, "pending")))
+    .run();
   const result = await send(fetcher, ep.secret, d, startedAt, allowPrivate(env));
   const now = deps.now();
   const log: DeliveryAttempt[] = [
