@@ -390,19 +390,31 @@ export class Fleet extends DurableObject<Env> {
       );
     }
     if (queued > 0 && input.template) {
-      const cols = sql
-        .exec("SELECT name FROM pragma_table_info('specs')")
-        .toArray()
-        .map((r) => String(r.name));
-      const pick = (c: string): string => {
-        if (c === "id") return `'q${tag}' || i`;
-        if (c === "dedup_key") return `'kq${tag}' || i`;
-        if (c === "created_at" || c === "updated_at") return `${now} + i`;
-        return c;
+      // Copies are fresh queued specs whatever became of the template since it was dispatched:
+      // what it is comes from the template, its state is new, and other columns take their default.
+      const fresh: Record<string, string> = {
+        id: `'q${tag}' || i`,
+        dedup_key: `'kq${tag}' || i`,
+        created_at: `${now} + i`,
+        updated_at: `${now} + i`,
+        status: "'queued'",
+        attempt: "0",
       };
+      for (const c of [
+        "title",
+        "repo",
+        "provider",
+        "priority",
+        "max_attempt",
+        "spec",
+        "warnings",
+        "created_by",
+      ])
+        fresh[c] = c;
+      const cols = Object.keys(fresh);
       sql.exec(
         `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${queued})
-         INSERT INTO specs (${cols.join(", ")}) SELECT ${cols.map(pick).join(", ")} FROM n, specs WHERE specs.id = ?`,
+         INSERT INTO specs (${cols.join(", ")}) SELECT ${cols.map((c) => fresh[c]).join(", ")} FROM n, specs WHERE specs.id = ?`,
         input.template,
       );
       this.waiters.wake();
