@@ -97,13 +97,33 @@ export function reviewBacklog(db: Db, settings = fleetSettings(db)): ReviewBackl
   };
 }
 
-/** What the review backlog holds now: every claim (the fleet's limit), or the named repos. */
-export function reviewHold(db: Db): { fleet: boolean; repos: Set<string> } {
-  const backlog = reviewBacklog(db);
-  return {
-    fleet: backlog.holding,
-    repos: new Set(backlog.repos.filter((r) => r.holding).map((r) => r.repo)),
-  };
+/**
+ * Whether at least `limit` specs of `repo` (or of any repo) await review. Counts no further
+ * than the limit, through an index holding only specs awaiting review: a claim pays for the
+ * limit, never for the size of the backlog.
+ */
+function reachedLimit(db: Db, limit: number, repo: string | null): boolean {
+  const where = repo === null ? sql`` : sql` AND ${specs.repo} = ${repo}`;
+  const [row] = db.all<{ n: number }>(sql`
+    SELECT count(*) AS n FROM (
+      SELECT 1 FROM ${specs} INDEXED BY specs_review_idx
+      WHERE ${specs.status} = 'awaiting_review'${where} LIMIT ${limit})`);
+  return (row?.n ?? 0) >= limit;
+}
+
+/**
+ * What the review backlog holds now: every claim (the fleet's limit), or the named repos. Only
+ * the limits that are set are checked, each by a count that stops at the limit.
+ */
+export function reviewHold(db: Db, settings = fleetSettings(db)): { fleet: boolean; repos: Set<string> } {
+  const fleet = settings.max_awaiting_review > 0 && reachedLimit(db, settings.max_awaiting_review, null);
+  const repos = new Set<string>();
+  if (!fleet) {
+    for (const [repo, { max_awaiting_review: limit }] of Object.entries(settings.repos)) {
+      if (limit > 0 && reachedLimit(db, limit, repo)) repos.add(repo);
+    }
+  }
+  return { fleet, repos };
 }
 
 /** Sets or removes one provider's run window (the window fields of `PUT /v1/providers/:name`). */
@@ -134,10 +154,10 @@ export function settingsView(db: Db, now: number, settings = fleetSettings(db)):
 
 /** The windows that bear on a claim at `now`: the fleet's, and each provider's by name. */
 export function windowHold(
-  db: Db,
+  settings: FleetSettings,
   now: number,
 ): { fleet: WindowView | null; providers: Map<string, WindowView> } {
-  const w = windowsAt(fleetSettings(db), now);
+  const w = windowsAt(settings, now);
   return { fleet: w.fleet, providers: new Map(w.providers.map((p) => [p.provider, p])) };
 }
 

@@ -7,7 +7,7 @@ import type { ClaimedRun, ClaimReason, ClaimRequest, ClaimResponse } from "@mtor
 import { and, desc, eq, inArray, isNotNull, ne, sql } from "drizzle-orm";
 import type { FleetCache } from "./cache";
 import { iso } from "./clock";
-import { fitsWindows, reviewHold, windowHold } from "./controls";
+import { fitsWindows, fleetSettings, reviewHold, windowHold } from "./controls";
 import type { Db, Deps } from "./db";
 import { executorSkipReason, upsertExecutor } from "./executors";
 import { newLeaseToken, newRunId } from "./ids";
@@ -88,9 +88,10 @@ export function claimRuns(
   const executorReason = executorSkipReason(exec);
   if (executorReason) return { runs: [], reason: executorReason };
   if (cache.isFrozen(tx)) return { runs: [], reason: "frozen" };
-  const reviewHeld = reviewHold(tx);
+  const settings = fleetSettings(tx);
+  const reviewHeld = reviewHold(tx, settings);
   if (reviewHeld.fleet) return { runs: [], reason: "review_backlog" };
-  const windows = windowHold(tx, now);
+  const windows = windowHold(settings, now);
   if (windows.fleet && !windows.fleet.open) return { runs: [], reason: "outside_window" };
   const want = Math.min(req.free, req.executor.capacity);
   if (want <= 0) return { runs: [], reason: "no_slots" };

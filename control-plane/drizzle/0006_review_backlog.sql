@@ -1,0 +1,1 @@
+CREATE INDEX `specs_review_idx` ON `specs` (`repo`) WHERE "specs"."status" = 'awaiting_review';

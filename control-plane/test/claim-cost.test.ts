@@ -1,0 +1,142 @@
+// "A claim that never scans the queue": with thousands of specs queued, awaiting review and in
+// history, one claim, two heartbeats, a verdict and the alarm after it each read a bounded
+// number of rows, and no statement they run scans specs or runs or sorts them in a temp B-tree.
+import { runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import type { Fleet } from "../src/fleet/fleet";
+import { api, claimBody, dispatchSpec, startClock } from "./helpers";
+import { stub } from "./webhooks-helpers";
+
+const QUEUED = 5_000;
+const AWAITING = 5_000;
+const HISTORY = 20_000;
+const NOW = Date.UTC(2027, 2, 3, 23, 0, 0);
+
+interface Statement {
+  op: string;
+  sql: string;
+  params: unknown[];
+  cursor: SqlStorageCursor<Record<string, SqlStorageValue>>;
+}
+
+describe("claim cost", () => {
+  it("claim, heartbeat, verdict and the alarm read a bounded number of rows and scan no big table", async () => {
+    await startClock(NOW);
+    // No fleet-wide limit, so nothing short-circuits the claim; a repo limit that is not reached
+    // still has to be checked on every claim.
+    const put = await api("/v1/settings", {
+      method: "PUT",
+      body: { max_awaiting_review: 0, repos: { mtor: { max_awaiting_review: 50 } } },
+    });
+    expect(put.status).toBe(200);
+    const template = await dispatchSpec("cost template", { provider: "cost-p" });
+
+    const result = await runInDurableObject(stub(), async (instance: Fleet, state) => {
+      const sql = state.storage.sql;
+      const seed = (n: number, select: string) =>
+        sql.exec(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${n}) ${select}`);
+      const copy = (prefix: string, status: string, repo: string, provider: string, n: number) =>
+        seed(
+          n,
+          `INSERT INTO specs (id, title, repo, provider, priority, status, attempt, max_attempt, spec, dedup_key, created_at, updated_at)
+           SELECT '${prefix}' || i, title, '${repo}', '${provider}', priority, '${status}', 0, max_attempt, spec, '${prefix}k' || i, ${NOW} + i, ${NOW} + i
+           FROM n, specs WHERE specs.id = '${template}'`,
+        );
+      // Behind the template in its own lane, in other lanes, and waiting for a person.
+      copy("q", "queued", "mtor", "cost-p", QUEUED);
+      copy("o", "queued", "elsewhere", "cost-p", QUEUED);
+      copy("a", "awaiting_review", "mtor-other", "cost-p", AWAITING);
+      copy("m", "awaiting_review", "mtor", "cost-p", 10);
+      const old = NOW - 60 * 24 * 3600_000;
+      seed(
+        HISTORY,
+        `INSERT INTO specs (id, title, repo, provider, priority, status, attempt, max_attempt, spec, dedup_key, created_at, updated_at, outcome)
+         SELECT 'h' || i, 'history ' || i, 'mtor', 'cost-p', 0, 'approved', 1, 1, '{}', 'hk' || i, ${old} + i, ${old} + i, 'passed' FROM n`,
+      );
+      seed(
+        HISTORY,
+        `INSERT INTO runs (id, spec_id, attempt, executor_id, provider, status, lease_token, lease_expires_at, gates, claimed_at, finished_at, outcome, flags, patch_id)
+         SELECT 'rh' || i, 'h' || i, 1, 'old-ex', 'cost-p', 'finished', 't', ${old} + i, '{}', ${old} + i, ${old} + i + 1000, 'passed', '[]', 'p' || i FROM n`,
+      );
+
+      // Every statement the Fleet runs from here on, with its cursor for the rows it read.
+      const seen: Statement[] = [];
+      let op = "";
+      const exec = sql.exec.bind(sql);
+      sql.exec = ((query: string, ...params: unknown[]) => {
+        const cursor = exec(query, ...(params as SqlStorageValue[]));
+        seen.push({ op, sql: query, params, cursor });
+        return cursor;
+      }) as typeof sql.exec;
+      let n = 0;
+      const signer = () => ({ keyId: "k1", nonce: `cost-${n++}`, created: Math.floor(NOW / 1000) });
+      try {
+        op = "hello";
+        await instance.claim(claimBody("cost-ex", { providers: ["cost-p"] }, 0), signer());
+        op = "claim";
+        const claim = await instance.claim(claimBody("cost-ex", { providers: ["cost-p"] }), signer());
+        if (!claim.ok || claim.value.runs.length !== 1) throw new Error(`claim: ${JSON.stringify(claim)}`);
+        const run = claim.value.runs[0];
+        for (const phase of ["preparing", "harness"]) {
+          op = "heartbeat";
+          const hb = await instance.heartbeat(run.run_id, { token: run.lease.token, phase }, signer());
+          if (!hb.ok) throw new Error(`heartbeat: ${JSON.stringify(hb)}`);
+        }
+        op = "verdict";
+        const v = await instance.verdict(
+          run.run_id,
+          { token: run.lease.token, outcome: "passed", flags: [], duration_ms: 1 },
+          signer(),
+        );
+        if (!v.ok) throw new Error(`verdict: ${JSON.stringify(v)}`);
+        op = "alarm";
+        await instance.alarm();
+      } finally {
+        sql.exec = exec;
+      }
+
+      const rows: Record<string, number> = {};
+      const worst: Record<string, { rows: number; sql: string }> = {};
+      const plans: { op: string; sql: string; plan: string[] }[] = [];
+      for (const s of seen) {
+        if (s.op === "hello") continue;
+        rows[s.op] = (rows[s.op] ?? 0) + s.cursor.rowsRead;
+        if (s.cursor.rowsRead > (worst[s.op]?.rows ?? -1))
+          worst[s.op] = { rows: s.cursor.rowsRead, sql: s.sql };
+        if (!/^\s*(select|update|delete|insert|with)/i.test(s.sql)) continue;
+        const plan = exec(`EXPLAIN QUERY PLAN ${s.sql}`, ...(s.params as SqlStorageValue[]))
+          .toArray()
+          .map((r) => String(r.detail));
+        plans.push({ op: s.op, sql: s.sql, plan });
+      }
+      const specCount = exec("SELECT count(*) AS n FROM specs").one().n as number;
+      return { rows, worst, plans, specCount, statements: seen.length };
+    });
+
+    expect(result.specCount).toBeGreaterThan(QUEUED * 2 + AWAITING + HISTORY);
+    expect(Object.keys(result.rows).sort()).toEqual(["alarm", "claim", "heartbeat", "verdict"]);
+    // Reading any one of the seeded sets would take thousands of rows; a claim reads a page of
+    // its lane, the review count stops at the repo's limit (50).
+    const bound: Record<string, number> = { claim: 400, heartbeat: 60, verdict: 120, alarm: 120 };
+    for (const [op, rows] of Object.entries(result.rows)) {
+      expect(rows, `${op}: ${JSON.stringify(result.worst[op])}`).toBeLessThan(bound[op]);
+    }
+    // Small tables (providers, executors, settings, gates) may be scanned; these grow. An index
+    // read in its own order and cut by a LIMIT stops early; a sort of specs means reading them all.
+    const bad = result.plans.filter(
+      (p) =>
+        p.plan.some((line) => /^SCAN (specs|runs|outbox|nonces)\b/.test(line)) &&
+        !(
+          /\blimit\b/i.test(p.sql) &&
+          !p.plan.some((line) => line.includes("TEMP B-TREE")) &&
+          p.plan.every((line) => !/^SCAN \w+$/.test(line))
+        ),
+    );
+    const sorts = result.plans.filter(
+      (p) => /\bfrom "?specs"?/i.test(p.sql) && p.plan.some((line) => line.includes("TEMP B-TREE")),
+    );
+    expect(sorts, JSON.stringify(sorts, null, 1)).toEqual([]);
+    expect(bad, JSON.stringify(bad, null, 1)).toEqual([]);
+    expect(result.plans.length).toBeGreaterThan(20);
+  });
+});
