@@ -49,6 +49,7 @@ describe("claim", () => {
     expect(run.spec).toMatchObject({ timeout: "2h", timeout_s: 7200, attempts: 3, priority: 0 });
     expect(run.gates.tests_extra).toEqual({ action: "reject", retry: false });
     expect(run.feedback).toEqual([]);
+    expect(run.feedback_flags).toEqual([]);
     expect((await specStatus(id)).status).toBe("leased");
 
     const again = await client.claim(claimBody("ex-claim", { repos: ["r-claim"], providers: ["p-claim"] }));
@@ -333,18 +334,26 @@ describe("heartbeat and verdict", () => {
     expect(second).toBeLessThanOrEqual(144_000);
   });
 
-  it("a gate rejection retries only when every rejecting gate has retry on, carrying the details as feedback", async () => {
+  it("a gate rejection retries only when every rejecting gate has retry on, carrying the flags whole as feedback", async () => {
     const id = await dispatchSpec("reject retry", { repo: "r-rj", provider: "p-rj" });
     const ex = { repos: ["r-rj"], providers: ["p-rj"] };
     const run1 = await claimOne("ex-rj", ex);
     const flags = [
-      { gate: "tests_missing" as const, action: "reject" as const, detail: "test_a was not added" },
+      {
+        gate: "tests_missing" as const,
+        action: "reject" as const,
+        detail: "test_a was not added",
+        facts: { kind: "tests_missing" as const, tests: ["test_a"] },
+      },
+      { gate: "out_of_scope" as const, action: "review" as const, detail: "docs/x.md" },
     ];
     const v1 = await client.verdict(run1.run_id, passed(run1.lease.token, { outcome: "rejected", flags }));
     expect(v1.ok && v1.data.status).toBe("queued");
     const run2 = await claimOne("ex-rj", ex);
     expect(run2.spec_id).toBe(id);
-    expect(run2.feedback).toEqual(["tests_missing: test_a was not added"]);
+    // The rejecting flag comes back with its facts; a warning flag is no feedback; no note.
+    expect(run2.feedback_flags).toEqual([flags[0]]);
+    expect(run2.feedback).toEqual([]);
 
     const runaway = [
       ...flags,

@@ -1,6 +1,7 @@
 // The operator API: auth and roles, dispatch in every body shape, bad input, the
 // spec transitions, idempotency and dedup, and the fleet, provider, gate and executor routes.
 import { env } from "cloudflare:test";
+import type { DispatchResponse } from "@mtor/schema/wire";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../src/app";
 import {
@@ -199,9 +200,14 @@ describe("dispatch", () => {
       body: "# Fix the flaky test\n\nIt fails on Tuesdays.",
     });
     expect(res.status).toBe(201);
-    const body = (await res.json()) as { title: string; warnings: string[] };
+    const body = (await res.json()) as DispatchResponse;
     expect(body.title).toBe("Fix the flaky test");
-    expect(body.warnings.filter((w) => w.startsWith("spec_lint: "))).toHaveLength(2);
+    expect(body.lint.map((l) => [l.code, l.field])).toEqual([
+      ["no_tests", "tests"],
+      ["no_stop", "stop"],
+    ]);
+    // The sentences stay for people, one per finding (beside others, such as an unserved repo).
+    expect(body.warnings).toEqual(expect.arrayContaining(body.lint.map((l) => `spec_lint: ${l.message}`)));
   });
 
   it.each([
@@ -290,9 +296,9 @@ describe("dispatch", () => {
       "---\ntitle: replace the router\nrepo: r-removes\nprovider: p-removes\ntests: [t]\nstop: stop\nremoves: [legacy_dispatch]\n---\nReplace `router_v1` with a table; drop `legacy_dispatch`.\n";
     const res = await api("/v1/specs", { body: text });
     expect(res.status).toBe(201);
-    const body = (await res.json()) as { warnings: string[] };
-    expect(body.warnings.filter((w) => w.startsWith("spec_lint"))).toEqual([
-      expect.stringMatching(/^spec_lint: the body asks to replace `router_v1`/),
+    const body = (await res.json()) as DispatchResponse;
+    expect(body.lint).toEqual([
+      expect.objectContaining({ code: "replace_not_removed", field: "removes", name: "router_v1" }),
     ]);
     const claim = await executorClient().claim(
       claimBody("ex-removes", { repos: ["r-removes"], providers: ["p-removes"] }),

@@ -129,15 +129,19 @@ export interface FieldError {
   message: string;
 }
 
-/** What `spec_lint` found in a valid spec: kept structured so the control plane never parses prose. */
-export interface SpecLint {
-  code: "no_tests" | "no_stop" | "replace_not_removed";
+/**
+ * What `spec_lint` found in a valid spec: kept structured on the wire (a dispatch answer's
+ * `lint`) so no client has to find it among the warnings' prose.
+ */
+export const SpecLint = z.object({
+  code: z.enum(["no_tests", "no_stop", "replace_not_removed"]),
   /** The front-matter field that would settle it. */
-  field: "tests" | "stop" | "removes";
-  message: string;
+  field: z.enum(["tests", "stop", "removes"]),
+  message: z.string(),
   /** For replace_not_removed: the symbol or path the body asks to replace or rewrite. */
-  name?: string;
-}
+  name: z.string().optional(),
+});
+export type SpecLint = z.infer<typeof SpecLint>;
 
 export type ParseResult =
   | { ok: true; spec: Spec; warnings: string[]; lint: SpecLint[] }
@@ -381,10 +385,10 @@ export function renderSpec(spec: Spec): string {
 export function specLint(
   lint: readonly SpecLint[],
   action: GateAction,
-): { warnings: string[]; errors: FieldError[]; reasons: string[] } {
-  if (action === "off") return { warnings: [], errors: [], reasons: [] };
+): { lint: SpecLint[]; warnings: string[]; errors: FieldError[]; reasons: string[] } {
+  if (action === "off") return { lint: [], warnings: [], errors: [], reasons: [] };
   const warnings = lint.map(lintWarning);
-  if (action !== "reject") return { warnings, errors: [], reasons: [] };
+  if (action !== "reject") return { lint: [...lint], warnings, errors: [], reasons: [] };
   const errors = lint.map((l) => ({
     field: l.field,
     message:
@@ -392,5 +396,5 @@ export function specLint(
         ? `must list \`${l.name}\` while the spec_lint gate rejects: ${l.message}`
         : "is required while the spec_lint gate rejects",
   }));
-  return { warnings, errors, reasons: lint.map((l) => l.message) };
+  return { lint: [...lint], warnings, errors, reasons: lint.map((l) => l.message) };
 }

@@ -1,7 +1,7 @@
 // Every wire message of the HTTP API (docs/api.md), defined once for the Worker and for Node.
 import { z } from "zod";
 import { GateAction, GateFlag, GateName, GateSetting } from "./gates";
-import { Spec } from "./spec";
+import { Spec, SpecLint } from "./spec";
 
 // ---------------------------------------------------------------- shared
 
@@ -152,6 +152,26 @@ export const Lease = z.object({
 });
 export type Lease = z.infer<typeof Lease>;
 
+/**
+ * One entry of a spec's stored feedback for its next attempt: a note as written, or a flag of the
+ * rejected attempt kept whole. The claim splits them into `feedback` and `feedback_flags`.
+ */
+export const FeedbackEntry = z.union([z.string(), GateFlag]);
+export type FeedbackEntry = z.infer<typeof FeedbackEntry>;
+
+export function splitFeedback(entries: readonly FeedbackEntry[]): {
+  feedback: string[];
+  feedback_flags: GateFlag[];
+} {
+  const feedback: string[] = [];
+  const feedback_flags: GateFlag[] = [];
+  for (const e of entries) {
+    if (typeof e === "string") feedback.push(e);
+    else feedback_flags.push(e);
+  }
+  return { feedback, feedback_flags };
+}
+
 export const ClaimedRun = z.object({
   run_id: z.string(),
   spec_id: z.string(),
@@ -161,7 +181,10 @@ export const ClaimedRun = z.object({
   /** The front matter as validated, with `timeout` also written as in a spec (`2h`). */
   spec: Spec.extend({ timeout: z.string().optional() }),
   gates: z.record(GateName, GateSetting),
+  /** People's words for the next attempt (a decline note), to be passed on as written. */
   feedback: z.array(z.string()),
+  /** The rejected attempt's flags, with their facts: the executor writes instructions from them. */
+  feedback_flags: z.array(GateFlag).default([]),
   /** `git patch-id`s of other specs' recent branches, for the `duplicate` gate. */
   recent_patch_ids: z.array(z.object({ spec_id: z.string(), patch_id: z.string() })).default([]),
 });
@@ -335,7 +358,10 @@ export const DispatchResponse = z.object({
   title: z.string(),
   provider: z.string(),
   position: z.number().int(),
+  /** Every warning as a sentence: spec_lint's (`spec_lint: …`) and others (an unserved repo). */
   warnings: z.array(z.string()),
+  /** What spec_lint found, as data (empty when the gate is off). */
+  lint: z.array(SpecLint),
 });
 export type DispatchResponse = z.infer<typeof DispatchResponse>;
 

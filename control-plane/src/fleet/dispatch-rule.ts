@@ -3,7 +3,13 @@
 import type { GateSettings } from "@mtor/schema/gates";
 import { formatDuration } from "@mtor/schema/spec";
 import { runs, specs } from "@mtor/schema/tables/fleet";
-import type { ClaimedRun, ClaimReason, ClaimRequest, ClaimResponse } from "@mtor/schema/wire";
+import {
+  type ClaimedRun,
+  type ClaimReason,
+  type ClaimRequest,
+  type ClaimResponse,
+  splitFeedback,
+} from "@mtor/schema/wire";
 import { and, desc, eq, inArray, isNotNull, ne, sql } from "drizzle-orm";
 import type { FleetCache } from "./cache";
 import { iso } from "./clock";
@@ -212,7 +218,7 @@ export function claimRuns(
       provider: { name: p.name, model, harness },
       spec: { ...s.spec, provider: p.name, timeout: formatDuration(s.spec.timeout_s) },
       gates,
-      feedback: s.feedback,
+      ...splitFeedback(s.feedback),
       recent_patch_ids: recentPatchIds(tx, s.id),
     };
   }

@@ -251,7 +251,7 @@ export function verdict(
       rejecting.every((f) => run.gates[f.gate]?.retry === true) &&
       s.attempt < s.maxAttempt;
     if (retryable) {
-      const feedback = rejecting.map((f) => `${f.gate}: ${f.detail}`);
+      const feedback = rejecting;
       tx.update(specs)
         .set({
           status: "queued",

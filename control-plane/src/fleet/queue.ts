@@ -7,6 +7,7 @@ import {
   type ApproveRequest,
   type DeclineRequest,
   type DispatchResponse,
+  type FeedbackEntry,
   KILLABLE_STATUSES,
   RETRYABLE_STATUSES,
   type SpecDetail,
@@ -141,6 +142,7 @@ export function dispatch(tx: Db, deps: Deps, input: DispatchInput): DispatchResp
     provider: input.spec.provider,
     position: queuePosition(tx, input.spec.priority, id),
     warnings: unserved ? [...warnings, unservedWarning(unserved)] : warnings,
+    lint: lint.lint,
   };
 }
 
@@ -248,7 +250,7 @@ export function kill(tx: Db, deps: Deps, id: string): SpecSummary {
 }
 
 /** Queues a new attempt with a fresh budget of the spec's `attempts`. */
-function requeue(tx: Db, now: number, s: SpecRow, feedback: string[]): void {
+function requeue(tx: Db, now: number, s: SpecRow, feedback: FeedbackEntry[]): void {
   const dup = activeDuplicate(tx, s.dedupKey, s.id);
   if (dup) throw duplicateError(dup);
   tx.update(specs)

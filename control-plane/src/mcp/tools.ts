@@ -92,17 +92,18 @@ export function registerTools(server: McpServer, call: OperatorCall): void {
     },
     async (args) => {
       const parsed = parseSpec(args.spec, dispatchFields(args));
-      if (!parsed.ok) return json({ ok: false, errors: parsed.errors, warnings: [] });
+      if (!parsed.ok) return json({ ok: false, errors: parsed.errors, warnings: [], lint: [] });
       // The gate setting decides whether a lint warning refuses the dispatch, as at dispatch.
       const res = await call("GET", "/v1/gates");
       if (!res.ok) return result(res);
       const { gates } = (await res.json()) as { gates: GateSettings };
-      const { warnings, errors } = specLint(parsed.lint, gates.spec_lint.action);
+      const { lint, warnings, errors } = specLint(parsed.lint, gates.spec_lint.action);
       const { body, ...front } = parsed.spec;
       return json({
         ok: errors.length === 0,
         errors,
         warnings,
+        lint,
         spec: { ...front, body_chars: body.length },
       });
     },

@@ -1,6 +1,6 @@
 // What the daemon plugs into each run: the sandbox, the harness adapters, the prompt and the gates.
 
-import { GATE_NAMES, type GateFlag, type GateName } from "@mtor/schema";
+import type { ClaimedRun } from "@mtor/schema";
 import type { ExecutorConfig } from "../config";
 import type { ActivityDeps } from "../engine/activities";
 import { feedbackFor, runGates } from "../gates";
@@ -45,20 +45,11 @@ export async function defaultWiring(
 }
 
 /**
- * The control plane hands back a rejected attempt's flags as `gate: detail` lines; those become
- * the gates' concrete instructions (feedbackFor). Anything else (a reviewer's decline note) is
- * passed on as written.
+ * The next attempt's feedback as prompt lines: the gates' concrete instructions, written from
+ * each flag's facts (feedbackFor), then people's notes (a decline note) as written.
  */
-export function promptFeedback(lines: readonly string[]): string[] {
-  const out: string[] = [];
-  for (const line of lines) {
-    const m = /^([a-z_]+): ([\s\S]*)$/.exec(line);
-    if (m && (GATE_NAMES as readonly string[]).includes(m[1])) {
-      const flag: GateFlag = { gate: m[1] as GateName, action: "reject", detail: m[2] };
-      for (const instruction of feedbackFor([flag])) if (!out.includes(instruction)) out.push(instruction);
-    } else if (!out.includes(line)) {
-      out.push(line);
-    }
-  }
+export function promptFeedback(run: Pick<ClaimedRun, "feedback" | "feedback_flags">): string[] {
+  const out = feedbackFor(run.feedback_flags ?? []);
+  for (const note of run.feedback) if (!out.includes(note)) out.push(note);
   return out;
 }

@@ -51,7 +51,8 @@ export interface ActivityDeps {
   sandbox: Sandbox;
   /** The adapter for a harness name (claude, opencode, a command harness). */
   harnessFor(name: string): Harness;
-  buildPrompt(spec: Spec, feedback: string[]): string;
+  /** The prompt for a spec, with the notes and the rejected attempt's flags the claim carried. */
+  buildPrompt(spec: Spec, feedback: Pick<ClaimedRun, "feedback" | "feedback_flags">): string;
   /** The preflight's prompt for a spec (carries e.g. the demo provider's directive). */
   buildPreflightPrompt?: (body: string) => string;
   /** The gate checks; when absent the run has no gates and passes on the harness alone. */
@@ -112,7 +113,13 @@ export function originMoves(
         : now === undefined
           ? `the origin lost ${name} (was ${was.slice(0, 10)}) during the run`
           : `the origin's ${name} moved from ${was.slice(0, 10)} to ${now.slice(0, 10)} during the run`;
-    flags.push({ gate: "protected_branch_touched", action: "reject", detail });
+    const change = was === undefined ? "created" : now === undefined ? "deleted" : "moved";
+    flags.push({
+      gate: "protected_branch_touched",
+      action: "reject",
+      detail,
+      facts: { kind: "ref_changed", ref: name, change },
+    });
   }
   return flags;
 }
@@ -239,7 +246,7 @@ export function createActivities(deps: ActivityDeps): RunActivities {
       const harness = deps.harnessFor(harnessName(run));
       const r = await harness.run({
         cwd: prepared.workspace,
-        prompt: deps.buildPrompt(run.spec, run.feedback),
+        prompt: deps.buildPrompt(run.spec, run),
         provider: providerOf(run),
         model: modelOf(run),
         home: prepared.home,

@@ -106,7 +106,11 @@ export async function checkDestruction(ch: Change, spec: SpecPart): Promise<Find
       continue;
     }
     if (text === null || text === undefined) {
-      findings.push({ gate: "destruction", detail: `deleted file ${f.path}, which the spec does not name` });
+      findings.push({
+        gate: "destruction",
+        detail: `deleted file ${f.path}, which the spec does not name`,
+        facts: { kind: "deleted_file", file: f.path },
+      });
       deletedFiles.add(f.path);
       continue;
     }
@@ -117,6 +121,7 @@ export async function checkDestruction(ch: Change, spec: SpecPart): Promise<Find
     findings.push({
       gate: "destruction",
       detail: `deleted file ${f.path} (${plural(lines.length, "line")}${what}), which the spec does not name`,
+      facts: { kind: "deleted_file", file: f.path },
     });
     deletedFiles.add(f.path);
   }
@@ -151,7 +156,11 @@ export async function checkDestruction(ch: Change, spec: SpecPart): Promise<Find
   }
   for (const { s, usedIn, surface } of reported) {
     if (isTestSymbol(s)) {
-      findings.push({ gate: "destruction", detail: `deleted test \`${s.name}\` in ${s.file}` });
+      findings.push({
+        gate: "destruction",
+        detail: `deleted test \`${s.name}\` in ${s.file}`,
+        facts: { kind: "deleted_tests", file: s.file, tests: [s.name] },
+      });
       continue;
     }
     const methods =
@@ -171,6 +180,14 @@ export async function checkDestruction(ch: Change, spec: SpecPart): Promise<Find
     findings.push({
       gate: "destruction",
       detail: `deleted ${s.kind} \`${s.name}\` in ${s.file} (${plural(s.lines, "line")}${extra})${used}${pub}${asked}`,
+      facts: {
+        kind: "deleted_symbol",
+        symbol_kind: s.kind,
+        name: s.name,
+        file: s.file,
+        lines: s.lines,
+        ...(usedIn ? { used_in: usedIn } : {}),
+      },
     });
   }
 
@@ -181,6 +198,7 @@ export async function checkDestruction(ch: Change, spec: SpecPart): Promise<Find
     findings.push({
       gate: "destruction",
       detail: `${s.kind} \`${s.name}\` in ${s.file} is no longer ${publicWord(s.file) === "exported" ? "exported" : "public"} (now \`${h.name}\` in ${h.file}); the spec does not remove it`,
+      facts: { kind: "unexported", name: s.name, file: s.file },
     });
   }
 
@@ -206,6 +224,15 @@ export async function checkDestruction(ch: Change, spec: SpecPart): Promise<Find
       detail: verb
         ? `the spec ${verb === "keep" ? "says" : "asks"} to ${verb} \`${s.name}\` in ${s.file}${moved}; it ${shrank}`
         : `${s.kind} \`${s.name}\` in ${s.file}${moved} ${shrank}${verb === "" ? "; the spec names it but does not ask to replace it" : ""}`,
+      facts: {
+        kind: "shrank",
+        name: s.name,
+        file: s.file,
+        ...(moved ? { now_in: h.file } : {}),
+        from_lines: s.lines,
+        to_lines: h.lines,
+        ...(verb ? { asked: verb } : {}),
+      },
     });
   }
 
@@ -235,6 +262,7 @@ export async function checkDestruction(ch: Change, spec: SpecPart): Promise<Find
       findings.push({
         gate: "destruction",
         detail: `the change deletes ${plural(del, "line")} and adds ${ins}${top ? `: ${top}` : ""}`,
+        facts: { kind: "net_deletion", deleted: del, added: ins },
       });
     }
   }
@@ -363,6 +391,7 @@ function deletedTests(
             .slice(0, 4)
             .map((n) => `\`${n}\``)
             .join(", ")}${names.length > 4 ? ` and ${names.length - 4} more` : ""}`,
+    facts: { kind: "deleted_tests" as const, file, tests: names },
   }));
 }
 

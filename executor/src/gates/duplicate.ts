@@ -22,6 +22,7 @@ export async function checkDuplicate(ch: Change, input: DuplicateInput): Promise
       {
         gate: "duplicate",
         detail: `the change is identical to spec ${other.spec_id}'s branch (patch id ${patchId.slice(0, 12)})`,
+        facts: { kind: "same_as_spec", spec_id: other.spec_id },
       },
     ];
   }
@@ -37,6 +38,7 @@ export async function checkDuplicate(ch: Change, input: DuplicateInput): Promise
       {
         gate: "duplicate",
         detail: `the change is already on ${base} as ${await describe(ch.repoDir, same)}`,
+        facts: { kind: "on_base", base },
       },
     ];
   }
@@ -47,6 +49,7 @@ export async function checkDuplicate(ch: Change, input: DuplicateInput): Promise
       {
         gate: "duplicate",
         detail: `every commit of the change is already on ${base} (e.g. ${await describe(ch.repoDir, first)})`,
+        facts: { kind: "on_base", base },
       },
     ];
   }
@@ -66,6 +69,7 @@ export async function checkDuplicate(ch: Change, input: DuplicateInput): Promise
         {
           gate: "duplicate",
           detail: `the change is already on ${base}: merging it into ${base} changes nothing`,
+          facts: { kind: "on_base", base },
         },
       ];
     }

@@ -56,6 +56,7 @@ export async function runGates(ctx: GateContext): Promise<GateReport> {
       findings.push({
         gate: "no_commit_on_success",
         detail: `${headName} has no commit on top of ${baseName}${left}`,
+        facts: { kind: "no_commit", uncommitted_files: dirty },
       });
     }
   } else if (ch.files.length === 0) {
@@ -64,6 +65,7 @@ export async function runGates(ctx: GateContext): Promise<GateReport> {
       findings.push({
         gate: "empty_diff",
         detail: `${ch.commits === 1 ? "1 commit" : `${ch.commits} commits`} but no net change against ${baseName}`,
+        facts: { kind: "empty_diff", commits: ch.commits },
       });
     }
   }
@@ -87,7 +89,11 @@ export async function runGates(ctx: GateContext): Promise<GateReport> {
   }
   const cap = ctx.commitCap ?? DEFAULT_COMMIT_CAP;
   if (on("commit_flood") && ch.commits > cap) {
-    findings.push({ gate: "commit_flood", detail: `${ch.commits} commits, over the cap of ${cap}` });
+    findings.push({
+      gate: "commit_flood",
+      detail: `${ch.commits} commits, over the cap of ${cap}`,
+      facts: { kind: "commit_flood", commits: ch.commits, cap },
+    });
   }
   if (on("protected_branch_touched")) {
     const touched =
@@ -114,6 +120,7 @@ export async function runGates(ctx: GateContext): Promise<GateReport> {
     gate: f.gate,
     action: setting(f.gate).action,
     detail: f.detail,
+    ...(f.facts ? { facts: f.facts } : {}),
   }));
   return {
     outcome: flags.some((f) => f.action === "reject") ? "rejected" : "passed",
@@ -135,9 +142,17 @@ async function checkTargets(ch: Change, targets: readonly string[]): Promise<Fin
   for (const raw of targets) {
     const t = raw.replace(/^\.?\//, "").replace(/\/+$/, "");
     if (!(await existsAt(ch.repoDir, ch.headSha, t))) {
-      findings.push({ gate: "target_file_missing", detail: `target ${t} does not exist at head` });
+      findings.push({
+        gate: "target_file_missing",
+        detail: `target ${t} does not exist at head`,
+        facts: { kind: "target_missing", file: t },
+      });
     } else if (!changed.some((p) => p === t || p.startsWith(`${t}/`))) {
-      findings.push({ gate: "target_file_missing", detail: `target ${t} was not changed` });
+      findings.push({
+        gate: "target_file_missing",
+        detail: `target ${t} was not changed`,
+        facts: { kind: "target_unchanged", file: t },
+      });
     }
   }
   return findings;
@@ -155,6 +170,7 @@ function checkScope(ch: Change, paths: readonly string[]): Finding[] {
     {
       gate: "out_of_scope",
       detail: `changed ${list.length === 1 ? "a file" : `${list.length} files`} outside paths [${paths.join(", ")}]: ${shown}`,
+      facts: { kind: "out_of_scope", paths: [...paths], files: list },
     },
   ];
 }

@@ -19,11 +19,16 @@ export function compareRefs(before: RefSnapshot, after: RefSnapshot, runRef?: st
     const was = b.get(name);
     const now = a.get(name);
     if (was === now) continue;
+    const change = was === undefined ? "created" : now === undefined ? "deleted" : "moved";
     let detail: string;
     if (was === undefined) detail = `created ref ${name} at ${short(now ?? "")}`;
     else if (now === undefined) detail = `deleted ref ${name} (was ${short(was)})`;
     else detail = `moved ref ${name} from ${short(was)} to ${short(now)}`;
-    findings.push({ gate: "protected_branch_touched", detail });
+    findings.push({
+      gate: "protected_branch_touched",
+      detail,
+      facts: { kind: "ref_changed", ref: name, change },
+    });
   }
   return findings;
 }
@@ -55,6 +60,7 @@ export async function checkDefaultBranch(repoDir: string, head: string, runRef?:
       {
         gate: "protected_branch_touched",
         detail: `the change is on the default branch ${m[1]}, not on a branch of its own`,
+        facts: { kind: "on_default_branch", branch: m[1] },
       },
     ];
   }

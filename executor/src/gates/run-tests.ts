@@ -37,7 +37,13 @@ export async function checkTests(run: TestRun): Promise<Finding[]> {
   const why = r.timedOut
     ? `timed out after ${Math.round((run.timeoutMs ?? DEFAULT_TEST_TIMEOUT_MS) / 1000)}s`
     : `exit ${r.code ?? "signal"}`;
-  return [{ gate: "tests_failed", detail: `\`${run.command}\` failed (${why}):\n${r.tail}` }];
+  return [
+    {
+      gate: "tests_failed",
+      detail: `\`${run.command}\` failed (${why}):\n${r.tail}`,
+      facts: { kind: "tests_failed", command: run.command, why, tail: r.tail },
+    },
+  ];
 }
 
 /**

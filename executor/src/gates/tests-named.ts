@@ -36,6 +36,7 @@ export function checkTestNames(
           {
             gate: "tests_missing",
             detail: `named in the spec but not added: ${list(missingNames.map((n) => `\`${n}\``))}`,
+            facts: { kind: "tests_missing", tests: missingNames },
           },
         ];
   if (!named || named.length === 0) return { missing, extra: [] };
@@ -59,6 +60,7 @@ export function checkTestNames(
               wanted.map((n) => `\`${n}\``),
               20,
             )}`,
+            facts: { kind: "tests_extra", extra: extras.map((t) => t.name), named: [...wanted] },
           },
         ];
   return { missing, extra };

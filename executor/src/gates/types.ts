@@ -1,5 +1,5 @@
 // The contract between the run pipeline (and `mtor gate`) and the gate checks (docs/gates.md).
-import type { Diffstat, GateFlag, GateName, GateSettings, Spec } from "@mtor/schema";
+import type { Diffstat, GateFacts, GateFlag, GateName, GateSettings, Spec } from "@mtor/schema";
 import type { SandboxRun } from "../harness/process";
 
 /** Refs as `listRefs` returns them, or as a plain record (what crosses Temporal's wire). */
@@ -64,4 +64,6 @@ export interface GateReport {
 export interface Finding {
   gate: GateName;
   detail: string;
+  /** The same finding as data, for the next attempt's instructions (feedbackFor). */
+  facts?: GateFacts;
 }

@@ -245,6 +245,13 @@ export function reviewFlag(review: RunReview, minGrade: string): GateFlag | unde
     gate: "review",
     action: "reject",
     detail: `graded ${review.grade}, below ${minGrade}${review.summary ? `: ${review.summary}` : ""}${findings.length ? `\n${findings.map((f) => `- ${f}`).join("\n")}` : ""}`,
+    facts: {
+      kind: "review",
+      grade: review.grade,
+      min_grade: minGrade,
+      ...(review.summary ? { summary: review.summary } : {}),
+      findings,
+    },
   };
 }
 

@@ -95,12 +95,21 @@ describe("dispatch", () => {
     const json = await mtor(["dispatch", "-", "--json"], { env, stdin: SPEC("Load sensing") });
     expect(json.code).toBe(0);
     const body = JSON.parse(json.stdout);
-    expect(Object.keys(body).sort()).toEqual(["id", "position", "provider", "status", "title", "warnings"]);
+    expect(Object.keys(body).sort()).toEqual([
+      "id",
+      "lint",
+      "position",
+      "provider",
+      "status",
+      "title",
+      "warnings",
+    ]);
     // No executor has checked in yet: the answer warns the spec will wait for one serving `sandbox`.
     expect(body).toMatchObject({
       status: "queued",
       title: "Load sensing",
       provider: "any",
+      lint: [],
       warnings: [expect.stringMatching(/^not_served: no executor has advertised repo `sandbox` yet/)],
     });
     expect(json.stderr).toBe("");

@@ -3,18 +3,26 @@ import { describe, expect, it } from "vitest";
 import { promptFeedback } from "../../src/daemon/wiring";
 
 describe("the previous attempt's feedback in the next prompt", () => {
-  it("turns the control plane's `gate: detail` lines into the gates' instructions and keeps notes as written", () => {
-    const out = promptFeedback([
-      "no_commit_on_success: the harness succeeded but the branch has no new commit",
-      "Please keep the public API as it is.",
-    ]);
+  it("writes the flags' instructions from their facts, then keeps notes as written", () => {
+    const out = promptFeedback({
+      feedback_flags: [
+        {
+          gate: "tests_missing",
+          action: "reject",
+          detail: "named in the spec but not added: `test_sub`",
+          facts: { kind: "tests_missing", tests: ["test_sub"] },
+        },
+      ],
+      feedback: ["The reviewer declined the previous attempt: keep the public API as it is."],
+    });
     expect(out).toEqual([
-      "Commit your work: the last attempt ended without a commit.",
-      "Please keep the public API as it is.",
+      "Add these tests named in the spec, with exactly these names: test_sub.",
+      "The reviewer declined the previous attempt: keep the public API as it is.",
     ]);
   });
 
-  it("leaves a line that only looks like a flag alone", () => {
-    expect(promptFeedback(["note: use the existing helper"])).toEqual(["note: use the existing helper"]);
+  it("passes a note that only looks like a flag on as written", () => {
+    const lines = ["no_commit_on_success: a note someone wrote", "note: use the existing helper"];
+    expect(promptFeedback({ feedback: lines, feedback_flags: [] })).toEqual(lines);
   });
 });

@@ -167,7 +167,12 @@ describe("specs", () => {
     });
     expect(bad.ok).toBe(false);
     expect(bad.errors.map((e) => e.field)).toContain("repo");
-    const loose = await ok<{ ok: boolean; warnings: string[]; spec: { repo: string } }>("read", "lint_spec", {
+    const loose = await ok<{
+      ok: boolean;
+      warnings: string[];
+      lint: { code: string; field: string }[];
+      spec: { repo: string };
+    }>("read", "lint_spec", {
       spec: "Loose spec\nNo tests and no stop.",
       repo: "sandbox",
     });
@@ -175,6 +180,10 @@ describe("specs", () => {
     expect(loose.spec.repo).toBe("sandbox");
     expect(loose.warnings.join("\n")).toMatch(/spec_lint: no `tests`/);
     expect(loose.warnings.join("\n")).toMatch(/spec_lint: no `stop`/);
+    expect(loose.lint.map((l) => [l.code, l.field])).toEqual([
+      ["no_tests", "tests"],
+      ["no_stop", "stop"],
+    ]);
     const after = await ok<{ specs: unknown[] }>("read", "list_specs", {});
     expect(after.specs.length).toBe(before.specs.length);
   });
@@ -209,13 +218,17 @@ describe("specs", () => {
   });
 
   it("dispatch_spec queues a spec and returns its warnings; list_specs and show_spec find it", async () => {
-    const d = await ok<{ id: string; status: string; warnings: string[] }>("dispatch", "dispatch_spec", {
-      spec: "Warned spec\nNo tests and no stop here.",
-      repo: "sandbox",
-      provider: "demo",
-    });
+    const d = await ok<{ id: string; status: string; lint: { code: string }[] }>(
+      "dispatch",
+      "dispatch_spec",
+      {
+        spec: "Warned spec\nNo tests and no stop here.",
+        repo: "sandbox",
+        provider: "demo",
+      },
+    );
     expect(d.status).toBe("queued");
-    expect(d.warnings.some((w) => w.startsWith("spec_lint"))).toBe(true);
+    expect(d.lint.map((l) => l.code)).toEqual(["no_tests", "no_stop"]);
     const list = await ok<{ specs: { id: string; status: string }[] }>("read", "list_specs", {
       status: "queued",
       count: 50,

@@ -1,7 +1,7 @@
 // runGates' contract (settings, report fields, errors), feedbackFor and `mtor gate`.
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { DEFAULT_GATES, type GateFlag } from "@mtor/schema";
+import { DEFAULT_GATES, type GateFacts, GateFlag } from "@mtor/schema";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { feedbackFor, type GateContext, GitError, listRefs, runGates } from "../../src/gates";
 import { gateCommand } from "../../src/gates/cli";
@@ -58,8 +58,21 @@ describe("runGates", () => {
         action: "reject",
         detail:
           "deleted function `should_dispatch` in src/dispatch.ts (14 lines), still used in test/dispatch.test.ts; it is exported API and the spec does not remove it",
+        facts: {
+          kind: "deleted_symbol",
+          symbol_kind: "function",
+          name: "should_dispatch",
+          file: "src/dispatch.ts",
+          lines: 14,
+          used_in: "test/dispatch.test.ts",
+        },
       },
-      { gate: "commit_flood", action: "reject", detail: "7 commits, over the cap of 5" },
+      {
+        gate: "commit_flood",
+        action: "reject",
+        detail: "7 commits, over the cap of 5",
+        facts: { kind: "commit_flood", commits: 7, cap: 5 },
+      },
     ]);
   });
 
@@ -102,6 +115,7 @@ describe("runGates", () => {
         gate: "no_commit_on_success",
         action: "reject",
         detail: `${BRANCH} has no commit on top of ${sha.slice(0, 7)}`,
+        facts: { kind: "no_commit", uncommitted_files: 0 },
       },
     ]);
   });
@@ -182,40 +196,79 @@ describe("runGates", () => {
 });
 
 describe("feedbackFor", () => {
-  const flag = (gate: GateFlag["gate"], detail: string): GateFlag => ({ gate, action: "reject", detail });
+  const flag = (gate: GateFlag["gate"], detail: string, facts?: GateFacts): GateFlag => ({
+    gate,
+    action: "reject",
+    detail,
+    ...(facts ? { facts } : {}),
+  });
 
-  it("turns each flag into a concrete instruction", () => {
+  it("turns each flag's facts into a concrete instruction, whatever its detail says", () => {
+    // The details are deliberately not the gates' wording: only the facts are read.
     expect(
       feedbackFor([
-        flag("destruction", "deleted function `should_dispatch` in src/dispatch.ts (41 lines)"),
-        flag(
-          "destruction",
-          "deleted method `Queue.claim` in src/queue.ts (11 lines), still used in src/fleet.ts",
-        ),
-        flag("destruction", "function `backoff` in src/dispatch.ts shrank from 10 lines to 1"),
-        flag(
-          "destruction",
-          "deleted file src/queue.ts (23 lines, with `Queue`), which the spec does not name",
-        ),
-        flag("destruction", "the change deletes 100 lines and adds 1: docs/CHANGELOG.md −100"),
-        flag("no_commit_on_success", "mtor/x-1 has no commit on top of main"),
-        flag("empty_diff", "2 commits but no net change against main"),
-        flag("tests_missing", "named in the spec but not added: `a`, `b`"),
-        flag(
-          "tests_extra",
-          "2 tests added beyond the spec's: `x` (t.ts), `y` (t.ts); the spec names `a`, `b`",
-        ),
-        flag("commit_flood", "22 commits, over the cap of 5"),
-        flag("target_file_missing", "target src/dispatch.ts was not changed"),
-        flag("out_of_scope", "changed 2 files outside paths [src/, test/]: docs/x.md, package.json"),
-        flag("protected_branch_touched", "moved ref refs/heads/main from 1234567 to 89abcde"),
-        flag("duplicate", "the change is identical to spec k3f9x2ab's branch (patch id 389105c478bd)"),
-        flag("tests_failed", "`npm test` failed (exit 1):\nFAIL throttle backs off"),
-        flag("destruction", "deleted test `refuses when frozen` in test/dispatch.test.ts"),
-        flag(
-          "protected_branch_touched",
-          "the change is on the default branch main, not on a branch of its own",
-        ),
+        flag("destruction", "d1", {
+          kind: "deleted_symbol",
+          symbol_kind: "function",
+          name: "should_dispatch",
+          file: "src/dispatch.ts",
+          lines: 41,
+        }),
+        flag("destruction", "d2", {
+          kind: "deleted_symbol",
+          symbol_kind: "method",
+          name: "Queue.claim",
+          file: "src/queue.ts",
+          lines: 11,
+          used_in: "src/fleet.ts",
+        }),
+        flag("destruction", "d3", {
+          kind: "shrank",
+          name: "backoff",
+          file: "src/dispatch.ts",
+          from_lines: 10,
+          to_lines: 1,
+        }),
+        flag("destruction", "d4", { kind: "deleted_file", file: "src/queue.ts" }),
+        flag("destruction", "d5", { kind: "net_deletion", deleted: 100, added: 1 }),
+        flag("no_commit_on_success", "n", { kind: "no_commit", uncommitted_files: 0 }),
+        flag("empty_diff", "e", { kind: "empty_diff", commits: 2 }),
+        flag("tests_missing", "m", { kind: "tests_missing", tests: ["a", "b"] }),
+        flag("tests_extra", "x", { kind: "tests_extra", extra: ["x", "y"], named: ["a", "b"] }),
+        flag("commit_flood", "c", { kind: "commit_flood", commits: 22, cap: 5 }),
+        flag("target_file_missing", "t", { kind: "target_unchanged", file: "src/dispatch.ts" }),
+        flag("out_of_scope", "o", {
+          kind: "out_of_scope",
+          paths: ["src/", "test/"],
+          files: ["docs/x.md", "package.json"],
+        }),
+        flag("protected_branch_touched", "p", {
+          kind: "ref_changed",
+          ref: "refs/heads/main",
+          change: "moved",
+        }),
+        flag("duplicate", "u", { kind: "same_as_spec", spec_id: "k3f9x2ab" }),
+        flag("tests_failed", "f", {
+          kind: "tests_failed",
+          command: "npm test",
+          why: "exit 1",
+          tail: "FAIL throttle backs off",
+        }),
+        flag("destruction", "d6", {
+          kind: "deleted_tests",
+          file: "test/dispatch.test.ts",
+          tests: ["refuses when frozen"],
+        }),
+        flag("protected_branch_touched", "b", { kind: "on_default_branch", branch: "main" }),
+        flag("destruction", "d7", {
+          kind: "shrank",
+          name: "pick",
+          file: "src/pick.ts",
+          now_in: "src/choose.ts",
+          from_lines: 30,
+          to_lines: 3,
+          asked: "extend",
+        }),
       ]),
     ).toEqual([
       "Do not delete `should_dispatch` in src/dispatch.ts; extend it.",
@@ -235,10 +288,21 @@ describe("feedbackFor", () => {
       "Make `npm test` pass: it failed (exit 1) with:\nFAIL throttle backs off",
       "Do not delete the test `refuses when frozen` in test/dispatch.test.ts; make it pass by fixing the code.",
       "Commit on your own branch, never on main.",
+      "Do not replace `pick` in src/choose.ts with a shorter version (it went from 30 lines to 3): the spec asks you to extend it, so keep its existing logic and add to it.",
     ]);
   });
 
-  it("quotes details it does not recognise, skips off flags and repeats nothing", () => {
+  it("every flag runGates raises carries facts that parse as the wire's GateFlag", async () => {
+    const r = await destructiveRepo();
+    const report = await runGates(ctx(r));
+    expect(report.flags.length).toBeGreaterThan(0);
+    for (const f of report.flags) {
+      expect(f.facts, f.detail).toBeDefined();
+      expect(GateFlag.parse(f)).toEqual(f);
+    }
+  });
+
+  it("quotes the detail of a flag without facts, skips off flags and repeats nothing", () => {
     expect(
       feedbackFor([
         flag("destruction", "something new"),

@@ -209,6 +209,7 @@ export function makeRun(harness: string, opts: { timeout?: string; runId?: strin
     spec: parsed.spec,
     gates: { ...DEFAULT_GATES },
     feedback: [],
+    feedback_flags: [],
     recent_patch_ids: [],
   };
 }

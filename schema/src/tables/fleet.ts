@@ -4,7 +4,7 @@ import { sql } from "drizzle-orm";
 import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import type { GateFlag, GateSettings } from "../gates";
 import type { Spec } from "../spec";
-import type { Diffstat, Failure, Load, RunReview, Usage } from "../wire";
+import type { Diffstat, Failure, FeedbackEntry, Load, RunReview, Usage } from "../wire";
 
 export const specs = sqliteTable(
   "specs",
@@ -22,8 +22,8 @@ export const specs = sqliteTable(
     spec: text("spec", { mode: "json" }).$type<Spec>().notNull(),
     warnings: text("warnings", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
     dedupKey: text("dedup_key").notNull(),
-    /** Feedback for the next attempt's prompt (gate details, a decline note). */
-    feedback: text("feedback", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
+    /** Feedback for the next attempt's prompt: the rejected attempt's flags, a decline note. */
+    feedback: text("feedback", { mode: "json" }).$type<FeedbackEntry[]>().notNull().default(sql`'[]'`),
     nextAttemptAt: integer("next_attempt_at"),
     currentRunId: text("current_run_id"),
     outcome: text("outcome"),
@@ -76,7 +76,7 @@ export const runs = sqliteTable(
     /** The one run a half-open breaker lets through. */
     trial: integer("trial", { mode: "boolean" }).notNull().default(false),
     gates: text("gates", { mode: "json" }).$type<GateSettings>().notNull(),
-    feedback: text("feedback", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
+    feedback: text("feedback", { mode: "json" }).$type<FeedbackEntry[]>().notNull().default(sql`'[]'`),
     progress: text("progress"),
     claimedAt: integer("claimed_at").notNull(),
     startedAt: integer("started_at"),
