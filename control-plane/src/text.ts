@@ -2,6 +2,8 @@
 
 import type { GateSettings } from "@mtor/schema/gates";
 import type {
+  BudgetLine,
+  BudgetView,
   ExecutorView,
   ProviderView,
   ReviewBacklog,
@@ -88,7 +90,19 @@ export function specText(s: SpecDetail): string {
 
 export function providersText(ps: ProviderView[]): string {
   return table(
-    ["PROVIDER", "SLOTS", "EFFECTIVE", "IN_USE", "QUEUED", "BREAKER", "COOLING", "FROZEN", "ENABLED"],
+    [
+      "PROVIDER",
+      "SLOTS",
+      "EFFECTIVE",
+      "IN_USE",
+      "QUEUED",
+      "BREAKER",
+      "COOLING",
+      "FROZEN",
+      "ENABLED",
+      "BUDGET",
+      "PRICE_IN/OUT",
+    ],
     ps.map((p) => [
       p.name,
       p.slots,
@@ -99,6 +113,8 @@ export function providersText(ps: ProviderView[]): string {
       short(p.cooling_until),
       p.frozen ? "yes" : "no",
       p.enabled ? "yes" : "no",
+      p.budget_usd ? usd(p.budget_usd) : null,
+      p.price ? `${p.price.input_per_mtok}/${p.price.output_per_mtok}` : null,
     ]),
   );
 }
@@ -133,7 +149,8 @@ export function statusText(s: StatusView): string {
   const hint = s.monitor_hint ? `\nmonitor: ${s.monitor_hint}\n` : "";
   const backlog =
     (s.review_backlog ? `${reviewBacklogText(s.review_backlog)}\n` : "") +
-    (s.windows ? windowsText(s.windows) : "");
+    (s.windows ? windowsText(s.windows) : "") +
+    (s.budget ? budgetText(s.budget) : "");
   return `fleet ${s.frozen ? "FROZEN" : "running"}\n${counts || "no specs"}\n${backlog}${hint}\n${providersText(s.providers)}\n${executorsText(s.executors)}`;
 }
 
@@ -159,7 +176,7 @@ export function settingsText(s: SettingsView): string {
     limitText(r.max_awaiting_review),
     r.holding ? "holding" : "",
   ]);
-  return `max_awaiting_review ${limitText(s.max_awaiting_review)}\n${reviewBacklogText(s.review_backlog)}\n${windowsText(s.windows) || "no run window: claims any time\n"}${
+  return `max_awaiting_review ${limitText(s.max_awaiting_review)}\n${reviewBacklogText(s.review_backlog)}\n${windowsText(s.windows) || "no run window: claims any time\n"}${budgetText(s.budget)}fallback price $${s.fallback_run_usd.toFixed(2)} a run, phone raise $${s.raise_usd.toFixed(2)}\n${
     rows.length ? `\n${table(["REPO", "AWAITING", "LIMIT", ""], rows)}` : ""
   }`;
 }
@@ -177,5 +194,25 @@ export function windowsText(w: SettingsView["windows"]): string {
   return (
     (w.fleet ? line("fleet", w.fleet) : "") +
     w.providers.map((p) => line(`provider ${p.provider}`, p)).join("")
+  );
+}
+
+const usd = (n: number) => `$${n.toFixed(2)}`;
+
+/** One line per budget: tonight's spend against it, and whether it holds new claims. */
+export function budgetText(b: BudgetView): string {
+  const line = (l: BudgetLine) => {
+    const who = l.provider ? `provider ${l.provider}` : "fleet";
+    const state = l.holding
+      ? " — HOLDING new claims (budget)"
+      : l.resumed_until
+        ? ` — resumed until ${hm(l.resumed_until)} UTC`
+        : "";
+    const raised = l.raised_usd ? ` (${usd(l.budget_usd)} + ${usd(l.raised_usd)} raised)` : "";
+    return `budget ${who} ${usd(l.spend_usd)} of ${usd(l.budget_usd + l.raised_usd)} tonight${raised}${state}\n`;
+  };
+  return (
+    (b.fleet ? line(b.fleet) : `spend ${usd(b.spend_usd)} tonight, no fleet budget\n`) +
+    b.providers.map(line).join("")
   );
 }

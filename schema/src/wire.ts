@@ -207,6 +207,7 @@ export const CLAIM_REASONS = [
   "not_served",
   "review_backlog",
   "outside_window",
+  "budget",
 ] as const;
 export const ClaimReason = z.enum(CLAIM_REASONS);
 export type ClaimReason = z.infer<typeof ClaimReason>;
@@ -449,6 +450,23 @@ export const DeclineRequest = z.object({
 });
 export type DeclineRequest = z.infer<typeof DeclineRequest>;
 
+/** An amount of US dollars in the settings: a budget, a price, a raise. */
+export const Usd = z
+  .number({ error: "must be a number of US dollars, e.g. 12.5" })
+  .min(0, "must not be negative")
+  .max(1_000_000, "must be at most 1000000");
+/** An amount that must be more than nothing: a budget, the fallback price, a raise. */
+const PositiveUsd = Usd.refine((n) => n > 0, "must be more than 0");
+
+/** A provider's prices, in USD per million tokens, for runs whose verdict reports no cost. */
+export const Price = z
+  .object({ input_per_mtok: Usd, output_per_mtok: Usd })
+  .strict()
+  .refine((p) => p.input_per_mtok > 0 || p.output_per_mtok > 0, {
+    message: "at least one of input_per_mtok and output_per_mtok must be more than 0; null removes the price",
+  });
+export type Price = z.infer<typeof Price>;
+
 export const BreakerState = z.enum(["closed", "open", "half_open"]);
 export type BreakerState = z.infer<typeof BreakerState>;
 
@@ -471,6 +489,9 @@ export const ProviderView = z.object({
   frozen: z.boolean(),
   recent_outcomes: z.array(z.string()),
   queued: z.number().int(),
+  /** The provider's spend budget per night in USD, and its prices for runs that report no cost. */
+  budget_usd: z.number().nullable().optional(),
+  price: Price.nullable().optional(),
 });
 export type ProviderView = z.infer<typeof ProviderView>;
 
@@ -550,6 +571,13 @@ export const WindowUpdate = z.object({
 });
 export type WindowUpdate = z.infer<typeof WindowUpdate>;
 
+/** The budget fields of `PUT /v1/providers/:name`: `null` removes the budget or the price. */
+export const ProviderBudgetUpdate = z.object({
+  budget_usd: PositiveUsd.nullable().optional(),
+  price: Price.nullable().optional(),
+});
+export type ProviderBudgetUpdate = z.infer<typeof ProviderBudgetUpdate>;
+
 export const ProviderUpdate = z
   .object({
     slots: z.number().int().min(1).max(256).optional(),
@@ -557,7 +585,8 @@ export const ProviderUpdate = z
     harness: z.string().min(1).max(100).nullable().optional(),
     model: z.string().min(1).max(200).nullable().optional(),
   })
-  .extend(WindowUpdate.shape);
+  .extend(WindowUpdate.shape)
+  .extend(ProviderBudgetUpdate.shape);
 export type ProviderUpdate = z.infer<typeof ProviderUpdate>;
 
 /** A window and where the clock stands in it. */
@@ -574,7 +603,20 @@ export const FleetSettings = z.object({
   repos: byRepo(z.object({ max_awaiting_review: ReviewLimit })),
   window: RunWindow.nullable(),
   /** Per provider night controls (set through `PUT /v1/providers/:name`). */
-  providers: z.record(z.string(), z.object({ window: RunWindow.nullable() })),
+  providers: z.record(
+    z.string(),
+    z.object({
+      window: RunWindow.nullable(),
+      budget_usd: PositiveUsd.nullable().optional(),
+      price: Price.nullable().optional(),
+    }),
+  ),
+  /** The fleet's spend budget per night in USD; null: none. */
+  budget_usd: PositiveUsd.nullable(),
+  /** What a run counts when neither its verdict nor a price table says what it cost. */
+  fallback_run_usd: PositiveUsd,
+  /** What the "raise" phone action adds to a budget for the rest of the night. */
+  raise_usd: PositiveUsd,
 });
 export type FleetSettings = z.infer<typeof FleetSettings>;
 
@@ -583,6 +625,9 @@ export const FleetSettingsUpdate = z
   .object({
     max_awaiting_review: ReviewLimit.optional(),
     repos: byRepo(z.object({ max_awaiting_review: ReviewLimit.nullable() }).strict()).optional(),
+    budget_usd: PositiveUsd.nullable().optional(),
+    fallback_run_usd: PositiveUsd.optional(),
+    raise_usd: PositiveUsd.optional(),
   })
   .extend(WindowUpdate.shape)
   .strict();
@@ -605,8 +650,39 @@ export const ReviewBacklog = z.object({
 });
 export type ReviewBacklog = z.infer<typeof ReviewBacklog>;
 
+/** One budget (the fleet's, or a provider's) against tonight's spend. */
+export const BudgetLine = z.object({
+  /** null for the fleet's budget. */
+  provider: z.string().nullable(),
+  budget_usd: z.number(),
+  /** What "raise" taps added for the rest of this night. */
+  raised_usd: z.number(),
+  spend_usd: z.number(),
+  /** When this night began: the window's opening, or 24 h ago without a window. */
+  night_start: z.string(),
+  /** Whether the spend reached the budget and no resume lets claims through. */
+  holding: z.boolean(),
+  /** A "resume until morning" in effect: claims go on until then whatever the spend. */
+  resumed_until: z.string().nullable(),
+  /** When the budget was reached, while it holds. */
+  reached_at: z.string().nullable(),
+});
+export type BudgetLine = z.infer<typeof BudgetLine>;
+
+/** The night's spend against the budgets: the fleet's, and each provider's that has one. */
+export const BudgetView = z.object({
+  fleet: BudgetLine.nullable(),
+  providers: z.array(BudgetLine),
+  /** Tonight's spend of the whole fleet (since the fleet's night began), with or without a budget. */
+  spend_usd: z.number(),
+  fallback_run_usd: z.number(),
+  raise_usd: z.number(),
+});
+export type BudgetView = z.infer<typeof BudgetView>;
+
 export const SettingsView = FleetSettings.extend({
   review_backlog: ReviewBacklog,
+  budget: BudgetView,
   /** The fleet's window and each provider's, with whether each is open now. */
   windows: z.object({
     fleet: WindowView.nullable(),
@@ -625,6 +701,7 @@ export const StatusView = z.object({
   monitor_hint: z.string().optional(),
   review_backlog: ReviewBacklog.optional(),
   windows: SettingsView.shape.windows.optional(),
+  budget: BudgetView.optional(),
 });
 export type StatusView = z.infer<typeof StatusView>;
 
@@ -637,6 +714,7 @@ export const WEBHOOK_EVENTS = [
   "monitor.digest",
   "report.daily",
   "run.security",
+  "budget.reached",
 ] as const;
 export const WebhookEvent = z.enum(WEBHOOK_EVENTS);
 export type WebhookEvent = z.infer<typeof WebhookEvent>;

@@ -1,11 +1,22 @@
 // Signed phone-action links: one spec, the run the notification was about, one action, a nonce
 // and an expiry, bound together by an HMAC-SHA256 with ACTION_SECRET. The token travels in the
 // URL, so a phone needs no API token. The run binds the link to that attempt and its branch:
-// once the spec has moved on to another run, the link no longer acts.
+// once the spec has moved on to another run, the link no longer acts. A budget link ("raise",
+// "resume") names the budget and the reach it was sent for in place of the spec and the run.
 import { randomBase36 } from "../fleet/ids";
 
-export const PHONE_ACTIONS = ["approve", "decline", "retry"] as const;
+export const PHONE_ACTIONS = ["approve", "decline", "retry", "raise", "resume"] as const;
 export type PhoneAction = (typeof PHONE_ACTIONS)[number];
+/** The actions of a `budget.reached` notification: they act on the budget, not on a spec. */
+export const BUDGET_ACTIONS = ["raise", "resume"] as const;
+export type BudgetAction = (typeof BUDGET_ACTIONS)[number];
+export const isBudgetAction = (a: PhoneAction): a is BudgetAction =>
+  (BUDGET_ACTIONS as readonly string[]).includes(a);
+/**
+ * A budget link's subject in place of a spec id; its run id is the reach it was sent for, so it
+ * acts only while that hold lasts.
+ */
+export const BUDGET_SUBJECT = "budget";
 
 /** Links stay valid for 24 h after the notification that carries them was rendered. */
 export const ACTION_LINK_TTL_MS = 24 * 60 * 60 * 1000;
@@ -83,6 +94,8 @@ export async function verifyActionToken(secret: string, token: string, now: numb
     return { ok: false, reason: "malformed" };
   }
   if (!(PHONE_ACTIONS as readonly string[]).includes(action)) return { ok: false, reason: "malformed" };
+  if (isBudgetAction(action as PhoneAction) !== (specId === BUDGET_SUBJECT))
+    return { ok: false, reason: "malformed" };
   const expected = await hmac(secret, `${specId}.${action}.${exp}.${nonce}.${runId}`);
   if (!constantTimeEqual(expected, sig)) return { ok: false, reason: "tampered" };
   const claims: ActionClaims = {

@@ -1,6 +1,9 @@
 // The small pages a phone sees for an action link: a confirm form on GET, the result after POST,
 // and a plain explanation when the link cannot be used. No stack traces, no JSON.
-import type { PhoneAction } from "./links";
+import type { BudgetLine } from "@mtor/schema/wire";
+import type { BudgetAction, PhoneAction } from "./links";
+
+type SpecAction = Exclude<PhoneAction, BudgetAction>;
 
 const esc = (s: string) =>
   s
@@ -22,10 +25,10 @@ button.decline{background:#c62828}button.retry{background:#1565c0}textarea,selec
 </style></head><body>${body}</body></html>`;
 }
 
-const VERBS: Record<PhoneAction, string> = { approve: "Approve", decline: "Decline", retry: "Retry" };
+const VERBS: Record<SpecAction, string> = { approve: "Approve", decline: "Decline", retry: "Retry" };
 
 export function confirmPage(
-  action: PhoneAction,
+  action: SpecAction,
   spec: { id: string; title: string; status: string },
   expiresAt: number,
 ): string {
@@ -55,8 +58,8 @@ export function confirmPage(
   );
 }
 
-export function donePage(action: PhoneAction, spec: { id: string; title: string; status: string }): string {
-  const past: Record<PhoneAction, string> = {
+export function donePage(action: SpecAction, spec: { id: string; title: string; status: string }): string {
+  const past: Record<SpecAction, string> = {
     approve: "Approved",
     decline: "Declined",
     retry: "Queued again",
@@ -69,4 +72,42 @@ export function donePage(action: PhoneAction, spec: { id: string; title: string;
 
 export function refusedPage(heading: string, message: string): string {
   return layout(heading, `<h1>${esc(heading)}</h1><p>${esc(message)}</p>`);
+}
+
+const usd = (n: number) => `$${n.toFixed(2)}`;
+const utc = (at: string | number) => new Date(at).toISOString().slice(0, 16).replace("T", " ");
+const scopeOf = (line: BudgetLine) => (line.provider ? `provider ${line.provider}` : "the fleet");
+
+function budgetBox(line: BudgetLine): string {
+  const budget = line.budget_usd + line.raised_usd;
+  return `<div class="spec"><strong>Budget of ${esc(scopeOf(line))}</strong><div class="muted">spent ${usd(line.spend_usd)} of ${usd(budget)} tonight${line.raised_usd ? ` (${usd(line.budget_usd)} + ${usd(line.raised_usd)} raised)` : ""} · ${line.holding ? "new runs wait" : "claiming"}</div></div>`;
+}
+
+/** The confirm page of a budget link: what the budget stands at and what the tap will do. */
+export function budgetConfirmPage(
+  action: BudgetAction,
+  line: BudgetLine & { raise_usd: number },
+  expiresAt: number,
+): string {
+  const verb = action === "raise" ? `Raise by ${usd(line.raise_usd)}` : "Resume until morning";
+  const what =
+    action === "raise"
+      ? `Adds ${usd(line.raise_usd)} to the budget of ${esc(scopeOf(line))} for the rest of the night.`
+      : `Lets new runs start again until morning, whatever they spend.`;
+  return layout(
+    verb,
+    `<h1>${esc(verb)}?</h1>${budgetBox(line)}<p>${what}</p>
+<form method="post"><button class="retry" type="submit">${esc(verb)}</button></form>
+<p class="muted">This link works once and expires ${esc(utc(expiresAt))} UTC.</p>`,
+  );
+}
+
+export function budgetDonePage(action: BudgetAction, line: BudgetLine): string {
+  const heading = action === "raise" ? "Budget raised" : "Resumed until morning";
+  const after = line.holding
+    ? "The spend is still over the raised budget, so new runs still wait; a new notification carries new links."
+    : line.resumed_until
+      ? `New runs start again until ${utc(line.resumed_until)} UTC.`
+      : "New runs start again.";
+  return layout(heading, `<h1>${heading}</h1>${budgetBox(line)}<p>${esc(after)}</p>`);
 }

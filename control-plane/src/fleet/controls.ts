@@ -5,6 +5,7 @@ import { specs } from "@mtor/schema/tables/fleet";
 import type {
   FleetSettings,
   FleetSettingsUpdate,
+  ProviderBudgetUpdate,
   ReviewBacklog,
   SettingsView,
   WindowUpdate,
@@ -12,6 +13,7 @@ import type {
 } from "@mtor/schema/wire";
 import { eq, sql } from "drizzle-orm";
 import { ApiError } from "../errors";
+import { budgetView, DEFAULT_FALLBACK_RUN_USD, DEFAULT_RAISE_USD } from "./budget";
 import type { Db } from "./db";
 import { getSetting, putSetting } from "./settings";
 import { nextWindow, windowAt } from "./windows";
@@ -26,6 +28,9 @@ export function fleetSettings(db: Db): FleetSettings {
     repos: stored.repos ?? {},
     window: stored.window ?? null,
     providers: stored.providers ?? {},
+    budget_usd: stored.budget_usd ?? null,
+    fallback_run_usd: stored.fallback_run_usd ?? DEFAULT_FALLBACK_RUN_USD,
+    raise_usd: stored.raise_usd ?? DEFAULT_RAISE_USD,
   };
 }
 
@@ -47,6 +52,9 @@ export function putFleetSettings(db: Db, update: FleetSettingsUpdate): FleetSett
   const next = fleetSettings(db);
   next.window = updatedWindow(next.window, update, "the fleet");
   if (update.max_awaiting_review !== undefined) next.max_awaiting_review = update.max_awaiting_review;
+  if (update.budget_usd !== undefined) next.budget_usd = update.budget_usd;
+  if (update.fallback_run_usd !== undefined) next.fallback_run_usd = update.fallback_run_usd;
+  if (update.raise_usd !== undefined) next.raise_usd = update.raise_usd;
   for (const [repo, limit] of Object.entries(update.repos ?? {})) {
     if (limit.max_awaiting_review === null) delete next.repos[repo];
     else next.repos[repo] = { max_awaiting_review: limit.max_awaiting_review };
@@ -126,13 +134,25 @@ export function reviewHold(db: Db, settings = fleetSettings(db)): { fleet: boole
   return { fleet, repos };
 }
 
-/** Sets or removes one provider's run window (the window fields of `PUT /v1/providers/:name`). */
-export function putProviderWindow(db: Db, name: string, update: WindowUpdate): void {
-  if (update.window === undefined && update.window_zone === undefined && update.window_fit === undefined)
-    return;
+/**
+ * Sets or removes one provider's run window, spend budget and prices (those fields of
+ * `PUT /v1/providers/:name`); `null` removes one.
+ */
+export function putProviderControls(db: Db, name: string, update: WindowUpdate & ProviderBudgetUpdate): void {
+  const { budget_usd, price, ...windowUpdate } = update;
+  const windowChange =
+    windowUpdate.window !== undefined ||
+    windowUpdate.window_zone !== undefined ||
+    windowUpdate.window_fit !== undefined;
+  if (!windowChange && budget_usd === undefined && price === undefined) return;
   const next = fleetSettings(db);
-  const window = updatedWindow(next.providers[name]?.window ?? null, update, `provider ${name}`);
-  if (window) next.providers[name] = { window };
+  const current = next.providers[name] ?? { window: null };
+  const entry = {
+    window: windowChange ? updatedWindow(current.window, windowUpdate, `provider ${name}`) : current.window,
+    budget_usd: budget_usd === undefined ? (current.budget_usd ?? null) : budget_usd,
+    price: price === undefined ? (current.price ?? null) : price,
+  };
+  if (entry.window || entry.budget_usd || entry.price) next.providers[name] = entry;
   else delete next.providers[name];
   putSetting(db, KEY, next);
 }
@@ -149,7 +169,12 @@ export function windowsAt(settings: FleetSettings, now: number): SettingsView["w
 
 /** Everything the settings answer: the stored controls, the backlog and the windows now. */
 export function settingsView(db: Db, now: number, settings = fleetSettings(db)): SettingsView {
-  return { ...settings, review_backlog: reviewBacklog(db, settings), windows: windowsAt(settings, now) };
+  return {
+    ...settings,
+    review_backlog: reviewBacklog(db, settings),
+    windows: windowsAt(settings, now),
+    budget: budgetView(db, now, settings),
+  };
 }
 
 /** The windows that bear on a claim at `now`: the fleet's, and each provider's by name. */

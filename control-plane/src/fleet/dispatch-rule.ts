@@ -11,6 +11,7 @@ import {
   splitFeedback,
 } from "@mtor/schema/wire";
 import { and, desc, eq, inArray, isNotNull, ne, sql } from "drizzle-orm";
+import { budgetHold } from "./budget";
 import type { FleetCache } from "./cache";
 import { iso } from "./clock";
 import { fitsWindows, fleetSettings, reviewHold, windowHold } from "./controls";
@@ -99,6 +100,9 @@ export function claimRuns(
   if (reviewHeld.fleet) return { runs: [], reason: "review_backlog" };
   const windows = windowHold(settings, now);
   if (windows.fleet && !windows.fleet.open) return { runs: [], reason: "outside_window" };
+  // Runs in flight finish; a reached budget only stops new ones.
+  const budget = budgetHold(tx, now, fleetSettings(tx));
+  if (budget.fleet) return { runs: [], reason: "budget" };
   const want = Math.min(req.free, req.executor.capacity);
   if (want <= 0) return { runs: [], reason: "no_slots" };
 
@@ -112,6 +116,7 @@ export function claimRuns(
     const p = providerRows.get(name);
     if (!p) return "disabled";
     if (windows.providers.get(name)?.open === false) return "outside_window";
+    if (budget.providers.has(name)) return "budget";
     return providerSkipReason(p, now, inUse.get(name) ?? 0, trials.has(name));
   };
   /** The provider a spec of this lane would run on now, or why none can take it. */

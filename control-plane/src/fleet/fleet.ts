@@ -27,16 +27,17 @@ import type {
 import { drizzle } from "drizzle-orm/durable-sqlite";
 import { migrate } from "drizzle-orm/durable-sqlite/migrator";
 import migrations from "../../drizzle/migrations";
-import type { ActionClaims } from "../actions/links";
+import type { ActionClaims, BudgetAction } from "../actions/links";
 import { ApiError, type Result } from "../errors";
 import type { MonitorPassResult } from "../monitor/pass";
 import { Notifications, type WebhookCreateInput } from "../webhooks/notifications";
+import { budgetHold, budgetView } from "./budget";
 import { FleetCache } from "./cache";
 import { Clock } from "./clock";
 import {
   fleetSettings,
   putFleetSettings,
-  putProviderWindow,
+  putProviderControls,
   reviewBacklog,
   settingsView,
   windowsAt,
@@ -48,7 +49,7 @@ import { beginIdempotent, type DispatchOutcome, finishIdempotent, type Idempoten
 import { EXPIRE_BATCH, expireLeases, heartbeat, nextLeaseExpiry, type SignedBy, verdict } from "./leases";
 import { monitorChangedAnything } from "./monitor";
 import { acceptSigner, type Signer } from "./nonces";
-import { deleteProvider, listProviders, putProvider, setProviderFrozen } from "./providers";
+import { deleteProvider, listProviders, oneProvider, putProvider, setProviderFrozen } from "./providers";
 import {
   approve,
   countsByStatus,
@@ -284,6 +285,7 @@ export class Fleet extends DurableObject<Env> {
         ...(monitor ? {} : { monitor_hint: NO_MONITOR_HINT }),
         review_backlog: reviewBacklog(tx),
         windows: windowsAt(fleetSettings(tx), this.clock.now()),
+        budget: budgetView(tx, this.clock.now(), fleetSettings(tx)),
       };
     });
   }
@@ -294,7 +296,11 @@ export class Fleet extends DurableObject<Env> {
 
   /** Changes the night controls; waiting claims look again, as a raised limit may free work. */
   async putSettings(update: FleetSettingsUpdate): Promise<Result<SettingsView>> {
-    return this.change((tx) => settingsView(tx, this.clock.now(), putFleetSettings(tx, update)));
+    return this.change((tx) => {
+      const settings = putFleetSettings(tx, update);
+      budgetHold(tx, this.clock.now(), settings);
+      return settingsView(tx, this.clock.now(), settings);
+    });
   }
 
   async freeze(): Promise<Result<{ frozen: boolean }>> {
@@ -317,10 +323,11 @@ export class Fleet extends DurableObject<Env> {
 
   async putProvider(name: string, update: ProviderUpdate): Promise<Result<ProviderView>> {
     return this.change((tx) => {
-      const { window, window_zone, window_fit, ...core } = update;
-      const view = putProvider(tx, name, core, this.clock.now());
-      putProviderWindow(tx, name, { window, window_zone, window_fit });
-      return view;
+      const { window, window_zone, window_fit, budget_usd, price, ...core } = update;
+      putProvider(tx, name, core, this.clock.now());
+      putProviderControls(tx, name, { window, window_zone, window_fit, budget_usd, price });
+      budgetHold(tx, this.clock.now(), fleetSettings(tx));
+      return oneProvider(tx, name, this.clock.now());
     });
   }
 
@@ -478,6 +485,18 @@ export class Fleet extends DurableObject<Env> {
 
   async linkUsedAt(nonce: string) {
     return this.notifications.linkUsedAt(nonce);
+  }
+
+  async budgetTarget(reachId: string) {
+    return this.notifications.budgetTarget(reachId);
+  }
+
+  /** A budget link ("raise", "resume"): waiting claims look again, as it may lift the hold. */
+  async useBudgetLink(claims: ActionClaims & { action: BudgetAction }) {
+    const result = this.notifications.useBudgetLink(claims);
+    this.cache.clear();
+    if (result.ok) this.waiters.wake();
+    return result;
   }
 
   async useActionLink(claims: ActionClaims, input: { grade?: string; note?: string }) {

@@ -12,7 +12,9 @@ import type {
 import { and, asc, count, eq, gt, inArray, lt, lte, min, sql } from "drizzle-orm";
 import { ApiError, notFound } from "../errors";
 import { backoffMs } from "./backoff";
+import { budgetHold, chargeRun } from "./budget";
 import { iso } from "./clock";
+import { fleetSettings } from "./controls";
 import type { Db, Deps } from "./db";
 import { checkRunSigner, recordLoad } from "./executors";
 import { emit } from "./outbox";
@@ -202,6 +204,9 @@ export function verdict(
       .values({ runId, ...req.patch })
       .onConflictDoNothing()
       .run();
+  const settings = fleetSettings(tx);
+  chargeRun(tx, settings, run, req.usage, req.review?.provider);
+  budgetHold(tx, now, settings);
   recordRunEnd(tx, now, run.provider, timingsOf(deps), {
     outcome: req.outcome,
     failureKind: failure?.kind,
@@ -335,6 +340,8 @@ export function expireLeases(tx: Db, deps: Deps): number {
       .set({ status: "finished", finishedAt: now, outcome: "failed", failure })
       .where(eq(runs.id, run.id))
       .run();
+    // A run that was picked up may have spent what it never reported: it counts at the fallback.
+    if (run.heartbeatAt !== null) chargeRun(tx, fleetSettings(tx), run, null, null);
     const s = specOf(tx, run);
     if (s && ownsSpec(s, run)) requeueLost(tx, deps, s, { ...run, failure }, failure);
   }

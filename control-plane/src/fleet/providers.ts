@@ -5,6 +5,7 @@ import {
   type ClaimReason,
   type FailureKind,
   PROVIDER_SIDE_FAILURES,
+  type Price,
   type ProviderUpdate,
   type ProviderView,
   type RunOutcome,
@@ -12,6 +13,7 @@ import {
 import { and, count, eq, inArray } from "drizzle-orm";
 import { ApiError, notFound } from "../errors";
 import { isoOrNull } from "./clock";
+import { fleetSettings } from "./controls";
 import type { Db } from "./db";
 import { emit } from "./outbox";
 import { DEFAULT_TIMINGS, type FleetTimings } from "./timings";
@@ -175,7 +177,13 @@ export function halfOpenBreakers(tx: Db, now: number): number {
   return moved;
 }
 
-export function providerView(p: ProviderRow, now: number, inUse: number, queued: number): ProviderView {
+export function providerView(
+  p: ProviderRow,
+  now: number,
+  inUse: number,
+  queued: number,
+  controls?: { budget_usd?: number | null; price?: Price | null },
+): ProviderView {
   const breaker = breakerAt(p, now);
   return {
     name: p.name,
@@ -195,6 +203,8 @@ export function providerView(p: ProviderRow, now: number, inUse: number, queued:
     frozen: p.frozen,
     recent_outcomes: p.recentOutcomes,
     queued,
+    budget_usd: controls?.budget_usd ?? null,
+    price: controls?.price ?? null,
   };
 }
 
@@ -207,12 +217,13 @@ export function listProviders(db: Db, now: number): ProviderView[] {
     .groupBy(specs.provider)
     .all();
   const queued = new Map(queuedRows.map((r) => [r.provider, r.n]));
+  const controls = fleetSettings(db).providers;
   return db
     .select()
     .from(providers)
     .orderBy(providers.name)
     .all()
-    .map((p) => providerView(p, now, inUse.get(p.name) ?? 0, queued.get(p.name) ?? 0));
+    .map((p) => providerView(p, now, inUse.get(p.name) ?? 0, queued.get(p.name) ?? 0, controls[p.name]));
 }
 
 export function oneProvider(db: Db, name: string, now: number): ProviderView {

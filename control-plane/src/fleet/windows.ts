@@ -47,3 +47,22 @@ export function nextWindow(
     fit: update.window_fit ?? current?.fit ?? false,
   };
 }
+
+const DAY_MS = DAY * 60_000;
+/** Without a window a night is the last 24 hours, and "until morning" the next 12. */
+export const ROLLING_NIGHT_MS = DAY_MS;
+export const MORNING_WITHOUT_WINDOW_MS = 12 * 3600_000;
+
+/**
+ * The night a spend budget counts over at `now`: from the window's latest opening (the one open
+ * now, or the last one while it is closed), or the last 24 h without a window. `morning` is when
+ * a "resume until morning" or a raise ends: the window's close while it is open, its next
+ * opening while closed (a new night starts then anyway), or 12 hours on without a window.
+ */
+export function nightOf(w: RunWindow | null, now: number): { start: number; morning: number } {
+  if (!w) return { start: now - ROLLING_NIGHT_MS, morning: now + MORNING_WITHOUT_WINDOW_MS };
+  const view = windowAt(w, now);
+  const next = Date.parse(view.next_change);
+  const length = ((minutesOf(w.window.slice(6)) - minutesOf(w.window.slice(0, 5)) + DAY) % DAY) * 60_000;
+  return { start: view.open ? next - length : next - DAY_MS, morning: next };
+}

@@ -6,6 +6,8 @@ import { DEFAULT_TIMEOUT_S, formatDuration } from "@mtor/schema/spec";
 import { runs, specs } from "@mtor/schema/tables/fleet";
 import type { Failure } from "@mtor/schema/wire";
 import { asc, eq, inArray } from "drizzle-orm";
+import { chargeRun } from "../fleet/budget";
+import { fleetSettings } from "../fleet/controls";
 import type { Db, Deps } from "../fleet/db";
 import { failSpec } from "../fleet/leases";
 import { ACTIVE_RUN_STATUSES, recordRunEnd } from "../fleet/providers";
@@ -37,6 +39,8 @@ export function cancelTimedOutRuns(tx: Db, deps: Deps): string[] {
       .set({ status: "finished", finishedAt: now, outcome: "failed", failure, cancel: true })
       .where(eq(runs.id, run.id))
       .run();
+    // Its verdict will be refused, so what it spent is never reported: it counts at the fallback.
+    chargeRun(tx, fleetSettings(tx), run, null, null);
     recordRunEnd(tx, now, run.provider, timingsOf(deps), {
       outcome: "failed",
       failureKind: "timeout",

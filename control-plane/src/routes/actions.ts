@@ -3,8 +3,11 @@
 import { Grade } from "@mtor/schema/wire";
 import { type Context, Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { verifyActionToken } from "../actions/links";
-import { confirmPage, donePage, refusedPage } from "../actions/page";
+import { type BudgetAction, isBudgetAction, type PhoneAction, verifyActionToken } from "../actions/links";
+import { budgetConfirmPage, budgetDonePage, confirmPage, donePage, refusedPage } from "../actions/page";
+
+type SpecAction = Exclude<PhoneAction, BudgetAction>;
+
 import { type AppEnv, fleetOf } from "../app-env";
 
 const REFUSALS = {
@@ -68,14 +71,28 @@ export const actionRoutes = new Hono<AppEnv>()
   .get("/:token", async (c) => {
     const r = await check(c);
     if (r.refused) return r.refused;
+    if (isBudgetAction(r.claims.action)) {
+      const budget = await r.fleet.budgetTarget(r.claims.runId);
+      if (!budget.ok) return html(c, refusedPage("Nothing to do", budget.error.message), budget.status);
+      return html(c, budgetConfirmPage(r.claims.action, budget.value, r.claims.expiresAt));
+    }
     const target = await r.fleet.actionTarget(r.claims.specId);
     if (!target.ok)
       return html(c, refusedPage("Spec not found", `There is no spec ${r.claims.specId} any more.`), 404);
-    return html(c, confirmPage(r.claims.action, target.value, r.claims.expiresAt));
+    return html(c, confirmPage(r.claims.action as SpecAction, target.value, r.claims.expiresAt));
   })
   .post("/:token", async (c) => {
     const r = await check(c);
     if (r.refused) return r.refused;
+    if (isBudgetAction(r.claims.action)) {
+      const action = r.claims.action;
+      const done = await r.fleet.useBudgetLink({ ...r.claims, action });
+      if (!done.ok) {
+        const heading = done.error.code === "link_used" ? "This link was already used" : "Nothing to do";
+        return html(c, refusedPage(heading, done.error.message), done.status >= 500 ? 409 : done.status);
+      }
+      return html(c, budgetDonePage(action, done.value));
+    }
     let grade: string | undefined;
     let note: string | undefined;
     if ((c.req.header("content-type") ?? "").startsWith("application/x-www-form-urlencoded")) {
@@ -90,5 +107,5 @@ export const actionRoutes = new Hono<AppEnv>()
         done.error.code === "link_used" ? "This link was already used" : "This cannot be done now";
       return html(c, refusedPage(heading, done.error.message), done.status >= 500 ? 409 : done.status);
     }
-    return html(c, donePage(r.claims.action, done.value));
+    return html(c, donePage(r.claims.action as SpecAction, done.value));
   });

@@ -12,7 +12,7 @@ import {
 import type { WebhookEvent, WebhookFormat } from "@mtor/schema/wire";
 import { and, asc, eq, inArray, isNull, lte, sql } from "drizzle-orm";
 import { Webhook } from "standardwebhooks";
-import { actionUrl, newActionToken } from "../actions/links";
+import { actionUrl, BUDGET_SUBJECT, newActionToken } from "../actions/links";
 import type { Db, Deps } from "../fleet/db";
 import { randomBase36 } from "../fleet/ids";
 import { describeFetchError, describeStatus } from "./failure";
@@ -65,16 +65,20 @@ export async function fanOut(deps: Deps, env: WebhookEnv): Promise<number> {
       const links: ActionLinks = {};
       const specId = typeof e.payload.spec_id === "string" ? e.payload.spec_id : null;
       const runId = typeof e.payload.run_id === "string" ? e.payload.run_id : null;
-      // A link acts only on the run it was sent for, so an event about no run carries none.
-      if (env.ACTION_SECRET && specId && runId) {
+      // A link acts only on the run (or the budget's reach) it was sent for, so an event about
+      // neither carries none.
+      const reachId = typeof e.payload.reach_id === "string" ? e.payload.reach_id : null;
+      const subject =
+        specId && runId ? { id: specId, run: runId } : reachId ? { id: BUDGET_SUBJECT, run: reachId } : null;
+      if (env.ACTION_SECRET && subject) {
         for (const action of actionsFor(event)) {
           links[action] = actionUrl(
             ep.linksBase,
-            await newActionToken(env.ACTION_SECRET, specId, runId, action, deps.now()),
+            await newActionToken(env.ACTION_SECRET, subject.id, subject.run, action, deps.now()),
           );
         }
       }
-      const view = specId ? `${ep.linksBase}/specs/${specId}` : undefined;
+      const view = specId ? `${ep.linksBase}/specs/${specId}` : reachId ? `${ep.linksBase}/` : undefined;
       const r = render(ep.format as WebhookFormat, ep.url, event, links, view);
       rows.push({
         id: newDeliveryId(),

@@ -1,5 +1,6 @@
 // Renders one outbox event for one endpoint: the whole event as JSON (`standard`), a readable
-// message for Slack and Discord, or an ntfy push with approve / decline / retry buttons.
+// message for Slack and Discord, or an ntfy push with approve / decline / retry buttons (raise /
+// resume for a reached budget).
 import type { WebhookEvent, WebhookFormat } from "@mtor/schema/wire";
 import type { PhoneAction } from "../actions/links";
 
@@ -20,6 +21,7 @@ export interface Rendered {
 
 /** Which phone actions make sense after an event, judged by the spec's status in its payload. */
 export function actionsFor(event: OutboundEvent): PhoneAction[] {
+  if (event.type === "budget.reached") return ["raise", "resume"];
   if (!event.type.startsWith("spec.")) return [];
   const status = str(event.payload.status);
   if (status === "awaiting_review") return ["approve", "decline", "retry"];
@@ -85,7 +87,10 @@ const HEADLINES: Record<WebhookEvent, string> = {
   "monitor.digest": "mtor digest",
   "report.daily": "mtor morning report",
   "run.security": "Security: the origin changed beyond the run's branch",
+  "budget.reached": "Budget reached",
 };
+
+const usd = (n: number | undefined) => `$${(n ?? 0).toFixed(2)}`;
 
 export interface Summary {
   title: string;
@@ -177,6 +182,20 @@ export function summarize(event: OutboundEvent): Summary {
       color: 0xef6c00,
     };
   }
+  if (event.type === "budget.reached") {
+    const scope = str(p.provider) ? `provider ${str(p.provider)}` : "the fleet";
+    const budget = (num(p.budget_usd) ?? 0) + (num(p.raised_usd) ?? 0);
+    lines.push(`${scope} spent ${usd(num(p.spend_usd))} of its ${usd(budget)} budget tonight`);
+    lines.push("New runs wait; runs in flight finish.");
+    if (str(p.morning)) lines.push(`A raise or a resume lasts until ${str(p.morning)}.`);
+    return {
+      title: `${HEADLINES[event.type]}: ${scope}`,
+      lines,
+      priority: 4,
+      tags: ["money_with_wings"],
+      color: 0xef6c00,
+    };
+  }
   // monitor.digest and report.daily carry their own text.
   if (str(p.text)) lines.push(str(p.text)!);
   return {
@@ -188,7 +207,19 @@ export function summarize(event: OutboundEvent): Summary {
   };
 }
 
-const LABELS: Record<PhoneAction, string> = { approve: "Approve", decline: "Decline", retry: "Retry" };
+const LABELS: Record<PhoneAction, string> = {
+  approve: "Approve",
+  decline: "Decline",
+  retry: "Retry",
+  raise: "Raise",
+  resume: "Resume until morning",
+};
+
+/** A button's label; "raise" says by how much. */
+const labelOf = (a: PhoneAction, event: OutboundEvent) =>
+  a === "raise" && num(event.payload.raise_usd) !== undefined
+    ? `Raise by ${usd(num(event.payload.raise_usd))}`
+    : LABELS[a];
 
 function slack(event: OutboundEvent, links: ActionLinks, view?: string) {
   const s = summarize(event);
@@ -201,7 +232,7 @@ function slack(event: OutboundEvent, links: ActionLinks, view?: string) {
   ];
   const buttons: Record<string, unknown>[] = (Object.keys(links) as PhoneAction[]).map((a) => ({
     type: "button",
-    text: { type: "plain_text", text: LABELS[a] },
+    text: { type: "plain_text", text: labelOf(a, event) },
     url: links[a],
     ...(a === "approve" ? { style: "primary" } : a === "decline" ? { style: "danger" } : {}),
   }));
@@ -213,7 +244,7 @@ function slack(event: OutboundEvent, links: ActionLinks, view?: string) {
 function discord(event: OutboundEvent, links: ActionLinks, view?: string) {
   const s = summarize(event);
   const linkLine = [
-    ...(Object.keys(links) as PhoneAction[]).map((a) => `[${LABELS[a]}](${links[a]})`),
+    ...(Object.keys(links) as PhoneAction[]).map((a) => `[${labelOf(a, event)}](${links[a]})`),
     ...(view ? [`[Open](${view})`] : []),
   ].join(" · ");
   const description = [...s.lines, linkLine].filter(Boolean).join("\n").slice(0, 4000);
@@ -246,7 +277,7 @@ function ntfy(endpointUrl: string, event: OutboundEvent, links: ActionLinks, vie
   const s = summarize(event);
   const actions = (Object.keys(links) as PhoneAction[]).slice(0, 3).map((a) => ({
     action: "http",
-    label: LABELS[a],
+    label: labelOf(a, event),
     url: links[a],
     method: "POST",
     clear: true,

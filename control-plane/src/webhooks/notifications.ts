@@ -1,11 +1,13 @@
 // What the Fleet does for notifications — webhook endpoints, deliveries driven by its alarm, phone
 // actions, the report and the monitor pass — gathered so the Fleet's RPC methods stay one-liners.
 import { actionLinks } from "@mtor/schema/tables/webhooks";
-import type { SpecSummary, WebhookEvent, WebhookFormat } from "@mtor/schema/wire";
+import type { BudgetLine, SpecSummary, WebhookEvent, WebhookFormat } from "@mtor/schema/wire";
 import { eq } from "drizzle-orm";
-import type { ActionClaims } from "../actions/links";
+import type { ActionClaims, BudgetAction } from "../actions/links";
 import { ApiError, type Result } from "../errors";
+import { budgetTarget, useBudgetAction } from "../fleet/budget";
 import { iso } from "../fleet/clock";
+import { fleetSettings } from "../fleet/controls";
 import type { Db, Deps } from "../fleet/db";
 import { approve, decline, getSpec, retry } from "../fleet/queue";
 import { lastPass, type MonitorPassResult, type PassView, runMonitorPass } from "../monitor/pass";
@@ -140,18 +142,48 @@ export class Notifications {
     return used ? iso(used.usedAt) : null;
   }
 
+  /** The budget a budget link was sent for, for the confirm page. */
+  budgetTarget(reachId: string): Result<BudgetLine & { raise_usd: number }> {
+    return this.tx((tx) => budgetTarget(tx, this.deps.now(), fleetSettings(tx), reachId));
+  }
+
+  /** Performs a verified budget link ("raise", "resume") and burns its nonce in one transaction. */
+  useBudgetLink(claims: ActionClaims & { action: BudgetAction }): Result<BudgetLine> {
+    const r = this.tx((tx) => {
+      this.burn(tx, claims);
+      return useBudgetAction(tx, this.deps.now(), fleetSettings(tx), claims.runId, claims.action);
+    });
+    this.wake();
+    return r;
+  }
+
+  /** Records a link as used; a link used before is refused. */
+  private burn(tx: Db, claims: ActionClaims): void {
+    const used = tx.select().from(actionLinks).where(eq(actionLinks.nonce, claims.nonce)).get();
+    if (used) {
+      throw new ApiError(409, "link_used", `this link was already used at ${iso(used.usedAt)}`, {
+        used_at: iso(used.usedAt),
+      });
+    }
+    tx.insert(actionLinks)
+      .values({
+        nonce: claims.nonce,
+        specId: claims.specId,
+        action: claims.action,
+        expiresAt: claims.expiresAt,
+        usedAt: this.deps.now(),
+      })
+      .run();
+  }
+
   /**
    * Performs a verified link's action and burns its nonce in one transaction: a refused
    * transition leaves the link unused, a used link never acts twice.
    */
   useActionLink(claims: ActionClaims, input: { grade?: string; note?: string } = {}): Result<SpecSummary> {
     const r = this.tx((tx) => {
-      const used = tx.select().from(actionLinks).where(eq(actionLinks.nonce, claims.nonce)).get();
-      if (used) {
-        throw new ApiError(409, "link_used", `this link was already used at ${iso(used.usedAt)}`, {
-          used_at: iso(used.usedAt),
-        });
-      }
+      // Burnt first: a refused transition rolls the whole transaction back, the burn with it.
+      this.burn(tx, claims);
       const current = getSpec(tx, claims.specId);
       if (current.currentRunId !== claims.runId) {
         throw new ApiError(
@@ -167,23 +199,14 @@ export class Notifications {
         summary = approve(tx, this.deps, claims.specId, { grade: input.grade, note: input.note }, by);
       else if (claims.action === "decline")
         summary = decline(tx, this.deps, claims.specId, { note: input.note }, by);
-      else {
+      else if (claims.action === "retry") {
         const s = getSpec(tx, claims.specId);
         // A spec awaiting review is retried by declining it with a retry, as the API would.
         summary =
           s.status === "awaiting_review"
             ? decline(tx, this.deps, claims.specId, { retry: true, note: "retry requested from a phone" }, by)
             : retry(tx, this.deps, claims.specId);
-      }
-      tx.insert(actionLinks)
-        .values({
-          nonce: claims.nonce,
-          specId: claims.specId,
-          action: claims.action,
-          expiresAt: claims.expiresAt,
-          usedAt: this.deps.now(),
-        })
-        .run();
+      } else throw new ApiError(400, "invalid_request", `${claims.action} acts on a budget, not on a spec`);
       return summary;
     });
     this.wake();

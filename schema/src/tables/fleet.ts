@@ -1,7 +1,7 @@
 // The Fleet's SQLite tables: specs, runs, providers, executors, gates and fleet settings.
 // Times are unix milliseconds; JSON columns hold wire-shaped values.
 import { sql } from "drizzle-orm";
-import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, integer, real, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import type { GateFlag, GateSettings } from "../gates";
 import type { Spec } from "../spec";
 import type { Diffstat, Failure, FeedbackEntry, Load, RunReview, Usage } from "../wire";
@@ -96,6 +96,13 @@ export const runs = sqliteTable(
     durationMs: integer("duration_ms"),
     logTail: text("log_tail"),
     patchId: text("patch_id"),
+    /**
+     * What the run counts against the spend budget, in USD: the reported cost, else the provider's
+     * price table, else the fallback price; null while the run is in flight.
+     */
+    costUsd: real("cost_usd"),
+    /** reported | price | fallback: where `costUsd` came from. */
+    costSource: text("cost_source"),
   },
   (t) => [
     index("runs_spec_idx").on(t.specId, t.attempt),
@@ -108,6 +115,8 @@ export const runs = sqliteTable(
     // Recent patch ids for the duplicate gate: only runs that have one, newest first.
     index("runs_patch_idx").on(t.finishedAt).where(sql`${t.patchId} IS NOT NULL`),
     index("runs_finished_idx").on(t.finishedAt),
+    // The night's spend: summed from the index alone, over the runs finished since the night began.
+    index("runs_spend_idx").on(t.finishedAt, t.provider, t.costUsd).where(sql`${t.costUsd} IS NOT NULL`),
   ],
 );
 
