@@ -1,11 +1,12 @@
 // The Fleet's drizzle handle and the dependencies every piece of Fleet logic takes.
 import * as fleetTables from "@mtor/schema/tables/fleet";
+import * as historyTables from "@mtor/schema/tables/history";
 import * as outboxTables from "@mtor/schema/tables/outbox";
 import * as securityTables from "@mtor/schema/tables/security";
 import type { DrizzleSqliteDODatabase } from "drizzle-orm/durable-sqlite";
 import type { FleetTimings } from "./timings";
 
-export const tables = { ...fleetTables, ...outboxTables, ...securityTables };
+export const tables = { ...fleetTables, ...historyTables, ...outboxTables, ...securityTables };
 export type Db = DrizzleSqliteDODatabase<typeof tables>;
 
 export interface Deps {

@@ -4,6 +4,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { GateName, GateSetting } from "@mtor/schema/gates";
 import { parseExecutorKeys } from "@mtor/schema/signing";
+import type { TimelineInput } from "@mtor/schema/timeline";
 import type {
   ApproveRequest,
   ClaimRequest,
@@ -30,6 +31,7 @@ import migrations from "../../drizzle/migrations";
 import type { ActionClaims, BudgetAction } from "../actions/links";
 import { ApiError, type Result } from "../errors";
 import type { MonitorPassResult } from "../monitor/pass";
+import { timelineInput } from "../report/timeline";
 import { Notifications, type WebhookCreateInput } from "../webhooks/notifications";
 import { budgetHold, budgetView } from "./budget";
 import { FleetCache } from "./cache";
@@ -45,6 +47,7 @@ import {
 import { type Db, type Deps, tables } from "./db";
 import { claimRuns } from "./dispatch-rule";
 import { listExecutors, setDraining } from "./executors";
+import { syncWindowPeriods } from "./history";
 import { beginIdempotent, type DispatchOutcome, finishIdempotent, type IdempotencyRef } from "./idempotency";
 import { EXPIRE_BATCH, expireLeases, heartbeat, nextLeaseExpiry, type SignedBy, verdict } from "./leases";
 import { monitorChangedAnything } from "./monitor";
@@ -299,20 +302,21 @@ export class Fleet extends DurableObject<Env> {
     return this.change((tx) => {
       const settings = putFleetSettings(tx, update);
       budgetHold(tx, this.clock.now(), settings);
+      syncWindowPeriods(tx, this.clock.now());
       return settingsView(tx, this.clock.now(), settings);
     });
   }
 
   async freeze(): Promise<Result<{ frozen: boolean }>> {
     return this.tx((tx) => {
-      setFrozen(tx, true);
+      setFrozen(tx, true, this.clock.now());
       return { frozen: true };
     });
   }
 
   async thaw(): Promise<Result<{ frozen: boolean }>> {
     return this.change((tx) => {
-      setFrozen(tx, false);
+      setFrozen(tx, false, this.clock.now());
       return { frozen: false };
     });
   }
@@ -327,13 +331,14 @@ export class Fleet extends DurableObject<Env> {
       putProvider(tx, name, core, this.clock.now());
       putProviderControls(tx, name, { window, window_zone, window_fit, budget_usd, price });
       budgetHold(tx, this.clock.now(), fleetSettings(tx));
+      syncWindowPeriods(tx, this.clock.now());
       return oneProvider(tx, name, this.clock.now());
     });
   }
 
   async deleteProvider(name: string): Promise<Result<{ deleted: string }>> {
     return this.tx((tx) => {
-      deleteProvider(tx, name);
+      deleteProvider(tx, name, this.clock.now());
       return { deleted: name };
     });
   }
@@ -477,6 +482,11 @@ export class Fleet extends DurableObject<Env> {
 
   async report(since: number, until: number) {
     return this.notifications.report(since, until);
+  }
+
+  /** What the report's timeline picture draws for [since, until]. */
+  async timeline(since: number, until: number): Promise<Result<TimelineInput>> {
+    return this.read((tx) => timelineInput(tx, since, until));
   }
 
   async actionTarget(specId: string) {

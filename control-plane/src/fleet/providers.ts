@@ -15,6 +15,7 @@ import { ApiError, notFound } from "../errors";
 import { isoOrNull } from "./clock";
 import { fleetSettings } from "./controls";
 import type { Db } from "./db";
+import { beginPeriod, endPeriod, endProviderPeriods } from "./history";
 import { emit } from "./outbox";
 import { DEFAULT_TIMINGS, type FleetTimings } from "./timings";
 
@@ -125,6 +126,7 @@ export function recordRunEnd(tx: Db, now: number, name: string, t: FleetTimings,
   const cooling = kind === "rate_limited" && end.retryAfterS !== undefined;
   if (cooling) {
     next.coolingUntil = Math.max(p.coolingUntil ?? 0, now + end.retryAfterS! * 1000);
+    beginPeriod(tx, "cooling", name, now, { until: next.coolingUntil });
   }
   const providerSide = kind !== undefined && PROVIDER_SIDE_FAILURES.includes(kind) && !cooling;
   const breaker = breakerAt(p, now);
@@ -143,6 +145,8 @@ export function recordRunEnd(tx: Db, now: number, name: string, t: FleetTimings,
       next.breakerState = "open";
       next.cooldownMs = cooldown;
       next.openUntil = now + cooldown;
+      // A trip from half-open carries on the period the first trip began.
+      beginPeriod(tx, "breaker", name, now);
       emit(tx, now, "provider.tripped", {
         provider: name,
         consecutive_failures: failures,
@@ -157,6 +161,7 @@ export function recordRunEnd(tx: Db, now: number, name: string, t: FleetTimings,
       next.breakerState = "closed";
       next.openUntil = null;
       next.cooldownMs = 0;
+      endPeriod(tx, "breaker", name, now);
     }
   }
   tx.update(providers).set(next).where(eq(providers.name, name)).run();
@@ -249,7 +254,7 @@ export function putProvider(tx: Db, name: string, update: ProviderUpdate, now: n
   return oneProvider(tx, name, now);
 }
 
-export function deleteProvider(tx: Db, name: string): void {
+export function deleteProvider(tx: Db, name: string, now: number): void {
   if (!getProvider(tx, name)) throw notFound("provider", name);
   const inUse = slotsInUse(tx).get(name) ?? 0;
   if (inUse > 0) {
@@ -263,10 +268,13 @@ export function deleteProvider(tx: Db, name: string): void {
     );
   }
   tx.delete(providers).where(eq(providers.name, name)).run();
+  endProviderPeriods(tx, name, now);
 }
 
 export function setProviderFrozen(tx: Db, name: string, frozen: boolean, now: number): ProviderView {
   if (!getProvider(tx, name)) throw notFound("provider", name);
   tx.update(providers).set({ frozen, updatedAt: now }).where(eq(providers.name, name)).run();
+  if (frozen) beginPeriod(tx, "frozen", name, now);
+  else endPeriod(tx, "frozen", name, now);
   return oneProvider(tx, name, now);
 }

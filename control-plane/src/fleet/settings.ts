@@ -9,6 +9,7 @@ import {
 import { gates, settings } from "@mtor/schema/tables/fleet";
 import { eq } from "drizzle-orm";
 import type { Db } from "./db";
+import { beginPeriod, endPeriod } from "./history";
 
 export function getSetting<T>(db: Db, key: string, fallback: T): T {
   const row = db.select().from(settings).where(eq(settings.key, key)).get();
@@ -23,7 +24,12 @@ export function putSetting(db: Db, key: string, value: unknown): void {
 }
 
 export const isFrozen = (db: Db): boolean => getSetting(db, "frozen", false);
-export const setFrozen = (db: Db, frozen: boolean): void => putSetting(db, "frozen", frozen);
+/** Freezes or thaws the whole fleet, and notes the period for the report's timeline. */
+export function setFrozen(db: Db, frozen: boolean, now: number): void {
+  putSetting(db, "frozen", frozen);
+  if (frozen) beginPeriod(db, "frozen", null, now);
+  else endPeriod(db, "frozen", null, now);
+}
 
 /** Every gate's setting: stored overrides over the defaults. */
 export function gateSettings(db: Db): GateSettings {

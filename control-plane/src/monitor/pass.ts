@@ -8,6 +8,7 @@ import type { WebhookEvent } from "@mtor/schema/wire";
 import { and, asc, desc, eq, gt, lt, sql } from "drizzle-orm";
 import { iso } from "../fleet/clock";
 import type { Db, Deps } from "../fleet/db";
+import { pruneHistory, syncWindowPeriods } from "../fleet/history";
 import { type MonitorResult, monitorPass } from "../fleet/monitor";
 import { emit } from "../fleet/outbox";
 import { buildReport } from "../report/build";
@@ -73,6 +74,9 @@ export function runMonitorPass(
   };
   const { id } = tx.insert(monitorPasses).values(row).returning({ id: monitorPasses.id }).get();
   pruneOld(tx, now);
+  // The timeline's window periods follow the clock; the rest of the history follows changes.
+  syncWindowPeriods(tx, now);
+  pruneHistory(tx, now);
   tx.run(
     sql`DELETE FROM ${monitorPasses} WHERE ${monitorPasses.id} IN (SELECT ${monitorPasses.id} FROM ${monitorPasses} WHERE ${monitorPasses.startedAt} < ${now - PASS_KEEP_MS} ORDER BY ${monitorPasses.startedAt} LIMIT 1000)`,
   );

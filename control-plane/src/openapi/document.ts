@@ -93,6 +93,7 @@ function operation(op: Operation): Record<string, unknown> {
     "application/json": { schema: op.ok.schema ? ref(op.ok.schema) : {} },
   };
   if (op.ok.text) okContent["text/plain"] = { schema: { type: "string" } };
+  if (op.ok.svg) okContent["image/svg+xml"] = { schema: { type: "string" } };
   const responses: Record<string, unknown> = {
     [op.ok.status]: { description: op.ok.description, content: okContent },
   };
@@ -124,7 +125,7 @@ function operation(op: Operation): Record<string, unknown> {
     operationId: operationId(op),
     tags: [op.tag],
     summary: op.summary,
-    description: `${ROLE_NOTE[op.auth]}${op.ok.text ? " `Accept: text/plain` or `?format=text` gives a text table." : ""}`,
+    description: `${ROLE_NOTE[op.auth]}${op.ok.text ? " `Accept: text/plain` or `?format=text` gives a text table." : ""}${op.ok.svg ? " `Accept: image/svg+xml` or `?format=svg` gives the night's timeline as an SVG picture." : ""}`,
     parameters: [...params, ...query],
     responses,
   };

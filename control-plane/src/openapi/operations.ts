@@ -11,7 +11,8 @@ export interface Operation {
   /** A component name, or "markdown" for a spec body. */
   body?: string;
   query?: { name: string; description: string; schema: Record<string, unknown> }[];
-  ok: { status: number; description: string; schema?: string; text?: boolean };
+  /** `svg`: the route also answers image/svg+xml (`Accept` or `?format=svg`). */
+  ok: { status: number; description: string; schema?: string; text?: boolean; svg?: boolean };
   errors?: number[];
   /**
    * OpenAPI links from the ok answer to operations it enables ("method /path" → parameters as
@@ -336,7 +337,7 @@ export const OPERATIONS: Operation[] = [
     path: "/v1/report",
     tag: "report",
     summary:
-      "The night's report: each spec's outcome, grade, lines, flags; per provider runs, pass rate, tasks per hour, tokens, cost",
+      "The night's report: each spec's outcome, grade, lines, flags; per provider runs, pass rate, tasks per hour, tokens, cost; or its timeline picture as SVG",
     auth: "read",
     query: [
       {
@@ -350,7 +351,7 @@ export const OPERATIONS: Operation[] = [
         schema: { type: "string", format: "date-time" },
       },
     ],
-    ok: { status: 200, description: "The report", text: true },
+    ok: { status: 200, description: "The report", text: true, svg: true },
   },
   {
     method: "post",
