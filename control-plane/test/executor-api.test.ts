@@ -261,12 +261,14 @@ describe("heartbeat and verdict", () => {
     const detail = (await (await api(`/v1/specs/${id}`)).json()) as {
       status: string;
       attempt: number;
+      max_attempt: number;
       next_attempt_at: string | null;
       runs: { failure: { kind: string } }[];
     };
-    expect(detail).toMatchObject({ status: "queued", attempt: 0, next_attempt_at: null });
+    // Not charged: the budget grows by one, and the next run gets a branch of its own.
+    expect(detail).toMatchObject({ status: "queued", attempt: 1, max_attempt: 4, next_attempt_at: null });
     expect(detail.runs[0].failure.kind).toBe("lost_lease");
-    expect((await claimOne("ex-ttl-2", { repos: ["r-ttl"], providers: ["p-ttl"] })).attempt).toBe(1);
+    expect((await claimOne("ex-ttl-2", { repos: ["r-ttl"], providers: ["p-ttl"] })).attempt).toBe(2);
   });
 
   it("a failed run backs off, the monitor requeues it, and the last attempt ends dead", async () => {

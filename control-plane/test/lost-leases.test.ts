@@ -1,17 +1,19 @@
 // Lost leases: the alarm set at the earliest expiry takes them back, a claim nobody picked up
 // returns within seconds, a restarted executor's orphaned run is requeued, none of it charges
-// an attempt, and the third lost lease in a row holds the spec.
+// an attempt (max_attempt rises by one instead) though the next run gets a new attempt number
+// and so a new branch, and the third lost lease in a row holds the spec.
 import type { ClaimedRun } from "@mtor/schema/wire";
 import { beforeAll, describe, expect, it } from "vitest";
 import { MAX_LOST_LEASES, PICKUP_S } from "../src/fleet/leases";
-import { api, claimBody, dispatchSpec, executorClient, startClock, tick } from "./helpers";
-import { runAlarm } from "./webhooks-helpers";
+import { api, claimBody, dispatchSpec, executorClient, nowMs, startClock, tick } from "./helpers";
+import { monitorPass, runAlarm } from "./webhooks-helpers";
 
 const client = executorClient();
 
 interface Detail {
   status: string;
   attempt: number;
+  max_attempt: number;
   next_attempt_at: string | null;
   runs: { attempt: number; failure: { kind: string; message: string } | null }[];
 }
@@ -36,7 +38,7 @@ beforeAll(async () => {
 });
 
 describe("lost leases", () => {
-  it("a claim nobody picks up holds the spec only until PICKUP_S, then the alarm queues it again at attempt 0", async () => {
+  it("a claim nobody picks up holds the spec only until PICKUP_S, then the alarm queues it again uncharged", async () => {
     const id = await dispatchSpec("unpicked", { repo: "r-unpicked", provider: "p-unpicked" });
     const run = await claim("ex-gone", "unpicked");
     await tick((PICKUP_S - 1) * 1000);
@@ -45,14 +47,14 @@ describe("lost leases", () => {
     await tick(2000);
     expect(await runAlarm()).toBe(true);
     const d = await detail(id);
-    expect(d).toMatchObject({ status: "queued", attempt: 0, next_attempt_at: null });
+    expect(d).toMatchObject({ status: "queued", attempt: 1, max_attempt: 4, next_attempt_at: null });
     expect(d.runs[0].failure).toMatchObject({ kind: "lost_lease" });
     expect(d.runs[0].failure?.message).toContain("never picked the run up");
     // The executor that was gone cannot come back to it.
     const late = await client.heartbeat(run.run_id, { token: run.lease.token, phase: "claimed" });
     expect(late).toMatchObject({ ok: false, status: 409, error: { code: "lease_lost" } });
     const again = await claim("ex-alive", "unpicked");
-    expect(again).toMatchObject({ spec_id: id, attempt: 1 });
+    expect(again).toMatchObject({ spec_id: id, attempt: 2 });
   });
 
   it("the first heartbeat gives the lease its full TTL", async () => {
@@ -70,7 +72,7 @@ describe("lost leases", () => {
     await pickUp(run);
     await tick(91_000);
     expect(await runAlarm()).toBe(true);
-    expect(await detail(id)).toMatchObject({ status: "queued", attempt: 0 });
+    expect(await detail(id)).toMatchObject({ status: "queued", attempt: 1, max_attempt: 4 });
   });
 
   it("a run a restarted executor reports as lost is queued again at once, no attempt charged", async () => {
@@ -88,15 +90,20 @@ describe("lost leases", () => {
       duration_ms: 5000,
     });
     expect(v.ok && v.data.status).toBe("queued");
-    expect(await detail(id)).toMatchObject({ status: "queued", attempt: 0, next_attempt_at: null });
-    expect((await claim("ex-orphan", "orphan")).attempt).toBe(1);
+    expect(await detail(id)).toMatchObject({
+      status: "queued",
+      attempt: 1,
+      max_attempt: 4,
+      next_attempt_at: null,
+    });
+    expect((await claim("ex-orphan", "orphan")).attempt).toBe(2);
   });
 
   it(`after ${MAX_LOST_LEASES} lost leases in a row the spec is held dead with the reason`, async () => {
     const id = await dispatchSpec("killer", { repo: "r-killer", provider: "p-killer" });
     for (let i = 1; i <= MAX_LOST_LEASES; i++) {
       const run = await claim(`ex-killer-${i}`, "killer");
-      expect(run.attempt).toBe(1);
+      expect(run.attempt).toBe(i);
       await pickUp(run);
       await tick(91_000);
       await runAlarm();
@@ -104,8 +111,103 @@ describe("lost leases", () => {
     }
     const d = await detail(id);
     expect(d.runs.at(-1)?.failure?.message).toContain(`held after ${MAX_LOST_LEASES} lost leases in a row`);
-    // An operator retry gives it a fresh start.
+    // An operator retry gives it a fresh start: the streak begins again.
     expect((await api(`/v1/specs/${id}/retry`, { method: "POST", body: {} })).status).toBe(200);
     expect((await detail(id)).status).toBe("queued");
+    const run = await claim("ex-killer-again", "killer");
+    expect(run.attempt).toBe(MAX_LOST_LEASES + 1);
+    await pickUp(run);
+    await tick(91_000);
+    await runAlarm();
+    expect((await detail(id)).status).toBe("queued");
+  });
+
+  it("the run after a lost one gets its own attempt number and branch, and the lost one charges nothing", async () => {
+    // One attempt only: if the lost run were charged, the failure after it would be final
+    // without a second try; it is final because the one charged attempt failed.
+    const id = await dispatchSpec("own branch", { repo: "r-branch", provider: "p-branch", attempts: "1" });
+    const lost = await claim("ex-branch-1", "branch");
+    await pickUp(lost);
+    // The lost run had pushed its branch before its executor died.
+    const gone = await client.verdict(lost.run_id, {
+      token: lost.lease.token,
+      outcome: "failed",
+      flags: [],
+      failure: {
+        kind: "lost_lease",
+        message: "the executor stopped while the run was in flight (crash or kill)",
+      },
+      branch: `mtor/${id}-${lost.attempt}`,
+      duration_ms: 5000,
+    });
+    expect(gone.ok && gone.data.status).toBe("queued");
+    const next = await claim("ex-branch-2", "branch");
+    expect(next.attempt).toBe(lost.attempt + 1);
+    await pickUp(next);
+    const v = await client.verdict(next.run_id, {
+      token: next.lease.token,
+      outcome: "passed",
+      flags: [],
+      branch: `mtor/${id}-${next.attempt}`,
+      duration_ms: 5000,
+    });
+    expect(v.ok && v.data.status).toBe("awaiting_review");
+    const d = await detail(id);
+    expect(d).toMatchObject({ status: "awaiting_review", attempt: 2, max_attempt: 2 });
+    expect(d.runs.map((r) => r.attempt)).toEqual([1, 2]);
+
+    const once = await dispatchSpec("one charged attempt", {
+      repo: "r-branch",
+      provider: "p-branch",
+      attempts: "1",
+    });
+    const lostAgain = await claim("ex-branch-3", "branch");
+    expect(lostAgain.spec_id).toBe(once);
+    await pickUp(lostAgain);
+    await tick(91_000);
+    await runAlarm();
+    const failing = await claim("ex-branch-4", "branch");
+    expect(failing).toMatchObject({ spec_id: once, attempt: 2 });
+    const f = await client.verdict(failing.run_id, {
+      token: failing.lease.token,
+      outcome: "failed",
+      flags: [],
+      failure: { kind: "harness", message: "the agent gave up" },
+      duration_ms: 5000,
+    });
+    expect(f.ok && f.data.status).toBe("dead");
+  });
+
+  it("a lost lease between two failures neither counts for the backoff nor breaks its doubling", async () => {
+    const id = await dispatchSpec("backoff", { repo: "r-backoff", provider: "p-backoff" });
+    const fail = async (executor: string) => {
+      const run = await claim(executor, "backoff");
+      await pickUp(run);
+      const v = await client.verdict(run.run_id, {
+        token: run.lease.token,
+        outcome: "failed",
+        flags: [],
+        failure: { kind: "harness", message: "the agent gave up" },
+        duration_ms: 1000,
+      });
+      expect(v.ok && v.data.status).toBe("failed");
+      const d = await detail(id);
+      return Date.parse(d.next_attempt_at as string) - nowMs();
+    };
+    // The first failure backs off 48-72 s (60 s ± 20 %), the second 96-144 s.
+    const first = await fail("ex-backoff-1");
+    expect(first).toBeGreaterThanOrEqual(48_000);
+    expect(first).toBeLessThanOrEqual(72_000);
+    await tick(first);
+    await monitorPass();
+    expect((await detail(id)).status).toBe("queued");
+    const lost = await claim("ex-backoff-2", "backoff");
+    await pickUp(lost);
+    await tick(91_000);
+    await runAlarm();
+    expect(await detail(id)).toMatchObject({ status: "queued", attempt: 2, max_attempt: 4 });
+    const second = await fail("ex-backoff-3");
+    expect(second).toBeGreaterThanOrEqual(96_000);
+    expect(second).toBeLessThanOrEqual(144_000);
   });
 });

@@ -32,6 +32,7 @@ async function specDetail(id: string) {
   return (await (await api(`/v1/specs/${id}`)).json()) as {
     status: string;
     attempt: number;
+    max_attempt: number;
     next_attempt_at: string | null;
     runs: { attempt: number; status: string; failure: { kind: string } | null }[];
   };
@@ -56,10 +57,10 @@ describe("lifecycle", () => {
     const p1 = await monitorPass();
     expect(p1.pass.changes.leases_expired).toBeGreaterThanOrEqual(1);
     const spec = await specDetail(id);
-    expect(spec).toMatchObject({ status: "queued", attempt: 0, next_attempt_at: null });
+    expect(spec).toMatchObject({ status: "queued", attempt: 1, max_attempt: 3, next_attempt_at: null });
     expect(spec.runs[0].failure?.kind).toBe("lost_lease");
     const run2 = await claimOne("ex-m-lease", "m-lease");
-    expect(run2).toMatchObject({ spec_id: id, attempt: 1 });
+    expect(run2).toMatchObject({ spec_id: id, attempt: 2 });
   });
 
   it("cancels a run that passes its spec's timeout, even while it heartbeats", async () => {

@@ -377,7 +377,8 @@ export const SpecSummary = z.object({
   attempt: z.number().int(),
   /**
    * The attempt after which a failure is final: `attempts` at dispatch, raised by each operator
-   * retry (a retry grants the spec's `attempts` anew).
+   * retry (a retry grants the spec's `attempts` anew) and by one for each lost lease, which is
+   * not charged though the next run gets a new attempt number.
    */
   max_attempt: z.number().int(),
   created_at: z.string(),

@@ -119,7 +119,9 @@ export function SpecPage(props: { spec: SpecDetail; csrf: string; notice?: strin
           <dt>attempt</dt>
           <dd>
             {s.attempt} of {s.max_attempt}
-            {s.max_attempt > fm.attempts ? ` (attempts: ${fm.attempts}, renewed by a retry)` : ""}
+            {s.max_attempt > fm.attempts
+              ? ` (attempts: ${fm.attempts}, raised by a retry or a lost lease)`
+              : ""}
             {s.next_attempt_at ? ` · next ${ago(s.next_attempt_at)}` : ""}
           </dd>
           {fm.targets.length > 0 && (

@@ -9,7 +9,7 @@ import type {
   VerdictRequest,
   VerdictResponse,
 } from "@mtor/schema/wire";
-import { and, asc, count, eq, gt, inArray, lt, lte, min, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, lte, min, sql } from "drizzle-orm";
 import { ApiError, notFound } from "../errors";
 import { backoffMs } from "./backoff";
 import { budgetHold, chargeRun } from "./budget";
@@ -110,23 +110,25 @@ function runEventFields(s: SpecRow, run: RunRow) {
 
 /**
  * Failed attempts since the spec was last queued with a fresh budget, this one included: the
- * backoff doubles per failure, so a gate rejection before it does not count.
+ * backoff doubles per failure, so a gate rejection or a lost lease before it does not count.
+ * An operator retry set max_attempt to the attempt then plus `attempts`, and each lost lease
+ * since added one, so the budget began at max_attempt - attempts - (lost runs after it),
+ * solved from the top down; where that leaves a doubt, the runs in doubt are lost ones, which
+ * do not count anyway.
  */
 function failuresInBudget(db: Db, s: SpecRow, run: RunRow): number {
-  const budgetStart = s.maxAttempt - s.spec.attempts;
-  const earlier = db
-    .select({ n: count() })
-    .from(runs)
-    .where(
-      and(
-        eq(runs.specId, s.id),
-        eq(runs.outcome, "failed"),
-        gt(runs.attempt, budgetStart),
-        lt(runs.attempt, run.attempt),
-      ),
-    )
-    .get();
-  return (earlier?.n ?? 0) + 1;
+  const rows = db.all<{ attempt: number; outcome: string | null; kind: string | null }>(sql`
+    SELECT attempt, outcome, json_extract(failure, '$.kind') AS kind
+    FROM ${runs} WHERE spec_id = ${s.id} AND attempt < ${run.attempt}`);
+  const isLost = (r: { kind: string | null }) => r.kind === "lost_lease";
+  const top = s.maxAttempt - s.spec.attempts;
+  let start = top;
+  for (;;) {
+    const next = top - rows.filter((r) => isLost(r) && r.attempt > start).length;
+    if (next === start) break;
+    start = next;
+  }
+  return rows.filter((r) => r.attempt > start && r.outcome === "failed" && !isLost(r)).length + 1;
 }
 
 /** Moves a spec whose current attempt failed to failed (backoff) or dead, with its event. */
@@ -139,14 +141,14 @@ export function failSpec(tx: Db, deps: Deps, s: SpecRow, run: RunRow, failure: F
   if (s.attempt < s.maxAttempt) {
     const nextAttemptAt = now + backoffMs(failuresInBudget(tx, s, run), deps.random(), timingsOf(deps));
     tx.update(specs)
-      .set({ status: "failed", outcome: "failed", flags: [], nextAttemptAt, updatedAt: now })
+      .set({ status: "failed", outcome: "failed", flags: [], nextAttemptAt, lostStreak: 0, updatedAt: now })
       .where(eq(specs.id, s.id))
       .run();
     emit(tx, now, "spec.failed", { ...event, next_attempt_at: iso(nextAttemptAt) });
     return "failed";
   }
   tx.update(specs)
-    .set({ status: "dead", outcome: "failed", flags: [], nextAttemptAt: null, updatedAt: now })
+    .set({ status: "dead", outcome: "failed", flags: [], nextAttemptAt: null, lostStreak: 0, updatedAt: now })
     .where(eq(specs.id, s.id))
     .run();
   emit(tx, now, "spec.dead", { ...event, attempts: s.attempt });
@@ -243,7 +245,14 @@ export function verdict(
   };
   if (req.outcome === "passed") {
     tx.update(specs)
-      .set({ status: "awaiting_review", outcome: "passed", flags: req.flags, feedback: [], updatedAt: now })
+      .set({
+        status: "awaiting_review",
+        outcome: "passed",
+        flags: req.flags,
+        feedback: [],
+        lostStreak: 0,
+        updatedAt: now,
+      })
       .where(eq(specs.id, s.id))
       .run();
     emit(tx, now, "spec.verdict", { ...event, status: "awaiting_review" });
@@ -264,6 +273,7 @@ export function verdict(
           flags: req.flags,
           feedback,
           nextAttemptAt: null,
+          lostStreak: 0,
           updatedAt: now,
         })
         .where(eq(specs.id, s.id))
@@ -271,7 +281,7 @@ export function verdict(
       return { status: "queued" };
     }
     tx.update(specs)
-      .set({ status: "rejected", outcome: "rejected", flags: req.flags, updatedAt: now })
+      .set({ status: "rejected", outcome: "rejected", flags: req.flags, lostStreak: 0, updatedAt: now })
       .where(eq(specs.id, s.id))
       .run();
     emit(tx, now, "spec.verdict", { ...event, status: "rejected" });
@@ -283,17 +293,16 @@ export function verdict(
 
 /**
  * Puts the spec of a run whose executor went away back in the queue at once, with no backoff
- * and the attempt not counted: losing an executor is not the spec's fault. A spec whose runs
+ * and the attempt not charged: losing an executor is not the spec's fault. The next run still
+ * gets a new attempt number, so its branch (`mtor/<spec_id>-<attempt>`) is not one the lost
+ * run may already have pushed; max_attempt rises by one to make up for it. A spec whose runs
  * were picked up and lost MAX_LOST_LEASES times in a row is held instead (dead, with the
  * reason), so one that kills its executors cannot loop forever.
  */
 function requeueLost(tx: Db, deps: Deps, s: SpecRow, run: RunRow, failure: Failure): SpecStatus {
   const now = deps.now();
-  // Lost runs do not count as attempts, so every one of this streak carries this attempt number.
-  const lost = tx.all<{ n: number }>(sql`
-    SELECT count(*) AS n FROM ${runs}
-    WHERE spec_id = ${s.id} AND attempt = ${run.attempt} AND heartbeat_at IS NOT NULL
-      AND json_extract(failure, '$.kind') = 'lost_lease'`)[0].n;
+  // Only a run that was picked up counts: a claim nobody picked up says nothing of the spec.
+  const lost = s.lostStreak + (run.heartbeatAt !== null ? 1 : 0);
   if (run.heartbeatAt !== null && lost >= MAX_LOST_LEASES) {
     const held: Failure = {
       kind: "lost_lease",
@@ -308,7 +317,13 @@ function requeueLost(tx: Db, deps: Deps, s: SpecRow, run: RunRow, failure: Failu
     return "dead";
   }
   tx.update(specs)
-    .set({ status: "queued", attempt: run.attempt - 1, nextAttemptAt: null, updatedAt: now })
+    .set({
+      status: "queued",
+      maxAttempt: s.maxAttempt + 1,
+      lostStreak: lost,
+      nextAttemptAt: null,
+      updatedAt: now,
+    })
     .where(eq(specs.id, s.id))
     .run();
   return "queued";

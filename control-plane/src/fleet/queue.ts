@@ -257,6 +257,7 @@ function requeue(tx: Db, now: number, s: SpecRow, feedback: FeedbackEntry[]): vo
     .set({
       status: "queued",
       maxAttempt: s.attempt + s.spec.attempts,
+      lostStreak: 0,
       nextAttemptAt: null,
       feedback,
       updatedAt: now,

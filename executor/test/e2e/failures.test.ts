@@ -215,7 +215,7 @@ describe.concurrent("executor failures end to end", () => {
 
 // These move the control plane's clock or stop it, so they run alone, one after the other.
 describe("executor failures end to end, one at a time", () => {
-  it("executor stopped during its long poll: a spec dispatched next is run by another executor within seconds, still attempt 1", {
+  it("executor stopped during its long poll: a spec dispatched next is run by another executor within seconds, no attempt charged", {
     timeout: 180_000,
   }, async ({ expect, onTestFinished }) => {
     const origin = makeOrigin(stack.root, "poll");
@@ -254,10 +254,13 @@ describe("executor failures end to end, one at a time", () => {
     const done = await stack.waitForStatus(id, ["awaiting_review", "rejected", "failed", "dead"], 90_000);
     expect(done.status).toBe("awaiting_review");
     const passed = done.runs.find((r) => r.outcome === "passed");
-    expect(passed).toMatchObject({ attempt: 1, executor: "poll-b" });
-    // If A's open poll got the lease, it came back unclaimed within seconds and cost nothing.
+    expect(passed).toMatchObject({ executor: "poll-b" });
+    // If A's open poll got the lease, it came back unclaimed within seconds and cost nothing:
+    // B's run is the next attempt number, on a branch of its own, within the same budget.
+    expect(done.runs.map((r) => r.attempt)).toEqual(done.runs.map((_, i) => i + 1));
+    expect(done.max_attempt - done.front_matter.attempts).toBe(done.runs.length - 1);
     for (const r of done.runs.filter((r) => r !== passed)) {
-      expect(r).toMatchObject({ attempt: 1, executor: "poll-a", failure: { kind: "lost_lease" } });
+      expect(r).toMatchObject({ executor: "poll-a", failure: { kind: "lost_lease" } });
     }
     const waited = Date.parse(passed?.claimed_at ?? "") - Date.parse(done.created_at);
     expect(waited).toBeLessThan(15_000);
@@ -308,11 +311,14 @@ describe("executor failures end to end, one at a time", () => {
       await stack.pinClock(null);
       const done = await stack.waitForStatus(id, ["awaiting_review", "rejected", "failed", "dead"], 90_000);
       expect(done.status).toBe("awaiting_review");
+      // B's run is attempt 2, so it pushes a branch A's run could not have pushed already; the
+      // lost run is not charged (max_attempt grew by one).
       expect(done.runs.map((r) => [r.attempt, r.executor, r.outcome])).toEqual([
         [1, "crash-a", "failed"],
-        [1, "crash-b", "passed"],
+        [2, "crash-b", "passed"],
       ]);
-      expect(origin.branches()[`mtor/${id}-1`]).toBe(done.runs[1].head_sha);
+      expect(done.max_attempt).toBe(done.front_matter.attempts + 1);
+      expect(origin.branches()[`mtor/${id}-2`]).toBe(done.runs[1].head_sha);
 
       // A comes back on the same workdir: it reaps its orphaned harness, reports the run it
       // never finished with the old lease token, and the control plane refuses that verdict.

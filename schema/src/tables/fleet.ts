@@ -17,8 +17,13 @@ export const specs = sqliteTable(
     status: text("status").notNull(),
     /** Number of runs started so far. */
     attempt: integer("attempt").notNull().default(0),
-    /** The attempt number after which a failure is final; an operator retry raises it. */
+    /**
+     * The attempt number after which a failure is final; an operator retry raises it, and so
+     * does each lost lease, which is not charged.
+     */
     maxAttempt: integer("max_attempt").notNull(),
+    /** Leases of started runs lost in a row since the last charged run or operator retry. */
+    lostStreak: integer("lost_streak").notNull().default(0),
     spec: text("spec", { mode: "json" }).$type<Spec>().notNull(),
     warnings: text("warnings", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
     dedupKey: text("dedup_key").notNull(),

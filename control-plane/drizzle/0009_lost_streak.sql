@@ -1,0 +1,1 @@
+ALTER TABLE `specs` ADD `lost_streak` integer DEFAULT 0 NOT NULL;
