@@ -5,7 +5,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { DOMParser, type Document } from "@xmldom/xmldom";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { api, dispatchSpec, nowMs, startClock, tick } from "./helpers";
+import { api, claimBody, dispatchSpec, executorClient, nowMs, startClock, tick } from "./helpers";
 import { claimOne, monitorPass, sendVerdict, stub } from "./webhooks-helpers";
 
 interface PeriodRow {
@@ -179,6 +179,29 @@ describe("fleet history", () => {
     const left = (await samples()).slice(first);
     expect(left).toHaveLength(2);
     expect(left[1]).toEqual({ at: nowMs(), awaiting_review: (left[0]?.awaiting_review ?? 0) - 1 });
+  });
+});
+
+describe("budget holds", () => {
+  it("a provider that reached its budget is shaded as budget in the picture", async () => {
+    expect((await api("/v1/providers/tl-budget", { method: "PUT", body: { budget_usd: 1 } })).status).toBe(
+      200,
+    );
+    for (let i = 0; i < 2; i++)
+      await dispatchSpec(`budget ${i}`, { provider: "tl-budget", repo: "tl", attempts: "1" });
+    // No usage reported and no prices: the run counts at the $1 fallback, which reaches the budget.
+    await fail("tl-budget", "harness");
+    const held = await executorClient().claim(
+      claimBody("ex-tl-budget", { providers: ["tl-budget"], repos: ["tl"] }),
+    );
+    expect(held.ok && held.data).toEqual({ runs: [], reason: "budget" });
+    await tick(60_000);
+    const doc = parseSvg(await (await api("/v1/report?format=svg")).text());
+    const shaded = byClass(doc, "period-budget");
+    expect(shaded.map((e) => e.textContent)).toEqual([expect.stringContaining("budget reached: tl-budget")]);
+    expect((await api("/v1/providers/tl-budget", { method: "PUT", body: { budget_usd: null } })).status).toBe(
+      200,
+    );
   });
 });
 

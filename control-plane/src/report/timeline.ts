@@ -1,9 +1,11 @@
 // The report's picture: what the timeline renderer needs for [since, until], read in one
 // transaction — the runs that overlap it (finished inside it, or still in flight), each
-// provider's slots, the periods that held work back and the review backlog over time.
+// provider's slots, the periods that held work back (the fleet's history and the budget's holds)
+// and the review backlog over time.
 import { providers, runs, specs } from "@mtor/schema/tables/fleet";
 import type { TimelineInput } from "@mtor/schema/timeline";
 import { and, asc, eq, gte, inArray, lte } from "drizzle-orm";
+import { budgetPeriods } from "../fleet/budget";
 import { fleetSettings } from "../fleet/controls";
 import type { Db } from "../fleet/db";
 import { backlogBetween, periodsBetween } from "../fleet/history";
@@ -54,7 +56,17 @@ export function timelineInput(db: Db, since: number, until: number): TimelineInp
       outcome: r.end === null ? null : r.outcome,
       failure_kind: r.failure?.kind ?? null,
     })),
-    periods: periodsBetween(db, since, until),
+    periods: [
+      ...periodsBetween(db, since, until),
+      // The budget keeps its own holds, with how each ended.
+      ...budgetPeriods(db, since, until).map((p) => ({
+        kind: "budget" as const,
+        provider: p.provider,
+        start: p.from,
+        end: p.to,
+        detail: p.ended_by ? `ended by ${p.ended_by.replace("_", " ")}` : null,
+      })),
+    ],
     backlog: backlogBetween(db, since, until),
     backlog_limit: settings.max_awaiting_review,
     zone: settings.window?.zone ?? "UTC",
