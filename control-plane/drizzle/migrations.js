@@ -9,6 +9,7 @@ import m0006 from './0006_review_backlog.sql';
 import m0007 from './0007_run_cost.sql';
 import m0008 from './0008_fleet_history.sql';
 import m0009 from './0009_lost_streak.sql';
+import m0010 from './0010_backlog_sample_step.sql';
 
   export default {
     journal,
@@ -22,7 +23,8 @@ m0005,
 m0006,
 m0007,
 m0008,
-m0009
+m0009,
+m0010
     }
   }
   

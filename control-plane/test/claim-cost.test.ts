@@ -70,27 +70,34 @@ describe("claim cost", () => {
       }) as typeof sql.exec;
       let n = 0;
       const signer = () => ({ keyId: "k1", nonce: `cost-${n++}`, created: Math.floor(NOW / 1000) });
-      try {
-        op = "hello";
-        await instance.claim(claimBody("cost-ex", { providers: ["cost-p"] }, 0), signer());
-        op = "claim";
+      const cycle = async (as: string | null) => {
+        const mark = (name: string) => {
+          op = as ?? name;
+        };
+        mark("claim");
         const claim = await instance.claim(claimBody("cost-ex", { providers: ["cost-p"] }), signer());
         if (!claim.ok || claim.value.runs.length !== 1) throw new Error(`claim: ${JSON.stringify(claim)}`);
         const run = claim.value.runs[0];
         for (const phase of ["preparing", "harness"]) {
-          op = "heartbeat";
+          mark("heartbeat");
           const hb = await instance.heartbeat(run.run_id, { token: run.lease.token, phase }, signer());
           if (!hb.ok) throw new Error(`heartbeat: ${JSON.stringify(hb)}`);
         }
-        op = "verdict";
+        mark("verdict");
         const v = await instance.verdict(
           run.run_id,
           { token: run.lease.token, outcome: "passed", flags: [], duration_ms: 1 },
           signer(),
         );
         if (!v.ok) throw new Error(`verdict: ${JSON.stringify(v)}`);
-        op = "alarm";
+        mark("alarm");
         await instance.alarm();
+      };
+      try {
+        // The first cycle registers the executor and fills what is read once (caches, the
+        // first review backlog sample); the second is what every later one costs.
+        await cycle("warm-up");
+        await cycle(null);
       } finally {
         sql.exec = exec;
       }
@@ -99,7 +106,7 @@ describe("claim cost", () => {
       const worst: Record<string, { rows: number; sql: string }> = {};
       const plans: { op: string; sql: string; plan: string[] }[] = [];
       for (const s of seen) {
-        if (s.op === "hello") continue;
+        if (s.op === "warm-up") continue;
         rows[s.op] = (rows[s.op] ?? 0) + s.cursor.rowsRead;
         if (s.cursor.rowsRead > (worst[s.op]?.rows ?? -1))
           worst[s.op] = { rows: s.cursor.rowsRead, sql: s.sql };
