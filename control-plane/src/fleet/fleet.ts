@@ -52,7 +52,14 @@ import { beginIdempotent, type DispatchOutcome, finishIdempotent, type Idempoten
 import { EXPIRE_BATCH, expireLeases, heartbeat, nextLeaseExpiry, type SignedBy, verdict } from "./leases";
 import { monitorChangedAnything } from "./monitor";
 import { acceptSigner, type Signer } from "./nonces";
-import { deleteProvider, listProviders, oneProvider, putProvider, setProviderFrozen } from "./providers";
+import {
+  deleteProvider,
+  listProviders,
+  nextProviderChange,
+  oneProvider,
+  putProvider,
+  setProviderFrozen,
+} from "./providers";
 import {
   approve,
   countsByStatus,
@@ -209,9 +216,22 @@ export class Fleet extends DurableObject<Env> {
       }
       const left = deadline - Date.now();
       if (left <= 0) return result;
-      await this.waiters.wait(left);
+      await this.waiters.wait(Math.min(left, this.untilProviderChange()));
       result = this.run((tx) => claim(tx, by));
     }
+  }
+
+  /**
+   * Real ms until a cooling or a breaker's cooldown ends: nothing wakes the waiting claims then
+   * (no request changes anything), so they look again by themselves. Infinity when none is due,
+   * or while a test holds the clock still.
+   */
+  private untilProviderChange(): number {
+    if (this.clock.isPinned()) return Number.POSITIVE_INFINITY;
+    const now = this.clock.now();
+    const next = this.read((tx) => nextProviderChange(tx, now));
+    if (!next.ok || next.value === null) return Number.POSITIVE_INFINITY;
+    return this.clock.realDelay(next.value - now) + 1;
   }
 
   async heartbeat(runId: string, req: HeartbeatRequest, signer: Signer): Promise<Result<HeartbeatResponse>> {

@@ -167,6 +167,20 @@ export function recordRunEnd(tx: Db, now: number, name: string, t: FleetTimings,
   tx.update(providers).set(next).where(eq(providers.name, name)).run();
 }
 
+/**
+ * The next moment (Fleet clock, ms) a provider may take work again without anyone acting: the
+ * earliest end of a cooling or of an open breaker's cooldown; null when none is pending.
+ */
+export function nextProviderChange(db: Db, now: number): number | null {
+  let next: number | null = null;
+  for (const p of db.select().from(providers).all()) {
+    for (const at of [p.coolingUntil, p.breakerState === "open" ? p.openUntil : null]) {
+      if (at !== null && at > now && (next === null || at < next)) next = at;
+    }
+  }
+  return next;
+}
+
 /** Moves breakers whose cooldown ended to half-open; returns how many moved. */
 export function halfOpenBreakers(tx: Db, now: number): number {
   let moved = 0;
