@@ -6,6 +6,11 @@ export interface DemoFaults {
   preflightFailRate?: number;
   /** Every preflight answers 529 until this many ms after the provider started. */
   preflightFailUntilMs?: number;
+  /**
+   * How a failing preflight fails: "overloaded" (default) answers 529; "hang" never answers at
+   * all, no status and no byte, until the client gives up (a provider that breaks silently).
+   */
+  preflightFailMode?: "overloaded" | "hang";
   /** Every request answers 429 until this many ms after start; retry-after counts down to it. */
   rateLimitUntilMs?: number;
   /** Delay before every answer. */
@@ -17,6 +22,7 @@ export interface DemoFaults {
 export type FaultDecision =
   | { kind: "none"; delayMs: number }
   | { kind: "overloaded"; delayMs: number }
+  | { kind: "hang"; delayMs: number }
   | { kind: "rate_limited"; delayMs: number; retryAfterS: number };
 
 /** Mulberry32: a tiny deterministic PRNG, enough for reproducible fault schedules. */
@@ -53,15 +59,16 @@ export function decideFault(
     };
   }
   if (req.isPreflight) {
+    const fail = faults.preflightFailMode === "hang" ? ("hang" as const) : ("overloaded" as const);
     if (faults.preflightFailUntilMs !== undefined && elapsed < faults.preflightFailUntilMs)
-      return { kind: "overloaded", delayMs };
+      return { kind: fail, delayMs };
     // Draw only when a rate is set, so adding a rate does not shift other draws.
     if (
       faults.preflightFailRate !== undefined &&
       faults.preflightFailRate > 0 &&
       clock.random() < faults.preflightFailRate
     ) {
-      return { kind: "overloaded", delayMs };
+      return { kind: fail, delayMs };
     }
     return { kind: "none", delayMs };
   }

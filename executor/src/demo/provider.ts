@@ -201,6 +201,13 @@ export function startDemoProvider(options: DemoProviderOptions = {}): Promise<De
         ? decideFault(faults, clock, { isPreflight, scriptTurns: script.turns })
         : null;
     await sleep((options.latencyMs ?? 0) + (fault?.delayMs ?? 0));
+    if (fault?.kind === "hang") {
+      // Silent: no status line, no byte, until the client gives up or close() ends it.
+      hanging.add(res);
+      res.on("close", () => hanging.delete(res));
+      record({ ...base, status: 0, answer: "silent" });
+      return;
+    }
 
     let answer: Turn;
     if (isReviewer || !script) {

@@ -3,7 +3,7 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { decideFault, seededRandom } from "../../src/demo/faults";
 import { type DemoProvider, startDemoProvider } from "../../src/demo/provider";
 import { parseDirective, readList } from "../../src/demo/scripts";
@@ -233,6 +233,35 @@ describe("demo provider", () => {
     now += 3_000;
     expect((await preflight()).status).toBe(529);
     now += 7_000;
+    expect((await preflight()).status).toBe(200);
+  });
+
+  it("breaks a preflight silently under the hang mode: no status, no byte, until the client gives up", async () => {
+    let now = 0;
+    const p = await start({
+      now: () => now,
+      faults: { preflightFailUntilMs: 10_000, preflightFailMode: "hang" },
+    });
+    const preflight = (signal?: AbortSignal) =>
+      fetch(`${p.url}/v1/messages`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-api-key": "k", "anthropic-version": "2023-06-01" },
+        body: JSON.stringify({ messages: [{ role: "user", content: PREFLIGHT_PROMPT }] }),
+        signal,
+      });
+    const gaveUp = new AbortController();
+    const hung = preflight(gaveUp.signal).then(
+      (r) => `answered ${r.status}`,
+      (e: Error) => `no answer (${e.name})`,
+    );
+    // The provider has the request and has said nothing; the client is the one who ends it.
+    await vi.waitFor(() => expect(p.requests.at(-1)?.answer).toBe("silent"));
+    gaveUp.abort();
+    expect(await hung).toBe("no answer (AbortError)");
+    // A task request is not a preflight: it is answered; once the break is over, so is the preflight.
+    const task = await post(p.url, { messages: [{ role: "user", content: PROMPT }] });
+    expect(task.status).toBe(200);
+    now = 10_000;
     expect((await preflight()).status).toBe(200);
   });
 
