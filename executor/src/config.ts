@@ -75,6 +75,14 @@ const ConfigFile = z.strictObject({
   drain_s: z.number().min(0).default(60),
   keep_failed: z.number().int().min(0).default(5),
   preflight_timeout_s: z.number().positive().default(60),
+  /**
+   * A failed preflight tried again in the same slot this many more times, preflight_retry_s
+   * apart. 0 (the default) fails the run at once: the control plane counts the failure toward
+   * the provider's breaker and the slot is free for other work. Benchmarks set it to replay
+   * the seed's executor, which retried a failing preflight while holding its slot.
+   */
+  preflight_retries: z.number().int().min(0).default(0),
+  preflight_retry_s: z.number().min(0).default(30),
   cpu_cores: z.number().int().min(1, "must be at least 1").optional(),
   git_name: z.string().default("mtor agent"),
   git_email: z.string().default("agent@mtor.invalid"),
@@ -110,6 +118,9 @@ export interface ExecutorConfig {
   drainMs: number;
   keepFailed: number;
   preflightTimeoutMs: number;
+  /** More tries of a failed preflight in the same slot, and the wait before each. */
+  preflightRetries: number;
+  preflightRetryMs: number;
   gitIdentity: { name: string; email: string };
   /** Cores the load average is divided by; default os.cpus().length. */
   cpuCores?: number;
@@ -144,6 +155,8 @@ const NUMBER_KEYS = new Set([
   "drain_s",
   "keep_failed",
   "preflight_timeout_s",
+  "preflight_retries",
+  "preflight_retry_s",
   "cpu_cores",
 ]);
 /** Tables are not overridable one env var at a time. */
@@ -291,6 +304,8 @@ export function parseConfig(text: string, env: Env = process.env, baseDir = proc
     drainMs: Math.round(c.drain_s * 1000),
     keepFailed: c.keep_failed,
     preflightTimeoutMs: Math.round(c.preflight_timeout_s * 1000),
+    preflightRetries: c.preflight_retries,
+    preflightRetryMs: Math.round(c.preflight_retry_s * 1000),
     gitIdentity: { name: c.git_name, email: c.git_email },
     cpuCores: c.cpu_cores,
   };

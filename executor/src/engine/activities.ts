@@ -45,7 +45,8 @@ export interface ActivityDeps {
   config: Pick<
     ExecutorConfig,
     "workdir" | "repos" | "providers" | "keepFailed" | "preflightTimeoutMs" | "gitIdentity"
-  >;
+  > &
+    Partial<Pick<ExecutorConfig, "preflightRetries" | "preflightRetryMs">>;
   spool: VerdictSpool;
   /** Where harnesses and test commands run: the bwrap sandbox, or "none" when the config says so. */
   sandbox: Sandbox;
@@ -221,17 +222,27 @@ export function createActivities(deps: ActivityDeps): RunActivities {
     async preflight(run, prepared, hooks): Promise<PreflightOutcome> {
       hooks?.heartbeat?.("preflight");
       const harness = deps.harnessFor(harnessName(run));
-      const r = await harness.preflight({
-        cwd: prepared.workspace,
-        provider: providerOf(run),
-        model: modelOf(run),
-        home: prepared.home,
-        signal: hooks?.signal,
-        gitIdentity: config.gitIdentity,
-        timeoutMs: config.preflightTimeoutMs,
-        prompt: deps.buildPreflightPrompt?.(run.spec.body),
-        sandbox: sandboxOf(prepared),
-      });
+      const probe = () =>
+        harness.preflight({
+          cwd: prepared.workspace,
+          provider: providerOf(run),
+          model: modelOf(run),
+          home: prepared.home,
+          signal: hooks?.signal,
+          gitIdentity: config.gitIdentity,
+          timeoutMs: config.preflightTimeoutMs,
+          prompt: deps.buildPreflightPrompt?.(run.spec.body),
+          sandbox: sandboxOf(prepared),
+        });
+      let r = await probe();
+      // preflight_retries: the same slot tries again (never after a cancel or a lost lease).
+      for (let tries = 0; !r.ok && tries < (config.preflightRetries ?? 0); tries++) {
+        if (hooks?.signal?.aborted || r.failure.kind === "canceled") break;
+        log(`run ${runLabel(run)} preflight failed: ${r.failure.message}; trying again in the same slot`);
+        await abortableSleep(config.preflightRetryMs ?? 0, hooks?.signal);
+        if (hooks?.signal?.aborted) break;
+        r = await probe();
+      }
       log(
         `run ${runLabel(run)} preflight ${r.ok ? "ok" : `failed: ${r.failure.message}`} (${secs(r.durationMs)})`,
       );
@@ -461,4 +472,18 @@ async function patchOf(
 
 export function secs(ms: number): string {
   return `${(ms / 1000).toFixed(1)}s`;
+}
+
+/** Waits `ms`, or less when `signal` aborts first. */
+function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+  });
 }
