@@ -108,6 +108,10 @@ export interface BenchExecutor {
   heartbeatS: number;
   harness?: "bench" | "claude";
   claimWaitS?: number;
+  /** The executor's preflight limit (default 60 s) and its same-slot retries (default none). */
+  preflightTimeoutS?: number;
+  preflightRetries?: number;
+  preflightRetryS?: number;
 }
 
 /** Writes an executor config using the bench agent (or claude) for every provider. */
@@ -123,7 +127,9 @@ export function writeBenchConfig(dir: string, e: BenchExecutor): string {
     `heartbeat_s = ${e.heartbeatS}`,
     `claim_wait_s = ${e.claimWaitS ?? 5}`,
     "drain_s = 5",
-    "preflight_timeout_s = 60",
+    `preflight_timeout_s = ${e.preflightTimeoutS ?? 60}`,
+    `preflight_retries = ${e.preflightRetries ?? 0}`,
+    `preflight_retry_s = ${e.preflightRetryS ?? 30}`,
     "keep_failed = 0",
     // The box is shared and busy; its load must not make the control plane refuse work.
     "cpu_cores = 256",
@@ -167,7 +173,16 @@ export interface StackExecutor {
 export function startStackExecutor(
   stack: Stack,
   origin: string,
-  e: { id: string; providers: Record<string, string>; capacity: number; heartbeatS: number },
+  e: Pick<
+    BenchExecutor,
+    | "id"
+    | "providers"
+    | "capacity"
+    | "heartbeatS"
+    | "preflightTimeoutS"
+    | "preflightRetries"
+    | "preflightRetryS"
+  >,
 ): StackExecutor {
   const workdir = join(stack.root, "executors", e.id);
   const config = writeBenchConfig(join(stack.root, "configs"), {

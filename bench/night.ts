@@ -19,19 +19,19 @@ import {
   nightMinToRealMs,
   POLICIES,
   type PolicyName,
+  PREFLIGHT_TIMEOUT_REAL_S,
   realMsToNightMin,
   taskDurations,
 } from "./profiles";
+import { accountSlots, idleReason, isDown, type NightRun, outages } from "./slot-time";
 
-/** One run's span on the night's clock, for the slot timeline. */
-export interface NightRun {
-  spec: number;
-  provider: string;
-  executor: string;
-  from_min: number;
-  to_min: number;
-  outcome: string;
-}
+export type { NightRun };
+
+/** Each executor runs two at a time: six executor slots for six provider slots. */
+const EXECUTOR_CAPACITY = 2;
+
+/** How long the runs in flight at the window's end get to finish, in night-minutes. */
+export const drainMin = (p: NightProfile): number => Math.round(p.windowMin / 4);
 
 export interface NightResult {
   policy: PolicyName;
@@ -41,14 +41,18 @@ export interface NightResult {
   /** Specs whose passing run ended inside the window. */
   landed: number;
   landed_per_hour: number;
-  /** useful ÷ available slot-time: passed runs' slot-time, clipped to the window. */
+  /** useful ÷ available slot-time (bench/slot-time.ts): passed runs' slot-time inside the window. */
   efficiency: number;
   /** The task's own time inside passed runs ÷ available slot-time. */
   task_efficiency: number;
+  /** useful ÷ every provider slot over the window, outages included. */
+  efficiency_of_all_slot_time: number;
   available_slot_min: number;
+  /** Slot-time of providers inside their outages (not available to anyone). */
+  provider_down_slot_min: number;
   useful_slot_min: number;
   task_slot_min: number;
-  /** Slot-time not spent on passed runs: failed runs by failure kind, and idle slots. */
+  /** Available slot-time not spent on passed runs: failed runs by failure kind, idle slots by why. */
   wasted_slot_min: Record<string, number>;
   /** Night-minute each spec landed at, in order (the landed-over-the-night curve). */
   landed_at_min: number[];
@@ -59,8 +63,6 @@ export interface NightResult {
   runs: NightRun[];
   wall_s: number;
 }
-
-const LANDED = new Set(["awaiting_review", "approved"]);
 
 export async function runNight(opts: {
   policy: PolicyName;
@@ -93,8 +95,11 @@ export async function runNight(opts: {
         id: `night-${i}`,
         providers: Object.fromEntries(Object.entries(providers).map(([n, p]) => [n, p.demo.url])),
         // Six executor slots for six provider slots: a dead executor's slots are missed.
-        capacity: 2,
+        capacity: EXECUTOR_CAPACITY,
         heartbeatS: HEARTBEAT_REAL_S,
+        preflightTimeoutS: PREFLIGHT_TIMEOUT_REAL_S,
+        preflightRetries: policy.executor.preflightRetries,
+        preflightRetryS: policy.executor.preflightRetryS / NIGHT_RATE,
       }),
     );
   }
@@ -141,7 +146,9 @@ export async function runNight(opts: {
   for (const p of profile.providers) {
     const { demo, startedAt } = providers[p.name] as { demo: DemoProvider; startedAt: number };
     if (p.preflightFailRate !== undefined) {
-      at(p.preflightFailFromMin ?? 0, () => demo.setFaults({ preflightFailRate: p.preflightFailRate }));
+      at(p.preflightFailFromMin ?? 0, () =>
+        demo.setFaults({ preflightFailRate: p.preflightFailRate, preflightFailMode: p.preflightFailMode }),
+      );
       at(p.preflightFailUntilMin ?? profile.windowMin, () => demo.setFaults(undefined));
     }
     if (p.rateLimitFromMin !== undefined && p.rateLimitUntilMin !== undefined) {
@@ -160,13 +167,27 @@ export async function runNight(opts: {
   const stopTicker = every(nightMinToRealMs(policy.monitorEveryMin), () => stack.cp.tick());
   onCleanup(stopTicker);
 
-  // Breaker state on the flaky provider, sampled.
+  // The providers, sampled every 200 ms (a night-minute): when the flaky provider's breaker first
+  // opened, and why each idle slot was idle (the split of the idle slot-time).
   let breakerOpenedMin: number | null = null;
+  const outage = outages(profile);
+  const down = (provider: string, m: number) => isDown(outage, provider, m);
+  const idleSamples: Record<string, number> = {};
+  let deadExecutors = 0;
   const stopSampler = every(200, async () => {
-    if (breakerOpenedMin !== null) return;
     const res = await stack.api<{ providers?: ProviderView[] } | ProviderView[]>("GET", "/v1/providers");
     const list = Array.isArray(res.body) ? res.body : (res.body.providers ?? []);
-    if (list.some((v) => v.name === "flaky" && v.breaker.state === "open")) breakerOpenedMin = nightMin();
+    const m = nightMin();
+    if (breakerOpenedMin === null && list.some((v) => v.name === "flaky" && v.breaker.state === "open"))
+      breakerOpenedMin = m;
+    const executorSlotsFree =
+      (executors.length - deadExecutors) * EXECUTOR_CAPACITY - list.reduce((n, v) => n + v.in_use, 0);
+    for (const v of list) {
+      const idle = Math.max(0, v.slots - v.in_use);
+      if (idle === 0 || m >= profile.windowMin || down(v.name, m)) continue;
+      const why = idleReason(v, executorSlotsFree);
+      idleSamples[why] = (idleSamples[why] ?? 0) + idle;
+    }
   });
   onCleanup(stopSampler);
 
@@ -189,6 +210,7 @@ export async function runNight(opts: {
     const killedAt = nightMin();
     await victim.proc.kill("SIGKILL");
     if (policy.restartKilled) victim.proc = startExecutor(victim.config, victim.workdir);
+    else deadExecutors++;
     kill = {
       at_min: round(killedAt, 1),
       executor: victim.id,
@@ -203,6 +225,17 @@ export async function runNight(opts: {
   await sleep(Math.max(0, t0 + nightMinToRealMs(profile.windowMin) - Date.now()));
   const windowEnd = profile.windowMin;
   await stopSampler();
+  // The window's end is not the end of the runs in flight: no new claims, and the runs going on
+  // get up to drainMin() to finish, so that the window's share of a run that passes afterwards
+  // counts as the useful work it was (the spec itself lands after the window and is not counted).
+  await stack.api("POST", "/v1/freeze");
+  const drainUntil = t0 + nightMinToRealMs(windowEnd + drainMin(profile));
+  while (Date.now() < drainUntil) {
+    const res = await stack.api<{ providers?: ProviderView[] } | ProviderView[]>("GET", "/v1/providers");
+    const list = Array.isArray(res.body) ? res.body : (res.body.providers ?? []);
+    if (list.reduce((n, v) => n + v.in_use, 0) === 0) break;
+    await sleep(200);
+  }
   await stopTicker();
   for (const e of executors) await e.proc.kill("SIGKILL");
   if (process.env.MTOR_BENCH_DEBUG)
@@ -210,48 +243,8 @@ export async function runNight(opts: {
   const details: SpecDetail[] = [];
   for (const id of ids) details.push(await stack.spec(id));
 
-  // Slot-time from the control plane's own records, clipped to the window.
-  const runs: NightRun[] = [];
-  let useful = 0;
-  let task = 0;
-  let busy = 0;
-  const wasted: Record<string, number> = {};
-  const landedAt: number[] = [];
-  let rateLimited = 0;
-  for (const s of details) {
-    const i = index.get(s.id) as number;
-    for (const r of s.runs) {
-      const from = Math.max(0, toMin(r.claimed_at));
-      const to = Math.min(windowEnd, r.finished_at ? toMin(r.finished_at) : windowEnd);
-      const span = Math.max(0, to - from);
-      busy += span;
-      const passed = r.outcome === "passed" && r.finished_at !== null;
-      if (r.failure?.kind === "rate_limited") rateLimited++;
-      const outcome = passed
-        ? "passed"
-        : r.finished_at === null
-          ? "unfinished"
-          : (r.failure?.kind ?? r.outcome ?? "failed");
-      runs.push({
-        spec: i,
-        provider: r.provider,
-        executor: r.executor,
-        from_min: round(from, 1),
-        to_min: round(to, 1),
-        outcome,
-      });
-      if (passed && toMin(r.finished_at as string) <= windowEnd) {
-        useful += span;
-        task += Math.min(span, durations[i] as number);
-      } else {
-        const cause = passed ? "passed after the window" : `run ${outcome}`;
-        wasted[cause] = (wasted[cause] ?? 0) + span;
-      }
-    }
-    const passedRun = s.runs.find((r) => r.outcome === "passed" && r.finished_at);
-    if (passedRun && LANDED.has(s.status) && toMin(passedRun.finished_at as string) <= windowEnd)
-      landedAt.push(round(toMin(passedRun.finished_at as string), 1));
-  }
+  const account = accountSlots({ profile, durations, details, index, toMin, idleSamples });
+  const { runs, landedAt, rateLimited } = account;
   const messages = new Map<string, number>();
   for (const s of details)
     for (const r of s.runs)
@@ -261,11 +254,6 @@ export async function runNight(opts: {
         if (process.env.MTOR_BENCH_DEBUG) log(`${r.failure.message}\n${r.log_tail ?? ""}`);
       }
   for (const [m, n] of messages) log(`night ${policy.name}/${profile.name}: ${n}× ${m}`);
-  const slots = profile.providers.reduce((n, p) => n + p.slots, 0);
-  const available = slots * windowEnd;
-  wasted["idle slot"] = Math.max(0, available - busy);
-  landedAt.sort((a, b) => a - b);
-
   const flakyFailsBefore =
     breakerOpenedMin === null
       ? null
@@ -280,12 +268,14 @@ export async function runNight(opts: {
     window_min: windowEnd,
     landed: landedAt.length,
     landed_per_hour: round(landedAt.length / (windowEnd / 60)),
-    efficiency: round(useful / available, 3),
-    task_efficiency: round(task / available, 3),
-    available_slot_min: round(available, 1),
-    useful_slot_min: round(useful, 1),
-    task_slot_min: round(task, 1),
-    wasted_slot_min: Object.fromEntries(Object.entries(wasted).map(([k, v]) => [k, round(v, 1)])),
+    efficiency: round(account.useful / account.available, 3),
+    task_efficiency: round(account.task / account.available, 3),
+    efficiency_of_all_slot_time: round(account.useful / account.all, 3),
+    available_slot_min: round(account.available, 1),
+    provider_down_slot_min: round(account.all - account.available, 1),
+    useful_slot_min: round(account.useful, 1),
+    task_slot_min: round(account.task, 1),
+    wasted_slot_min: Object.fromEntries(Object.entries(account.wasted).map(([k, v]) => [k, round(v, 1)])),
     landed_at_min: landedAt,
     breaker: {
       opened_at_min: breakerOpenedMin === null ? null : round(breakerOpenedMin, 1),

@@ -28,6 +28,12 @@ export const CONTROL_PLANE_RATE = 30;
  */
 export const HEARTBEAT_REAL_S = 0.5;
 export const LEASE_FLOOR_REAL_S = 4;
+/**
+ * The executor's preflight limit (60 s by default) is floored the same way: 60 s ÷ 300 is 0.2 s,
+ * less than the agent's own start on a loaded box. A preflight that hangs therefore holds its
+ * slot for 20 night-minutes before it fails, under both policies.
+ */
+export const PREFLIGHT_TIMEOUT_REAL_S = 4;
 
 export type PolicyName = "mtor" | "seed";
 
@@ -39,6 +45,11 @@ export interface Policy {
   monitorEveryMin: number;
   /** A SIGKILLed executor is started again at once (systemd's Restart=always), or not that night. */
   restartKilled: boolean;
+  /**
+   * The executor's config (docs/executor.md): how many more times a failed preflight is tried
+   * in the same slot, and the wait before each try, in night seconds.
+   */
+  executor: { preflightRetries: number; preflightRetryS: number };
 }
 
 const floorS = Math.round(LEASE_FLOOR_REAL_S * NIGHT_RATE);
@@ -59,6 +70,8 @@ export const POLICIES: Record<PolicyName, Policy> = {
     },
     monitorEveryMin: 1,
     restartKilled: true,
+    // A failed preflight fails the run at once: the slot is free and the breaker counts it.
+    executor: { preflightRetries: 0, preflightRetryS: 30 },
   },
   seed: {
     name: "seed",
@@ -74,6 +87,9 @@ export const POLICIES: Record<PolicyName, Policy> = {
     },
     monitorEveryMin: 15,
     restartKilled: false,
+    // The seed's executor retried a failing preflight every 30 s in the same slot, until the
+    // run's 2 h timeout ended it.
+    executor: { preflightRetries: 1000, preflightRetryS: 30 },
   },
 };
 
@@ -86,6 +102,8 @@ export interface ProviderFaults {
   preflightFailRate?: number;
   preflightFailFromMin?: number;
   preflightFailUntilMin?: number;
+  /** How those preflights fail: 529 at once (default), or no answer at all until the timeout. */
+  preflightFailMode?: "overloaded" | "hang";
   /** Every request answers 429 between these night-minutes; Retry-After counts down to the end. */
   rateLimitFromMin?: number;
   rateLimitUntilMin?: number;
@@ -153,8 +171,8 @@ export function nightProfile(name: ProfileName, quick: boolean): NightProfile {
       ],
     };
   }
-  // What the seed lived through, from 23:00: a provider whose preflight silently fails from 23:30
-  // to the night's end, an executor dead at 01:00, a model looping on tests, a 429 storm from
+  // What the seed lived through, from 23:00: a provider whose preflight silently breaks (no answer
+  // until the executor gives up) from 23:30 to the night's end, an executor dead at 01:00, a model looping on tests, a 429 storm from
   // 01:30 to 02:30, and a spec whose model deletes a function.
   return {
     ...base,
@@ -166,6 +184,7 @@ export function nightProfile(name: ProfileName, quick: boolean): NightProfile {
         name: "flaky",
         slots,
         preflightFailRate: 1,
+        preflightFailMode: "hang",
         preflightFailFromMin: at(0.5 / 4),
         preflightFailUntilMin: at(1),
       },

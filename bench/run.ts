@@ -64,6 +64,8 @@ function summarise(nights: NightResult[]) {
     landed_per_hour: spread(nights.map((n) => n.landed_per_hour)),
     efficiency: spread(nights.map((n) => n.efficiency)),
     task_efficiency: spread(nights.map((n) => n.task_efficiency)),
+    efficiency_of_all_slot_time: spread(nights.map((n) => n.efficiency_of_all_slot_time)),
+    provider_down_slot_min: spread(nights.map((n) => n.provider_down_slot_min)),
     rate_limited_runs: spread(nights.map((n) => n.rate_limited_runs)),
     wasted_slot_min: meanOf(nights.map((n) => n.wasted_slot_min)),
     breaker_opened_at_min: nights.map((n) => n.breaker.opened_at_min),
@@ -306,10 +308,10 @@ export function table(r: Results): string {
   const n = r.repeats === 1 ? "1 run (quick)" : `median (min–max) of ${r.repeats} runs`;
   for (const [key, v] of Object.entries(r.nights)) {
     rows.push([
-      `night ${key}: landed / efficiency / task-only`,
-      `${s3(v.landed)} of ${v.specs} in ${v.window_min} night-min / ${s3(v.efficiency)} / ${s3(v.task_efficiency)}`,
+      `night ${key}: landed / efficiency / task-only / of all slot-time`,
+      `${s3(v.landed)} of ${v.specs} in ${v.window_min} night-min / ${s3(v.efficiency)} / ${s3(v.task_efficiency)} / ${s3(v.efficiency_of_all_slot_time)}`,
     ]);
-    rows.push([`  … slot-time lost (mean slot-min)`, topWaste(v.wasted_slot_min, 4) || "none"]);
+    rows.push([`  … slot-time lost (mean slot-min)`, topWaste(v.wasted_slot_min, 6) || "none"]);
   }
   for (const p of r.profiles) {
     rows.push([
@@ -366,9 +368,34 @@ export function table(r: Results): string {
   return lines.join("\n");
 }
 
+/**
+ * `npm run bench -- --night mtor/seed-night [--quick]`: one night alone, its figures and its
+ * runs printed (for looking into one policy under one profile without the whole bench).
+ */
+async function oneNight(key: string, quick: boolean): Promise<void> {
+  const [policy, profile] = key.split("/") as [PolicyName, ProfileName];
+  if (!NIGHTS.includes(key as NightKey)) throw new Error(`--night takes one of ${NIGHTS.join(", ")}`);
+  hookSignals();
+  try {
+    const night = await runNight({ policy, profile: nightProfile(profile, quick), log: console.log });
+    const { runs, ...figures } = night;
+    console.log(JSON.stringify(figures, null, 2));
+    for (const r of [...runs].sort((a, b) => a.from_min - b.from_min))
+      console.log(
+        `${r.executor} ${r.provider.padEnd(8)} spec ${String(r.spec).padStart(3)} ${String(r.from_min).padStart(6)} → ${String(r.to_min).padStart(6)} ${r.outcome}`,
+      );
+  } finally {
+    await cleanupAll();
+  }
+}
+
 if (process.argv[1] && /bench[/\\]run\.ts$/.test(process.argv[1])) {
   const quick = process.argv.includes("--quick");
-  runBench({ quick, pictures: quick ? undefined : join(BENCH_DIR, "..", "docs", "bench") }).then(
+  const night = process.argv[process.argv.indexOf("--night") + 1];
+  const main = process.argv.includes("--night")
+    ? oneNight(night ?? "", quick)
+    : runBench({ quick, pictures: quick ? undefined : join(BENCH_DIR, "..", "docs", "bench") });
+  main.then(
     () => process.exit(0),
     (err: unknown) => {
       console.error(err);
