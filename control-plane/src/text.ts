@@ -1,8 +1,8 @@
 // Terse aligned text tables for curl and phones (`Accept: text/plain` or `?format=text`).
 
+import { budgetLines, usd } from "@mtor/schema/format";
 import type { GateSettings } from "@mtor/schema/gates";
 import type {
-  BudgetLine,
   BudgetView,
   ExecutorView,
   ProviderView,
@@ -197,22 +197,7 @@ export function windowsText(w: SettingsView["windows"]): string {
   );
 }
 
-const usd = (n: number) => `$${n.toFixed(2)}`;
-
 /** One line per budget: tonight's spend against it, and whether it holds new claims. */
 export function budgetText(b: BudgetView): string {
-  const line = (l: BudgetLine) => {
-    const who = l.provider ? `provider ${l.provider}` : "fleet";
-    const state = l.holding
-      ? " — HOLDING new claims (budget)"
-      : l.resumed_until
-        ? ` — resumed until ${hm(l.resumed_until)} UTC`
-        : "";
-    const raised = l.raised_usd ? ` (${usd(l.budget_usd)} + ${usd(l.raised_usd)} raised)` : "";
-    return `budget ${who} ${usd(l.spend_usd)} of ${usd(l.budget_usd + l.raised_usd)} tonight${raised}${state}\n`;
-  };
-  return (
-    (b.fleet ? line(b.fleet) : `spend ${usd(b.spend_usd)} tonight, no fleet budget\n`) +
-    b.providers.map(line).join("")
-  );
+  return `${budgetLines(b).join("\n")}\n`;
 }

@@ -312,6 +312,12 @@ describe("budget.reached", () => {
       expect(resume.text).toContain("already ended");
       await runAlarm();
       expect(reachedEvents(r.received, "p-raise")).toHaveLength(1);
+      // The morning report says the budget held, how it ended, and where spend stands.
+      const report = await (await api("/v1/report", { headers: { accept: "text/plain" } })).text();
+      expect(report).toContain(
+        "budget of provider p-raise held claims (budget) from 2026-02-20 12:00 UTC until 2026-02-20 12:00 UTC (raise)",
+      );
+      expect(report).toContain("budget provider p-raise $1.20 of $3.50 tonight ($1.00 + $2.50 raised)");
     } finally {
       r.restore();
     }

@@ -349,3 +349,66 @@ describe("review backlog on the fleet page", () => {
     expect(await (await get("/fleet", cookie)).text()).not.toContain('data-held="review_backlog"');
   });
 });
+
+describe("spend budget on the dashboard", () => {
+  it("sets a provider's budget through the form, refuses a bad one, and draws spend against it as a bar", async () => {
+    const cookie = await login(TOKENS.admin);
+    const csrf = await csrfOf("/fleet", cookie);
+    const bad = await post(
+      "/fleet/settings",
+      { _csrf: csrf, kind: "provider_budget", provider: "p-dbud", budget_usd: "-2" },
+      { cookie },
+    );
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).toContain("budget_usd: must not be negative");
+    const set = await post(
+      "/fleet/settings",
+      {
+        _csrf: csrf,
+        kind: "provider_budget",
+        provider: "p-dbud",
+        budget_usd: "2",
+        price_in: "1",
+        price_out: "",
+      },
+      { cookie },
+    );
+    expect(set.status).toBe(303);
+    const id = await dispatchSpec("dash budget", { repo: "r-dbud", provider: "p-dbud" });
+    const run = await claimOne("ex-dbud", "p-dbud", "r-dbud");
+    expect(run.spec_id).toBe(id);
+    await sendVerdict(run, {
+      outcome: "failed",
+      failure: { kind: "harness", message: "x" },
+      usage: { input_tokens: 0, output_tokens: 0, cost_usd: 2.5, turns: 1 },
+    });
+
+    const queue = await (await get("/", cookie)).text();
+    expect(queue).toMatch(/data-budget="p-dbud" data-holding="yes"/);
+    expect(queue).toContain("Provider p-dbud: $2.50 of $2.00 tonight — budget reached: new runs wait");
+    expect(queue).toMatch(/<meter[^>]*max="2"[^>]*value="2.5"/);
+    expect(queue).toMatch(/data-held="budget"[^>]*>\s*Budget reached for p-dbud/);
+    const fleet = await (await get("/fleet", cookie)).text();
+    expect(fleet).toMatch(
+      /data-provider-budget="p-dbud"[^>]*>\s*p-dbud: \$2.00 a night · \$1 in \/ \$0 out per Mtok/,
+    );
+
+    // Emptying the budget field removes it: no bar, no hold.
+    const clear = await post(
+      "/fleet/settings",
+      {
+        _csrf: csrf,
+        kind: "provider_budget",
+        provider: "p-dbud",
+        budget_usd: "",
+        price_in: "",
+        price_out: "",
+      },
+      { cookie },
+    );
+    expect(clear.status).toBe(303);
+    const after = await (await get("/", cookie)).text();
+    expect(after).not.toContain('data-budget="p-dbud"');
+    expect(after).not.toContain('data-held="budget"');
+  });
+});

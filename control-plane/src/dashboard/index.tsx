@@ -1,7 +1,16 @@
 // The dashboard: server-rendered pages at `/` for the queue, a spec, the fleet,
 // gates, dispatch and the report. It calls the operator API in-process with the session's
 // token, so roles, validation and errors are exactly the API's.
-import type { ExecutorView, GateSetting, ProviderView, SpecDetail, SpecList, StatusView } from "@mtor/schema";
+import type {
+  BudgetView,
+  ExecutorView,
+  GateSetting,
+  ProviderView,
+  SpecDetail,
+  SpecList,
+  StatusView,
+} from "@mtor/schema";
+import { usd } from "@mtor/schema/format";
 import type { Context } from "hono";
 import { Hono } from "hono";
 import type { Child } from "hono/jsx";
@@ -40,18 +49,44 @@ const NOTICES: Record<string, string> = {
   settings: "Night controls saved.",
 };
 
-/** The banner text while a closed run window or the review backlog holds claims. */
-function heldBanner(s: StatusView): string | undefined {
+interface Held {
+  text: string;
+  /** The claim reason behind it. */
+  reason: "outside_window" | "budget" | "review_backlog";
+}
+
+/** The banner while a closed run window, a reached budget or the review backlog holds claims. */
+function heldBanner(s: StatusView): Held | undefined {
   const w = s.windows?.fleet;
   if (w && !w.open)
-    return `Outside the run window ${w.window} ${w.zone}: no new claims until ${w.next_change.slice(11, 16)} UTC`;
+    return {
+      reason: "outside_window",
+      text: `Outside the run window ${w.window} ${w.zone}: no new claims until ${w.next_change.slice(11, 16)} UTC`,
+    };
+  const f = s.budget?.fleet;
+  if (f?.holding)
+    return {
+      reason: "budget",
+      text: `Budget reached: ${usd(f.spend_usd)} of ${usd(f.budget_usd + f.raised_usd)} spent tonight — no new claims until a raise, a resume or the next night`,
+    };
   const b = s.review_backlog;
-  if (!b) return undefined;
-  if (b.holding)
-    return `Review backlog full: ${b.awaiting_review} of ${b.max_awaiting_review} await review — no new claims until reviews bring it down`;
-  const repos = b.repos.filter((r) => r.holding);
+  if (b?.holding)
+    return {
+      reason: "review_backlog",
+      text: `Review backlog full: ${b.awaiting_review} of ${b.max_awaiting_review} await review — no new claims until reviews bring it down`,
+    };
+  const repos = b?.repos.filter((r) => r.holding) ?? [];
   if (repos.length > 0)
-    return `Review backlog full for ${repos.map((r) => `${r.repo} (${r.awaiting_review} of ${r.max_awaiting_review})`).join(", ")}: its specs wait for reviews`;
+    return {
+      reason: "review_backlog",
+      text: `Review backlog full for ${repos.map((r) => `${r.repo} (${r.awaiting_review} of ${r.max_awaiting_review})`).join(", ")}: its specs wait for reviews`,
+    };
+  const providers = s.budget?.providers.filter((l) => l.holding) ?? [];
+  if (providers.length > 0)
+    return {
+      reason: "budget",
+      text: `Budget reached for ${providers.map((l) => l.provider).join(", ")}: their specs wait (budget)`,
+    };
   return undefined;
 }
 
@@ -108,7 +143,7 @@ export function dashboard(api: ApiFetch) {
     section: Section,
     title: string,
     body: Child,
-    opts: { status?: number; frozen?: boolean; held?: string } = {},
+    opts: { status?: number; frozen?: boolean; held?: Held; budget?: BudgetView } = {},
   ) => {
     const n = nonce();
     c.header(
@@ -120,7 +155,15 @@ export function dashboard(api: ApiFetch) {
     c.header("referrer-policy", "same-origin");
     c.header("cache-control", "no-store");
     return c.html(
-      <Layout title={title} section={section} nonce={n} frozen={opts.frozen} held={opts.held}>
+      <Layout
+        title={title}
+        section={section}
+        nonce={n}
+        frozen={opts.frozen}
+        held={opts.held?.text}
+        heldReason={opts.held?.reason}
+        budget={opts.budget}
+      >
         {body}
       </Layout>,
       (opts.status ?? 200) as 200,
@@ -237,6 +280,7 @@ export function dashboard(api: ApiFetch) {
     return page(c, "queue", "Queue", <QueuePage filter={filter} specs={list.data.specs} counts={counts} />, {
       frozen: status.ok && status.data.frozen,
       held: status.ok ? heldBanner(status.data) : undefined,
+      budget: status.ok ? status.data.budget : undefined,
     });
   });
 
@@ -378,13 +422,19 @@ export function dashboard(api: ApiFetch) {
         frozen={r.data.frozen}
         reviewBacklog={r.data.review_backlog}
         windows={r.data.windows}
+        budget={r.data.budget}
         providers={providers.ok ? listOf<ProviderView>(providers.data, "providers") : r.data.providers}
         executors={executors.ok ? listOf<ExecutorView>(executors.data, "executors") : r.data.executors}
         csrf={await csrfFor(token)}
         notice={extra.notice}
         error={extra.error}
       />,
-      { status: extra.status, frozen: r.data.frozen, held: heldBanner(r.data) },
+      {
+        status: extra.status,
+        frozen: r.data.frozen,
+        held: heldBanner(r.data),
+        budget: r.data.budget,
+      },
     );
   };
 
@@ -436,6 +486,34 @@ export function dashboard(api: ApiFetch) {
     fleetAction((_c, form) => {
       const n = (v: string | undefined) => (v === undefined || v.trim() === "" ? null : Number(v));
       const repo = (form.repo ?? "").trim();
+      // Empty means none; anything else goes to the API as a number, which says what is wrong.
+      const dollars = (v: string | undefined) => (v === undefined || v.trim() === "" ? null : Number(v));
+      if (form.kind === "budget") {
+        return [
+          "PUT",
+          "/v1/settings",
+          {
+            budget_usd: dollars(form.budget_usd),
+            ...(form.fallback_run_usd?.trim() ? { fallback_run_usd: Number(form.fallback_run_usd) } : {}),
+            ...(form.raise_usd?.trim() ? { raise_usd: Number(form.raise_usd) } : {}),
+          },
+        ];
+      }
+      if (form.kind === "provider_budget") {
+        const input = dollars(form.price_in);
+        const output = dollars(form.price_out);
+        return [
+          "PUT",
+          `/v1/providers/${encodeURIComponent((form.provider ?? "").trim() || "-")}`,
+          {
+            budget_usd: dollars(form.budget_usd),
+            price:
+              input === null && output === null
+                ? null
+                : { input_per_mtok: input ?? 0, output_per_mtok: output ?? 0 },
+          },
+        ];
+      }
       if (form.kind === "window") {
         const window = (form.window ?? "").trim();
         return [

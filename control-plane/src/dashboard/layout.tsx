@@ -1,6 +1,8 @@
 // The page shell: mobile-first styles, the bottom navigation reachable with one thumb, and the
 // small script that keeps polled fragments live. No external assets: it works offline.
 
+import { usd } from "@mtor/schema/format";
+import type { BudgetView } from "@mtor/schema/wire";
 import { raw } from "hono/html";
 import type { Child } from "hono/jsx";
 
@@ -48,6 +50,7 @@ dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem .7rem;margin:.3r
 dt{color:var(--muted);font-size:.88rem}dd{margin:0;min-width:0}
 .notice{padding:.6rem .8rem;border-radius:.5rem;background:color-mix(in srgb,var(--ok) 14%,var(--card));margin:.5rem 0}
 .error{padding:.6rem .8rem;border-radius:.5rem;background:color-mix(in srgb,var(--bad) 14%,var(--card));margin:.5rem 0}
+.budget{padding:.3rem .8rem}.budget-line{display:block;font-size:.9rem}.budget-line meter{display:block;width:100%;height:.9rem}
 .frozen{padding:.5rem .8rem;background:color-mix(in srgb,var(--warn) 20%,var(--card));font-weight:600;text-align:center}
 nav.bottom{position:fixed;left:0;right:0;bottom:0;display:grid;grid-template-columns:repeat(5,1fr);background:var(--card);border-top:1px solid var(--line);padding-bottom:env(safe-area-inset-bottom)}
 nav.bottom a{display:flex;flex-direction:column;align-items:center;justify-content:center;min-height:3.6rem;text-decoration:none;color:var(--muted);font-size:.8rem}
@@ -113,6 +116,10 @@ export function Layout(props: {
   frozen?: boolean;
   /** Why claims are held (the review backlog), shown as a banner on every page that knows. */
   held?: string;
+  /** The claim reason the banner stands for. */
+  heldReason?: string;
+  /** Tonight's spend against the budgets, drawn as bars. */
+  budget?: BudgetView;
   children?: Child;
 }) {
   const nav: [Section, string, string][] = [
@@ -150,10 +157,11 @@ export function Layout(props: {
         </header>
         {props.frozen && <div class="frozen">Fleet frozen: no new claims</div>}
         {props.held && (
-          <div class="frozen" data-held="review_backlog">
+          <div class="frozen" data-held={props.heldReason ?? "review_backlog"}>
             {props.held}
           </div>
         )}
+        <BudgetBars budget={props.budget} />
         <main>{props.children}</main>
         {props.section !== "login" && (
           <nav class="bottom" aria-label="Sections">
@@ -216,5 +224,51 @@ export function Flags(props: {
         </span>
       ))}
     </span>
+  );
+}
+
+/**
+ * Tonight's spend against each budget as a bar: a <meter>, drawn by the browser with no script
+ * and no style the CSP would refuse. Nothing when no budget is set.
+ */
+export function BudgetBars(props: { budget?: BudgetView }) {
+  const b = props.budget;
+  const lines = b ? [...(b.fleet ? [b.fleet] : []), ...b.providers] : [];
+  if (lines.length === 0) return null;
+  return (
+    <section class="budget" aria-label="Spend budget">
+      {lines.map((l) => {
+        const budget = l.budget_usd + l.raised_usd;
+        const who = l.provider ? `Provider ${l.provider}` : "Fleet";
+        const state = l.holding
+          ? " — budget reached: new runs wait"
+          : l.resumed_until
+            ? ` — resumed until ${l.resumed_until.slice(11, 16)} UTC`
+            : "";
+        return (
+          <label
+            class="budget-line"
+            data-budget={l.provider ?? "fleet"}
+            data-holding={l.holding ? "yes" : "no"}
+          >
+            <span>
+              {who}: {usd(l.spend_usd)} of {usd(budget)} tonight
+              {l.raised_usd ? ` (${usd(l.raised_usd)} raised)` : ""}
+              {state}
+            </span>
+            <meter
+              min={0}
+              max={budget}
+              low={budget * 0.75}
+              high={budget * 0.9}
+              optimum={0}
+              value={l.spend_usd}
+            >
+              {Math.round((100 * l.spend_usd) / budget)}%
+            </meter>
+          </label>
+        );
+      })}
+    </section>
   );
 }

@@ -1,5 +1,6 @@
 // The dashboard's pages as components: queue, spec, fleet, gates, dispatch, report, login.
 import type {
+  BudgetView,
   ExecutorView,
   GateSetting,
   ProviderView,
@@ -8,11 +9,11 @@ import type {
   SpecSummary,
   StatusView,
 } from "@mtor/schema";
-import { ago } from "@mtor/schema/format";
+import { ago, usd } from "@mtor/schema/format";
 import { formatBytes, parsePatch } from "@mtor/schema/patch";
 import { KILLABLE_STATUSES, type RunPatch } from "@mtor/schema/wire";
 import type { Report } from "../report/build";
-import { Csrf, Flags, Notices, StatusBadge } from "./layout";
+import { BudgetBars, Csrf, Flags, Notices, StatusBadge } from "./layout";
 
 export const FILTERS: [string, string, string][] = [
   ["all", "All", ""],
@@ -366,6 +367,7 @@ export function FleetPage(props: {
   frozen: boolean;
   reviewBacklog?: ReviewBacklog;
   windows?: StatusView["windows"];
+  budget?: BudgetView;
   providers: ProviderView[];
   executors: ExecutorView[];
   csrf: string;
@@ -389,6 +391,7 @@ export function FleetPage(props: {
 
       {props.reviewBacklog && <ReviewBacklogCard backlog={props.reviewBacklog} csrf={props.csrf} />}
       <WindowCard windows={props.windows} csrf={props.csrf} />
+      {props.budget && <BudgetCard budget={props.budget} providers={props.providers} csrf={props.csrf} />}
 
       <h2>Providers</h2>
       {props.providers.length === 0 && (
@@ -520,6 +523,94 @@ function WindowCard(props: { windows?: StatusView["windows"]; csrf: string }) {
           <input type="checkbox" name="window_fit" checked={w?.fit ?? false} /> runs must fit
         </label>
         <button type="submit">Set window</button>
+      </form>
+    </div>
+  );
+}
+
+function BudgetCard(props: { budget: BudgetView; providers: ProviderView[]; csrf: string }) {
+  const b = props.budget;
+  const holding = !!b.fleet?.holding || b.providers.some((l) => l.holding);
+  return (
+    <div class="card" data-budget-card={holding ? "holding" : "open"}>
+      <div class="row">
+        <strong style="flex:1">Spend budget</strong>
+        <span class={`badge ${holding ? "s-failed" : "s-approved"}`}>
+          {holding ? "holding claims" : "taking work"}
+        </span>
+      </div>
+      <div class="muted">
+        {usd(b.spend_usd)} spent tonight ·{" "}
+        {b.fleet ? `fleet budget ${usd(b.fleet.budget_usd)} a night` : "no fleet budget"} · a run with no
+        known cost counts {usd(b.fallback_run_usd)} · the phone's raise adds {usd(b.raise_usd)}
+      </div>
+      {props.providers
+        .filter((p) => p.budget_usd || p.price)
+        .map((p) => (
+          <div class="muted" data-provider-budget={p.name}>
+            {p.name}: {p.budget_usd ? `${usd(p.budget_usd)} a night` : "no budget"}
+            {p.price ? ` · $${p.price.input_per_mtok} in / $${p.price.output_per_mtok} out per Mtok` : ""}
+          </div>
+        ))}
+      <form method="post" action="/fleet/settings" class="inline" style="margin-top:.4rem">
+        <Csrf token={props.csrf} />
+        <input type="hidden" name="kind" value="budget" />
+        <input
+          type="number"
+          name="budget_usd"
+          min="0"
+          step="0.01"
+          placeholder="fleet $ a night (empty = none)"
+          value={b.fleet ? String(b.fleet.budget_usd) : ""}
+          aria-label="fleet budget in USD a night"
+        />
+        <input
+          type="number"
+          name="fallback_run_usd"
+          min="0"
+          step="0.01"
+          value={String(b.fallback_run_usd)}
+          aria-label="fallback price in USD a run"
+        />
+        <input
+          type="number"
+          name="raise_usd"
+          min="0"
+          step="0.01"
+          value={String(b.raise_usd)}
+          aria-label="phone raise in USD"
+        />
+        <button type="submit">Set budget</button>
+      </form>
+      <form method="post" action="/fleet/settings" class="inline" style="margin-top:.4rem">
+        <Csrf token={props.csrf} />
+        <input type="hidden" name="kind" value="provider_budget" />
+        <input type="text" name="provider" placeholder="provider" aria-label="provider" />
+        <input
+          type="number"
+          name="budget_usd"
+          min="0"
+          step="0.01"
+          placeholder="$ a night"
+          aria-label="provider budget in USD a night"
+        />
+        <input
+          type="number"
+          name="price_in"
+          min="0"
+          step="0.001"
+          placeholder="$/Mtok in"
+          aria-label="input price in USD per million tokens"
+        />
+        <input
+          type="number"
+          name="price_out"
+          min="0"
+          step="0.001"
+          placeholder="$/Mtok out"
+          aria-label="output price in USD per million tokens"
+        />
+        <button type="submit">Set provider budget</button>
       </form>
     </div>
   );
@@ -703,6 +794,16 @@ export function ReportPage(props: { report: Report | null; text: string; since: 
                 {r.controls.review_backlog.holding ? " — holding new claims (review_backlog)" : ""}
               </div>
             )}
+            {r.controls && <BudgetBars budget={r.controls.budget} />}
+            {r.controls?.budget_holds.map((h) => (
+              <div class="muted" data-report-budget-hold={h.provider ?? "fleet"}>
+                budget of {h.provider ? `provider ${h.provider}` : "the fleet"} held claims from{" "}
+                {h.from.slice(11, 16)} UTC{" "}
+                {h.to
+                  ? `until ${h.to.slice(11, 16)} UTC (${(h.ended_by ?? "").replace("_", " ")})`
+                  : "and still holds"}
+              </div>
+            ))}
           </div>
           {r.specs.length === 0 && <p class="empty">No runs finished in this window.</p>}
           {r.specs.map((s) => (

@@ -265,9 +265,9 @@ export function budgetView(db: Db, now: number, settings: FleetSettings): Budget
   };
 }
 
-/** The times budgets held claims that overlap [since, until), for the night's timeline. */
+/** The times budgets held claims that overlap [since, until], for the night's timeline. */
 export function budgetPeriods(db: Db, since: number, until: number): BudgetPeriod[] {
-  return readState(db).periods.filter((p) => p.from < until && (p.to === null || p.to > since));
+  return readState(db).periods.filter((p) => p.from <= until && (p.to === null || p.to >= since));
 }
 
 // ---------------------------------------------------------------- phone actions

@@ -3,6 +3,7 @@
 // inside the claim's transaction.
 import { specs } from "@mtor/schema/tables/fleet";
 import type {
+  BudgetView,
   FleetSettings,
   FleetSettingsUpdate,
   ProviderBudgetUpdate,
@@ -13,10 +14,11 @@ import type {
 } from "@mtor/schema/wire";
 import { eq, sql } from "drizzle-orm";
 import { ApiError } from "../errors";
-import { budgetView, DEFAULT_FALLBACK_RUN_USD, DEFAULT_RAISE_USD } from "./budget";
+import { budgetPeriods, budgetView, DEFAULT_FALLBACK_RUN_USD, DEFAULT_RAISE_USD } from "./budget";
+import { iso, isoOrNull } from "./clock";
 import type { Db } from "./db";
 import { getSetting, putSetting } from "./settings";
-import { nextWindow, windowAt } from "./windows";
+import { nextWindow, ROLLING_NIGHT_MS, windowAt } from "./windows";
 
 const KEY = "night_controls";
 export const DEFAULT_MAX_AWAITING_REVIEW = 10;
@@ -199,13 +201,32 @@ export function fitsWindows(
 export function nightControls(
   db: Db,
   now: number,
-): { review_backlog: ReviewBacklog; windows: SettingsView["windows"]; waiting_for_window: number } {
-  const windows = windowsAt(fleetSettings(db), now);
+): {
+  review_backlog: ReviewBacklog;
+  windows: SettingsView["windows"];
+  waiting_for_window: number;
+  budget: BudgetView;
+  /** The times a budget held claims in the last 24 h (ISO; `to` null while it holds). */
+  budget_holds: { provider: string | null; from: string; to: string | null; ended_by: string | null }[];
+} {
+  const settings = fleetSettings(db);
+  const windows = windowsAt(settings, now);
   const fleetClosed = windows.fleet !== null && !windows.fleet.open;
   const closed = new Set(windows.providers.filter((w) => !w.open).map((w) => w.provider));
   let waiting = 0;
   for (const [provider, n] of countsIn(db, "queued", "provider")) {
     if (fleetClosed || closed.has(provider)) waiting += n;
   }
-  return { review_backlog: reviewBacklog(db), windows, waiting_for_window: waiting };
+  return {
+    review_backlog: reviewBacklog(db),
+    windows,
+    waiting_for_window: waiting,
+    budget: budgetView(db, now, settings),
+    budget_holds: budgetPeriods(db, now - ROLLING_NIGHT_MS, now).map((p) => ({
+      provider: p.provider,
+      from: iso(p.from),
+      to: isoOrNull(p.to),
+      ended_by: p.ended_by,
+    })),
+  };
 }

@@ -1,4 +1,5 @@
 // The report as terse text for curl and phones: one line per spec, one per provider, totals.
+import { budgetLines } from "@mtor/schema/format";
 import { reviewBacklogText, windowsText } from "../text";
 import type { Report } from "./build";
 
@@ -57,6 +58,14 @@ export function reportText(r: Report): string {
     if (windows) out.push(windows);
     if (r.controls.waiting_for_window > 0)
       out.push(`${plural(r.controls.waiting_for_window, "spec")} queued waiting for a run window`);
+    out.push(...budgetLines(r.controls.budget));
+    for (const h of r.controls.budget_holds) {
+      const who = h.provider ? `provider ${h.provider}` : "the fleet";
+      const until = h.to
+        ? `until ${hm(h.to)} UTC (${(h.ended_by ?? "").replace("_", " ")})`
+        : "and still holds";
+      out.push(`budget of ${who} held claims (budget) from ${hm(h.from)} UTC ${until}`);
+    }
   }
   return `${out.join("\n")}\n`;
 }

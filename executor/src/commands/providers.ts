@@ -1,10 +1,12 @@
-// `mtor providers`: slots, breaker and freeze of each provider; `providers set NAME --slots N`
-// changes one, `providers delete NAME` forgets one.
+// `mtor providers`: slots, breaker, freeze and budget of each provider; `providers set NAME
+// --slots N` (or --budget, --price) changes one, `providers delete NAME` forgets one.
 import type { ProviderUpdate, ProviderView } from "@mtor/schema";
+import { usd } from "@mtor/schema/format";
 import { seg, UsageError } from "../http/client";
 import { ago, table } from "../http/output";
 import { apiAction, apiCommand, intOption } from "./api-command";
 import type { Io } from "./io";
+import { dollars } from "./settings";
 
 /** Accepts `{providers: [...]}` or a bare array, as lists come either way. */
 export function listOf<T>(value: unknown, key: string): T[] {
@@ -42,6 +44,16 @@ export function renderProviders(list: ProviderView[], width: number): string {
             .join(" ") || "ok",
       },
       { header: "MODEL", value: (p) => [p.harness, p.model].filter(Boolean).join(" ") || "-", flex: true },
+      {
+        header: "BUDGET",
+        value: (p) =>
+          [
+            p.budget_usd ? `${usd(p.budget_usd)}/night` : "",
+            p.price ? `$${p.price.input_per_mtok}/$${p.price.output_per_mtok} per Mtok` : "",
+          ]
+            .filter(Boolean)
+            .join(" ") || "-",
+      },
       { header: "RECENT", value: (p) => (p.recent_outcomes ?? []).join(" "), flex: true },
     ],
     width,
@@ -54,6 +66,19 @@ interface SetOptions {
   disable?: boolean;
   model?: string;
   harness?: string;
+  budget?: string;
+  price?: string;
+}
+
+/** `--price IN/OUT` in USD per million tokens ("0.6/2.2"), or "none". */
+function priceOption(value: string): ProviderUpdate["price"] {
+  if (value === "none") return null;
+  const m = /^\$?([0-9.]+)\/\$?([0-9.]+)$/.exec(value.trim());
+  if (!m)
+    throw new UsageError(
+      `--price must be INPUT/OUTPUT in USD per million tokens, e.g. 0.6/2.2, or none (got ${value})`,
+    );
+  return { input_per_mtok: Number(m[1]), output_per_mtok: Number(m[2]) };
 }
 
 export function providersCommand(io: Io) {
@@ -72,6 +97,8 @@ export function providersCommand(io: Io) {
       .option("--disable", "take no work")
       .option("--model <model>", "default model for its specs")
       .option("--harness <harness>", "default harness for its specs")
+      .option("--budget <usd>", 'spend budget per night in USD; "none" removes it')
+      .option("--price <in/out>", 'USD per million input/output tokens, e.g. 0.6/2.2; "none" removes it')
       .action(
         apiAction(io, async (ctx, name: string, opts: SetOptions) => {
           if (opts.enable && opts.disable)
@@ -83,8 +110,13 @@ export function providersCommand(io: Io) {
           if (opts.disable) body.enabled = false;
           if (opts.model) body.model = opts.model;
           if (opts.harness) body.harness = opts.harness;
+          if (opts.budget !== undefined)
+            body.budget_usd = opts.budget === "none" ? null : dollars("--budget", opts.budget);
+          if (opts.price !== undefined) body.price = priceOption(opts.price);
           if (Object.keys(body).length === 0)
-            throw new UsageError("nothing to set: give --slots, --enable, --disable, --model or --harness");
+            throw new UsageError(
+              "nothing to set: give --slots, --enable, --disable, --model, --harness, --budget or --price",
+            );
           const res = await ctx.client.put<ProviderView | { provider: ProviderView }>(
             `/v1/providers/${seg(name)}`,
             body,

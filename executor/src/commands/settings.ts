@@ -1,6 +1,8 @@
 // `mtor settings`: the fleet's night controls; `--max-awaiting-review N [--repo NAME]` sets the
-// review backlog limit fleet-wide or for one repo (0 = off; `--repo NAME --clear` drops a repo's).
+// review backlog limit fleet-wide or for one repo (0 = off; `--repo NAME --clear` drops a repo's);
+// `--budget USD [--provider NAME]` the spend budget per night.
 import type { SettingsView } from "@mtor/schema";
+import { budgetLines, usd } from "@mtor/schema/format";
 import { UsageError } from "../http/client";
 import { table } from "../http/output";
 import { apiAction, apiCommand } from "./api-command";
@@ -32,6 +34,10 @@ export function renderSettings(s: SettingsView, width = 100): string {
     );
   }
   lines.push(...windowLines(s.windows));
+  lines.push(
+    ...budgetLines(s.budget),
+    `fallback price ${usd(s.fallback_run_usd)} a run (when neither the verdict nor a price table says what it cost); phone raise ${usd(s.raise_usd)}`,
+  );
   return lines.join("\n");
 }
 
@@ -63,6 +69,14 @@ export function reviewBacklogLine(b: SettingsView["review_backlog"] | undefined)
   return head;
 }
 
+/** A dollar amount from the command line; the control plane says what is out of range. */
+export function dollars(flag: string, value: string): number {
+  const n = Number(value.replace(/^\$/, ""));
+  if (value.trim() === "" || !Number.isFinite(n))
+    throw new UsageError(`${flag} must be a number of US dollars, e.g. 12.50 (got ${value})`);
+  return n;
+}
+
 export function settingsCommand(io: Io) {
   return apiCommand("settings", "night controls: the review backlog limit, fleet-wide or per repo")
     .option("--max-awaiting-review <n>", "hold new claims while this many specs await review (0 = off)")
@@ -71,7 +85,10 @@ export function settingsCommand(io: Io) {
     .option("--window <hh:mm-hh:mm>", 'run window, e.g. "22:00-06:00"; "none" removes it')
     .option("--zone <iana>", "the window's time zone, e.g. Europe/Berlin (default UTC)")
     .option("--fit", "start no run whose timeout would end after the window closes")
-    .option("--provider <name>", "set the window for this provider instead of the fleet")
+    .option("--provider <name>", "set the window or budget for this provider instead of the fleet")
+    .option("--budget <usd>", 'spend budget per night in USD; "none" removes it')
+    .option("--fallback-price <usd>", "what a run counts when nothing says what it cost")
+    .option("--raise <usd>", 'what the phone\'s "raise" action adds to a budget')
     .action(
       apiAction(
         io,
@@ -85,10 +102,29 @@ export function settingsCommand(io: Io) {
             zone?: string;
             fit?: boolean;
             provider?: string;
+            budget?: string;
+            fallbackPrice?: string;
+            raise?: string;
           },
         ) => {
           let res: SettingsView;
-          if (opts.window !== undefined || opts.zone !== undefined || opts.fit) {
+          if (opts.budget !== undefined || opts.fallbackPrice !== undefined || opts.raise !== undefined) {
+            if (opts.provider && (opts.fallbackPrice !== undefined || opts.raise !== undefined))
+              throw new UsageError("--fallback-price and --raise are fleet-wide; drop --provider");
+            const body = {
+              ...(opts.budget !== undefined
+                ? { budget_usd: opts.budget === "none" ? null : dollars("--budget", opts.budget) }
+                : {}),
+              ...(opts.fallbackPrice !== undefined
+                ? { fallback_run_usd: dollars("--fallback-price", opts.fallbackPrice) }
+                : {}),
+              ...(opts.raise !== undefined ? { raise_usd: dollars("--raise", opts.raise) } : {}),
+            };
+            if (opts.provider)
+              await ctx.client.put(`/v1/providers/${encodeURIComponent(opts.provider)}`, body);
+            else await ctx.client.put("/v1/settings", body);
+            res = await ctx.client.get<SettingsView>("/v1/settings");
+          } else if (opts.window !== undefined || opts.zone !== undefined || opts.fit) {
             const body = {
               ...(opts.window !== undefined ? { window: opts.window === "none" ? null : opts.window } : {}),
               ...(opts.zone !== undefined ? { window_zone: opts.zone } : {}),

@@ -1,5 +1,6 @@
 // `mtor status`: one glance — frozen or not, counts by status, providers and executors.
 import type { StatusView } from "@mtor/schema";
+import { budgetLines } from "@mtor/schema/format";
 import { apiAction, apiCommand } from "./api-command";
 import { renderExecutors } from "./executors";
 import type { Io } from "./io";
@@ -19,6 +20,7 @@ export function statusCommand(io: Io) {
       const backlog = reviewBacklogLine(s.review_backlog);
       if (backlog) ctx.io.out(backlog);
       for (const line of windowLines(s.windows)) ctx.io.out(line);
+      if (s.budget) for (const line of budgetLines(s.budget)) ctx.io.out(line);
       ctx.io.out("");
       ctx.io.out(renderProviders(s.providers ?? [], ctx.io.width));
       ctx.io.out("");

@@ -498,6 +498,34 @@ describe("fleet controls", () => {
 });
 
 describe("settings and failures", () => {
+  it("settings and providers set the spend budget and prices; status shows spend against it", async () => {
+    const set = await mtor(["settings", "--budget", "12.5", "--fallback-price", "0.8"], { env });
+    expect(set.code, set.stderr).toBe(0);
+    expect(set.stdout).toMatch(/budget fleet \$\d+\.\d\d of \$12\.50 tonight/);
+    expect(set.stdout).toContain("fallback price $0.80 a run");
+    const negative = await mtor(["settings", "--budget", "-1"], { env });
+    expect(negative.code).toBe(1);
+    expect(negative.stderr).toContain("budget_usd: must not be negative");
+    const words = await mtor(["settings", "--budget", "lots"], { env });
+    expect(words.code).toBe(2);
+    expect(words.stderr).toContain("--budget must be a number of US dollars");
+    const provider = await mtor(["providers", "set", "p-cli-budget", "--budget", "3", "--price", "0.6/2.2"], {
+      env,
+    });
+    expect(provider.code, provider.stderr).toBe(0);
+    expect(provider.stdout).toContain("$3.00/night $0.6/$2.2 per Mtok");
+    const badPrice = await mtor(["providers", "set", "p-cli-budget", "--price", "cheap"], { env });
+    expect(badPrice.code).toBe(2);
+    expect(badPrice.stderr).toContain("--price must be INPUT/OUTPUT");
+    const status = await mtor(["status"], { env });
+    expect(status.stdout).toMatch(/budget fleet \$\d+\.\d\d of \$12\.50 tonight/);
+    expect(status.stdout).toMatch(/budget provider p-cli-budget \$0\.00 of \$3\.00 tonight/);
+    expect((await mtor(["settings", "--budget", "none", "--fallback-price", "1"], { env })).code).toBe(0);
+    expect((await mtor(["settings", "--budget", "none", "--provider", "p-cli-budget"], { env })).code).toBe(
+      0,
+    );
+  });
+
   it("a bad token exits 1 with the server's message; a read token may not act", async () => {
     const bad = await mtor(["list"], { env: { ...env, MTOR_TOKEN: "wrong" } });
     expect(bad).toMatchObject({ code: 1, stdout: "" });
