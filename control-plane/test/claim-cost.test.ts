@@ -3,6 +3,7 @@
 // number of rows, and no statement they run scans specs or runs or sorts them in a temp B-tree.
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import type { SpecStatus } from "@mtor/schema/wire";
 import type { Fleet } from "../src/fleet/fleet";
 import { api, claimBody, dispatchSpec, startClock } from "./helpers";
 import { stub } from "./webhooks-helpers";
@@ -145,5 +146,70 @@ describe("claim cost", () => {
     expect(sorts, JSON.stringify(sorts, null, 1)).toEqual([]);
     expect(bad, JSON.stringify(bad, null, 1)).toEqual([]);
     expect(result.plans.length).toBeGreaterThan(20);
+  });
+});
+
+describe("list cost", () => {
+  it("a status-filtered list page reads about `count` rows per status, however many specs have it", async () => {
+    await startClock(NOW);
+    const template = await dispatchSpec("list template", { provider: "list-p" });
+    const result = await runInDurableObject(stub(), async (instance: Fleet, state) => {
+      const sql = state.storage.sql;
+      for (const [prefix, status] of [
+        ["lq", "queued"],
+        ["la", "approved"],
+        ["ld", "dead"],
+      ]) {
+        sql.exec(
+          `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10000)
+           INSERT INTO specs (id, title, repo, provider, priority, status, attempt, max_attempt, spec, dedup_key, created_at, updated_at)
+           SELECT '${prefix}' || i, title, repo, provider, priority, '${status}', 0, max_attempt, spec, '${prefix}k' || i, ${NOW} + i, ${NOW} + i
+           FROM n, specs WHERE specs.id = '${template}'`,
+        );
+      }
+      const exec = sql.exec.bind(sql);
+      const cursors: SqlStorageCursor<Record<string, SqlStorageValue>>[] = [];
+      sql.exec = ((query: string, ...params: unknown[]) => {
+        const cursor = exec(query, ...(params as SqlStorageValue[]));
+        cursors.push(cursor);
+        return cursor;
+      }) as typeof sql.exec;
+      const read = async (q: { count: number; statuses: SpecStatus[]; cursor?: string }) => {
+        cursors.length = 0;
+        const page = await instance.listSpecs(q);
+        if (!page.ok) throw new Error(JSON.stringify(page));
+        return { page: page.value, rows: cursors.reduce((n, c) => n + c.rowsRead, 0) };
+      };
+      try {
+        const queued = await read({ count: 50, statuses: ["queued"] });
+        const next = await read({ count: 50, statuses: ["queued"], cursor: queued.page.next_cursor ?? "" });
+        const two = await read({ count: 50, statuses: ["approved", "queued"] });
+        return {
+          queued: {
+            rows: queued.rows,
+            ids: queued.page.specs.map((s) => s.id),
+            statuses: queued.page.specs.map((s) => s.status),
+          },
+          next: { rows: next.rows, ids: next.page.specs.map((s) => s.id) },
+          two: {
+            rows: two.rows,
+            statuses: [...new Set(two.page.specs.map((s) => s.status))].sort(),
+            ids: two.page.specs.map((s) => s.id),
+          },
+        };
+      } finally {
+        sql.exec = exec;
+      }
+    });
+    // Newest first, 50 to a page, the next page going on where the first stopped.
+    expect(result.queued.ids).toEqual(Array.from({ length: 50 }, (_, i) => `lq${10000 - i}`));
+    expect(result.next.ids).toEqual(Array.from({ length: 50 }, (_, i) => `lq${9950 - i}`));
+    // Seeded in order queued, approved, dead: the newest approved come before every queued one.
+    expect(result.two.statuses).toEqual(["approved"]);
+    expect(result.two.ids[0]).toBe("la10000");
+    // Sorting 10 000 queued specs would read them all.
+    expect(result.queued.rows).toBeLessThan(300);
+    expect(result.next.rows).toBeLessThan(300);
+    expect(result.two.rows).toBeLessThan(500);
   });
 });

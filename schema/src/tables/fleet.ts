@@ -53,6 +53,8 @@ export const specs = sqliteTable(
     index("specs_queued_idx").on(t.status, t.priority).where(sql`${t.status} = 'queued'`),
     // The review backlog limits: specs awaiting review in a repo, counted up to the limit.
     index("specs_review_idx").on(t.repo).where(sql`${t.status} = 'awaiting_review'`),
+    // Listing by status, newest first: a status's specs in rowid order.
+    index("specs_status_idx").on(t.status),
     // Dedup: an active spec with the same key.
     index("specs_dedup_idx").on(t.dedupKey, t.status),
     // List, newest first (cursor on created_at, id).

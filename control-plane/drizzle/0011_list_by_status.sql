@@ -1,0 +1,1 @@
+CREATE INDEX `specs_status_idx` ON `specs` (`status`);
