@@ -178,6 +178,25 @@ describe("pages", () => {
     expect(html).toMatch(/Cut at \d+ B of 293\.0 KiB: the branch has the rest/);
   });
 
+  it("draws the night's timeline inline on the report page, a hostile spec title only as text", async () => {
+    const cookie = await login(TOKENS.read);
+    const title = `</text></svg><script>alert("t")</script><svg><text>`;
+    const id = await dispatchSpec(title, { provider: "p-dash-timeline" });
+    const run = await claimOne("ex-dash-timeline", "p-dash-timeline");
+    expect(run.spec_id).toBe(id);
+    await sendVerdict(run, { outcome: "rejected", flags: [] });
+    const res = await get("/report", cookie);
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    const figure =
+      /<figure class="card timeline" id="report-timeline">([\s\S]*?)<\/figure>/.exec(html)?.[1] ?? "";
+    expect(figure).toMatch(/^\s*<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+    expect(figure).toContain("p-dash-t… 1");
+    expect(figure).toContain('class="run run-rejected"');
+    expect(figure).toContain("&lt;/text&gt;&lt;/svg&gt;&lt;script&gt;");
+    expect(html).not.toContain('<script>alert("t")');
+  });
+
   it("offers kill on a spec awaiting review, as the API allows", async () => {
     const cookie = await login(TOKENS.admin);
     const id = await dispatchSpec("review then kill", { repo: "r-dash-kill", provider: "p-dash-kill" });

@@ -203,7 +203,7 @@ export function renderTimeline(input: TimelineInput): string {
   const lanesTop = pad.t;
   const lanesH = Math.max(1, lanes.length) * laneH;
   const axisY = lanesTop + lanesH;
-  const backlogTop = axisY + 24;
+  const backlogTop = axisY + 30;
   const backlogH = 44;
   const backlogBottom = backlogTop + backlogH;
   const legendTop = backlogBottom + 16;
@@ -231,7 +231,7 @@ export function renderTimeline(input: TimelineInput): string {
     const slot = i - (firstLane.get(lane.provider) ?? 0) + 1;
     const name = lane.provider.length > 9 ? `${lane.provider.slice(0, 8)}…` : lane.provider;
     out.push(
-      `<text x="${pad.l - 4}" y="${top + laneH - 3}" text-anchor="end">${escapeXml(`${name} ${slot}`)}<title>${escapeXml(`${lane.provider}, slot ${slot}`)}</title></text>`,
+      `<g class="lane-label"><title>${escapeXml(`${lane.provider}, slot ${slot}`)}</title><text x="${pad.l - 4}" y="${top + laneH - 3}" text-anchor="end">${escapeXml(`${name} ${slot}`)}</text></g>`,
     );
   });
   if (lanes.length === 0) text(pad.l + 4, lanesTop + laneH - 3, "no providers", ' fill="#757575"');
@@ -300,10 +300,9 @@ export function renderTimeline(input: TimelineInput): string {
   out.push(
     `<line x1="${pad.l}" y1="${backlogBottom}" x2="${W - pad.r}" y2="${backlogBottom}" stroke="#bbb"/>`,
   );
-  text(pad.l - 4, backlogTop + 8, "review", ' text-anchor="end"');
-  text(pad.l - 4, backlogTop + 20, "backlog", ' text-anchor="end"');
+  text(pad.l, backlogTop - 4, "awaiting review");
+  text(pad.l - 4, backlogTop + 4, String(top), ' text-anchor="end"');
   text(pad.l - 4, backlogBottom, "0", ' text-anchor="end"');
-  text(pad.l + 2, backlogTop - 2, `max ${top}`, ' fill="#757575"');
   if (limit > 0) {
     out.push(
       `<line class="backlog-limit" x1="${pad.l}" y1="${fmt(y(limit))}" x2="${W - pad.r}" y2="${fmt(y(limit))}" stroke="#c62828" stroke-dasharray="4 3"><title>${escapeXml(`backlog limit ${limit}`)}</title></line>`,

@@ -602,16 +602,22 @@ export function dashboard(api: ApiFetch) {
     const query = m
       ? `&since=${encodeURIComponent(new Date(Date.now() - Number(m[1]) * 3600_000).toISOString())}`
       : "";
-    const [r, json] = await Promise.all([
+    const [r, json, svg] = await Promise.all([
       as<string>(c, token, "GET", `/v1/report?format=text${query}`, undefined, "text/plain"),
       as<Report>(c, token, "GET", `/v1/report?${query.slice(1)}`),
+      as<string>(c, token, "GET", `/v1/report?format=svg${query}`, undefined, "image/svg+xml"),
     ]);
     if (!r.ok)
       return r.status === 401
         ? toLogin(c)
         : page(c, "report", "Report", <ErrorPage message={failed(r)} />, { status: r.status });
     const report = json.ok ? json.data : null;
-    return page(c, "report", "Report", <ReportPage report={report} text={r.data} since={m ? since : ""} />);
+    return page(
+      c,
+      "report",
+      "Report",
+      <ReportPage report={report} text={r.data} timeline={svg.ok ? svg.data : null} since={m ? since : ""} />,
+    );
   });
 
   return app;

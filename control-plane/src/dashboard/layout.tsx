@@ -45,6 +45,8 @@ button.danger{color:var(--bad);border-color:var(--bad)}
 .inline>*{flex:1 1 7rem}
 .check{display:flex;gap:.5rem;align-items:center;color:var(--fg);margin:.5rem 0}
 .check input{width:1.3rem;height:1.3rem}
+.timeline{margin:.6rem 0;padding:.3rem}
+.timeline svg{display:block;width:100%;height:auto}
 pre{white-space:pre-wrap;overflow-wrap:anywhere;font:13px/1.4 ui-monospace,SFMono-Regular,Menlo,monospace;background:var(--bg);border:1px solid var(--line);border-radius:.5rem;padding:.6rem;margin:.4rem 0;max-height:24rem;overflow-y:auto}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem .7rem;margin:.3rem 0}
 dt{color:var(--muted);font-size:.88rem}dd{margin:0;min-width:0}

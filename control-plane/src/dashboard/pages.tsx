@@ -12,6 +12,7 @@ import type {
 import { ago, usd } from "@mtor/schema/format";
 import { formatBytes, parsePatch } from "@mtor/schema/patch";
 import { KILLABLE_STATUSES, type RunPatch } from "@mtor/schema/wire";
+import { raw } from "hono/html";
 import type { Report } from "../report/build";
 import { BudgetBars, Csrf, Flags, Notices, StatusBadge } from "./layout";
 
@@ -748,7 +749,13 @@ export function DispatchPage(props: {
   );
 }
 
-export function ReportPage(props: { report: Report | null; text: string; since: string }) {
+export function ReportPage(props: {
+  report: Report | null;
+  text: string;
+  /** The night's timeline, SVG drawn by the report route, every text in it escaped there. */
+  timeline: string | null;
+  since: string;
+}) {
   const r = props.report;
   const pct = (x: number) => `${Math.round(x * 100)}%`;
   const tokens = (n: number) => (n >= 1000 ? `${(n / 1000).toFixed(1)}k` : String(n));
@@ -805,6 +812,11 @@ export function ReportPage(props: { report: Report | null; text: string; since: 
               </div>
             ))}
           </div>
+          {props.timeline && (
+            <figure class="card timeline" id="report-timeline">
+              {raw(props.timeline)}
+            </figure>
+          )}
           {r.specs.length === 0 && <p class="empty">No runs finished in this window.</p>}
           {r.specs.map((s) => (
             <a class="card" href={`/specs/${encodeURIComponent(s.id)}`} data-report-spec={s.id}>

@@ -1,6 +1,7 @@
 // The dashboard in headless Chromium against the local stack with the demo provider: log in
 // with the token, dispatch from the form, watch the spec reach review, approve it with a grade,
-// read the change file by file, find the grade in the report, and check every page fits a 390×844 phone with no sideways scroll.
+// read the change file by file, find the grade and the night's timeline in the report, and check
+// every page fits a 390×844 phone with no sideways scroll.
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -165,6 +166,22 @@ it("log in, dispatch, review, approve, report — one-handed at 390×844", { tim
   expect(report).toMatch(new RegExp(`${id}\\s+approved\\s+A\\b`));
   await fitsThePhone(page);
   await page.screenshot({ path: join(ARTIFACTS, "dashboard-report-390x844.png") });
+  // The night's timeline, drawn on the server: the demo provider's slot lanes, the approved
+  // spec's run as a passed bar, the backlog line and the legend, scaled to the phone's width
+  // with its text still readable.
+  const timeline = page.locator("#report-timeline svg");
+  const box = await timeline.boundingBox();
+  expect(box?.width).toBeGreaterThan(330);
+  expect(box?.width).toBeLessThanOrEqual(390);
+  expect(await timeline.locator("text", { hasText: /^demo 1$/ }).count()).toBe(1);
+  const bar = timeline.locator(".run-passed", { hasText: "Freeze switch from the phone" });
+  expect(await bar.count()).toBeGreaterThanOrEqual(1);
+  expect((await bar.first().boundingBox())?.width).toBeGreaterThan(0);
+  expect(await timeline.locator(".backlog-line").count()).toBe(1);
+  expect(await timeline.locator(".legend").textContent()).toContain("breaker open");
+  const label = await timeline.locator("text", { hasText: /^demo 1$/ }).boundingBox();
+  expect(label?.height, "lane labels readable at 390 px").toBeGreaterThanOrEqual(8);
+  await page.locator("#report-timeline").screenshot({ path: join(ARTIFACTS, "dashboard-timeline-390.png") });
 
   await page.click('nav.bottom a[href="/fleet"]');
   await page.waitForURL(`${stack.url}/fleet`);
