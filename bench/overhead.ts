@@ -12,13 +12,16 @@ import { benchStack, median, onCleanup, round, sleep, startExecutor, writeBenchC
 export interface OverheadResult {
   files: number;
   specs: number;
+  /** Dispatch to verdict sent. */
   end_to_end_ms: number;
+  /** The harness process and the preflight probe. */
   harness_ms: number;
+  /** Everything but the harness process and the preflight probe. */
   overhead_ms: number;
   split_ms: Record<string, number>;
   bare_claude_ms: number;
   overhead_to_bare_claude: number;
-  /** Overhead with the preflight counted in it (everything but the harness's own run). */
+  /** Overhead with the preflight counted in it (everything but the harness process's own run). */
   overhead_with_preflight_ms: number;
   overhead_with_preflight_to_bare_claude: number;
   /** What starting one process in the executor's sandbox costs, as the executor measured it at start. */
@@ -143,24 +146,32 @@ export async function runOverhead(opts: {
     const t = JSON.parse(line.slice(line.indexOf("timings: ") + 9)) as Record<string, number>;
     // Claim latency (dispatch → claim) is protocol too, from the control plane's own times.
     const claimMs = run ? Date.parse(run.claimed_at) - Date.parse(spec.created_at) : 0;
+    // Up to the verdict: the workspace goes back to the pool after it, off the critical path.
     const total = (t.total ?? 0) + Math.max(0, claimMs);
-    const inHarness = (t.preflight ?? 0) + (t.harness ?? 0);
-    const protocol = Math.max(0, claimMs) + (t.confirm ?? 0) + (t.verdict ?? 0);
+    const claudeMs = t.harness_process ?? t.harness ?? 0;
+    // The workspace is prepared while the preflight probes the provider: one stage, as long as
+    // the slower of the two.
     const parts: Record<string, number> = {
-      harness_processes: inHarness,
-      worktree: t.worktree ?? 0,
+      claim: Math.max(0, claimMs),
+      prepare_and_preflight: Math.max(t.worktree ?? 0, t.preflight ?? 0),
+      harness_process: claudeMs,
+      origin_check: Math.max(0, (t.harness ?? 0) - claudeMs),
       gates: t.gates ?? 0,
+      confirm: t.confirm ?? 0,
       push: t.push ?? 0,
-      protocol,
-      cleanup: t.cleanup ?? 0,
+      verdict: t.verdict ?? 0,
     };
     parts.other = Math.max(0, total - Object.values(parts).reduce((a, b) => a + b, 0));
+    // Shown, not summed: the two halves of the shared stage, and what follows the verdict.
+    parts.worktree = t.worktree ?? 0;
+    parts.preflight = t.preflight ?? 0;
+    parts.cleanup_after_verdict = t.cleanup ?? 0;
     for (const [k, v] of Object.entries(parts)) split[k] = [...(split[k] ?? []), v];
     e2e.push(total);
-    harness.push(inHarness);
-    harnessOnly.push(t.harness ?? 0);
+    harness.push(claudeMs + (t.preflight ?? 0));
+    harnessOnly.push(claudeMs);
     log(
-      `overhead: spec ${i} ${spec.status} in ${Math.round(total)} ms, ${Math.round(inHarness)} ms in claude; bare claude ${Math.round(bare.at(-1) ?? 0)} ms`,
+      `overhead: spec ${i} ${spec.status} in ${Math.round(total)} ms, ${Math.round(claudeMs)} ms in claude, preflight ${t.preflight ?? 0} ms, workspace ${t.worktree ?? 0} ms; bare claude ${Math.round(bare.at(-1) ?? 0)} ms`,
     );
   }
   await ex.kill("SIGTERM");

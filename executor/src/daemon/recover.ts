@@ -105,11 +105,15 @@ export function recoverLeftovers(
   log: (line: string) => void,
 ): number {
   let n = 0;
-  for (const rec of ledger.leftovers()) {
+  const leftovers = ledger.leftovers();
+  // A run's harness works in a pooled workspace: whatever still runs there is a leftover too.
+  const inPool = leftovers.length > 0 ? reapProcessesUnder(join(workdir, "pool")) : [];
+  for (const rec of leftovers) {
     const { run } = rec;
     const dir = runDir(workdir, run);
-    const killed = reapProcessesUnder(dir);
-    // Its worktree is kept like a failed run's, and pruned with them.
+    const killed = [...reapProcessesUnder(dir), ...inPool.splice(0)];
+    // Its directory is kept like a failed run's, and pruned with them (its pooled workspace is
+    // removed at start: nothing of it is trusted).
     if (existsSync(dir)) writeFileSync(join(dir, "kept"), `${new Date().toISOString()}\n`);
     if (!spool.has(run.run_id)) {
       spool.write({

@@ -8,7 +8,6 @@ import type { VerdictSpool } from "../daemon/spool";
 import type { GateContext, GateReport } from "../gates/types";
 import {
   branchSummary,
-  createWorkspace,
   defaultBranchOf,
   deleteRef,
   ensureMirror,
@@ -28,6 +27,7 @@ import {
   withLock,
 } from "../git";
 import { branchPatch, fitVerdict } from "../git/patch";
+import { WorkspacePool } from "../git/pool";
 import { runProcess, type SandboxRun } from "../harness/process";
 import type { Harness, ProviderConfig } from "../harness/types";
 import { ReviewBreaker, type ReviewerConfig, reviewAfterGates } from "../review";
@@ -163,13 +163,16 @@ export function createActivities(deps: ActivityDeps): RunActivities {
   });
 
   /** The origin's refs now against those at the start: what the run must not have touched. */
-  const checkOrigin = async (run: ClaimedRun, prepared: PreparedRun, signal?: AbortSignal) => {
+  const checkOrigin = async (run: ClaimedRun, before: Record<string, string>, signal?: AbortSignal) => {
     const repo = repoOf(run);
     const after = await lsRemote(mirrorPath(config.workdir, repo.name), repo.url, signal);
-    const moved = originMoves(prepared.originBefore, after, `refs/heads/${prepared.branch}`);
+    const moved = originMoves(before, after, `refs/heads/${runBranch(run)}`);
     for (const f of moved) log(`run ${runLabel(run)} SECURITY: ${f.detail}`);
-    return moved;
+    return { moved, after };
   };
+
+  // Prepared workspaces, reset per run; shared by every run of this executor.
+  const pool = new WorkspacePool(join(config.workdir, "pool"));
 
   return {
     async prepareWorktree(run, hooks) {
@@ -197,11 +200,11 @@ export function createActivities(deps: ActivityDeps): RunActivities {
         if (!(await refExists(mirror, baseRef)))
           throw new GitError(`base "${base}" does not exist in ${repo.name}`, [], "");
         const baseSha = await revParse(mirror, baseRef);
-        const workspace = join(dir, "ws");
         const home = join(dir, "home");
-        await rm(dir, { recursive: true, force: true });
+        await rm(home, { recursive: true, force: true });
         await mkdir(home, { recursive: true });
-        await createWorkspace(mirror, workspace, branch, baseSha, hooks?.signal);
+        const { workspace, reused } = await pool.acquire(repo.name, mirror, branch, baseSha, hooks?.signal);
+        log(`run ${runLabel(run)} workspace ${reused ? "reset from the pool" : "checked out fresh"}`);
         return {
           runId: run.run_id,
           specId: run.spec_id,
@@ -219,37 +222,52 @@ export function createActivities(deps: ActivityDeps): RunActivities {
       }
     },
 
-    async preflight(run, prepared, hooks): Promise<PreflightOutcome> {
+    async preflight(run, hooks): Promise<PreflightOutcome> {
       hooks?.heartbeat?.("preflight");
+      const repo = repoOf(run);
+      const mirror = mirrorPath(config.workdir, repo.name);
+      // The origin's refs before anything of the agent's runs: the probe is a model too.
+      const originBefore = await ensureMirror(mirror)
+        .then(() => lsRemote(mirror, repo.url, hooks?.signal))
+        .catch(asGitFailure);
+      // A scratch directory of its own, so the probe need not wait for the workspace.
+      const place = join(runDir(config.workdir, run), "preflight");
+      await rm(place, { recursive: true, force: true });
+      await mkdir(place, { recursive: true });
       const harness = deps.harnessFor(harnessName(run));
       const probe = () =>
         harness.preflight({
-          cwd: prepared.workspace,
+          cwd: place,
           provider: providerOf(run),
           model: modelOf(run),
-          home: prepared.home,
+          home: place,
           signal: hooks?.signal,
           gitIdentity: config.gitIdentity,
           timeoutMs: config.preflightTimeoutMs,
           prompt: deps.buildPreflightPrompt?.(run.spec.body),
-          sandbox: sandboxOf(prepared),
+          sandbox: { sandbox: deps.sandbox, place: { workspace: place, home: place } },
         });
-      let r = await probe();
-      // preflight_retries: the same slot tries again (never after a cancel or a lost lease).
-      for (let tries = 0; !r.ok && tries < (config.preflightRetries ?? 0); tries++) {
-        if (hooks?.signal?.aborted || r.failure.kind === "canceled") break;
-        log(`run ${runLabel(run)} preflight failed: ${r.failure.message}; trying again in the same slot`);
-        await abortableSleep(config.preflightRetryMs ?? 0, hooks?.signal);
-        if (hooks?.signal?.aborted) break;
+      let r: Awaited<ReturnType<typeof probe>>;
+      try {
         r = await probe();
+        // preflight_retries: the same slot tries again (never after a cancel or a lost lease).
+        for (let tries = 0; !r.ok && tries < (config.preflightRetries ?? 0); tries++) {
+          if (hooks?.signal?.aborted || r.failure.kind === "canceled") break;
+          log(`run ${runLabel(run)} preflight failed: ${r.failure.message}; trying again in the same slot`);
+          await abortableSleep(config.preflightRetryMs ?? 0, hooks?.signal);
+          if (hooks?.signal?.aborted) break;
+          r = await probe();
+        }
+      } finally {
+        await rm(place, { recursive: true, force: true }).catch(() => undefined);
       }
       log(
         `run ${runLabel(run)} preflight ${r.ok ? "ok" : `failed: ${r.failure.message}`} (${secs(r.durationMs)})`,
       );
-      if (r.ok) return { ok: true };
+      if (r.ok) return { ok: true, originBefore };
       // The harness will not run: this is the run's last look at the origin.
-      const security = await checkOrigin(run, prepared, hooks?.signal).catch(asGitFailure);
-      return { ok: false, failure: r.failure, ...(security.length ? { security } : {}) };
+      const { moved } = await checkOrigin(run, originBefore, hooks?.signal).catch(asGitFailure);
+      return { ok: false, failure: r.failure, ...(moved.length ? { security: moved } : {}) };
     },
 
     async runHarness(run, prepared, hooks): Promise<HarnessOutcome> {
@@ -270,14 +288,18 @@ export function createActivities(deps: ActivityDeps): RunActivities {
         `run ${runLabel(run)} harness ${harness.name} ${r.ok ? "ok" : `failed (${r.failure?.kind}): ${r.failure?.message}`} (${secs(r.durationMs)})`,
       );
       // Everything the harness started is gone now, so the origin cannot move on its behalf after this.
-      const security = await checkOrigin(run, prepared, hooks?.signal).catch(asGitFailure);
+      const { moved, after } = await checkOrigin(run, prepared.originBefore, hooks?.signal).catch(
+        asGitFailure,
+      );
+      const baseTip = after[`refs/heads/${prepared.base}`];
       return {
         ok: r.ok,
         failure: r.failure,
         usage: r.usage,
         logTail: r.logTail,
         durationMs: r.durationMs,
-        ...(security.length ? { security } : {}),
+        ...(baseTip ? { baseTip } : {}),
+        ...(moved.length ? { security: moved } : {}),
       };
     },
 
@@ -295,7 +317,7 @@ export function createActivities(deps: ActivityDeps): RunActivities {
           const patch = await patchOf(mirror, prepared.baseSha, headSha, s.diffstat.files);
           return { outcome: "passed", flags: [], commits: s.commits, diffstat: s.diffstat, headSha, patch };
         }
-        const baseTip = await fetchBaseTip(mirror, repo.url, prepared, hooks?.signal);
+        const baseTip = await fetchBaseTip(mirror, repo.url, prepared, harness.baseTip, hooks?.signal);
         if (repo.test) await checkoutInSandbox(prepared, headSha, hooks?.signal);
         const settings: Partial<GateSettings> = run.gates;
         const report = await deps.runGates({
@@ -314,6 +336,9 @@ export function createActivities(deps: ActivityDeps): RunActivities {
           testSandbox: sandboxOf(prepared),
           signal: hooks?.signal,
         });
+        // The patch is read while the reviewer (if any) grades the change.
+        const patching = patchOf(mirror, report.mergeBase, headSha, report.diffstat.files);
+        patching.catch(() => undefined);
         const reviewed = await reviewAfterGates(
           deps.reviewer,
           run.gates.review,
@@ -324,7 +349,7 @@ export function createActivities(deps: ActivityDeps): RunActivities {
         const flagged = reviewed.flags.map((f) => `${f.gate}:${f.action}`).join(" ");
         const graded = reviewed.review ? ` review ${reviewed.review.grade ?? reviewed.review.error}` : "";
         log(`run ${runLabel(run)} gates ${reviewed.outcome}${flagged ? ` ${flagged}` : ""}${graded}`);
-        const patch = await patchOf(mirror, report.mergeBase, headSha, report.diffstat.files);
+        const patch = await patching;
         return { ...report, ...reviewed, headSha, patch };
       } catch (err) {
         return asGitFailure(err);
@@ -381,9 +406,11 @@ export function createActivities(deps: ActivityDeps): RunActivities {
       const mirror = mirrorPath(config.workdir, repo.name);
       await deleteRef(mirror, prepared.runRef);
       if (!keep) {
+        pool.release(repo.name, prepared.workspace);
         await rm(dir, { recursive: true, force: true });
         return;
       }
+      await pool.detach(prepared.workspace, join(dir, "ws"));
       await writeFile(join(dir, "kept"), `${new Date().toISOString()}\n`).catch(() => undefined);
       await pruneKept(config.workdir, config.keepFailed, log);
     },
@@ -392,16 +419,22 @@ export function createActivities(deps: ActivityDeps): RunActivities {
   /**
    * The base branch's tip on the origin now, so the gates compare the change with what base has
    * become during the run (the duplicate gate's "already on base"); the start sha when base is not
-   * a branch the origin has.
+   * a branch the origin has. `listed` is the tip the origin listed after the harness, if it did.
    */
   async function fetchBaseTip(
     mirror: string,
     url: string,
     prepared: PreparedRun,
+    listed: string | undefined,
     signal?: AbortSignal,
   ): Promise<string> {
     const ref = `${REMOTE_NS}/${prepared.base}`;
     if (!(await refExists(mirror, ref))) return prepared.baseSha;
+    // The origin was listed right after the harness: fetch only when the mirror lacks that tip.
+    if (listed && (await hasCommit(mirror, listed))) {
+      await withLock(mirror, () => setRef(mirror, ref, listed));
+      return listed;
+    }
     await withLock(mirror, () =>
       git(mirror, ["fetch", "--quiet", "--no-tags", url, `+refs/heads/${prepared.base}:${ref}`], {
         signal,

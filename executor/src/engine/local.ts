@@ -141,6 +141,8 @@ async function execute(
     }
   };
   let harnessMs: number | undefined;
+  // When the verdict was sent: the run's end as the user sees it (cleanup comes after).
+  let reportedAt: number | undefined;
   const stopBeating = async () => {
     clearTimeout(deadline);
     clearInterval(timer);
@@ -151,7 +153,7 @@ async function execute(
   log(`run ${label} claimed: ${run.spec.title} [${run.provider.name}]`);
   const steps: StepCalls = {
     prepareWorktree: (r) => timed("worktree", () => acts.prepareWorktree(r, hooks)),
-    preflight: (r, p) => timed("preflight", () => acts.preflight(r, p, hooks)),
+    preflight: (r) => timed("preflight", () => acts.preflight(r, hooks)),
     runHarness: async (r, p) => {
       const h = await timed("harness", () => acts.runHarness(r, p, hooks));
       harnessMs = h.durationMs;
@@ -168,6 +170,7 @@ async function execute(
         log(`run ${label} verdict could not be written: ${(err as Error).message}`);
         throw err;
       } finally {
+        reportedAt = Date.now();
         log(
           `run ${label} done: ${verdict.outcome}${verdict.failure ? ` (${verdict.failure.kind})` : ""} in ${secs(verdict.duration_ms)}`,
         );
@@ -201,7 +204,7 @@ async function execute(
   });
   await stopBeating();
   log(
-    `run ${label} timings: ${JSON.stringify({ ...timings, harness_process: harnessMs, total: Date.now() - started })}`,
+    `run ${label} timings: ${JSON.stringify({ ...timings, harness_process: harnessMs, total: (reportedAt ?? Date.now()) - started })}`,
   );
   return { verdict: result.verdict, report: result.report };
 }

@@ -15,7 +15,7 @@ import { type Decision, decideVerdict, type StopReason, verdictRequest } from ".
 /** The steps of a run, each already bound to its engine (hooks supplied by the engine). */
 export interface StepCalls {
   prepareWorktree(run: ClaimedRun): Promise<PreparedRun>;
-  preflight(run: ClaimedRun, prepared: PreparedRun): Promise<PreflightOutcome>;
+  preflight(run: ClaimedRun): Promise<PreflightOutcome>;
   runHarness(run: ClaimedRun, prepared: PreparedRun): Promise<HarnessOutcome>;
   runGates(run: ClaimedRun, prepared: PreparedRun, harness: HarnessOutcome): Promise<GateOutcome>;
   pushBranch(run: ClaimedRun, prepared: PreparedRun): Promise<PushOutcome>;
@@ -52,9 +52,9 @@ export interface StepsResult {
 /** The most log tail a verdict carries (the local engine's cut, under the wire limit). */
 
 /**
- * prepare → preflight → harness (when preflight passed) → gates (when the harness succeeded) →
+ * prepare and preflight side by side → harness (when preflight passed) → gates (when the harness succeeded) →
  * decide → push (when the decision says so and the run was not stopped) → report → cleanup
- * (keeping the worktree unless the run passed). Every verdict is reported, even after a stop:
+ * (keeping the workspace when the harness ran and the run did not pass). Every verdict is reported, even after a stop:
  * the control plane refuses a stale lease's verdict itself.
  */
 export async function runSteps(
@@ -78,12 +78,17 @@ export async function runSteps(
 
   try {
     phase("preparing");
-    prepared = await steps.prepareWorktree(run);
-    const p = prepared;
-    if (!stopped()) {
-      phase("preflight");
-      preflight = await steps.preflight(run, p);
-    }
+    // The probe needs no workspace: both go at once, and a failing provider costs no more than
+    // the slower of the two (the workspace goes back to the pool unused).
+    const [prep, probe] = await Promise.allSettled([steps.prepareWorktree(run), steps.preflight(run)]);
+    if (prep.status === "fulfilled") prepared = prep.value;
+    if (prep.status === "rejected") throw prep.reason;
+    if (probe.status === "rejected") throw probe.reason;
+    preflight = probe.value;
+    // The origin check compares with the listing taken before the probe ran, not the workspace's.
+    if (preflight.ok && preflight.originBefore)
+      prepared = { ...prep.value, originBefore: preflight.originBefore };
+    const p = prepared ?? prep.value;
     if (!stopped() && preflight?.ok) {
       phase("harness");
       harness = await steps.runHarness(run, p);
@@ -138,7 +143,8 @@ export async function runSteps(
   );
   if (prepared) {
     const p = prepared;
-    await shielded(() => steps.cleanup(run, p, decision.outcome !== "passed")).catch(() => undefined);
+    const keep = decision.outcome !== "passed" && harness !== undefined;
+    await shielded(() => steps.cleanup(run, p, keep)).catch(() => undefined);
   }
   return { verdict, report, stopped: stopped(), prepared };
 }

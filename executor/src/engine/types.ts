@@ -41,6 +41,8 @@ export interface HarnessOutcome {
   durationMs: number;
   /** What moved on the origin beyond the run's branch while the harness ran. */
   security?: GateFlag[];
+  /** The base branch's tip in the origin's listing right after the harness. */
+  baseTip?: string;
 }
 
 export interface GateOutcome {
@@ -63,7 +65,13 @@ export interface PushOutcome {
   headSha: string;
 }
 
-export type PreflightOutcome = { ok: true } | { ok: false; failure: Failure; security?: GateFlag[] };
+/**
+ * `originBefore`: the origin's refs listed before the probe started, the earliest look at them
+ * before anything of the agent's ran (the origin check compares against it).
+ */
+export type PreflightOutcome =
+  | { ok: true; originBefore?: Record<string, string> }
+  | { ok: false; failure: Failure; security?: GateFlag[] };
 
 /**
  * `spooled`: the control plane was unreachable; the verdict is on disk and the spool keeps
@@ -86,7 +94,8 @@ export interface StepHooks {
 
 export interface RunActivities {
   prepareWorktree(run: ClaimedRun, hooks?: StepHooks): Promise<PreparedRun>;
-  preflight(run: ClaimedRun, prepared: PreparedRun, hooks?: StepHooks): Promise<PreflightOutcome>;
+  /** Probes the provider in a scratch directory of its own; runs alongside prepareWorktree. */
+  preflight(run: ClaimedRun, hooks?: StepHooks): Promise<PreflightOutcome>;
   runHarness(run: ClaimedRun, prepared: PreparedRun, hooks?: StepHooks): Promise<HarnessOutcome>;
   runGates(
     run: ClaimedRun,
@@ -98,6 +107,6 @@ export interface RunActivities {
   pushBranch(run: ClaimedRun, prepared: PreparedRun, hooks?: StepHooks): Promise<PushOutcome>;
   /** Sends the verdict; when the control plane is unreachable it is spooled to disk and resent. */
   reportVerdict(run: ClaimedRun, verdict: VerdictRequest, hooks?: StepHooks): Promise<ReportOutcome>;
-  /** Removes the worktree, or keeps it (bounded count) when the run failed. */
+  /** Gives the workspace back to the pool, or keeps it (bounded count) when the run failed. */
   cleanup(run: ClaimedRun, prepared: PreparedRun, keep: boolean): Promise<void>;
 }

@@ -39,7 +39,9 @@ export async function runGates(ctx: GateContext): Promise<GateReport> {
     insertions: ch.files.reduce((n, f) => n + f.insertions, 0),
     deletions: ch.files.reduce((n, f) => n + f.deletions, 0),
   };
-  const patchId = ch.files.length > 0 ? await netPatchId(ctx.repoDir, ch.mergeBase, ch.headSha) : undefined;
+  // Computed beside the gates; only `duplicate` waits for it.
+  const patchIdOf = ch.files.length > 0 ? netPatchId(ctx.repoDir, ch.mergeBase, ch.headSha) : undefined;
+  patchIdOf?.catch(() => undefined);
 
   const findings: Finding[] = [];
   const baseName = refLabel(ctx.base);
@@ -70,40 +72,45 @@ export async function runGates(ctx: GateContext): Promise<GateReport> {
     }
   }
 
+  // The gates below only read the repository: they run side by side, and their findings keep
+  // this order.
+  const checks: (Promise<Finding[]> | Finding[])[] = [];
   if (!nothing) {
-    if (on("destruction")) findings.push(...(await checkDestruction(ch, ctx.spec)));
-    if (on("target_file_missing")) findings.push(...(await checkTargets(ch, ctx.spec.targets)));
+    if (on("destruction")) checks.push(checkDestruction(ch, ctx.spec));
+    if (on("target_file_missing")) checks.push(checkTargets(ch, ctx.spec.targets));
     if (on("tests_missing") || on("tests_extra")) {
       const { missing, extra } = checkTestNames(testsAdded(ch), ctx.spec.tests);
-      if (on("tests_missing")) findings.push(...missing);
-      if (on("tests_extra")) findings.push(...extra);
+      if (on("tests_missing")) checks.push(missing);
+      if (on("tests_extra")) checks.push(extra);
     }
     if (on("duplicate")) {
-      findings.push(
-        ...(await checkDuplicate(ch, { patchId, recentPatchIds: ctx.recentPatchIds, specId: ctx.specId })),
+      checks.push(
+        Promise.resolve(patchIdOf).then((patchId) =>
+          checkDuplicate(ch, { patchId, recentPatchIds: ctx.recentPatchIds, specId: ctx.specId }),
+        ),
       );
     }
     if (on("out_of_scope") && ctx.spec.paths && ctx.spec.paths.length > 0) {
-      findings.push(...checkScope(ch, ctx.spec.paths));
+      checks.push(checkScope(ch, ctx.spec.paths));
     }
   }
   const cap = ctx.commitCap ?? DEFAULT_COMMIT_CAP;
   if (on("commit_flood") && ch.commits > cap) {
-    findings.push({
-      gate: "commit_flood",
-      detail: `${ch.commits} commits, over the cap of ${cap}`,
-      facts: { kind: "commit_flood", commits: ch.commits, cap },
-    });
+    checks.push([
+      {
+        gate: "commit_flood",
+        detail: `${ch.commits} commits, over the cap of ${cap}`,
+        facts: { kind: "commit_flood", commits: ch.commits, cap },
+      },
+    ]);
   }
   if (on("protected_branch_touched")) {
-    const touched =
-      ctx.refsBefore && ctx.refsAfter ? compareRefs(ctx.refsBefore, ctx.refsAfter, ctx.runRef) : [];
-    const onDefault = await checkDefaultBranch(ctx.repoDir, ctx.head, ctx.runRef);
-    findings.push(...touched, ...onDefault);
+    if (ctx.refsBefore && ctx.refsAfter) checks.push(compareRefs(ctx.refsBefore, ctx.refsAfter, ctx.runRef));
+    checks.push(checkDefaultBranch(ctx.repoDir, ctx.head, ctx.runRef));
   }
   if (!nothing && ctx.runTests && ctx.testCommand && on("tests_failed")) {
-    findings.push(
-      ...(await checkTests({
+    checks.push(
+      checkTests({
         command: ctx.testCommand,
         repoDir: ctx.repoDir,
         headSha: ch.headSha,
@@ -112,9 +119,11 @@ export async function runGates(ctx: GateContext): Promise<GateReport> {
         env: ctx.testEnv,
         sandbox: ctx.testSandbox,
         signal: ctx.signal,
-      })),
+      }),
     );
   }
+  for (const found of await Promise.all(checks)) findings.push(...found);
+  const patchId = await patchIdOf;
 
   const flags: GateFlag[] = findings.map((f) => ({
     gate: f.gate,

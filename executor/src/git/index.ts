@@ -119,15 +119,22 @@ export async function createWorkspace(
   startSha: string,
   signal?: AbortSignal,
 ): Promise<void> {
+  await cloneObjects(mirror, dir, signal);
+  await git(dir, ["checkout", "--quiet", "-B", branch, startSha], { signal });
+}
+
+/** A repository at `dir` with a copy of the mirror's objects, no remote, no hooks, nothing checked out. */
+export async function cloneObjects(mirror: string, dir: string, signal?: AbortSignal): Promise<void> {
   await rm(dir, { recursive: true, force: true });
   await mkdir(dirname(dir), { recursive: true });
   await withLock(mirror, () =>
-    git(dirname(dir), ["clone", "--quiet", "--local", "--no-hardlinks", "--no-checkout", mirror, dir], {
-      signal,
-    }),
+    git(
+      dirname(dir),
+      ["clone", "--quiet", "--local", "--no-hardlinks", "--no-checkout", "--template=", mirror, dir],
+      { signal },
+    ),
   );
   await git(dir, ["remote", "remove", "origin"]);
-  await git(dir, ["checkout", "--quiet", "-B", branch, startSha], { signal });
 }
 
 /**

@@ -167,8 +167,8 @@ export function createTemporalActivities(deps: TemporalActivityDeps): TemporalAc
       return { prepared, boxQueue: boxQueueFor(deps.taskQueuePrefix, run.provider.name, deps.executorId) };
     },
 
-    async preflight(run, prepared) {
-      const out = await step(run, "preflight", (hooks) => inner.preflight(run, prepared, hooks));
+    async preflight(run) {
+      const out = await step(run, "preflight", (hooks) => inner.preflight(run, hooks));
       // A failed preflight fails the run at once: no retry loop inside the run.
       if (!out.ok) throw outcomeFailure(`preflight failed: ${out.failure.message}`, out.failure.kind, out);
       return out;

@@ -42,6 +42,14 @@ export interface ActivitySteps {
 
 export function activitySteps(routes: ActivityRoutes): ActivitySteps {
   let box: string | undefined;
+  // The preflight runs on the box that prepared the worktree, so it waits for that box.
+  let placed!: (queue: string) => void;
+  let notPlaced!: (err: unknown) => void;
+  const boxKnown = new Promise<string>((resolve, reject) => {
+    placed = resolve;
+    notPlaced = reject;
+  });
+  boxKnown.catch(() => undefined);
   let inHarness = false;
   const on = (step: BoxStep): TemporalActivities => {
     if (!box) throw new Error(`${step} before prepareWorktree`);
@@ -59,19 +67,26 @@ export function activitySteps(routes: ActivityRoutes): ActivitySteps {
       // has room, or the attempt's timer stops the run.
       for (let wait = BUSY_FIRST_MS; ; wait = Math.min(wait * 2, BUSY_MAX_MS)) {
         try {
-          const placed = await routes.shared.prepareWorktree(run);
-          box = placed.boxQueue;
-          return placed.prepared;
+          const onBox = await routes.shared.prepareWorktree(run);
+          box = onBox.boxQueue;
+          placed(onBox.boxQueue);
+          return onBox.prepared;
         } catch (err) {
-          if (!isBoxBusy(err)) throw err;
+          if (!isBoxBusy(err)) {
+            notPlaced(err);
+            throw err;
+          }
           await routes.pause(wait);
         }
       }
     },
-    preflight: (run, p) =>
-      on("preflight")
-        .preflight(run, p)
-        .catch((e: unknown) => outcomeOr<PreflightOutcome>(e)),
+    preflight: (run) =>
+      boxKnown.then((queue) =>
+        routes
+          .onBox("preflight", queue)
+          .preflight(run)
+          .catch((e: unknown) => outcomeOr<PreflightOutcome>(e)),
+      ),
     async runHarness(run, p) {
       inHarness = true;
       try {

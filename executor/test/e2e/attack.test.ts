@@ -163,6 +163,9 @@ describe("a hostile agent", () => {
       240_000,
     );
     expect(nextDone.status, JSON.stringify(nextDone.runs.at(-1), null, 1)).toBe("awaiting_review");
+    // It worked in the very workspace the attacker left behind, reset from the pool.
+    expect(executor.output()).toContain(`run ${id}-1 workspace checked out fresh`);
+    expect(executor.output()).toContain(`run ${next}-1 workspace reset from the pool`);
     expect(existsSync(marker)).toBe(false);
     expect(originRefs()["refs/heads/main"]).toBe(before["refs/heads/main"]);
     // No late commit reached the first run's branch meanwhile.

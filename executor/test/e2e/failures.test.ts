@@ -95,6 +95,8 @@ describe.concurrent("executor failures end to end", () => {
     expect(run.failure?.kind).toBe("timeout");
     expect(run.duration_ms).toBeGreaterThanOrEqual(19_000);
     expect(run.duration_ms).toBeLessThan(45_000);
+    // Once the run is wholly over (its cleanup follows the verdict), nothing runs in the workdir.
+    await ex.waitForLine(new RegExp(`run ${id}-1 timings: `), 30_000);
     expect(processesUnder(ex.workdir)).toEqual([]);
     expect(hanging.requests.some((r) => !r.preflight && r.answer === "hang")).toBe(true);
   });
@@ -120,7 +122,8 @@ describe.concurrent("executor failures end to end", () => {
       ),
     );
     await ex.waitForLine(new RegExp(`run ${id}-1 preflight ok`), 60_000);
-    const runsDir = join(ex.workdir, "runs");
+    // The harness works in a pooled workspace under the workdir.
+    const runsDir = ex.workdir;
     await waitFor(
       () => processesUnder(runsDir).length > 0 && hanging.requests.some((r) => r.answer === "hang"),
       30_000,
@@ -328,7 +331,7 @@ describe("executor failures end to end, one at a time", () => {
         30_000,
       );
       await again.waitForLine(new RegExp(`run ${id}-1 verdict refused: 409 lease_lost`), 30_000);
-      expect(processesUnder(join(again.workdir, "runs"))).toEqual([]);
+      expect(processesUnder(again.workdir)).toEqual([]);
       const after = await stack.spec(id);
       expect(after.status).toBe("awaiting_review");
       expect(after.runs).toHaveLength(2);

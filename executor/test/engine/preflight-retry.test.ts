@@ -49,8 +49,7 @@ describe("preflight_retries", () => {
   it("fails the run at the first failed preflight by default, freeing the slot", async () => {
     const { acts, calls } = activities("default", 1);
     const run = makeRun("commits");
-    const prepared = await acts.prepareWorktree(run);
-    const r = await acts.preflight(run, prepared);
+    const r = await acts.preflight(run);
     expect(r.ok).toBe(false);
     expect(calls()).toBe(1);
   });
@@ -59,24 +58,22 @@ describe("preflight_retries", () => {
     const { acts, calls } = activities("retries", 2, { preflightRetries: 3, preflightRetryMs: 10 });
     const run = makeRun("commits");
     const prepared = await acts.prepareWorktree(run);
-    expect(await acts.preflight(run, prepared)).toEqual({ ok: true });
+    expect(await acts.preflight(run)).toEqual({ ok: true, originBefore: prepared.originBefore });
     expect(calls()).toBe(3);
   });
 
   it("gives up after the configured retries, and at once when the run is stopped", async () => {
     const spent = activities("spent", 10, { preflightRetries: 2, preflightRetryMs: 10 });
     const run = makeRun("commits");
-    const prepared = await spent.acts.prepareWorktree(run);
-    const r = await spent.acts.preflight(run, prepared);
+    const r = await spent.acts.preflight(run);
     expect(r.ok).toBe(false);
     expect(spent.calls()).toBe(3);
 
     const stopped = activities("stopped", 10, { preflightRetries: 100, preflightRetryMs: 60_000 });
     const run2 = makeRun("commits");
-    const prepared2 = await stopped.acts.prepareWorktree(run2);
     const stop = new AbortController();
     const started = Date.now();
-    const pending = stopped.acts.preflight(run2, prepared2, { signal: stop.signal });
+    const pending = stopped.acts.preflight(run2, { signal: stop.signal });
     setTimeout(() => stop.abort(), 50);
     // A stopped run ends as stopped (the engine reads the abort), never as a passed preflight.
     const r2 = await pending.then(

@@ -46,6 +46,7 @@ describe("workspace and mirror", () => {
     // The agent plants everything it can in its repository.
     const ran = join(root, "planted-ran");
     const hook = `#!/bin/sh\necho "$0" >> ${ran}\n`;
+    mkdirSync(join(ws, ".git", "hooks"), { recursive: true });
     for (const name of [
       "reference-transaction",
       "post-checkout",

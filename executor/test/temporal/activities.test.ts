@@ -83,8 +83,9 @@ describe("temporal activities (MockActivityEnvironment)", () => {
     expect(prep.beats[0]).toEqual({ phase: "preparing" });
     expect(s.renewals[0]).toEqual({ run: run.run_id, phase: "preparing" });
 
-    const pre = await inActivity((env) => runIn(env, s.acts.preflight, run, placed.prepared));
-    expect(pre.result).toEqual({ ok: true, value: { ok: true } });
+    const pre = await inActivity((env) => runIn(env, s.acts.preflight, run));
+    // The probe lists the origin before it starts: the refs the origin check compares with.
+    expect(pre.result).toEqual({ ok: true, value: { ok: true, originBefore: placed.prepared.originBefore } });
     expect(pre.beats.map((b) => b.phase)).toContain("preflight");
 
     const h = await inActivity((env) => runIn(env, s.acts.runHarness, run, placed.prepared));
@@ -120,7 +121,8 @@ describe("temporal activities (MockActivityEnvironment)", () => {
     expect(s.renewals.some((r) => r.phase === "reporting")).toBe(false);
 
     await runIn(mockEnv(), s.acts.cleanup, run, placed.prepared, false);
-    expect(existsSync(placed.prepared.workspace)).toBe(false);
+    // The workspace goes back to the pool for the next run; the run's own HOME goes.
+    expect(existsSync(placed.prepared.home)).toBe(false);
     expect(s.stops).toEqual([]);
   });
 
@@ -219,8 +221,7 @@ describe("temporal activities (MockActivityEnvironment)", () => {
   it("a failed preflight is a non-retryable `preflight` failure carrying the outcome", async () => {
     const s = setup();
     const run = makeRun("bad-preflight");
-    const p = await prepared(s, run);
-    const { result } = await inActivity((env) => runIn(env, s.acts.preflight, run, p));
+    const { result } = await inActivity((env) => runIn(env, s.acts.preflight, run));
     const f = expectFailure(result);
     expect(f.type).toBe("preflight");
     expect(f.nonRetryable).toBe(true);

@@ -296,7 +296,8 @@ describe("executors on the Temporal engine", () => {
       60_000,
       "the harness to be mid-run",
     );
-    const runs = join(ex.workdir, "runs");
+    // The harness works in a pooled workspace, its preflight under runs/: both in the workdir.
+    const runs = ex.workdir;
     expect(processesUnder(runs).some((p) => /claude/.test(p))).toBe(true);
 
     const out = execFileSync(
