@@ -4,7 +4,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { Webhook } from "standardwebhooks";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { RETRY_SCHEDULE_MS, send } from "../src/webhooks/deliver";
-import { render } from "../src/webhooks/formats";
+import { type OutboundEvent, render } from "../src/webhooks/formats";
 import { checkWebhookUrl } from "../src/webhooks/guard";
 import { api, dispatchSpec, executorClient, startClock, tick } from "./helpers";
 import {
@@ -296,13 +296,14 @@ describe("the endpoints API", () => {
 });
 
 describe("formats and timeouts", () => {
-  const dead = {
-    type: "spec.dead" as const,
+  const dead: OutboundEvent = {
+    type: "spec.dead",
     createdAt: Date.UTC(2026, 10, 21, 3, 0),
     payload: {
       spec_id: "k3f9x2ab",
       title: "Split the dispatcher",
       repo: "mtor",
+      run_id: "k3f9x2ab-run3",
       attempt: 3,
       attempts: 3,
       failure: { kind: "timeout", message: "the run passed the spec's timeout of 2h" },

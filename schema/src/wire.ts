@@ -39,6 +39,10 @@ export const KILLABLE_STATUSES: readonly SpecStatus[] = [
   "failed",
 ];
 
+/** A run's own state: leased until its first heartbeat, running, then finished. */
+export const RUN_STATES = ["leased", "running", "finished"] as const;
+export type RunState = (typeof RUN_STATES)[number];
+
 export const RUN_OUTCOMES = ["passed", "rejected", "failed"] as const;
 export const RunOutcome = z.enum(RUN_OUTCOMES);
 export type RunOutcome = z.infer<typeof RunOutcome>;
@@ -396,7 +400,7 @@ export const RunView = z.object({
   attempt: z.number().int(),
   executor: z.string(),
   provider: z.string(),
-  status: z.enum(["leased", "running", "finished"]),
+  status: z.enum(RUN_STATES),
   phase: z.string().nullable(),
   claimed_at: z.string(),
   started_at: z.string().nullable(),
@@ -468,7 +472,8 @@ export const Price = z
   });
 export type Price = z.infer<typeof Price>;
 
-export const BreakerState = z.enum(["closed", "open", "half_open"]);
+export const BREAKER_STATES = ["closed", "open", "half_open"] as const;
+export const BreakerState = z.enum(BREAKER_STATES);
 export type BreakerState = z.infer<typeof BreakerState>;
 
 export const ProviderView = z.object({
@@ -719,7 +724,8 @@ export const WEBHOOK_EVENTS = [
 ] as const;
 export const WebhookEvent = z.enum(WEBHOOK_EVENTS);
 export type WebhookEvent = z.infer<typeof WebhookEvent>;
-export const WebhookFormat = z.enum(["standard", "slack", "discord", "ntfy"]);
+export const WEBHOOK_FORMATS = ["standard", "slack", "discord", "ntfy"] as const;
+export const WebhookFormat = z.enum(WEBHOOK_FORMATS);
 export type WebhookFormat = z.infer<typeof WebhookFormat>;
 
 export const WebhookCreate = z.object({

@@ -171,7 +171,7 @@ export function verdict(
     // plane ended itself (lease expired, timed out) carries no duration: its lease is gone.
     if (run.durationMs === null)
       throw leaseLost(runId, `the control plane ended the run (${run.failure?.kind ?? "ended"})`);
-    return { status: (specOf(tx, run)?.status ?? "failed") as SpecStatus };
+    return { status: specOf(tx, run)?.status ?? "failed" };
   }
   if (run.leaseExpiresAt <= now) throw leaseLost(runId, "the lease expired");
 
@@ -228,7 +228,7 @@ export function verdict(
       flags: security,
     });
   }
-  if (!s || !ownsSpec(s, run)) return { status: (s?.status ?? "canceled") as SpecStatus };
+  if (!s || !ownsSpec(s, run)) return { status: s?.status ?? "canceled" };
 
   const event = {
     ...runEventFields(s, run),

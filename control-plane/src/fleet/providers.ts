@@ -9,6 +9,7 @@ import {
   type ProviderUpdate,
   type ProviderView,
   type RunOutcome,
+  type RunState,
 } from "@mtor/schema/wire";
 import { and, count, eq, inArray } from "drizzle-orm";
 import { ApiError, notFound } from "../errors";
@@ -26,7 +27,7 @@ export const BREAKER_THRESHOLD = 3;
 export const BREAKER_FIRST_COOLDOWN_MS = DEFAULT_TIMINGS.breakerCooldownBaseMs;
 export const BREAKER_MAX_COOLDOWN_MS = DEFAULT_TIMINGS.breakerCooldownCapMs;
 const RECENT_OUTCOMES = 10;
-export const ACTIVE_RUN_STATUSES = ["leased", "running"];
+export const ACTIVE_RUN_STATUSES: RunState[] = ["leased", "running"];
 
 /** Creates, with the defaults, every named provider the control plane does not know yet. */
 export function ensureProviders(db: Db, names: readonly string[], now: number): void {

@@ -245,8 +245,7 @@ function transitionError(s: SpecRow, action: string, allowed: readonly SpecStatu
 export function kill(tx: Db, deps: Deps, id: string): SpecSummary {
   const now = deps.now();
   const s = getSpec(tx, id);
-  if (!KILLABLE_STATUSES.includes(s.status as SpecStatus))
-    throw transitionError(s, "kill", KILLABLE_STATUSES);
+  if (!KILLABLE_STATUSES.includes(s.status)) throw transitionError(s, "kill", KILLABLE_STATUSES);
   tx.update(specs)
     .set({ status: "canceled", nextAttemptAt: null, updatedAt: now })
     .where(eq(specs.id, id))
@@ -279,8 +278,7 @@ function requeue(tx: Db, now: number, s: SpecRow, feedback: FeedbackEntry[]): vo
 
 export function retry(tx: Db, deps: Deps, id: string): SpecSummary {
   const s = getSpec(tx, id);
-  if (!RETRYABLE_STATUSES.includes(s.status as SpecStatus))
-    throw transitionError(s, "retry", RETRYABLE_STATUSES);
+  if (!RETRYABLE_STATUSES.includes(s.status)) throw transitionError(s, "retry", RETRYABLE_STATUSES);
   requeue(tx, deps.now(), s, s.feedback);
   return summaryOf(tx, getSpec(tx, id));
 }
@@ -315,7 +313,7 @@ function recordReview(
   review: { decision: "approved" | "declined"; grade: string | null; note: string | null; by: string },
 ): void {
   const s = getSpec(tx, id);
-  if (!REVIEWABLE.includes(s.status as SpecStatus)) throw transitionError(s, action, REVIEWABLE);
+  if (!REVIEWABLE.includes(s.status)) throw transitionError(s, action, REVIEWABLE);
   tx.update(specs)
     .set({
       status: review.decision,

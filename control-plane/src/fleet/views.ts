@@ -1,7 +1,7 @@
 // Rows to wire views (ISO times, snake_case fields).
 import { formatDuration } from "@mtor/schema/spec";
 import type { runs, specs } from "@mtor/schema/tables/fleet";
-import type { RunOutcome, RunPatch, RunView, SpecDetail, SpecStatus, SpecSummary } from "@mtor/schema/wire";
+import type { RunPatch, RunView, SpecDetail, SpecSummary } from "@mtor/schema/wire";
 import { iso, isoOrNull } from "./clock";
 
 export type SpecRow = typeof specs.$inferSelect;
@@ -12,14 +12,14 @@ export function specSummary(s: SpecRow, runProvider: string | null = null): Spec
     id: s.id,
     title: s.title,
     repo: s.repo,
-    status: s.status as SpecStatus,
+    status: s.status,
     provider: s.provider,
     run_provider: runProvider,
     attempt: s.attempt,
     max_attempt: s.maxAttempt,
     created_at: iso(s.createdAt),
     updated_at: iso(s.updatedAt),
-    outcome: (s.outcome as RunOutcome | null) ?? null,
+    outcome: s.outcome,
     flags: s.flags,
   };
 }
@@ -35,7 +35,7 @@ export function runView(r: RunRow, patch: RunPatch | null = null): RunView {
     claimed_at: iso(r.claimedAt),
     started_at: isoOrNull(r.startedAt),
     finished_at: isoOrNull(r.finishedAt),
-    outcome: (r.outcome as RunOutcome | null) ?? null,
+    outcome: r.outcome,
     flags: r.flags,
     branch: r.branch,
     base_sha: r.baseSha,

@@ -1,6 +1,8 @@
 // One monitor pass: the core's lease expiry, retry requeue and half-open breakers,
 // then timeouts, effective slots, runaway chains, stuck specs, the digest and the daily report.
 // It runs in one transaction, touches bounded batches through indexes, and records what it did.
+
+import { eventSubject, outboxEvent } from "@mtor/schema/events";
 import { providers } from "@mtor/schema/tables/fleet";
 import { outbox } from "@mtor/schema/tables/outbox";
 import { type MonitorChanges, monitorPasses } from "@mtor/schema/tables/webhooks";
@@ -164,8 +166,10 @@ function maybeDigest(tx: Db, now: number, thisPass: MonitorChanges): boolean {
   const counts: Record<string, number> = {};
   for (const e of events) counts[e.type] = (counts[e.type] ?? 0) + 1;
   const specsTouched = events
-    .filter((e) => typeof e.payload.spec_id === "string")
-    .map((e) => ({ spec_id: e.payload.spec_id as string, title: e.payload.title ?? null, event: e.type }))
+    .flatMap((e) => {
+      const about = eventSubject(outboxEvent(e));
+      return about ? [{ spec_id: about.spec_id, title: about.title, event: e.type }] : [];
+    })
     .slice(-20);
   const lines = [
     `since ${state.at ? iso(state.at).slice(0, 16).replace("T", " ") : "the start"}:`,
@@ -216,7 +220,7 @@ function maybeDailyReport(tx: Db, now: number, env: MonitorEnv): boolean {
     since: report.since,
     until: report.until,
     totals: report.totals,
-    report,
+    report: { ...report },
     text: reportText(report),
   });
   writeState(tx, "report", { day, at: now } satisfies ReportState);

@@ -2,6 +2,7 @@
 // want it (one delivery row each, body rendered once), then send what is due, signed per the
 // Standard Webhooks spec, retrying on the fixed schedule until a 2xx, a 410 or exhaustion.
 
+import { eventSubject, outboxEvent } from "@mtor/schema/events";
 import { outbox } from "@mtor/schema/tables/outbox";
 import {
   actionLinks,
@@ -9,7 +10,6 @@ import {
   webhookDeliveries,
   webhookEndpoints,
 } from "@mtor/schema/tables/webhooks";
-import type { WebhookEvent, WebhookFormat } from "@mtor/schema/wire";
 import { and, asc, eq, inArray, isNull, lte, sql } from "drizzle-orm";
 import { Webhook } from "standardwebhooks";
 import { actionUrl, BUDGET_SUBJECT, newActionToken } from "../actions/links";
@@ -59,15 +59,16 @@ export async function fanOut(deps: Deps, env: WebhookEnv): Promise<number> {
   // one synchronous transaction that skips events another alarm got to in the meantime.
   const rows: (typeof webhookDeliveries.$inferInsert)[] = [];
   for (const e of events) {
-    const event: OutboundEvent = { type: e.type as WebhookEvent, createdAt: e.createdAt, payload: e.payload };
+    const event: OutboundEvent = { ...outboxEvent(e), createdAt: e.createdAt };
+    const about = eventSubject(event);
     for (const ep of endpoints) {
       if (!ep.events.includes(e.type)) continue;
       const links: ActionLinks = {};
-      const specId = typeof e.payload.spec_id === "string" ? e.payload.spec_id : null;
-      const runId = typeof e.payload.run_id === "string" ? e.payload.run_id : null;
+      const specId = about?.spec_id ?? null;
+      const runId = about?.run_id ?? null;
       // A link acts only on the run (or the budget's reach) it was sent for, so an event about
       // neither carries none.
-      const reachId = typeof e.payload.reach_id === "string" ? e.payload.reach_id : null;
+      const reachId = event.type === "budget.reached" ? event.payload.reach_id : null;
       const subject =
         specId && runId ? { id: specId, run: runId } : reachId ? { id: BUDGET_SUBJECT, run: reachId } : null;
       if (env.ACTION_SECRET && subject) {
@@ -79,7 +80,7 @@ export async function fanOut(deps: Deps, env: WebhookEnv): Promise<number> {
         }
       }
       const view = specId ? `${ep.linksBase}/specs/${specId}` : reachId ? `${ep.linksBase}/` : undefined;
-      const r = render(ep.format as WebhookFormat, ep.url, event, links, view);
+      const r = render(ep.format, ep.url, event, links, view);
       rows.push({
         id: newDeliveryId(),
         endpointId: ep.id,
@@ -140,15 +141,22 @@ export async function sendTestDelivery(
       spec_id: "test0000",
       title: "mtor test notification",
       repo: "mtor",
-      provider: "demo",
+      run_id: "test0000-1",
       attempt: 1,
+      provider: "demo",
+      executor: "test",
       outcome: "passed",
       status: "awaiting_review",
       flags: [],
+      branch: null,
+      head_sha: null,
+      diffstat: null,
+      grade: null,
+      review: null,
       note: "Sent by POST /v1/webhooks/:id/test; no spec is behind it.",
     },
   };
-  const r = render(ep.format as WebhookFormat, ep.url, event, {}, `${ep.linksBase}/`);
+  const r = render(ep.format, ep.url, event, {}, `${ep.linksBase}/`);
   const row: typeof webhookDeliveries.$inferInsert = {
     id: newDeliveryId(),
     endpointId: ep.id,

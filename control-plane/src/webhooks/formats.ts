@@ -1,15 +1,13 @@
 // Renders one outbox event for one endpoint: the whole event as JSON (`standard`), a readable
 // message for Slack and Discord, or an ntfy push with approve / decline / retry buttons (raise /
 // resume for a reached budget).
+import type { WebhookEventPayload } from "@mtor/schema/events";
+import type { GateFlag } from "@mtor/schema/gates";
 import type { WebhookEvent, WebhookFormat } from "@mtor/schema/wire";
 import type { PhoneAction } from "../actions/links";
 
-export interface OutboundEvent {
-  type: WebhookEvent;
-  /** Unix ms when the change happened. */
-  createdAt: number;
-  payload: Record<string, unknown>;
-}
+/** One event as delivered: its type, its typed payload and when the change happened (unix ms). */
+export type OutboundEvent = WebhookEventPayload & { createdAt: number };
 
 export type ActionLinks = Partial<Record<PhoneAction, string>>;
 
@@ -22,11 +20,11 @@ export interface Rendered {
 /** Which phone actions make sense after an event, judged by the spec's status in its payload. */
 export function actionsFor(event: OutboundEvent): PhoneAction[] {
   if (event.type === "budget.reached") return ["raise", "resume"];
-  if (!event.type.startsWith("spec.")) return [];
-  const status = str(event.payload.status);
-  if (status === "awaiting_review") return ["approve", "decline", "retry"];
   if (event.type === "spec.dead") return ["retry"];
-  if (status && ["rejected", "dead", "declined", "canceled"].includes(status)) return ["retry"];
+  if (event.type !== "spec.verdict" && event.type !== "spec.stuck") return [];
+  const status = event.payload.status;
+  if (status === "awaiting_review") return ["approve", "decline", "retry"];
+  if (["rejected", "dead", "declined", "canceled"].includes(status)) return ["retry"];
   return [];
 }
 
@@ -67,17 +65,6 @@ const json = (targetUrl: string, value: unknown): Rendered => ({
 
 // ---------------------------------------------------------------- readable summaries
 
-const str = (v: unknown): string | undefined => (typeof v === "string" && v ? v : undefined);
-const num = (v: unknown): number | undefined => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
-
-interface Flag {
-  gate: string;
-  action?: string;
-  detail?: string;
-}
-const flagsOf = (v: unknown): Flag[] =>
-  Array.isArray(v) ? v.filter((f): f is Flag => typeof f === "object" && f !== null && "gate" in f) : [];
-
 const HEADLINES: Record<WebhookEvent, string> = {
   "spec.verdict": "Verdict",
   "spec.failed": "Run failed",
@@ -90,7 +77,7 @@ const HEADLINES: Record<WebhookEvent, string> = {
   "budget.reached": "Budget reached",
 };
 
-const usd = (n: number | undefined) => `$${(n ?? 0).toFixed(2)}`;
+const usd = (n: number) => `$${n.toFixed(2)}`;
 
 export interface Summary {
   title: string;
@@ -100,111 +87,106 @@ export interface Summary {
   color: number;
 }
 
+const joined = (parts: (string | undefined | false)[], sep = " · ") => parts.filter(Boolean).join(sep);
+const flagLine = (f: GateFlag) => `⚑ ${f.gate}${f.detail ? `: ${f.detail}` : ""}`;
+
 /** The human summary every readable format is built from. */
 export function summarize(event: OutboundEvent): Summary {
-  const p = event.payload;
   const lines: string[] = [];
-  if (event.type.startsWith("spec.")) {
-    const status = str(p.status);
-    const outcome = str(p.outcome);
-    const title = str(p.title) ?? str(p.spec_id) ?? "spec";
-    const head = [outcome ?? status, status && outcome && status !== outcome ? `→ ${status}` : undefined]
-      .filter(Boolean)
-      .join(" ");
-    const meta = [
-      str(p.spec_id),
-      str(p.repo),
-      str(p.provider),
-      num(p.attempt) !== undefined ? `attempt ${num(p.attempt)}` : undefined,
-    ].filter(Boolean);
-    if (head) lines.push(head);
-    if (meta.length) lines.push(meta.join(" · "));
-    const diff = p.diffstat as { files?: number; insertions?: number; deletions?: number } | undefined;
-    if (str(p.branch))
+  switch (event.type) {
+    case "spec.verdict":
+    case "spec.failed":
+    case "spec.dead":
+    case "spec.stuck": {
+      const p = event.payload;
+      const status =
+        "status" in p
+          ? p.status
+          : event.type === "spec.failed"
+            ? "failed"
+            : event.type === "spec.dead"
+              ? "dead"
+              : undefined;
+      const outcome = "outcome" in p ? p.outcome : "failure" in p ? "failed" : undefined;
+      const head = joined([outcome ?? status, status && outcome && status !== outcome && `→ ${status}`], " ");
+      const meta = joined([p.spec_id, p.repo, "provider" in p && p.provider, `attempt ${p.attempt}`]);
+      if (head) lines.push(head);
+      if (meta) lines.push(meta);
+      if ("branch" in p && p.branch) {
+        const d = p.diffstat;
+        lines.push(`branch ${p.branch}${d ? ` (+${d.insertions} −${d.deletions})` : ""}`);
+      }
+      if ("flags" in p) for (const f of p.flags.slice(0, 6)) lines.push(flagLine(f));
+      if ("failure" in p) {
+        const f = p.failure;
+        lines.push(`failure ${f.kind}${f.message ? `: ${f.message.slice(0, 200)}` : ""}`);
+      }
+      if ("reason" in p && p.reason) lines.push(p.reason);
+      const bad =
+        event.type === "spec.dead" ||
+        event.type === "spec.stuck" ||
+        outcome === "rejected" ||
+        outcome === "failed";
+      return {
+        title: `${HEADLINES[event.type]}: ${p.title || p.spec_id}`,
+        lines,
+        priority: event.type === "spec.dead" || event.type === "spec.stuck" ? 4 : 3,
+        tags: [outcome === "passed" ? "white_check_mark" : bad ? "x" : "hourglass", event.type.slice(5)],
+        color: outcome === "passed" ? 0x2e7d32 : bad ? 0xc62828 : 0x546e7a,
+      };
+    }
+    case "run.security": {
+      const p = event.payload;
+      lines.push(joined([p.spec_id, p.repo, p.executor, `attempt ${p.attempt}`]));
+      for (const f of p.flags.slice(0, 10)) lines.push(`⚑ ${f.detail || f.gate}`);
+      return {
+        title: `${HEADLINES[event.type]}: ${p.title || p.spec_id}`,
+        lines,
+        priority: 5,
+        tags: ["rotating_light", "lock"],
+        color: 0xb71c1c,
+      };
+    }
+    case "provider.tripped": {
+      const p = event.payload;
+      lines.push(joined([p.provider, `${p.consecutive_failures} failures in a row`]));
+      lines.push(`open until ${p.open_until}`);
+      return {
+        title: `${HEADLINES[event.type]}: ${p.provider}`,
+        lines,
+        priority: 4,
+        tags: ["rotating_light"],
+        color: 0xef6c00,
+      };
+    }
+    case "budget.reached": {
+      const p = event.payload;
+      const scope = p.provider ? `provider ${p.provider}` : "the fleet";
       lines.push(
-        `branch ${str(p.branch)}${diff ? ` (+${diff.insertions ?? 0} −${diff.deletions ?? 0})` : ""}`,
+        `${scope} spent ${usd(p.spend_usd)} of its ${usd(p.budget_usd + p.raised_usd)} budget tonight`,
       );
-    for (const f of flagsOf(p.flags).slice(0, 6)) lines.push(`⚑ ${f.gate}${f.detail ? `: ${f.detail}` : ""}`);
-    const failure = p.failure as { kind?: string; message?: string } | undefined;
-    if (failure?.kind)
-      lines.push(`failure ${failure.kind}${failure.message ? `: ${failure.message.slice(0, 200)}` : ""}`);
-    if (str(p.reason)) lines.push(str(p.reason)!);
-    const bad =
-      event.type === "spec.dead" ||
-      event.type === "spec.stuck" ||
-      outcome === "rejected" ||
-      outcome === "failed";
-    return {
-      title: `${HEADLINES[event.type]}: ${title}`,
-      lines,
-      priority: event.type === "spec.dead" || event.type === "spec.stuck" ? 4 : 3,
-      tags: [outcome === "passed" ? "white_check_mark" : bad ? "x" : "hourglass", event.type.slice(5)],
-      color: outcome === "passed" ? 0x2e7d32 : bad ? 0xc62828 : 0x546e7a,
-    };
+      lines.push("New runs wait; runs in flight finish.");
+      lines.push(`A raise or a resume lasts until ${p.morning}.`);
+      return {
+        title: `${HEADLINES[event.type]}: ${scope}`,
+        lines,
+        priority: 4,
+        tags: ["money_with_wings"],
+        color: 0xef6c00,
+      };
+    }
+    case "monitor.digest":
+    case "report.daily":
+      // They carry their own text.
+      if (event.payload.text) lines.push(event.payload.text);
+      return {
+        title: HEADLINES[event.type],
+        lines,
+        priority: 2,
+        tags: [event.type === "report.daily" ? "sunrise" : "memo"],
+        color: 0x1565c0,
+      };
   }
-  if (event.type === "run.security") {
-    lines.push(
-      [
-        str(p.spec_id),
-        str(p.repo),
-        str(p.executor),
-        num(p.attempt) !== undefined ? `attempt ${num(p.attempt)}` : undefined,
-      ]
-        .filter(Boolean)
-        .join(" · "),
-    );
-    for (const f of flagsOf(p.flags).slice(0, 10)) lines.push(`⚑ ${f.detail ?? f.gate}`);
-    return {
-      title: `${HEADLINES[event.type]}: ${str(p.title) ?? str(p.spec_id) ?? ""}`,
-      lines,
-      priority: 5,
-      tags: ["rotating_light", "lock"],
-      color: 0xb71c1c,
-    };
-  }
-  if (event.type === "provider.tripped") {
-    lines.push(
-      [
-        str(p.provider),
-        num(p.consecutive_failures) !== undefined
-          ? `${num(p.consecutive_failures)} failures in a row`
-          : undefined,
-      ]
-        .filter(Boolean)
-        .join(" · "),
-    );
-    if (str(p.open_until)) lines.push(`open until ${str(p.open_until)}`);
-    return {
-      title: `${HEADLINES[event.type]}: ${str(p.provider) ?? ""}`,
-      lines,
-      priority: 4,
-      tags: ["rotating_light"],
-      color: 0xef6c00,
-    };
-  }
-  if (event.type === "budget.reached") {
-    const scope = str(p.provider) ? `provider ${str(p.provider)}` : "the fleet";
-    const budget = (num(p.budget_usd) ?? 0) + (num(p.raised_usd) ?? 0);
-    lines.push(`${scope} spent ${usd(num(p.spend_usd))} of its ${usd(budget)} budget tonight`);
-    lines.push("New runs wait; runs in flight finish.");
-    if (str(p.morning)) lines.push(`A raise or a resume lasts until ${str(p.morning)}.`);
-    return {
-      title: `${HEADLINES[event.type]}: ${scope}`,
-      lines,
-      priority: 4,
-      tags: ["money_with_wings"],
-      color: 0xef6c00,
-    };
-  }
-  // monitor.digest and report.daily carry their own text.
-  if (str(p.text)) lines.push(str(p.text)!);
-  return {
-    title: HEADLINES[event.type],
-    lines,
-    priority: 2,
-    tags: [event.type === "report.daily" ? "sunrise" : "memo"],
-    color: 0x1565c0,
-  };
 }
 
 const LABELS: Record<PhoneAction, string> = {
@@ -217,9 +199,7 @@ const LABELS: Record<PhoneAction, string> = {
 
 /** A button's label; "raise" says by how much. */
 const labelOf = (a: PhoneAction, event: OutboundEvent) =>
-  a === "raise" && num(event.payload.raise_usd) !== undefined
-    ? `Raise by ${usd(num(event.payload.raise_usd))}`
-    : LABELS[a];
+  a === "raise" && event.type === "budget.reached" ? `Raise by ${usd(event.payload.raise_usd)}` : LABELS[a];
 
 function slack(event: OutboundEvent, links: ActionLinks, view?: string) {
   const s = summarize(event);

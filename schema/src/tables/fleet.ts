@@ -4,7 +4,18 @@ import { sql } from "drizzle-orm";
 import { index, integer, real, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import type { GateFlag, GateSettings } from "../gates";
 import type { Spec } from "../spec";
-import type { Diffstat, Failure, FeedbackEntry, Load, RunReview, Usage } from "../wire";
+import {
+  BREAKER_STATES,
+  type Diffstat,
+  type Failure,
+  type FeedbackEntry,
+  type Load,
+  RUN_OUTCOMES,
+  RUN_STATES,
+  type RunReview,
+  SPEC_STATUSES,
+  type Usage,
+} from "../wire";
 
 export const specs = sqliteTable(
   "specs",
@@ -14,7 +25,8 @@ export const specs = sqliteTable(
     repo: text("repo").notNull(),
     provider: text("provider").notNull(),
     priority: integer("priority").notNull().default(0),
-    status: text("status").notNull(),
+    // Enums on text columns are types only: no CHECK, so no migration.
+    status: text("status", { enum: SPEC_STATUSES }).notNull(),
     /** Number of runs started so far. */
     attempt: integer("attempt").notNull().default(0),
     /**
@@ -31,7 +43,7 @@ export const specs = sqliteTable(
     feedback: text("feedback", { mode: "json" }).$type<FeedbackEntry[]>().notNull().default(sql`'[]'`),
     nextAttemptAt: integer("next_attempt_at"),
     currentRunId: text("current_run_id"),
-    outcome: text("outcome"),
+    outcome: text("outcome", { enum: RUN_OUTCOMES }),
     flags: text("flags", { mode: "json" }).$type<GateFlag[]>().notNull().default(sql`'[]'`),
     createdBy: text("created_by"),
     createdAt: integer("created_at").notNull(),
@@ -74,8 +86,7 @@ export const runs = sqliteTable(
     provider: text("provider").notNull(),
     model: text("model"),
     harness: text("harness"),
-    /** leased | running | finished */
-    status: text("status").notNull(),
+    status: text("status", { enum: RUN_STATES }).notNull(),
     phase: text("phase"),
     leaseToken: text("lease_token").notNull(),
     leaseExpiresAt: integer("lease_expires_at").notNull(),
@@ -89,7 +100,7 @@ export const runs = sqliteTable(
     startedAt: integer("started_at"),
     heartbeatAt: integer("heartbeat_at"),
     finishedAt: integer("finished_at"),
-    outcome: text("outcome"),
+    outcome: text("outcome", { enum: RUN_OUTCOMES }),
     flags: text("flags", { mode: "json" }).$type<GateFlag[]>().notNull().default(sql`'[]'`),
     failure: text("failure", { mode: "json" }).$type<Failure>(),
     branch: text("branch"),
@@ -146,8 +157,7 @@ export const providers = sqliteTable("providers", {
   harness: text("harness"),
   model: text("model"),
   frozen: integer("frozen", { mode: "boolean" }).notNull().default(false),
-  /** closed | open | half_open */
-  breakerState: text("breaker_state").notNull().default("closed"),
+  breakerState: text("breaker_state", { enum: BREAKER_STATES }).notNull().default("closed"),
   consecutiveFailures: integer("consecutive_failures").notNull().default(0),
   openUntil: integer("open_until"),
   /** The last cooldown, doubled on each trip from half-open. */

@@ -1,6 +1,10 @@
 // The Fleet's tables for notifications: webhook endpoints and their deliveries, used phone-action
 // links, monitor pass records and the monitor's own bookkeeping. Times are unix milliseconds.
 import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { WEBHOOK_FORMATS } from "../wire";
+
+/** pending | delivered | failed (retries exhausted) | disabled (endpoint gone or disabled) */
+export const DELIVERY_STATUSES = ["pending", "delivered", "failed", "disabled"] as const;
 
 export const webhookEndpoints = sqliteTable(
   "webhook_endpoints",
@@ -10,8 +14,7 @@ export const webhookEndpoints = sqliteTable(
     /** `whsec_` + base64 key; shown once at creation. */
     secret: text("secret").notNull(),
     events: text("events", { mode: "json" }).$type<string[]>().notNull(),
-    /** standard | slack | discord | ntfy */
-    format: text("format").notNull(),
+    format: text("format", { enum: WEBHOOK_FORMATS }).notNull(),
     /** Origin that phone-action links in this endpoint's messages point at. */
     linksBase: text("links_base").notNull(),
     enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
@@ -44,7 +47,7 @@ export const webhookDeliveries = sqliteTable(
     /** Where the body is posted (ntfy's JSON API posts to the server root, not the topic). */
     targetUrl: text("target_url").notNull(),
     /** pending | delivered | failed (retries exhausted) | disabled (endpoint gone or disabled) */
-    status: text("status").notNull(),
+    status: text("status", { enum: DELIVERY_STATUSES }).notNull(),
     attempts: integer("attempts").notNull().default(0),
     nextAttemptAt: integer("next_attempt_at"),
     lastStatus: integer("last_status"),
@@ -106,8 +109,7 @@ export const monitorFlags = sqliteTable(
   "monitor_flags",
   {
     specId: text("spec_id").notNull(),
-    /** runaway | stuck */
-    kind: text("kind").notNull(),
+    kind: text("kind", { enum: ["runaway", "stuck"] }).notNull(),
     detail: text("detail").notNull(),
     /** The attempt the flag was raised for; a retry that ends the same way raises it again. */
     attempt: integer("attempt").notNull(),
