@@ -5,7 +5,7 @@ import { WebhookEventPayload } from "@mtor/schema/events";
 import type { GateFlag } from "@mtor/schema/gates";
 import { WEBHOOK_EVENTS } from "@mtor/schema/wire";
 import { beforeAll, describe, expect, it } from "vitest";
-import { api, dispatchSpec, startClock, tick } from "./helpers";
+import { api, claimBody, dispatchSpec, executorClient, startClock, tick } from "./helpers";
 import { claimOne, monitorPass, sendVerdict, stub } from "./webhooks-helpers";
 
 const minutes = (n: number) => n * 60_000;
@@ -71,6 +71,18 @@ describe("webhook event payloads", () => {
       const e = await claimOne(`ex-ev-e${i}`, "ev-e");
       await sendVerdict(e, { outcome: "failed", failure: { kind: "provider", message: "529 overloaded" } });
     }
+
+    // budget.reached: a provider's budget spent, then a claim for it
+    await api("/v1/providers/ev-f", { method: "PUT", body: { budget_usd: 1 } });
+    await dispatchSpec("spends", { provider: "ev-f" });
+    const f = await claimOne("ex-ev-f", "ev-f");
+    await sendVerdict(f, {
+      outcome: "passed",
+      usage: { input_tokens: 1, output_tokens: 1, cost_usd: 1.2, turns: 1 },
+    });
+    await dispatchSpec("over budget", { provider: "ev-f" });
+    const held = await executorClient().claim(claimBody("ex-ev-f", { providers: ["ev-f"], repos: ["mtor"] }));
+    expect(held.ok && held.data.reason).toBe("budget");
 
     // spec.stuck: queued for a repo no executor serves, past the 10 minutes
     await dispatchSpec("nobody serves it", { repo: "ev-unserved", provider: "ev-a" });
