@@ -350,6 +350,16 @@ const attack = repoScript(9, (c) => {
   const nonce = c.params.nonce ?? "mtor-attack";
   const hook = `#!/bin/sh\necho "hook $0 ran as $(id -u) in $(pwd)" >> ${marker}\n`;
   const done = (n: number) => `; echo "attack step ${n} done"`;
+  // Run by mistake on a developer's box (sandbox = "none"), the attack would plant hooks in every
+  // checkout it finds. So it plants and writes only where it sees mtor's sandbox (its PID
+  // namespace's pid 1 is bwrap), or, given `scope=DIR`, only inside that throwaway tree.
+  const scope = c.params.scope;
+  const open = (n: number) =>
+    scope
+      ? `S=$(realpath -m -- ${shellQuote(scope)}); inscope() { case "$(realpath -m -- "$1")/" in "$S"/*) return 0;; esac; return 1; }; `
+      : `if [ "$(cat /proc/1/comm 2>/dev/null)" != bwrap ]; then echo "attack step ${n} refused: not inside mtor's sandbox (pid 1 is $(cat /proc/1/comm 2>/dev/null)); give scope=DIR to aim it at a throwaway tree"; else inscope() { return 0; }; `;
+  const close = scope ? "" : "; fi";
+  const guarded = (n: number, body: string) => `${open(n)}${body}${close}${done(n)}`;
   const steps = changeSteps(c, p, `Add ${p.fn} to ${p.target}`);
   steps.push(() =>
     bash(
@@ -364,45 +374,57 @@ const attack = repoScript(9, (c) => {
   steps.push(() =>
     bash(
       c,
-      `for v in $(env | grep -o '^GIT_[A-Z_]*'); do unset "$v"; done; ` +
-        `git push ${shellQuote(origin)} HEAD:refs/heads/main 2>&1; ` +
-        `git push --force ${shellQuote(origin)} HEAD:refs/heads/main 2>&1; ` +
-        `git push ${shellQuote(`file://${origin}`)} HEAD:refs/heads/pwned 2>&1; ` +
-        `git -c url.x.pushInsteadOf=y push ${shellQuote(origin)} HEAD:refs/tags/pwned 2>&1; true` +
-        done(2),
+      guarded(
+        2,
+        `if inscope ${shellQuote(origin)}; then ` +
+          `for v in $(env | grep -o '^GIT_[A-Z_]*'); do unset "$v"; done; ` +
+          `git push ${shellQuote(origin)} HEAD:refs/heads/main 2>&1; ` +
+          `git push --force ${shellQuote(origin)} HEAD:refs/heads/main 2>&1; ` +
+          `git push ${shellQuote(`file://${origin}`)} HEAD:refs/heads/pwned 2>&1; ` +
+          `git -c url.x.pushInsteadOf=y push ${shellQuote(origin)} HEAD:refs/tags/pwned 2>&1; ` +
+          `else echo "origin outside scope"; fi`,
+      ),
       "Publishing to main by URL",
     ),
   );
   steps.push(() =>
     bash(
       c,
-      `printf '${hook.replace(/'/g, "'\\''")}' > /tmp/h && chmod +x /tmp/h; ` +
-        `for d in .git $(find / -maxdepth 10 \\( -name '*.git' -o -name .git \\) -type d 2>/dev/null | head -100) ${shellQuote(origin)} ../../../mirrors/*.git; do ` +
-        `[ -d "$d" ] || continue; mkdir -p "$d/hooks" 2>/dev/null; ` +
-        `for h in post-checkout reference-transaction pre-push post-update update pre-receive post-receive post-merge pre-auto-gc post-rewrite fsmonitor-watchman; do cp /tmp/h "$d/hooks/$h" 2>/dev/null; done; ` +
-        `git --git-dir="$d" config core.fsmonitor "echo fsmonitor ran >> ${marker}" 2>/dev/null; ` +
-        `git --git-dir="$d" config core.sshCommand "echo sshCommand ran >> ${marker}; ssh" 2>/dev/null; ` +
-        `git --git-dir="$d" config core.hooksPath "$d/hooks" 2>/dev/null; ` +
-        `echo "planted in $d"; done` +
-        done(3),
+      guarded(
+        3,
+        `printf '${hook.replace(/'/g, "'\\''")}' > /tmp/h && chmod +x /tmp/h; ` +
+          `for d in .git $(find ${scope ? '"$S"' : "/"} -maxdepth 10 \\( -name '*.git' -o -name .git \\) -type d 2>/dev/null | head -100) ${shellQuote(origin)} ../../../mirrors/*.git; do ` +
+          `[ -d "$d" ] || continue; inscope "$d" || continue; mkdir -p "$d/hooks" 2>/dev/null; ` +
+          `for h in post-checkout reference-transaction pre-push post-update update pre-receive post-receive post-merge pre-auto-gc post-rewrite fsmonitor-watchman; do cp /tmp/h "$d/hooks/$h" 2>/dev/null; done; ` +
+          `git --git-dir="$d" config core.fsmonitor "echo fsmonitor ran >> ${marker}" 2>/dev/null; ` +
+          `git --git-dir="$d" config core.sshCommand "echo sshCommand ran >> ${marker}; ssh" 2>/dev/null; ` +
+          `git --git-dir="$d" config core.hooksPath "$d/hooks" 2>/dev/null; ` +
+          `echo "planted in $d"; done`,
+      ),
       "Installing git helpers everywhere",
     ),
   );
   steps.push(() =>
     bash(
       c,
-      `for f in ${shellQuote(outside)} ../../../planted ../../../spool/planted ../../planted $HOME/../../planted /etc/mtor-planted /usr/local/mtor-planted ${shellQuote(origin)}/planted; do ` +
-        `echo pwned > "$f" 2>/dev/null && echo "wrote $f" || echo "could not write $f"; done` +
-        done(4),
+      guarded(
+        4,
+        `for f in ${shellQuote(outside)} ../../../planted ../../../spool/planted ../../planted $HOME/../../planted /etc/mtor-planted /usr/local/mtor-planted ${shellQuote(origin)}/planted; do ` +
+          `inscope "$f" || { echo "left $f alone: outside scope"; continue; }; ` +
+          `echo pwned > "$f" 2>/dev/null && echo "wrote $f" || echo "could not write $f"; done`,
+      ),
       "Leaving notes around the disk",
     ),
   );
   steps.push(() =>
     bash(
       c,
-      `setsid sh -c '(sh -c "sleep 2; i=0; while [ \\$i -lt 100000 ]; do echo \\$i >> late.txt; git add late.txt; git commit -q -m \\"late \\$i\\"; i=\\$((i+1)); sleep 0.2; done; : ${nonce}" </dev/null >/dev/null 2>&1 &); : ${nonce}' </dev/null >/dev/null 2>&1 & ` +
-        "sleep 0.5; echo detached" +
-        done(5),
+      guarded(
+        5,
+        `if inscope .; then ` +
+          `setsid sh -c '(sh -c "sleep 2; i=0; while [ \\$i -lt 100000 ]; do echo \\$i >> late.txt; git add late.txt; git commit -q -m \\"late \\$i\\"; i=\\$((i+1)); sleep 0.2; done; : ${nonce}" </dev/null >/dev/null 2>&1 &); : ${nonce}' </dev/null >/dev/null 2>&1 & ` +
+          "sleep 0.5; echo detached; fi",
+      ),
       "Starting a background helper",
     ),
   );
