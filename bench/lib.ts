@@ -1,7 +1,9 @@
 // Shared pieces of the benchmark and the chaos runs: the real local stack (control plane in
 // workerd, bare git origin, `mtor executor` processes), the bench agent as a command harness,
 // percentiles, and cleanup that leaves no process behind.
+import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { type AddressInfo, connect, createServer as createNetServer, type Socket } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { SpecDetail } from "@mtor/schema";
@@ -230,4 +232,136 @@ export function every(ms: number, fn: () => Promise<unknown>): () => Promise<voi
     stopped = true;
     await loop;
   };
+}
+
+// ---------------------------------------------------------------- a distant origin
+
+export interface DelayProxy {
+  port: number;
+  /** Connections accepted so far. */
+  connections: number;
+  close(): Promise<void>;
+}
+
+/**
+ * A loopback TCP proxy to `target` that holds every chunk for `oneWayMs` in each direction, so a
+ * round trip through it takes 2 × oneWayMs more (a distant git host). Chunks keep their order.
+ */
+export function startDelayProxy(
+  target: { host: string; port: number },
+  oneWayMs: number,
+): Promise<DelayProxy> {
+  const sockets = new Set<Socket>();
+  const delayed = (from: Socket, to: Socket) => {
+    let last = 0;
+    from.on("data", (chunk) => {
+      const at = Math.max(Date.now() + oneWayMs, last);
+      last = at;
+      setTimeout(() => {
+        if (!to.destroyed) to.write(chunk);
+      }, at - Date.now());
+    });
+    from.on("end", () => {
+      setTimeout(() => to.end(), Math.max(0, Math.max(Date.now() + oneWayMs, last) - Date.now()));
+    });
+    from.on("error", () => to.destroy());
+  };
+  const proxy: DelayProxy = {
+    port: 0,
+    connections: 0,
+    close: () =>
+      new Promise<void>((done) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => done());
+      }),
+  };
+  const server = createNetServer((client) => {
+    proxy.connections++;
+    const upstream = connect(target.port, target.host);
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on("close", () => sockets.delete(s));
+    }
+    delayed(client, upstream);
+    delayed(upstream, client);
+  });
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      proxy.port = (server.address() as AddressInfo).port;
+      onCleanup(() => proxy.close());
+      resolve(proxy);
+    });
+  });
+}
+
+export interface ServedOrigin {
+  /** git://127.0.0.1:PORT/NAME.git, straight to the daemon. */
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves the bare repositories in `dir` over git:// with `git daemon` on a free loopback port,
+ * pushes allowed: a local path cannot be put behind a proxy, a network origin can.
+ */
+export async function serveOrigin(dir: string, name: string): Promise<ServedOrigin> {
+  const port = await freePort();
+  const proc = spawn(
+    "git",
+    [
+      "daemon",
+      "--reuseaddr",
+      "--export-all",
+      "--enable=receive-pack",
+      "--listen=127.0.0.1",
+      `--port=${port}`,
+      `--base-path=${dir}`,
+      dir,
+    ],
+    { stdio: ["ignore", "ignore", "pipe"], detached: true },
+  );
+  let stderr = "";
+  proc.stderr?.on("data", (c: Buffer) => {
+    stderr += c.toString();
+  });
+  const close = async () => {
+    if (proc.exitCode !== null || proc.pid === undefined) return;
+    const exited = new Promise((r) => proc.once("exit", r));
+    try {
+      process.kill(-proc.pid, "SIGKILL");
+    } catch {
+      // Already gone.
+    }
+    await exited;
+  };
+  onCleanup(close);
+  // Ready when it accepts a connection (git daemon prints nothing when it starts listening).
+  for (let i = 0; ; i++) {
+    if (proc.exitCode !== null) throw new Error(`git daemon exited (${proc.exitCode}): ${stderr}`);
+    const ok = await new Promise<boolean>((r) => {
+      const s = connect(port, "127.0.0.1", () => {
+        s.destroy();
+        r(true);
+      });
+      s.on("error", () => r(false));
+    });
+    if (ok) break;
+    if (i > 200) throw new Error(`git daemon did not listen on ${port}: ${stderr}`);
+    await sleep(50);
+  }
+  return { url: `git://127.0.0.1:${port}/${name}`, port, close };
+}
+
+/** A free loopback TCP port (bound, then released). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createNetServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
 }
