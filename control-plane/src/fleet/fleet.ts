@@ -150,10 +150,13 @@ export class Fleet extends DurableObject<Env> {
     void this.ctx.storage.setAlarm(real);
   }
 
-  /** Requeues the specs of expired leases; the alarm does this at the earliest expiry. */
+  /**
+   * Requeues the specs of expired leases; the alarm does this at the earliest expiry. A lost
+   * lease changes no provider row or setting, so the cache the claims read stays.
+   */
   private expireLeases(): void {
     for (;;) {
-      const expired = this.tx((tx) => expireLeases(tx, this.deps));
+      const expired = this.run((tx) => expireLeases(tx, this.deps));
       if (!expired.ok || expired.value === 0) return;
       this.waiters.wake();
       this.wakeBy(this.clock.now());
