@@ -36,6 +36,12 @@ export interface CapacityResult {
   /** One client alone, request after request: what one op costs without contention. */
   serial_heartbeat_p50_ms: number;
   serial_claim_p50_ms: number;
+  /**
+   * One client alone, claim after claim (each leased run reported at once), with the history
+   * in place: with nothing queued, and with `queued` specs in the queue. The target is a ratio
+   * of at most 2: a claim does not grow with the queue.
+   */
+  claim_by_queue: { empty_p50_ms: number; queued: number; queued_p50_ms: number; ratio: number };
 }
 
 async function seed(stack: Stack, body: Record<string, unknown>): Promise<number> {
@@ -98,15 +104,47 @@ export async function runCapacity(opts: {
     };
   };
   const empty = await queuedList(0);
-  const template = await stack.dispatch(
-    "---\ntitle: capacity template\nrepo: bench\nprovider: cap\nstop: none\n---\ncapacity\n",
-  );
-  const clients = 8;
   const client = new ExecutorClient({
     url: stack.cp.url,
     keyId: EXECUTOR_KEY.id,
     secret: EXECUTOR_KEY.secret,
   });
+  /** One client's claims back to back, each leased run reported passed at once; ms each. */
+  const serialClaims = async (n: number): Promise<number[]> => {
+    const solo = {
+      id: "cap-solo-claims",
+      host: hostname(),
+      version: "bench",
+      arch: process.arch,
+      capacity: 1,
+      providers: ["cap"],
+      repos: ["bench"],
+      load: { cpu: 0, mem_free: 0.9 },
+    };
+    const out: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const t = performance.now();
+      const c = await client.claim({ executor: solo, free: 1, wait_s: 0 });
+      out.push(performance.now() - t);
+      if (!c.ok) throw new Error(`capacity: a serial claim answered ${c.status}: ${JSON.stringify(c.error)}`);
+      for (const run of c.data.runs) {
+        await client.verdict(run.run_id, {
+          token: run.lease.token,
+          outcome: "passed",
+          flags: [],
+          duration_ms: 1,
+        });
+      }
+    }
+    return out;
+  };
+  // Nothing queued yet, the history in place (the first claim creates the provider).
+  await serialClaims(1);
+  const claimsEmpty = await serialClaims(samples);
+  const template = await stack.dispatch(
+    "---\ntitle: capacity template\nrepo: bench\nprovider: cap\nstop: none\n---\ncapacity\n",
+  );
+  const clients = 8;
   // The provider exists once an executor advertises it; then it gets room for every client.
   const hello = {
     id: "cap-hello",
@@ -187,11 +225,13 @@ export async function runCapacity(opts: {
   let main: { ops: number; errors: number; elapsed: number } | null = null;
   sweep.push({ ...empty, burst_ops_per_s: null });
   let mainLat = lat;
+  let claimsQueued: number[] = [];
   for (const level of levels) {
     await seed(stack, { template, queued: Math.max(0, level - inQueue) });
     inQueue = level;
     const list = await queuedList(level);
     if (level === queued) {
+      claimsQueued = await serialClaims(samples);
       main = await burst(opts.quick ? 4 : 20);
       mainLat = lat;
     }
@@ -223,20 +263,7 @@ export async function runCapacity(opts: {
   const solo = { ...hello, id: "cap-solo", capacity: 1 };
   const one = await client.claim({ executor: solo, free: 1, wait_s: 0 });
   const serial: number[] = [];
-  const serialClaims: number[] = [];
-  for (let i = 0; i < (opts.quick ? 10 : 30); i++) {
-    const t = performance.now();
-    const c = await client.claim({ executor: { ...solo, id: "cap-solo-claims" }, free: 1, wait_s: 0 });
-    serialClaims.push(performance.now() - t);
-    for (const run of c.ok ? c.data.runs : []) {
-      await client.verdict(run.run_id, {
-        token: run.lease.token,
-        outcome: "passed",
-        flags: [],
-        duration_ms: 1,
-      });
-    }
-  }
+  const claimsAfter = await serialClaims(opts.quick ? 10 : 30);
   if (one.ok && one.data.runs[0]) {
     const run = one.data.runs[0];
     for (let i = 0; i < (opts.quick ? 20 : 60); i++) {
@@ -255,6 +282,12 @@ export async function runCapacity(opts: {
     monitor_growth: round(last.monitor_p99_ms / first.monitor_p99_ms),
     mixed,
     serial_heartbeat_p50_ms: p50(serial),
-    serial_claim_p50_ms: p50(serialClaims),
+    serial_claim_p50_ms: p50(claimsAfter),
+    claim_by_queue: {
+      empty_p50_ms: p50(claimsEmpty),
+      queued,
+      queued_p50_ms: p50(claimsQueued),
+      ratio: round(percentile(claimsQueued, 50) / percentile(claimsEmpty, 50)),
+    },
   };
 }

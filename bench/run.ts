@@ -207,6 +207,15 @@ export async function runBench(opts: BenchOptions) {
       () =>
         `p50 claim ${capacity.mixed.p50_ms.claim} / heartbeat ${capacity.mixed.p50_ms.heartbeat} / verdict ${capacity.mixed.p50_ms.verdict} ms with ${capacity.mixed.clients} clients; one client alone claims in ${capacity.serial_claim_p50_ms} ms${capacity.mixed.queued < 10_000 ? "; quick mode queues fewer than 10k" : ""}`,
     );
+    const byQueue = capacity.claim_by_queue;
+    add(
+      `claim p50 with ${byQueue.queued} queued ÷ with none queued`,
+      byQueue.ratio,
+      "≤ 2",
+      byQueue.ratio <= 2,
+      () =>
+        `one client alone: ${byQueue.queued_p50_ms} ms against ${byQueue.empty_p50_ms} ms with nothing queued`,
+    );
     add(
       `pickup p50 under a ${pickup.backlog} backlog (ms)`,
       pickup.mtor_ms.p50,
