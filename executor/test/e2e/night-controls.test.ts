@@ -1,6 +1,9 @@
 // End to end, the night controls with a real executor: review backpressure stops claiming while
 // the review pile is full, and an approve lets the waiting spec run; a run window holds work
-// until the control plane's (pinned) clock reaches it.
+// until the control plane's (pinned) clock reaches it; a reached spend budget stops claiming
+// and the "resume until morning" phone link from its webhook starts it again.
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { type DemoProvider, startDemoProvider } from "../../src/demo/provider";
@@ -19,7 +22,7 @@ let origin: Origin;
 let executor: ExecutorProcess;
 
 beforeAll(async () => {
-  stack = await startStack("night");
+  stack = await startStack("night", { ACTION_SECRET: "e2e-night-action-secret" });
   demo = await startDemoProvider();
   origin = makeOrigin(stack.root, "night");
   const workdir = join(stack.root, "executor");
@@ -103,4 +106,90 @@ it("a run window holds work until it opens", { timeout: 240_000 }, async () => {
   const done = await stack.waitForStatus(id, ["awaiting_review", "rejected", "failed", "dead"], 150_000);
   expect(done.status).toBe("awaiting_review");
   expect(Date.parse(done.runs.at(-1)?.claimed_at ?? "")).toBeGreaterThanOrEqual(opens);
+});
+
+it("a reached budget stops claiming; the resume link from its webhook starts it again", {
+  timeout: 300_000,
+}, async () => {
+  // Real time again, so the Fleet's alarm sends the webhook as soon as the event is written.
+  await stack.pinClock(null);
+  const received: { type: string; data: Record<string, unknown> }[] = [];
+  let arrived: () => void = () => {};
+  const delivered = new Promise<void>((resolve) => {
+    arrived = resolve;
+  });
+  const hooks: Server = createServer((req, res) => {
+    let body = "";
+    req.on("data", (chunk) => {
+      body += chunk;
+    });
+    req.on("end", () => {
+      received.push(JSON.parse(body));
+      res.end("ok");
+      arrived();
+    });
+  });
+  await new Promise<void>((resolve) => hooks.listen(0, "127.0.0.1", resolve));
+  try {
+    const url = `http://127.0.0.1:${(hooks.address() as AddressInfo).port}/budget`;
+    const hook = await stack.api("POST", "/v1/webhooks", { url, events: ["budget.reached"] });
+    expect(hook.status).toBe(201);
+    expect(
+      (
+        await stack.api("PUT", "/v1/settings", {
+          window: null,
+          max_awaiting_review: 0,
+          repos: { night: { max_awaiting_review: null } },
+        })
+      ).status,
+    ).toBe(200);
+    // Whatever the first run costs (reported, or the fallback when the harness reports none), it
+    // reaches a budget of a hundredth of a cent.
+    const budget = await stack.api("PUT", "/v1/providers/demo-claude", { budget_usd: 0.0001 });
+    expect(budget.status).toBe(200);
+
+    const first = await stack.dispatch(spec(4));
+    expect(
+      (await stack.waitForStatus(first, ["awaiting_review", "rejected", "failed", "dead"], 150_000)).status,
+    ).toBe("awaiting_review");
+    const second = await stack.dispatch(spec(5));
+    await executor.waitForLine(/no new runs: budget/, 60_000);
+    expect((await stack.spec(second)).status).toBe("queued");
+    const status = await stack.api<string>("GET", "/v1/status?format=text");
+    expect(status.body).toMatch(
+      /budget provider demo-claude \$\d+\.\d\d of \$0\.00 tonight — HOLDING new claims \(budget\)/,
+    );
+
+    await delivered;
+    expect(received).toHaveLength(1);
+    const event = received[0];
+    expect(event.type).toBe("budget.reached");
+    expect(event.data).toMatchObject({ provider: "demo-claude", budget_usd: 0.0001 });
+    const links = event.data.actions as { raise: string; resume: string };
+    expect(links.raise).toMatch(/\/actions\//);
+    // The tap from the phone: the confirm page changes nothing, its button resumes claiming.
+    const confirm = await fetch(links.resume);
+    expect(confirm.status).toBe(200);
+    expect(await confirm.text()).toContain("Resume until morning?");
+    expect((await stack.spec(second)).status).toBe("queued");
+    const tapped = await fetch(links.resume, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: "",
+    });
+    expect(tapped.status).toBe(200);
+    expect(await tapped.text()).toContain("Resumed until morning");
+
+    const done = await stack.waitForStatus(
+      second,
+      ["awaiting_review", "rejected", "failed", "dead"],
+      150_000,
+    );
+    expect(done.status).toBe("awaiting_review");
+    expect(origin.branches()[`mtor/${second}-1`]).toBe(done.runs.at(-1)?.head_sha);
+    await executor.waitForLine(/claiming again \(was budget\)/, 10_000);
+    expect(received).toHaveLength(1);
+  } finally {
+    await new Promise((resolve) => hooks.close(resolve));
+  }
 });
