@@ -371,4 +371,35 @@ describe("budget.reached", () => {
       r.restore();
     }
   });
+
+  it("without a window a resume lasts 12 hours; still over budget then, it holds again with a new event", async () => {
+    await at("2026-03-01T10:00:00Z");
+    await createWebhook({
+      url: "https://hooks.example.com/lapse",
+      events: ["budget.reached"],
+      links_base: "https://mtor.example.com",
+    });
+    const r = receiver(() => new Response("ok"));
+    try {
+      await put("/v1/providers/p-lapse", { budget_usd: 1 });
+      await spend("p-lapse", usage({ cost_usd: 1, input_tokens: 1 }));
+      await dispatchSpec("lapse a", { repo: "r-budget", provider: "p-lapse" });
+      expect((await claim("ex-lapse", "p-lapse")).reason).toBe("budget");
+      await runAlarm();
+      const [first] = reachedEvents(r.received, "p-lapse");
+      const done = await tap((first.data.actions as { resume: string }).resume);
+      expect(done.status).toBe(200);
+      expect((await lineOf("p-lapse"))?.resumed_until).toBe("2026-03-01T22:00:00.000Z");
+      await at("2026-03-01T21:59:00Z");
+      expect((await claim("ex-lapse", "p-lapse")).runs).toHaveLength(1);
+      // The resume ends; the last 24 h still hold $1 of spend: the budget holds again.
+      await at("2026-03-01T22:00:00Z");
+      await dispatchSpec("lapse b", { repo: "r-budget", provider: "p-lapse" });
+      expect((await claim("ex-lapse2", "p-lapse")).reason).toBe("budget");
+      await runAlarm();
+      expect(reachedEvents(r.received, "p-lapse")).toHaveLength(2);
+    } finally {
+      r.restore();
+    }
+  });
 });

@@ -27,6 +27,8 @@ export interface DemoOptions {
 const UNSETTLED = new Set(["queued", "leased", "running"]);
 const GOOD_ENDS = new Set(["awaiting_review", "approved", "rejected"]);
 /** The demo night's review backlog limit: low, so the control is seen acting on five specs. */
+/** Above what the demo night spends, so the report shows spend against it without a hold. */
+const DEMO_BUDGET_USD = 25;
 const DEMO_MAX_AWAITING_REVIEW = 2;
 
 export async function runDemo(o: DemoOptions): Promise<number> {
@@ -61,9 +63,15 @@ export async function runDemo(o: DemoOptions): Promise<number> {
     o.out(`${t()}  control plane ${stack.url}, one executor, sandbox repo ${stack.sandboxRepo}`);
     const client = new OperatorClient({ url: stack.url, token: stack.token });
     await client.put("/v1/providers/demo", { slots: 3 });
-    await client.put("/v1/settings", { max_awaiting_review: DEMO_MAX_AWAITING_REVIEW });
+    await client.put("/v1/settings", {
+      max_awaiting_review: DEMO_MAX_AWAITING_REVIEW,
+      budget_usd: DEMO_BUDGET_USD,
+    });
     o.out(
       `${t()}  review backlog limit ${DEMO_MAX_AWAITING_REVIEW}: with that many specs awaiting review, executors get no new runs`,
+    );
+    o.out(
+      `${t()}  spend budget $${DEMO_BUDGET_USD} a night: a run with no reported cost counts $1; at the budget, executors get no new runs`,
     );
 
     const since = new Date(started - 60_000).toISOString();

@@ -50,6 +50,7 @@ it("mtor demo runs the examples, prints the morning report and exits 0", { timeo
   );
   expect(report).toMatch(/^ {2}\w+\s+approved\s+B\b/m);
   expect(report).toMatch(/^review backlog \d of 2/m);
+  expect(report).toMatch(/^budget fleet \$\d+\.\d\d of \$25\.00 tonight$/m);
   // The demo model plays the reviewer too: every passed spec has its grade, A- where the
   // example asks for it, and the provider line counts them.
   expect(report).toMatch(
