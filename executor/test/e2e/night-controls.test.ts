@@ -32,7 +32,11 @@ beforeAll(async () => {
     workdir,
     capacity: 2,
     repos: { night: origin.path },
-    providers: { "demo-claude": { baseUrl: demo.url, harness: "claude" } },
+    providers: {
+      "demo-claude": { baseUrl: demo.url, harness: "claude" },
+      // Its own provider, so the budget test counts only its own runs' spend.
+      "demo-budget": { baseUrl: demo.url, harness: "claude" },
+    },
   });
   executor = new ExecutorProcess(config, workdir);
   await executor.waitForLine(/executor night-a →/);
@@ -44,10 +48,10 @@ afterAll(async () => {
   await stack?.close();
 });
 
-const spec = (n: number) => `---
+const spec = (n: number, provider = "demo-claude") => `---
 title: Night control ${n}
 repo: night
-provider: demo-claude
+provider: ${provider}
 targets: [src/night${n}.ts]
 tests: [clamps night ${n} values]
 stop: Stop after this one test.
@@ -145,26 +149,26 @@ it("a reached budget stops claiming; the resume link from its webhook starts it 
     ).toBe(200);
     // Whatever the first run costs (reported, or the fallback when the harness reports none), it
     // reaches a budget of a hundredth of a cent.
-    const budget = await stack.api("PUT", "/v1/providers/demo-claude", { budget_usd: 0.0001 });
+    const budget = await stack.api("PUT", "/v1/providers/demo-budget", { budget_usd: 0.0001 });
     expect(budget.status).toBe(200);
 
-    const first = await stack.dispatch(spec(4));
+    const first = await stack.dispatch(spec(4, "demo-budget"));
     expect(
       (await stack.waitForStatus(first, ["awaiting_review", "rejected", "failed", "dead"], 150_000)).status,
     ).toBe("awaiting_review");
-    const second = await stack.dispatch(spec(5));
+    const second = await stack.dispatch(spec(5, "demo-budget"));
     await executor.waitForLine(/no new runs: budget/, 60_000);
     expect((await stack.spec(second)).status).toBe("queued");
     const status = await stack.api<string>("GET", "/v1/status?format=text");
     expect(status.body).toMatch(
-      /budget provider demo-claude \$\d+\.\d\d of \$0\.00 tonight — HOLDING new claims \(budget\)/,
+      /budget provider demo-budget \$\d+\.\d\d of \$0\.00 tonight — HOLDING new claims \(budget\)/,
     );
 
     await delivered;
     expect(received).toHaveLength(1);
     const event = received[0];
     expect(event.type).toBe("budget.reached");
-    expect(event.data).toMatchObject({ provider: "demo-claude", budget_usd: 0.0001 });
+    expect(event.data).toMatchObject({ provider: "demo-budget", budget_usd: 0.0001 });
     const links = event.data.actions as { raise: string; resume: string };
     expect(links.raise).toMatch(/\/actions\//);
     // The tap from the phone: the confirm page changes nothing, its button resumes claiming.
