@@ -1,7 +1,11 @@
 // What every claim reads and little else changes, kept in the Fleet's memory: the fleet
-// freeze, gate settings and provider rows. The Fleet clears it after any transaction that may
-// have changed them, so it never answers from a stale row.
+// freeze, gate settings, provider rows, the night controls' settings row and the review
+// backlog's hold. The Fleet clears it after any transaction that may have changed them (a
+// settings write, a verdict, an approve, a decline, a phone action, a monitor pass), so it never
+// answers from a stale row; claims themselves move no spec in or out of review.
 import type { GateSettings } from "@mtor/schema/gates";
+import type { FleetSettings } from "@mtor/schema/wire";
+import { fleetSettings, type ReviewHold, reviewHold } from "./controls";
 import type { Db } from "./db";
 import { ensureProviders, getProvider, type ProviderRow } from "./providers";
 import { gateSettings, isFrozen } from "./settings";
@@ -10,6 +14,20 @@ export class FleetCache {
   private frozen: boolean | undefined;
   private gates: GateSettings | undefined;
   private readonly providers = new Map<string, ProviderRow>();
+  private settings: FleetSettings | undefined;
+  private review: ReviewHold | undefined;
+
+  /** The night controls' settings row (backlog limits, windows, budgets, prices). */
+  fleetSettings(db: Db): FleetSettings {
+    this.settings ??= fleetSettings(db);
+    return this.settings;
+  }
+
+  /** Whether the review backlog holds every claim, or which repos. */
+  reviewHold(db: Db): ReviewHold {
+    this.review ??= reviewHold(db, this.fleetSettings(db));
+    return this.review;
+  }
 
   isFrozen(db: Db): boolean {
     this.frozen ??= isFrozen(db);
@@ -38,6 +56,8 @@ export class FleetCache {
   clear(): void {
     this.frozen = undefined;
     this.gates = undefined;
+    this.settings = undefined;
+    this.review = undefined;
     this.providers.clear();
   }
 }

@@ -121,11 +121,17 @@ function reachedLimit(db: Db, limit: number, repo: string | null): boolean {
   return (row?.n ?? 0) >= limit;
 }
 
+/** Whether the review backlog holds every claim, and which repos it holds. */
+export interface ReviewHold {
+  fleet: boolean;
+  repos: ReadonlySet<string>;
+}
+
 /**
  * What the review backlog holds now: every claim (the fleet's limit), or the named repos. Only
  * the limits that are set are checked, each by a count that stops at the limit.
  */
-export function reviewHold(db: Db, settings = fleetSettings(db)): { fleet: boolean; repos: Set<string> } {
+export function reviewHold(db: Db, settings = fleetSettings(db)): ReviewHold {
   const fleet = settings.max_awaiting_review > 0 && reachedLimit(db, settings.max_awaiting_review, null);
   const repos = new Set<string>();
   if (!fleet) {

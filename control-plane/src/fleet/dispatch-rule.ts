@@ -14,7 +14,7 @@ import { and, desc, eq, inArray, isNotNull, ne, sql } from "drizzle-orm";
 import { budgetHold } from "./budget";
 import type { FleetCache } from "./cache";
 import { iso } from "./clock";
-import { fitsWindows, fleetSettings, reviewHold, windowHold } from "./controls";
+import { fitsWindows, windowHold } from "./controls";
 import type { Db, Deps } from "./db";
 import { executorSkipReason, upsertExecutor } from "./executors";
 import { newLeaseToken, newRunId } from "./ids";
@@ -95,13 +95,13 @@ export function claimRuns(
   const executorReason = executorSkipReason(exec);
   if (executorReason) return { runs: [], reason: executorReason };
   if (cache.isFrozen(tx)) return { runs: [], reason: "frozen" };
-  const settings = fleetSettings(tx);
-  const reviewHeld = reviewHold(tx, settings);
+  const settings = cache.fleetSettings(tx);
+  const reviewHeld = cache.reviewHold(tx);
   if (reviewHeld.fleet) return { runs: [], reason: "review_backlog" };
   const windows = windowHold(settings, now);
   if (windows.fleet && !windows.fleet.open) return { runs: [], reason: "outside_window" };
   // Runs in flight finish; a reached budget only stops new ones.
-  const budget = budgetHold(tx, now, fleetSettings(tx));
+  const budget = budgetHold(tx, now, settings);
   if (budget.fleet) return { runs: [], reason: "budget" };
   const want = Math.min(req.free, req.executor.capacity);
   if (want <= 0) return { runs: [], reason: "no_slots" };

@@ -532,8 +532,10 @@ export class Fleet extends DurableObject<Env> {
     return result;
   }
 
+  /** A phone action (approve, decline, retry): it may bring the review backlog down. */
   async useActionLink(claims: ActionClaims, input: { grade?: string; note?: string }) {
     const result = this.notifications.useActionLink(claims, input);
+    this.cache.clear();
     if (result.ok) this.waiters.wake();
     return result;
   }
