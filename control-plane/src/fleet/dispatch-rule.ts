@@ -32,7 +32,6 @@ interface Head {
   priority: number;
   createdAt: number;
   seq: number;
-  after: string | null;
 }
 
 const before = (a: Head, b: Head): boolean =>
@@ -69,7 +68,7 @@ class Lane {
 
   private fill(): void {
     const page = this.tx.all<Head>(sql`
-      SELECT id, priority, created_at AS createdAt, rowid AS seq, json_extract(spec, '$.after') AS after
+      SELECT id, priority, created_at AS createdAt, rowid AS seq
       FROM ${specs}
       WHERE status = 'queued' AND repo = ${this.repo} AND provider = ${this.provider}
       ORDER BY priority DESC, created_at ASC, rowid ASC
@@ -164,12 +163,15 @@ export function claimRuns(
     }
     if (!best) break;
     best.lane.pop();
-    if (best.head.after && !afterApproved(tx, JSON.parse(best.head.after) as string[])) {
+    // Only the chosen spec's row is read: a page of heads costs index entries and ids, never
+    // the spec texts.
+    const row = tx.select().from(specs).where(eq(specs.id, best.head.id)).get();
+    if (!row) continue;
+    const after = row.spec.after ?? [];
+    if (after.length > 0 && !afterApproved(tx, after)) {
       skipped(best.head, "blocked");
       continue;
     }
-    const row = tx.select().from(specs).where(eq(specs.id, best.head.id)).get();
-    if (!row) continue;
     // A window set to fit starts no run whose timeout would outlast it.
     if (!fitsWindows([windows.fleet, windows.providers.get(best.provider.name)], now, row.spec.timeout_s)) {
       skipped(best.head, "outside_window");
