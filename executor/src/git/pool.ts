@@ -24,12 +24,10 @@ export class WorkspacePool {
   private readonly free = new Map<string, string[]>();
   private readonly busy = new Set<string>();
   private next = 0;
-  /** Slots a previous executor process left are not trusted: removed once, in the background. */
-  private readonly swept: Promise<void>;
+  /** Slots a previous executor process left are not trusted: removed before the first run. */
+  private swept: Promise<void> | undefined;
 
-  constructor(readonly root: string) {
-    this.swept = rm(root, { recursive: true, force: true }).catch(() => undefined);
-  }
+  constructor(readonly root: string) {}
 
   /**
    * A workspace for `repo`, checked out on a fresh `branch` at `sha`: a free slot of the repo's
@@ -42,6 +40,7 @@ export class WorkspacePool {
     sha: string,
     signal?: AbortSignal,
   ): Promise<Acquired> {
+    this.swept ??= removeForcibly(this.root).catch(() => undefined);
     await this.swept;
     const free = this.free.get(repo) ?? [];
     let slot = free.pop();
