@@ -2,8 +2,8 @@
 // runSteps. It keeps the lease alive with heartbeats, aborts the run on cancel, lost lease,
 // timeout or drain, confirms the lease before pushing, and always reports a verdict.
 import type { ClaimedRun, ExecutorClient, Load, Phase, VerdictRequest } from "@mtor/schema";
-import { TransportError } from "@mtor/schema";
 import { runLabel, StepFailure, secs } from "./activities";
+import { LeaseKeeper, leaseRenewer } from "./lease";
 import { runSteps, type StepCalls } from "./run-steps";
 import type { ReportOutcome, RunActivities } from "./types";
 import type { StopReason } from "./verdict";
@@ -54,72 +54,24 @@ async function execute(
   let progress: string | undefined;
 
   // The lease: a heartbeat every heartbeatMs, and one right away at each phase change.
-  let beating: Promise<void> | undefined;
-  let unreachableSince: number | undefined;
-  let finished = false;
-  let again = false;
-  const beat = async () => {
-    // A phase change during a beat in flight is sent right after it, not a period later.
-    if (beating) {
-      again = true;
-      return;
-    }
-    beating = (async () => {
-      try {
-        const res = await deps.client.heartbeat(run.run_id, {
-          token: run.lease.token,
-          phase,
-          load: deps.load(),
-          progress,
-        });
-        if (unreachableSince !== undefined) {
-          log(`run ${label} heartbeat: control plane back after ${secs(Date.now() - unreachableSince)}`);
-          unreachableSince = undefined;
-        }
-        if (res.ok) {
-          if (res.data.cancel && !stoppedBy()) {
-            log(`run ${label} cancelled by the control plane`);
-            stop("canceled");
-          }
-        } else if (res.status === 409 || res.status === 404 || res.status === 410) {
-          if (!stoppedBy()) log(`run ${label} lease lost (${res.status} ${res.error.code})`);
-          stop("lost_lease");
-        } else {
-          log(`run ${label} heartbeat: ${res.status} ${res.error.code}`);
-        }
-      } catch (err) {
-        // The control plane being away is no reason to stop working: the lease may still hold.
-        // Said once per outage, not once per beat.
-        if (!(err instanceof TransportError)) log(`run ${label} heartbeat: ${(err as Error).message}`);
-        else if (unreachableSince === undefined) {
-          unreachableSince = Date.now();
-          log(`run ${label} heartbeat: control plane unreachable; the run goes on`);
-        }
-      } finally {
-        beating = undefined;
-        if (again && !finished) {
-          again = false;
-          void beat();
-        }
-      }
-    })();
-    await beating;
-  };
-  /** A heartbeat now, after any in flight, so its answer is known when this resolves. */
-  const beatNow = async () => {
-    while (beating) await beating;
-    await beat();
-  };
-  const timer = setInterval(() => void beat(), deps.heartbeatMs);
-  // The claim's lease is provisional until the first heartbeat: send it at once.
-  void beat();
+  const lease = new LeaseKeeper({
+    run,
+    renew: leaseRenewer(deps.client, deps.load, log),
+    everyMs: deps.heartbeatMs,
+    report: () => ({ phase, progress }),
+    onStop: (reason) => {
+      if (reason === "canceled" && !stoppedBy()) log(`run ${label} cancelled by the control plane`);
+      stop(reason);
+    },
+    log,
+  }).start();
   const hooks = {
     signal,
     heartbeat: (p: Phase, prog?: string) => {
       const changed = p !== phase;
       phase = p;
       if (prog !== undefined) progress = prog;
-      if (changed) void beat();
+      if (changed) void lease.beat();
     },
   };
 
@@ -145,9 +97,7 @@ async function execute(
   let reportedAt: number | undefined;
   const stopBeating = async () => {
     clearTimeout(deadline);
-    clearInterval(timer);
-    finished = true;
-    if (beating) await beating;
+    await lease.close();
   };
 
   log(`run ${label} claimed: ${run.spec.title} [${run.provider.name}]`);
@@ -199,7 +149,7 @@ async function execute(
     beforePush: async () => {
       clearTimeout(deadline);
       phase = "pushing";
-      await timed("confirm", beatNow);
+      await timed("confirm", () => lease.beatNow());
     },
   });
   await stopBeating();

@@ -6,14 +6,14 @@ import type { ClaimedRun, Phase } from "@mtor/schema";
 import { Context } from "@temporalio/activity";
 import { ApplicationFailure } from "@temporalio/common";
 import { StepFailure } from "../engine/activities";
+import { LeaseKeeper, type RenewLease } from "../engine/lease";
 import type { StepCalls } from "../engine/run-steps";
 import type { RunActivities, StepHooks } from "../engine/types";
 import type { StopReason } from "../engine/verdict";
 import { outcomeFailure, stopFailure } from "./failures";
 import { boxQueueFor, FAILURE_TYPE, type PreparedOnBox, workflowIdFor } from "./shared";
 
-/** What the control plane said to a lease heartbeat. `unreachable` keeps working: the lease may hold. */
-export type LeaseState = "held" | "cancel" | "lost" | "unreachable";
+export type { LeaseState } from "../engine/lease";
 
 export interface TemporalActivityDeps {
   /** The shared step functions: `createActivities(deps)`. */
@@ -22,7 +22,7 @@ export interface TemporalActivityDeps {
   executorId: string;
   taskQueuePrefix: string;
   /** The executor's lease heartbeat (POST /v1/executor/runs/:id/heartbeat). */
-  renewLease(run: ClaimedRun, phase: Phase, progress?: string): Promise<LeaseState>;
+  renewLease: RenewLease;
   /** Stops the run's workflow (signal the reason, then cancel); wired to the worker's client. */
   stopRun?(workflowId: string, reason: StopReason): Promise<void>;
   /** Between lease heartbeats; the Temporal heartbeat goes with each. Default 30 s. */
@@ -90,49 +90,45 @@ export function createTemporalActivities(deps: TemporalActivityDeps): TemporalAc
     let phase: Phase = first;
     let progress: string | undefined;
     let stop: StopReason | undefined;
-    let renewing: Promise<void> | undefined;
 
-    const renew = () => {
-      if (!opts.lease || renewing || stop) return;
-      renewing = deps
-        .renewLease(run, phase, progress)
-        .then((state) => {
-          if (state !== "lost" && state !== "cancel") return;
-          stop = state === "lost" ? "lost_lease" : "canceled";
-          log(
-            `run ${run.spec_id}-${run.attempt} ${stop === "lost_lease" ? "lease lost" : "cancelled by the control plane"} during ${phase}`,
-          );
-          controller.abort(stopFailure(stop));
-          const reason = stop;
-          void deps.stopRun?.(workflowIdFor(run.run_id), reason).catch((err: Error) => {
-            log(`run ${run.spec_id}-${run.attempt} could not stop its workflow: ${err.message}`);
-          });
+    // The lease, renewed by the one keeper both engines use: at once, on a new phase, and every
+    // period while the step works (a harness thinking for minutes included).
+    const lease = opts.lease
+      ? new LeaseKeeper({
+          run,
+          renew: deps.renewLease,
+          everyMs: heartbeatMs,
+          report: () => ({ phase, progress }),
+          onStop: (reason) => {
+            stop = reason;
+            log(
+              `run ${run.spec_id}-${run.attempt} ${reason === "lost_lease" ? "lease lost" : "cancelled by the control plane"} during ${phase}`,
+            );
+            controller.abort(stopFailure(reason));
+            void deps.stopRun?.(workflowIdFor(run.run_id), reason).catch((err: Error) => {
+              log(`run ${run.spec_id}-${run.attempt} could not stop its workflow: ${err.message}`);
+            });
+          },
+          log,
         })
-        .catch((err: Error) => log(`run ${run.spec_id}-${run.attempt} lease heartbeat: ${err.message}`))
-        .finally(() => {
-          renewing = undefined;
-        });
-    };
+      : undefined;
     const beat = () =>
       ctx.heartbeat(progress === undefined ? { phase } : ({ phase, progress } satisfies HeartbeatDetails));
     // From the step itself: every call reaches Temporal (which throttles); the lease is renewed
-    // at once on a new phase, else by the timer below.
+    // at once on a new phase, else by the keeper's period.
     const heartbeat = (p: Phase, prog?: string) => {
       const changed = p !== phase;
       phase = p;
       if (prog !== undefined) progress = prog;
       beat();
-      if (changed) renew();
+      if (changed) void lease?.beat();
     };
     beat();
-    renew();
+    lease?.start();
     // Before an irreversible step (the push), the control plane is asked first and answered.
-    if (opts.leaseFirst) await renewing;
-    // A silent step (a harness thinking for minutes) still heartbeats and keeps its lease.
-    const timer = setInterval(() => {
-      beat();
-      renew();
-    }, heartbeatMs);
+    if (opts.leaseFirst) await lease?.settled();
+    // A silent step still heartbeats Temporal.
+    const timer = setInterval(beat, heartbeatMs);
 
     try {
       if (stop) throw stopFailure(stop);
@@ -151,6 +147,7 @@ export function createTemporalActivities(deps: TemporalActivityDeps): TemporalAc
       throw ApplicationFailure.create({ message: e.message, type: FAILURE_TYPE.internal, cause: e });
     } finally {
       clearInterval(timer);
+      void lease?.close();
       ctx.cancellationSignal.removeEventListener("abort", fromTemporal);
     }
   }

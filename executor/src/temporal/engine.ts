@@ -4,9 +4,9 @@
 import type { ClaimedRun, Phase } from "@mtor/schema";
 import { type Client, WorkflowFailedError, type WorkflowHandle } from "@temporalio/client";
 import { CancelledFailure, WorkflowExecutionAlreadyStartedError } from "@temporalio/common";
+import { LeaseKeeper, type RenewLease } from "../engine/lease";
 import type { RunHandle, RunResult } from "../engine/local";
 import type { StopReason } from "../engine/verdict";
-import type { LeaseState } from "./activities";
 import {
   PHASE_QUERY,
   RESULT_QUERY,
@@ -24,7 +24,7 @@ export interface TemporalEngineOptions {
   taskQueuePrefix: string;
   timing?: Partial<StepTiming>;
   /** The lease heartbeat; renewed every heartbeatMs while the workflow runs. */
-  renewLease?: (run: ClaimedRun, phase: Phase) => Promise<LeaseState>;
+  renewLease?: RenewLease;
   heartbeatMs?: number;
   log?: (line: string) => void;
 }
@@ -106,27 +106,20 @@ export class TemporalEngine {
     const renew = this.opts.renewLease;
     if (!renew) return () => {};
     let phase: Phase = "claimed";
-    let busy = false;
-    const tick = async () => {
-      if (busy) return;
-      busy = true;
-      try {
+    const lease = new LeaseKeeper({
+      run,
+      renew,
+      everyMs: this.opts.heartbeatMs ?? 30_000,
+      report: async () => {
         phase = await handle.query<Phase>(PHASE_QUERY).catch(() => phase);
         // The verdict is built and being reported (or in): the run is over as far as the lease
         // goes. The control plane answers lease_lost once it has the verdict, and stopping the
         // workflow then would only end a finished run as cancelled.
-        if (phase === "reporting") return;
-        const state = await renew(run, phase);
-        if (state === "lost") stop("lost_lease");
-        else if (state === "cancel") stop("canceled");
-      } finally {
-        busy = false;
-      }
-    };
-    const timer = setInterval(() => void tick(), this.opts.heartbeatMs ?? 30_000);
-    // The claim's lease is provisional until the first heartbeat: send it at once.
-    void tick();
-    return () => clearInterval(timer);
+        return phase === "reporting" ? undefined : { phase };
+      },
+      onStop: stop,
+    }).start();
+    return () => void lease.close();
   }
 }
 

@@ -8,12 +8,13 @@ import { Daemon } from "../daemon";
 import { reapProcessesUnder } from "../daemon/recover";
 import { defaultWiring, type Wiring } from "../daemon/wiring";
 import { createActivities } from "../engine/activities";
+import { leaseRenewer } from "../engine/lease";
 import { createTemporalActivities } from "./activities";
 import { connectionOptions, describeSettings, parseTemporalSettings, type TemporalSettings } from "./config";
 import { stopWorkflow, TemporalEngine } from "./engine";
-import { leaseRenewer } from "./lease";
 import { bundleWorkflows, createWorkers, providerCapacity } from "./worker";
 
+export { leaseRenewer } from "../engine/lease";
 export {
   createTemporalActivities,
   type LeaseState,
@@ -22,7 +23,6 @@ export {
 } from "./activities";
 export { connectionOptions, parseTemporalSettings, type TemporalSettings } from "./config";
 export { stopWorkflow, TemporalEngine, type TemporalEngineOptions } from "./engine";
-export { leaseRenewer } from "./lease";
 export * from "./shared";
 export { bundleWorkflows, createWorkers, planWorkers, providerCapacity } from "./worker";
 
@@ -98,7 +98,7 @@ export async function runTemporalExecutor(
     });
     // Harnesses an earlier process of this box left behind: their activities time out and the
     // workflows fail them; the processes must not keep committing.
-    const reaped = reapProcessesUnder(join(config.workdir, "runs"));
+    const reaped = ["runs", "pool"].flatMap((dir) => reapProcessesUnder(join(config.workdir, dir)));
     if (reaped.length > 0)
       daemon.log(`killed ${reaped.length} harness process(es) left by an earlier executor process`);
     const workers = await createWorkers({
