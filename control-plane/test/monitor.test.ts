@@ -4,7 +4,7 @@ import { runInDurableObject } from "cloudflare:test";
 import type { GateFlag } from "@mtor/schema/gates";
 import { drizzle } from "drizzle-orm/durable-sqlite";
 import { beforeAll, describe, expect, it } from "vitest";
-import { tables } from "../src/fleet/db";
+import { tables } from "../src/core/db";
 import { runMonitorPass } from "../src/monitor/pass";
 import { buildReport } from "../src/report/build";
 import { deliverDue, fanOut, nextWake } from "../src/webhooks/deliver";

@@ -4,10 +4,10 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { drizzle } from "drizzle-orm/durable-sqlite";
 import { describe, expect, it } from "vitest";
+import { tables } from "../src/core/db";
+import { DEFAULT_TIMINGS, readTimings } from "../src/core/timings";
 import { backoffMs } from "../src/fleet/backoff";
-import { tables } from "../src/fleet/db";
 import { ensureProviders, getProvider, recordRunEnd } from "../src/fleet/providers";
-import { DEFAULT_TIMINGS, readTimings } from "../src/fleet/timings";
 import { stub } from "./webhooks-helpers";
 
 describe("Fleet timings", () => {

@@ -3,7 +3,7 @@
 // URL, so a phone needs no API token. The run binds the link to that attempt and its branch:
 // once the spec has moved on to another run, the link no longer acts. A budget link ("raise",
 // "resume") names the budget and the reach it was sent for in place of the spec and the run.
-import { randomBase36 } from "../fleet/ids";
+import { randomBase36 } from "../core/ids";
 
 export const PHONE_ACTIONS = ["approve", "decline", "retry", "raise", "resume"] as const;
 export type PhoneAction = (typeof PHONE_ACTIONS)[number];

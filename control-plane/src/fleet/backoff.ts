@@ -1,6 +1,6 @@
 // Retry backoff after a failed attempt: by default 1 min, doubling, capped at 30 min, with
 // ±20 % jitter (MTOR_BACKOFF_BASE_S and MTOR_BACKOFF_CAP_S set both ends).
-import { DEFAULT_TIMINGS, type FleetTimings } from "./timings";
+import { DEFAULT_TIMINGS, type FleetTimings } from "../core/timings";
 
 export const BACKOFF_FIRST_MS = DEFAULT_TIMINGS.backoffBaseMs;
 export const BACKOFF_MAX_MS = DEFAULT_TIMINGS.backoffCapMs;

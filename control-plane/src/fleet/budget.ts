@@ -4,11 +4,11 @@
 import { runs } from "@mtor/schema/tables/fleet";
 import type { BudgetLine, BudgetView, FleetSettings, Price, RunWindow, Usage } from "@mtor/schema/wire";
 import { and, eq, gte, isNotNull, sql } from "drizzle-orm";
+import { iso, isoOrNull } from "../core/clock";
+import type { Db } from "../core/db";
+import { randomBase36 } from "../core/ids";
+import { emit } from "../core/outbox";
 import { ApiError } from "../errors";
-import { iso, isoOrNull } from "./clock";
-import type { Db } from "./db";
-import { randomBase36 } from "./ids";
-import { emit } from "./outbox";
 import { getSetting, putSetting } from "./settings";
 import { nightOf } from "./windows";
 

@@ -5,8 +5,8 @@
 // answers from a stale row; claims themselves move no spec in or out of review.
 import type { GateSettings } from "@mtor/schema/gates";
 import type { FleetSettings } from "@mtor/schema/wire";
+import type { Db } from "../core/db";
 import { fleetSettings, type ReviewHold, reviewHold } from "./controls";
-import type { Db } from "./db";
 import { ensureProviders, getProvider, type ProviderRow } from "./providers";
 import { gateSettings, isFrozen } from "./settings";
 

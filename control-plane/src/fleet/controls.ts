@@ -13,10 +13,10 @@ import type {
   WindowView,
 } from "@mtor/schema/wire";
 import { eq, sql } from "drizzle-orm";
+import { iso, isoOrNull } from "../core/clock";
+import type { Db } from "../core/db";
 import { ApiError } from "../errors";
 import { budgetPeriods, budgetView, DEFAULT_FALLBACK_RUN_USD, DEFAULT_RAISE_USD } from "./budget";
-import { iso, isoOrNull } from "./clock";
-import type { Db } from "./db";
 import { getSetting, putSetting } from "./settings";
 import { nextWindow, ROLLING_NIGHT_MS, windowAt } from "./windows";
 

@@ -11,15 +11,15 @@ import {
   splitFeedback,
 } from "@mtor/schema/wire";
 import { and, desc, eq, inArray, isNotNull, ne, sql } from "drizzle-orm";
+import { iso } from "../core/clock";
+import type { Db, Deps } from "../core/db";
+import { newLeaseToken, newRunId } from "../core/ids";
+import { timingsOf } from "../core/timings";
 import { budgetHold } from "./budget";
 import type { FleetCache } from "./cache";
-import { iso } from "./clock";
 import { fitsWindows, windowHold } from "./controls";
-import type { Db, Deps } from "./db";
 import { executorSkipReason, upsertExecutor } from "./executors";
-import { newLeaseToken, newRunId } from "./ids";
 import { breakerAt, type ProviderRow, providerSkipReason, slotsInUse, trialsInFlight } from "./providers";
-import { timingsOf } from "./timings";
 import type { SpecRow } from "./views";
 
 const RECENT_PATCH_IDS = 50;

@@ -2,9 +2,9 @@
 import { executors, runs } from "@mtor/schema/tables/fleet";
 import type { ClaimReason, ExecutorInfo, ExecutorView, Load } from "@mtor/schema/wire";
 import { and, eq, inArray } from "drizzle-orm";
+import { iso } from "../core/clock";
+import type { Db } from "../core/db";
 import { ApiError, notFound } from "../errors";
-import { iso } from "./clock";
-import type { Db } from "./db";
 
 export const MAX_CPU = 1.5;
 export const MIN_MEM_FREE = 0.1;

@@ -29,13 +29,15 @@ import { drizzle } from "drizzle-orm/durable-sqlite";
 import { migrate } from "drizzle-orm/durable-sqlite/migrator";
 import migrations from "../../drizzle/migrations";
 import type { ActionClaims, BudgetAction } from "../actions/links";
+import { Clock } from "../core/clock";
+import { type Db, type Deps, tables } from "../core/db";
+import { readTimings } from "../core/timings";
 import { ApiError, type Result } from "../errors";
 import type { MonitorPassResult } from "../monitor/pass";
 import { timelineInput } from "../report/timeline";
 import { Notifications, type WebhookCreateInput } from "../webhooks/notifications";
 import { budgetHold, budgetView } from "./budget";
 import { FleetCache } from "./cache";
-import { Clock } from "./clock";
 import {
   fleetSettings,
   putFleetSettings,
@@ -44,7 +46,6 @@ import {
   settingsView,
   windowsAt,
 } from "./controls";
-import { type Db, type Deps, tables } from "./db";
 import { claimRuns } from "./dispatch-rule";
 import { listExecutors, setDraining } from "./executors";
 import { syncWindowPeriods } from "./history";
@@ -73,7 +74,6 @@ import {
   showSpec,
 } from "./queue";
 import { gateSettings, isFrozen, setFrozen, setGate } from "./settings";
-import { readTimings } from "./timings";
 import { Waiters } from "./waiters";
 
 /** What a null `monitor` means, for someone running the Worker without its cron. */

@@ -4,8 +4,8 @@
 // prunes what is older than two weeks.
 import { backlogSamples, fleetPeriods, HISTORY_KEEP_MS, type PeriodKind } from "@mtor/schema/tables/history";
 import { and, asc, desc, eq, gte, isNull, lt, lte, or, sql } from "drizzle-orm";
+import type { Db } from "../core/db";
 import { fleetSettings, windowsAt } from "./controls";
-import type { Db } from "./db";
 
 const PRUNE_BATCH = 500;
 

@@ -4,8 +4,8 @@
 // `in_flight` row is one a crashed older version left, stale after a minute.
 import { idempotencyKeys } from "@mtor/schema/tables/security";
 import { and, eq, lt } from "drizzle-orm";
+import type { Db } from "../core/db";
 import { ApiError } from "../errors";
-import type { Db } from "./db";
 
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60_000;
 /** An in-flight record older than this belongs to a request that died; it no longer blocks. */

@@ -10,16 +10,16 @@ import type {
   VerdictResponse,
 } from "@mtor/schema/wire";
 import { and, asc, eq, inArray, lte, min, sql } from "drizzle-orm";
+import { iso } from "../core/clock";
+import type { Db, Deps } from "../core/db";
+import { emit } from "../core/outbox";
+import { DEFAULT_TIMINGS, timingsOf } from "../core/timings";
 import { ApiError, notFound } from "../errors";
 import { backoffMs } from "./backoff";
 import { budgetHold, chargeRun } from "./budget";
-import { iso } from "./clock";
 import { fleetSettings } from "./controls";
-import type { Db, Deps } from "./db";
 import { checkRunSigner, recordLoad } from "./executors";
-import { emit } from "./outbox";
 import { recordRunEnd } from "./providers";
-import { DEFAULT_TIMINGS, timingsOf } from "./timings";
 import type { RunRow, SpecRow } from "./views";
 
 /** The default lease TTL (MTOR_LEASE_TTL_S sets it). */

@@ -1,6 +1,6 @@
 // One monitor pass, run by the cron trigger through Fleet.monitorPass(). Idempotent
 // and bounded: each step touches at most a batch of rows through an index.
-import type { Db, Deps } from "./db";
+import type { Db, Deps } from "../core/db";
 import { purgeIdempotency } from "./idempotency";
 import { expireLeases, requeueDue } from "./leases";
 import { purgeNonces } from "./nonces";

@@ -4,8 +4,8 @@
 import { checkCreated, NONCE_TTL_S } from "@mtor/schema/signing";
 import { nonces } from "@mtor/schema/tables/security";
 import { lt } from "drizzle-orm";
+import type { Db } from "../core/db";
 import { ApiError } from "../errors";
-import type { Db } from "./db";
 
 /** What the Fleet needs of a signature the Worker verified. */
 export interface Signer {

@@ -12,13 +12,13 @@ import {
   type RunState,
 } from "@mtor/schema/wire";
 import { and, count, eq, inArray } from "drizzle-orm";
+import { isoOrNull } from "../core/clock";
+import type { Db } from "../core/db";
+import { emit } from "../core/outbox";
+import { DEFAULT_TIMINGS, type FleetTimings } from "../core/timings";
 import { ApiError, notFound } from "../errors";
-import { isoOrNull } from "./clock";
 import { fleetSettings } from "./controls";
-import type { Db } from "./db";
 import { beginPeriod, endPeriod, endProviderPeriods } from "./history";
-import { emit } from "./outbox";
-import { DEFAULT_TIMINGS, type FleetTimings } from "./timings";
 
 export type ProviderRow = typeof providers.$inferSelect;
 

@@ -16,9 +16,9 @@ import {
   type SpecSummary,
 } from "@mtor/schema/wire";
 import { and, asc, count, desc, eq, inArray, sql } from "drizzle-orm";
+import type { Db, Deps } from "../core/db";
+import { newSpecId } from "../core/ids";
 import { ApiError, notFound } from "../errors";
-import type { Db, Deps } from "./db";
-import { newSpecId } from "./ids";
 import { advertised, unservedReason, unservedWarning } from "./serving";
 import { gateSettings } from "./settings";
 import { type SpecRow, specDetail, specSummary } from "./views";

@@ -3,7 +3,7 @@
 // queued, and the monitor flags it as stuck.
 import { executors } from "@mtor/schema/tables/fleet";
 import { gte } from "drizzle-orm";
-import type { Db } from "./db";
+import type { Db } from "../core/db";
 
 /** An executor not seen for this long no longer counts as serving anything. */
 export const SERVING_WINDOW_MS = 24 * 3600_000;

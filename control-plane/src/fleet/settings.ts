@@ -8,7 +8,7 @@ import {
 } from "@mtor/schema/gates";
 import { gates, settings } from "@mtor/schema/tables/fleet";
 import { eq } from "drizzle-orm";
-import type { Db } from "./db";
+import type { Db } from "../core/db";
 import { beginPeriod, endPeriod } from "./history";
 
 export function getSetting<T>(db: Db, key: string, fallback: T): T {

@@ -2,7 +2,7 @@
 import { formatDuration } from "@mtor/schema/spec";
 import type { runs, specs } from "@mtor/schema/tables/fleet";
 import type { RunPatch, RunView, SpecDetail, SpecSummary } from "@mtor/schema/wire";
-import { iso, isoOrNull } from "./clock";
+import { iso, isoOrNull } from "../core/clock";
 
 export type SpecRow = typeof specs.$inferSelect;
 export type RunRow = typeof runs.$inferSelect;

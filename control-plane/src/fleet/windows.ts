@@ -1,7 +1,7 @@
 // Run windows: "22:00-06:00" in an IANA zone. Pure functions of the clock, so tests drive them
 // with the Fleet's injected clock.
 import type { RunWindow, WindowView } from "@mtor/schema/wire";
-import { iso } from "./clock";
+import { iso } from "../core/clock";
 
 const DAY = 24 * 60;
 

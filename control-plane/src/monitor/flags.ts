@@ -6,8 +6,8 @@
 import { runs, specs } from "@mtor/schema/tables/fleet";
 import { monitorFlags } from "@mtor/schema/tables/webhooks";
 import { and, asc, eq, gte, inArray, lte } from "drizzle-orm";
-import type { Db, Deps } from "../fleet/db";
-import { emit } from "../fleet/outbox";
+import type { Db, Deps } from "../core/db";
+import { emit } from "../core/outbox";
 import { advertised, unservedReason } from "../fleet/serving";
 import type { SpecRow } from "../fleet/views";
 import { readState, writeState } from "./state";

@@ -6,12 +6,12 @@ import { DEFAULT_TIMEOUT_S, formatDuration } from "@mtor/schema/spec";
 import { runs, specs } from "@mtor/schema/tables/fleet";
 import type { Failure } from "@mtor/schema/wire";
 import { asc, eq, inArray } from "drizzle-orm";
+import type { Db, Deps } from "../core/db";
+import { timingsOf } from "../core/timings";
 import { chargeRun } from "../fleet/budget";
 import { fleetSettings } from "../fleet/controls";
-import type { Db, Deps } from "../fleet/db";
 import { failSpec } from "../fleet/leases";
 import { ACTIVE_RUN_STATUSES, recordRunEnd } from "../fleet/providers";
-import { timingsOf } from "../fleet/timings";
 
 /** Active runs are bounded by the fleet's slots; the cap only guards against surprises. */
 const ACTIVE_CAP = 1000;

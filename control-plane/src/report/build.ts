@@ -4,9 +4,9 @@
 import { runs, specs } from "@mtor/schema/tables/fleet";
 import { monitorFlags } from "@mtor/schema/tables/webhooks";
 import { and, asc, gte, inArray, lte } from "drizzle-orm";
-import { iso } from "../fleet/clock";
+import { iso } from "../core/clock";
+import type { Db } from "../core/db";
 import { nightControls } from "../fleet/controls";
-import type { Db } from "../fleet/db";
 
 /** A night has hundreds of runs, not tens of thousands; past this the report says it is partial. */
 export const REPORT_RUN_CAP = 5000;

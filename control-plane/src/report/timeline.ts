@@ -5,9 +5,9 @@
 import { providers, runs, specs } from "@mtor/schema/tables/fleet";
 import type { TimelineInput } from "@mtor/schema/timeline";
 import { and, asc, eq, gte, inArray, lte } from "drizzle-orm";
+import type { Db } from "../core/db";
 import { budgetPeriods } from "../fleet/budget";
 import { fleetSettings } from "../fleet/controls";
-import type { Db } from "../fleet/db";
 import { backlogBetween, periodsBetween } from "../fleet/history";
 import { ACTIVE_RUN_STATUSES } from "../fleet/providers";
 import { REPORT_RUN_CAP } from "./build";

@@ -13,8 +13,8 @@ import {
 import { and, asc, eq, inArray, isNull, lte, sql } from "drizzle-orm";
 import { Webhook } from "standardwebhooks";
 import { actionUrl, BUDGET_SUBJECT, newActionToken } from "../actions/links";
-import type { Db, Deps } from "../fleet/db";
-import { randomBase36 } from "../fleet/ids";
+import type { Db, Deps } from "../core/db";
+import { randomBase36 } from "../core/ids";
 import { describeFetchError, describeStatus } from "./failure";
 import { type ActionLinks, actionsFor, type OutboundEvent, render } from "./formats";
 import { checkWebhookUrl } from "./guard";

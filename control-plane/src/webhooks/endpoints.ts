@@ -4,10 +4,10 @@ import { webhookDeliveries, webhookEndpoints } from "@mtor/schema/tables/webhook
 import type { WebhookEvent, WebhookFormat } from "@mtor/schema/wire";
 import { and, desc, eq, lt, or, type SQL } from "drizzle-orm";
 import { Webhook } from "standardwebhooks";
+import { iso, isoOrNull } from "../core/clock";
+import type { Db } from "../core/db";
+import { randomBase36 } from "../core/ids";
 import type { Result } from "../errors";
-import { iso, isoOrNull } from "../fleet/clock";
-import type { Db } from "../fleet/db";
-import { randomBase36 } from "../fleet/ids";
 import { checkWebhookUrl } from "./guard";
 
 export interface EndpointView {
