@@ -2,7 +2,7 @@
 // returns within seconds, a restarted executor's orphaned run is requeued, none of it charges
 // an attempt (max_attempt rises by one instead) though the next run gets a new attempt number
 // and so a new branch, and the third lost lease in a row holds the spec.
-import type { ClaimedRun } from "@mtor/schema/wire";
+import type { ClaimedRun, Failure } from "@mtor/schema/wire";
 import { beforeAll, describe, expect, it } from "vitest";
 import { MAX_LOST_LEASES, PICKUP_S } from "../src/fleet/leases";
 import { api, claimBody, dispatchSpec, executorClient, nowMs, startClock, tick } from "./helpers";
@@ -26,6 +26,25 @@ async function claim(executor: string, lane: string): Promise<ClaimedRun> {
   const r = await client.claim(claimBody(executor, { repos: [`r-${lane}`], providers: [`p-${lane}`] }));
   if (!r.ok || r.data.runs.length !== 1) throw new Error(`claim: ${JSON.stringify(r)}`);
   return r.data.runs[0];
+}
+
+/** What a restarted executor reports for a run its crash left unfinished. */
+const ORPHANED = {
+  kind: "lost_lease",
+  message: "the executor stopped while the run was in flight (crash or kill)",
+} as const;
+const GAVE_UP = { kind: "harness", message: "the agent gave up" } as const;
+
+/** Reports `run` failed with `failure`. */
+function fail(run: ClaimedRun, failure: Failure, extra: { branch?: string } = {}) {
+  return client.verdict(run.run_id, {
+    token: run.lease.token,
+    outcome: "failed",
+    flags: [],
+    failure,
+    duration_ms: 5000,
+    ...extra,
+  });
 }
 
 async function pickUp(run: ClaimedRun): Promise<void> {
@@ -79,16 +98,7 @@ describe("lost leases", () => {
     const id = await dispatchSpec("orphan", { repo: "r-orphan", provider: "p-orphan" });
     const run = await claim("ex-orphan", "orphan");
     await pickUp(run);
-    const v = await client.verdict(run.run_id, {
-      token: run.lease.token,
-      outcome: "failed",
-      flags: [],
-      failure: {
-        kind: "lost_lease",
-        message: "the executor stopped while the run was in flight (crash or kill)",
-      },
-      duration_ms: 5000,
-    });
+    const v = await fail(run, ORPHANED);
     expect(v.ok && v.data.status).toBe("queued");
     expect(await detail(id)).toMatchObject({
       status: "queued",
@@ -129,17 +139,7 @@ describe("lost leases", () => {
     const lost = await claim("ex-branch-1", "branch");
     await pickUp(lost);
     // The lost run had pushed its branch before its executor died.
-    const gone = await client.verdict(lost.run_id, {
-      token: lost.lease.token,
-      outcome: "failed",
-      flags: [],
-      failure: {
-        kind: "lost_lease",
-        message: "the executor stopped while the run was in flight (crash or kill)",
-      },
-      branch: `mtor/${id}-${lost.attempt}`,
-      duration_ms: 5000,
-    });
+    const gone = await fail(lost, ORPHANED, { branch: `mtor/${id}-${lost.attempt}` });
     expect(gone.ok && gone.data.status).toBe("queued");
     const next = await claim("ex-branch-2", "branch");
     expect(next.attempt).toBe(lost.attempt + 1);
@@ -168,34 +168,23 @@ describe("lost leases", () => {
     await runAlarm();
     const failing = await claim("ex-branch-4", "branch");
     expect(failing).toMatchObject({ spec_id: once, attempt: 2 });
-    const f = await client.verdict(failing.run_id, {
-      token: failing.lease.token,
-      outcome: "failed",
-      flags: [],
-      failure: { kind: "harness", message: "the agent gave up" },
-      duration_ms: 5000,
-    });
+    const f = await fail(failing, GAVE_UP);
     expect(f.ok && f.data.status).toBe("dead");
   });
 
   it("a lost lease between two failures neither counts for the backoff nor breaks its doubling", async () => {
     const id = await dispatchSpec("backoff", { repo: "r-backoff", provider: "p-backoff" });
-    const fail = async (executor: string) => {
+    /** Runs the spec on `executor` to a failure; answers the backoff it got (ms). */
+    const backoff = async (executor: string) => {
       const run = await claim(executor, "backoff");
       await pickUp(run);
-      const v = await client.verdict(run.run_id, {
-        token: run.lease.token,
-        outcome: "failed",
-        flags: [],
-        failure: { kind: "harness", message: "the agent gave up" },
-        duration_ms: 1000,
-      });
+      const v = await fail(run, GAVE_UP);
       expect(v.ok && v.data.status).toBe("failed");
       const d = await detail(id);
       return Date.parse(d.next_attempt_at as string) - nowMs();
     };
     // The first failure backs off 48-72 s (60 s ± 20 %), the second 96-144 s.
-    const first = await fail("ex-backoff-1");
+    const first = await backoff("ex-backoff-1");
     expect(first).toBeGreaterThanOrEqual(48_000);
     expect(first).toBeLessThanOrEqual(72_000);
     await tick(first);
@@ -206,7 +195,7 @@ describe("lost leases", () => {
     await tick(91_000);
     await runAlarm();
     expect(await detail(id)).toMatchObject({ status: "queued", attempt: 2, max_attempt: 4 });
-    const second = await fail("ex-backoff-3");
+    const second = await backoff("ex-backoff-3");
     expect(second).toBeGreaterThanOrEqual(96_000);
     expect(second).toBeLessThanOrEqual(144_000);
   });
