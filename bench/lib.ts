@@ -114,6 +114,8 @@ export interface BenchExecutor {
   preflightTimeoutS?: number;
   preflightRetries?: number;
   preflightRetryS?: number;
+  /** Stop a harness at the commit_flood cap (default on). */
+  stopRunaways?: boolean;
 }
 
 /** Writes an executor config using the bench agent (or claude) for every provider. */
@@ -132,6 +134,7 @@ export function writeBenchConfig(dir: string, e: BenchExecutor): string {
     `preflight_timeout_s = ${e.preflightTimeoutS ?? 60}`,
     `preflight_retries = ${e.preflightRetries ?? 0}`,
     `preflight_retry_s = ${e.preflightRetryS ?? 30}`,
+    `stop_runaways = ${e.stopRunaways ?? true}`,
     "keep_failed = 0",
     // The box is shared and busy; its load must not make the control plane refuse work.
     "cpu_cores = 256",
@@ -184,6 +187,7 @@ export function startStackExecutor(
     | "preflightTimeoutS"
     | "preflightRetries"
     | "preflightRetryS"
+    | "stopRunaways"
   >,
 ): StackExecutor {
   const workdir = join(stack.root, "executors", e.id);

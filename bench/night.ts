@@ -100,6 +100,7 @@ export async function runNight(opts: {
         preflightTimeoutS: PREFLIGHT_TIMEOUT_REAL_S,
         preflightRetries: policy.executor.preflightRetries,
         preflightRetryS: policy.executor.preflightRetryS / NIGHT_RATE,
+        stopRunaways: policy.executor.stopRunaways,
       }),
     );
   }

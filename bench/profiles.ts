@@ -47,9 +47,10 @@ export interface Policy {
   restartKilled: boolean;
   /**
    * The executor's config (docs/executor.md): how many more times a failed preflight is tried
-   * in the same slot, and the wait before each try, in night seconds.
+   * in the same slot, the wait before each try (night seconds), and whether a harness looping
+   * on commits is stopped at the commit_flood cap.
    */
-  executor: { preflightRetries: number; preflightRetryS: number };
+  executor: { preflightRetries: number; preflightRetryS: number; stopRunaways: boolean };
 }
 
 const floorS = Math.round(LEASE_FLOOR_REAL_S * NIGHT_RATE);
@@ -71,7 +72,8 @@ export const POLICIES: Record<PolicyName, Policy> = {
     monitorEveryMin: 1,
     restartKilled: true,
     // A failed preflight fails the run at once: the slot is free and the breaker counts it.
-    executor: { preflightRetries: 0, preflightRetryS: 30 },
+    // A model looping on commits is stopped at the commit_flood cap (stop_runaways, the default).
+    executor: { preflightRetries: 0, preflightRetryS: 30, stopRunaways: true },
   },
   seed: {
     name: "seed",
@@ -89,7 +91,8 @@ export const POLICIES: Record<PolicyName, Policy> = {
     restartKilled: false,
     // The seed's executor retried a failing preflight every 30 s in the same slot, until the
     // run's 2 h timeout ended it.
-    executor: { preflightRetries: 1000, preflightRetryS: 30 },
+    // A model looping on tests ran until the timeout.
+    executor: { preflightRetries: 1000, preflightRetryS: 30, stopRunaways: false },
   },
 };
 

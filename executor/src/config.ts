@@ -83,6 +83,11 @@ const ConfigFile = z.strictObject({
    */
   preflight_retries: z.number().int().min(0).default(0),
   preflight_retry_s: z.number().min(0).default(30),
+  /**
+   * Stop a harness whose branch passes the commit_flood cap while it runs (the gate would reject
+   * it anyway): on by default. Benchmarks turn it off to replay the seed, which let it run.
+   */
+  stop_runaways: z.boolean().default(true),
   cpu_cores: z.number().int().min(1, "must be at least 1").optional(),
   git_name: z.string().default("mtor agent"),
   git_email: z.string().default("agent@mtor.invalid"),
@@ -121,6 +126,8 @@ export interface ExecutorConfig {
   /** More tries of a failed preflight in the same slot, and the wait before each. */
   preflightRetries: number;
   preflightRetryMs: number;
+  /** Stop a harness once its branch passes the commit_flood cap. */
+  stopRunaways: boolean;
   gitIdentity: { name: string; email: string };
   /** Cores the load average is divided by; default os.cpus().length. */
   cpuCores?: number;
@@ -306,6 +313,7 @@ export function parseConfig(text: string, env: Env = process.env, baseDir = proc
     preflightTimeoutMs: Math.round(c.preflight_timeout_s * 1000),
     preflightRetries: c.preflight_retries,
     preflightRetryMs: Math.round(c.preflight_retry_s * 1000),
+    stopRunaways: c.stop_runaways,
     gitIdentity: { name: c.git_name, email: c.git_email },
     cpuCores: c.cpu_cores,
   };

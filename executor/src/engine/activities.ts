@@ -2,7 +2,15 @@
 // the local engine calls them in-process and the Temporal engine registers them as activities.
 import { mkdir, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { ClaimedRun, GateFlag, GateSettings, RunPatch, Spec, VerdictRequest } from "@mtor/schema";
+import {
+  type ClaimedRun,
+  DEFAULT_COMMIT_CAP,
+  type GateFlag,
+  type GateSettings,
+  type RunPatch,
+  type Spec,
+  type VerdictRequest,
+} from "@mtor/schema";
 import type { ExecutorConfig, RepoConfig } from "../config";
 import type { VerdictSpool } from "../daemon/spool";
 import type { GateContext, GateReport } from "../gates/types";
@@ -26,6 +34,7 @@ import {
   takeWork,
   withLock,
 } from "../git";
+import { gitRaw } from "../git/exec";
 import { branchPatch, fitVerdict } from "../git/patch";
 import { WorkspacePool } from "../git/pool";
 import { runProcess, type SandboxRun } from "../harness/process";
@@ -46,7 +55,7 @@ export interface ActivityDeps {
     ExecutorConfig,
     "workdir" | "repos" | "providers" | "keepFailed" | "preflightTimeoutMs" | "gitIdentity"
   > &
-    Partial<Pick<ExecutorConfig, "preflightRetries" | "preflightRetryMs">>;
+    Partial<Pick<ExecutorConfig, "preflightRetries" | "preflightRetryMs" | "stopRunaways">>;
   spool: VerdictSpool;
   /** Where harnesses and test commands run: the bwrap sandbox, or "none" when the config says so. */
   sandbox: Sandbox;
@@ -273,17 +282,31 @@ export function createActivities(deps: ActivityDeps): RunActivities {
     async runHarness(run, prepared, hooks): Promise<HarnessOutcome> {
       hooks?.heartbeat?.("harness");
       const harness = deps.harnessFor(harnessName(run));
-      const r = await harness.run({
-        cwd: prepared.workspace,
-        prompt: deps.buildPrompt(run.spec, run),
-        provider: providerOf(run),
-        model: modelOf(run),
-        home: prepared.home,
-        timeoutMs: run.spec.timeout_s * 1000,
-        signal: hooks?.signal,
-        gitIdentity: config.gitIdentity,
-        sandbox: sandboxOf(prepared),
-      });
+      // A model looping on commits is stopped once the commit_flood gate is sure to reject it:
+      // the gates still judge the branch, and the slot is not held until the timeout.
+      const guard =
+        config.stopRunaways !== false && run.gates.commit_flood?.action === "reject"
+          ? watchCommits(prepared, DEFAULT_COMMIT_CAP, hooks?.signal)
+          : undefined;
+      let r = await harness
+        .run({
+          cwd: prepared.workspace,
+          prompt: deps.buildPrompt(run.spec, run),
+          provider: providerOf(run),
+          model: modelOf(run),
+          home: prepared.home,
+          timeoutMs: run.spec.timeout_s * 1000,
+          signal: guard?.signal ?? hooks?.signal,
+          gitIdentity: config.gitIdentity,
+          sandbox: sandboxOf(prepared),
+        })
+        .finally(() => guard?.stop());
+      const runaway = guard?.tripped();
+      if (runaway !== undefined && !hooks?.signal?.aborted) {
+        const note = `mtor stopped the harness: ${runaway} commits, over the commit_flood cap of ${DEFAULT_COMMIT_CAP}`;
+        r = { ...r, ok: true, failure: undefined, logTail: `${r.logTail ?? ""}\n${note}`.trim() };
+        log(`run ${runLabel(run)} ${note}`);
+      }
       log(
         `run ${runLabel(run)} harness ${harness.name} ${r.ok ? "ok" : `failed (${r.failure?.kind}): ${r.failure?.message}`} (${secs(r.durationMs)})`,
       );
@@ -519,4 +542,55 @@ function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
     const timer = setTimeout(done, ms);
     signal?.addEventListener("abort", done, { once: true });
   });
+}
+
+/** How often the runaway guard counts the branch's commits while the harness runs. */
+export const RUNAWAY_CHECK_MS = 2000;
+
+/**
+ * Counts the run branch's commits in the workspace every RUNAWAY_CHECK_MS (git with the forced
+ * settings, reading objects only) and aborts its signal once they pass `cap`; a stop from
+ * `parent` (cancel, lost lease) passes through.
+ */
+function watchCommits(
+  prepared: PreparedRun,
+  cap: number,
+  parent?: AbortSignal,
+): { signal: AbortSignal; tripped(): number | undefined; stop(): void } {
+  const ctl = new AbortController();
+  const onParent = () => ctl.abort(parent?.reason);
+  if (parent?.aborted) onParent();
+  parent?.addEventListener("abort", onParent, { once: true });
+  let commits: number | undefined;
+  let busy = false;
+  const timer = setInterval(() => {
+    if (busy || ctl.signal.aborted) return;
+    busy = true;
+    gitRaw(
+      prepared.workspace,
+      ["rev-list", "--count", `${prepared.baseSha}..refs/heads/${prepared.branch}`],
+      {
+        timeoutMs: RUNAWAY_CHECK_MS * 5,
+      },
+    )
+      .then((r) => {
+        const n = Number(r.stdout.trim());
+        if (r.code === 0 && Number.isFinite(n) && n > cap && !ctl.signal.aborted) {
+          commits = n;
+          ctl.abort(new Error(`${n} commits, over the cap of ${cap}`));
+        }
+      })
+      .catch(() => undefined)
+      .finally(() => {
+        busy = false;
+      });
+  }, RUNAWAY_CHECK_MS);
+  return {
+    signal: ctl.signal,
+    tripped: () => commits,
+    stop: () => {
+      clearInterval(timer);
+      parent?.removeEventListener("abort", onParent);
+    },
+  };
 }
