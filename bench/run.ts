@@ -94,7 +94,12 @@ const topWaste = (w: Record<string, number>, n = 3) =>
  * Runs one part, stopping what it started; a part that throws (a stack that did not start in
  * time on a loaded box) is run once more, and the retry is logged.
  */
+/** Wall seconds each part took, summed over its repeats (where the bench's own time goes). */
+const partWall: Record<string, number> = {};
+
 async function again<T>(what: string, log: (line: string) => void, fn: () => Promise<T>): Promise<T> {
+  const started = Date.now();
+  const part = what.replace(/ \S+\/.*$/, "");
   try {
     return await fn();
   } catch (err) {
@@ -103,6 +108,7 @@ async function again<T>(what: string, log: (line: string) => void, fn: () => Pro
     return await fn();
   } finally {
     await cleanupAll();
+    partWall[part] = round((partWall[part] ?? 0) + (Date.now() - started) / 1000, 1);
   }
 }
 
@@ -249,6 +255,7 @@ export async function runBench(opts: BenchOptions) {
         policies: POLICIES,
       },
       wall_s: round((Date.now() - started) / 1000, 1),
+      parts_wall_s: { ...partWall },
       profiles,
       nights,
       requeue,
@@ -364,7 +371,12 @@ export function table(r: Results): string {
       `${q.queued_list_p99_ms} (${q.queued_list_p50_ms}) ms / ${q.burst_ops_per_s ?? "-"}`,
     ]);
   }
-  rows.push(["bench wall time", `${r.wall_s} s (${r.mode}; ${n})`]);
+  rows.push([
+    "bench wall time",
+    `${r.wall_s} s (${r.mode}; ${n}): ${Object.entries(r.parts_wall_s)
+      .map(([k, v]) => `${k} ${v} s`)
+      .join(", ")}`,
+  ]);
   const w0 = Math.max(...rows.map((x) => x[0].length));
   const lines = rows.map(([a, b]) => `${a.padEnd(w0)}  ${b}`);
   lines.push("", "targets:");
