@@ -7,6 +7,7 @@ import { type ClaimedRun, ExecutorClient, type ExecutorInfo, TransportError } fr
 import type { ExecutorConfig } from "../config";
 import { createActivities } from "../engine/activities";
 import { type RunHandle, startRun } from "../engine/local";
+import type { RunActivities } from "../engine/types";
 import type { StopReason } from "../engine/verdict";
 import { boxLoad } from "./load";
 import { ClaimLedger, recoverLeftovers } from "./recover";
@@ -37,7 +38,8 @@ export class Daemon {
   readonly log: (line: string) => void;
   readonly ledger: ClaimLedger;
   private readonly running = new Map<string, RunHandle>();
-  private readonly activities;
+  /** The run's steps, built once: the local engine runs them here, a Temporal box's workers too. */
+  readonly activities: RunActivities;
   private readonly runner: (run: ClaimedRun, daemon: Daemon) => RunHandle;
   private readonly resumeLeftovers: boolean;
   private draining = false;

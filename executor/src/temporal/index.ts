@@ -7,7 +7,6 @@ import { ConfigError, type ExecutorConfig } from "../config";
 import { Daemon } from "../daemon";
 import { reapProcessesUnder } from "../daemon/recover";
 import { defaultWiring, type Wiring } from "../daemon/wiring";
-import { createActivities } from "../engine/activities";
 import { leaseRenewer } from "../engine/lease";
 import { createTemporalActivities } from "./activities";
 import { connectionOptions, describeSettings, parseTemporalSettings, type TemporalSettings } from "./config";
@@ -81,13 +80,8 @@ export async function runTemporalExecutor(
       log: daemon.log,
     });
     const activities = createTemporalActivities({
-      activities: createActivities({
-        config,
-        spool: daemon.spool,
-        log: daemon.log,
-        reviewer: config.review,
-        ...wiring,
-      }),
+      // The daemon's own steps: one workspace pool, one reviewer breaker per box.
+      activities: daemon.activities,
       executorId: config.id,
       taskQueuePrefix: settings.taskQueuePrefix,
       renewLease,
