@@ -72,7 +72,7 @@ export function specText(s: SpecDetail): string {
   let out = `${lines.join("\n")}\n`;
   if (s.runs.length > 0) {
     out += `\n${table(
-      ["RUN", "TRY", "EXECUTOR", "PROVIDER", "STATUS", "OUTCOME", "BRANCH", "CLAIMED"],
+      ["RUN", "TRY", "EXECUTOR", "PROVIDER", "STATUS", "OUTCOME", "BRANCH", "CLAIMED", "COST"],
       s.runs.map((r) => [
         r.id,
         r.attempt,
@@ -82,6 +82,9 @@ export function specText(s: SpecDetail): string {
         r.outcome ?? r.phase,
         r.branch,
         short(r.claimed_at),
+        r.cost_usd != null
+          ? `${usd(r.cost_usd)}${r.cost_source === "reported" ? "" : ` (${r.cost_source})`}`
+          : null,
       ]),
     )}`;
   }

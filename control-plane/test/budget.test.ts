@@ -150,6 +150,20 @@ describe("budget settings", () => {
   });
 });
 
+describe("the API described", () => {
+  it("the OpenAPI document lists the `budget` claim reason, the budget.reached event and the budget fields", async () => {
+    const d = JSON.stringify(await (await SELF.fetch("http://mtor.test/v1/openapi.json")).json());
+    const schemas = (JSON.parse(d) as { components: { schemas: Record<string, unknown> } }).components
+      .schemas;
+    expect(JSON.stringify(schemas.ClaimResponse)).toContain('"budget"');
+    expect(JSON.stringify(schemas.WebhookCreate)).toContain('"budget.reached"');
+    expect(JSON.stringify(schemas.FleetSettingsUpdate)).toMatch(
+      /"budget_usd".*"fallback_run_usd".*"raise_usd"/,
+    );
+    expect(JSON.stringify(schemas.SettingsView)).toContain('"spend_usd"');
+  });
+});
+
 describe("spend accounting", () => {
   it("counts the reported cost, else the price table, else the fallback, and the reviewer's tokens", async () => {
     await at("2026-02-01T12:00:00Z");
@@ -161,8 +175,15 @@ describe("spend accounting", () => {
     // No cost reported and no prices: the fallback, never nothing.
     await spend("p-acc", usage({ input_tokens: 1_000_000, output_tokens: 0 }));
     expect((await lineOf("p-acc"))?.spend_usd).toBe(1);
-    await spend("p-acc", undefined);
+    const unpriced = await spend("p-acc", undefined);
     expect((await lineOf("p-acc"))?.spend_usd).toBe(1.75);
+    // Each run shows what it counted and where that came from.
+    const [counted] = (
+      (await (await api(`/v1/specs/${unpriced}`)).json()) as { runs: Record<string, unknown>[] }
+    ).runs;
+    expect(counted).toMatchObject({ cost_usd: 0.75, cost_source: "fallback" });
+    const text = await (await api(`/v1/specs/${unpriced}`, { headers: { accept: "text/plain" } })).text();
+    expect(text).toContain("$0.75 (fallback)");
     // With prices, the tokens at those prices: 2M in at $0.5 + 1M out at $2 = $3.
     await put("/v1/providers/p-acc", { price: { input_per_mtok: 0.5, output_per_mtok: 2 } });
     await spend("p-acc", usage({ input_tokens: 2_000_000, output_tokens: 1_000_000 }));

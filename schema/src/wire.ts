@@ -413,6 +413,12 @@ export const RunView = z.object({
   commits: z.number().int().nullable(),
   diffstat: Diffstat.nullable(),
   usage: Usage.nullable(),
+  /**
+   * What the run counts against the spend budget in USD, and where that came from: the cost its
+   * verdict reported, its tokens at the provider's prices, or the fallback price. Null in flight.
+   */
+  cost_usd: z.number().nullable().optional(),
+  cost_source: z.enum(["reported", "price", "fallback"]).nullable().optional(),
   /** The reviewer model's grade and findings, when a reviewer looked at the run. */
   review: RunReview.nullable().optional(),
   duration_ms: z.number().int().nullable(),

@@ -43,6 +43,8 @@ export function runView(r: RunRow, patch: RunPatch | null = null): RunView {
     commits: r.commits,
     diffstat: r.diffstat ?? null,
     usage: r.usage ?? null,
+    cost_usd: r.costUsd,
+    cost_source: r.costSource as "reported" | "price" | "fallback" | null,
     review: r.review ?? null,
     duration_ms: r.durationMs,
     failure: r.failure ?? null,

@@ -128,6 +128,10 @@ function renderRun(r: RunView, logLines: number): string[] {
     out.push(
       `  reviewer ${r.usage.review.input_tokens} in / ${r.usage.review.output_tokens} out tokens, $${r.usage.review.cost_usd.toFixed(4)}`,
     );
+  if (r.cost_usd != null)
+    out.push(
+      `  budget   counts $${r.cost_usd.toFixed(4)}${r.cost_source === "reported" ? "" : ` (${r.cost_source === "price" ? "tokens at the provider's prices" : "fallback price: no cost known"})`}`,
+    );
   if (r.review) {
     const who = `${r.review.provider}${r.review.model ? ` ${r.review.model}` : ""}`;
     out.push(

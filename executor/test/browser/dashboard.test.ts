@@ -189,6 +189,22 @@ it("log in, dispatch, review, approve, report — one-handed at 390×844", { tim
   expect(await page.textContent('[data-executor="local"]')).toContain("active");
   await fitsThePhone(page);
   await page.screenshot({ path: join(ARTIFACTS, "dashboard-fleet-390x844.png"), fullPage: true });
+
+  // A fleet budget set from the fleet page: the queue draws tonight's spend against it as a bar,
+  // a <meter> the browser renders under the page's CSP, across the phone's width.
+  const budgetForm = page.locator('form[action="/fleet/settings"]:has(input[name=kind][value=budget])');
+  await budgetForm.locator("input[name=budget_usd]").fill("5");
+  await budgetForm.locator("button[type=submit]").click();
+  await page.waitForURL(`${stack.url}/fleet?done=settings`);
+  await page.click('nav.bottom a[href="/"]');
+  await page.waitForURL(`${stack.url}/`);
+  const meter = page.locator('[data-budget="fleet"] meter');
+  expect(await meter.getAttribute("max")).toBe("5");
+  expect(Number(await meter.getAttribute("value"))).toBeGreaterThan(0);
+  expect((await meter.boundingBox())?.width).toBeGreaterThan(300);
+  expect(await page.textContent('[data-budget="fleet"]')).toMatch(/Fleet: \$\d+\.\d\d of \$5\.00 tonight/);
+  await fitsThePhone(page);
+  await page.screenshot({ path: join(ARTIFACTS, "dashboard-budget-390x844.png") });
   await page.click('nav.bottom a[href="/gates"]');
   await page.waitForURL(`${stack.url}/gates`);
   expect(await page.textContent('[data-gate="destruction"]')).toContain("destruction");

@@ -614,5 +614,8 @@ describe("the reviewer in show", () => {
     expect(shown.stdout).toMatch(/^ {2}review {3}C\+ by big big-1: half done$/m);
     expect(shown.stdout).toMatch(/^ {4}major src\/pick.ts:4: the jitter is never applied$/m);
     expect(shown.stdout).toMatch(/^ {2}reviewer 900 in \/ 80 out tokens, \$0\.0123$/m);
+    // The worker reported no cost and its provider has no prices: it counts the fallback, the
+    // reviewer's reported cost on top.
+    expect(shown.stdout).toMatch(/^ {2}budget {3}counts \$1\.0123 \(fallback price: no cost known\)$/m);
   });
 });
