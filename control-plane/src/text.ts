@@ -105,6 +105,7 @@ export function providersText(ps: ProviderView[]): string {
       "ENABLED",
       "BUDGET",
       "PRICE_IN/OUT",
+      "WINDOW",
     ],
     ps.map((p) => [
       p.name,
@@ -118,6 +119,7 @@ export function providersText(ps: ProviderView[]): string {
       p.enabled ? "yes" : "no",
       p.budget_usd ? usd(p.budget_usd) : null,
       p.price ? `${p.price.input_per_mtok}/${p.price.output_per_mtok}` : null,
+      p.window ? `${p.window.window} ${p.window.zone} ${p.window.open ? "open" : "closed"}` : null,
     ]),
   );
 }

@@ -197,6 +197,20 @@ describe("pages", () => {
     expect(html).not.toContain('<script>alert("t")');
   });
 
+  it("shows each provider's run window in its row on the fleet page", async () => {
+    const cookie = await login(TOKENS.read);
+    const put = await SELF.fetch(`${BASE}/v1/providers/p-dash-window`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${TOKENS.admin}`, "content-type": "application/json" },
+      body: JSON.stringify({ window: "01:00-05:00", window_zone: "Europe/Berlin", window_fit: true }),
+    });
+    expect(put.status).toBe(200);
+    const html = await (await get("/fleet", cookie)).text();
+    const row = /<div class="card" data-provider="p-dash-window">([\s\S]*?)<form/.exec(html)?.[1] ?? "";
+    expect(row).toMatch(/data-provider-row-window="(open|closed)"/);
+    expect(row).toContain("window 01:00-05:00 Europe/Berlin (runs must fit)");
+  });
+
   it("offers kill on a spec awaiting review, as the API allows", async () => {
     const cookie = await login(TOKENS.admin);
     const id = await dispatchSpec("review then kill", { repo: "r-dash-kill", provider: "p-dash-kill" });

@@ -2,7 +2,7 @@
 // approve, a decline or a phone action that brings the count down lets claiming resume.
 
 import { SELF } from "cloudflare:test";
-import type { ClaimResponse, SettingsView, StatusView } from "@mtor/schema/wire";
+import type { ClaimResponse, ProviderView, SettingsView, StatusView } from "@mtor/schema/wire";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { api, claimBody, dispatchSpec, executorClient, startClock } from "./helpers";
 
@@ -245,6 +245,22 @@ describe("run windows", () => {
     expect((await settings()).windows.providers).toEqual([
       expect.objectContaining({ provider: "p-night", window: "01:00-05:00", open: false }),
     ]);
+    // The PUT answers the window, and GET /v1/providers shows each provider's, as JSON and text.
+    expect((await w.json()) as ProviderView).toMatchObject({
+      name: "p-night",
+      window: { window: "01:00-05:00", zone: "UTC", fit: false, open: false },
+    });
+    const list = (await (await api("/v1/providers")).json()) as { providers: ProviderView[] };
+    expect(list.providers.find((p) => p.name === "p-night")?.window).toEqual({
+      window: "01:00-05:00",
+      zone: "UTC",
+      fit: false,
+      open: false,
+      next_change: "2026-01-12T01:00:00.000Z",
+    });
+    expect(list.providers.find((p) => p.name === "p-day")?.window).toBeNull();
+    const text = await (await api("/v1/providers", { headers: { accept: "text/plain" } })).text();
+    expect(text).toMatch(/p-night .*01:00-05:00 UTC closed/);
   });
 
   it("with fit, a run whose timeout would outlast the window does not start; a shorter one does", async () => {

@@ -482,6 +482,42 @@ export const BREAKER_STATES = ["closed", "open", "half_open"] as const;
 export const BreakerState = z.enum(BREAKER_STATES);
 export type BreakerState = z.infer<typeof BreakerState>;
 
+const isTimeZone = (zone: string): boolean => {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** A run window, "HH:MM-HH:MM" (24 h clock); a start after the end wraps past midnight. */
+export const WindowText = z
+  .string()
+  .regex(/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/, 'must be "HH:MM-HH:MM", e.g. "22:00-06:00"')
+  .refine((w) => w.slice(0, 5) !== w.slice(6), "start and end must differ");
+export const TimeZone = z
+  .string()
+  .max(64)
+  .refine(isTimeZone, 'must be an IANA time zone, e.g. "Europe/Berlin" or "UTC"');
+
+/** A run window as stored: claims get new runs only inside it. */
+export const RunWindow = z.object({
+  window: WindowText,
+  zone: TimeZone,
+  /** Start no run whose timeout would end after the window closes. */
+  fit: z.boolean(),
+});
+export type RunWindow = z.infer<typeof RunWindow>;
+
+/** A window and where the clock stands in it. */
+export const WindowView = RunWindow.extend({
+  open: z.boolean(),
+  /** When it next opens (closed) or closes (open). */
+  next_change: z.string(),
+});
+export type WindowView = z.infer<typeof WindowView>;
+
 export const ProviderView = z.object({
   name: z.string(),
   slots: z.number().int(),
@@ -504,6 +540,8 @@ export const ProviderView = z.object({
   /** The provider's spend budget per night in USD, and its prices for runs that report no cost. */
   budget_usd: z.number().nullable().optional(),
   price: Price.nullable().optional(),
+  /** The provider's run window (set with `PUT /v1/providers/:name`), open or closed now; null without one. */
+  window: WindowView.nullable().optional(),
 });
 export type ProviderView = z.infer<typeof ProviderView>;
 
@@ -547,34 +585,6 @@ const byRepo = <T extends z.ZodType>(value: T) =>
     }
   });
 
-const isTimeZone = (zone: string): boolean => {
-  try {
-    new Intl.DateTimeFormat("en-US", { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-};
-
-/** A run window, "HH:MM-HH:MM" (24 h clock); a start after the end wraps past midnight. */
-export const WindowText = z
-  .string()
-  .regex(/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/, 'must be "HH:MM-HH:MM", e.g. "22:00-06:00"')
-  .refine((w) => w.slice(0, 5) !== w.slice(6), "start and end must differ");
-export const TimeZone = z
-  .string()
-  .max(64)
-  .refine(isTimeZone, 'must be an IANA time zone, e.g. "Europe/Berlin" or "UTC"');
-
-/** A run window as stored: claims get new runs only inside it. */
-export const RunWindow = z.object({
-  window: WindowText,
-  zone: TimeZone,
-  /** Start no run whose timeout would end after the window closes. */
-  fit: z.boolean(),
-});
-export type RunWindow = z.infer<typeof RunWindow>;
-
 /** The window fields of `PUT /v1/settings` and `PUT /v1/providers/:name`; `window: null` removes it. */
 export const WindowUpdate = z.object({
   window: WindowText.nullable().optional(),
@@ -600,14 +610,6 @@ export const ProviderUpdate = z
   .extend(WindowUpdate.shape)
   .extend(ProviderBudgetUpdate.shape);
 export type ProviderUpdate = z.infer<typeof ProviderUpdate>;
-
-/** A window and where the clock stands in it. */
-export const WindowView = RunWindow.extend({
-  open: z.boolean(),
-  /** When it next opens (closed) or closes (open). */
-  next_change: z.string(),
-});
-export type WindowView = z.infer<typeof WindowView>;
 
 /** The fleet's night controls as stored and answered by `GET /v1/settings`. */
 export const FleetSettings = z.object({

@@ -415,6 +415,13 @@ export function FleetPage(props: {
             {p.cooling_until ? ` · cooling until ${ago(p.cooling_until)}` : ""}
             {p.model ? ` · ${p.harness ?? ""} ${p.model}` : ""}
           </div>
+          {p.window && (
+            <div class="muted" data-provider-row-window={p.window.open ? "open" : "closed"}>
+              window {p.window.window} {p.window.zone}
+              {p.window.fit ? " (runs must fit)" : ""} · {p.window.open ? "open" : "closed"} until{" "}
+              {ago(p.window.next_change)}
+            </div>
+          )}
           {p.recent_outcomes.length > 0 && <div class="muted">recent: {p.recent_outcomes.join(" ")}</div>}
           <div class="inline" style="margin-top:.4rem">
             <form

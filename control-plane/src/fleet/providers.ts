@@ -10,6 +10,7 @@ import {
   type ProviderView,
   type RunOutcome,
   type RunState,
+  type RunWindow,
 } from "@mtor/schema/wire";
 import { and, count, eq, inArray } from "drizzle-orm";
 import { isoOrNull } from "../core/clock";
@@ -19,6 +20,7 @@ import { DEFAULT_TIMINGS, type FleetTimings } from "../core/timings";
 import { ApiError, notFound } from "../errors";
 import { fleetSettings } from "./controls";
 import { beginPeriod, endPeriod, endProviderPeriods } from "./history";
+import { windowAt } from "./windows";
 
 export type ProviderRow = typeof providers.$inferSelect;
 
@@ -202,7 +204,7 @@ export function providerView(
   now: number,
   inUse: number,
   queued: number,
-  controls?: { budget_usd?: number | null; price?: Price | null },
+  controls?: { budget_usd?: number | null; price?: Price | null; window?: RunWindow | null },
 ): ProviderView {
   const breaker = breakerAt(p, now);
   return {
@@ -225,6 +227,7 @@ export function providerView(
     queued,
     budget_usd: controls?.budget_usd ?? null,
     price: controls?.price ?? null,
+    window: controls?.window ? windowAt(controls.window, now) : null,
   };
 }
 

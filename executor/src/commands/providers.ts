@@ -1,5 +1,6 @@
-// `mtor providers`: slots, breaker, freeze and budget of each provider; `providers set NAME
-// --slots N` (or --budget, --price) changes one, `providers delete NAME` forgets one.
+// `mtor providers`: slots, breaker, freeze, budget and run window of each provider; `providers
+// set NAME --slots N` (or --budget, --price, --window) changes one, `providers delete NAME`
+// forgets one.
 import type { ProviderUpdate, ProviderView } from "@mtor/schema";
 import { usd } from "@mtor/schema/format";
 import { seg, UsageError } from "../http/client";
@@ -54,6 +55,13 @@ export function renderProviders(list: ProviderView[], width: number): string {
             .filter(Boolean)
             .join(" ") || "-",
       },
+      {
+        header: "WINDOW",
+        value: (p) =>
+          p.window
+            ? `${p.window.window} ${p.window.zone}${p.window.fit ? " fit" : ""} ${p.window.open ? "open" : "closed"}`
+            : "-",
+      },
       { header: "RECENT", value: (p) => (p.recent_outcomes ?? []).join(" "), flex: true },
     ],
     width,
@@ -68,6 +76,9 @@ interface SetOptions {
   harness?: string;
   budget?: string;
   price?: string;
+  window?: string;
+  zone?: string;
+  fit?: boolean;
 }
 
 /** `--price IN/OUT` in USD per million tokens ("0.6/2.2"), or "none". */
@@ -99,6 +110,10 @@ export function providersCommand(io: Io) {
       .option("--harness <harness>", "default harness for its specs")
       .option("--budget <usd>", 'spend budget per night in USD; "none" removes it')
       .option("--price <in/out>", 'USD per million input/output tokens, e.g. 0.6/2.2; "none" removes it')
+      .option("--window <hh:mm-hh:mm>", 'run window, e.g. "22:00-06:00"; "none" removes it')
+      .option("--zone <iana>", "the window's time zone, e.g. Europe/Berlin (default UTC)")
+      .option("--fit", "start no run whose timeout would end after the window closes")
+      .option("--no-fit", "start runs whatever their timeout")
       .action(
         apiAction(io, async (ctx, name: string, opts: SetOptions) => {
           if (opts.enable && opts.disable)
@@ -113,9 +128,12 @@ export function providersCommand(io: Io) {
           if (opts.budget !== undefined)
             body.budget_usd = opts.budget === "none" ? null : dollars("--budget", opts.budget);
           if (opts.price !== undefined) body.price = priceOption(opts.price);
+          if (opts.window !== undefined) body.window = opts.window === "none" ? null : opts.window;
+          if (opts.zone !== undefined) body.window_zone = opts.zone;
+          if (opts.fit !== undefined) body.window_fit = opts.fit;
           if (Object.keys(body).length === 0)
             throw new UsageError(
-              "nothing to set: give --slots, --enable, --disable, --model, --harness, --budget or --price",
+              "nothing to set: give --slots, --enable, --disable, --model, --harness, --budget, --price, --window, --zone or --fit",
             );
           const res = await ctx.client.put<ProviderView | { provider: ProviderView }>(
             `/v1/providers/${seg(name)}`,

@@ -526,6 +526,27 @@ describe("settings and failures", () => {
     );
   });
 
+  it("providers set and list a provider's run window; the settings still show it", async () => {
+    const set = await mtor(
+      ["providers", "set", "p-cli-window", "--window", "22:00-06:00", "--zone", "Europe/Berlin", "--fit"],
+      { env },
+    );
+    expect(set.code, set.stderr).toBe(0);
+    expect(set.stdout).toMatch(/22:00-06:00 Europe\/Berlin fit (open|closed)/);
+    const list = await mtor(["providers"], { env });
+    expect(list.stdout).toMatch(/p-cli-window .*22:00-06:00 Europe\/Berlin fit (open|closed)/);
+    const settings = await mtor(["settings"], { env });
+    expect(settings.stdout).toContain(
+      "provider p-cli-window window 22:00-06:00 Europe/Berlin (runs must fit)",
+    );
+    const bad = await mtor(["providers", "set", "p-cli-window", "--window", "25:00-06:00"], { env });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('window: must be "HH:MM-HH:MM"');
+    const off = await mtor(["providers", "set", "p-cli-window", "--window", "none"], { env });
+    expect(off.code, off.stderr).toBe(0);
+    expect((await mtor(["providers"], { env })).stdout).toMatch(/p-cli-window(?!.*22:00-06:00)/);
+  });
+
   it("a bad token exits 1 with the server's message; a read token may not act", async () => {
     const bad = await mtor(["list"], { env: { ...env, MTOR_TOKEN: "wrong" } });
     expect(bad).toMatchObject({ code: 1, stdout: "" });
