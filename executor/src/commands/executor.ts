@@ -2,8 +2,7 @@
 // until SIGTERM or SIGINT drains it (a second signal cancels running work at once).
 import { Command } from "commander";
 import { ConfigError, loadConfig } from "../config";
-import { Daemon } from "../daemon";
-import { defaultWiring } from "../daemon/wiring";
+import { createExecutor, type Executor } from "../daemon/create";
 import { SandboxUnavailable } from "../sandbox";
 
 export function executorCommand(): Command {
@@ -22,24 +21,27 @@ export function executorCommand(): Command {
         process.exitCode = 2;
         return;
       }
-      let wiring: Awaited<ReturnType<typeof defaultWiring>>;
+      let executor: Executor;
       try {
         // The sandbox is checked before anything else: without it the executor does not start.
-        wiring = await defaultWiring(config, (line) => console.log(line));
+        executor = await createExecutor(config, config.engine);
       } catch (err) {
-        if (!(err instanceof SandboxUnavailable)) throw err;
-        process.stderr.write(`mtor executor: ${err.message}\n`);
-        process.exitCode = 2;
-        return;
+        if (err instanceof SandboxUnavailable) {
+          process.stderr.write(`mtor executor: ${err.message}\n`);
+          process.exitCode = 2;
+          return;
+        }
+        // Named like every other bad key of the config, and the same exit code (2).
+        if (err instanceof ConfigError) {
+          process.stderr.write(
+            `mtor executor: bad [temporal] config:\n${err.problems.map((p) => `  ${p}`).join("\n")}\n`,
+          );
+          process.exitCode = 2;
+          return;
+        }
+        throw err;
       }
-      if (config.engine === "temporal") {
-        const { runTemporalExecutor } = (await import(pathOf("../temporal/index.ts"))) as {
-          runTemporalExecutor: (c: typeof config, o: { wiring: typeof wiring }) => Promise<void>;
-        };
-        await runTemporalExecutor(config, { wiring });
-        return;
-      }
-      const daemon = new Daemon({ config, wiring });
+      const { daemon } = executor;
       let signals = 0;
       const onSignal = (sig: NodeJS.Signals) => {
         signals++;
@@ -48,14 +50,12 @@ export function executorCommand(): Command {
       };
       process.on("SIGTERM", onSignal);
       process.on("SIGINT", onSignal);
-      await daemon.run();
+      try {
+        await executor.run();
+      } finally {
+        process.off("SIGTERM", onSignal);
+        process.off("SIGINT", onSignal);
+      }
       if (daemon.exitCode !== 0) process.exitCode = daemon.exitCode;
-      process.off("SIGTERM", onSignal);
-      process.off("SIGINT", onSignal);
     });
-}
-
-// The Temporal engine is optional; its module is resolved at run time only when configured.
-function pathOf(rel: string): string {
-  return new URL(rel, import.meta.url).href;
 }

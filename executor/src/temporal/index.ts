@@ -52,6 +52,36 @@ export async function runTemporalExecutor(
     process.exitCode = 2;
     return;
   }
+  const wiring = opts.wiring ?? (await defaultWiring(config, opts.log));
+  const executor = await createTemporalExecutor(config, settings, { wiring, log: opts.log });
+  let signals = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    signals++;
+    executor.daemon.log(signals === 1 ? `${sig}: draining` : `${sig}: cancelling running work`);
+    void executor.daemon.drain(signals > 1);
+  };
+  if (opts.handleSignals !== false) {
+    process.on("SIGTERM", onSignal);
+    process.on("SIGINT", onSignal);
+  }
+  try {
+    await executor.run();
+  } finally {
+    process.off("SIGTERM", onSignal);
+    process.off("SIGINT", onSignal);
+  }
+}
+
+/**
+ * Builds a Temporal executor: the connection, the daemon (whose steps this box's workers run),
+ * the engine that hands each claimed run to a workflow, and the workers. `run()` serves until
+ * the daemon is drained, then shuts the workers down and closes the connection.
+ */
+export async function createTemporalExecutor(
+  config: ExecutorConfig,
+  settings: TemporalSettings,
+  opts: { wiring: Wiring; log?: (line: string) => void },
+): Promise<{ daemon: Daemon; run(): Promise<void> }> {
   const connection = await NativeConnection.connect(connectionOptions(settings)).catch((err: Error) => {
     throw new Error(
       `temporal: cannot connect to ${settings.address} (namespace ${settings.namespace}): ${err.message}`,
@@ -59,11 +89,10 @@ export async function runTemporalExecutor(
   });
   try {
     const client = new Client({ connection, namespace: settings.namespace });
-    const wiring = opts.wiring ?? (await defaultWiring(config, opts.log));
     let engine: TemporalEngine | undefined;
     const daemon = new Daemon({
       config,
-      wiring,
+      wiring: opts.wiring,
       log: opts.log,
       runner: (run) => (engine as TemporalEngine).start(run),
       // Runs claimed before a restart still have their workflows: attach to them.
@@ -110,36 +139,31 @@ export async function runTemporalExecutor(
         `temporal worker on ${w.taskQueue}: ${w.maxConcurrentActivityTaskExecutions} at once${w.workflows ? ", with workflows" : ""}`,
       );
     }
-
-    let signals = 0;
-    const onSignal = (sig: NodeJS.Signals) => {
-      signals++;
-      daemon.log(signals === 1 ? `${sig}: draining` : `${sig}: cancelling running work`);
-      void daemon.drain(signals > 1);
+    const run = async () => {
+      try {
+        // The workers outlive the daemon's drain: this box may be the one running its runs'
+        // steps. A worker that dies (the cluster gone for good, a fatal error) drains the
+        // executor: it claims nothing it could not run, and exits with the worker's error.
+        let workerError: Error | undefined;
+        const serving = workers.run().catch((err: Error) => {
+          workerError = err;
+          daemon.log(`temporal workers stopped: ${err.message}; draining`);
+          void daemon.drain();
+        });
+        try {
+          await daemon.run();
+        } finally {
+          workers.shutdown();
+          await serving;
+        }
+        if (workerError) throw workerError;
+      } finally {
+        await connection.close();
+      }
     };
-    if (opts.handleSignals !== false) {
-      process.on("SIGTERM", onSignal);
-      process.on("SIGINT", onSignal);
-    }
-    // The workers outlive the daemon's drain: this box may be the one running its runs' steps.
-    // A worker that dies (the cluster gone for good, a fatal error) drains the executor: it
-    // claims nothing it could not run, and exits with the worker's error.
-    let workerError: Error | undefined;
-    const serving = workers.run().catch((err: Error) => {
-      workerError = err;
-      daemon.log(`temporal workers stopped: ${err.message}; draining`);
-      void daemon.drain();
-    });
-    try {
-      await daemon.run();
-    } finally {
-      workers.shutdown();
-      await serving;
-      process.off("SIGTERM", onSignal);
-      process.off("SIGINT", onSignal);
-    }
-    if (workerError) throw workerError;
-  } finally {
+    return { daemon, run };
+  } catch (err) {
     await connection.close();
+    throw err;
   }
 }
