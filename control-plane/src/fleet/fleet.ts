@@ -29,13 +29,25 @@ import { drizzle } from "drizzle-orm/durable-sqlite";
 import { migrate } from "drizzle-orm/durable-sqlite/migrator";
 import migrations from "../../drizzle/migrations";
 import type { ActionClaims, BudgetAction } from "../actions/links";
+import { actionTarget, budgetLinkTarget, linkUsedAt, useActionLink, useBudgetLink } from "../actions/use";
 import { Clock } from "../core/clock";
 import { type Db, type Deps, tables } from "../core/db";
 import { readTimings } from "../core/timings";
 import { ApiError, type Result } from "../errors";
-import type { MonitorPassResult } from "../monitor/pass";
+import { lastPass, type MonitorPassResult, monitorChangedAnything, runMonitorPass } from "../monitor/pass";
+import { buildReport } from "../report/build";
 import { timelineInput } from "../report/timeline";
-import { Notifications, type WebhookCreateInput } from "../webhooks/notifications";
+import { allowPrivate, runWebhookAlarm, sendTestDelivery } from "../webhooks/deliver";
+import {
+  createEndpoint,
+  type DeliveryView,
+  deleteEndpoint,
+  deliveryView,
+  listDeliveries,
+  listEndpoints,
+  redeliver,
+  type WebhookCreateInput,
+} from "../webhooks/endpoints";
 import { budgetHold, budgetView } from "./budget";
 import { FleetCache } from "./cache";
 import {
@@ -51,7 +63,6 @@ import { listExecutors, setDraining } from "./executors";
 import { syncWindowPeriods } from "./history";
 import { beginIdempotent, type DispatchOutcome, finishIdempotent, type IdempotencyRef } from "./idempotency";
 import { EXPIRE_BATCH, expireLeases, heartbeat, nextLeaseExpiry, type SignedBy, verdict } from "./leases";
-import { monitorChangedAnything } from "./monitor";
 import { acceptSigner, type Signer } from "./nonces";
 import {
   deleteProvider,
@@ -87,8 +98,6 @@ export class Fleet extends DurableObject<Env> {
   protected readonly deps: Deps;
   /** The key ids EXECUTOR_KEYS holds: an executor id stays bound to its key while it is live. */
   private readonly liveKeys: ReadonlySet<string>;
-  /** Webhooks, phone actions, the report and the extended monitor. */
-  private readonly notifications: Notifications;
 
   private readonly cache = new FleetCache();
   /** The real time the alarm is set for, as far as this instance knows. */
@@ -99,7 +108,6 @@ export class Fleet extends DurableObject<Env> {
     this.db = drizzle(ctx.storage, { schema: tables });
     this.deps = { db: this.db, now: () => this.clock.now(), random: Math.random, timings: readTimings(env) };
     this.liveKeys = new Set(parseExecutorKeys(env.EXECUTOR_KEYS).keys());
-    this.notifications = new Notifications(ctx.storage, env, this.deps, () => this.wakeBy(this.clock.now()));
     ctx.blockConcurrencyWhile(async () => {
       await migrate(this.db, migrations);
       this.alarmAt = await ctx.storage.getAlarm();
@@ -301,7 +309,7 @@ export class Fleet extends DurableObject<Env> {
 
   async status(): Promise<Result<StatusView>> {
     return this.read((tx) => {
-      const monitor = this.notifications.lastPass();
+      const monitor = lastPass(tx);
       return {
         frozen: isFrozen(tx),
         counts: countsByStatus(tx),
@@ -461,8 +469,8 @@ export class Fleet extends DurableObject<Env> {
   // ------------------------------------------------------------ monitor
 
   async monitorPass(): Promise<Result<MonitorPassResult>> {
-    const result = this.notifications.monitorPass();
-    this.cache.clear();
+    const result = this.tx((tx) => runMonitorPass(tx, this.deps, this.env));
+    this.wakeBy(this.clock.now());
     if (result.ok && monitorChangedAnything(result.value)) this.waiters.wake();
     return result;
   }
@@ -473,38 +481,61 @@ export class Fleet extends DurableObject<Env> {
   async alarm(): Promise<void> {
     this.alarmAt = null;
     this.expireLeases();
-    const webhooksAt = await this.notifications.alarm();
+    const webhooksAt = await runWebhookAlarm(this.deps, this.env);
     const leaseAt = this.read((tx) => nextLeaseExpiry(tx));
     const next = [webhooksAt, leaseAt.ok ? leaseAt.value : null].filter((t): t is number => t !== null);
     if (next.length > 0) this.wakeBy(Math.min(...next));
   }
 
   async createWebhook(input: WebhookCreateInput) {
-    return this.notifications.createWebhook(input);
+    return createEndpoint(
+      this.db,
+      this.clock.now(),
+      {
+        url: input.url,
+        events: input.events,
+        format: input.format,
+        secret: input.secret,
+        linksBase: input.links_base,
+        createdBy: input.created_by,
+      },
+      allowPrivate(this.env),
+    );
   }
 
   async listWebhooks() {
-    return this.notifications.listWebhooks();
+    return this.read((tx) => listEndpoints(tx));
   }
 
   async deleteWebhook(id: string) {
-    return this.notifications.deleteWebhook(id);
+    return deleteEndpoint(this.db, id);
   }
 
   async webhookDeliveries(id: string, count: number, cursor: string | null) {
-    return this.notifications.deliveries(id, count, cursor);
+    return listDeliveries(this.db, id, count, cursor);
   }
 
-  async testWebhook(id: string) {
-    return this.notifications.testWebhook(id);
+  /** Sends a sample event to one endpoint now; the answer is the delivery after that attempt. */
+  async testWebhook(id: string): Promise<Result<DeliveryView>> {
+    const d = await sendTestDelivery(this.deps, this.env, id);
+    if (!d)
+      return {
+        ok: false,
+        status: 404,
+        error: { code: "not_found", message: `no webhook ${JSON.stringify(id)}` },
+      };
+    if (d.status === "pending") this.wakeBy(this.clock.now());
+    return { ok: true, value: deliveryView(d) };
   }
 
   async redeliver(id: string) {
-    return this.notifications.redeliver(id);
+    const r = redeliver(this.db, this.clock.now(), id);
+    if (r.ok) this.wakeBy(this.clock.now());
+    return r;
   }
 
   async report(since: number, until: number) {
-    return this.notifications.report(since, until);
+    return this.read((tx) => buildReport(tx, since, until));
   }
 
   /** What the report's timeline picture draws for [since, until]. */
@@ -513,30 +544,27 @@ export class Fleet extends DurableObject<Env> {
   }
 
   async actionTarget(specId: string) {
-    return this.notifications.actionTarget(specId);
+    return this.read((tx) => actionTarget(tx, specId));
   }
 
   async linkUsedAt(nonce: string) {
-    return this.notifications.linkUsedAt(nonce);
+    return linkUsedAt(this.db, nonce);
   }
 
   async budgetTarget(reachId: string) {
-    return this.notifications.budgetTarget(reachId);
+    return this.tx((tx) => budgetLinkTarget(tx, this.clock.now(), reachId));
   }
 
   /** A budget link ("raise", "resume"): waiting claims look again, as it may lift the hold. */
   async useBudgetLink(claims: ActionClaims & { action: BudgetAction }) {
-    const result = this.notifications.useBudgetLink(claims);
-    this.cache.clear();
-    if (result.ok) this.waiters.wake();
+    const result = this.change((tx) => useBudgetLink(tx, this.deps, claims));
+    this.wakeBy(this.clock.now());
     return result;
   }
 
-  /** A phone action (approve, decline, retry): it may bring the review backlog down. */
   async useActionLink(claims: ActionClaims, input: { grade?: string; note?: string }) {
-    const result = this.notifications.useActionLink(claims, input);
-    this.cache.clear();
-    if (result.ok) this.waiters.wake();
+    const result = this.change((tx) => useActionLink(tx, this.deps, claims, input));
+    this.wakeBy(this.clock.now());
     return result;
   }
 }

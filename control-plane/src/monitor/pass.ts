@@ -1,5 +1,6 @@
-// One monitor pass: the core's lease expiry, retry requeue and half-open breakers,
-// then timeouts, effective slots, runaway chains, stuck specs, the digest and the daily report.
+// One monitor pass, run by the cron trigger through Fleet.monitorPass(): lease expiry, retry
+// requeue, half-open breakers and purges, then timeouts, effective slots, runaway chains, stuck
+// specs, the digest and the daily report.
 // It runs in one transaction, touches bounded batches through indexes, and records what it did.
 
 import { eventSubject, outboxEvent } from "@mtor/schema/events";
@@ -12,13 +13,44 @@ import { iso } from "../core/clock";
 import type { Db, Deps } from "../core/db";
 import { emit } from "../core/outbox";
 import { pruneHistory, syncWindowPeriods } from "../fleet/history";
-import { type MonitorResult, monitorPass } from "../fleet/monitor";
+import { purgeIdempotency } from "../fleet/idempotency";
+import { expireLeases, requeueDue } from "../fleet/leases";
+import { purgeNonces } from "../fleet/nonces";
+import { halfOpenBreakers } from "../fleet/providers";
 import { buildReport } from "../report/build";
 import { reportText } from "../report/text";
 import { pruneOld } from "../webhooks/deliver";
 import { flagBlockedSpecs, flagRunawayChains, flagStalledRuns, flagUnservedSpecs } from "./flags";
 import { readState, writeState } from "./state";
 import { cancelTimedOutRuns } from "./timeouts";
+
+// ---------------------------------------------------------------- the core: leases, retries, breakers
+
+export interface MonitorResult {
+  at: number;
+  expired_leases: number;
+  requeued: number;
+  half_opened: number;
+}
+
+/** Runs inside one transaction; the caller wakes waiting claims when anything moved. */
+function corePass(tx: Db, deps: Deps): MonitorResult {
+  const now = deps.now();
+  const result: MonitorResult = {
+    at: now,
+    expired_leases: expireLeases(tx, deps),
+    requeued: requeueDue(tx, deps),
+    half_opened: halfOpenBreakers(tx, now),
+  };
+  purgeNonces(tx, now);
+  purgeIdempotency(tx, now);
+  return result;
+}
+
+export const monitorChangedAnything = (r: MonitorResult): boolean =>
+  r.expired_leases + r.requeued + r.half_opened > 0;
+
+// ---------------------------------------------------------------- the whole pass
 
 export const DIGEST_EVERY_MS = 15 * 60_000;
 const DIGEST_EVENT_CAP = 500;
@@ -46,7 +78,7 @@ export function runMonitorPass(
   startedReal = Date.now(),
 ): MonitorPassResult {
   const now = deps.now();
-  const core = monitorPass(tx, deps);
+  const core = corePass(tx, deps);
   const timedOut = cancelTimedOutRuns(tx, deps);
   const slots = recomputeEffectiveSlots(tx, now);
   const runaway = flagRunawayChains(tx, deps);

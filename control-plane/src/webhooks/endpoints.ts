@@ -35,6 +35,16 @@ export interface DeliveryView {
   log: { at: string; status: number | null; error: string | null; duration_ms: number }[];
 }
 
+/** An endpoint as the API creates it (the Worker adds who and the links origin). */
+export interface WebhookCreateInput {
+  url: string;
+  events: WebhookEvent[];
+  format: WebhookFormat;
+  secret?: string;
+  links_base: string;
+  created_by: string | null;
+}
+
 export interface EndpointInput {
   url: string;
   events: WebhookEvent[];
