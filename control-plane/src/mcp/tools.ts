@@ -193,7 +193,8 @@ export function registerTools(server: McpServer, call: OperatorCall): void {
       title: "The night's report",
       description:
         "Each spec's outcome, grade, lines and flags; per provider runs, pass rate, tasks per hour, tokens and " +
-        "cost; totals. Defaults to the last 24 h. Needs the read role.",
+        "cost; totals; the night controls, with spend against the budgets and when a budget held claims. " +
+        "Defaults to the last 24 h. Needs the read role.",
       inputSchema: ReportInput,
       annotations: { readOnlyHint: true },
     },
@@ -206,7 +207,8 @@ export function registerTools(server: McpServer, call: OperatorCall): void {
       title: "Providers: list, update, freeze, thaw",
       description:
         "List providers with slots, effective slots, in use, breaker, cooling and frozen (read role); or, with the " +
-        "admin role, update one provider's settings, or freeze or thaw new claims for one provider or the fleet.",
+        "admin role, update one provider's settings (slots, window, budget_usd, price), or freeze or thaw new " +
+        "claims for one provider or the fleet.",
       inputSchema: ProvidersInput,
     },
     async ({ action, name, settings }) => {
@@ -224,7 +226,8 @@ export function registerTools(server: McpServer, call: OperatorCall): void {
     {
       title: "Fleet status",
       description:
-        "Whether the fleet is frozen, spec counts by status, providers and executors. Needs the read role.",
+        "Whether the fleet is frozen, spec counts by status, providers and executors, the review backlog, the " +
+        "run windows and tonight's spend against the budgets (`budget`). Needs the read role.",
       inputSchema: z.object({}),
       annotations: { readOnlyHint: true },
     },

@@ -387,6 +387,35 @@ describe("fleet", () => {
     expect(status.providers.find((p) => p.name === "demo")?.frozen).toBe(false);
   });
 
+  it("providers sets a spend budget and prices; status shows spend against it", async () => {
+    const bad = await tool("admin", "providers", {
+      action: "update",
+      name: "demo",
+      settings: { budget_usd: -1 },
+    });
+    expect(bad).toEqual({ isError: true, text: expect.stringMatching(/budget_usd/) });
+    const price = { input_per_mtok: 1, output_per_mtok: 2 };
+    expect(
+      await ok("admin", "providers", {
+        action: "update",
+        name: "demo",
+        settings: { budget_usd: 500, price },
+      }),
+    ).toMatchObject({ budget_usd: 500, price });
+    const status = await ok<{
+      budget: { providers: { provider: string; budget_usd: number; holding: boolean }[] };
+    }>("read", "status");
+    expect(status.budget.providers.find((l) => l.provider === "demo")).toMatchObject({
+      budget_usd: 500,
+      holding: false,
+    });
+    await ok("admin", "providers", {
+      action: "update",
+      name: "demo",
+      settings: { budget_usd: null, price: null },
+    });
+  });
+
   it("report answers the night's report, over a chosen window too", async () => {
     const report = await ok<{ specs: { title: string }[] }>("read", "report", {});
     expect(report.specs.map((s) => s.title)).toContain("approve me");
