@@ -1,27 +1,15 @@
 // The Fleet keeps the night controls' settings row and the review backlog's hold in memory for
 // claims. Each test first claims, so the cache is filled, then changes something a claim
-// depends on, and the very next claim must see the change.
+// depends on, and the very next claim must see the change. (A phone action freeing the next
+// claim is night-controls.test.ts's "a phone action link that approves lets claiming resume".)
 
-import { SELF } from "cloudflare:test";
-import type { ClaimResponse } from "@mtor/schema/wire";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { api, claimBody, dispatchSpec, executorClient, startClock } from "./helpers";
-import {
-  claimOne,
-  createWebhook,
-  deleteAllWebhooks,
-  receiver,
-  runAlarm,
-  sendVerdict,
-} from "./webhooks-helpers";
+import { api, claimFor, dispatchSpec, executorClient, startClock } from "./helpers";
+import { claimOne, sendVerdict } from "./webhooks-helpers";
 
 const client = executorClient();
 
-async function claim(repo: string, provider: string): Promise<ClaimResponse> {
-  const res = await client.claim(claimBody(`ex-${provider}`, { repos: [repo], providers: [provider] }));
-  if (!res.ok) throw new Error(JSON.stringify(res.error));
-  return res.data;
-}
+const claim = (repo: string, provider: string) => claimFor(`ex-${provider}`, [repo], provider);
 
 const putSettings = (body: unknown) => api("/v1/settings", { method: "PUT", body });
 
@@ -42,9 +30,8 @@ beforeAll(async () => {
 
 afterEach(async () => {
   const off = { max_awaiting_review: null };
-  await putSettings({ repos: { "c-set": off, "c-verdict": off, "c-phone": off } });
+  await putSettings({ repos: { "c-set": off, "c-verdict": off } });
   await api("/v1/providers/c-win", { method: "PUT", body: { window: null } });
-  await deleteAllWebhooks();
 });
 
 describe("claims read the night controls from memory, and see every change at once", () => {
@@ -90,31 +77,5 @@ describe("claims read the night controls from memory, and see every change at on
     const declined = await api(`/v1/specs/${run.spec_id}/decline`, { method: "POST", body: { note: "no" } });
     expect(declined.status).toBe(200);
     expect((await claim("c-verdict", "c-verdict")).runs).toHaveLength(1);
-  });
-
-  it("a phone action that declines frees the next claim", async () => {
-    await createWebhook({
-      url: "https://hooks.example.com/cache",
-      events: ["spec.verdict"],
-      links_base: "https://mtor.example.com",
-    });
-    const r = receiver(() => new Response("ok"));
-    try {
-      await putSettings({ repos: { "c-phone": { max_awaiting_review: 1 } } });
-      await toReview("c-phone", "c-phone", "phone a");
-      await runAlarm();
-      const links = JSON.parse(r.received.at(-1)?.body ?? "{}").data.actions as Record<string, string>;
-      await dispatchSpec("phone b", { repo: "c-phone", provider: "c-phone" });
-      expect(await claim("c-phone", "c-phone")).toEqual({ runs: [], reason: "review_backlog" });
-      const res = await SELF.fetch(links.decline.replace("https://mtor.example.com", "http://mtor.test"), {
-        method: "POST",
-        headers: { "content-type": "application/x-www-form-urlencoded" },
-        body: "",
-      });
-      expect(res.status).toBe(200);
-      expect((await claim("c-phone", "c-phone")).runs).toHaveLength(1);
-    } finally {
-      r.restore();
-    }
   });
 });

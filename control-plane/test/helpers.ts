@@ -2,7 +2,7 @@
 
 import { env, SELF } from "cloudflare:test";
 import { ExecutorClient } from "@mtor/schema/client";
-import type { ClaimRequest, ExecutorInfo } from "@mtor/schema/wire";
+import type { ClaimRequest, ClaimResponse, ExecutorInfo } from "@mtor/schema/wire";
 import { fleetOf } from "../src/app-env";
 
 export const BASE = "http://mtor.test";
@@ -104,4 +104,16 @@ export function executorInfo(id: string, over: Partial<ExecutorInfo> = {}): Exec
 
 export function claimBody(id: string, over: Partial<ExecutorInfo> = {}, free = 1, wait_s = 0): ClaimRequest {
   return { executor: executorInfo(id, over), free, wait_s };
+}
+
+/** One claim by executor `id` for `repos` and one provider, failing the test on an error answer. */
+export async function claimFor(
+  id: string,
+  repos: string[],
+  provider: string,
+  waitS = 0,
+): Promise<ClaimResponse> {
+  const res = await executorClient().claim(claimBody(id, { repos, providers: [provider] }, 1, waitS));
+  if (!res.ok) throw new Error(JSON.stringify(res.error));
+  return res.data;
 }

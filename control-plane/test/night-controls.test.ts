@@ -2,9 +2,9 @@
 // approve, a decline or a phone action that brings the count down lets claiming resume.
 
 import { SELF } from "cloudflare:test";
-import type { ClaimResponse, ProviderView, SettingsView, StatusView } from "@mtor/schema/wire";
+import type { ProviderView, SettingsView, StatusView } from "@mtor/schema/wire";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { api, claimBody, dispatchSpec, executorClient, startClock } from "./helpers";
+import { api, claimFor, dispatchSpec, startClock } from "./helpers";
 
 const at = (isoTime: string) => startClock(Date.parse(isoTime));
 
@@ -17,13 +17,7 @@ import {
   sendVerdict,
 } from "./webhooks-helpers";
 
-const client = executorClient();
-
-async function claim(id: string, repos: string[], provider: string, waitS = 0): Promise<ClaimResponse> {
-  const res = await client.claim(claimBody(id, { repos, providers: [provider] }, 1, waitS));
-  if (!res.ok) throw new Error(JSON.stringify(res.error));
-  return res.data;
-}
+const claim = claimFor;
 
 /** Dispatches a spec in `repo` and takes it to awaiting_review through a passed verdict. */
 async function awaitingReview(repo: string, provider: string, title: string): Promise<string> {
