@@ -2,7 +2,7 @@
 // returns within seconds, a restarted executor's orphaned run is requeued, none of it charges
 // an attempt (max_attempt rises by one instead) though the next run gets a new attempt number
 // and so a new branch, and the third lost lease in a row holds the spec.
-import type { ClaimedRun, Failure } from "@mtor/schema/wire";
+import { type ClaimedRun, type Failure, ORPHANED_RUN_FAILURE } from "@mtor/schema/wire";
 import { beforeAll, describe, expect, it } from "vitest";
 import { MAX_LOST_LEASES, PICKUP_S } from "../src/fleet/leases";
 import { api, claimBody, dispatchSpec, executorClient, nowMs, startClock, tick } from "./helpers";
@@ -29,10 +29,7 @@ async function claim(executor: string, lane: string): Promise<ClaimedRun> {
 }
 
 /** What a restarted executor reports for a run its crash left unfinished. */
-const ORPHANED = {
-  kind: "lost_lease",
-  message: "the executor stopped while the run was in flight (crash or kill)",
-} as const;
+const ORPHANED = ORPHANED_RUN_FAILURE;
 const GAVE_UP = { kind: "harness", message: "the agent gave up" } as const;
 
 /** Reports `run` failed with `failure`. */

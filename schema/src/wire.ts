@@ -60,6 +60,12 @@ export const FAILURE_KINDS = [
   "lost_lease",
 ] as const;
 export const FailureKind = z.enum(FAILURE_KINDS);
+
+/** The failure a restarted executor reports for a run its crash left unfinished. */
+export const ORPHANED_RUN_FAILURE = {
+  kind: "lost_lease",
+  message: "the executor stopped while the run was in flight (crash or kill)",
+} as const;
 export type FailureKind = z.infer<typeof FailureKind>;
 /** Failure kinds that count against a provider's circuit breaker. */
 export const PROVIDER_SIDE_FAILURES: readonly FailureKind[] = [

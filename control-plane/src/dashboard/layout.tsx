@@ -192,6 +192,34 @@ export function Layout(props: {
 /** A hidden CSRF field for every form. */
 export const Csrf = (props: { token: string }) => <input type="hidden" name="_csrf" value={props.token} />;
 
+/** A form that posts one whole number: a provider's slots, a review backlog limit. */
+export function NumberForm(props: {
+  action: string;
+  csrf: string;
+  name: string;
+  min: number;
+  max: number;
+  value: number;
+  label: string;
+  button: string;
+  style?: string;
+}) {
+  return (
+    <form method="post" action={props.action} class="inline" style={props.style}>
+      <Csrf token={props.csrf} />
+      <input
+        type="number"
+        name={props.name}
+        min={String(props.min)}
+        max={String(props.max)}
+        value={String(props.value)}
+        aria-label={props.label}
+      />
+      <button type="submit">{props.button}</button>
+    </form>
+  );
+}
+
 /** The outcome of the last action on a page: a notice read out politely, an error at once. */
 export function Notices(props: { notice?: string; error?: string }) {
   return (

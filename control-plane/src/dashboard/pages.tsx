@@ -14,7 +14,7 @@ import { formatBytes, parsePatch } from "@mtor/schema/patch";
 import { KILLABLE_STATUSES, type RunPatch } from "@mtor/schema/wire";
 import { raw } from "hono/html";
 import type { Report } from "../report/build";
-import { BudgetBars, Csrf, Flags, Notices, StatusBadge } from "./layout";
+import { BudgetBars, Csrf, Flags, Notices, NumberForm, StatusBadge } from "./layout";
 
 export const FILTERS: [string, string, string][] = [
   ["all", "All", ""],
@@ -424,22 +424,16 @@ export function FleetPage(props: {
           )}
           {p.recent_outcomes.length > 0 && <div class="muted">recent: {p.recent_outcomes.join(" ")}</div>}
           <div class="inline" style="margin-top:.4rem">
-            <form
-              method="post"
+            <NumberForm
               action={`/fleet/providers/${encodeURIComponent(p.name)}/slots`}
-              class="inline"
-            >
-              <Csrf token={props.csrf} />
-              <input
-                type="number"
-                name="slots"
-                min="1"
-                max="256"
-                value={String(p.slots)}
-                aria-label={`slots for ${p.name}`}
-              />
-              <button type="submit">Set slots</button>
-            </form>
+              csrf={props.csrf}
+              name="slots"
+              min={1}
+              max={256}
+              value={p.slots}
+              label={`slots for ${p.name}`}
+              button="Set slots"
+            />
             <form
               method="post"
               action={`/fleet/providers/${encodeURIComponent(p.name)}/${p.frozen ? "thaw" : "freeze"}`}
@@ -645,18 +639,17 @@ function ReviewBacklogCard(props: { backlog: ReviewBacklog; csrf: string }) {
           {r.holding ? " · holding its claims" : ""}
         </div>
       ))}
-      <form method="post" action="/fleet/settings" class="inline" style="margin-top:.4rem">
-        <Csrf token={props.csrf} />
-        <input
-          type="number"
-          name="max_awaiting_review"
-          min="0"
-          max="10000"
-          value={String(b.max_awaiting_review)}
-          aria-label="fleet review backlog limit (0 = off)"
-        />
-        <button type="submit">Set fleet limit</button>
-      </form>
+      <NumberForm
+        action="/fleet/settings"
+        csrf={props.csrf}
+        name="max_awaiting_review"
+        min={0}
+        max={10000}
+        value={b.max_awaiting_review}
+        label="fleet review backlog limit (0 = off)"
+        button="Set fleet limit"
+        style="margin-top:.4rem"
+      />
       <form method="post" action="/fleet/settings" class="inline" style="margin-top:.4rem">
         <Csrf token={props.csrf} />
         <input type="text" name="repo" placeholder="repo" aria-label="repo" />

@@ -12,7 +12,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
-import type { ClaimedRun } from "@mtor/schema";
+import { type ClaimedRun, ORPHANED_RUN_FAILURE } from "@mtor/schema";
 import { runDir, runLabel } from "../engine/activities";
 import type { VerdictSpool } from "./spool";
 
@@ -126,10 +126,7 @@ export function recoverLeftovers(
           flags: [],
           // A lost lease, not the spec's failure: the control plane requeues it at once and
           // charges no attempt.
-          failure: {
-            kind: "lost_lease",
-            message: "the executor stopped while the run was in flight (crash or kill)",
-          },
+          failure: ORPHANED_RUN_FAILURE,
           duration_ms: Math.max(0, Date.now() - Date.parse(rec.claimed_at)),
         },
       });
