@@ -1,7 +1,8 @@
 // The run's steps as Temporal activities: the very functions of `createActivities(deps)`, with
 // their StepHooks taken from the activity Context. Heartbeats also renew the control-plane
-// lease; a lost lease or a kill aborts the step and stops the workflow; business outcomes
-// (preflight failed, harness failed, gates rejected) become non-retryable ApplicationFailures.
+// lease; a lost lease or a kill aborts the step and stops the workflow. Business outcomes
+// (preflight failed, harness failed, gates rejected) are returned as values; activities throw
+// only for stops and infrastructure errors.
 import type { ClaimedRun, Phase } from "@mtor/schema";
 import { Context } from "@temporalio/activity";
 import { ApplicationFailure } from "@temporalio/common";
@@ -10,7 +11,7 @@ import { LeaseKeeper, type RenewLease } from "../engine/lease";
 import type { StepCalls } from "../engine/run-steps";
 import type { RunActivities, StepHooks } from "../engine/types";
 import type { StopReason } from "../engine/verdict";
-import { outcomeFailure, stopFailure } from "./failures";
+import { stopFailure } from "./failures";
 import { boxQueueFor, FAILURE_TYPE, type PreparedOnBox, workflowIdFor } from "./shared";
 
 export type { LeaseState } from "../engine/lease";
@@ -164,36 +165,15 @@ export function createTemporalActivities(deps: TemporalActivityDeps): TemporalAc
       return { prepared, boxQueue: boxQueueFor(deps.taskQueuePrefix, run.provider.name, deps.executorId) };
     },
 
-    async preflight(run) {
-      const out = await step(run, "preflight", (hooks) => inner.preflight(run, hooks));
-      // A failed preflight fails the run at once: no retry loop inside the run.
-      if (!out.ok) throw outcomeFailure(`preflight failed: ${out.failure.message}`, out.failure.kind, out);
-      return out;
-    },
+    // Outcomes are values: a failed preflight, a failed harness and rejecting gates complete
+    // their activity with the outcome (the workflow decides); only stops and infrastructure
+    // errors fail it.
+    preflight: (run) => step(run, "preflight", (hooks) => inner.preflight(run, hooks)),
 
-    async runHarness(run, prepared) {
-      const out = await step(run, "harness", (hooks) => inner.runHarness(run, prepared, hooks));
-      // The harness ran and failed (auth, provider, timeout…): the attempt is over; the control
-      // plane decides about another one.
-      if (!out.ok) {
-        const kind = out.failure?.kind ?? "harness";
-        throw outcomeFailure(`harness failed (${kind}): ${out.failure?.message ?? "no detail"}`, kind, out);
-      }
-      return out;
-    },
+    runHarness: (run, prepared) => step(run, "harness", (hooks) => inner.runHarness(run, prepared, hooks)),
 
-    async runGates(run, prepared, harness) {
-      const out = await step(run, "gates", (hooks) => inner.runGates(run, prepared, harness, hooks));
-      if (out.outcome === "rejected") {
-        const flags = out.flags.filter((f) => f.action === "reject").map((f) => f.gate);
-        throw outcomeFailure(
-          `gates rejected the branch: ${flags.join(", ")}`,
-          FAILURE_TYPE.gateRejected,
-          out,
-        );
-      }
-      return out;
-    },
+    runGates: (run, prepared, harness) =>
+      step(run, "gates", (hooks) => inner.runGates(run, prepared, harness, hooks)),
 
     // Never push after a lost lease or a kill: the lease is checked right before pushing.
     pushBranch: (run, prepared) =>

@@ -55,6 +55,8 @@ export function activitySteps(routes: ActivityRoutes): ActivitySteps {
     if (!box) throw new Error(`${step} before prepareWorktree`);
     return routes.onBox(step, box);
   };
+  // Activities return outcomes as values; a history recorded before they did carries them as
+  // non-retryable failures, which still read back as the outcome.
   const outcomeOr = <T>(err: unknown): T => {
     const outcome = outcomeOf<T>(err);
     if (outcome === undefined) throw err;

@@ -26,12 +26,10 @@ export function boxQueueFor(prefix: string, provider: string, executorId: string
 }
 
 /**
- * ApplicationFailure types the activities raise. Business outcomes (`preflight`, `auth`,
- * `gate_rejected`) and stops are non-retryable; `git` and `internal` step errors retry.
+ * ApplicationFailure types the activities raise: stops are non-retryable; `git` and `internal`
+ * step errors retry. (Business outcomes are returned as values, not raised.)
  */
 export const FAILURE_TYPE = {
-  preflight: "preflight",
-  gateRejected: "gate_rejected",
   lostLease: "lost_lease",
   canceled: "canceled",
   git: "git",

@@ -14,7 +14,6 @@ import {
   type HeartbeatDetails,
   type LeaseState,
 } from "../../src/temporal/activities";
-import { outcomeOf } from "../../src/temporal/failures";
 import { git, makeBox, makeOrigin, makeRun, mockEnv, runIn } from "./helpers";
 
 const cleanups: (() => void)[] = [];
@@ -218,45 +217,40 @@ describe("temporal activities (MockActivityEnvironment)", () => {
     expect(git(s.origin, "for-each-ref", "--format=%(refname)", "refs/heads/mtor/")).toBe("");
   });
 
-  it("a failed preflight is a non-retryable `preflight` failure carrying the outcome", async () => {
+  it("a failed preflight completes with its outcome as a value (the workflow decides)", async () => {
     const s = setup();
     const run = makeRun("bad-preflight");
     const { result } = await inActivity((env) => runIn(env, s.acts.preflight, run));
-    const f = expectFailure(result);
-    expect(f.type).toBe("preflight");
-    expect(f.nonRetryable).toBe(true);
-    expect(outcomeOf(f)).toEqual({
-      ok: false,
-      failure: { kind: "preflight", message: expect.stringContaining("I cannot help with that") },
+    expect(result).toEqual({
+      ok: true,
+      value: {
+        ok: false,
+        failure: { kind: "preflight", message: expect.stringContaining("I cannot help with that") },
+      },
     });
   });
 
-  it("a provider auth error is a non-retryable `auth` failure carrying the harness outcome", async () => {
+  it("a provider auth error completes with the harness outcome as a value", async () => {
     const s = setup();
     const run = makeRun("auth-error");
     const p = await prepared(s, run);
     const { result } = await inActivity((env) => runIn(env, s.acts.runHarness, run, p));
-    const f = expectFailure(result);
-    expect(f.type).toBe("auth");
-    expect(f.nonRetryable).toBe(true);
-    const outcome = outcomeOf<HarnessOutcome>(f);
-    expect(outcome?.ok).toBe(false);
-    expect(outcome?.failure?.kind).toBe("auth");
-    expect(outcome?.logTail).toContain("invalid x-api-key");
+    if (!result.ok) throw new Error(`the harness activity failed: ${String(result.error)}`);
+    const outcome: HarnessOutcome = result.value;
+    expect(outcome.ok).toBe(false);
+    expect(outcome.failure?.kind).toBe("auth");
+    expect(outcome.logTail).toContain("invalid x-api-key");
   });
 
-  it("a gate rejection is a non-retryable `gate_rejected` failure carrying the gate outcome", async () => {
+  it("a gate rejection completes with the gate outcome as a value", async () => {
     const s = setup();
     const run = makeRun("no-commit");
     const p = await prepared(s, run);
     const h = await runIn(mockEnv(), s.acts.runHarness, run, p);
     expect(h.ok).toBe(true);
     const { result } = await inActivity((env) => runIn(env, s.acts.runGates, run, p, h));
-    const f = expectFailure(result);
-    expect(f.type).toBe("gate_rejected");
-    expect(f.nonRetryable).toBe(true);
-    expect(f.message).toContain("no_commit_on_success");
-    expect(outcomeOf(f)).toMatchObject({
+    if (!result.ok) throw new Error(`the gates activity failed: ${String(result.error)}`);
+    expect(result.value).toMatchObject({
       outcome: "rejected",
       commits: 0,
       flags: [{ gate: "no_commit_on_success", action: "reject" }],
