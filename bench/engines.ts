@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { startDemoProvider } from "../executor/src/demo/provider";
 import { startDevServer } from "../executor/test/temporal/dev-server";
 import { benchStack, makeOrigin, median, onCleanup, round, startExecutor, writeBenchConfig } from "./lib";
+import { runQueuePeer } from "./queue-peer";
 
 export interface EnginesResult {
   /** Specs per engine. */
@@ -18,6 +19,14 @@ export interface EnginesResult {
   temporal_overhead_ms: number;
   /** Median Temporal run ÷ median local run. */
   ratio: number;
+  /** The same local-engine runs from the spec's dispatch to the verdict (control plane's clock). */
+  local_enqueue_to_verdict_ms: number;
+  /**
+   * A Temporal-less peer queue (bench/queue-peer.ts): BullMQ on local Redis running the same
+   * executor steps, enqueue → end of job, and its ratio to mtor's dispatch → verdict.
+   */
+  bullmq_enqueue_to_end_ms: number;
+  bullmq_to_mtor: number;
 }
 
 export async function runEngines(opts: {
@@ -59,6 +68,7 @@ export async function runEngines(opts: {
   await Promise.all(Object.values(executors).map((e) => e.waitForLine(/executor engines-\w+ →/, 120_000)));
 
   const times: Record<"local" | "temporal", number[]> = { local: [], temporal: [] };
+  const enqueued: number[] = [];
   for (let i = 0; i < specs; i++) {
     for (const engine of ["local", "temporal"] as const) {
       const id = await stack.dispatch(
@@ -72,17 +82,49 @@ export async function runEngines(opts: {
         );
       const ms = Date.parse(run.finished_at) - Date.parse(run.claimed_at);
       times[engine].push(ms);
+      if (engine === "local") enqueued.push(Date.parse(run.finished_at) - Date.parse(done.created_at));
       log(`engines: ${engine} run ${i} claim → verdict ${ms} ms`);
     }
   }
   await Promise.all(Object.values(executors).map((e) => e.kill("SIGKILL")));
+
+  // The peer queue: the same specs and steps on the same box, with BullMQ in mtor's place.
+  const peerOrigin = makeOrigin(stack.root, "engines-peer");
+  const peerWorkdir = join(stack.root, "executor-peer");
+  const peerConfig = writeBenchConfig(join(stack.root, "configs"), {
+    id: "engines-peer",
+    controlPlane: stack.cp.url,
+    workdir: peerWorkdir,
+    repos: { "engines-peer": peerOrigin.path },
+    providers: { "bench-peer": demo.url },
+    capacity: 1,
+    heartbeatS: 5,
+  });
+  writeFileSync(peerConfig, `sandbox = "none"\n${readFileSync(peerConfig, "utf8")}`);
+  const peer = await runQueuePeer({
+    configFile: peerConfig,
+    workdir: peerWorkdir,
+    repo: "engines-peer",
+    provider: "bench-peer",
+    count: specs,
+    specText: (i) =>
+      `---\ntitle: engine run ${i}\nrepo: engines-peer\nprovider: bench-peer\nstop: Stop after one commit.\n---\nDo engine task ${i}.\n\nbench-duration-ms=0\n`,
+    log,
+  });
+  if (peer.outcomes.some((o) => o !== "passed"))
+    throw new Error(`engines: the BullMQ peer's runs ended ${peer.outcomes.join(", ")}`);
+
   const local = median(times.local);
   const temporal = median(times.temporal);
+  const mtorEnqueued = median(enqueued);
   return {
     specs,
     local_run_ms: round(local, 0),
     temporal_run_ms: round(temporal, 0),
     temporal_overhead_ms: round(temporal - local, 0),
     ratio: round(temporal / local),
+    local_enqueue_to_verdict_ms: round(mtorEnqueued, 0),
+    bullmq_enqueue_to_end_ms: round(peer.run_ms, 0),
+    bullmq_to_mtor: round(peer.run_ms / mtorEnqueued),
   };
 }
