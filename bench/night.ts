@@ -4,6 +4,7 @@ import {
   benchStack,
   every,
   makeOrigin,
+  OPERATOR_TOKEN,
   onCleanup,
   round,
   type StackExecutor,
@@ -61,6 +62,8 @@ export interface NightResult {
   rate_limited_runs: number;
   kill: { at_min: number; executor: string; runs_held: number; restarted: boolean } | null;
   runs: NightRun[];
+  /** The report's own timeline of the window (image/svg+xml), as the dashboard shows it. */
+  timeline_svg: string;
   wall_s: number;
 }
 
@@ -239,6 +242,15 @@ export async function runNight(opts: {
   }
   await stopTicker();
   for (const e of executors) await e.proc.kill("SIGKILL");
+  // The night's timeline as the report draws it (GET /v1/report?format=svg), over the window on
+  // the control plane's own clock: the picture docs/performance.md shows.
+  const svgRes = await fetch(
+    `${stack.cp.url}/v1/report?format=svg&since=${new Date(t0).toISOString()}&until=${new Date(t0 + windowEnd * 60_000).toISOString()}`,
+    { headers: { authorization: `Bearer ${OPERATOR_TOKEN}` } },
+  );
+  const timelineSvg = await svgRes.text();
+  if (!svgRes.ok || !timelineSvg.startsWith("<svg"))
+    throw new Error(`GET /v1/report?format=svg answered ${svgRes.status}: ${timelineSvg.slice(0, 200)}`);
   if (process.env.MTOR_BENCH_DEBUG)
     log((executors[2] as (typeof executors)[number]).proc.lines.slice(0, 80).join("\n"));
   const details: SpecDetail[] = [];
@@ -285,6 +297,7 @@ export async function runNight(opts: {
     rate_limited_runs: rateLimited,
     kill,
     runs,
+    timeline_svg: timelineSvg,
     wall_s: round((Date.now() - wallStart) / 1000, 1),
   };
   log(
