@@ -1,12 +1,14 @@
 // Shared pieces of the benchmark and the chaos runs: the real local stack (control plane in
 // workerd, bare git origin, `mtor executor` processes), the bench agent as a command harness,
 // percentiles, and cleanup that leaves no process behind.
+import { AsyncLocalStorage } from "node:async_hooks";
 import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { type AddressInfo, connect, createServer as createNetServer, type Socket } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { SpecDetail } from "@mtor/schema";
+import { freePort } from "../executor/src/local/control-plane";
 import {
   EXECUTOR_KEY,
   ExecutorProcess,
@@ -23,22 +25,52 @@ export const AGENT = join(BENCH_DIR, "agent.mjs");
 
 // ---------------------------------------------------------------- cleanup
 
-const cleanups: (() => Promise<void> | void)[] = [];
+type Cleanup = () => Promise<void> | void;
 
-/** Registers something to stop at the end (or on SIGINT); returns it for chaining. */
-export function onCleanup(fn: () => Promise<void> | void): void {
-  cleanups.push(fn);
+/** The process's own list, and one list per scope (a part of the bench running alongside others). */
+const cleanups: Cleanup[] = [];
+const scope = new AsyncLocalStorage<Cleanup[]>();
+const scopes = new Set<Cleanup[]>([cleanups]);
+
+/** Registers something to stop at the end of the current scope (or on SIGINT). */
+export function onCleanup(fn: Cleanup): void {
+  (scope.getStore() ?? cleanups).push(fn);
 }
 
-export async function cleanupAll(): Promise<void> {
-  while (cleanups.length > 0) {
-    const fn = cleanups.pop();
+async function drain(list: Cleanup[]): Promise<void> {
+  while (list.length > 0) {
+    const fn = list.pop();
     try {
       await fn?.();
     } catch (err) {
       console.error(`cleanup: ${(err as Error).message}`);
     }
   }
+}
+
+/** Stops what the current scope started (outside any scope: what the process started). */
+export async function cleanupAll(): Promise<void> {
+  await drain(scope.getStore() ?? cleanups);
+}
+
+/**
+ * Runs `fn` in a cleanup scope of its own: what it registers is stopped by its cleanupAll, not
+ * by another part's, so parts can run side by side.
+ */
+export async function inCleanupScope<T>(fn: () => Promise<T>): Promise<T> {
+  const list: Cleanup[] = [];
+  scopes.add(list);
+  try {
+    return await scope.run(list, fn);
+  } finally {
+    await drain(list);
+    scopes.delete(list);
+  }
+}
+
+/** Stops everything of every scope (a signal). */
+async function cleanupEverything(): Promise<void> {
+  await Promise.all([...scopes].map(drain));
 }
 
 let signalsHooked = false;
@@ -48,7 +80,7 @@ export function hookSignals(): void {
   for (const sig of ["SIGINT", "SIGTERM"] as const) {
     process.once(sig, () => {
       console.error(`\n${sig}: stopping everything the benchmark started`);
-      void cleanupAll().then(() => process.exit(130));
+      void cleanupEverything().then(() => process.exit(130));
     });
   }
 }
@@ -356,16 +388,4 @@ export async function serveOrigin(dir: string, name: string): Promise<ServedOrig
     await sleep(50);
   }
   return { url: `git://127.0.0.1:${port}/${name}`, port, close };
-}
-
-/** A free loopback TCP port (bound, then released). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createNetServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
 }

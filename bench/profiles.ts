@@ -134,11 +134,11 @@ export interface NightProfile {
 const PROVIDERS = ["flaky", "limited", "steady"];
 
 /**
- * quick: a 1-hour window (a smoke test: few runs end inside it); full: 23:00 to 03:00. Event times are fractions of the window, so the
+ * quick: a 40-minute window (a smoke test: few runs end inside it); full: 23:00 to 03:00. Event times are fractions of the window, so the
  * quick night is the full one shrunk.
  */
 export function nightProfile(name: ProfileName, quick: boolean): NightProfile {
-  const windowMin = quick ? 60 : 240;
+  const windowMin = quick ? 40 : 240;
   const at = (fraction: number) => Math.round(windowMin * fraction);
   const slots = 2;
   const durationMin: [number, number] = [20, 40];

@@ -6,13 +6,13 @@ import { cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
 import { runCapacity } from "./capacity";
 import { runEngines } from "./engines";
-import { BENCH_DIR, cleanupAll, hookSignals, median, round } from "./lib";
+import { BENCH_DIR, cleanupAll, hookSignals, inCleanupScope, median, round } from "./lib";
 import { type NightResult, runNight } from "./night";
 import { runOverhead } from "./overhead";
 import { runPickup } from "./pickup";
 import { NIGHT_RATE, nightProfile, POLICIES, type PolicyName, type ProfileName } from "./profiles";
 import { runRequeue } from "./requeue";
-import { landedChart, slotTimeline } from "./svg";
+import { landedChart } from "./svg";
 
 export interface BenchOptions {
   quick: boolean;
@@ -100,16 +100,35 @@ const partWall: Record<string, number> = {};
 async function again<T>(what: string, log: (line: string) => void, fn: () => Promise<T>): Promise<T> {
   const started = Date.now();
   const part = what.replace(/ \S+\/.*$/, "");
-  try {
-    return await fn();
-  } catch (err) {
-    log(`${what} failed (${(err as Error).message.split("\n")[0]}); running it once more`);
-    await cleanupAll();
-    return await fn();
-  } finally {
-    await cleanupAll();
-    partWall[part] = round((partWall[part] ?? 0) + (Date.now() - started) / 1000, 1);
-  }
+  // A scope of its own: its cleanup stops only what it started, whatever runs beside it.
+  return inCleanupScope(async () => {
+    try {
+      return await fn();
+    } catch (err) {
+      log(`${what} failed (${(err as Error).message.split("\n")[0]}); running it once more`);
+      await cleanupAll();
+      return await fn();
+    } finally {
+      await cleanupAll();
+      partWall[part] = round((partWall[part] ?? 0) + (Date.now() - started) / 1000, 1);
+    }
+  });
+}
+
+/**
+ * Quick mode runs its parts in four lanes side by side (mtor's nights; the seed policy's
+ * nights; requeue, pickup and capacity; overhead and engines): its figures only show that everything ran, and most of a
+ * part's time is waiting (a night's window, a lease's TTL, a server's start). A full run runs
+ * every part alone, one after another, so that none measures another's load.
+ */
+async function lanes<T extends unknown[]>(
+  together: boolean,
+  parts: { [K in keyof T]: () => Promise<T[K]> },
+): Promise<T> {
+  if (together) return (await Promise.all(parts.map((p) => p()))) as T;
+  const out: unknown[] = [];
+  for (const p of parts) out.push(await p());
+  return out as T;
 }
 
 export async function runBench(opts: BenchOptions) {
@@ -119,15 +138,33 @@ export async function runBench(opts: BenchOptions) {
   hookSignals();
   try {
     const byKey = new Map<NightKey, NightResult[]>(NIGHTS.map((k) => [k, []]));
-    for (let r = 0; r < repeats; r++) {
-      for (const key of NIGHTS) {
-        const [policy, profile] = key.split("/") as [PolicyName, ProfileName];
-        const night = await again(`night ${key}`, log, () =>
-          runNight({ policy, profile: nightProfile(profile, opts.quick), log }),
-        );
-        byKey.get(key)?.push(night);
+    const runNights = async (keys: NightKey[]) => {
+      for (let r = 0; r < repeats; r++) {
+        for (const key of keys) {
+          const [policy, profile] = key.split("/") as [PolicyName, ProfileName];
+          const night = await again(`night ${key}`, log, () =>
+            runNight({ policy, profile: nightProfile(profile, opts.quick), log }),
+          );
+          byKey.get(key)?.push(night);
+        }
       }
-    }
+    };
+    const quick = opts.quick;
+    const [, , [requeue, pickup, capacity], [overhead, engines]] = await lanes(quick, [
+      () => runNights(NIGHTS.filter((k) => k.startsWith("mtor/"))),
+      () => runNights(NIGHTS.filter((k) => k.startsWith("seed/"))),
+      async () => {
+        const rq = await again("requeue", log, () => runRequeue({ quick, log }));
+        const pk = await again("pickup", log, () => runPickup({ quick, log }));
+        const cp = await again("capacity", log, () => runCapacity({ quick, log }));
+        return [rq, pk, cp] as const;
+      },
+      async () => {
+        const oh = await again("overhead", log, () => runOverhead({ quick, log }));
+        const en = await again("engines", log, () => runEngines({ quick, log }));
+        return [oh, en] as const;
+      },
+    ]);
     const nights = Object.fromEntries(
       NIGHTS.map((k) => [k, summarise(byKey.get(k) as NightResult[])]),
     ) as Record<NightKey, ReturnType<typeof summarise>>;
@@ -146,12 +183,6 @@ export async function runBench(opts: BenchOptions) {
         ratio(m.landed, (byKey.get(`seed/${p}`) as NightResult[])[i]?.landed ?? 0),
       ),
     }));
-
-    const requeue = await again("requeue", log, () => runRequeue({ quick: opts.quick, log }));
-    const overhead = await again("overhead", log, () => runOverhead({ quick: opts.quick, log }));
-    const pickup = await again("pickup", log, () => runPickup({ quick: opts.quick, log }));
-    const capacity = await again("capacity", log, () => runCapacity({ quick: opts.quick, log }));
-    const engines = await again("engines", log, () => runEngines({ quick: opts.quick, log }));
 
     const mild = profiles[0] as (typeof profiles)[number];
     const seedNight = profiles[1] as (typeof profiles)[number];
@@ -302,16 +333,10 @@ function writePictures(dir: string, byKey: Map<NightKey, NightResult[]>): void {
       ),
     );
   }
+  // The slot timeline is the report's own (GET /v1/report?format=svg), taken at the night's end.
   for (const policy of ["mtor", "seed"] as const) {
     const night = medianNight(byKey.get(`${policy}/seed-night`) as NightResult[]);
-    writeFileSync(
-      join(dir, `timeline-${policy}-seed-night.svg`),
-      slotTimeline(
-        `Slots over the seed night, ${policy === "mtor" ? "mtor" : "seed policy"}`,
-        night.window_min,
-        night.runs,
-      ),
-    );
+    writeFileSync(join(dir, `timeline-${policy}-seed-night.svg`), night.timeline_svg);
   }
 }
 
@@ -350,6 +375,10 @@ export function table(r: Results): string {
   rows.push([
     "per run, claim → verdict: Temporal ÷ local engine",
     `${r.engines.ratio} (${r.engines.temporal_run_ms} ms vs ${r.engines.local_run_ms} ms, +${r.engines.temporal_overhead_ms} ms per run; median of ${r.engines.specs} each)`,
+  ]);
+  rows.push([
+    "peer queue: BullMQ running the same executor steps ÷ mtor, enqueue → verdict",
+    `${r.engines.bullmq_to_mtor} (${r.engines.bullmq_enqueue_to_end_ms} ms vs ${r.engines.local_enqueue_to_verdict_ms} ms; median of ${r.engines.specs} each)`,
   ]);
   rows.push([
     "sandbox start (bwrap), as the executor measured it",

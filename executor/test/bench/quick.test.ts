@@ -1,7 +1,8 @@
 // Keeps `npm run bench -- --quick` working: every part runs against the real local stack, both
 // policies run every profile on the same code, and every figure and target is present in
 // bench/results.quick.json and the printed table. Nothing here asserts speed.
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runBench } from "../../../bench/run";
@@ -14,7 +15,8 @@ describe("npm run bench -- --quick", () => {
     const out = join(REPO_ROOT, "bench", "results.quick.json");
     const before = Date.now();
     const lines: string[] = [];
-    const r = await runBench({ quick: true, out, log: (l) => lines.push(l) });
+    const pictures = mkdtempSync(join(tmpdir(), "mtor-bench-pictures-"));
+    const r = await runBench({ quick: true, out, pictures, log: (l) => lines.push(l) });
     expect(existsSync(out)).toBe(true);
     expect(statSync(out).mtimeMs).toBeGreaterThanOrEqual(before - 1000);
     const written = JSON.parse(readFileSync(out, "utf8")) as typeof r;
@@ -29,6 +31,14 @@ describe("npm run bench -- --quick", () => {
       1,
     );
 
+    // The peer queue (BullMQ running the same executor steps) against mtor, from the same run.
+    expect(written.engines.bullmq_enqueue_to_end_ms).toBeGreaterThan(0);
+    expect(written.engines.local_enqueue_to_verdict_ms).toBeGreaterThan(0);
+    expect(written.engines.bullmq_to_mtor).toBeCloseTo(
+      written.engines.bullmq_enqueue_to_end_ms / written.engines.local_enqueue_to_verdict_ms,
+      1,
+    );
+
     // Both policies ran each profile on the real stack; fault-free mtor ran for the ceiling.
     expect(Object.keys(written.nights).sort()).toEqual(
       ["mtor/fault-free", "mtor/mild", "mtor/seed-night", "seed/mild", "seed/seed-night"].sort(),
@@ -36,11 +46,38 @@ describe("npm run bench -- --quick", () => {
     for (const [key, n] of Object.entries(written.nights)) {
       expect(n.specs, key).toBeGreaterThan(0);
       expect(n.landed.runs, key).toHaveLength(1);
-      for (const v of [n.landed.median, n.efficiency.median, n.task_efficiency.median])
+      for (const v of [
+        n.landed.median,
+        n.efficiency.median,
+        n.task_efficiency.median,
+        n.efficiency_of_all_slot_time.median,
+      ])
         expect(finite(v), key).toBe(true);
       expect(n.task_efficiency.median, key).toBeLessThanOrEqual(n.efficiency.median);
       expect(Object.keys(n.wasted_slot_min).length, key).toBeGreaterThan(0);
     }
+    // The pictures: landed specs per profile, and the seed night's slot timeline as the report
+    // draws it (its lanes and run bars), fetched from the night's own control plane.
+    for (const p of ["mild", "seed-night"])
+      expect(readFileSync(join(pictures, `landed-${p}.svg`), "utf8")).toMatch(/^<svg/);
+    for (const policy of ["mtor", "seed"]) {
+      const svg = readFileSync(join(pictures, `timeline-${policy}-seed-night.svg`), "utf8");
+      expect(svg, policy).toMatch(/^<svg/);
+      expect(svg, policy).toContain('class="lane-label"');
+      expect(svg, policy).toContain('class="run run-');
+    }
+    rmSync(pictures, { recursive: true, force: true });
+    // Every part ran, and its wall time is recorded.
+    expect(Object.keys(written.parts_wall_s).sort()).toEqual(
+      ["capacity", "engines", "night", "overhead", "pickup", "requeue"].sort(),
+    );
+    // The seed night's scripted outages are left out of the available slot-time, for both.
+    for (const key of ["mtor/seed-night", "seed/seed-night"] as const)
+      expect(written.nights[key].provider_down_slot_min.median, key).toBeGreaterThan(0);
+    // The seed policy's executors retry a failed preflight in their slot and let a loop run.
+    expect(written.clock.policies.seed.executor).toMatchObject({ stopRunaways: false });
+    expect(written.clock.policies.seed.executor.preflightRetries).toBeGreaterThan(0);
+    expect(written.clock.policies.mtor.executor).toMatchObject({ preflightRetries: 0, stopRunaways: true });
     // The seed policy's killed executor stays dead; mtor's comes back.
     expect(written.nights["seed/seed-night"].kill[0]?.restarted).toBe(false);
     expect(written.nights["mtor/seed-night"].kill[0]?.restarted).toBe(true);
