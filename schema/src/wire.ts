@@ -566,6 +566,20 @@ export const ExecutorView = z.object({
 });
 export type ExecutorView = z.infer<typeof ExecutorView>;
 
+/** The answers of `GET /v1/providers`, `GET /v1/executors` and `GET /v1/gates`. */
+export const ProviderList = z.object({ providers: z.array(ProviderView) });
+export type ProviderList = z.infer<typeof ProviderList>;
+export const ExecutorList = z.object({ executors: z.array(ExecutorView) });
+export type ExecutorList = z.infer<typeof ExecutorList>;
+export const GateList = z.object({ gates: z.record(GateName, GateSetting) });
+export type GateList = z.infer<typeof GateList>;
+
+/** `details` of a 400 `invalid_spec` / `invalid_request`: one entry per bad field. */
+export const FieldErrors = z.object({
+  errors: z.array(z.object({ field: z.string(), message: z.string() })),
+});
+export type FieldErrors = z.infer<typeof FieldErrors>;
+
 export const GateUpdate = z.object({ action: GateAction, retry: z.boolean().optional() });
 export type GateUpdate = z.infer<typeof GateUpdate>;
 

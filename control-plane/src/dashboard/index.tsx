@@ -1,14 +1,16 @@
 // The dashboard: server-rendered pages at `/` for the queue, a spec, the fleet,
 // gates, dispatch and the report. It calls the operator API in-process with the session's
 // token, so roles, validation and errors are exactly the API's.
-import type {
-  BudgetView,
-  ExecutorView,
-  GateSetting,
-  ProviderView,
-  SpecDetail,
-  SpecList,
-  StatusView,
+import {
+  type BudgetView,
+  type DispatchResponse,
+  type ExecutorList,
+  FieldErrors,
+  type GateList,
+  type ProviderList,
+  type SpecDetail,
+  type SpecList,
+  type StatusView,
 } from "@mtor/schema";
 import { usd } from "@mtor/schema/format";
 import type { Context } from "hono";
@@ -97,33 +99,10 @@ function nonce(): string {
   return btoa(s);
 }
 
-function listOf<T>(value: unknown, key: string): T[] {
-  if (Array.isArray(value)) return value as T[];
-  const inner = (value as Record<string, unknown> | undefined)?.[key];
-  return Array.isArray(inner) ? (inner as T[]) : [];
-}
-
-function gateRows(value: unknown): ({ name: string } & GateSetting)[] {
-  const v = (value as { gates?: unknown })?.gates ?? value;
-  if (Array.isArray(v)) return v as ({ name: string } & GateSetting)[];
-  if (v && typeof v === "object")
-    return Object.entries(v as Record<string, GateSetting>).map(([name, s]) => ({ name, ...s }));
-  return [];
-}
-
-/** Field errors from an `invalid_spec` answer, whatever list shape `details` takes. */
-function fieldErrors(details: unknown): { field: string; message: string }[] {
-  const list = Array.isArray(details)
-    ? details
-    : Array.isArray((details as { errors?: unknown })?.errors)
-      ? (details as { errors: unknown[] }).errors
-      : Array.isArray((details as { fields?: unknown })?.fields)
-        ? (details as { fields: unknown[] }).fields
-        : [];
-  return list
-    .map((e) => e as { field?: unknown; message?: unknown })
-    .filter((e) => typeof e.field === "string")
-    .map((e) => ({ field: String(e.field), message: String(e.message ?? "") }));
+/** The field errors of an `invalid_spec` answer (`details.errors`), or none. */
+function fieldErrors(details: unknown): FieldErrors["errors"] {
+  const parsed = FieldErrors.safeParse(details);
+  return parsed.success ? parsed.data.errors : [];
 }
 
 /** The posted form, or null when the body is not a readable form (a broken multipart body throws). */
@@ -379,7 +358,7 @@ export function dashboard(api: ApiFetch) {
     const g = await guard(c);
     if (g instanceof Response) return g;
     const text = g.form.spec ?? "";
-    const r = await as<{ id: string }>(c, g.token, "POST", "/v1/specs", { spec: text });
+    const r = await as<DispatchResponse>(c, g.token, "POST", "/v1/specs", { spec: text });
     if (!r.ok) {
       if (r.status === 401) return toLogin(c);
       return page(
@@ -411,8 +390,8 @@ export function dashboard(api: ApiFetch) {
         ? toLogin(c)
         : page(c, "fleet", "Fleet", <ErrorPage message={failed(r)} />, { status: r.status });
     const [providers, executors] = await Promise.all([
-      as<unknown>(c, token, "GET", "/v1/providers"),
-      as<unknown>(c, token, "GET", "/v1/executors"),
+      as<ProviderList>(c, token, "GET", "/v1/providers"),
+      as<ExecutorList>(c, token, "GET", "/v1/executors"),
     ]);
     return page(
       c,
@@ -423,8 +402,8 @@ export function dashboard(api: ApiFetch) {
         reviewBacklog={r.data.review_backlog}
         windows={r.data.windows}
         budget={r.data.budget}
-        providers={providers.ok ? listOf<ProviderView>(providers.data, "providers") : r.data.providers}
-        executors={executors.ok ? listOf<ExecutorView>(executors.data, "executors") : r.data.executors}
+        providers={providers.ok ? providers.data.providers : r.data.providers}
+        executors={executors.ok ? executors.data.executors : r.data.executors}
         csrf={await csrfFor(token)}
         notice={extra.notice}
         error={extra.error}
@@ -553,7 +532,7 @@ export function dashboard(api: ApiFetch) {
     token: string,
     extra: { notice?: string; error?: string; status?: number },
   ) => {
-    const r = await as<unknown>(c, token, "GET", "/v1/gates");
+    const r = await as<GateList>(c, token, "GET", "/v1/gates");
     if (!r.ok)
       return r.status === 401
         ? toLogin(c)
@@ -563,7 +542,7 @@ export function dashboard(api: ApiFetch) {
       "gates",
       "Gates",
       <GatesPage
-        gates={gateRows(r.data)}
+        gates={Object.entries(r.data.gates).map(([name, g]) => ({ name, ...g }))}
         csrf={await csrfFor(token)}
         notice={extra.notice}
         error={extra.error}
