@@ -2,7 +2,7 @@
 // until SIGTERM or SIGINT drains it (a second signal cancels running work at once).
 import { Command } from "commander";
 import { ConfigError, loadConfig } from "../config";
-import { createExecutor, type Executor } from "../daemon/create";
+import { createExecutor, type Executor, runUntilDrained } from "../daemon/create";
 import { SandboxUnavailable } from "../sandbox";
 
 export function executorCommand(): Command {
@@ -41,21 +41,8 @@ export function executorCommand(): Command {
         }
         throw err;
       }
+      await runUntilDrained(executor);
       const { daemon } = executor;
-      let signals = 0;
-      const onSignal = (sig: NodeJS.Signals) => {
-        signals++;
-        daemon.log(signals === 1 ? `${sig}: draining` : `${sig}: cancelling running work`);
-        void daemon.drain(signals > 1);
-      };
-      process.on("SIGTERM", onSignal);
-      process.on("SIGINT", onSignal);
-      try {
-        await executor.run();
-      } finally {
-        process.off("SIGTERM", onSignal);
-        process.off("SIGINT", onSignal);
-      }
       if (daemon.exitCode !== 0) process.exitCode = daemon.exitCode;
     });
 }

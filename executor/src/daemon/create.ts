@@ -38,6 +38,25 @@ export async function createExecutor(
   return { daemon, run: () => daemon.run() };
 }
 
+/** Runs `executor` until drained: SIGTERM or SIGINT drains it, a second one cancels running work. */
+export async function runUntilDrained(executor: Executor): Promise<void> {
+  const { daemon } = executor;
+  let signals = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    signals++;
+    daemon.log(signals === 1 ? `${sig}: draining` : `${sig}: cancelling running work`);
+    void daemon.drain(signals > 1);
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+  try {
+    await executor.run();
+  } finally {
+    process.off("SIGTERM", onSignal);
+    process.off("SIGINT", onSignal);
+  }
+}
+
 function pathOf(rel: string): string {
   return new URL(rel, import.meta.url).href;
 }

@@ -5,6 +5,7 @@ import { Client } from "@temporalio/client";
 import { NativeConnection } from "@temporalio/worker";
 import { ConfigError, type ExecutorConfig } from "../config";
 import { Daemon } from "../daemon";
+import { runUntilDrained } from "../daemon/create";
 import { reapProcessesUnder } from "../daemon/recover";
 import { defaultWiring, type Wiring } from "../daemon/wiring";
 import { leaseRenewer } from "../engine/lease";
@@ -54,22 +55,8 @@ export async function runTemporalExecutor(
   }
   const wiring = opts.wiring ?? (await defaultWiring(config, opts.log));
   const executor = await createTemporalExecutor(config, settings, { wiring, log: opts.log });
-  let signals = 0;
-  const onSignal = (sig: NodeJS.Signals) => {
-    signals++;
-    executor.daemon.log(signals === 1 ? `${sig}: draining` : `${sig}: cancelling running work`);
-    void executor.daemon.drain(signals > 1);
-  };
-  if (opts.handleSignals !== false) {
-    process.on("SIGTERM", onSignal);
-    process.on("SIGINT", onSignal);
-  }
-  try {
-    await executor.run();
-  } finally {
-    process.off("SIGTERM", onSignal);
-    process.off("SIGINT", onSignal);
-  }
+  if (opts.handleSignals === false) await executor.run();
+  else await runUntilDrained(executor);
 }
 
 /**
