@@ -9,7 +9,7 @@ const origin = makeOrigin();
 afterAll(() => origin.cleanup());
 
 /** The scripted `commits` harness whose preflight is refused by the provider `fails` times first. */
-function flakyPreflight(fails: number): { harness: Harness; calls: () => number } {
+function flakyPreflight(fails: number, onCall?: () => void): { harness: Harness; calls: () => number } {
   const real = shHarness("commits");
   let calls = 0;
   return {
@@ -18,6 +18,7 @@ function flakyPreflight(fails: number): { harness: Harness; calls: () => number 
       ...real,
       async preflight(input) {
         calls++;
+        onCall?.();
         if (calls <= fails)
           return {
             ok: false,
@@ -34,9 +35,10 @@ function activities(
   name: string,
   fails: number,
   retries?: { preflightRetries: number; preflightRetryMs: number },
+  onCall?: () => void,
 ) {
   const box = makeBox(origin.root, origin.origin, name);
-  const flaky = flakyPreflight(fails);
+  const flaky = flakyPreflight(fails, onCall);
   const acts = createActivities({
     ...box.deps,
     config: { ...box.deps.config, ...retries },
@@ -69,12 +71,15 @@ describe("preflight_retries", () => {
     expect(r.ok).toBe(false);
     expect(spent.calls()).toBe(3);
 
-    const stopped = activities("stopped", 10, { preflightRetries: 100, preflightRetryMs: 60_000 });
-    const run2 = makeRun("commits");
+    // The run is stopped once the first probe has failed (the origin is listed before it, so a
+    // fixed delay could stop it before any probe).
     const stop = new AbortController();
+    const stopped = activities("stopped", 10, { preflightRetries: 100, preflightRetryMs: 60_000 }, () =>
+      setImmediate(() => stop.abort()),
+    );
+    const run2 = makeRun("commits");
     const started = Date.now();
     const pending = stopped.acts.preflight(run2, { signal: stop.signal });
-    setTimeout(() => stop.abort(), 50);
     // A stopped run ends as stopped (the engine reads the abort), never as a passed preflight.
     const r2 = await pending.then(
       (r) => (r.ok ? "passed" : r.failure.kind),
