@@ -7,10 +7,25 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startDemoProvider } from "../executor/src/demo/provider";
 import { resolvePackageBin } from "../executor/src/harness/bin";
-import { benchStack, median, onCleanup, round, sleep, startExecutor, writeBenchConfig } from "./lib";
+import {
+  benchStack,
+  median,
+  onCleanup,
+  round,
+  serveOrigin,
+  sleep,
+  startDelayProxy,
+  startExecutor,
+  writeBenchConfig,
+} from "./lib";
+
+/** Half the added round trip to the origin (30 ms in all). */
+export const ORIGIN_ONE_WAY_MS = 15;
 
 export interface OverheadResult {
   files: number;
+  /** The origin: git daemon behind the delay proxy, and how many connections went through it. */
+  origin: { added_round_trip_ms: number; connections: number };
   specs: number;
   /** Dispatch to verdict sent. */
   end_to_end_ms: number;
@@ -109,7 +124,11 @@ export async function runOverhead(opts: {
   const files = 5_000;
   const specs = opts.quick ? 1 : 3;
   const stack = await benchStack("overhead");
-  const origin = bigOrigin(stack.root, files);
+  bigOrigin(stack.root, files);
+  // The origin sits 30 ms away: git daemon serves it, behind a loopback proxy adding 15 ms each way.
+  const served = await serveOrigin(join(stack.root, "origins"), "big.git");
+  const proxy = await startDelayProxy({ host: "127.0.0.1", port: served.port }, ORIGIN_ONE_WAY_MS);
+  const origin = `git://127.0.0.1:${proxy.port}/big.git`;
   const demo = await startDemoProvider({});
   onCleanup(() => demo.close());
   const workdir = join(stack.root, "executor");
@@ -180,6 +199,7 @@ export async function runOverhead(opts: {
   const bareMs = median(bare);
   return {
     files,
+    origin: { added_round_trip_ms: 2 * ORIGIN_ONE_WAY_MS, connections: proxy.connections },
     specs,
     end_to_end_ms: round(median(e2e), 0),
     harness_ms: round(median(harness), 0),

@@ -96,6 +96,9 @@ describe("npm run bench -- --quick", () => {
     ]) {
       expect(finite(v)).toBe(true);
     }
+    // The overhead run's origin was reached through the 30 ms proxy.
+    expect(written.overhead.origin.added_round_trip_ms).toBe(30);
+    expect(written.overhead.origin.connections).toBeGreaterThan(0);
     for (const v of [written.pickup.mtor_ms.p50, written.pickup.bullmq_ms.p50]) expect(finite(v)).toBe(true);
     expect(written.capacity.sizes.length).toBeGreaterThanOrEqual(2);
     expect(finite(written.capacity.mixed.ops_per_s)).toBe(true);
