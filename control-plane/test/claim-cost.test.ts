@@ -2,8 +2,8 @@
 // history, one claim, two heartbeats, a verdict and the alarm after it each read a bounded
 // number of rows, and no statement they run scans specs or runs or sorts them in a temp B-tree.
 import { runInDurableObject } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
 import type { SpecStatus } from "@mtor/schema/wire";
+import { describe, expect, it } from "vitest";
 import type { Fleet } from "../src/fleet/fleet";
 import { api, claimBody, dispatchSpec, startClock } from "./helpers";
 import { stub } from "./webhooks-helpers";
