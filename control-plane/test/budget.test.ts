@@ -13,7 +13,7 @@ import type {
   Usage,
 } from "@mtor/schema/wire";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { api, claimBody, dispatchSpec, executorClient, startClock } from "./helpers";
+import { api, claimFor, dispatchSpec, startClock } from "./helpers";
 import {
   claimOne,
   createWebhook,
@@ -23,14 +23,10 @@ import {
   sendVerdict,
 } from "./webhooks-helpers";
 
-const client = executorClient();
 const at = (isoTime: string) => startClock(Date.parse(isoTime));
 
-async function claim(id: string, provider: string, repo = "r-budget"): Promise<ClaimResponse> {
-  const res = await client.claim(claimBody(id, { repos: [repo], providers: [provider] }, 1, 0));
-  if (!res.ok) throw new Error(JSON.stringify(res.error));
-  return res.data;
-}
+const claim = (id: string, provider: string, repo = "r-budget"): Promise<ClaimResponse> =>
+  claimFor(id, [repo], provider);
 
 const usage = (over: Partial<Usage>): Usage => ({
   input_tokens: 0,

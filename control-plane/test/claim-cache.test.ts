@@ -5,23 +5,13 @@
 
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { api, claimFor, dispatchSpec, executorClient, startClock } from "./helpers";
-import { claimOne, sendVerdict } from "./webhooks-helpers";
+import { sendVerdict, toAwaitingReview } from "./webhooks-helpers";
 
 const client = executorClient();
 
 const claim = (repo: string, provider: string) => claimFor(`ex-${provider}`, [repo], provider);
 
 const putSettings = (body: unknown) => api("/v1/settings", { method: "PUT", body });
-
-async function toReview(repo: string, provider: string, title: string): Promise<string> {
-  const id = await dispatchSpec(title, { repo, provider });
-  const run = await claimOne(`ex-${provider}`, provider, repo);
-  expect(run.spec_id).toBe(id);
-  expect((await sendVerdict(run, { outcome: "passed", branch: `mtor/${id}-1` })).status).toBe(
-    "awaiting_review",
-  );
-  return id;
-}
 
 beforeAll(async () => {
   // 12:00 UTC, so windows below are closed or open by what they say.
@@ -36,7 +26,7 @@ afterEach(async () => {
 
 describe("claims read the night controls from memory, and see every change at once", () => {
   it("a settings write: a limit set holds the next claim, the limit removed frees it", async () => {
-    await toReview("c-set", "c-set", "set a");
+    await toAwaitingReview("c-set", "c-set", "set a");
     await dispatchSpec("set b", { repo: "c-set", provider: "c-set" });
     await putSettings({ repos: { "c-set": { max_awaiting_review: 2 } } });
     // Fills the cache with "not holding": one of two.

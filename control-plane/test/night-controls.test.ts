@@ -8,27 +8,9 @@ import { api, claimFor, dispatchSpec, startClock } from "./helpers";
 
 const at = (isoTime: string) => startClock(Date.parse(isoTime));
 
-import {
-  claimOne,
-  createWebhook,
-  deleteAllWebhooks,
-  receiver,
-  runAlarm,
-  sendVerdict,
-} from "./webhooks-helpers";
+import { createWebhook, deleteAllWebhooks, receiver, runAlarm, toAwaitingReview } from "./webhooks-helpers";
 
 const claim = claimFor;
-
-/** Dispatches a spec in `repo` and takes it to awaiting_review through a passed verdict. */
-async function awaitingReview(repo: string, provider: string, title: string): Promise<string> {
-  const id = await dispatchSpec(title, { repo, provider });
-  const run = await claimOne(`ex-${provider}`, provider, repo);
-  expect(run.spec_id).toBe(id);
-  expect((await sendVerdict(run, { outcome: "passed", branch: `mtor/${id}-1` })).status).toBe(
-    "awaiting_review",
-  );
-  return id;
-}
 
 async function put(body: unknown, token: "admin" | "read" = "admin") {
   const res = await api("/v1/settings", { method: "PUT", body, token });
@@ -97,7 +79,7 @@ describe("settings", () => {
 describe("review backpressure", () => {
   it("a repo at its limit answers review_backlog; other repos still run; a decline resumes it", async () => {
     await put({ repos: { "r-one": { max_awaiting_review: 1 } } });
-    const waiting = await awaitingReview("r-one", "p-one", "first of r-one");
+    const waiting = await toAwaitingReview("r-one", "p-one", "first of r-one");
     const held = await dispatchSpec("second of r-one", { repo: "r-one", provider: "p-one" });
     expect(await claim("ex-one", ["r-one"], "p-one")).toEqual({ runs: [], reason: "review_backlog" });
     // The same executor still gets work from a repo under its limit.
@@ -120,8 +102,8 @@ describe("review backpressure", () => {
 
   it("the fleet's limit holds every claim; status says so; a waiting claim wakes on approve", async () => {
     await put({ max_awaiting_review: 2 });
-    const a = await awaitingReview("r-fleet", "p-fleet", "fleet a");
-    await awaitingReview("r-fleet2", "p-fleet2", "fleet b");
+    const a = await toAwaitingReview("r-fleet", "p-fleet", "fleet a");
+    await toAwaitingReview("r-fleet2", "p-fleet2", "fleet b");
     const queued = await dispatchSpec("fleet c", { repo: "r-fleet3", provider: "p-fleet3" });
     expect(await claim("ex-fleet3", ["r-fleet3"], "p-fleet3")).toEqual({
       runs: [],
@@ -149,7 +131,7 @@ describe("review backpressure", () => {
     // Specs earlier tests left awaiting review count too.
     const before = (await settings()).review_backlog.awaiting_review;
     await put({ max_awaiting_review: before + 1 });
-    await awaitingReview("r-off", "p-off", "off a");
+    await toAwaitingReview("r-off", "p-off", "off a");
     const next = await dispatchSpec("off b", { repo: "r-off", provider: "p-off" });
     expect((await claim("ex-off", ["r-off"], "p-off")).reason).toBe("review_backlog");
     await put({ max_awaiting_review: 0 });
@@ -165,7 +147,7 @@ describe("review backpressure", () => {
     const r = receiver(() => new Response("ok"));
     try {
       await put({ repos: { "r-phone": { max_awaiting_review: 1 } } });
-      await awaitingReview("r-phone", "p-phone", "phone a");
+      await toAwaitingReview("r-phone", "p-phone", "phone a");
       await runAlarm();
       const links = JSON.parse(r.received.at(-1)?.body ?? "{}").data.actions as Record<string, string>;
       const next = await dispatchSpec("phone b", { repo: "r-phone", provider: "p-phone" });

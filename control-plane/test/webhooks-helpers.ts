@@ -2,8 +2,8 @@
 // the shortest paths to a verdict, a run and the Fleet's alarm.
 import { env, runDurableObjectAlarm } from "cloudflare:test";
 import type { ClaimedRun, VerdictRequest } from "@mtor/schema/wire";
-import { vi } from "vitest";
-import { api, claimBody, executorClient, fleet } from "./helpers";
+import { expect, vi } from "vitest";
+import { api, claimBody, dispatchSpec, executorClient, fleet } from "./helpers";
 
 export interface Received {
   url: string;
@@ -65,7 +65,6 @@ export async function deliveriesOf(id: string) {
   ).deliveries;
 }
 
-/** Claims one run for `provider` as executor `executorId`. */
 /** Claims one run and picks it up with the first heartbeat, as an executor does at once. */
 export async function claimOne(executorId: string, provider: string, repo = "mtor"): Promise<ClaimedRun> {
   const r = await executorClient().claim(claimBody(executorId, { providers: [provider], repos: [repo] }));
@@ -88,6 +87,17 @@ export async function sendVerdict(
   });
   if (!r.ok) throw new Error(`verdict failed: ${JSON.stringify(r)}`);
   return r.data;
+}
+
+/** Dispatches a spec in `repo` for `provider` and takes it to awaiting_review through a passed verdict. */
+export async function toAwaitingReview(repo: string, provider: string, title: string): Promise<string> {
+  const id = await dispatchSpec(title, { repo, provider });
+  const run = await claimOne(`ex-${provider}`, provider, repo);
+  expect(run.spec_id).toBe(id);
+  expect((await sendVerdict(run, { outcome: "passed", branch: `mtor/${id}-1` })).status).toBe(
+    "awaiting_review",
+  );
+  return id;
 }
 
 export async function specStatus(id: string): Promise<string> {
