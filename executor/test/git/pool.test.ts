@@ -2,7 +2,6 @@
 // plants hooks, config programs, alternates, a forged index hiding an edit, untracked and ignored
 // files, a nested repository and a symlink out of the workspace, and the reset undoes all of it
 // without running any of it.
-import { execFileSync } from "node:child_process";
 import {
   chmodSync,
   existsSync,
@@ -20,22 +19,13 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { revParse, syncMirror } from "../../src/git";
 import { WorkspacePool } from "../../src/git/pool";
+import { gitIn } from "./sh";
 
 const root = mkdtempSync(join(tmpdir(), "mtor-git-pool-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 const sh = (cwd: string, ...args: string[]) =>
-  execFileSync("git", ["-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false", ...args], {
-    cwd,
-    encoding: "utf8",
-    env: {
-      ...process.env,
-      GIT_AUTHOR_NAME: "t",
-      GIT_AUTHOR_EMAIL: "t@t",
-      GIT_COMMITTER_NAME: "t",
-      GIT_COMMITTER_EMAIL: "t@t",
-    },
-  }).trim();
+  gitIn(cwd, ["-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false", ...args]);
 
 let mirror: string;
 let base: string;

@@ -1,27 +1,16 @@
 // The executor's git never runs what a workspace plants: hooks, fsmonitor, sshCommand, or
 // GIT_CONFIG_* left in its own environment. Only the agent's objects cross into the mirror.
-import { execFileSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { createWorkspace, lsRemote, pushSha, revParse, syncMirror, takeWork } from "../../src/git";
+import { gitIn } from "./sh";
 
 const root = mkdtempSync(join(tmpdir(), "mtor-git-ws-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-const sh = (cwd: string, ...args: string[]) =>
-  execFileSync("git", args, {
-    cwd,
-    encoding: "utf8",
-    env: {
-      ...process.env,
-      GIT_AUTHOR_NAME: "t",
-      GIT_AUTHOR_EMAIL: "t@t",
-      GIT_COMMITTER_NAME: "t",
-      GIT_COMMITTER_EMAIL: "t@t",
-    },
-  }).trim();
+const sh = (cwd: string, ...args: string[]) => gitIn(cwd, args);
 
 describe("workspace and mirror", () => {
   it("takes the agent's commits and pushes the gated sha without running anything it planted", async () => {
