@@ -23,7 +23,7 @@ export const ACTION_LINK_TTL_MS = 24 * 60 * 60 * 1000;
 
 export interface ActionClaims {
   specId: string;
-  /** The run whose notification carried the link. */
+  /** The run whose notification carried the link; for a budget link, the reach it was sent for. */
   runId: string;
   action: PhoneAction;
   /** Unix ms. */

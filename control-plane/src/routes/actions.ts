@@ -5,10 +5,10 @@ import { type Context, Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { type BudgetAction, isBudgetAction, type PhoneAction, verifyActionToken } from "../actions/links";
 import { budgetConfirmPage, budgetDonePage, confirmPage, donePage, refusedPage } from "../actions/page";
-
-type SpecAction = Exclude<PhoneAction, BudgetAction>;
-
 import { type AppEnv, fleetOf } from "../app-env";
+
+/** The actions a link takes on a spec; the budget's raise and resume act on the fleet. */
+type SpecAction = Exclude<PhoneAction, BudgetAction>;
 
 const REFUSALS = {
   malformed: [
