@@ -1,9 +1,9 @@
 // Phone actions: signed single-use links from a verdict notification. GET only shows a confirm
 // page; POST acts once; reuse, expiry and tampering each get a clear HTML page with a 4xx.
 
-import { SELF } from "cloudflare:test";
+import { env, SELF } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { newActionToken } from "../src/actions/links";
+import { BUDGET_SUBJECT, newActionToken } from "../src/actions/links";
 import { api, dispatchSpec, startClock, tick } from "./helpers";
 import {
   claimOne,
@@ -153,6 +153,21 @@ describe("phone action links", () => {
     const token = await newActionToken("not-the-secret", id, "rnone", "retry", Date.now());
     const res = await SELF.fetch(`http://mtor.test/actions/${token}`, form({}));
     expect(res.status).toBe(403);
+  });
+
+  it("refuses a well-signed link that joins a budget action to a spec, or a spec action to the budget", async () => {
+    const id = await dispatchSpec(`mixed ${crypto.randomUUID()}`, { provider: "unclaimed" });
+    const secret = (env as { ACTION_SECRET: string }).ACTION_SECRET;
+    const mixed = [
+      await newActionToken(secret, id, "rnone", "resume", Date.now()),
+      await newActionToken(secret, BUDGET_SUBJECT, "rnone", "approve", Date.now()),
+    ];
+    for (const token of mixed) {
+      const res = await SELF.fetch(`http://mtor.test/actions/${token}`, form({}));
+      expect(res.status, token).toBe(400);
+      expect(await res.text()).toContain("This link is not complete");
+    }
+    expect(await specStatus(id)).toBe("queued");
   });
 
   it("ntfy buttons POST straight to the link, with no body, and act", async () => {
