@@ -3,6 +3,7 @@
 import { runPatches, runs, specs } from "@mtor/schema/tables/fleet";
 import type {
   Failure,
+  FleetSettings,
   HeartbeatRequest,
   HeartbeatResponse,
   SpecStatus,
@@ -343,6 +344,7 @@ export function expireLeases(tx: Db, deps: Deps): number {
     .orderBy(asc(runs.leaseExpiresAt))
     .limit(EXPIRE_BATCH)
     .all();
+  let settings: FleetSettings | undefined;
   for (const run of expired) {
     const failure: Failure = {
       kind: "lost_lease",
@@ -356,7 +358,10 @@ export function expireLeases(tx: Db, deps: Deps): number {
       .where(eq(runs.id, run.id))
       .run();
     // A run that was picked up may have spent what it never reported: it counts at the fallback.
-    if (run.heartbeatAt !== null) chargeRun(tx, fleetSettings(tx), run, null, null);
+    if (run.heartbeatAt !== null) {
+      settings ??= fleetSettings(tx);
+      chargeRun(tx, settings, run, null, null);
+    }
     const s = specOf(tx, run);
     if (s && ownsSpec(s, run)) requeueLost(tx, deps, s, { ...run, failure }, failure);
   }

@@ -4,7 +4,7 @@
 
 import { DEFAULT_TIMEOUT_S, formatDuration } from "@mtor/schema/spec";
 import { runs, specs } from "@mtor/schema/tables/fleet";
-import type { Failure } from "@mtor/schema/wire";
+import type { Failure, FleetSettings } from "@mtor/schema/wire";
 import { asc, eq, inArray } from "drizzle-orm";
 import type { Db, Deps } from "../core/db";
 import { timingsOf } from "../core/timings";
@@ -26,6 +26,7 @@ export function cancelTimedOutRuns(tx: Db, deps: Deps): string[] {
     .limit(ACTIVE_CAP)
     .all();
   const canceled: string[] = [];
+  let settings: FleetSettings | undefined;
   for (const run of active) {
     const s = tx.select().from(specs).where(eq(specs.id, run.specId)).get();
     const timeoutS = s?.spec.timeout_s ?? DEFAULT_TIMEOUT_S;
@@ -40,7 +41,8 @@ export function cancelTimedOutRuns(tx: Db, deps: Deps): string[] {
       .where(eq(runs.id, run.id))
       .run();
     // Its verdict will be refused, so what it spent is never reported: it counts at the fallback.
-    chargeRun(tx, fleetSettings(tx), run, null, null);
+    settings ??= fleetSettings(tx);
+    chargeRun(tx, settings, run, null, null);
     recordRunEnd(tx, now, run.provider, timingsOf(deps), {
       outcome: "failed",
       failureKind: "timeout",
