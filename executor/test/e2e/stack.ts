@@ -1,6 +1,6 @@
 // The real processes an end-to-end test needs: the control plane in local workerd, bare git
 // repos as `origin`, executors running the real `mtor executor` CLI, and operator API calls.
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import {
   mkdirSync,
   mkdtempSync,
@@ -15,6 +15,9 @@ import { join } from "node:path";
 import type { SpecDetail } from "@mtor/schema";
 import { reapProcessesUnder } from "../../src/daemon/recover";
 import { type LocalControlPlane, REPO_ROOT, startControlPlane } from "../../src/local/control-plane";
+import { gitIn } from "../git-cli";
+
+export { gitIn };
 
 export const OPERATOR_TOKEN = "e2e-operator-token-0123456789";
 export const EXECUTOR_KEY = { id: "e2e", secret: "e2e-executor-secret-0123456789abcdef" };
@@ -141,20 +144,6 @@ export async function waitFor(
 }
 
 // ---------------------------------------------------------------- git
-
-export function gitIn(cwd: string, ...args: string[]): string {
-  return execFileSync("git", args, {
-    cwd,
-    encoding: "utf8",
-    env: {
-      ...process.env,
-      GIT_AUTHOR_NAME: "e2e",
-      GIT_AUTHOR_EMAIL: "e2e@mtor.invalid",
-      GIT_COMMITTER_NAME: "e2e",
-      GIT_COMMITTER_EMAIL: "e2e@mtor.invalid",
-    },
-  }).trim();
-}
 
 export interface Origin {
   /** Path of the bare repository (what the executor's config names as url). */

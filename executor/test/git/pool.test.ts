@@ -19,13 +19,13 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { revParse, syncMirror } from "../../src/git";
 import { WorkspacePool } from "../../src/git/pool";
-import { gitIn } from "./sh";
+import { gitIn } from "../git-cli";
 
 const root = mkdtempSync(join(tmpdir(), "mtor-git-pool-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 const sh = (cwd: string, ...args: string[]) =>
-  gitIn(cwd, ["-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false", ...args]);
+  gitIn(cwd, "-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false", ...args);
 
 let mirror: string;
 let base: string;

@@ -5,12 +5,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { createWorkspace, lsRemote, pushSha, revParse, syncMirror, takeWork } from "../../src/git";
-import { gitIn } from "./sh";
+import { gitIn } from "../git-cli";
 
 const root = mkdtempSync(join(tmpdir(), "mtor-git-ws-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-const sh = (cwd: string, ...args: string[]) => gitIn(cwd, args);
+const sh = gitIn;
 
 describe("workspace and mirror", () => {
   it("takes the agent's commits and pushes the gated sha without running anything it planted", async () => {

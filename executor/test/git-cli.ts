@@ -2,16 +2,16 @@
 // identity, so commits work on a box with no git identity configured.
 import { execFileSync } from "node:child_process";
 
-export function gitIn(cwd: string, args: string[]): string {
+export function gitIn(cwd: string, ...args: string[]): string {
   return execFileSync("git", args, {
     cwd,
     encoding: "utf8",
     env: {
       ...process.env,
-      GIT_AUTHOR_NAME: "t",
-      GIT_AUTHOR_EMAIL: "t@t",
-      GIT_COMMITTER_NAME: "t",
-      GIT_COMMITTER_EMAIL: "t@t",
+      GIT_AUTHOR_NAME: "e2e",
+      GIT_AUTHOR_EMAIL: "e2e@mtor.invalid",
+      GIT_COMMITTER_NAME: "e2e",
+      GIT_COMMITTER_EMAIL: "e2e@mtor.invalid",
     },
   }).trim();
 }
