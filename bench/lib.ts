@@ -288,18 +288,33 @@ export function startDelayProxy(
   oneWayMs: number,
 ): Promise<DelayProxy> {
   const sockets = new Set<Socket>();
+  // Each direction is one queue, pumped on the monotonic clock: a chunk leaves no earlier than
+  // oneWayMs after it arrived (a timer may fire early by up to a millisecond; the pump then waits
+  // again), and chunks and the end leave in the order they came.
   const delayed = (from: Socket, to: Socket) => {
-    let last = 0;
-    from.on("data", (chunk) => {
-      const at = Math.max(Date.now() + oneWayMs, last);
-      last = at;
-      setTimeout(() => {
-        if (!to.destroyed) to.write(chunk);
-      }, at - Date.now());
-    });
-    from.on("end", () => {
-      setTimeout(() => to.end(), Math.max(0, Math.max(Date.now() + oneWayMs, last) - Date.now()));
-    });
+    const queue: { due: number; chunk: Buffer | null }[] = [];
+    let timer: NodeJS.Timeout | undefined;
+    const arm = () => {
+      const head = queue[0];
+      if (head && !timer) timer = setTimeout(pump, Math.max(1, Math.ceil(head.due - performance.now())));
+    };
+    const pump = () => {
+      timer = undefined;
+      const now = performance.now();
+      for (let head = queue[0]; head && head.due <= now; head = queue[0]) {
+        queue.shift();
+        if (to.destroyed) continue;
+        if (head.chunk === null) to.end();
+        else to.write(head.chunk);
+      }
+      arm();
+    };
+    const push = (chunk: Buffer | null) => {
+      queue.push({ due: performance.now() + oneWayMs, chunk });
+      arm();
+    };
+    from.on("data", (chunk: Buffer) => push(chunk));
+    from.on("end", () => push(null));
     from.on("error", () => to.destroy());
   };
   const proxy: DelayProxy = {
