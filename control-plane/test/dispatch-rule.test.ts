@@ -1,7 +1,7 @@
 // The dispatch rule: every skip reason keeps the spec queued and the claim says why.
 
 import { env, runInDurableObject } from "cloudflare:test";
-import type { ClaimResponse, ExecutorInfo, VerdictRequest } from "@mtor/schema/wire";
+import type { ClaimResponse, ExecutorInfo, Phase, VerdictRequest } from "@mtor/schema/wire";
 import { beforeAll, describe, expect, it } from "vitest";
 import { api, claimBody, dispatchSpec, executorClient, fleet, startClock, tick } from "./helpers";
 
@@ -127,6 +127,87 @@ describe("skip reasons", () => {
     expect(await claim("ex-reopen", ex)).toEqual({ runs: [], reason: "breaker_open" });
     await tick(5 * 60_000);
     expect((await claim("ex-reopen", ex)).runs).toHaveLength(1);
+  });
+
+  it("a half-open trial whose preflight passes closes the breaker while the trial runs on", async () => {
+    const ex = lane("trialpf");
+    // Four slots: the three failures halve the effective slots to two, one for the trial.
+    await api("/v1/providers/p-trialpf", { method: "PUT", body: { slots: 4 } });
+    for (let i = 0; i < 5; i++)
+      await dispatchSpec(`trialpf ${i}`, { repo: "r-trialpf", provider: "p-trialpf" });
+    for (const r of (await claim("ex-trialpf", ex, 2)).runs)
+      await client.verdict(r.run_id, providerFailure(r.lease.token));
+    const third = (await claim("ex-trialpf", ex)).runs[0];
+    await client.verdict(third.run_id, providerFailure(third.lease.token));
+    expect((await provider("p-trialpf")).breaker.state).toBe("open");
+    await tick(5 * 60_000 + 1000);
+    const trial = (await claim("ex-trialpf", ex, 2)).runs;
+    expect(trial).toHaveLength(1);
+    const hb = (phase: Phase) => client.heartbeat(trial[0].run_id, { token: trial[0].lease.token, phase });
+    // Still preflighting: the provider has not answered yet, the other slot waits.
+    expect((await hb("preflight")).ok).toBe(true);
+    expect(await claim("ex-trialpf", ex)).toEqual({ runs: [], reason: "breaker_open" });
+    // The preflight passed: the provider answered, the breaker closes and the other slot works.
+    expect((await hb("harness")).ok).toBe(true);
+    expect((await provider("p-trialpf")).breaker).toMatchObject({ state: "closed", consecutive_failures: 0 });
+    expect((await claim("ex-trialpf", ex)).runs).toHaveLength(1);
+    // The trial failing later with a provider error counts as one failure, not a reopening.
+    await client.verdict(trial[0].run_id, providerFailure(trial[0].lease.token));
+    expect((await provider("p-trialpf")).breaker).toMatchObject({ state: "closed", consecutive_failures: 1 });
+  });
+
+  it("a half-open trial whose preflight fails reopens the breaker: the preflight phase alone closes nothing", async () => {
+    const ex = lane("trialfail");
+    await api("/v1/providers/p-trialfail", { method: "PUT", body: { slots: 3 } });
+    for (let i = 0; i < 5; i++)
+      await dispatchSpec(`trialfail ${i}`, { repo: "r-trialfail", provider: "p-trialfail" });
+    for (const r of (await claim("ex-trialfail", ex, 3)).runs)
+      await client.verdict(r.run_id, providerFailure(r.lease.token));
+    await tick(5 * 60_000 + 1000);
+    const trial = (await claim("ex-trialfail", ex)).runs[0];
+    await client.heartbeat(trial.run_id, { token: trial.lease.token, phase: "preflight" });
+    await client.verdict(
+      trial.run_id,
+      verdict(trial.lease.token, { outcome: "failed", failure: { kind: "preflight", message: "no answer" } }),
+    );
+    expect((await provider("p-trialfail")).breaker).toMatchObject({ state: "open", consecutive_failures: 4 });
+  });
+
+  it("a passed preflight ends the provider's failure streak: failures either side of it are not consecutive", async () => {
+    const ex = lane("streak");
+    await api("/v1/providers/p-streak", { method: "PUT", body: { slots: 4 } });
+    for (let i = 0; i < 5; i++) await dispatchSpec(`streak ${i}`, { repo: "r-streak", provider: "p-streak" });
+    const runs = (await claim("ex-streak", ex, 4)).runs;
+    expect(runs).toHaveLength(4);
+    const [a, b, ok, c] = runs;
+    await client.verdict(a.run_id, providerFailure(a.lease.token));
+    await client.verdict(b.run_id, providerFailure(b.lease.token));
+    expect((await provider("p-streak")).breaker.consecutive_failures).toBe(2);
+    await client.heartbeat(ok.run_id, { token: ok.lease.token, phase: "harness" });
+    expect((await provider("p-streak")).breaker.consecutive_failures).toBe(0);
+    await client.verdict(c.run_id, providerFailure(c.lease.token));
+    expect((await provider("p-streak")).breaker).toMatchObject({ state: "closed", consecutive_failures: 1 });
+  });
+
+  it("a claim waiting on a half-open breaker is answered when the trial's preflight passes", {
+    timeout: 30_000,
+  }, async () => {
+    const ex = lane("trialwake");
+    await api("/v1/providers/p-trialwake", { method: "PUT", body: { slots: 4 } });
+    for (let i = 0; i < 5; i++)
+      await dispatchSpec(`trialwake ${i}`, { repo: "r-trialwake", provider: "p-trialwake" });
+    for (const r of (await claim("ex-trialwake", ex, 3)).runs)
+      await client.verdict(r.run_id, providerFailure(r.lease.token));
+    await tick(5 * 60_000 + 1000);
+    const trial = (await claim("ex-trialwake", ex)).runs[0];
+    // A long poll of 20 s: the clock is held still here, so only the heartbeat can wake it.
+    const started = Date.now();
+    const waiting = client.claim(claimBody("ex-trialwake-2", ex, 1, 20));
+    await client.heartbeat(trial.run_id, { token: trial.lease.token, phase: "harness" });
+    const answered = await waiting;
+    if (!answered.ok) throw new Error(JSON.stringify(answered.error));
+    expect(answered.data.runs).toHaveLength(1);
+    expect(Date.now() - started).toBeLessThan(10_000);
   });
 
   it("cooling after rate_limited with retry_after_s, until then", async () => {

@@ -247,7 +247,14 @@ export class Fleet extends DurableObject<Env> {
   }
 
   async heartbeat(runId: string, req: HeartbeatRequest, signer: Signer): Promise<Result<HeartbeatResponse>> {
-    return this.signed(signer, (tx, by) => heartbeat(tx, this.deps, runId, req, by));
+    const result = this.signed(signer, (tx, by) => heartbeat(tx, this.deps, runId, req, by));
+    if (!result.ok) return result;
+    if (result.value.providerChanged) {
+      // A passed preflight closed its provider's breaker: claims read the new row and wake.
+      this.cache.clear();
+      this.waiters.wake();
+    }
+    return { ok: true, value: result.value.answer };
   }
 
   async verdict(runId: string, req: VerdictRequest, signer: Signer): Promise<Result<VerdictResponse>> {

@@ -20,7 +20,7 @@ import { backoffMs } from "./backoff";
 import { budgetHold, chargeRun } from "./budget";
 import { fleetSettings } from "./controls";
 import { checkRunSigner, recordLoad } from "./executors";
-import { recordRunEnd } from "./providers";
+import { recordPreflightPassed, recordRunEnd } from "./providers";
 import type { RunRow, SpecRow } from "./views";
 
 /** The default lease TTL (MTOR_LEASE_TTL_S sets it). */
@@ -69,13 +69,19 @@ export interface SignedBy {
   liveKeys: ReadonlySet<string>;
 }
 
+/** A heartbeat's answer, and whether it changed a provider (a passed preflight closed its breaker). */
+export interface HeartbeatResult {
+  answer: HeartbeatResponse;
+  providerChanged: boolean;
+}
+
 export function heartbeat(
   tx: Db,
   deps: Deps,
   runId: string,
   req: HeartbeatRequest,
   by: SignedBy,
-): HeartbeatResponse {
+): HeartbeatResult {
   const now = deps.now();
   const run = getRun(tx, runId);
   checkRunSigner(tx, run.executorId, by.keyId, by.liveKeys);
@@ -101,7 +107,10 @@ export function heartbeat(
     tx.update(specs).set({ status: "running", updatedAt: now }).where(eq(specs.id, s.id)).run();
   }
   if (req.load) recordLoad(tx, run.executorId, req.load, now);
-  return { cancel: run.cancel, expires_at: iso(expiresAt) };
+  // The first heartbeat past preflight: the provider answered this run.
+  const providerChanged =
+    running && run.status === "leased" && recordPreflightPassed(tx, now, run.provider, run.trial);
+  return { answer: { cancel: run.cancel, expires_at: iso(expiresAt) }, providerChanged };
 }
 
 /** Which spec and attempt a run event is about; every run event starts with these. */

@@ -158,16 +158,44 @@ export function recordRunEnd(tx: Db, now: number, name: string, t: FleetTimings,
       });
     }
   } else if (!cooling) {
-    // The provider answered: the failure streak ends and a half-open breaker closes.
-    next.consecutiveFailures = 0;
-    if (breaker === "half_open" || (breaker === "open" && end.trial)) {
-      next.breakerState = "closed";
-      next.openUntil = null;
-      next.cooldownMs = 0;
-      endPeriod(tx, "breaker", name, now);
-    }
+    Object.assign(next, providerAnswered(tx, p, now, end.trial));
   }
   tx.update(providers).set(next).where(eq(providers.name, name)).run();
+}
+
+/**
+ * The provider answered a run: its failure streak ends, and a half-open breaker (or an open one,
+ * when this run is its trial) closes. Returns the columns that change, empty when none does.
+ */
+function providerAnswered(tx: Db, p: ProviderRow, now: number, trial: boolean): Partial<ProviderRow> {
+  const next: Partial<ProviderRow> = {};
+  if (p.consecutiveFailures !== 0) next.consecutiveFailures = 0;
+  const breaker = breakerAt(p, now);
+  if (breaker === "half_open" || (breaker === "open" && trial)) {
+    next.breakerState = "closed";
+    next.openUntil = null;
+    next.cooldownMs = 0;
+    endPeriod(tx, "breaker", p.name, now);
+  }
+  return next;
+}
+
+/**
+ * A run's preflight passed: the provider answered it, which is the success a half-open trial
+ * waits for (the breaker counts provider-side failures, and the rest of the run is the task).
+ * Closing the breaker now, not at the trial's verdict a whole task later, gives the provider's
+ * other slots back while the trial works. Returns whether the provider's row changed.
+ */
+export function recordPreflightPassed(tx: Db, now: number, name: string, trial: boolean): boolean {
+  const p = getProvider(tx, name);
+  if (!p) return false;
+  const next = providerAnswered(tx, p, now, trial);
+  if (Object.keys(next).length === 0) return false;
+  tx.update(providers)
+    .set({ ...next, updatedAt: now })
+    .where(eq(providers.name, name))
+    .run();
+  return true;
 }
 
 /**
