@@ -1,4 +1,5 @@
-// Control-plane tests run inside workerd with the real Fleet Durable Object.
+// Control-plane tests run inside workerd with the real Fleet Durable Object, built from the
+// test entry: the production Worker plus a Fleet whose clock the tests pin (test/worker/).
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 
@@ -6,6 +7,7 @@ export default defineConfig({
   plugins: [
     cloudflareTest({
       wrangler: { configPath: "../wrangler.toml" },
+      main: "./test/worker/index.ts",
       miniflare: {
         bindings: {
           OPERATOR_TOKENS:
@@ -13,7 +15,6 @@ export default defineConfig({
           EXECUTOR_KEYS: "k1:test-secret-one,k2:test-secret-two",
           ACTION_SECRET: "test-action-secret",
           ALLOW_PRIVATE_WEBHOOKS: "true",
-          MTOR_TEST_CLOCK: "true",
         },
       },
     }),

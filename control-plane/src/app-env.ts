@@ -19,6 +19,11 @@ export interface AppEnv {
     signer: Signer;
     /** The request body, read once under the size limit. */
     rawBody: Uint8Array;
+    /**
+     * Set only by the test build, whose Fleet checks a signature's `created` against the clock
+     * tests pin; everywhere else the Worker checks it against real time.
+     */
+    signatureTimeInFleet: boolean;
   };
 }
 

@@ -1,7 +1,7 @@
 // The Hono app: one router per resource, one error envelope for every failure.
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { type AppEnv, fleetOf } from "./app-env";
+import type { AppEnv } from "./app-env";
 import { rawBody } from "./body";
 import { dashboard } from "./dashboard";
 import { ApiError } from "./errors";
@@ -19,7 +19,15 @@ import { specs } from "./routes/specs";
 import { webhookRoutes } from "./routes/webhooks";
 import { textAnswers } from "./text-answers";
 
-export function createApp(): Hono<AppEnv> {
+export interface AppOptions {
+  /**
+   * Mounts routes and middleware ahead of the API's own. A deployment's Worker passes nothing;
+   * the test build mounts its clock and seeding routes here.
+   */
+  mount?: (app: Hono<AppEnv>) => void;
+}
+
+export function createApp(options: AppOptions = {}): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
   // Every JSON answer, errors included, as text when asked (`Accept: text/plain`, `?format=text`).
@@ -43,36 +51,7 @@ export function createApp(): Hono<AppEnv> {
     await next();
   });
   app.get("/healthz", (c) => c.json({ ok: true }));
-  // The test-only routes do not exist unless the Worker runs with MTOR_TEST_CLOCK=true, which
-  // a deployment never sets: they answer 404 like any unknown path.
-  app.use("/__test/*", async (c, next) => {
-    if (c.env.MTOR_TEST_CLOCK !== "true") return c.notFound();
-    await next();
-  });
-  // End-to-end tests only: pin the Fleet's clock ({ms: number | null}) so leases expire and
-  // backoffs elapse without waiting.
-  app.post("/__test/clock", async (c) => {
-    const body = (await c.req.json().catch(() => ({}))) as { ms?: unknown; rate?: unknown };
-    const ms = typeof body.ms === "number" ? body.ms : null;
-    // Benchmarks: {ms, rate} runs the clock from ms at rate × real time (a compressed night).
-    const rate = typeof body.rate === "number" && body.rate > 0 ? body.rate : null;
-    const r = await fleetOf(c.env).setClock(ms, rate);
-    return r.ok ? c.json({ now: r.value }) : c.json({ error: r.error }, r.status as 403);
-  });
-  // Benchmarks only: bulk-seed queued specs (copies of a template spec) and finished history.
-  app.post("/__test/seed", async (c) => {
-    const body = (await c.req.json().catch(() => ({}))) as {
-      template?: unknown;
-      queued?: unknown;
-      history?: unknown;
-    };
-    const r = await fleetOf(c.env).benchSeed({
-      template: typeof body.template === "string" ? body.template : undefined,
-      queued: typeof body.queued === "number" ? body.queued : 0,
-      history: typeof body.history === "number" ? body.history : 0,
-    });
-    return r.ok ? c.json(r.value) : c.json({ error: r.error }, r.status as 403);
-  });
+  options.mount?.(app);
   app.route("/", openApiRoutes);
   app.route("/v1/specs", specs);
   app.route("/v1/providers", providerRoutes);

@@ -3,7 +3,7 @@
 
 import type { ClaimResponse, ExecutorInfo, VerdictRequest } from "@mtor/schema/wire";
 import { afterAll, describe, expect, it } from "vitest";
-import { api, claimBody, dispatchSpec, executorClient, fleet, startClock } from "./helpers";
+import { api, claimBody, dispatchSpec, executorClient, startClock, testFleet } from "./helpers";
 
 // The Fleet's clock runs 100× real time here; signatures are checked against real time then.
 const RATE = 100;
@@ -29,7 +29,7 @@ afterAll(async () => {
 
 describe("a long-polling claim and time-based changes", () => {
   it("is answered when the cooling ends, long before its wait is up", { timeout: 40_000 }, async () => {
-    const r = await fleet().setClock(Date.now(), RATE);
+    const r = await testFleet().setClock(Date.now(), RATE);
     expect(r.ok).toBe(true);
     const ex = { repos: ["r-wake"], providers: ["p-wake"] };
     await dispatchSpec("wake 1", { repo: "r-wake", provider: "p-wake" });

@@ -3,7 +3,7 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import type { ClaimResponse, ExecutorInfo, Phase, VerdictRequest } from "@mtor/schema/wire";
 import { beforeAll, describe, expect, it } from "vitest";
-import { api, claimBody, dispatchSpec, executorClient, fleet, startClock, tick } from "./helpers";
+import { api, claimBody, dispatchSpec, executorClient, startClock, testFleet, tick } from "./helpers";
 
 const client = executorClient();
 
@@ -314,7 +314,7 @@ describe("skip reasons", () => {
 });
 
 async function seedCopies(template: string, queued: number): Promise<void> {
-  const r = await fleet().benchSeed({ template, queued });
+  const r = await testFleet().benchSeed({ template, queued });
   if (!r.ok) throw new Error(r.error.message);
 }
 

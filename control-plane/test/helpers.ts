@@ -4,15 +4,18 @@ import { env, SELF } from "cloudflare:test";
 import { ExecutorClient } from "@mtor/schema/client";
 import type { ClaimRequest, ClaimResponse, ExecutorInfo } from "@mtor/schema/wire";
 import { fleetOf } from "../src/app-env";
+import { testFleetOf } from "./worker";
 
 export const BASE = "http://mtor.test";
 export const TOKENS = { admin: "test-admin-token", dispatch: "test-dispatch-token", read: "test-read-token" };
 
 export const fleet = () => fleetOf(env);
+/** The test build's Fleet: its clock and its seeding (test/worker/test-fleet.ts). */
+export const testFleet = () => testFleetOf(env);
 
 /** Pins the Fleet's clock (ms) and returns it. */
 export async function setClock(ms: number): Promise<number> {
-  const r = await fleet().setClock(ms);
+  const r = await testFleet().setClock(ms);
   if (!r.ok) throw new Error(r.error.message);
   return ms;
 }

@@ -1,9 +1,17 @@
 // The operator API: auth and roles, dispatch in every body shape, bad input, the
 // spec transitions, idempotency and dedup, and the fleet, provider, gate and executor routes.
-import { env } from "cloudflare:test";
+import {
+  createExecutionContext,
+  env,
+  runInDurableObject,
+  SELF,
+  waitOnExecutionContext,
+} from "cloudflare:test";
 import type { DispatchResponse } from "@mtor/schema/wire";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../src/app";
+import { Fleet } from "../src/fleet/fleet";
+import production from "../src/index";
 import {
   api,
   BASE,
@@ -15,6 +23,7 @@ import {
   startClock,
   TOKENS,
 } from "./helpers";
+import { TestFleet } from "./worker/test-fleet";
 
 interface ErrorBody {
   error: {
@@ -69,20 +78,40 @@ describe("auth", () => {
 });
 
 describe("test-only routes", () => {
-  it("answer 404 unless the Worker runs with MTOR_TEST_CLOCK=true, and change nothing", async () => {
-    const app = createApp();
+  it("are not in the production Worker: /__test/* answers 404 there and changes nothing", async () => {
     const before = await fleet().now();
-    for (const flag of [undefined, "false", "TRUE", "1"]) {
-      for (const path of ["/__test/clock", "/__test/seed", "/__test/anything"]) {
-        const res = await app.request(
-          `${BASE}${path}`,
-          { method: "POST", body: JSON.stringify({ ms: 0, template: "x", queued: 5 }) },
-          { ...env, MTOR_TEST_CLOCK: flag },
-        );
-        expect(await err(res), `${path} with ${flag}`).toMatchObject([404, { code: "not_found" }]);
-      }
+    for (const path of ["/__test/clock", "/__test/seed", "/__test/anything"]) {
+      const ctx = createExecutionContext();
+      const res = await production.fetch(
+        new Request(`${BASE}${path}`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ ms: 0, template: "x", queued: 5 }),
+        }),
+        env,
+        ctx,
+      );
+      await waitOnExecutionContext(ctx);
+      expect(await err(res), path).toMatchObject([404, { code: "not_found" }]);
     }
     expect(await fleet().now()).toBe(before);
+  });
+
+  it("the production Fleet class has no way to pin its clock or seed, and the test build binds its subclass", async () => {
+    for (const method of ["setClock", "benchSeed"]) expect(method in Fleet.prototype, method).toBe(false);
+    const stub = env.FLEET.get(env.FLEET.idFromName("fleet"));
+    expect(await runInDurableObject(stub, (fleet) => fleet instanceof TestFleet)).toBe(true);
+    // The request the production Worker answered 404 reaches the test build's route.
+    const pin = (ms: number) =>
+      SELF.fetch(`${BASE}/__test/clock`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ ms }),
+      });
+    const before = await fleet().now();
+    expect((await pin(before + 1234)).status).toBe(200);
+    expect(await fleet().now()).toBe(before + 1234);
+    expect((await pin(before)).status).toBe(200);
   });
 });
 

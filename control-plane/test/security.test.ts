@@ -79,8 +79,8 @@ describe("the route table the security and fuzz tests walk", () => {
         `^${path.replace(/:[A-Za-z_]+(\{([^}]*)\})?/g, (_m, _b, alt) => (alt ? `(?:${alt})` : "[^/]+"))}$`,
       );
     const concrete = (path: string) => path.replace(/:[a-z]+/g, "p");
-    // The test-only routes exist only under MTOR_TEST_CLOCK; MCP speaks its own protocol.
-    const own = /^(\/__test\/|\/mcp$)/;
+    // MCP speaks its own protocol.
+    const own = /^\/mcp$/;
     const real = createApp()
       .routes.filter((r) => r.method !== "ALL" && !r.path.includes("*") && !own.test(r.path))
       .map((r) => ({

@@ -45,4 +45,31 @@ describe("local control plane", () => {
     expect(commandLinesWith(secret)).toEqual([]);
     expect(statSync(join(persistDir, "worker-vars.env")).mode & 0o777).toBe(0o600);
   });
+
+  it("runs the production Worker, which has no test routes: its clock cannot be pinned", async () => {
+    if (!cp) throw new Error("the control plane of the test before did not start");
+    const url = cp.url;
+    const auth = { authorization: `Bearer ${secret}` };
+    for (const path of ["/__test/clock", "/__test/seed"]) {
+      const res = await fetch(`${url}${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ ms: Date.UTC(2001, 0, 1), template: "x", queued: 5 }),
+      });
+      expect(res.status, path).toBe(404);
+      expect(((await res.json()) as { error: { code: string } }).error.code, path).toBe("not_found");
+    }
+    // The Fleet still runs on real time: a spec dispatched now is stamped now, not in 2001.
+    const dispatched = await fetch(`${url}/v1/specs`, {
+      method: "POST",
+      headers: { ...auth, "content-type": "text/markdown" },
+      body: "---\ntitle: clock probe\nrepo: r\ntests: [t]\nstop: Stop after t.\n---\nProbe.\n",
+    });
+    expect(dispatched.status).toBe(201);
+    const { id } = (await dispatched.json()) as { id: string };
+    const spec = (await (await fetch(`${url}/v1/specs/${id}`, { headers: auth })).json()) as {
+      created_at: string;
+    };
+    expect(Math.abs(Date.parse(spec.created_at) - Date.now())).toBeLessThan(60_000);
+  });
 });

@@ -15,8 +15,7 @@ export const signedExecutor = createMiddleware<AppEnv>(async (c, next) => {
     headers: c.req.raw.headers,
     body,
     keys: parseExecutorKeys(c.env.EXECUTOR_KEYS),
-    // Where tests drive the Fleet's clock, the Fleet checks `created` against it.
-    now: c.env.MTOR_TEST_CLOCK === "true" ? null : Math.floor(Date.now() / 1000),
+    now: c.get("signatureTimeInFleet") ? null : Math.floor(Date.now() / 1000),
   });
   if (!verified.ok) throw new ApiError(401, verified.code, verified.message);
   c.set("signer", { keyId: verified.keyid, nonce: verified.nonce, created: verified.created });

@@ -30,7 +30,7 @@ import { migrate } from "drizzle-orm/durable-sqlite/migrator";
 import migrations from "../../drizzle/migrations";
 import type { ActionClaims, BudgetAction } from "../actions/links";
 import { actionTarget, budgetLinkTarget, linkUsedAt, useActionLink, useBudgetLink } from "../actions/use";
-import { Clock } from "../core/clock";
+import { type Clock, systemClock } from "../core/clock";
 import { type Db, type Deps, tables } from "../core/db";
 import { readTimings } from "../core/timings";
 import { ApiError, type Result } from "../errors";
@@ -48,7 +48,6 @@ import {
   redeliver,
   type WebhookCreateInput,
 } from "../webhooks/endpoints";
-import { type BenchSeedInput, benchSeed } from "./bench-seed";
 import { budgetHold, budgetView } from "./budget";
 import { FleetCache } from "./cache";
 import {
@@ -94,8 +93,7 @@ export const NO_MONITOR_HINT =
 
 export class Fleet extends DurableObject<Env> {
   private readonly db: Db;
-  private readonly clock = new Clock();
-  private readonly waiters = new Waiters();
+  protected readonly waiters = new Waiters();
   protected readonly deps: Deps;
   /** The key ids EXECUTOR_KEYS holds: an executor id stays bound to its key while it is live. */
   private readonly liveKeys: ReadonlySet<string>;
@@ -104,7 +102,15 @@ export class Fleet extends DurableObject<Env> {
   /** The real time the alarm is set for, as far as this instance knows. */
   private alarmAt: number | null = null;
 
-  constructor(ctx: DurableObjectState, env: Env) {
+  /**
+   * The runtime constructs a deployment's Fleet with real time; the test build's subclass
+   * passes a clock it can pin.
+   */
+  constructor(
+    ctx: DurableObjectState,
+    env: Env,
+    protected readonly clock: Clock = systemClock,
+  ) {
     super(ctx, env);
     this.db = drizzle(ctx.storage, { schema: tables });
     this.deps = { db: this.db, now: () => this.clock.now(), random: Math.random, timings: readTimings(env) };
@@ -131,6 +137,11 @@ export class Fleet extends DurableObject<Env> {
     return this.run(fn);
   }
 
+  /** Forgets every cached setting and provider row (the next read fetches them). */
+  protected forgetCache(): void {
+    this.cache.clear();
+  }
+
   /** A transaction that may change settings or providers: the cache forgets them after it. */
   protected tx<T>(fn: (tx: Db) => T): Result<T> {
     const result = this.run(fn);
@@ -145,15 +156,17 @@ export class Fleet extends DurableObject<Env> {
     return result;
   }
 
+  /** The real time (ms since the epoch) an alarm due at `at` on the Fleet's clock is set for. */
+  protected alarmTime(at: number): number {
+    return Date.now() + this.clock.realDelay(at - this.clock.now());
+  }
+
   /**
    * Makes sure the alarm runs by `at` (Fleet clock, ms): the earliest lease expiry, or now
-   * when the outbox has something to send. Nothing is read to decide it. While a test pins the
-   * clock the alarm is parked an hour out: the test runs it with runDurableObjectAlarm, so it
-   * never fires behind the test's back.
+   * when the outbox has something to send. Nothing is read to decide it.
    */
-  private wakeBy(at: number): void {
-    const parked = this.env.MTOR_TEST_CLOCK === "true" && this.clock.isPinned();
-    const real = parked ? Date.now() + 3600_000 : Date.now() + this.clock.realDelay(at - this.clock.now());
+  protected wakeBy(at: number): void {
+    const real = this.alarmTime(at);
     if (this.alarmAt !== null && this.alarmAt <= real && this.alarmAt > Date.now() - 60_000) return;
     this.alarmAt = real;
     void this.ctx.storage.setAlarm(real);
@@ -175,18 +188,6 @@ export class Fleet extends DurableObject<Env> {
 
   // ------------------------------------------------------------ clock
 
-  async setClock(ms: number | null, rate: number | null = null): Promise<Result<number>> {
-    if (this.env.MTOR_TEST_CLOCK !== "true") {
-      return {
-        ok: false,
-        status: 403,
-        error: { code: "forbidden", message: "the clock is pinned only in tests" },
-      };
-    }
-    this.clock.pin(ms, rate);
-    return { ok: true, value: this.clock.now() };
-  }
-
   async now(): Promise<number> {
     return this.clock.now();
   }
@@ -194,16 +195,19 @@ export class Fleet extends DurableObject<Env> {
   // ------------------------------------------------------------ executor protocol
 
   /**
+   * The time (unix seconds) a signature's `created` is checked against here, or null where the
+   * Worker already checked it against real time, as it does in every deployment.
+   */
+  protected signatureCheckTime(): number | null {
+    return null;
+  }
+
+  /**
    * Runs one signed executor operation in one transaction with the storing of its nonce: a
    * replayed nonce, or one that cannot be stored, leaves the operation undone.
    */
   private signed<T>(signer: Signer, fn: (tx: Db, by: SignedBy) => T): Result<T> {
-    // Under a test clock the Worker leaves the signature's time window to this clock; one
-    // running at a benchmark's rate drifts from the executors' real clocks by design.
-    const checkAt =
-      this.env.MTOR_TEST_CLOCK === "true"
-        ? Math.floor((this.clock.isScaled() ? Date.now() : this.clock.now()) / 1000)
-        : null;
+    const checkAt = this.signatureCheckTime();
     const by = { keyId: signer.keyId, liveKeys: this.liveKeys };
     return this.run((tx) => {
       acceptSigner(tx, signer, this.clock.now(), checkAt);
@@ -235,11 +239,9 @@ export class Fleet extends DurableObject<Env> {
 
   /**
    * Real ms until a cooling or a breaker's cooldown ends: nothing wakes the waiting claims then
-   * (no request changes anything), so they look again by themselves. Infinity when none is due,
-   * or while a test holds the clock still.
+   * (no request changes anything), so they look again by themselves. Infinity when none is due.
    */
-  private untilProviderChange(): number {
-    if (this.clock.isPinned()) return Number.POSITIVE_INFINITY;
+  protected untilProviderChange(): number {
     const now = this.clock.now();
     const next = this.read((tx) => nextProviderChange(tx, now));
     if (!next.ok || next.value === null) return Number.POSITIVE_INFINITY;
@@ -400,22 +402,6 @@ export class Fleet extends DurableObject<Env> {
 
   async drain(id: string, draining: boolean): Promise<Result<ExecutorView>> {
     return this.change((tx) => setDraining(tx, id, draining));
-  }
-
-  // ------------------------------------------------------------ benchmarks
-
-  /** Benchmarks only (MTOR_TEST_CLOCK=true): bench-seed.ts fills the queue and the history. */
-  async benchSeed(input: BenchSeedInput): Promise<Result<{ specs: number }>> {
-    if (this.env.MTOR_TEST_CLOCK !== "true") {
-      return {
-        ok: false,
-        status: 403,
-        error: { code: "forbidden", message: "seeding is for benchmarks only" },
-      };
-    }
-    const seeded = benchSeed(this.ctx.storage.sql, this.clock.now(), input);
-    if (seeded.queued > 0) this.waiters.wake();
-    return { ok: true, value: { specs: seeded.specs } };
   }
 
   // ------------------------------------------------------------ monitor

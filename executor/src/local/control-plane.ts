@@ -21,6 +21,11 @@ export interface ControlPlaneOptions {
    * an env file beside the state (mode 0600), never on its command line, where `ps` shows them.
    */
   vars?: Record<string, string>;
+  /**
+   * The Worker's entry module, in place of wrangler.toml's `main` (the production Worker): the
+   * tests and benchmarks run the test build, whose Fleet's clock they can pin.
+   */
+  entry?: string;
   /** Called with wrangler's output lines (default: dropped). */
   onOutput?: (line: string) => void;
   /** How long to wait for /healthz. */
@@ -78,6 +83,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Loca
 
   const launch = async () => {
     const args = ["dev", "--ip", host, "--port", String(port), "--persist-to", opts.persistDir];
+    if (opts.entry) args.push(opts.entry);
     args.push("--inspector-port", String(await freePort()));
     if (opts.vars && Object.keys(opts.vars).length > 0)
       args.push("--env-file", writeVarsFile(opts.persistDir, opts.vars));

@@ -226,14 +226,42 @@ describe("wrangler.toml [env.production] and npm run deploy", () => {
     expect(prod.triggers.crons).toEqual(wrangler.triggers.crons);
     expect(Object.keys(prod.vars).sort()).toEqual(Object.keys(wrangler.vars).sort());
     expect(prod.vars.ALLOW_PRIVATE_WEBHOOKS).toBe("false");
-    // Secrets are set with `wrangler secret put`, never written here; the test clock stays off.
-    for (const secret of ["OPERATOR_TOKENS", "EXECUTOR_KEYS", "ACTION_SECRET", "MTOR_TEST_CLOCK"])
+    // Secrets are set with `wrangler secret put`, never written here.
+    for (const secret of ["OPERATOR_TOKENS", "EXECUTOR_KEYS", "ACTION_SECRET"])
       expect(prod.vars[secret]).toBeUndefined();
     expect(read("wrangler.toml")).toMatch(/wrangler secret put OPERATOR_TOKENS --env production/);
   });
 
   it("npm run deploy deploys the production environment", () => {
     expect(rootPkg.scripts.deploy).toBe("wrangler deploy --env production");
+  });
+
+  /** The bundle `wrangler deploy --dry-run` builds, from wrangler.toml's entry or from `entry`. */
+  function bundle(entry?: string): string {
+    const out = mkdtempSync(join(tmpdir(), "mtor-dry-run-"));
+    try {
+      const args = ["deploy", ...(entry ? [entry] : []), "--env", "production", "--dry-run", "--outdir", out];
+      const r = spawnSync(join(REPO_ROOT, "node_modules", ".bin", "wrangler"), args, {
+        cwd: REPO_ROOT,
+        encoding: "utf8",
+        env: { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1", CI: "1" },
+      });
+      expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
+      return readFileSync(join(out, "index.js"), "utf8");
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  }
+
+  it("deploys the production Worker, whose bundle holds no test route, test clock or seeding", {
+    timeout: 120_000,
+  }, () => {
+    expect(wrangler.main).toBe("control-plane/src/index.ts");
+    expect(prod.main ?? wrangler.main).toBe("control-plane/src/index.ts");
+    const testOnly = /\/__test\/|setClock|benchSeed|TestFleet/;
+    expect(bundle()).not.toMatch(testOnly);
+    // The check can fail: the test build's bundle has them all.
+    expect(bundle("control-plane/test/worker/index.ts")).toMatch(testOnly);
   });
 });
 

@@ -22,6 +22,11 @@ export { gitIn };
 export const OPERATOR_TOKEN = "e2e-operator-token-0123456789";
 export const EXECUTOR_KEY = { id: "e2e", secret: "e2e-executor-secret-0123456789abcdef" };
 const MTOR_BIN = join(REPO_ROOT, "executor", "bin", "mtor.js");
+/**
+ * The control plane's test build: the production Worker plus `/__test/clock` and `/__test/seed`
+ * over a Fleet whose clock can be pinned or sped up. No deployment runs it.
+ */
+export const TEST_WORKER = join(REPO_ROOT, "control-plane", "test", "worker", "index.ts");
 
 export interface Stack {
   root: string;
@@ -40,6 +45,7 @@ export async function startStack(name: string, vars: Record<string, string> = {}
   const root = mkdtempSync(join(tmpdir(), `mtor-e2e-${name}-`));
   const cp = await startControlPlane({
     persistDir: join(root, "control-plane"),
+    entry: TEST_WORKER,
     onOutput: process.env.MTOR_E2E_VERBOSE
       ? (line) => {
           if (!/Request\.cf|ENOTFOUND|GetAddrInfo|getaddrinfo/.test(line)) console.log(`[workerd] ${line}`);
@@ -48,7 +54,6 @@ export async function startStack(name: string, vars: Record<string, string> = {}
     vars: {
       OPERATOR_TOKENS: `e2e:${OPERATOR_TOKEN}:admin`,
       EXECUTOR_KEYS: `${EXECUTOR_KEY.id}:${EXECUTOR_KEY.secret}`,
-      MTOR_TEST_CLOCK: "true",
       ALLOW_PRIVATE_WEBHOOKS: "true",
       ...vars,
     },

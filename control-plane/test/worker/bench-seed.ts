@@ -1,5 +1,5 @@
 // Benchmarks only: bulk SQL that fills the Fleet with queued copies of one spec and with finished
-// history. The Fleet calls it only when MTOR_TEST_CLOCK=true; nothing in a deployment reaches it.
+// history. Only the test build's Fleet (test-fleet.ts) reaches it; no deployment bundles it.
 
 export interface BenchSeedInput {
   template?: string;
