@@ -156,7 +156,7 @@ describe("skip reasons", () => {
     expect((await provider("p-trialpf")).breaker).toMatchObject({ state: "closed", consecutive_failures: 1 });
   });
 
-  it("a half-open trial whose preflight fails reopens the breaker: the preflight phase alone closes nothing", async () => {
+  it("a half-open trial whose preflight fails reopens the breaker: reporting a failed preflight closes nothing", async () => {
     const ex = lane("trialfail");
     await api("/v1/providers/p-trialfail", { method: "PUT", body: { slots: 3 } });
     for (let i = 0; i < 5; i++)
@@ -165,7 +165,9 @@ describe("skip reasons", () => {
       await client.verdict(r.run_id, providerFailure(r.lease.token));
     await tick(5 * 60_000 + 1000);
     const trial = (await claim("ex-trialfail", ex)).runs[0];
-    await client.heartbeat(trial.run_id, { token: trial.lease.token, phase: "preflight" });
+    // The executor's heartbeats for a run whose preflight fails: preparing, then reporting.
+    await client.heartbeat(trial.run_id, { token: trial.lease.token, phase: "preparing" });
+    await client.heartbeat(trial.run_id, { token: trial.lease.token, phase: "reporting" });
     await client.verdict(
       trial.run_id,
       verdict(trial.lease.token, { outcome: "failed", failure: { kind: "preflight", message: "no answer" } }),

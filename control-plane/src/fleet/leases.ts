@@ -35,6 +35,11 @@ export const PICKUP_S = DEFAULT_TIMINGS.pickupS;
 export const MAX_LOST_LEASES = 3;
 /** Phases before preflight passed; any other phase (also one the mtor executor never sends) is running. */
 const PRE_RUNNING_PHASES = new Set(["claimed", "preparing", "preflight"]);
+/**
+ * Phases a run reaches only after its preflight passed. `reporting` is not one: a run whose
+ * preflight failed reports too.
+ */
+const PAST_PREFLIGHT_PHASES = new Set(["harness", "gates", "pushing"]);
 export const EXPIRE_BATCH = 100;
 
 function sameToken(a: string, b: string): boolean {
@@ -109,7 +114,9 @@ export function heartbeat(
   if (req.load) recordLoad(tx, run.executorId, req.load, now);
   // The first heartbeat past preflight: the provider answered this run.
   const providerChanged =
-    running && run.status === "leased" && recordPreflightPassed(tx, now, run.provider, run.trial);
+    PAST_PREFLIGHT_PHASES.has(req.phase) &&
+    !PAST_PREFLIGHT_PHASES.has(run.phase ?? "") &&
+    recordPreflightPassed(tx, now, run.provider, run.trial);
   return { answer: { cancel: run.cancel, expires_at: iso(expiresAt) }, providerChanged };
 }
 
