@@ -22,6 +22,18 @@ import {
 /** Half the added round trip to the origin (30 ms in all). */
 export const ORIGIN_ONE_WAY_MS = 15;
 
+/**
+ * Split entries shown beside their shared stage, or after the verdict, and not summed: the step
+ * timing each one reads.
+ */
+export const SHOWN_APART = {
+  worktree: "worktree",
+  preflight: "preflight",
+  origin_check: "origin_check",
+  gates: "gates",
+  cleanup_after_verdict: "cleanup",
+} as const;
+
 export interface OverheadResult {
   files: number;
   /** The origin: git daemon behind the delay proxy, and how many connections went through it. */
@@ -168,23 +180,23 @@ export async function runOverhead(opts: {
     // Up to the verdict: the workspace goes back to the pool after it, off the critical path.
     const total = (t.total ?? 0) + Math.max(0, claimMs);
     const claudeMs = t.harness_process ?? t.harness ?? 0;
-    // The workspace is prepared while the preflight probes the provider: one stage, as long as
-    // the slower of the two.
+    // Stages that run two steps side by side last as long as the slower one: the workspace is
+    // prepared while the preflight probes the provider, and the gates run while the origin is
+    // listed after the harness.
     const parts: Record<string, number> = {
       claim: Math.max(0, claimMs),
       prepare_and_preflight: Math.max(t.worktree ?? 0, t.preflight ?? 0),
       harness_process: claudeMs,
-      origin_check: Math.max(0, (t.harness ?? 0) - claudeMs),
-      gates: t.gates ?? 0,
+      // Around the process: the provider tap, the sandbox, the runaway guard.
+      harness_step: Math.max(0, (t.harness ?? 0) - claudeMs),
+      origin_check_and_gates: Math.max(t.origin_check ?? 0, t.gates ?? 0),
       confirm: t.confirm ?? 0,
       push: t.push ?? 0,
       verdict: t.verdict ?? 0,
     };
     parts.other = Math.max(0, total - Object.values(parts).reduce((a, b) => a + b, 0));
-    // Shown, not summed: the two halves of the shared stage, and what follows the verdict.
-    parts.worktree = t.worktree ?? 0;
-    parts.preflight = t.preflight ?? 0;
-    parts.cleanup_after_verdict = t.cleanup ?? 0;
+    // Shown, not summed: the halves of the shared stages, and what follows the verdict.
+    for (const [k, v] of Object.entries(SHOWN_APART)) parts[k] = t[v] ?? 0;
     for (const [k, v] of Object.entries(parts)) split[k] = [...(split[k] ?? []), v];
     e2e.push(total);
     harness.push(claudeMs + (t.preflight ?? 0));

@@ -65,7 +65,15 @@ export async function runQueuePeer(opts: {
           prepareWorktree: (r) => acts.prepareWorktree(r),
           preflight: (r) => acts.preflight(r),
           runHarness: (r, p) => acts.runHarness(r, p),
-          runGates: (r, p, h) => acts.runGates(r, p, h),
+          checkOrigin: (r, p) => acts.checkOrigin(r, p),
+          runGates: (r, p, h, origin) =>
+            acts.runGates(
+              r,
+              p,
+              h,
+              undefined,
+              origin.then((o) => o.baseTip),
+            ),
           pushBranch: (r, p) => acts.pushBranch(r, p),
           reportVerdict: (r, v) => acts.reportVerdict(r, v),
           cleanup: (r, p, keep) => acts.cleanup(r, p, keep),

@@ -8,7 +8,7 @@ import { runCapacity } from "./capacity";
 import { runEngines } from "./engines";
 import { BENCH_DIR, cleanupAll, hookSignals, inCleanupScope, median, round } from "./lib";
 import { type NightResult, runNight } from "./night";
-import { runOverhead } from "./overhead";
+import { runOverhead, SHOWN_APART } from "./overhead";
 import { runPickup } from "./pickup";
 import { NIGHT_RATE, nightProfile, POLICIES, type PolicyName, type ProfileName } from "./profiles";
 import { runRequeue } from "./requeue";
@@ -221,8 +221,8 @@ export async function runBench(opts: BenchOptions) {
       );
     }
     // Only the parts that count as overhead: not the claude process itself, nor the parts shown
-    // beside their shared stage (worktree, preflight) or after the verdict.
-    const notOverhead = new Set(["harness_process", "worktree", "preflight", "cleanup_after_verdict"]);
+    // beside their shared stage (worktree, preflight, origin check, gates) or after the verdict.
+    const notOverhead = new Set(["harness_process", ...Object.keys(SHOWN_APART)]);
     const biggestSplit = Object.entries(overhead.split_ms)
       .filter(([k]) => !notOverhead.has(k))
       .sort((a, b) => b[1] - a[1])[0];

@@ -44,6 +44,7 @@ import type { Sandbox } from "../sandbox";
 import type {
   GateOutcome,
   HarnessOutcome,
+  OriginCheck,
   PreflightOutcome,
   PreparedRun,
   ReportOutcome,
@@ -310,23 +311,20 @@ export function createActivities(deps: ActivityDeps): RunActivities {
       log(
         `run ${runLabel(run)} harness ${harness.name} ${r.ok ? "ok" : `failed (${r.failure?.kind}): ${r.failure?.message}`} (${secs(r.durationMs)})`,
       );
-      // Everything the harness started is gone now, so the origin cannot move on its behalf after this.
+      return { ok: r.ok, failure: r.failure, usage: r.usage, logTail: r.logTail, durationMs: r.durationMs };
+    },
+
+    async checkOrigin(run, prepared, hooks): Promise<OriginCheck> {
+      // Called once the harness, and everything it started, is gone: the origin cannot move on
+      // the agent's behalf after this listing.
       const { moved, after } = await checkOrigin(run, prepared.originBefore, hooks?.signal).catch(
         asGitFailure,
       );
       const baseTip = after[`refs/heads/${prepared.base}`];
-      return {
-        ok: r.ok,
-        failure: r.failure,
-        usage: r.usage,
-        logTail: r.logTail,
-        durationMs: r.durationMs,
-        ...(baseTip ? { baseTip } : {}),
-        ...(moved.length ? { security: moved } : {}),
-      };
+      return { ...(baseTip ? { baseTip } : {}), ...(moved.length ? { security: moved } : {}) };
     },
 
-    async runGates(run, prepared, harness, hooks): Promise<GateOutcome> {
+    async runGates(run, prepared, harness, hooks, baseTip): Promise<GateOutcome> {
       hooks?.heartbeat?.("gates");
       const repo = repoOf(run);
       const mirror = mirrorPath(config.workdir, repo.name);
@@ -340,12 +338,12 @@ export function createActivities(deps: ActivityDeps): RunActivities {
           const patch = await patchOf(mirror, prepared.baseSha, headSha, s.diffstat.files);
           return { outcome: "passed", flags: [], commits: s.commits, diffstat: s.diffstat, headSha, patch };
         }
-        const baseTip = await fetchBaseTip(mirror, repo.url, prepared, harness.baseTip, hooks?.signal);
+        const base = await fetchBaseTip(mirror, repo.url, prepared, await baseTip, hooks?.signal);
         if (repo.test) await checkoutInSandbox(prepared, headSha, hooks?.signal);
         const settings: Partial<GateSettings> = run.gates;
         const report = await deps.runGates({
           repoDir: mirror,
-          base: baseTip,
+          base,
           head: headSha,
           spec: run.spec,
           settings,

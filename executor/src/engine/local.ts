@@ -109,7 +109,17 @@ async function execute(
       harnessMs = h.durationMs;
       return h;
     },
-    runGates: (r, p, h) => timed("gates", () => acts.runGates(r, p, h, hooks)),
+    checkOrigin: (r, p) => timed("origin_check", () => acts.checkOrigin(r, p, hooks)),
+    runGates: (r, p, h, origin) =>
+      timed("gates", () =>
+        acts.runGates(
+          r,
+          p,
+          h,
+          hooks,
+          origin.then((o) => o.baseTip),
+        ),
+      ),
     pushBranch: (r, p) => timed("push", () => acts.pushBranch(r, p, hooks)),
     reportVerdict: async (r, verdict) => {
       // The verdict ends the lease: no heartbeat after it.

@@ -5,6 +5,7 @@ import type { ClaimedRun, Failure, Phase, VerdictRequest } from "@mtor/schema";
 import type {
   GateOutcome,
   HarnessOutcome,
+  OriginCheck,
   PreflightOutcome,
   PreparedRun,
   PushOutcome,
@@ -17,7 +18,14 @@ export interface StepCalls {
   prepareWorktree(run: ClaimedRun): Promise<PreparedRun>;
   preflight(run: ClaimedRun): Promise<PreflightOutcome>;
   runHarness(run: ClaimedRun, prepared: PreparedRun): Promise<HarnessOutcome>;
-  runGates(run: ClaimedRun, prepared: PreparedRun, harness: HarnessOutcome): Promise<GateOutcome>;
+  checkOrigin(run: ClaimedRun, prepared: PreparedRun): Promise<OriginCheck>;
+  /** `origin`: the origin check running beside the gates (they need base's tip from it). */
+  runGates(
+    run: ClaimedRun,
+    prepared: PreparedRun,
+    harness: HarnessOutcome,
+    origin: Promise<OriginCheck>,
+  ): Promise<GateOutcome>;
   pushBranch(run: ClaimedRun, prepared: PreparedRun): Promise<PushOutcome>;
   reportVerdict(run: ClaimedRun, verdict: VerdictRequest): Promise<ReportOutcome>;
   cleanup(run: ClaimedRun, prepared: PreparedRun, keep: boolean): Promise<void>;
@@ -52,10 +60,12 @@ export interface StepsResult {
 /** The most log tail a verdict carries (the local engine's cut, under the wire limit). */
 
 /**
- * prepare and preflight side by side → harness (when preflight passed) → gates (when the harness succeeded) →
- * decide → push (when the decision says so and the run was not stopped) → report → cleanup
- * (keeping the workspace when the harness ran and the run did not pass). Every verdict is reported, even after a stop:
- * the control plane refuses a stale lease's verdict itself.
+ * prepare and preflight side by side → harness (when preflight passed) → the origin check, and
+ * beside it the gates (when the harness succeeded) → decide → push (when the decision says so and
+ * the run was not stopped; never before the origin check is in, and never when it saw the origin
+ * move) → report → cleanup (keeping the workspace when the harness ran and the run did not pass).
+ * Every verdict is reported, even after a stop: the control plane refuses a stale lease's verdict
+ * itself.
  */
 export async function runSteps(
   steps: StepCalls,
@@ -72,6 +82,7 @@ export async function runSteps(
   let prepared: PreparedRun | undefined;
   let preflight: PreflightOutcome | undefined;
   let harness: HarnessOutcome | undefined;
+  let origin: OriginCheck | undefined;
   let gates: GateOutcome | undefined;
   let error: Failure | undefined;
   let pushed: PushOutcome | undefined;
@@ -94,9 +105,23 @@ export async function runSteps(
       harness = await steps.runHarness(run, p);
     }
     const h = harness;
-    if (!stopped() && h?.ok) {
-      phase("gates");
-      gates = await steps.runGates(run, p, h);
+    if (h && !stopped()) {
+      // The harness and all it started are gone: the origin is listed once more, and the gates
+      // (taking the agent's commits, then checking them) run meanwhile. Both are awaited before
+      // anything is decided, so nothing is pushed before the check is in.
+      const checking = steps.checkOrigin(run, p);
+      checking.catch(() => undefined);
+      let gating: Promise<GateOutcome | undefined> = Promise.resolve(undefined);
+      if (h.ok) {
+        phase("gates");
+        gating = steps.runGates(run, p, h, checking);
+      }
+      const [checked, gated] = await Promise.allSettled([checking, gating]);
+      // What the check saw rejects the run even when the gates failed.
+      if (checked.status === "fulfilled") origin = checked.value;
+      if (gated.status === "fulfilled") gates = gated.value;
+      if (checked.status === "rejected") throw checked.reason;
+      if (gated.status === "rejected") throw gated.reason;
     }
   } catch (err) {
     const c = opts.classify(err);
@@ -104,7 +129,15 @@ export async function runSteps(
     else if (!stopped()) error = c.error;
   }
 
-  let decision: Decision = decideVerdict({ preflight, harness, gates, stopped: stopped(), timeoutS, error });
+  let decision: Decision = decideVerdict({
+    preflight,
+    harness,
+    origin,
+    gates,
+    stopped: stopped(),
+    timeoutS,
+    error,
+  });
   // Never push after a lost lease or a cancel: check again right before pushing.
   if (decision.push && prepared && !stopped() && opts.beforePush) {
     await opts.beforePush();

@@ -39,9 +39,13 @@ export interface HarnessOutcome {
   usage?: Usage;
   logTail: string;
   durationMs: number;
-  /** What moved on the origin beyond the run's branch while the harness ran. */
+}
+
+/** The origin's listing after the harness, against the one before the run. */
+export interface OriginCheck {
+  /** What moved on the origin beyond the run's branch during the run. */
   security?: GateFlag[];
-  /** The base branch's tip in the origin's listing right after the harness. */
+  /** The base branch's tip in that listing. */
   baseTip?: string;
 }
 
@@ -97,11 +101,18 @@ export interface RunActivities {
   /** Probes the provider in a scratch directory of its own; runs alongside prepareWorktree. */
   preflight(run: ClaimedRun, hooks?: StepHooks): Promise<PreflightOutcome>;
   runHarness(run: ClaimedRun, prepared: PreparedRun, hooks?: StepHooks): Promise<HarnessOutcome>;
+  /** Lists the origin once the harness and everything it started are gone; runs beside the gates. */
+  checkOrigin(run: ClaimedRun, prepared: PreparedRun, hooks?: StepHooks): Promise<OriginCheck>;
+  /**
+   * `baseTip`: base's tip as the origin check listed it (a promise when the check runs beside
+   * the gates); the gates wait for it only where they need it, after taking the agent's commits.
+   */
   runGates(
     run: ClaimedRun,
     prepared: PreparedRun,
     harness: HarnessOutcome,
     hooks?: StepHooks,
+    baseTip?: string | Promise<string | undefined>,
   ): Promise<GateOutcome>;
   /** Pushes only refs/heads/<branch> with an explicit refspec. Never called after a lost lease. */
   pushBranch(run: ClaimedRun, prepared: PreparedRun, hooks?: StepHooks): Promise<PushOutcome>;

@@ -9,7 +9,14 @@ import type {
   Usage,
   VerdictRequest,
 } from "@mtor/schema";
-import type { GateOutcome, HarnessOutcome, PreflightOutcome, PreparedRun, PushOutcome } from "./types";
+import type {
+  GateOutcome,
+  HarnessOutcome,
+  OriginCheck,
+  PreflightOutcome,
+  PreparedRun,
+  PushOutcome,
+} from "./types";
 
 /** Why a run was stopped from outside its steps. */
 export type StopReason = "canceled" | "lost_lease" | "timeout" | "drain";
@@ -17,6 +24,8 @@ export type StopReason = "canceled" | "lost_lease" | "timeout" | "drain";
 export interface VerdictFacts {
   preflight?: PreflightOutcome;
   harness?: HarnessOutcome;
+  /** The origin's listing after the harness, against the one before. */
+  origin?: OriginCheck;
   gates?: GateOutcome;
   /** Set when the run was aborted; wins over what the steps returned. */
   stopped?: StopReason;
@@ -38,7 +47,7 @@ export function decideVerdict(f: VerdictFacts): Decision {
   // The origin moving beyond the run's branch rejects the run whatever else happened, unpushed.
   const security = [
     ...((f.preflight && !f.preflight.ok && f.preflight.security) || []),
-    ...(f.harness?.security ?? []),
+    ...(f.origin?.security ?? []),
   ];
   const flags = [...security, ...(f.gates?.flags ?? [])];
   if (f.stopped) {

@@ -9,7 +9,7 @@ import { ApplicationFailure } from "@temporalio/common";
 import { StepFailure } from "../engine/activities";
 import { LeaseKeeper, type RenewLease } from "../engine/lease";
 import type { StepCalls } from "../engine/run-steps";
-import type { RunActivities, StepHooks } from "../engine/types";
+import type { GateOutcome, HarnessOutcome, PreparedRun, RunActivities, StepHooks } from "../engine/types";
 import type { StopReason } from "../engine/verdict";
 import { stopFailure } from "./failures";
 import { boxQueueFor, FAILURE_TYPE, type PreparedOnBox, workflowIdFor } from "./shared";
@@ -38,8 +38,15 @@ export interface TemporalActivityDeps {
 }
 
 /** The steps the workflow calls, except that preparing a worktree also names the box holding it. */
-export interface TemporalActivities extends Omit<StepCalls, "prepareWorktree"> {
+export interface TemporalActivities extends Omit<StepCalls, "prepareWorktree" | "runGates"> {
   prepareWorktree(run: ClaimedRun): Promise<PreparedOnBox>;
+  /** `baseTip`: from the origin check, which the workflow awaits first (a promise cannot cross). */
+  runGates(
+    run: ClaimedRun,
+    prepared: PreparedRun,
+    harness: HarnessOutcome,
+    baseTip?: string,
+  ): Promise<GateOutcome>;
 }
 
 /** What an activity sends with `Context.heartbeat` (visible in Temporal's UI). */
@@ -172,8 +179,10 @@ export function createTemporalActivities(deps: TemporalActivityDeps): TemporalAc
 
     runHarness: (run, prepared) => step(run, "harness", (hooks) => inner.runHarness(run, prepared, hooks)),
 
-    runGates: (run, prepared, harness) =>
-      step(run, "gates", (hooks) => inner.runGates(run, prepared, harness, hooks)),
+    checkOrigin: (run, prepared) => step(run, "gates", (hooks) => inner.checkOrigin(run, prepared, hooks)),
+
+    runGates: (run, prepared, harness, baseTip) =>
+      step(run, "gates", (hooks) => inner.runGates(run, prepared, harness, hooks, baseTip)),
 
     // Never push after a lost lease or a kill: the lease is checked right before pushing.
     pushBranch: (run, prepared) =>

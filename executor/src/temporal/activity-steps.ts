@@ -12,7 +12,7 @@ import { classifyStepError, outcomeOf } from "./failures";
 import { FAILURE_TYPE } from "./shared";
 
 /** The steps that run on the box holding the run's worktree. */
-export type BoxStep = "preflight" | "runHarness" | "runGates" | "pushBranch" | "cleanup";
+export type BoxStep = "preflight" | "runHarness" | "checkOrigin" | "runGates" | "pushBranch" | "cleanup";
 
 export interface ActivityRoutes {
   /** Activities on the provider's queue (any box serving it). */
@@ -99,10 +99,14 @@ export function activitySteps(routes: ActivityRoutes): ActivitySteps {
         inHarness = false;
       }
     },
-    runGates: (run, p, h) =>
-      on("runGates")
-        .runGates(run, p, h)
-        .catch((e: unknown) => outcomeOr<GateOutcome>(e)),
+    checkOrigin: (run, p) => on("checkOrigin").checkOrigin(run, p),
+    // The workflow runs the check first: the gates' activity needs base's tip as a value.
+    runGates: async (run, p, h, origin) => {
+      const { baseTip } = await origin;
+      return on("runGates")
+        .runGates(run, p, h, baseTip)
+        .catch((e: unknown) => outcomeOr<GateOutcome>(e));
+    },
     pushBranch: (run, p) => on("pushBranch").pushBranch(run, p),
     reportVerdict: (run, v) => routes.shared.reportVerdict(run, v),
     cleanup: (run, p, keep) => on("cleanup").cleanup(run, p, keep),

@@ -72,6 +72,7 @@ export async function specRun(input: SpecRunInput): Promise<SpecRunResult> {
     preflight: timing.stepTimeoutMs,
     // The spec's timeout is the harness's start-to-close.
     runHarness: specTimeoutMs,
+    checkOrigin: timing.stepTimeoutMs,
     runGates: Math.max(specTimeoutMs, timing.stepTimeoutMs),
     pushBranch: timing.stepTimeoutMs,
     cleanup: timing.stepTimeoutMs,

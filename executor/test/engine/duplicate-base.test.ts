@@ -42,8 +42,9 @@ describe("duplicate: already on base", () => {
     const harness = await acts.runHarness(run, prepared);
     expect(harness.ok).toBe(true);
     // The origin check sees main move too: that run is rejected and reported either way.
-    expect(harness.security?.map((f) => f.gate)).toEqual(["protected_branch_touched"]);
-    const gates = await acts.runGates(run, prepared, harness);
+    const check = await acts.checkOrigin(run, prepared);
+    expect(check.security?.map((f) => f.gate)).toEqual(["protected_branch_touched"]);
+    const gates = await acts.runGates(run, prepared, harness, undefined, check.baseTip);
     const dup = gates.flags.find((f) => f.gate === "duplicate");
     expect(dup?.detail).toMatch(/already on/);
     expect(gates.outcome).toBe("rejected");
@@ -53,8 +54,9 @@ describe("duplicate: already on base", () => {
     const again = makeRun("no-commit");
     const p2 = await acts.prepareWorktree(again);
     const h2 = await acts.runHarness(again, p2);
-    expect(h2.security).toBeUndefined();
-    const g2 = await acts.runGates(again, p2, h2);
+    const o2 = await acts.checkOrigin(again, p2);
+    expect(o2.security).toBeUndefined();
+    const g2 = await acts.runGates(again, p2, h2, undefined, o2.baseTip);
     expect(g2.flags.find((f) => f.gate === "duplicate")).toBeUndefined();
     await acts.cleanup(again, p2, false);
   });

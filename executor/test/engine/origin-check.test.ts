@@ -31,7 +31,8 @@ describe("originMoves", () => {
 describe("decideVerdict with the origin touched", () => {
   it("rejects without pushing, whatever the gates or the harness said", () => {
     const security = originMoves({ "refs/heads/main": A }, { "refs/heads/main": B }, RUN);
-    const harness = { ok: true, logTail: "", durationMs: 1, security };
+    const harness = { ok: true, logTail: "", durationMs: 1 };
+    const origin = { security };
     const gates = {
       outcome: "passed" as const,
       flags: [],
@@ -39,13 +40,13 @@ describe("decideVerdict with the origin touched", () => {
       diffstat: { files: 1, insertions: 1, deletions: 0 },
       headSha: B,
     };
-    expect(decideVerdict({ preflight: { ok: true }, harness, gates })).toEqual({
+    expect(decideVerdict({ preflight: { ok: true }, harness, origin, gates })).toEqual({
       outcome: "rejected",
       flags: security,
       push: false,
     });
     const failedHarness = { ...harness, ok: false, failure: { kind: "harness" as const, message: "x" } };
-    expect(decideVerdict({ preflight: { ok: true }, harness: failedHarness })).toMatchObject({
+    expect(decideVerdict({ preflight: { ok: true }, harness: failedHarness, origin })).toMatchObject({
       outcome: "rejected",
       push: false,
     });

@@ -87,6 +87,7 @@ describe("runs across boxes", () => {
       "box-free",
       "preflight@mtor-demo@box-free",
       "runHarness@mtor-demo@box-free",
+      "checkOrigin@mtor-demo@box-free",
       "runGates@mtor-demo@box-free",
       "pushBranch@mtor-demo@box-free",
       "cleanup@mtor-demo@box-free",
