@@ -73,6 +73,12 @@ export interface ActivityDeps {
   log?: (line: string) => void;
 }
 
+/** The origin's refs, and the branch its HEAD names. */
+type Listing = Awaited<ReturnType<typeof lsRemoteWithHead>>;
+
+/** How long a run's origin listing waits for its second user (prepare or preflight). */
+const LISTING_KEEP_MS = 10 * 60_000;
+
 /** A step's failure the verdict names by kind (git, internal…); thrown by the activities. */
 export class StepFailure extends Error {
   override name = "StepFailure";
@@ -184,6 +190,26 @@ export function createActivities(deps: ActivityDeps): RunActivities {
   // Prepared workspaces, reset per run; shared by every run of this executor.
   const pool = new WorkspacePool(join(config.workdir, "pool"));
 
+  // One listing of the origin per run serves both prepareWorktree (base's tip) and the preflight
+  // (the origin's refs before anything of the agent's runs): the first of the two to ask starts
+  // it, the second takes it. A run whose second never asks leaves its entry for LISTING_KEEP_MS.
+  const listings = new Map<string, { at: number; listing: Promise<Listing> }>();
+  const originListing = (run: ClaimedRun, signal?: AbortSignal): Promise<Listing> => {
+    const had = listings.get(run.run_id);
+    if (had) {
+      listings.delete(run.run_id);
+      return had.listing;
+    }
+    const now = Date.now();
+    for (const [id, l] of listings) if (now - l.at > LISTING_KEEP_MS) listings.delete(id);
+    const repo = repoOf(run);
+    const mirror = mirrorPath(config.workdir, repo.name);
+    const listing = ensureMirror(mirror).then(() => lsRemoteWithHead(mirror, repo.url, signal));
+    listing.catch(() => undefined);
+    listings.set(run.run_id, { at: now, listing });
+    return listing;
+  };
+
   return {
     async prepareWorktree(run, hooks) {
       hooks?.heartbeat?.("preparing");
@@ -198,8 +224,7 @@ export function createActivities(deps: ActivityDeps): RunActivities {
       try {
         // One listing of the origin gives its refs before the run, its default branch and base's
         // tip; the mirror fetches only when it lacks that tip (or base is not a branch).
-        await ensureMirror(mirror);
-        const listing = await lsRemoteWithHead(mirror, repo.url, hooks?.signal);
+        const listing = await originListing(run, hooks?.signal);
         const originBefore = listing.refs;
         const base = run.spec.base ?? repo.base ?? defaultBranchOf(listing);
         const tip = originBefore[`refs/heads/${base}`];
@@ -234,12 +259,13 @@ export function createActivities(deps: ActivityDeps): RunActivities {
 
     async preflight(run, hooks): Promise<PreflightOutcome> {
       hooks?.heartbeat?.("preflight");
-      const repo = repoOf(run);
-      const mirror = mirrorPath(config.workdir, repo.name);
-      // The origin's refs before anything of the agent's runs: the probe is a model too.
-      const originBefore = await ensureMirror(mirror)
-        .then(() => lsRemote(mirror, repo.url, hooks?.signal))
-        .catch(asGitFailure);
+      // The origin's refs before anything of the agent's runs (the probe is a model too). The
+      // probe starts at once, but its provider tap sends nothing before this listing is in; a
+      // listing that fails stops the probe.
+      const listing = originListing(run, hooks?.signal);
+      const stop = new AbortController();
+      listing.catch((err: unknown) => stop.abort(err));
+      const signal = hooks?.signal ? AbortSignal.any([hooks.signal, stop.signal]) : stop.signal;
       // A scratch directory of its own, so the probe need not wait for the workspace.
       const place = join(runDir(config.workdir, run), "preflight");
       await rm(place, { recursive: true, force: true });
@@ -251,11 +277,12 @@ export function createActivities(deps: ActivityDeps): RunActivities {
           provider: providerOf(run),
           model: modelOf(run),
           home: place,
-          signal: hooks?.signal,
+          signal,
           gitIdentity: config.gitIdentity,
           timeoutMs: config.preflightTimeoutMs,
           prompt: deps.buildPreflightPrompt?.(run.spec.body),
           sandbox: { sandbox: deps.sandbox, place: { workspace: place, home: place } },
+          holdUntil: listing,
         });
       let r: Awaited<ReturnType<typeof probe>>;
       try {
@@ -271,6 +298,7 @@ export function createActivities(deps: ActivityDeps): RunActivities {
       } finally {
         await rm(place, { recursive: true, force: true }).catch(() => undefined);
       }
+      const originBefore = (await listing.catch(asGitFailure)).refs;
       log(
         `run ${runLabel(run)} preflight ${r.ok ? "ok" : `failed: ${r.failure.message}`} (${secs(r.durationMs)})`,
       );

@@ -17,6 +17,8 @@ export interface TapOptions {
   maxErrors?: number;
   /** Called once, with the failure, when the provider has failed the run. */
   onFailure: (failure: Failure) => void;
+  /** No request goes upstream before this settles; none at all when it rejects. */
+  holdUntil?: Promise<unknown>;
 }
 
 export interface ProviderTap {
@@ -73,6 +75,8 @@ export function startProviderTap(options: TapOptions): Promise<ProviderTap> {
   let failure: Failure | null = null;
   let errors = 0;
   const open = new Set<ServerResponse>();
+  // A hold that fails before any request is read is no unhandled rejection: requests see it.
+  options.holdUntil?.catch(() => undefined);
 
   const fail = (f: Failure): void => {
     if (failure) return;
@@ -82,6 +86,22 @@ export function startProviderTap(options: TapOptions): Promise<ProviderTap> {
 
   const relay = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const body = await readBody(req);
+    if (options.holdUntil) {
+      const held = await options.holdUntil.then(
+        () => undefined,
+        (err: unknown) => (err instanceof Error ? err.message : String(err)),
+      );
+      if (held !== undefined) {
+        res.writeHead(503, { "content-type": "application/json" });
+        res.end(
+          JSON.stringify({
+            type: "error",
+            error: { type: "api_error", message: `mtor: the request was held and then refused: ${held}` },
+          }),
+        );
+        return;
+      }
+    }
     const headers = new Headers();
     for (const [k, v] of Object.entries(req.headers)) {
       if (v === undefined || HOP_BY_HOP.has(k.toLowerCase()) || k.toLowerCase() === "accept-encoding")

@@ -40,8 +40,11 @@ export async function runTapped(
             tapFailure = f;
             stop.abort();
           },
+          holdUntil: input.holdUntil,
         });
   try {
+    // Without the tap nothing can hold the CLI's requests: it starts only once the hold is over.
+    if (!tap && input.holdUntil) await input.holdUntil;
     const spawn = await opts.spawn(tap?.url ?? input.provider.baseUrl);
     const signal = input.signal ? AbortSignal.any([input.signal, stop.signal]) : stop.signal;
     const p = await runProcess({

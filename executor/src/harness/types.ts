@@ -40,6 +40,12 @@ export interface HarnessInput {
   onOutput?: (chunk: string) => void;
   /** The sandbox the CLI runs in; without it the CLI runs as the executor's own child. */
   sandbox?: SandboxRun;
+  /**
+   * The CLI may start at once, but no request of its reaches the provider before this settles
+   * (the tap holds them; without the tap the CLI starts only then). The model acts only through
+   * the provider's answers, so nothing it asks for happens before. Rejected: no request is sent.
+   */
+  holdUntil?: Promise<unknown>;
 }
 
 export interface HarnessResult {

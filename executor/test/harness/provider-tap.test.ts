@@ -87,6 +87,61 @@ describe("provider tap", () => {
     }
   });
 
+  it("holds every request until holdUntil settles, and sends none upstream when it rejects", async () => {
+    const provider = await startDemoProvider();
+    let release!: () => void;
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    const tap = await startProviderTap({ upstream: provider.url, onFailure: () => {}, holdUntil: held });
+    // Told when the tap, holding a request, starts waiting on the hold (from here on).
+    let waiting!: () => void;
+    const tapWaits = new Promise<void>((r) => {
+      waiting = r;
+    });
+    const then = held.then.bind(held);
+    // biome-ignore lint/suspicious/noThenProperty: wrapped so the test is told when the tap waits on it
+    held.then = ((...args: Parameters<typeof then>) => {
+      waiting();
+      return then(...args);
+    }) as typeof held.then;
+    let refuse!: (err: Error) => void;
+    const refused = new Promise<void>((_, rej) => {
+      refuse = rej;
+    });
+    const tap2 = await startProviderTap({ upstream: provider.url, onFailure: () => {}, holdUntil: refused });
+    const ask = (url: string) =>
+      fetch(`${url}/v1/messages`, {
+        method: "POST",
+        body: JSON.stringify({ model: "demo", messages: [{ role: "user", content: "hi" }] }),
+      });
+    try {
+      let answered = false;
+      const asking = ask(tap.url).then((res) => {
+        answered = true;
+        return res;
+      });
+      // The tap has read the request and waits on the hold: nothing went upstream.
+      await tapWaits;
+      expect(answered).toBe(false);
+      expect(provider.requests).toEqual([]);
+      release();
+      expect((await asking).status).toBe(200);
+      expect(provider.requests).toHaveLength(1);
+
+      const refusing = ask(tap2.url);
+      refuse(new Error("the origin could not be listed"));
+      const res = await refusing;
+      expect(res.status).toBe(503);
+      expect(await res.text()).toContain("the origin could not be listed");
+      expect(provider.requests).toHaveLength(1);
+    } finally {
+      await tap.close();
+      await tap2.close();
+      await provider.close();
+    }
+  });
+
   it("reads retry-after as seconds, an HTTP date, or retry-after-ms", () => {
     expect(retryAfterSeconds(new Headers({ "retry-after": "120" }))).toBe(120);
     expect(retryAfterSeconds(new Headers({ "retry-after-ms": "1500" }))).toBe(2);
