@@ -1,7 +1,7 @@
 // The dispatch rule: every skip reason keeps the spec queued and the claim says why.
 
 import { env, runInDurableObject } from "cloudflare:test";
-import type { ClaimResponse, ExecutorInfo, Phase, VerdictRequest } from "@mtor/schema/wire";
+import type { ClaimedRun, ClaimResponse, ExecutorInfo, Phase, VerdictRequest } from "@mtor/schema/wire";
 import { beforeAll, describe, expect, it } from "vitest";
 import { api, claimBody, dispatchSpec, executorClient, startClock, testFleet, tick } from "./helpers";
 
@@ -41,6 +41,25 @@ async function provider(name: string): Promise<{
 }> {
   const list = (await (await api("/v1/providers")).json()) as { providers: { name: string }[] };
   return list.providers.find((p) => p.name === name) as never;
+}
+
+/**
+ * Five specs on a lane of its own with four slots; three runs fail on the provider's side, so its
+ * breaker opens (and the bad runs halve the effective slots to two); then the cooldown passes and
+ * the one trial run is claimed. Returns the lane and the trial.
+ */
+async function halfOpenTrial(name: string): Promise<{ ex: Partial<ExecutorInfo>; trial: ClaimedRun }> {
+  const ex = lane(name);
+  await api(`/v1/providers/p-${name}`, { method: "PUT", body: { slots: 4 } });
+  for (let i = 0; i < 5; i++)
+    await dispatchSpec(`${name} ${i}`, { repo: `r-${name}`, provider: `p-${name}` });
+  for (const r of (await claim(`ex-${name}`, ex, 3)).runs)
+    await client.verdict(r.run_id, providerFailure(r.lease.token));
+  expect((await provider(`p-${name}`)).breaker.state).toBe("open");
+  await tick(5 * 60_000 + 1000);
+  const trial = (await claim(`ex-${name}`, ex, 2)).runs;
+  expect(trial).toHaveLength(1);
+  return { ex, trial: trial[0] as ClaimedRun };
 }
 
 beforeAll(async () => {
@@ -130,41 +149,22 @@ describe("skip reasons", () => {
   });
 
   it("a half-open trial whose preflight passes closes the breaker while the trial runs on", async () => {
-    const ex = lane("trialpf");
-    // Four slots: the three failures halve the effective slots to two, one for the trial.
-    await api("/v1/providers/p-trialpf", { method: "PUT", body: { slots: 4 } });
-    for (let i = 0; i < 5; i++)
-      await dispatchSpec(`trialpf ${i}`, { repo: "r-trialpf", provider: "p-trialpf" });
-    for (const r of (await claim("ex-trialpf", ex, 2)).runs)
-      await client.verdict(r.run_id, providerFailure(r.lease.token));
-    const third = (await claim("ex-trialpf", ex)).runs[0];
-    await client.verdict(third.run_id, providerFailure(third.lease.token));
-    expect((await provider("p-trialpf")).breaker.state).toBe("open");
-    await tick(5 * 60_000 + 1000);
-    const trial = (await claim("ex-trialpf", ex, 2)).runs;
-    expect(trial).toHaveLength(1);
-    const hb = (phase: Phase) => client.heartbeat(trial[0].run_id, { token: trial[0].lease.token, phase });
+    const { ex, trial } = await halfOpenTrial("trialpf");
+    const hb = (phase: Phase) => client.heartbeat(trial.run_id, { token: trial.lease.token, phase });
     // Still preflighting: the provider has not answered yet, the other slot waits.
-    expect((await hb("preflight")).ok).toBe(true);
+    expect((await hb("preparing")).ok).toBe(true);
     expect(await claim("ex-trialpf", ex)).toEqual({ runs: [], reason: "breaker_open" });
     // The preflight passed: the provider answered, the breaker closes and the other slot works.
     expect((await hb("harness")).ok).toBe(true);
     expect((await provider("p-trialpf")).breaker).toMatchObject({ state: "closed", consecutive_failures: 0 });
     expect((await claim("ex-trialpf", ex)).runs).toHaveLength(1);
     // The trial failing later with a provider error counts as one failure, not a reopening.
-    await client.verdict(trial[0].run_id, providerFailure(trial[0].lease.token));
+    await client.verdict(trial.run_id, providerFailure(trial.lease.token));
     expect((await provider("p-trialpf")).breaker).toMatchObject({ state: "closed", consecutive_failures: 1 });
   });
 
   it("a half-open trial whose preflight fails reopens the breaker: reporting a failed preflight closes nothing", async () => {
-    const ex = lane("trialfail");
-    await api("/v1/providers/p-trialfail", { method: "PUT", body: { slots: 3 } });
-    for (let i = 0; i < 5; i++)
-      await dispatchSpec(`trialfail ${i}`, { repo: "r-trialfail", provider: "p-trialfail" });
-    for (const r of (await claim("ex-trialfail", ex, 3)).runs)
-      await client.verdict(r.run_id, providerFailure(r.lease.token));
-    await tick(5 * 60_000 + 1000);
-    const trial = (await claim("ex-trialfail", ex)).runs[0];
+    const { trial } = await halfOpenTrial("trialfail");
     // The executor's heartbeats for a run whose preflight fails: preparing, then reporting.
     await client.heartbeat(trial.run_id, { token: trial.lease.token, phase: "preparing" });
     await client.heartbeat(trial.run_id, { token: trial.lease.token, phase: "reporting" });
@@ -194,14 +194,7 @@ describe("skip reasons", () => {
   it("a claim waiting on a half-open breaker is answered when the trial's preflight passes", {
     timeout: 30_000,
   }, async () => {
-    const ex = lane("trialwake");
-    await api("/v1/providers/p-trialwake", { method: "PUT", body: { slots: 4 } });
-    for (let i = 0; i < 5; i++)
-      await dispatchSpec(`trialwake ${i}`, { repo: "r-trialwake", provider: "p-trialwake" });
-    for (const r of (await claim("ex-trialwake", ex, 3)).runs)
-      await client.verdict(r.run_id, providerFailure(r.lease.token));
-    await tick(5 * 60_000 + 1000);
-    const trial = (await claim("ex-trialwake", ex)).runs[0];
+    const { ex, trial } = await halfOpenTrial("trialwake");
     // A long poll of 20 s: the clock is held still here, so only the heartbeat can wake it.
     const started = Date.now();
     const waiting = client.claim(claimBody("ex-trialwake-2", ex, 1, 20));
