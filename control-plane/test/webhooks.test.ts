@@ -1,8 +1,12 @@
 // Webhook delivery: Standard Webhooks signing, the retry schedule, Retry-After, 410, redelivery,
 // and the outbox written in the same transaction as the change it announces.
 import { runInDurableObject } from "cloudflare:test";
+import { drizzle } from "drizzle-orm/durable-sqlite";
 import { Webhook } from "standardwebhooks";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { tables } from "../src/core/db";
+import { emit } from "../src/core/outbox";
+import type { Fleet } from "../src/fleet/fleet";
 import { RETRY_SCHEDULE_MS, send } from "../src/webhooks/deliver";
 import { type OutboundEvent, render } from "../src/webhooks/formats";
 import { checkWebhookUrl } from "../src/webhooks/guard";
@@ -213,6 +217,40 @@ describe("webhook delivery", () => {
     expect(await outboxCount()).toBe(before + 1);
     await runAlarm();
     expect(r.received.map((q) => JSON.parse(q.body).data.spec_id)).toEqual([id]);
+  });
+});
+
+describe("a backlog in the outbox", () => {
+  it("150 events waiting are fanned out and sent by the alarm, none left behind", async () => {
+    await createWebhook({ url: "https://hooks.example.com/backlog", events: ["provider.tripped"] });
+    const r = receiver(() => new Response("ok"));
+    restore = r.restore;
+    // More events than one statement can bind ids for, as after the alarm was kept from running.
+    await runInDurableObject(stub(), (_i, state) => {
+      const db = drizzle(state.storage, { schema: tables });
+      for (let i = 0; i < 150; i++)
+        emit(db, Date.now(), "provider.tripped", {
+          provider: `backlog-${i}`,
+          consecutive_failures: 3,
+          failure_kind: "provider",
+          open_until: new Date().toISOString(),
+        });
+    });
+    const pending = () =>
+      runInDurableObject(
+        stub(),
+        (_i, state) =>
+          state.storage.sql.exec("SELECT count(*) AS n FROM outbox WHERE processed_at IS NULL").one()
+            .n as number,
+      );
+    expect(await pending()).toBe(150);
+    // Written behind the Fleet's back, they set no alarm: run it as the runtime would.
+    const alarm = () => runInDurableObject(stub(), (fleet: Fleet) => fleet.alarm());
+    await alarm();
+    expect(await pending()).toBe(0);
+    // Twenty deliveries go out per alarm; the rest follow on the next ones.
+    for (let i = 0; i < 10 && r.received.length < 150; i++) await alarm();
+    expect(new Set(r.received.map((q) => JSON.parse(q.body).data.provider)).size).toBe(150);
   });
 });
 

@@ -100,22 +100,33 @@ export async function fanOut(deps: Deps, env: WebhookEnv): Promise<number> {
   const ids = events.map((e) => e.id);
   return db.transaction((tx) => {
     const still = new Set(
-      tx
-        .select({ id: outbox.id })
-        .from(outbox)
-        .where(and(inArray(outbox.id, ids), isNull(outbox.processedAt)))
-        .all()
-        .map((r) => r.id),
+      chunksOf(ids).flatMap((part) =>
+        tx
+          .select({ id: outbox.id })
+          .from(outbox)
+          .where(and(inArray(outbox.id, part), isNull(outbox.processedAt)))
+          .all()
+          .map((r) => r.id),
+      ),
     );
     for (const row of rows) if (still.has(row.outboxId)) tx.insert(webhookDeliveries).values(row).run();
-    if (still.size) {
-      tx.update(outbox)
-        .set({ processedAt: deps.now() })
-        .where(inArray(outbox.id, [...still]))
-        .run();
+    for (const part of chunksOf([...still])) {
+      tx.update(outbox).set({ processedAt: deps.now() }).where(inArray(outbox.id, part)).run();
     }
     return still.size;
   });
+}
+
+/**
+ * Durable Object SQLite binds at most 100 parameters to one statement: a full batch of ids and
+ * the time beside them threw, and the outbox stayed stuck behind it.
+ */
+const IDS_PER_STATEMENT = 50;
+
+function chunksOf<T>(items: T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += IDS_PER_STATEMENT) out.push(items.slice(i, i + IDS_PER_STATEMENT));
+  return out;
 }
 
 /**
