@@ -2,11 +2,12 @@
 // history, one claim, two heartbeats, a verdict and the alarm after it each read a bounded
 // number of rows, and no statement they run scans specs or runs or sorts them in a temp B-tree.
 import { runInDurableObject } from "cloudflare:test";
-import type { SpecStatus } from "@mtor/schema/wire";
+import type { ClaimedRun, SpecStatus } from "@mtor/schema/wire";
 import { describe, expect, it } from "vitest";
 import type { Fleet } from "../src/fleet/fleet";
 import { api, claimBody, dispatchSpec, startClock } from "./helpers";
 import { stub } from "./webhooks-helpers";
+import type { TestFleet } from "./worker/test-fleet";
 
 const QUEUED = 5_000;
 const AWAITING = 5_000;
@@ -211,5 +212,136 @@ describe("list cost", () => {
     expect(result.queued.rows).toBeLessThan(300);
     expect(result.next.rows).toBeLessThan(300);
     expect(result.two.rows).toBeLessThan(500);
+  });
+});
+
+describe("budget cost", () => {
+  it("with budgets set, a claim reads no more rows after 300 runs charged tonight than after 10, and the hold still follows every charge", {
+    timeout: 60_000,
+  }, async () => {
+    const T0 = Date.UTC(2027, 4, 1, 22, 0, 0);
+    await startClock(T0);
+    const put = (path: string, body: unknown) => api(path, { method: "PUT", body });
+    expect((await put("/v1/settings", { max_awaiting_review: 0, budget_usd: 1000 })).status).toBe(200);
+    expect((await put("/v1/providers/spend-p", { budget_usd: 3.5 })).status).toBe(200);
+    expect((await put("/v1/providers/spend-q", { budget_usd: 0.5 })).status).toBe(200);
+    const template = await dispatchSpec("spend template", { repo: "spend-r", provider: "spend-p" });
+    await dispatchSpec("lost lease", { repo: "spend-r", provider: "spend-q" });
+
+    const result = await runInDurableObject(stub(), async (fleet: Fleet, state) => {
+      const instance = fleet as TestFleet;
+      const seeded = await instance.benchSeed({ template, queued: 400 });
+      if (!seeded.ok) throw new Error(JSON.stringify(seeded));
+      let clock = T0;
+      let n = 0;
+      const signer = () => ({ keyId: "k1", nonce: `spend-${n++}`, created: Math.floor(clock / 1000) });
+      const sql = state.storage.sql;
+      const exec = sql.exec.bind(sql);
+      const claim = async (provider: string) => {
+        const seen: { sql: string; cursor: SqlStorageCursor<Record<string, SqlStorageValue>> }[] = [];
+        sql.exec = ((query: string, ...params: unknown[]) => {
+          const cursor = exec(query, ...(params as SqlStorageValue[]));
+          seen.push({ sql: query, cursor });
+          return cursor;
+        }) as typeof sql.exec;
+        try {
+          const r = await instance.claim(
+            claimBody(`spend-ex-${provider}`, { providers: [provider], repos: ["spend-r"] }),
+            signer(),
+          );
+          if (!r.ok) throw new Error(JSON.stringify(r));
+          return {
+            ...r.value,
+            rows: seen.reduce((sum, s) => sum + s.cursor.rowsRead, 0),
+            sums: seen.filter((s) => /\bsum\(/i.test(s.sql)).map((s) => s.sql),
+          };
+        } finally {
+          sql.exec = exec;
+        }
+      };
+      const report = async (run: ClaimedRun, costUsd: number) => {
+        const hb = await instance.heartbeat(
+          run.run_id,
+          { token: run.lease.token, phase: "harness" },
+          signer(),
+        );
+        if (!hb.ok) throw new Error(JSON.stringify(hb));
+        const v = await instance.verdict(
+          run.run_id,
+          {
+            token: run.lease.token,
+            outcome: "passed",
+            flags: [],
+            duration_ms: 1,
+            usage: { input_tokens: 1, output_tokens: 1, cost_usd: costUsd, turns: 1 },
+          },
+          signer(),
+        );
+        if (!v.ok) throw new Error(JSON.stringify(v));
+      };
+      /** Claims one run on `provider` and reports it at `costUsd`; returns the claim. */
+      const finish = async (provider: string, costUsd: number) => {
+        const c = await claim(provider);
+        if (c.runs.length !== 1) throw new Error(`claim on ${provider}: ${JSON.stringify(c)}`);
+        await report(c.runs[0], costUsd);
+        return c;
+      };
+
+      for (let i = 0; i < 9; i++) await finish("spend-p", 0.01);
+      const after10 = await finish("spend-p", 0.01);
+      for (let i = 0; i < 289; i++) await finish("spend-p", 0.01);
+      const after300 = await finish("spend-p", 0.01);
+      // $3.00 + $0.60 from one more verdict is over spend-p's $3.50: the hold follows the verdict.
+      await finish("spend-p", 0.6);
+      const overByVerdict = await claim("spend-p");
+
+      // A run picked up and then lost counts at the fallback ($1), charged by the alarm.
+      const lost = await claim("spend-q");
+      if (lost.runs.length !== 1) throw new Error(`claim on spend-q: ${JSON.stringify(lost)}`);
+      const run = lost.runs[0];
+      const hb = await instance.heartbeat(run.run_id, { token: run.lease.token, phase: "harness" }, signer());
+      if (!hb.ok) throw new Error(JSON.stringify(hb));
+      clock += 600_000;
+      await instance.setClock(clock);
+      await instance.alarm();
+      const overByExpiry = await claim("spend-q");
+      // What the settings show is summed from the runs table.
+      const shown = await instance.settings();
+      if (!shown.ok) throw new Error(JSON.stringify(shown));
+
+      // A transaction that rolls back makes the Fleet forget tonight's spend: the next claim
+      // loads it from the runs table again and holds just the same.
+      expect((await instance.kill("no-such-spec")).ok).toBe(false);
+      const afterRollback = await claim("spend-p");
+
+      // A day later the rolling night holds none of it: claims flow again.
+      clock += 25 * 3600_000;
+      await instance.setClock(clock);
+      const nextNight = await claim("spend-p");
+      return {
+        after10,
+        after300,
+        overByVerdict,
+        overByExpiry,
+        afterRollback,
+        nextNight,
+        lines: shown.value.budget.providers,
+      };
+    });
+
+    expect(result.after10.runs).toHaveLength(1);
+    expect(result.after300.runs).toHaveLength(1);
+    // Summing tonight's runs would read every one of them on each claim.
+    expect(result.after300.sums).toEqual([]);
+    expect(result.after300.rows).toBeLessThanOrEqual(result.after10.rows + 5);
+    expect(result.overByVerdict).toMatchObject({ runs: [], reason: "budget" });
+    expect(result.overByExpiry).toMatchObject({ runs: [], reason: "budget" });
+    expect(result.afterRollback).toMatchObject({ runs: [], reason: "budget" });
+    expect(result.nextNight.runs).toHaveLength(1);
+    // The table's sums agree with what held the claims.
+    expect(result.lines).toEqual([
+      expect.objectContaining({ provider: "spend-p", spend_usd: 3.6, holding: true }),
+      expect.objectContaining({ provider: "spend-q", spend_usd: 1, holding: true }),
+    ]);
   });
 });

@@ -4,6 +4,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { drizzle } from "drizzle-orm/durable-sqlite";
 import { describe, expect, it } from "vitest";
 import { tables } from "../src/core/db";
+import { SpendLedger } from "../src/core/spend";
 import { runMonitorPass } from "../src/monitor/pass";
 import { buildReport } from "../src/report/build";
 import { deliverDue, fanOut, nextWake } from "../src/webhooks/deliver";
@@ -44,7 +45,7 @@ describe("scale", () => {
         schema: tables,
         logger: { logQuery: (q, params) => seen.push({ sql: q, params }) },
       });
-      const deps = { db, now: () => NOW, random: () => 0.5 };
+      const deps = { db, now: () => NOW, random: () => 0.5, spend: new SpendLedger() };
       state.storage.transactionSync(() => runMonitorPass(db, deps, { REPORT_HOUR_UTC: "7" }));
       await fanOut(deps, {});
       await deliverDue(deps, {});

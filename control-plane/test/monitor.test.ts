@@ -5,6 +5,7 @@ import type { GateFlag } from "@mtor/schema/gates";
 import { drizzle } from "drizzle-orm/durable-sqlite";
 import { beforeAll, describe, expect, it } from "vitest";
 import { tables } from "../src/core/db";
+import { SpendLedger } from "../src/core/spend";
 import { runMonitorPass } from "../src/monitor/pass";
 import { buildReport } from "../src/report/build";
 import { deliverDue, fanOut, nextWake } from "../src/webhooks/deliver";
@@ -221,7 +222,12 @@ describe("cost", () => {
           schema: tables,
           logger: { logQuery: (sql, params) => seen.push({ sql, params }) },
         });
-        const deps = { db, now: () => Date.UTC(2026, 0, 13, 7, 30), random: () => 0.5 };
+        const deps = {
+          db,
+          now: () => Date.UTC(2026, 0, 13, 7, 30),
+          random: () => 0.5,
+          spend: new SpendLedger(),
+        };
         state.storage.transactionSync(() => runMonitorPass(db, deps, { REPORT_HOUR_UTC: "7" }));
         await fanOut(deps, {});
         await deliverDue(deps, {});

@@ -57,7 +57,7 @@ export function useBudgetLink(
 ): BudgetLine {
   const now = deps.now();
   burn(tx, now, claims);
-  return useBudgetAction(tx, now, fleetSettings(tx), claims.runId, claims.action);
+  return useBudgetAction(tx, now, fleetSettings(tx), claims.runId, claims.action, deps.spend);
 }
 
 /**

@@ -4,6 +4,7 @@ import * as historyTables from "@mtor/schema/tables/history";
 import * as outboxTables from "@mtor/schema/tables/outbox";
 import * as securityTables from "@mtor/schema/tables/security";
 import type { DrizzleSqliteDODatabase } from "drizzle-orm/durable-sqlite";
+import type { SpendLedger } from "./spend";
 import type { FleetTimings } from "./timings";
 
 export const tables = { ...fleetTables, ...historyTables, ...outboxTables, ...securityTables };
@@ -17,4 +18,6 @@ export interface Deps {
   random: () => number;
   /** Lease, backoff and breaker timings; the defaults when absent. */
   timings?: FleetTimings;
+  /** Tonight's run costs in memory: every charge goes through it, the budget hold reads it. */
+  spend: SpendLedger;
 }

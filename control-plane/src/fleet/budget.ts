@@ -8,6 +8,7 @@ import { iso, isoOrNull } from "../core/clock";
 import type { Db } from "../core/db";
 import { randomBase36 } from "../core/ids";
 import { emit } from "../core/outbox";
+import type { SpendLedger } from "../core/spend";
 import { ApiError } from "../errors";
 import { getSetting, putSetting } from "./settings";
 import { nightOf } from "./windows";
@@ -40,7 +41,7 @@ interface ScopeState {
   resumed_until?: number;
 }
 
-interface BudgetState {
+export interface BudgetState {
   fleet: ScopeState;
   providers: Record<string, ScopeState>;
   periods: BudgetPeriod[];
@@ -100,9 +101,13 @@ export function runCost(
   return { usd, source };
 }
 
-/** Records what a finished run counts against the budget, from its verdict's usage. */
+/**
+ * Records what a finished run counts against the budget, from its verdict's usage, in the row
+ * and in tonight's spend the Fleet keeps in memory.
+ */
 export function chargeRun(
   tx: Db,
+  spend: SpendLedger,
   settings: FleetSettings,
   run: { id: string; provider: string },
   usage: Usage | null | undefined,
@@ -116,12 +121,21 @@ export function chargeRun(
     },
     settings.fallback_run_usd,
   );
+  const before = tx
+    .select({ usd: runs.costUsd, at: runs.finishedAt })
+    .from(runs)
+    .where(eq(runs.id, run.id))
+    .get();
   tx.update(runs).set({ costUsd: cost.usd, costSource: cost.source }).where(eq(runs.id, run.id)).run();
+  spend.charge(before?.at ?? null, run.provider, cost.usd - (before?.usd ?? 0));
 }
 
 // ---------------------------------------------------------------- tonight's spend
 
-/** What runs finished since `start` count, the fleet's or one provider's, summed in runs_spend_idx. */
+/**
+ * What runs finished since `start` count, the fleet's or one provider's, summed in runs_spend_idx:
+ * what the settings and the status show. A claim's hold reads the Fleet's SpendLedger instead.
+ */
 export function spendSince(db: Db, start: number, provider: string | null = null): number {
   const row = db
     .select({ usd: sql<number>`coalesce(sum(${runs.costUsd}), 0)` })
@@ -147,10 +161,22 @@ function scopesOf(settings: FleetSettings): Scope[] {
   return out;
 }
 
-function readState(db: Db): BudgetState {
+export function readBudgetState(db: Db): BudgetState {
   const s = getSetting<Partial<BudgetState>>(db, STATE_KEY, {});
   return { fleet: s.fleet ?? {}, providers: s.providers ?? {}, periods: s.periods ?? [] };
 }
+
+export function writeBudgetState(db: Db, state: BudgetState): void {
+  putSetting(db, STATE_KEY, state);
+}
+
+/** Where the hold reads and writes the budget state: the settings row, or a cached copy of it. */
+export interface BudgetStateStore {
+  budgetState(db: Db): BudgetState;
+  putBudgetState(db: Db, state: BudgetState): void;
+}
+
+const stateRow: BudgetStateStore = { budgetState: readBudgetState, putBudgetState: writeBudgetState };
 
 function stateOf(state: BudgetState, provider: string | null): ScopeState {
   if (provider === null) return state.fleet;
@@ -160,10 +186,22 @@ function stateOf(state: BudgetState, provider: string | null): ScopeState {
 
 const cents = (usd: number) => Math.round(usd * 100) / 100;
 
+/** What runs that finished since `start` count: all of them, or one provider's. */
+type Spent = (start: number, provider: string | null) => number;
+
+const spentIn =
+  (db: Db): Spent =>
+  (start, provider) =>
+    spendSince(db, start, provider);
+const spentBy =
+  (db: Db, ledger: SpendLedger): Spent =>
+  (start, provider) =>
+    ledger.spendSince(db, start, provider);
+
 /** Where one budget stands at `now`. */
-function lineOf(db: Db, scope: Scope, st: ScopeState, now: number): BudgetLine & { morning: number } {
+function lineOf(spent: Spent, scope: Scope, st: ScopeState, now: number): BudgetLine & { morning: number } {
   const night = nightOf(scope.window, now);
-  const spend = spendSince(db, night.start, scope.provider);
+  const spend = spent(night.start, scope.provider);
   const raised = (st.raised_until ?? 0) > now ? (st.raised_usd ?? 0) : 0;
   const resumed = (st.resumed_until ?? 0) > now ? (st.resumed_until as number) : null;
   return {
@@ -190,11 +228,18 @@ const NO_HOLD: BudgetHold = { fleet: false, providers: new Set() };
 /**
  * Where the budgets stand at `now`, and the reaches and lifts since last looked: a budget
  * reached writes its `budget.reached` event (once per reach) and a hold that lifted ends its
- * period. With no budget set and none holding, it reads one settings row and sums nothing.
+ * period. Tonight's spend comes from the Fleet's ledger, never a sum over runs; the state comes
+ * from `store`, which on the claim path is the Fleet's cached copy, so a claim reads no row here.
  */
-export function budgetHold(tx: Db, now: number, settings: FleetSettings): BudgetHold {
+export function budgetHold(
+  tx: Db,
+  now: number,
+  settings: FleetSettings,
+  ledger: SpendLedger,
+  store: BudgetStateStore = stateRow,
+): BudgetHold {
   const scopes = scopesOf(settings);
-  const state = readState(tx);
+  const state = store.budgetState(tx);
   const anyReach = !!state.fleet.reach || Object.values(state.providers).some((p) => p.reach);
   if (scopes.length === 0 && !anyReach) return NO_HOLD;
   let changed = false;
@@ -203,7 +248,7 @@ export function budgetHold(tx: Db, now: number, settings: FleetSettings): Budget
   for (const scope of scopes) {
     seen.add(scope.provider);
     const st = stateOf(state, scope.provider);
-    const line = lineOf(tx, scope, st, now);
+    const line = lineOf(spentBy(tx, ledger), scope, st, now);
     if (line.holding) {
       if (scope.provider === null) hold.fleet = true;
       else hold.providers.add(scope.provider);
@@ -236,7 +281,7 @@ export function budgetHold(tx: Db, now: number, settings: FleetSettings): Budget
     endHold(state, provider, now, "under_budget");
     changed = true;
   }
-  if (changed) putSetting(tx, STATE_KEY, state);
+  if (changed) store.putBudgetState(tx, state);
   return hold;
 }
 
@@ -251,9 +296,9 @@ function endHold(state: BudgetState, provider: string | null, now: number, how: 
 
 /** Tonight's spend against every budget, as the settings, the status and the dashboard show it. */
 export function budgetView(db: Db, now: number, settings: FleetSettings): BudgetView {
-  const state = readState(db);
+  const state = readBudgetState(db);
   const lines = scopesOf(settings).map((scope) => {
-    const { morning: _, ...line } = lineOf(db, scope, stateOf(state, scope.provider), now);
+    const { morning: _, ...line } = lineOf(spentIn(db), scope, stateOf(state, scope.provider), now);
     return line;
   });
   return {
@@ -267,7 +312,7 @@ export function budgetView(db: Db, now: number, settings: FleetSettings): Budget
 
 /** The times budgets held claims that overlap [since, until], for the night's timeline. */
 export function budgetPeriods(db: Db, since: number, until: number): BudgetPeriod[] {
-  return readState(db).periods.filter((p) => p.from <= until && (p.to === null || p.to >= since));
+  return readBudgetState(db).periods.filter((p) => p.from <= until && (p.to === null || p.to >= since));
 }
 
 // ---------------------------------------------------------------- phone actions
@@ -294,11 +339,11 @@ export function budgetTarget(
   settings: FleetSettings,
   reachId: string,
 ): BudgetLine & { raise_usd: number } {
-  const state = readState(db);
+  const state = readBudgetState(db);
   const { provider, st } = reachOf(state, reachId);
   const scope = scopesOf(settings).find((s) => s.provider === provider);
   if (!scope) throw new ApiError(409, "link_stale", "that budget has been removed; nothing to do");
-  const { morning: _, ...line } = lineOf(db, scope, st, now);
+  const { morning: _, ...line } = lineOf(spentIn(db), scope, st, now);
   return { ...line, raise_usd: st.reach?.raise_usd ?? settings.raise_usd };
 }
 
@@ -313,8 +358,9 @@ export function useBudgetAction(
   settings: FleetSettings,
   reachId: string,
   action: BudgetAction,
+  ledger: SpendLedger,
 ): BudgetLine {
-  const state = readState(tx);
+  const state = readBudgetState(tx);
   const { provider, st } = reachOf(state, reachId);
   const scope = scopesOf(settings).find((s) => s.provider === provider);
   if (!scope) throw new ApiError(409, "link_stale", "that budget has been removed; nothing to do");
@@ -327,8 +373,13 @@ export function useBudgetAction(
     st.resumed_until = morning;
   }
   endHold(state, provider, now, action);
-  putSetting(tx, STATE_KEY, state);
-  budgetHold(tx, now, settings);
-  const { morning: _, ...line } = lineOf(tx, scope, stateOf(readState(tx), provider), now);
+  writeBudgetState(tx, state);
+  budgetHold(tx, now, settings, ledger);
+  const { morning: _, ...line } = lineOf(
+    spentBy(tx, ledger),
+    scope,
+    stateOf(readBudgetState(tx), provider),
+    now,
+  );
   return line;
 }

@@ -1,21 +1,23 @@
 // What every claim reads and little else changes, kept in the Fleet's memory: the fleet
-// freeze, gate settings, provider rows, the night controls' settings row and the review
-// backlog's hold. The Fleet clears it after any transaction that may have changed them (a
+// freeze, gate settings, provider rows, the night controls' settings row, the budget state row
+// and the review backlog's hold. The Fleet clears it after any transaction that may have changed them (a
 // settings write, a verdict, an approve, a decline, a phone action, a monitor pass), so it never
 // answers from a stale row; claims themselves move no spec in or out of review.
 import type { GateSettings } from "@mtor/schema/gates";
 import type { FleetSettings } from "@mtor/schema/wire";
 import type { Db } from "../core/db";
+import { type BudgetState, type BudgetStateStore, readBudgetState, writeBudgetState } from "./budget";
 import { fleetSettings, type ReviewHold, reviewHold } from "./controls";
 import { ensureProviders, getProvider, type ProviderRow } from "./providers";
 import { gateSettings, isFrozen } from "./settings";
 
-export class FleetCache {
+export class FleetCache implements BudgetStateStore {
   private frozen: boolean | undefined;
   private gates: GateSettings | undefined;
   private readonly providers = new Map<string, ProviderRow>();
   private settings: FleetSettings | undefined;
   private review: ReviewHold | undefined;
+  private budget: BudgetState | undefined;
 
   /** The night controls' settings row (backlog limits, windows, budgets, prices). */
   fleetSettings(db: Db): FleetSettings {
@@ -27,6 +29,18 @@ export class FleetCache {
   reviewHold(db: Db): ReviewHold {
     this.review ??= reviewHold(db, this.fleetSettings(db));
     return this.review;
+  }
+
+  /** The budgets' reaches, raises and hold periods: a copy, to change and put back. */
+  budgetState(db: Db): BudgetState {
+    this.budget ??= readBudgetState(db);
+    return structuredClone(this.budget);
+  }
+
+  /** Writes the budget state row; the claim that changed it keeps the cache in step. */
+  putBudgetState(db: Db, state: BudgetState): void {
+    writeBudgetState(db, state);
+    this.budget = structuredClone(state);
   }
 
   isFrozen(db: Db): boolean {
@@ -58,6 +72,7 @@ export class FleetCache {
     this.gates = undefined;
     this.settings = undefined;
     this.review = undefined;
+    this.budget = undefined;
     this.providers.clear();
   }
 }

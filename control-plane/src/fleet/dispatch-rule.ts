@@ -100,7 +100,7 @@ export function claimRuns(
   const windows = windowHold(settings, now);
   if (windows.fleet && !windows.fleet.open) return { runs: [], reason: "outside_window" };
   // Runs in flight finish; a reached budget only stops new ones.
-  const budget = budgetHold(tx, now, settings);
+  const budget = budgetHold(tx, now, settings, deps.spend, cache);
   if (budget.fleet) return { runs: [], reason: "budget" };
   const want = Math.min(req.free, req.executor.capacity);
   if (want <= 0) return { runs: [], reason: "no_slots" };

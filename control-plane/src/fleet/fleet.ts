@@ -32,6 +32,7 @@ import type { ActionClaims, BudgetAction } from "../actions/links";
 import { actionTarget, budgetLinkTarget, linkUsedAt, useActionLink, useBudgetLink } from "../actions/use";
 import { type Clock, systemClock } from "../core/clock";
 import { type Db, type Deps, tables } from "../core/db";
+import { SpendLedger } from "../core/spend";
 import { readTimings } from "../core/timings";
 import { ApiError, type Result } from "../errors";
 import { lastPass, type MonitorPassResult, monitorChangedAnything, runMonitorPass } from "../monitor/pass";
@@ -113,7 +114,13 @@ export class Fleet extends DurableObject<Env> {
   ) {
     super(ctx, env);
     this.db = drizzle(ctx.storage, { schema: tables });
-    this.deps = { db: this.db, now: () => this.clock.now(), random: Math.random, timings: readTimings(env) };
+    this.deps = {
+      db: this.db,
+      now: () => this.clock.now(),
+      random: Math.random,
+      timings: readTimings(env),
+      spend: new SpendLedger(),
+    };
     this.liveKeys = new Set(parseExecutorKeys(env.EXECUTOR_KEYS).keys());
     ctx.blockConcurrencyWhile(async () => {
       await migrate(this.db, migrations);
@@ -126,7 +133,8 @@ export class Fleet extends DurableObject<Env> {
     try {
       return { ok: true, value: this.ctx.storage.transactionSync(() => fn(this.db)) };
     } catch (err) {
-      this.cache.clear();
+      // What the transaction changed is undone: so is what it told the memory.
+      this.forgetCache();
       if (err instanceof ApiError) return { ok: false, status: err.status, error: err.toBody() };
       throw err;
     }
@@ -137,9 +145,10 @@ export class Fleet extends DurableObject<Env> {
     return this.run(fn);
   }
 
-  /** Forgets every cached setting and provider row (the next read fetches them). */
+  /** Forgets every cached row and tonight's spend (the next read fetches them). */
   protected forgetCache(): void {
     this.cache.clear();
+    this.deps.spend.forget();
   }
 
   /** A transaction that may change settings or providers: the cache forgets them after it. */
@@ -342,7 +351,7 @@ export class Fleet extends DurableObject<Env> {
   async putSettings(update: FleetSettingsUpdate): Promise<Result<SettingsView>> {
     return this.change((tx) => {
       const settings = putFleetSettings(tx, update);
-      budgetHold(tx, this.clock.now(), settings);
+      budgetHold(tx, this.clock.now(), settings, this.deps.spend);
       syncWindowPeriods(tx, this.clock.now());
       return settingsView(tx, this.clock.now(), settings);
     });
@@ -371,7 +380,7 @@ export class Fleet extends DurableObject<Env> {
       const { window, window_zone, window_fit, budget_usd, price, ...core } = update;
       putProvider(tx, name, core, this.clock.now());
       putProviderControls(tx, name, { window, window_zone, window_fit, budget_usd, price });
-      budgetHold(tx, this.clock.now(), fleetSettings(tx));
+      budgetHold(tx, this.clock.now(), fleetSettings(tx), this.deps.spend);
       syncWindowPeriods(tx, this.clock.now());
       return oneProvider(tx, name, this.clock.now());
     });

@@ -224,8 +224,8 @@ export function verdict(
       .onConflictDoNothing()
       .run();
   const settings = fleetSettings(tx);
-  chargeRun(tx, settings, run, req.usage, req.review?.provider);
-  budgetHold(tx, now, settings);
+  chargeRun(tx, deps.spend, settings, run, req.usage, req.review?.provider);
+  budgetHold(tx, now, settings, deps.spend);
   recordRunEnd(tx, now, run.provider, timingsOf(deps), {
     outcome: req.outcome,
     failureKind: failure?.kind,
@@ -376,7 +376,7 @@ export function expireLeases(tx: Db, deps: Deps): number {
     // A run that was picked up may have spent what it never reported: it counts at the fallback.
     if (run.heartbeatAt !== null) {
       settings ??= fleetSettings(tx);
-      chargeRun(tx, settings, run, null, null);
+      chargeRun(tx, deps.spend, settings, run, null, null);
     }
     const s = specOf(tx, run);
     if (s && ownsSpec(s, run)) requeueLost(tx, deps, s, { ...run, failure }, failure);

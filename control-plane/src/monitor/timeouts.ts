@@ -42,7 +42,7 @@ export function cancelTimedOutRuns(tx: Db, deps: Deps): string[] {
       .run();
     // Its verdict will be refused, so what it spent is never reported: it counts at the fallback.
     settings ??= fleetSettings(tx);
-    chargeRun(tx, settings, run, null, null);
+    chargeRun(tx, deps.spend, settings, run, null, null);
     recordRunEnd(tx, now, run.provider, timingsOf(deps), {
       outcome: "failed",
       failureKind: "timeout",
