@@ -9,8 +9,8 @@ import { and, asc, eq, gte, inArray, lte } from "drizzle-orm";
 import type { Db, Deps } from "../core/db";
 import { emit } from "../core/outbox";
 import { advertised, unservedReason } from "../fleet/serving";
+import { getSetting, putSetting } from "../fleet/settings";
 import type { SpecRow } from "../fleet/views";
-import { readState, writeState } from "./state";
 
 const RUN_BATCH = 200;
 const QUEUED_BATCH = 200;
@@ -51,7 +51,7 @@ const gateKey = (flags: { gate: string }[]) => [...new Set(flags.map((f) => f.ga
 export function flagRunawayChains(tx: Db, deps: Deps): string[] {
   const now = deps.now();
   // A fleet with a long history starts from the last day rather than wading through all of it.
-  const since = readState<number>(tx, "runaway_watermark") ?? now - 24 * 3600_000;
+  const since = getSetting<number>(tx, "runaway_watermark", now - 24 * 3600_000);
   const finished = tx
     .select({ specId: runs.specId, finishedAt: runs.finishedAt })
     .from(runs)
@@ -77,7 +77,7 @@ export function flagRunawayChains(tx: Db, deps: Deps): string[] {
     if (raise(tx, now, s, "runaway", detail)) flagged.push(s.id);
   }
   // Runs finishing in the same millisecond as the last one are read again next time; raising is idempotent.
-  writeState(tx, "runaway_watermark", finished[finished.length - 1].finishedAt);
+  putSetting(tx, "runaway_watermark", finished[finished.length - 1].finishedAt);
   return flagged;
 }
 

@@ -17,11 +17,11 @@ import { purgeIdempotency } from "../fleet/idempotency";
 import { expireLeases, requeueDue } from "../fleet/leases";
 import { purgeNonces } from "../fleet/nonces";
 import { halfOpenBreakers } from "../fleet/providers";
+import { getSetting, putSetting } from "../fleet/settings";
 import { buildReport } from "../report/build";
 import { reportText } from "../report/text";
 import { pruneOld } from "../webhooks/deliver";
 import { flagBlockedSpecs, flagRunawayChains, flagStalledRuns, flagUnservedSpecs } from "./flags";
-import { readState, writeState } from "./state";
 import { cancelTimedOutRuns } from "./timeouts";
 
 // ---------------------------------------------------------------- the core: leases, retries, breakers
@@ -170,7 +170,7 @@ const QUIET: readonly string[] = ["monitor.digest", "report.daily"];
 
 /** Emits monitor.digest when events happened since the last one, at most every 15 minutes. */
 function maybeDigest(tx: Db, now: number, thisPass: MonitorChanges): boolean {
-  const state = readState<DigestState>(tx, "digest") ?? { at: 0, outbox_id: 0 };
+  const state = getSetting<DigestState>(tx, "digest", { at: 0, outbox_id: 0 });
   if (now - state.at < DIGEST_EVERY_MS) return false;
   const events = tx
     .select({ id: outbox.id, type: outbox.type, payload: outbox.payload })
@@ -225,7 +225,7 @@ function maybeDigest(tx: Db, now: number, thisPass: MonitorChanges): boolean {
     .orderBy(desc(outbox.id))
     .limit(1)
     .get();
-  writeState(tx, "digest", { at: now, outbox_id: last?.id ?? state.outbox_id } satisfies DigestState);
+  putSetting(tx, "digest", { at: now, outbox_id: last?.id ?? state.outbox_id } satisfies DigestState);
   return true;
 }
 
@@ -244,7 +244,7 @@ function maybeDailyReport(tx: Db, now: number, env: MonitorEnv): boolean {
   const date = new Date(now);
   if (date.getUTCHours() !== reportHour(env)) return false;
   const day = date.toISOString().slice(0, 10);
-  const state = readState<ReportState>(tx, "report");
+  const state = getSetting<ReportState | undefined>(tx, "report", undefined);
   if (state?.day === day) return false;
   const since = state && now - state.at < 48 * 3600_000 ? state.at : now - 24 * 3600_000;
   const report = buildReport(tx, since, now);
@@ -255,6 +255,6 @@ function maybeDailyReport(tx: Db, now: number, env: MonitorEnv): boolean {
     report: { ...report },
     text: reportText(report),
   });
-  writeState(tx, "report", { day, at: now } satisfies ReportState);
+  putSetting(tx, "report", { day, at: now } satisfies ReportState);
   return true;
 }

@@ -190,7 +190,12 @@ export const gates = sqliteTable("gates", {
   retry: integer("retry", { mode: "boolean" }).notNull(),
 });
 
-/** Fleet-wide switches (`frozen`) and small records, one row per key. */
+/**
+ * The Fleet's one key/value table: the operator's switches and controls (`frozen`,
+ * `night_controls`), the budget's reaches and holds (`budget_state`) and the monitor's
+ * bookkeeping (`runaway_watermark`, `digest`, `report`). Gates have a table of their own: one
+ * typed row per gate.
+ */
 export const settings = sqliteTable("settings", {
   key: text("key").primaryKey(),
   value: text("value", { mode: "json" }).notNull(),

@@ -117,9 +117,3 @@ export const monitorFlags = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.specId, t.kind] })],
 );
-
-/** The monitor's watermarks and the digest/report bookkeeping, one row per key. */
-export const monitorState = sqliteTable("monitor_state", {
-  key: text("key").primaryKey(),
-  value: text("value", { mode: "json" }).notNull(),
-});
