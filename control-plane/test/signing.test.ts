@@ -1,10 +1,21 @@
 // Signed executor requests through the Worker: tampering, clock skew, replay, key rotation, and
 // the separation of operator and executor credentials.
 
-import { SELF } from "cloudflare:test";
+import { createExecutionContext, env, SELF, waitOnExecutionContext } from "cloudflare:test";
 import { contentDigest, signatureBase, signRequest } from "@mtor/schema/signing";
 import { beforeAll, describe, expect, it } from "vitest";
-import { api, BASE, claimBody, dispatchSpec, executorClient, nowMs, startClock, TOKENS } from "./helpers";
+import production from "../src/index";
+import {
+  api,
+  BASE,
+  claimBody,
+  dispatchSpec,
+  executorClient,
+  nowMs,
+  setClock,
+  startClock,
+  TOKENS,
+} from "./helpers";
 
 async function specStatus(id: string): Promise<string> {
   return ((await (await api(`/v1/specs/${id}`)).json()) as { status: string }).status;
@@ -187,5 +198,28 @@ describe("signed executor requests", () => {
     });
     const res = await SELF.fetch(url, { headers });
     expect(await code(res)).toEqual([401, "unauthorized"]);
+  });
+});
+
+describe("where a signature's time is checked", () => {
+  it("the production Worker checks `created` against real time itself; the test build leaves it to the Fleet's clock", async () => {
+    // The Fleet's clock sits 301 s behind real time, and the signature was made then: the test
+    // build's Fleet finds it fresh, the production Worker finds it expired before any Fleet call.
+    const then = Math.floor(Date.now() / 1000) - 301;
+    await setClock(then * 1000);
+    try {
+      const ctx = createExecutionContext();
+      const r = await signed({ created: then });
+      const res = await production.fetch(
+        new Request(r.url, { method: "POST", headers: r.headers, body: r.body }),
+        env,
+        ctx,
+      );
+      await waitOnExecutionContext(ctx);
+      expect(await code(res)).toEqual([401, "signature_expired"]);
+      expect(await code(await send(await signed({ created: then })))).toEqual([200, "ok"]);
+    } finally {
+      await startClock();
+    }
   });
 });
