@@ -26,11 +26,13 @@ for (const [key, n] of Object.entries(r.nights)) {
     `| ${key} | ${s3(n.landed)} | ${s3(n.efficiency)} | ${s3(n.task_efficiency)} | ${s3(n.efficiency_of_all_slot_time)} | ${s3(n.provider_down_slot_min)} | ${lost} |`,
   );
 }
-console.log("\n| profile | mtor ÷ seed baseline | per repeat | ceiling (fault-free mtor ÷ baseline) |");
-console.log("| --- | --- | --- | --- |");
+console.log(
+  "\n| profile | mtor ÷ seed baseline | per repeat | ceiling (fault-free mtor ÷ baseline) | reachable (efficiency 1.0 on the slot-time outages leave) |",
+);
+console.log("| --- | --- | --- | --- | --- |");
 for (const p of r.profiles)
   console.log(
-    `| ${p.profile} | ${p.ratio ?? "none"} | ${p.ratio_runs.join(", ")} | ${p.ceiling ?? "none"} |`,
+    `| ${p.profile} | ${p.ratio ?? "none"} | ${p.ratio_runs.join(", ")} | ${p.ceiling ?? "none"} | ${p.reachable ?? "none"} |`,
   );
 console.log(
   `\nPeers, from the same run: the Temporal engine ÷ the local engine per run ${r.engines.ratio}; BullMQ running the same executor steps ÷ mtor, enqueue → verdict ${r.engines.bullmq_to_mtor} (${r.engines.bullmq_enqueue_to_end_ms} ms vs ${r.engines.local_enqueue_to_verdict_ms} ms).`,

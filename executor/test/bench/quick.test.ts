@@ -84,7 +84,12 @@ describe("npm run bench -- --quick", () => {
     // The baseline runs with the seed's switches, on the control plane's vars.
     expect(written.clock.policies.seed.vars.MTOR_BREAKER).toBe("off");
     expect(written.clock.policies.seed.vars.MTOR_SLOT_FEEDBACK).toBe("off");
-    for (const p of written.profiles) expect("ceiling" in p && "ratio" in p).toBe(true);
+    for (const p of written.profiles) {
+      expect("ceiling" in p && "ratio" in p && "reachable" in p).toBe(true);
+      // What the outages leave can never land more than the whole night does fault-free.
+      if (p.reachable !== null && p.ceiling !== null)
+        expect(p.reachable).toBeLessThanOrEqual(p.ceiling * 1.01);
+    }
 
     expect(written.requeue.kills).toBeGreaterThanOrEqual(1);
     for (const v of written.requeue.requeue_s) expect(finite(v)).toBe(true);
