@@ -23,11 +23,10 @@ import {
 export const ORIGIN_ONE_WAY_MS = 15;
 
 /**
- * Split entries shown beside their shared stage, or after the verdict, and not summed: the step
- * timing each one reads.
+ * Split entries shown beside the stage they overlap, or after the verdict, and not summed: the
+ * step timing each one reads.
  */
 export const SHOWN_APART = {
-  worktree: "worktree",
   preflight: "preflight",
   origin_check: "origin_check",
   gates: "gates",
@@ -41,14 +40,14 @@ export interface OverheadResult {
   specs: number;
   /** Dispatch to verdict sent. */
   end_to_end_ms: number;
-  /** The harness process and the preflight probe. */
+  /** The harness process's own time, and the preflight's share of the run's time (its wait for the probe). */
   harness_ms: number;
-  /** Everything but the harness process and the preflight probe. */
+  /** Everything but those two. */
   overhead_ms: number;
   split_ms: Record<string, number>;
   bare_claude_ms: number;
   overhead_to_bare_claude: number;
-  /** Overhead with the preflight counted in it (everything but the harness process's own run). */
+  /** Overhead with the preflight counted in it (everything but the harness process's own time). */
   overhead_with_preflight_ms: number;
   overhead_with_preflight_to_bare_claude: number;
   /** What starting one process in the executor's sandbox costs, as the executor measured it at start. */
@@ -179,16 +178,20 @@ export async function runOverhead(opts: {
     const claimMs = run ? Date.parse(run.claimed_at) - Date.parse(spec.created_at) : 0;
     // Up to the verdict: the workspace goes back to the pool after it, off the critical path.
     const total = (t.total ?? 0) + Math.max(0, claimMs);
-    const claudeMs = t.harness_process ?? t.harness ?? 0;
-    // Stages that run two steps side by side last as long as the slower one: the workspace is
-    // prepared while the preflight probes the provider, and the gates run while the origin is
-    // listed after the harness.
+    // The harness starts once the workspace is ready, while the preflight may still be probing:
+    // the preflight costs the run the time the harness's first request waited for it to pass
+    // (harness_held), which is overhead, not the harness's own time.
+    const heldMs = t.harness_held ?? 0;
+    const claudeMs = Math.max(0, (t.harness_process ?? t.harness ?? 0) - heldMs);
+    // The gates run while the origin is listed after the harness: that stage lasts as long as
+    // the slower of the two.
     const parts: Record<string, number> = {
       claim: Math.max(0, claimMs),
-      prepare_and_preflight: Math.max(t.worktree ?? 0, t.preflight ?? 0),
+      worktree: t.worktree ?? 0,
+      harness_held: heldMs,
       harness_process: claudeMs,
       // Around the process: the provider tap, the sandbox, the runaway guard.
-      harness_step: Math.max(0, (t.harness ?? 0) - claudeMs),
+      harness_step: Math.max(0, (t.harness ?? 0) - claudeMs - heldMs),
       origin_check_and_gates: Math.max(t.origin_check ?? 0, t.gates ?? 0),
       confirm: t.confirm ?? 0,
       push: t.push ?? 0,
@@ -199,10 +202,10 @@ export async function runOverhead(opts: {
     for (const [k, v] of Object.entries(SHOWN_APART)) parts[k] = t[v] ?? 0;
     for (const [k, v] of Object.entries(parts)) split[k] = [...(split[k] ?? []), v];
     e2e.push(total);
-    harness.push(claudeMs + (t.preflight ?? 0));
+    harness.push(claudeMs + heldMs);
     harnessOnly.push(claudeMs);
     log(
-      `overhead: spec ${i} ${spec.status} in ${Math.round(total)} ms, ${Math.round(claudeMs)} ms in claude, preflight ${t.preflight ?? 0} ms, workspace ${t.worktree ?? 0} ms; bare claude ${Math.round(bare.at(-1) ?? 0)} ms`,
+      `overhead: spec ${i} ${spec.status} in ${Math.round(total)} ms, ${Math.round(claudeMs)} ms in claude, preflight ${t.preflight ?? 0} ms (the harness waited ${heldMs} ms for it), workspace ${t.worktree ?? 0} ms; bare claude ${Math.round(bare.at(-1) ?? 0)} ms`,
     );
   }
   await ex.kill("SIGTERM");

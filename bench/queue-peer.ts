@@ -64,7 +64,7 @@ export async function runQueuePeer(opts: {
         {
           prepareWorktree: (r) => acts.prepareWorktree(r),
           preflight: (r) => acts.preflight(r),
-          runHarness: (r, p) => acts.runHarness(r, p),
+          runHarness: (r, p, cleared) => acts.runHarness(r, p, undefined, cleared),
           checkOrigin: (r, p) => acts.checkOrigin(r, p),
           runGates: (r, p, h, origin) =>
             acts.runGates(

@@ -263,9 +263,6 @@ export function createActivities(deps: ActivityDeps): RunActivities {
       // probe starts at once, but its provider tap sends nothing before this listing is in; a
       // listing that fails stops the probe.
       const listing = originListing(run, hooks?.signal);
-      const stop = new AbortController();
-      listing.catch((err: unknown) => stop.abort(err));
-      const signal = hooks?.signal ? AbortSignal.any([hooks.signal, stop.signal]) : stop.signal;
       // A scratch directory of its own, so the probe need not wait for the workspace.
       const place = join(runDir(config.workdir, run), "preflight");
       await rm(place, { recursive: true, force: true });
@@ -277,7 +274,7 @@ export function createActivities(deps: ActivityDeps): RunActivities {
           provider: providerOf(run),
           model: modelOf(run),
           home: place,
-          signal,
+          signal: hooks?.signal,
           gitIdentity: config.gitIdentity,
           timeoutMs: config.preflightTimeoutMs,
           prompt: deps.buildPreflightPrompt?.(run.spec.body),
@@ -308,8 +305,13 @@ export function createActivities(deps: ActivityDeps): RunActivities {
       return { ok: false, failure: r.failure, ...(moved.length ? { security: moved } : {}) };
     },
 
-    async runHarness(run, prepared, hooks): Promise<HarnessOutcome> {
-      hooks?.heartbeat?.("harness");
+    async runHarness(run, prepared, hooks, cleared): Promise<HarnessOutcome> {
+      // Started before the preflight passed, the harness is "harness" only once it has: until
+      // then its tap holds every request, and a probe that fails stops it.
+      Promise.resolve(cleared).then(
+        () => hooks?.heartbeat?.("harness"),
+        () => undefined,
+      );
       const harness = deps.harnessFor(harnessName(run));
       // A model looping on commits is stopped once the commit_flood gate is sure to reject it:
       // the gates still judge the branch, and the slot is not held until the timeout.
@@ -328,6 +330,7 @@ export function createActivities(deps: ActivityDeps): RunActivities {
           signal: guard?.signal ?? hooks?.signal,
           gitIdentity: config.gitIdentity,
           sandbox: sandboxOf(prepared),
+          holdUntil: cleared,
         })
         .finally(() => guard?.stop());
       const runaway = guard?.tripped();
@@ -339,7 +342,14 @@ export function createActivities(deps: ActivityDeps): RunActivities {
       log(
         `run ${runLabel(run)} harness ${harness.name} ${r.ok ? "ok" : `failed (${r.failure?.kind}): ${r.failure?.message}`} (${secs(r.durationMs)})`,
       );
-      return { ok: r.ok, failure: r.failure, usage: r.usage, logTail: r.logTail, durationMs: r.durationMs };
+      return {
+        ok: r.ok,
+        failure: r.failure,
+        usage: r.usage,
+        logTail: r.logTail,
+        durationMs: r.durationMs,
+        ...(r.heldMs ? { heldMs: r.heldMs } : {}),
+      };
     },
 
     async checkOrigin(run, prepared, hooks): Promise<OriginCheck> {

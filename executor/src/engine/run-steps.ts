@@ -17,7 +17,12 @@ import { type Decision, decideVerdict, type StopReason, verdictRequest } from ".
 export interface StepCalls {
   prepareWorktree(run: ClaimedRun): Promise<PreparedRun>;
   preflight(run: ClaimedRun): Promise<PreflightOutcome>;
-  runHarness(run: ClaimedRun, prepared: PreparedRun): Promise<HarnessOutcome>;
+  /**
+   * `cleared` settles once the preflight passed and rejects when it did not; the harness may be
+   * started before it settles, but must not act before (the local engine's tap holds its
+   * requests; Temporal starts the activity after it).
+   */
+  runHarness(run: ClaimedRun, prepared: PreparedRun, cleared: Promise<void>): Promise<HarnessOutcome>;
   checkOrigin(run: ClaimedRun, prepared: PreparedRun): Promise<OriginCheck>;
   /** `origin`: the origin check running beside the gates (they need base's tip from it). */
   runGates(
@@ -60,7 +65,8 @@ export interface StepsResult {
 /** The most log tail a verdict carries (the local engine's cut, under the wire limit). */
 
 /**
- * prepare and preflight side by side → harness (when preflight passed) → the origin check, and
+ * prepare and preflight side by side, the harness started as soon as the workspace is ready but
+ * held until the preflight passed (dropped when it did not) → the origin check, and
  * beside it the gates (when the harness succeeded) → decide → push (when the decision says so and
  * the run was not stopped; never before the origin check is in, and never when it saw the origin
  * move) → report → cleanup (keeping the workspace when the harness ran and the run did not pass).
@@ -91,18 +97,54 @@ export async function runSteps(
     phase("preparing");
     // The probe needs no workspace: both go at once, and a failing provider costs no more than
     // the slower of the two (the workspace goes back to the pool unused).
-    const [prep, probe] = await Promise.allSettled([steps.prepareWorktree(run), steps.preflight(run)]);
+    const probing = steps.preflight(run);
+    let probeFailed = false;
+    const cleared = probing.then(
+      (pre) => {
+        if (pre.ok) return;
+        probeFailed = true;
+        throw new Error("the preflight did not pass");
+      },
+      (err: unknown) => {
+        probeFailed = true;
+        throw err;
+      },
+    );
+    cleared.catch(() => undefined);
+    // The harness needs the workspace, not the probe's answer: it starts once the workspace is
+    // ready, so its own start overlaps the probe, but it is `cleared` to act only when the probe
+    // passed (its provider tap holds every request until then; a failed probe stops it).
+    let harnessing: Promise<HarnessOutcome> | undefined;
+    const preparing = steps.prepareWorktree(run).then((ready) => {
+      if (!stopped() && !probeFailed) {
+        harnessing = steps.runHarness(run, ready, cleared);
+        harnessing.catch(() => undefined);
+      }
+      return ready;
+    });
+    const [prep, probe] = await Promise.allSettled([preparing, probing]);
+    // A harness started and then not cleared is stopped by its hold; it is waited for (so it is
+    // gone before its workspace is cleaned up) and what it returned is dropped.
+    const dropHarness = () =>
+      harnessing?.then(
+        () => undefined,
+        () => undefined,
+      );
     if (prep.status === "fulfilled") prepared = prep.value;
     if (prep.status === "rejected") throw prep.reason;
-    if (probe.status === "rejected") throw probe.reason;
+    if (probe.status === "rejected") {
+      await dropHarness();
+      throw probe.reason;
+    }
     preflight = probe.value;
     // The origin check compares with the listing taken before the probe ran, not the workspace's.
     if (preflight.ok && preflight.originBefore)
       prepared = { ...prep.value, originBefore: preflight.originBefore };
     const p = prepared ?? prep.value;
-    if (!stopped() && preflight?.ok) {
-      phase("harness");
-      harness = await steps.runHarness(run, p);
+    if (!preflight.ok) await dropHarness();
+    else if (harnessing) {
+      if (!stopped()) phase("harness");
+      harness = await harnessing;
     }
     const h = harness;
     if (h && !stopped()) {

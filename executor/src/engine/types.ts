@@ -39,6 +39,8 @@ export interface HarnessOutcome {
   usage?: Usage;
   logTail: string;
   durationMs: number;
+  /** Part of durationMs: how long the harness's first provider request waited for the preflight. */
+  heldMs?: number;
 }
 
 /** The origin's listing after the harness, against the one before the run. */
@@ -100,7 +102,16 @@ export interface RunActivities {
   prepareWorktree(run: ClaimedRun, hooks?: StepHooks): Promise<PreparedRun>;
   /** Probes the provider in a scratch directory of its own; runs alongside prepareWorktree. */
   preflight(run: ClaimedRun, hooks?: StepHooks): Promise<PreflightOutcome>;
-  runHarness(run: ClaimedRun, prepared: PreparedRun, hooks?: StepHooks): Promise<HarnessOutcome>;
+  /**
+   * `cleared`: settles once the preflight passed (rejects when it did not). The harness may be
+   * started before: its provider tap holds every request until then, and a rejection stops it.
+   */
+  runHarness(
+    run: ClaimedRun,
+    prepared: PreparedRun,
+    hooks?: StepHooks,
+    cleared?: Promise<unknown>,
+  ): Promise<HarnessOutcome>;
   /** Lists the origin once the harness and everything it started are gone; runs beside the gates. */
   checkOrigin(run: ClaimedRun, prepared: PreparedRun, hooks?: StepHooks): Promise<OriginCheck>;
   /**

@@ -37,6 +37,7 @@ export function toResult(
     logTail: p.tail,
     durationMs: p.durationMs,
     ...(p.pgid ? { pgid: p.pgid } : {}),
+    ...(p.heldMs ? { heldMs: p.heldMs } : {}),
   };
 }
 

@@ -42,6 +42,8 @@ export interface ProcessResult {
   spawnError?: string;
   pgid?: number;
   durationMs: number;
+  /** How long the CLI's first provider request waited on its hold (see HarnessInput.holdUntil). */
+  heldMs?: number;
 }
 
 /** Keeps the last `max` bytes of a text stream, cut at a character boundary. */

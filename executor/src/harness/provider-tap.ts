@@ -27,6 +27,8 @@ export interface ProviderTap {
   failure: Failure | null;
   /** Status codes seen, in order (0 = could not connect). */
   statuses: number[];
+  /** How long the first request waited for `holdUntil` (0 when it did not wait). */
+  readonly heldMs: number;
   close(): Promise<void>;
 }
 
@@ -75,8 +77,13 @@ export function startProviderTap(options: TapOptions): Promise<ProviderTap> {
   let failure: Failure | null = null;
   let errors = 0;
   const open = new Set<ServerResponse>();
-  // A hold that fails before any request is read is no unhandled rejection: requests see it.
-  options.holdUntil?.catch(() => undefined);
+  // When the hold settles, and when the first request came: how long that request waited.
+  let releasedAt: number | undefined;
+  let firstAt: number | undefined;
+  const released = () => {
+    releasedAt = performance.now();
+  };
+  options.holdUntil?.then(released, released);
 
   const fail = (f: Failure): void => {
     if (failure) return;
@@ -85,6 +92,7 @@ export function startProviderTap(options: TapOptions): Promise<ProviderTap> {
   };
 
   const relay = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    firstAt ??= performance.now();
     const body = await readBody(req);
     if (options.holdUntil) {
       const held = await options.holdUntil.then(
@@ -206,6 +214,10 @@ export function startProviderTap(options: TapOptions): Promise<ProviderTap> {
           return failure;
         },
         statuses,
+        get heldMs() {
+          if (firstAt === undefined || releasedAt === undefined) return 0;
+          return Math.max(0, Math.round(releasedAt - firstAt));
+        },
         close: () =>
           new Promise<void>((done) => {
             for (const res of open) res.destroy();

@@ -42,9 +42,11 @@ export async function runTapped(
           },
           holdUntil: input.holdUntil,
         });
+  // A refused hold stops the CLI: none of its requests will ever be answered.
+  input.holdUntil?.catch(() => stop.abort());
   try {
     // Without the tap nothing can hold the CLI's requests: it starts only once the hold is over.
-    if (!tap && input.holdUntil) await input.holdUntil;
+    if (!tap && input.holdUntil) await input.holdUntil.catch(() => undefined);
     const spawn = await opts.spawn(tap?.url ?? input.provider.baseUrl);
     const signal = input.signal ? AbortSignal.any([input.signal, stop.signal]) : stop.signal;
     const p = await runProcess({
@@ -61,7 +63,7 @@ export async function runTapped(
       p.spawnError || input.signal?.aborted
         ? processFailure(p, harness, input.timeoutMs)
         : (tapFailure ?? processFailure(p, harness, input.timeoutMs));
-    return { p, failure };
+    return { p: tap?.heldMs ? { ...p, heldMs: tap.heldMs } : p, failure };
   } finally {
     await tap?.close();
   }

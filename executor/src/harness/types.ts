@@ -59,6 +59,8 @@ export interface HarnessResult {
   durationMs: number;
   /** The process group the harness ran in; empty (every member killed) when run() returns. */
   pgid?: number;
+  /** Part of durationMs: how long its first provider request waited on `holdUntil`. */
+  heldMs?: number;
 }
 
 export type PreflightResult =

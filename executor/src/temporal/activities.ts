@@ -38,8 +38,10 @@ export interface TemporalActivityDeps {
 }
 
 /** The steps the workflow calls, except that preparing a worktree also names the box holding it. */
-export interface TemporalActivities extends Omit<StepCalls, "prepareWorktree" | "runGates"> {
+export interface TemporalActivities extends Omit<StepCalls, "prepareWorktree" | "runHarness" | "runGates"> {
   prepareWorktree(run: ClaimedRun): Promise<PreparedOnBox>;
+  /** Scheduled by the workflow only once the preflight passed. */
+  runHarness(run: ClaimedRun, prepared: PreparedRun): Promise<HarnessOutcome>;
   /** `baseTip`: from the origin check, which the workflow awaits first (a promise cannot cross). */
   runGates(
     run: ClaimedRun,

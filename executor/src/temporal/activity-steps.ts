@@ -89,7 +89,9 @@ export function activitySteps(routes: ActivityRoutes): ActivitySteps {
           .preflight(run)
           .catch((e: unknown) => outcomeOr<PreflightOutcome>(e)),
       ),
-    async runHarness(run, p) {
+    // Not before the preflight passed: a promise cannot cross to the box's activity to hold it.
+    async runHarness(run, p, cleared) {
+      await cleared;
       inHarness = true;
       try {
         return await on("runHarness")

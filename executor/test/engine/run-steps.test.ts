@@ -1,9 +1,11 @@
-// runSteps' order after the harness: the origin check and the gates run side by side, and the
-// push waits for both; a moved origin or a failed check pushes nothing, whatever the gates said.
+// runSteps' order: the harness starts once the workspace is ready but acts only once the
+// preflight passed (and is dropped when it did not); after it the origin check and the gates run
+// side by side, and the push waits for both; a moved origin or a failed check pushes nothing,
+// whatever the gates said.
 import type { GateFlag } from "@mtor/schema";
 import { describe, expect, it } from "vitest";
 import { runSteps, type StepCalls } from "../../src/engine/run-steps";
-import type { GateOutcome, OriginCheck, PreparedRun } from "../../src/engine/types";
+import type { GateOutcome, OriginCheck, PreflightOutcome, PreparedRun } from "../../src/engine/types";
 import { makeRun } from "../temporal/helpers";
 
 const BASE = "a".repeat(40);
@@ -163,5 +165,100 @@ describe("runSteps after the harness", () => {
     expect(s.events).toEqual(["check started", "check done", "verdict"]);
     expect(result.verdict.outcome).toBe("rejected");
     expect(result.verdict.flags).toEqual([MOVED]);
+  });
+});
+
+describe("runSteps before the harness", () => {
+  /** Steps whose preflight answers when the test says; the harness waits to be cleared, as its tap would. */
+  function probing() {
+    const events: string[] = [];
+    const phases: string[] = [];
+    const probe = deferred<PreflightOutcome>();
+    const s = scripted();
+    s.check.resolve({ baseTip: BASE });
+    s.gates.resolve(passed);
+    const steps: StepCalls = {
+      ...s.steps,
+      prepareWorktree: async () => {
+        events.push("workspace ready");
+        return prepared;
+      },
+      preflight: () => probe.promise,
+      runHarness: async (_r, _p, cleared) => {
+        events.push("harness started");
+        try {
+          await cleared;
+          events.push("harness cleared");
+          return { ok: true, logTail: "", durationMs: 1 };
+        } catch {
+          events.push("harness stopped");
+          return { ok: false, failure: { kind: "canceled", message: "stopped" }, logTail: "", durationMs: 1 };
+        }
+      },
+      pushBranch: async (_r, p) => {
+        events.push("push");
+        return { branch: p.branch, headSha: HEAD };
+      },
+      cleanup: async (_r, _p, keep) => {
+        events.push(`cleanup keep=${keep}`);
+      },
+    };
+    const options = { ...opts, onPhase: (p: string) => phases.push(p) };
+    return { steps, events, phases, probe, options };
+  }
+
+  it("starts the harness once the workspace is ready, before the probe answers, and says harness only once it passed", async () => {
+    const s = probing();
+    const done = runSteps(s.steps, makeRun("commits"), s.options);
+    await settle();
+    expect(s.events).toEqual(["workspace ready", "harness started"]);
+    expect(s.phases).toEqual(["preparing"]);
+    s.probe.resolve({ ok: true, originBefore: prepared.originBefore });
+    const result = await done;
+    expect(s.events).toEqual([
+      "workspace ready",
+      "harness started",
+      "harness cleared",
+      "push",
+      "cleanup keep=false",
+    ]);
+    expect(s.phases.slice(0, 3)).toEqual(["preparing", "harness", "gates"]);
+    expect(result.verdict.outcome).toBe("passed");
+  });
+
+  it("stops the started harness when the probe fails, drops what it returned, pushes nothing and keeps no workspace", async () => {
+    const s = probing();
+    const done = runSteps(s.steps, makeRun("commits"), s.options);
+    await settle();
+    s.probe.resolve({ ok: false, failure: { kind: "preflight", message: "preflight failed: 529" } });
+    const result = await done;
+    expect(s.events).toEqual(["workspace ready", "harness started", "harness stopped", "cleanup keep=false"]);
+    expect(s.phases).not.toContain("harness");
+    expect(result.verdict.outcome).toBe("failed");
+    expect(result.verdict.failure).toEqual({ kind: "preflight", message: "preflight failed: 529" });
+    expect(result.verdict.log_tail).toBeUndefined();
+  });
+
+  it("waits for a started harness to end before cleaning up when the probe throws", async () => {
+    const s = probing();
+    const done = runSteps(s.steps, makeRun("commits"), s.options);
+    await settle();
+    s.probe.reject(new Error("internal: the sandbox went away"));
+    const result = await done;
+    expect(s.events).toEqual(["workspace ready", "harness started", "harness stopped", "cleanup keep=false"]);
+    expect(result.verdict.outcome).toBe("failed");
+  });
+
+  it("does not start the harness when the probe failed before the workspace was ready", async () => {
+    const s = probing();
+    const ready = deferred<PreparedRun>();
+    s.steps.prepareWorktree = () => ready.promise;
+    const done = runSteps(s.steps, makeRun("commits"), s.options);
+    s.probe.resolve({ ok: false, failure: { kind: "preflight", message: "no" } });
+    await settle();
+    ready.resolve(prepared);
+    const result = await done;
+    expect(s.events).toEqual(["cleanup keep=false"]);
+    expect(result.verdict.outcome).toBe("failed");
   });
 });

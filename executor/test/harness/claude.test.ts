@@ -167,6 +167,23 @@ describe("claude harness against the demo provider", () => {
     expect(liveGroupMembers(result.pgid as number)).toEqual([]);
   });
 
+  it("held for a preflight that then fails: stops without one request reaching the provider, leaving no process", async () => {
+    const w = workspace();
+    const before = provider.requests.length;
+    let refuse!: (err: Error) => void;
+    const hold = new Promise<void>((_, reject) => {
+      refuse = reject;
+    });
+    const running = harness.run({ ...input(w, "default"), holdUntil: hold });
+    refuse(new Error("the preflight did not pass"));
+    const result = await running;
+    expect(result.ok).toBe(false);
+    expect(result.failure?.kind).toBe("canceled");
+    expect(provider.requests.slice(before)).toEqual([]);
+    expect(w.git("rev-list", "--count", "main..HEAD")).toBe("0");
+    if (result.pgid) expect(liveGroupMembers(result.pgid)).toEqual([]);
+  });
+
   it("stops as `canceled` when the run is aborted, leaving no process behind", async () => {
     const w = workspace();
     const controller = new AbortController();
