@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import { cleanupAll, serveOrigin, startDelayProxy } from "../../../bench/lib";
+import { lsRemoteWithHead } from "../../src/git";
 
 const root = mkdtempSync(join(tmpdir(), "mtor-delay-proxy-"));
 afterAll(async () => {
@@ -80,5 +81,32 @@ describe("the delay proxy and the git daemon origin", () => {
     await git(clone, "push", "-q", "origin", "HEAD:refs/heads/mtor/run-1");
     expect(await git(join(served, "bench.git"), "log", "--format=%s", "mtor/run-1")).toBe("second\nfirst");
     expect(proxy.connections).toBeGreaterThanOrEqual(2);
+  });
+
+  it("lists a distant origin in one round trip (protocol v0), HEAD's branch and every ref included", async () => {
+    const seed = join(root, "seed-list");
+    mkdirSync(seed);
+    await git(seed, "init", "-q", "-b", "trunk");
+    await git(seed, "commit", "-q", "--allow-empty", "-m", "first");
+    await git(seed, "tag", "-a", "-m", "v1", "v1");
+    const served = join(root, "served-list");
+    mkdirSync(served);
+    await git(root, "clone", "-q", "--bare", seed, join(served, "list.git"));
+    const origin = await serveOrigin(served, "list.git");
+    // A long round trip, so that one more exchange cannot hide in git's own start.
+    const oneWayMs = 250;
+    const proxy = await startDelayProxy({ host: "127.0.0.1", port: origin.port }, oneWayMs);
+    const url = `git://127.0.0.1:${proxy.port}/list.git`;
+    const t0 = performance.now();
+    const listing = await lsRemoteWithHead(root, url);
+    const took = performance.now() - t0;
+    const tip = await git(seed, "rev-parse", "trunk");
+    expect(listing).toEqual({
+      refs: { "refs/heads/trunk": tip, "refs/tags/v1": await git(seed, "rev-parse", "v1") },
+      head: "trunk",
+    });
+    // Protocol v2 asks twice (capabilities, then ls-refs): two round trips and more.
+    expect(took).toBeGreaterThanOrEqual(2 * oneWayMs);
+    expect(took).toBeLessThan(4 * oneWayMs);
   });
 });
