@@ -122,12 +122,19 @@ export function gitRaw(cwd: string, args: string[], opts: GitOptions = {}): Prom
   });
 }
 
+/** The git command in `args`, past any leading `-c key=value` settings. */
+function commandOf(args: string[]): string | undefined {
+  let i = 0;
+  while (args[i] === "-c") i += 2;
+  return args[i];
+}
+
 /** Runs git and returns stdout; throws GitError with git's own message on a non-zero exit. */
 export async function git(cwd: string, args: string[], opts: GitOptions = {}): Promise<string> {
   const r = await gitRaw(cwd, args, opts);
   if (r.code !== 0) {
     const msg = r.stderr.trim().split("\n").slice(-3).join(" ") || `exit ${r.code}`;
-    throw new GitError(`git ${args[0]} failed: ${msg}`, args, r.stderr, r.code);
+    throw new GitError(`git ${commandOf(args)} failed: ${msg}`, args, r.stderr, r.code);
   }
   return r.stdout;
 }
