@@ -173,6 +173,9 @@ export async function runOverhead(opts: {
     const line = await ex.waitForLine(new RegExp(`run ${id}-1 timings: `), 240_000);
     const spec = await stack.spec(id);
     const run = spec.runs.at(-1);
+    // A run that failed early is quick and says nothing about the overhead of one that works.
+    if (spec.status !== "awaiting_review")
+      throw new Error(`overhead: spec ${id} ended ${spec.status}: ${JSON.stringify(run?.failure)}`);
     const t = JSON.parse(line.slice(line.indexOf("timings: ") + 9)) as Record<string, number>;
     // Claim latency (dispatch → claim) is protocol too, from the control plane's own times.
     const claimMs = run ? Date.parse(run.claimed_at) - Date.parse(spec.created_at) : 0;
