@@ -487,6 +487,8 @@ export function createActivities(deps: ActivityDeps): RunActivities {
     listed: string | undefined,
     signal?: AbortSignal,
   ): Promise<string> {
+    // Base has not moved since the workspace was prepared from it: the mirror has it already.
+    if (listed === prepared.baseSha) return listed;
     const ref = `${REMOTE_NS}/${prepared.base}`;
     if (!(await refExists(mirror, ref))) return prepared.baseSha;
     // The origin was listed right after the harness: fetch only when the mirror lacks that tip.
