@@ -228,13 +228,18 @@ export function createActivities(deps: ActivityDeps): RunActivities {
         const originBefore = listing.refs;
         const base = run.spec.base ?? repo.base ?? defaultBranchOf(listing);
         const tip = originBefore[`refs/heads/${base}`];
-        if (tip && (await hasCommit(mirror, tip)))
+        let baseSha: string;
+        if (tip && (await hasCommit(mirror, tip))) {
+          // The mirror has base's tip: that is the start, no fetch and no ref to read back.
           await withLock(mirror, () => setRef(mirror, `${REMOTE_NS}/${base}`, tip));
-        else await syncMirror(mirror, repo.url, hooks?.signal);
-        const baseRef = (await refExists(mirror, `${REMOTE_NS}/${base}`)) ? `${REMOTE_NS}/${base}` : base;
-        if (!(await refExists(mirror, baseRef)))
-          throw new GitError(`base "${base}" does not exist in ${repo.name}`, [], "");
-        const baseSha = await revParse(mirror, baseRef);
+          baseSha = tip;
+        } else {
+          await syncMirror(mirror, repo.url, hooks?.signal);
+          const baseRef = (await refExists(mirror, `${REMOTE_NS}/${base}`)) ? `${REMOTE_NS}/${base}` : base;
+          if (!(await refExists(mirror, baseRef)))
+            throw new GitError(`base "${base}" does not exist in ${repo.name}`, [], "");
+          baseSha = await revParse(mirror, baseRef);
+        }
         const home = join(dir, "home");
         await rm(home, { recursive: true, force: true });
         await mkdir(home, { recursive: true });
