@@ -470,7 +470,8 @@ export function createActivities(deps: ActivityDeps): RunActivities {
       const mirror = mirrorPath(config.workdir, repo.name);
       await deleteRef(mirror, prepared.runRef);
       if (!keep) {
-        pool.release(repo.name, prepared.workspace);
+        // The slot's next `.git` is cloned here, after the verdict, not in the next run's prepare.
+        await pool.release(repo.name, prepared.workspace, mirror);
         await rm(dir, { recursive: true, force: true });
         return;
       }

@@ -8,11 +8,13 @@ import { existsSync } from "node:fs";
 import { chmod, copyFile, mkdir, readdir, rename, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { git } from "./exec";
-import { cloneObjects, createWorkspace } from "./index";
+import { cloneObjects, createWorkspace, hasCommit } from "./index";
 
 /** Where a slot keeps its workspace and the executor's own copy of the workspace's index. */
 const WS = "ws";
 const TRUSTED_INDEX = "index";
+/** Where a free slot's next `.git` is cloned from the mirror, beside the workspace, never in it. */
+const SPARE = "git-new";
 
 export interface Acquired {
   workspace: string;
@@ -23,6 +25,8 @@ export interface Acquired {
 export class WorkspacePool {
   private readonly free = new Map<string, string[]>();
   private readonly busy = new Set<string>();
+  /** A free slot's next `.git`, cloned from the mirror when the slot was given back. */
+  private readonly spares = new Map<string, Promise<void>>();
   private next = 0;
   /** Slots a previous executor process left are not trusted: removed before the first run. */
   private swept: Promise<void> | undefined;
@@ -46,8 +50,10 @@ export class WorkspacePool {
     let slot = free.pop();
     if (slot) {
       this.busy.add(slot);
+      const spare = this.spares.get(slot);
+      this.spares.delete(slot);
       try {
-        await resetWorkspace(mirror, slot, branch, sha, signal);
+        await resetWorkspace(mirror, slot, branch, sha, signal, spare);
         return { workspace: join(slot, WS), reused: true };
       } catch (err) {
         this.busy.delete(slot);
@@ -67,13 +73,24 @@ export class WorkspacePool {
     return { workspace: join(slot, WS), reused: false };
   }
 
-  /** Gives a workspace back for the next run of `repo` (it is reset when next taken). */
-  release(repo: string, workspace: string): void {
+  /**
+   * Gives a workspace back for the next run of `repo` (it is reset when next taken). With the
+   * repo's `mirror`, the slot's next `.git` is cloned from it now, off the next run's path; the
+   * promise settles when that clone is done (it never rejects: a failed one is made again at
+   * the reset).
+   */
+  release(repo: string, workspace: string, mirror?: string): Promise<void> {
     const slot = dirname(workspace);
-    if (!this.busy.delete(slot)) return;
+    if (!this.busy.delete(slot)) return Promise.resolve();
+    let spare: Promise<void> | undefined;
+    if (mirror) {
+      spare = cloneObjects(mirror, join(slot, SPARE));
+      this.spares.set(slot, spare);
+    }
     const free = this.free.get(repo) ?? [];
     free.push(slot);
     this.free.set(repo, free);
+    return (spare ?? Promise.resolve()).catch(() => undefined);
   }
 
   /** Takes a workspace out of the pool to `to` (a failed run keeps its workspace for a person to look at). */
@@ -109,7 +126,8 @@ export async function freshWorkspace(
  * Resets a used `<slot>/ws` for a new run, trusting nothing the previous agent wrote: its `.git`
  * is replaced by a fresh clone's (only the executor's saved index goes in, as a stat cache whose
  * ctimes the agent cannot forge), every untracked or ignored file and nested repository goes, and
- * the checkout writes again every tracked file whose content, mode or inode changed.
+ * the checkout writes again every tracked file whose content, mode or inode changed. `spare`: the
+ * clone made when the slot was given back, used when it holds `sha` (else a new one is made).
  */
 export async function resetWorkspace(
   mirror: string,
@@ -117,14 +135,22 @@ export async function resetWorkspace(
   branch: string,
   sha: string,
   signal?: AbortSignal,
+  spare?: Promise<void>,
 ): Promise<void> {
   const ws = join(slot, WS);
   const trusted = join(slot, TRUSTED_INDEX);
   if (!existsSync(trusted)) throw new Error(`${slot} has no saved index`);
+  const fresh = join(slot, SPARE);
+  // The spare was cloned by the executor outside the workspace, after the agent was gone.
+  const ready = spare
+    ? await spare.then(
+        () => hasCommit(fresh, sha),
+        () => false,
+      )
+    : false;
   // A `.git` the agent made a symlink or a `gitdir:` file is removed as such, never followed.
   await rm(join(ws, ".git"), { recursive: true, force: true });
-  const fresh = join(slot, "git-new");
-  await cloneObjects(mirror, fresh, signal);
+  if (!ready) await cloneObjects(mirror, fresh, signal);
   await rename(join(fresh, ".git"), join(ws, ".git"));
   await rm(fresh, { recursive: true, force: true });
   await copyFile(trusted, join(ws, ".git", "index"));
