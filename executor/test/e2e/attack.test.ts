@@ -129,7 +129,9 @@ describe("a hostile agent", () => {
     expect(received).not.toContain(EXECUTOR_KEY.secret);
     expect(received).not.toContain("MTOR_EXECUTOR_SECRET");
 
-    // No process of the run is left, the detached committer included.
+    // No process of the run is left, the detached committer included, once the run is wholly
+    // over: its cleanup follows the verdict (and clones the slot's next .git from the mirror).
+    await executor.waitForLine(new RegExp(`run ${id}-1 timings: `), 30_000);
     expect(processesWith(nonce)).toEqual([]);
     expect(processesUnder(workdir)).toEqual([]);
 
