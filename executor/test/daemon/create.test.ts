@@ -7,21 +7,10 @@ import { ConfigError, parseConfig } from "../../src/config";
 import { createExecutor } from "../../src/daemon/create";
 import type { Wiring } from "../../src/daemon/wiring";
 import { createSandbox } from "../../src/sandbox";
+import { MINIMAL_ENV, minimalConfig } from "../config-fixture";
 
 const dir = mkdtempSync(join(tmpdir(), "mtor-create-executor-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-const base = [
-  'control_plane = "http://127.0.0.1:9"',
-  'id = "box-a"',
-  "[repos.demo]",
-  'url = "/srv/demo.git"',
-  "[providers.demo]",
-  'base_url = "http://127.0.0.1:9"',
-  'token_env = "PROVIDER_KEY"',
-  'model = "m"',
-];
-const env = { MTOR_EXECUTOR_SECRET: "s", PROVIDER_KEY: "k" };
 
 const wiring: Wiring = {
   sandbox: createSandbox("none"),
@@ -33,7 +22,7 @@ const wiring: Wiring = {
 
 describe("createExecutor", () => {
   it("builds the local engine's daemon with its steps, without starting it", async () => {
-    const config = parseConfig(base.join("\n"), env, dir);
+    const config = parseConfig(minimalConfig(), MINIMAL_ENV, dir);
     const ex = await createExecutor(config, "local", { wiring, log: () => {} });
     expect(ex.daemon.config.id).toBe("box-a");
     expect(typeof ex.daemon.activities.prepareWorktree).toBe("function");
@@ -42,8 +31,8 @@ describe("createExecutor", () => {
 
   it("refuses a bad [temporal] table before it connects, naming the key", async () => {
     const config = parseConfig(
-      ['engine = "temporal"', ...base, "[temporal]", 'adress = "localhost:7233"'].join("\n"),
-      env,
+      minimalConfig({ top: ['engine = "temporal"'], tables: ["[temporal]", 'adress = "localhost:7233"'] }),
+      MINIMAL_ENV,
       dir,
     );
     const err = await createExecutor(config, "temporal", { wiring, log: () => {} }).catch((e: unknown) => e);

@@ -14,6 +14,7 @@ import { TemporalEngine } from "../../src/temporal/engine";
 import { runTemporalExecutor } from "../../src/temporal/index";
 import { DEFAULT_TIMING, type SpecRunResult } from "../../src/temporal/shared";
 import { planWorkers, providerCapacity } from "../../src/temporal/worker";
+import { MINIMAL_ENV, minimalConfig } from "../config-fixture";
 import { makeRun } from "./helpers";
 
 const dir = mkdtempSync(join(tmpdir(), "mtor-temporal-config-"));
@@ -197,20 +198,12 @@ describe("[temporal] config", () => {
 
   it("a bad [temporal] table stops the executor before it connects, naming the key, exit code 2", async () => {
     const config = parseConfig(
-      [
-        'control_plane = "http://127.0.0.1:8787"',
-        'id = "box-a"',
-        'engine = "temporal"',
-        "[repos.demo]",
-        'url = "/srv/demo.git"',
-        "[providers.demo]",
-        'base_url = "http://127.0.0.1:9"',
-        'token_env = "PROVIDER_KEY"',
-        'model = "m"',
-        "[temporal]",
-        'adress = "localhost:7233"',
-      ].join("\n"),
-      { MTOR_EXECUTOR_SECRET: "s", PROVIDER_KEY: "k" },
+      minimalConfig({
+        controlPlane: "http://127.0.0.1:8787",
+        top: ['engine = "temporal"'],
+        tables: ["[temporal]", 'adress = "localhost:7233"'],
+      }),
+      MINIMAL_ENV,
       dir,
     );
     const written: string[] = [];
@@ -230,18 +223,8 @@ describe("[temporal] config", () => {
 
   it("an unreachable cluster stops the executor at start with the address named (the native bridge loads)", async () => {
     const config = parseConfig(
-      [
-        'control_plane = "http://127.0.0.1:8787"',
-        'id = "box-a"',
-        'engine = "temporal"',
-        "[repos.demo]",
-        'url = "/srv/demo.git"',
-        "[providers.demo]",
-        'base_url = "http://127.0.0.1:9"',
-        'token_env = "PROVIDER_KEY"',
-        'model = "m"',
-      ].join("\n"),
-      { MTOR_EXECUTOR_SECRET: "s", PROVIDER_KEY: "k" },
+      minimalConfig({ controlPlane: "http://127.0.0.1:8787", top: ['engine = "temporal"'] }),
+      MINIMAL_ENV,
       dir,
     );
     const settings = parseTemporalSettings({ address: "127.0.0.1:1" }, {});

@@ -10,6 +10,7 @@ import { parseConfig } from "../../src/config";
 import { Daemon } from "../../src/daemon";
 import { ClaimLedger } from "../../src/daemon/recover";
 import { createSandbox } from "../../src/sandbox";
+import { MINIMAL_ENV, minimalConfig } from "../config-fixture";
 import { makeRun } from "./helpers";
 
 const dir = mkdtempSync(join(tmpdir(), "mtor-temporal-resume-"));
@@ -17,19 +18,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function daemonAt(workdir: string, resumeLeftovers: boolean, started: ClaimedRun[]) {
   const config = parseConfig(
-    [
-      'control_plane = "http://127.0.0.1:9"',
-      'id = "box-a"',
-      'engine = "temporal"',
-      `workdir = ${JSON.stringify(workdir)}`,
-      "[repos.demo]",
-      'url = "/srv/demo.git"',
-      "[providers.demo]",
-      'base_url = "http://127.0.0.1:9"',
-      'token_env = "PROVIDER_KEY"',
-      'model = "m"',
-    ].join("\n"),
-    { MTOR_EXECUTOR_SECRET: "s", PROVIDER_KEY: "k" },
+    minimalConfig({ top: ['engine = "temporal"', `workdir = ${JSON.stringify(workdir)}`] }),
+    MINIMAL_ENV,
     dir,
   );
   return new Daemon({
