@@ -3,7 +3,7 @@
 // monitor pass as the history grows.
 import { hostname } from "node:os";
 import { ExecutorClient } from "@mtor/schema";
-import { benchStack, EXECUTOR_KEY, percentile, round, type Stack } from "./lib";
+import { benchStack, EXECUTOR_KEY, percentile, round, seedFleet } from "./lib";
 
 export interface CapacityResult {
   sizes: {
@@ -44,16 +44,6 @@ export interface CapacityResult {
   claim_by_queue: { empty_p50_ms: number; queued: number; queued_p50_ms: number; ratio: number };
 }
 
-async function seed(stack: Stack, body: Record<string, unknown>): Promise<number> {
-  const res = await fetch(`${stack.cp.url}/__test/seed`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  if (!res.ok) throw new Error(`/__test/seed answered ${res.status}: ${await res.text()}`);
-  return ((await res.json()) as { specs: number }).specs;
-}
-
 async function timeEach(n: number, fn: () => Promise<unknown>): Promise<number[]> {
   const out: number[] = [];
   for (let i = 0; i < n; i++) {
@@ -75,7 +65,7 @@ export async function runCapacity(opts: {
   const out: CapacityResult["sizes"] = [];
   let total = 0;
   for (const size of sizes) {
-    total = await seed(stack, { history: size - total });
+    total = await seedFleet(stack, { history: size - total });
     await stack.api("GET", "/v1/specs?count=50");
     const list = await timeEach(samples, () => stack.api("GET", "/v1/specs?count=50"));
     const monitor = await timeEach(samples, () => stack.cp.tick());
@@ -227,7 +217,7 @@ export async function runCapacity(opts: {
   let mainLat = lat;
   let claimsQueued: number[] = [];
   for (const level of levels) {
-    await seed(stack, { template, queued: Math.max(0, level - inQueue) });
+    await seedFleet(stack, { template, queued: Math.max(0, level - inQueue) });
     inQueue = level;
     const list = await queuedList(level);
     if (level === queued) {

@@ -132,6 +132,23 @@ export async function setClockRate(stack: Stack, rate: number): Promise<void> {
   if (!res.ok) throw new Error(`/__test/clock answered ${res.status}: ${await res.text()}`);
 }
 
+/**
+ * Bulk-seeds the test build's Fleet: `queued` copies of the `template` spec and `history`
+ * finished ones (`POST /__test/seed`). Returns how many specs it wrote.
+ */
+export async function seedFleet(
+  stack: Stack,
+  body: { template?: string; queued?: number; history?: number },
+): Promise<number> {
+  const res = await fetch(`${stack.cp.url}/__test/seed`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`/__test/seed answered ${res.status}: ${await res.text()}`);
+  return ((await res.json()) as { specs: number }).specs;
+}
+
 export interface BenchExecutor {
   id: string;
   controlPlane: string;

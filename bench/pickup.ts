@@ -3,7 +3,7 @@
 import { hostname } from "node:os";
 import { ExecutorClient } from "@mtor/schema";
 import { Queue, Worker } from "bullmq";
-import { benchStack, EXECUTOR_KEY, median, percentile, round } from "./lib";
+import { benchStack, EXECUTOR_KEY, median, percentile, round, seedFleet } from "./lib";
 import { startRedis } from "./redis";
 
 export interface PickupResult {
@@ -45,12 +45,7 @@ async function mtorPickup(n: number, backlog: number): Promise<number[]> {
   const template = await stack.dispatch(
     "---\ntitle: pickup backlog\nrepo: backlog\nprovider: pickup\npriority: 9\nstop: none\n---\nbacklog\n",
   );
-  const seeded = await fetch(`${stack.cp.url}/__test/seed`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ template, queued: backlog - 1 }),
-  });
-  if (!seeded.ok) throw new Error(`/__test/seed answered ${seeded.status}: ${await seeded.text()}`);
+  await seedFleet(stack, { template, queued: backlog - 1 });
   const client = new ExecutorClient({
     url: stack.cp.url,
     keyId: EXECUTOR_KEY.id,
