@@ -197,3 +197,114 @@ describe("lost leases", () => {
     expect(second).toBeLessThanOrEqual(144_000);
   });
 });
+
+describe("a restarted executor process", () => {
+  const BOOT_1 = "0d7c1b5e-1111-4a3e-9d55-000000000001";
+  const BOOT_2 = "0d7c1b5e-2222-4a3e-9d55-000000000002";
+
+  /** A claim by `executor` for `lane`, as the process `boot` (replacing `previous`). */
+  async function claimAs(
+    executor: string,
+    lane: string,
+    boot: string,
+    restart: { previous_boot?: string; resumed?: string[] } = {},
+    free = 1,
+    signer = client,
+  ) {
+    return signer.claim(
+      claimBody(executor, { repos: [`r-${lane}`], providers: [`p-${lane}`], boot, ...restart }, free),
+    );
+  }
+
+  async function runsOf(executor: string, lane: string, boot: string, free: number): Promise<ClaimedRun[]> {
+    const r = await claimAs(executor, lane, boot, {}, free);
+    if (!r.ok || r.data.runs.length !== free) throw new Error(`claim: ${JSON.stringify(r)}`);
+    return r.data.runs;
+  }
+
+  it("ends its earlier process's runs at its first claim, picked up or not, except those it resumes, without waiting for their leases", async () => {
+    await api("/v1/providers/p-reboot", { method: "PUT", body: { slots: 4 } });
+    const ids = [];
+    for (let i = 0; i < 3; i++)
+      ids.push(await dispatchSpec(`reboot ${i}`, { repo: "r-reboot", provider: "p-reboot" }));
+    const [worked, resumed, handed] = await runsOf("ex-reboot", "reboot", BOOT_1, 3);
+    await pickUp(worked);
+    await pickUp(resumed);
+    // `handed` went to a long poll the process never read: no heartbeat ever came.
+    // The process dies; its successor starts at once, long before any lease runs out.
+    await tick(1000);
+    const first = await claimAs(
+      "ex-reboot",
+      "reboot",
+      BOOT_2,
+      { previous_boot: BOOT_1, resumed: [resumed.run_id] },
+      0,
+    );
+    expect(first.ok).toBe(true);
+    const byRun = new Map<string, Detail>();
+    for (const id of ids) {
+      const d = await detail(id);
+      byRun.set(id, d);
+    }
+    const workedSpec = byRun.get(worked.spec_id) as Detail;
+    expect(workedSpec).toMatchObject({ status: "queued", attempt: 1, max_attempt: 4 });
+    expect(workedSpec.runs[0].failure).toMatchObject({ kind: "lost_lease" });
+    expect(workedSpec.runs[0].failure?.message).toContain(`executor ex-reboot restarted`);
+    expect(workedSpec.runs[0].failure?.message).toContain(BOOT_1);
+    const handedSpec = byRun.get(handed.spec_id) as Detail;
+    expect(handedSpec.status).toBe("queued");
+    expect(handedSpec.runs[0].failure?.message).toContain("never picked it up");
+    // The run the new process carries on is untouched, and its heartbeats still hold.
+    expect((byRun.get(resumed.spec_id) as Detail).status).toBe("leased");
+    const hb = await client.heartbeat(resumed.run_id, { token: resumed.lease.token, phase: "harness" });
+    expect(hb.ok).toBe(true);
+    // The ended runs' late reports are refused: their process is gone.
+    const late = await client.heartbeat(worked.run_id, { token: worked.lease.token, phase: "harness" });
+    expect(late).toMatchObject({ ok: false, status: 409, error: { code: "lease_lost" } });
+    // The new process gets the two specs back straight away, as the next attempts.
+    const again = await runsOf("ex-reboot", "reboot", BOOT_2, 2);
+    expect(again.map((r) => r.spec_id).sort()).toEqual([worked.spec_id, handed.spec_id].sort());
+    expect(again.every((r) => r.attempt === 2)).toBe(true);
+  });
+
+  it("a claim still waiting for the process that is gone gets nothing; the new process gets the work", async () => {
+    const id = await dispatchSpec("reboot-wait", { repo: "r-rebootwait", provider: "p-rebootwait" });
+    // The old process claimed once with nothing free, so the Fleet knows its boot.
+    expect((await claimAs("ex-rebootwait", "rebootwait", BOOT_1, {}, 0)).ok).toBe(true);
+    expect((await claimAs("ex-rebootwait", "rebootwait", BOOT_2, { previous_boot: BOOT_1 }, 0)).ok).toBe(
+      true,
+    );
+    // What the old process's long poll would see on waking: no run, though one is queued.
+    const stale = await claimAs("ex-rebootwait", "rebootwait", BOOT_1);
+    expect(stale).toMatchObject({ ok: true, data: { runs: [], reason: "draining" } });
+    expect((await detail(id)).status).toBe("queued");
+    const fresh = await claimAs("ex-rebootwait", "rebootwait", BOOT_2);
+    expect(fresh.ok && fresh.data.runs.map((r) => r.spec_id)).toEqual([id]);
+  });
+
+  it("ends nothing for another executor's boot, under another live key, or for a process naming itself", async () => {
+    await api("/v1/providers/p-rebootx", { method: "PUT", body: { slots: 4 } });
+    const a = await dispatchSpec("reboot x a", { repo: "r-rebootx", provider: "p-rebootx" });
+    const b = await dispatchSpec("reboot x b", { repo: "r-rebootx", provider: "p-rebootx" });
+    const [held] = await runsOf("ex-rebootx", "rebootx", BOOT_1, 1);
+    await pickUp(held);
+    // Another executor naming this one's boot as its own predecessor ends none of its runs.
+    const other = await claimAs("ex-rebootx-other", "rebootx", BOOT_2, { previous_boot: BOOT_1 }, 0);
+    expect(other.ok).toBe(true);
+    // A process signing with another live key cannot act as this executor at all.
+    const forged = await claimAs(
+      "ex-rebootx",
+      "rebootx",
+      BOOT_2,
+      { previous_boot: BOOT_1 },
+      0,
+      executorClient({ keyId: "k2", secret: "test-secret-two" }),
+    );
+    expect(forged).toMatchObject({ ok: false, status: 403 });
+    expect((await detail(held.spec_id)).status).toBe("leased");
+    // A process that names itself as its predecessor ends nothing either.
+    expect((await claimAs("ex-rebootx", "rebootx", BOOT_1, { previous_boot: BOOT_1 }, 0)).ok).toBe(true);
+    expect((await detail(held.spec_id)).status).toBe("leased");
+    expect((await detail(a === held.spec_id ? b : a)).status).toBe("queued");
+  });
+});

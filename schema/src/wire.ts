@@ -145,6 +145,16 @@ export const ExecutorInfo = z.object({
   providers: z.array(z.string().min(1).max(100)).max(50),
   repos: z.array(z.string().min(1).max(100)).max(500),
   load: Load,
+  /** A fresh id per executor process. Runs are leased to the process, not only to the id. */
+  boot: id.optional(),
+  /**
+   * The boot of the process this one replaces (kept in the executor's workdir). On the first
+   * claim of a new boot the control plane ends that process's runs at once as `lost_lease`,
+   * except those listed in `resumed`, instead of waiting out their leases.
+   */
+  previous_boot: id.optional(),
+  /** Runs of the previous boot this process carries on (the Temporal engine resumes its runs). */
+  resumed: z.array(id).max(256).optional(),
 });
 export type ExecutorInfo = z.infer<typeof ExecutorInfo>;
 

@@ -18,7 +18,8 @@ import { timingsOf } from "../core/timings";
 import { budgetHold } from "./budget";
 import type { FleetCache } from "./cache";
 import { fitsWindows, windowHold } from "./controls";
-import { executorSkipReason, upsertExecutor } from "./executors";
+import { bootOf, executorSkipReason, retireBoot, upsertExecutor } from "./executors";
+import { releaseBoot } from "./leases";
 import { breakerAt, type ProviderRow, providerSkipReason, slotsInUse, trialsInFlight } from "./providers";
 import type { SpecRow } from "./views";
 
@@ -88,7 +89,16 @@ export function claimRuns(
   cache: FleetCache,
 ): ClaimResponse {
   const now = deps.now();
+  const { boot, previous_boot: previousBoot } = req.executor;
+  const prior = bootOf(tx, req.executor.id);
+  // A claim still waiting here for a process its restarted successor says is gone: nobody is
+  // there to take a run.
+  if (boot && boot === prior?.retiredBoot) return { runs: [], reason: "draining" };
   const exec = upsertExecutor(tx, req.executor, keyId, liveKeys, now);
+  if (boot && previousBoot && previousBoot !== boot && prior?.boot !== boot) {
+    retireBoot(tx, exec.id, previousBoot);
+    releaseBoot(tx, deps, exec.id, previousBoot, req.executor.resumed ?? []);
+  }
   cache.ensureProviders(tx, req.executor.providers, now);
 
   const executorReason = executorSkipReason(exec);
@@ -198,6 +208,7 @@ export function claimRuns(
         specId: s.id,
         attempt,
         executorId: exec.id,
+        executorBoot: boot ?? null,
         provider: p.name,
         model,
         harness,

@@ -69,6 +69,7 @@ export function upsertExecutor(
     load: info.load,
     keyId,
     lastSeenAt: now,
+    boot: info.boot ?? null,
   };
   return tx
     .insert(executors)
@@ -76,6 +77,20 @@ export function upsertExecutor(
     .onConflictDoUpdate({ target: executors.id, set: values })
     .returning()
     .get();
+}
+
+/** The executor's current boot and the boot a restart retired, or undefined for a new executor. */
+export function bootOf(db: Db, id: string): Pick<ExecutorRow, "boot" | "retiredBoot"> | undefined {
+  return db
+    .select({ boot: executors.boot, retiredBoot: executors.retiredBoot })
+    .from(executors)
+    .where(eq(executors.id, id))
+    .get();
+}
+
+/** Records that the executor's process `boot` is gone: claims still waiting for it get nothing. */
+export function retireBoot(tx: Db, id: string, boot: string): void {
+  tx.update(executors).set({ retiredBoot: boot }).where(eq(executors.id, id)).run();
 }
 
 export function recordLoad(tx: Db, id: string, load: Load, now: number): void {

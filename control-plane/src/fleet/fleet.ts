@@ -231,6 +231,9 @@ export class Fleet extends DurableObject<Env> {
     const claim = (tx: Db, by: SignedBy) => claimRuns(tx, this.deps, req, by.keyId, by.liveKeys, this.cache);
     let result = this.signed(signer, claim);
     const by = { keyId: signer.keyId, liveKeys: this.liveKeys };
+    // A restarted executor's first claims may have ended its earlier process's runs, which frees
+    // their slots for the other claims waiting here.
+    if (result.ok && req.executor.previous_boot) this.waiters.wake();
     for (;;) {
       if (!result.ok) return result;
       if (result.value.runs.length > 0) {

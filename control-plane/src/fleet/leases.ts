@@ -347,6 +347,32 @@ function requeueLost(tx: Db, deps: Deps, s: SpecRow, run: RunRow, failure: Failu
 }
 
 /**
+ * Ends an active run whose executor is gone: the run fails as `lost_lease`, a run that was picked
+ * up is charged at the fallback price (it may have spent what it never reported), and its spec
+ * goes back to the queue at once (see requeueLost).
+ */
+function loseRun(tx: Db, deps: Deps, run: RunRow, message: string, settings: () => FleetSettings): void {
+  const now = deps.now();
+  const failure: Failure = { kind: "lost_lease", message };
+  tx.update(runs)
+    .set({ status: "finished", finishedAt: now, outcome: "failed", failure })
+    .where(eq(runs.id, run.id))
+    .run();
+  if (run.heartbeatAt !== null) chargeRun(tx, deps.spend, settings(), run, null, null);
+  const s = specOf(tx, run);
+  if (s && ownsSpec(s, run)) requeueLost(tx, deps, s, { ...run, failure }, failure);
+}
+
+/** Reads the fleet settings once, on first use. */
+function lazySettings(tx: Db): () => FleetSettings {
+  let settings: FleetSettings | undefined;
+  return () => {
+    settings ??= fleetSettings(tx);
+    return settings;
+  };
+}
+
+/**
  * Ends runs whose lease passed without a heartbeat and requeues their specs at once (see
  * requeueLost); returns how many. Run by the alarm set at the earliest expiry, and by the
  * monitor pass for whatever an alarm missed.
@@ -360,28 +386,59 @@ export function expireLeases(tx: Db, deps: Deps): number {
     .orderBy(asc(runs.leaseExpiresAt))
     .limit(EXPIRE_BATCH)
     .all();
-  let settings: FleetSettings | undefined;
+  const settings = lazySettings(tx);
   for (const run of expired) {
-    const failure: Failure = {
-      kind: "lost_lease",
-      message:
-        run.heartbeatAt === null
-          ? `executor ${run.executorId} never picked the run up (no heartbeat within ${timingsOf(deps).pickupS}s of the claim)`
-          : `no heartbeat from executor ${run.executorId} within the lease (${timingsOf(deps).leaseTtlS}s)`,
-    };
-    tx.update(runs)
-      .set({ status: "finished", finishedAt: now, outcome: "failed", failure })
-      .where(eq(runs.id, run.id))
-      .run();
-    // A run that was picked up may have spent what it never reported: it counts at the fallback.
-    if (run.heartbeatAt !== null) {
-      settings ??= fleetSettings(tx);
-      chargeRun(tx, deps.spend, settings, run, null, null);
-    }
-    const s = specOf(tx, run);
-    if (s && ownsSpec(s, run)) requeueLost(tx, deps, s, { ...run, failure }, failure);
+    loseRun(
+      tx,
+      deps,
+      run,
+      run.heartbeatAt === null
+        ? `executor ${run.executorId} never picked the run up (no heartbeat within ${timingsOf(deps).pickupS}s of the claim)`
+        : `no heartbeat from executor ${run.executorId} within the lease (${timingsOf(deps).leaseTtlS}s)`,
+      settings,
+    );
   }
   return expired.length;
+}
+
+/**
+ * Ends at once the active runs leased to an executor process that a restarted process of the
+ * same executor says is gone (`previous_boot` in its claim), except the runs the new process
+ * carries on (`resumed`). Without this they would hold their slots until their leases ran out:
+ * a run handed to the old process's long poll after it died was never even seen by it.
+ * Returns how many runs ended.
+ */
+export function releaseBoot(
+  tx: Db,
+  deps: Deps,
+  executorId: string,
+  boot: string,
+  resumed: readonly string[],
+): number {
+  const keep = new Set(resumed);
+  const gone = tx
+    .select()
+    .from(runs)
+    .where(
+      and(
+        eq(runs.executorId, executorId),
+        inArray(runs.status, ["leased", "running"]),
+        eq(runs.executorBoot, boot),
+      ),
+    )
+    .all()
+    .filter((r) => !keep.has(r.id));
+  const settings = lazySettings(tx);
+  for (const run of gone) {
+    loseRun(
+      tx,
+      deps,
+      run,
+      `executor ${executorId} restarted: the process the run was leased to (boot ${boot}) is gone${run.heartbeatAt === null ? " and never picked it up" : ""}`,
+      settings,
+    );
+  }
+  return gone.length;
 }
 
 /** When the next active lease runs out (Fleet clock, ms), or null with none active. */

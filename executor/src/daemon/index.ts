@@ -1,6 +1,8 @@
 // The executor daemon: long-polls for as many runs as it has free capacity, runs each through
 // the engine, replays the verdict spool, and drains on SIGTERM/SIGINT so every claimed run gets
 // a verdict.
+import { randomUUID } from "node:crypto";
+import { readFileSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { type ClaimedRun, ExecutorClient, type ExecutorInfo, TransportError } from "@mtor/schema";
@@ -48,6 +50,13 @@ export class Daemon {
   private claimAbort: AbortController | undefined;
   private wake: (() => void) | undefined;
   private stopped: Promise<void> | undefined;
+  /** This process's boot id: the control plane leases runs to the process, not only the id. */
+  readonly boot = randomUUID();
+  /**
+   * Until the control plane has answered a claim: the boot of the process this one replaces
+   * (from `<workdir>/boot`), whose runs it ends at once, and the runs of it this process resumes.
+   */
+  private restart: { previous_boot: string; resumed: string[] } | undefined;
 
   constructor(opts: DaemonOptions) {
     this.config = opts.config;
@@ -98,6 +107,7 @@ export class Daemon {
       providers: Object.keys(this.config.providers),
       repos: Object.keys(this.config.repos),
       load: this.load(),
+      boot: this.boot,
     };
   }
 
@@ -111,8 +121,10 @@ export class Daemon {
     this.log(
       `executor ${this.config.id} → ${this.config.controlPlane}: capacity ${this.config.capacity}, repos ${Object.keys(this.config.repos).join(",")}, providers ${providers.join(",")}`,
     );
+    const resumed: string[] = [];
     if (this.resumeLeftovers) {
       for (const rec of this.ledger.leftovers()) {
+        resumed.push(rec.run.run_id);
         this.log(
           `run ${rec.run.spec_id}-${rec.run.attempt} left by an earlier executor process; resuming it`,
         );
@@ -121,6 +133,7 @@ export class Daemon {
     } else {
       recoverLeftovers(this.ledger, this.spool, this.config.workdir, this.log);
     }
+    this.takeOverBoot(resumed);
     const pending = this.spool.pending().length;
     if (pending > 0) {
       this.log(`spool: replaying ${pending} verdict(s) from an earlier run`);
@@ -144,12 +157,13 @@ export class Daemon {
       this.claimAbort = new AbortController();
       try {
         const res = await this.client.claim(
-          { executor: this.info(), free, wait_s: this.config.claimWaitS },
+          { executor: { ...this.info(), ...this.restart }, free, wait_s: this.config.claimWaitS },
           this.claimAbort.signal,
         );
         if (res.ok) {
           backoffMs = 1000;
           answered = true;
+          this.restart = undefined;
           for (const run of res.data.runs) this.begin(run);
           const reason = res.data.runs.length > 0 ? undefined : res.data.reason;
           if (reason !== heldBy) {
@@ -180,6 +194,26 @@ export class Daemon {
       }
     }
     await this.finish();
+  }
+
+  /**
+   * Records this process's boot in the workdir, and remembers the one it replaces: a process
+   * that was SIGKILLed or crashed may have been handed runs it never saw (its long poll was still
+   * open in the control plane), and its runs would otherwise hold their slots until their leases
+   * ran out. The first claim names that boot, so the control plane ends them at once.
+   */
+  private takeOverBoot(resumed: string[]): void {
+    const file = join(this.config.workdir, "boot");
+    let previous: string | undefined;
+    try {
+      previous = readFileSync(file, "utf8").trim() || undefined;
+    } catch {
+      // First start in this workdir.
+    }
+    writeFileSync(file, `${this.boot}\n`);
+    // Only a boot id this daemon could have written is sent: anything else in the file is ignored.
+    const valid = previous !== undefined && /^[0-9a-f-]{36}$/.test(previous) && previous !== this.boot;
+    this.restart = valid ? { previous_boot: previous as string, resumed: resumed.slice(0, 256) } : undefined;
   }
 
   private begin(run: ClaimedRun): void {

@@ -269,6 +269,58 @@ describe("executor failures end to end, one at a time", () => {
     expect(waited).toBeLessThan(15_000);
   });
 
+  it("executor SIGKILLed during its long poll and started again: the run its dead poll was handed ends at the restart, not after the pickup window", {
+    timeout: 180_000,
+  }, async ({ expect, onTestFinished }) => {
+    const origin = makeOrigin(stack.root, "reboot");
+    const first = executor(onTestFinished, "reboot-x", origin, "reboot", "demo-reboot", demo.url);
+    await first.waitForLine(/executor reboot-x →/);
+    await waitFor(
+      async () => {
+        const list = await stack.api<{ executors: { id: string }[] }>("GET", "/v1/executors");
+        return list.body.executors.some((e) => e.id === "reboot-x");
+      },
+      30_000,
+      "reboot-x's first claim",
+    );
+    first.child.kill("SIGKILL");
+    await first.exited;
+    const id = await stack.dispatch(
+      spec(
+        {
+          title: "Run after a restart",
+          repo: "reboot",
+          provider: "demo-reboot",
+          targets: "[src/reboot.ts]",
+          tests: "[clamps reboot values]",
+          stop: "Stop.",
+        },
+        "Add a clamp function.",
+      ),
+    );
+    // The dead process's long poll is still open in the control plane, so it is handed the run,
+    // and nobody will ever pick it up.
+    await waitFor(
+      async () => (await stack.spec(id)).status === "leased",
+      15_000,
+      "the dead process's poll to be handed the run",
+    );
+    // The same executor starts again in the same workdir, as systemd's Restart=always would.
+    const second = new ExecutorProcess(first.config, first.workdir);
+    onTestFinished(() => second.kill("SIGKILL"));
+    const done = await stack.waitForStatus(id, ["awaiting_review", "rejected", "failed", "dead"], 90_000);
+    expect(done.status).toBe("awaiting_review");
+    const [lost, passed] = done.runs;
+    expect(done.runs).toHaveLength(2);
+    // The lost run ended because the new process said its predecessor was gone, not because its
+    // pickup window ran out.
+    expect(lost).toMatchObject({ executor: "reboot-x", failure: { kind: "lost_lease" } });
+    expect(lost.failure?.message).toMatch(/executor reboot-x restarted: .* is gone and never picked it up/);
+    expect(passed).toMatchObject({ executor: "reboot-x", outcome: "passed", attempt: 2 });
+    // No attempt charged for it.
+    expect(done.max_attempt - done.front_matter.attempts).toBe(1);
+  });
+
   it("executor crash: A is SIGKILLed mid-run, the lease expires, B completes the spec, A's late verdict is refused", {
     timeout: 180_000,
   }, async ({ expect, onTestFinished }) => {

@@ -83,6 +83,8 @@ export const runs = sqliteTable(
     specId: text("spec_id").notNull(),
     attempt: integer("attempt").notNull(),
     executorId: text("executor_id").notNull(),
+    /** The executor process (its `boot`) the run was leased to, when the executor sent one. */
+    executorBoot: text("executor_boot"),
     provider: text("provider").notNull(),
     model: text("model"),
     harness: text("harness"),
@@ -182,6 +184,13 @@ export const executors = sqliteTable("executors", {
   draining: integer("draining", { mode: "boolean" }).notNull().default(false),
   keyId: text("key_id"),
   lastSeenAt: integer("last_seen_at").notNull(),
+  /** The boot id of the executor's current process, from its claims. */
+  boot: text("boot"),
+  /**
+   * The boot a restarted process said it replaces: that process is gone, so a claim still
+   * waiting in the Fleet on its behalf gets nothing.
+   */
+  retiredBoot: text("retired_boot"),
 });
 
 export const gates = sqliteTable("gates", {
