@@ -277,6 +277,12 @@ describe("a restarted executor process", () => {
     // What the old process's long poll would see on waking: no run, though one is queued.
     const stale = await claimAs("ex-rebootwait", "rebootwait", BOOT_1);
     expect(stale).toMatchObject({ ok: true, data: { runs: [], reason: "draining" } });
+    // Under another live key the same claim is refused outright, retired boot or not.
+    const otherKey = executorClient({ keyId: "k2", secret: "test-secret-two" });
+    expect(await claimAs("ex-rebootwait", "rebootwait", BOOT_1, {}, 1, otherKey)).toMatchObject({
+      ok: false,
+      status: 403,
+    });
     expect((await detail(id)).status).toBe("queued");
     const fresh = await claimAs("ex-rebootwait", "rebootwait", BOOT_2);
     expect(fresh.ok && fresh.data.runs.map((r) => r.spec_id)).toEqual([id]);

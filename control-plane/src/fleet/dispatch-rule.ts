@@ -18,7 +18,7 @@ import { timingsOf } from "../core/timings";
 import { budgetHold } from "./budget";
 import type { FleetCache } from "./cache";
 import { fitsWindows, windowHold } from "./controls";
-import { bootOf, executorSkipReason, retireBoot, upsertExecutor } from "./executors";
+import { bootOf, checkExecutorKey, executorSkipReason, retireBoot, upsertExecutor } from "./executors";
 import { releaseBoot } from "./leases";
 import { breakerAt, type ProviderRow, providerSkipReason, slotsInUse, trialsInFlight } from "./providers";
 import type { SpecRow } from "./views";
@@ -91,6 +91,7 @@ export function claimRuns(
   const now = deps.now();
   const { boot, previous_boot: previousBoot } = req.executor;
   const prior = bootOf(tx, req.executor.id);
+  checkExecutorKey(prior, keyId, liveKeys);
   // A claim still waiting here for a process its restarted successor says is gone: nobody is
   // there to take a run.
   if (boot && boot === prior?.retiredBoot) return { runs: [], reason: "draining" };

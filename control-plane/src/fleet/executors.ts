@@ -79,10 +79,21 @@ export function upsertExecutor(
     .get();
 }
 
-/** The executor's current boot and the boot a restart retired, or undefined for a new executor. */
-export function bootOf(db: Db, id: string): Pick<ExecutorRow, "boot" | "retiredBoot"> | undefined {
+/**
+ * The executor's key, its current boot and the boot a restart retired, or undefined for a new
+ * executor.
+ */
+export function bootOf(
+  db: Db,
+  id: string,
+): Pick<ExecutorRow, "id" | "keyId" | "boot" | "retiredBoot"> | undefined {
   return db
-    .select({ boot: executors.boot, retiredBoot: executors.retiredBoot })
+    .select({
+      id: executors.id,
+      keyId: executors.keyId,
+      boot: executors.boot,
+      retiredBoot: executors.retiredBoot,
+    })
     .from(executors)
     .where(eq(executors.id, id))
     .get();
