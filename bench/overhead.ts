@@ -50,6 +50,13 @@ export interface OverheadResult {
   /** Overhead with the preflight counted in it (everything but the harness process's own time). */
   overhead_with_preflight_ms: number;
   overhead_with_preflight_to_bare_claude: number;
+  /**
+   * A stricter view, shown and not a target: end to end less the bare call measured just before
+   * the spec. Whatever makes the harness's own claude slower inside the run than bare (the
+   * sandbox, the provider tap, the probe's claude starting beside it) counts here too.
+   */
+  end_to_end_less_bare_ms: number;
+  end_to_end_less_bare_to_bare_claude: number;
   /** What starting one process in the executor's sandbox costs, as the executor measured it at start. */
   sandbox_start_ms: number | null;
 }
@@ -215,6 +222,7 @@ export async function runOverhead(opts: {
   const overheads = e2e.map((v, i) => v - (harness[i] as number));
   const overhead = median(overheads);
   const bareMs = median(bare);
+  const lessBare = median(e2e.map((v, i) => v - (bare[i] as number)));
   return {
     files,
     origin: { added_round_trip_ms: 2 * ORIGIN_ONE_WAY_MS, connections: proxy.connections },
@@ -229,6 +237,8 @@ export async function runOverhead(opts: {
     overhead_with_preflight_to_bare_claude: round(
       median(e2e.map((v, i) => v - (harnessOnly[i] as number))) / bareMs,
     ),
+    end_to_end_less_bare_ms: round(lessBare, 0),
+    end_to_end_less_bare_to_bare_claude: round(lessBare / bareMs),
     sandbox_start_ms: sandboxMs === undefined ? null : Number(sandboxMs),
   };
 }

@@ -388,7 +388,7 @@ export function table(r: Results): string {
       r.overhead.split_ms,
     )
       .map(([k, v]) => `${k} ${v}`)
-      .join(", ")}; bare claude ${r.overhead.bare_claude_ms} ms`,
+      .join(", ")}; bare claude ${r.overhead.bare_claude_ms} ms; end to end less the bare call ${r.overhead.end_to_end_less_bare_ms ?? "?"} ms (${r.overhead.end_to_end_less_bare_to_bare_claude ?? "?"}× it)`,
   ]);
   rows.push([
     "per run, claim → verdict: Temporal ÷ local engine",
