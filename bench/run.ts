@@ -382,13 +382,15 @@ export function table(r: Results): string {
     "requeue after SIGKILL (control plane's timestamps)",
     `lease ended ${r.requeue.lease_ended_s.join(", ")} s; claimed again ${r.requeue.requeue_s.join(", ")} s (TTL ${r.requeue.lease_ttl_s} s)`,
   ]);
+  // Results written before the stricter view existed have no such figure.
+  const lessBare = `end to end less the bare call ${r.overhead.end_to_end_less_bare_ms ?? "?"} ms (${r.overhead.end_to_end_less_bare_to_bare_claude ?? "?"}× it)`;
   rows.push([
     "orchestration overhead",
     `${r.overhead.overhead_with_preflight_ms} ms with the preflight (${r.overhead.overhead_ms} without) of ${r.overhead.end_to_end_ms} ms; split ${Object.entries(
       r.overhead.split_ms,
     )
       .map(([k, v]) => `${k} ${v}`)
-      .join(", ")}; bare claude ${r.overhead.bare_claude_ms} ms; end to end less the bare call ${r.overhead.end_to_end_less_bare_ms ?? "?"} ms (${r.overhead.end_to_end_less_bare_to_bare_claude ?? "?"}× it)`,
+      .join(", ")}; bare claude ${r.overhead.bare_claude_ms} ms; ${lessBare}`,
   ]);
   rows.push([
     "per run, claim → verdict: Temporal ÷ local engine",
