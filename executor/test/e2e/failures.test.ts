@@ -216,6 +216,19 @@ describe.concurrent("executor failures end to end", () => {
   });
 });
 
+/** Waits until executor `name` has started and the control plane has seen its first claim. */
+async function firstClaim(name: string, ex: ExecutorProcess): Promise<void> {
+  await ex.waitForLine(new RegExp(`executor ${name} →`));
+  await waitFor(
+    async () => {
+      const list = await stack.api<{ executors: { id: string }[] }>("GET", "/v1/executors");
+      return list.body.executors.some((e) => e.id === name);
+    },
+    30_000,
+    `${name}'s first claim`,
+  );
+}
+
 // These move the control plane's clock or stop it, so they run alone, one after the other.
 describe("executor failures end to end, one at a time", () => {
   it("executor stopped during its long poll: a spec dispatched next is run by another executor within seconds, no attempt charged", {
@@ -229,15 +242,7 @@ describe("executor failures end to end, one at a time", () => {
       ["poll-a", a],
       ["poll-b", b],
     ] as const) {
-      await ex.waitForLine(new RegExp(`executor ${name} →`));
-      await waitFor(
-        async () => {
-          const list = await stack.api<{ executors: { id: string }[] }>("GET", "/v1/executors");
-          return list.body.executors.some((e) => e.id === name);
-        },
-        30_000,
-        `${name}'s first claim`,
-      );
+      await firstClaim(name, ex);
     }
     a.child.kill("SIGKILL");
     await a.exited;
@@ -274,15 +279,7 @@ describe("executor failures end to end, one at a time", () => {
   }, async ({ expect, onTestFinished }) => {
     const origin = makeOrigin(stack.root, "reboot");
     const first = executor(onTestFinished, "reboot-x", origin, "reboot", "demo-reboot", demo.url);
-    await first.waitForLine(/executor reboot-x →/);
-    await waitFor(
-      async () => {
-        const list = await stack.api<{ executors: { id: string }[] }>("GET", "/v1/executors");
-        return list.body.executors.some((e) => e.id === "reboot-x");
-      },
-      30_000,
-      "reboot-x's first claim",
-    );
+    await firstClaim("reboot-x", first);
     first.child.kill("SIGKILL");
     await first.exited;
     const id = await stack.dispatch(
