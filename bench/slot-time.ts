@@ -1,8 +1,9 @@
 // Where a night's slot-time went, from the control plane's own run records: one formula for
 // both policies. Available slot-time is every provider slot over the window, less the time a
 // provider could serve nobody (its scripted outage: a preflight that fails every time, a 429
-// storm), except what a run still did usefully on it then. Useful is the window's share of the
-// runs that passed. What is neither is a failed run's time (by failure kind), a run cut by the
+// storm), except what a run still did usefully on it then, after its preflight passed. Useful is
+// the window's share of the runs that passed, less what they spent inside an outage before their
+// preflight passed. What is neither is a failed run's time (by failure kind), a run cut by the
 // end of the drain, or an idle slot, split by why it was idle as the providers were sampled.
 import type { ProviderView, SpecDetail } from "@mtor/schema";
 import type { NightProfile } from "./profiles";
@@ -123,9 +124,13 @@ export function accountSlots(opts: {
         outcome,
       });
       if (passed) {
-        useful += span;
-        usefulWhileDown += inOutage;
-        task += Math.min(span, durations[i] as number);
+        // Only what the run did once its preflight had passed counts inside an outage: a run
+        // that waited out a 429 storm retrying its preflight did nothing useful until it ended.
+        const started = r.started_at ? Math.min(to, Math.max(from, toMin(r.started_at))) : from;
+        const waitedDown = overlap(from, started, down.get(r.provider) ?? []);
+        useful += span - waitedDown;
+        usefulWhileDown += inOutage - waitedDown;
+        task += Math.min(span - waitedDown, durations[i] as number);
       } else if (span - inOutage > 0) {
         // A failed run's time during its provider's outage is not available time: not lost either.
         const cause = `run ${outcome}`;

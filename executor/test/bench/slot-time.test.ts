@@ -23,7 +23,15 @@ const profile: NightProfile = {
 };
 
 const at = (min: number) => new Date(min * 60_000).toISOString();
-type Run = { provider: string; from: number; to: number | null; outcome: "passed" | "failed"; kind?: string };
+type Run = {
+  provider: string;
+  from: number;
+  to: number | null;
+  outcome: "passed" | "failed";
+  kind?: string;
+  /** When the preflight passed (the run's started_at); none given: at the claim. */
+  started?: number;
+};
 
 function spec(id: string, status: string, runs: Run[]): SpecDetail {
   return {
@@ -33,6 +41,7 @@ function spec(id: string, status: string, runs: Run[]): SpecDetail {
       provider: r.provider,
       executor: "ex",
       claimed_at: at(r.from),
+      started_at: at(r.started ?? r.from),
       finished_at: r.to === null ? null : at(r.to),
       outcome: r.to === null ? null : r.outcome,
       failure: r.kind ? { kind: r.kind, message: r.kind } : null,
@@ -77,6 +86,39 @@ describe("the night's slot-time account", () => {
     // Idle: `up` 100 − 30 − 20 − 10 = 40, `down` before its break 50 − 10 (b) = 40; split 3 : 1.
     expect(a.wasted["idle: breaker open"]).toBeCloseTo(60);
     expect(a.wasted["idle: free, not yet claimed"]).toBeCloseTo(20);
+    const lost = Object.values(a.wasted).reduce((x, y) => x + y, 0);
+    expect(a.useful + lost).toBeCloseTo(a.available);
+  });
+
+  it("counts a run's time inside an outage as useful only once its preflight had passed", () => {
+    // One slot; a 429 storm from 20 to 60.
+    const storm: NightProfile = {
+      ...profile,
+      providers: [{ name: "storm", slots: 1, rateLimitFromMin: 20, rateLimitUntilMin: 60 }],
+    };
+    const details = [
+      // Past its preflight at 5, before the storm: all of it is useful, its 5 minutes in the storm too.
+      spec("a", "awaiting_review", [{ provider: "storm", from: 0, started: 5, to: 25, outcome: "passed" }]),
+      // Claimed in the storm, retrying its preflight until the storm ended at 60: those 30 minutes
+      // were not useful work.
+      spec("b", "awaiting_review", [{ provider: "storm", from: 30, started: 60, to: 90, outcome: "passed" }]),
+    ];
+    const a = accountSlots({
+      profile: storm,
+      durations: [20, 20],
+      details,
+      index: new Map(details.map((d, i) => [d.id, i])),
+      toMin: (iso) => Date.parse(iso) / 60_000,
+      idleSamples: { "idle: free, not yet claimed": 1 },
+    });
+    expect(a.all).toBe(100);
+    // 100 less the storm's 40, plus a's 5 useful minutes in it.
+    expect(a.available).toBe(65);
+    // a: 25; b: 60 less the 30 it waited in the storm.
+    expect(a.useful).toBe(55);
+    expect(a.task).toBe(40);
+    // Idle outside the storm: 60 − 20 (a) − 30 (b) = 10.
+    expect(a.wasted["idle: free, not yet claimed"]).toBeCloseTo(10);
     const lost = Object.values(a.wasted).reduce((x, y) => x + y, 0);
     expect(a.useful + lost).toBeCloseTo(a.available);
   });
