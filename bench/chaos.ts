@@ -33,6 +33,8 @@ interface Guarantees {
   specs: number;
   final: number;
   lost: number;
+  /** Final specs held `dead`: with attempts to spare, after three lost leases in a row. */
+  dead: number;
   attempts_with_two_accepted_verdicts: number;
   attempts_with_two_runs: number;
   branches_pushed_for_lost_lease: number;
@@ -41,6 +43,8 @@ interface Guarantees {
   /** Context: runs the control plane ended for a lost lease, and mtor/ branches on the origin. */
   runs_lost_lease: number;
   runs_ended_by_restarted_executor: number;
+  /** Runs the control plane ended at a restarted executor's first claim (the boot it replaced). */
+  runs_released_at_restart: number;
   branches: number;
 }
 
@@ -88,6 +92,7 @@ function check(
     specs: ids.length,
     final: ids.filter((id) => FINAL.has(byId.get(id)?.status ?? "")).length,
     lost: ids.filter((id) => !byId.has(id)).length,
+    dead: ids.filter((id) => byId.get(id)?.status === "dead").length,
     attempts_with_two_accepted_verdicts: twoAccepted,
     attempts_with_two_runs: twoRuns,
     branches_pushed_for_lost_lease: pushedLost,
@@ -96,6 +101,9 @@ function check(
     runs_ended_by_restarted_executor: details
       .flatMap((d) => d.runs)
       .filter((r) => /executor stopped while the run/.test(r.failure?.message ?? "")).length,
+    runs_released_at_restart: details
+      .flatMap((d) => d.runs)
+      .filter((r) => /^executor \S+ restarted: /.test(r.failure?.message ?? "")).length,
     branches: Object.keys(branches).filter((b) => b.startsWith("mtor/")).length,
   };
 }
