@@ -91,11 +91,13 @@ export function claimRuns(
   const now = deps.now();
   const { boot, previous_boot: previousBoot } = req.executor;
   const prior = bootOf(tx, req.executor.id);
-  checkExecutorKey(prior, keyId, liveKeys);
   // A claim still waiting here for a process its restarted successor says is gone: nobody is
-  // there to take a run.
-  if (boot && boot === prior?.retiredBoot) return { runs: [], reason: "draining" };
-  const exec = upsertExecutor(tx, req.executor, keyId, liveKeys, now);
+  // there to take a run (once the signer is known to be that executor).
+  if (boot && boot === prior?.retiredBoot) {
+    checkExecutorKey(prior, keyId, liveKeys);
+    return { runs: [], reason: "draining" };
+  }
+  const exec = upsertExecutor(tx, req.executor, keyId, liveKeys, now, prior);
   if (boot && previousBoot && previousBoot !== boot && prior?.boot !== boot) {
     retireBoot(tx, exec.id, previousBoot);
     releaseBoot(tx, deps, exec.id, previousBoot, req.executor.resumed ?? []);

@@ -43,22 +43,19 @@ export function checkRunSigner(
   checkExecutorKey(row, keyId, liveKeys);
 }
 
+/**
+ * Writes the executor's row from its claim, after checking the signer's key against `prior`,
+ * the row as the claim found it (bootOf).
+ */
 export function upsertExecutor(
   tx: Db,
   info: ExecutorInfo,
   keyId: string,
   liveKeys: ReadonlySet<string>,
   now: number,
+  prior: Pick<ExecutorRow, "id" | "keyId"> | undefined,
 ): ExecutorRow {
-  checkExecutorKey(
-    tx
-      .select({ id: executors.id, keyId: executors.keyId })
-      .from(executors)
-      .where(eq(executors.id, info.id))
-      .get(),
-    keyId,
-    liveKeys,
-  );
+  checkExecutorKey(prior, keyId, liveKeys);
   const values = {
     host: info.host,
     version: info.version,
