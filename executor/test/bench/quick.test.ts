@@ -103,8 +103,6 @@ describe("npm run bench -- --quick", () => {
     ]) {
       expect(finite(v)).toBe(true);
     }
-    // The stricter view: a spec end to end runs a claude call and more, so it outlasts the bare call.
-    expect(written.overhead.end_to_end_less_bare_ms).toBeGreaterThan(0);
     // The overhead run's origin was reached through the 30 ms proxy.
     expect(written.overhead.origin.added_round_trip_ms).toBe(30);
     expect(written.overhead.origin.connections).toBeGreaterThan(0);
