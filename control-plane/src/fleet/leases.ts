@@ -347,29 +347,27 @@ function requeueLost(tx: Db, deps: Deps, s: SpecRow, run: RunRow, failure: Failu
 }
 
 /**
- * Ends an active run whose executor is gone: the run fails as `lost_lease`, a run that was picked
- * up is charged at the fallback price (it may have spent what it never reported), and its spec
- * goes back to the queue at once (see requeueLost).
+ * Ends active runs whose executor is gone: each fails as `lost_lease` with its message, a run
+ * that was picked up is charged at the fallback price (it may have spent what it never
+ * reported), and its spec goes back to the queue at once (see requeueLost). Returns how many.
  */
-function loseRun(tx: Db, deps: Deps, run: RunRow, message: string, settings: () => FleetSettings): void {
+function loseRuns(tx: Db, deps: Deps, gone: RunRow[], messageOf: (run: RunRow) => string): number {
   const now = deps.now();
-  const failure: Failure = { kind: "lost_lease", message };
-  tx.update(runs)
-    .set({ status: "finished", finishedAt: now, outcome: "failed", failure })
-    .where(eq(runs.id, run.id))
-    .run();
-  if (run.heartbeatAt !== null) chargeRun(tx, deps.spend, settings(), run, null, null);
-  const s = specOf(tx, run);
-  if (s && ownsSpec(s, run)) requeueLost(tx, deps, s, { ...run, failure }, failure);
-}
-
-/** Reads the fleet settings once, on first use. */
-function lazySettings(tx: Db): () => FleetSettings {
   let settings: FleetSettings | undefined;
-  return () => {
-    settings ??= fleetSettings(tx);
-    return settings;
-  };
+  for (const run of gone) {
+    const failure: Failure = { kind: "lost_lease", message: messageOf(run) };
+    tx.update(runs)
+      .set({ status: "finished", finishedAt: now, outcome: "failed", failure })
+      .where(eq(runs.id, run.id))
+      .run();
+    if (run.heartbeatAt !== null) {
+      settings ??= fleetSettings(tx);
+      chargeRun(tx, deps.spend, settings, run, null, null);
+    }
+    const s = specOf(tx, run);
+    if (s && ownsSpec(s, run)) requeueLost(tx, deps, s, { ...run, failure }, failure);
+  }
+  return gone.length;
 }
 
 /**
@@ -386,19 +384,11 @@ export function expireLeases(tx: Db, deps: Deps): number {
     .orderBy(asc(runs.leaseExpiresAt))
     .limit(EXPIRE_BATCH)
     .all();
-  const settings = lazySettings(tx);
-  for (const run of expired) {
-    loseRun(
-      tx,
-      deps,
-      run,
-      run.heartbeatAt === null
-        ? `executor ${run.executorId} never picked the run up (no heartbeat within ${timingsOf(deps).pickupS}s of the claim)`
-        : `no heartbeat from executor ${run.executorId} within the lease (${timingsOf(deps).leaseTtlS}s)`,
-      settings,
-    );
-  }
-  return expired.length;
+  return loseRuns(tx, deps, expired, (run) =>
+    run.heartbeatAt === null
+      ? `executor ${run.executorId} never picked the run up (no heartbeat within ${timingsOf(deps).pickupS}s of the claim)`
+      : `no heartbeat from executor ${run.executorId} within the lease (${timingsOf(deps).leaseTtlS}s)`,
+  );
 }
 
 /**
@@ -428,17 +418,13 @@ export function releaseBoot(
     )
     .all()
     .filter((r) => !keep.has(r.id));
-  const settings = lazySettings(tx);
-  for (const run of gone) {
-    loseRun(
-      tx,
-      deps,
-      run,
+  return loseRuns(
+    tx,
+    deps,
+    gone,
+    (run) =>
       `executor ${executorId} restarted: the process the run was leased to (boot ${boot}) is gone${run.heartbeatAt === null ? " and never picked it up" : ""}`,
-      settings,
-    );
-  }
-  return gone.length;
+  );
 }
 
 /** When the next active lease runs out (Fleet clock, ms), or null with none active. */
