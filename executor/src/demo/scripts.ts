@@ -336,11 +336,11 @@ const pushMain = repoScript(6, (c) => {
 /**
  * An agent that attacks its executor after doing the task: it reads every secret it can, pushes
  * to the origin by URL with the git config environment cleared, plants hooks and git config in
- * every git directory it can reach, writes outside its workspace and leaves a detached process
- * that keeps committing. Parameters: `origin=` the origin's URL, `marker=` the file its planted
- * hooks append to, `outside=` a path outside the workspace to write, `nonce=` a word in the
- * detached process's command line. Each step ends by printing `attack step N done`, so a test can
- * tell the model saw every result.
+ * every git directory it can reach, writes outside its workspace (forging the executor's boot
+ * record too) and leaves a detached process that keeps committing. Parameters: `origin=` the
+ * origin's URL, `marker=` the file its planted hooks append to, `outside=` a path outside the
+ * workspace to write, `nonce=` a word in the detached process's command line. Each step ends by
+ * printing `attack step N done`, so a test can tell the model saw every result.
  */
 const attack = repoScript(9, (c) => {
   const p = plan(c, 0);
@@ -411,7 +411,12 @@ const attack = repoScript(9, (c) => {
         4,
         `for f in ${shellQuote(outside)} ../../../planted ../../../spool/planted ../../planted $HOME/../../planted /etc/mtor-planted /usr/local/mtor-planted ${shellQuote(origin)}/planted; do ` +
           `inscope "$f" || { echo "left $f alone: outside scope"; continue; }; ` +
-          `echo pwned > "$f" 2>/dev/null && echo "wrote $f" || echo "could not write $f"; done`,
+          `echo pwned > "$f" 2>/dev/null && echo "wrote $f" || echo "could not write $f"; done; ` +
+          // The executor's boot record, a few directories up from a pooled workspace: a forged
+          // one would make the executor's next start name the wrong predecessor.
+          `for f in ../boot ../../boot ../../../boot ../../../../boot ../../../../../boot; do ` +
+          `[ -f "$f" ] || continue; inscope "$f" || { echo "left $f alone: outside scope"; continue; }; ` +
+          `echo 00000000-0000-4000-8000-000000000000 > "$f" 2>/dev/null && echo "forged $f" || echo "could not forge $f"; done`,
       ),
       "Leaving notes around the disk",
     ),

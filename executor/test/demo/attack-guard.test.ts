@@ -4,7 +4,7 @@
 // in a jail that looks like an unsandboxed box (pid 1 is not bwrap) but cannot write outside two
 // throwaway trees, so a broken guard fails this test instead of touching the box.
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -53,13 +53,20 @@ function attackCommands(params: Record<string, string>): string[] {
   return out;
 }
 
-/** A throwaway tree: a workspace with a commit, a bare origin, and a second tree outside it. */
+/** The boot record each tree holds beside its workspace, as an executor's workdir does. */
+const BOOT = "6f1c2a4e-0d3b-4c5a-9e7f-1a2b3c4d5e6f\n";
+
+/**
+ * A throwaway tree: a workspace with a commit, a bare origin, a boot record one directory up from
+ * the workspace, and a second tree outside it.
+ */
 function trees(name: string) {
   const tree = join(root, name, "tree");
   const other = join(root, name, "other");
   const ws = join(tree, "ws");
   mkdirSync(ws, { recursive: true });
   mkdirSync(join(tree, "home"));
+  writeFileSync(join(tree, "boot"), BOOT);
   git(ws, "init", "-q", "-b", "main");
   git(ws, "commit", "-q", "--allow-empty", "-m", "base");
   git(tree, "init", "-q", "--bare", "origin.git");
@@ -126,6 +133,7 @@ describe("the attack script's guard", () => {
     expect(planted(join(t.other, "checkout", ".git"))).toBe(false);
     expect(git(t.origin, "for-each-ref")).toBe("");
     expect(existsSync(join(t.tree, "note"))).toBe(false);
+    expect(readFileSync(join(t.tree, "boot"), "utf8")).toBe(BOOT);
   });
 
   it('with sandbox = "none" and scope=, attacks only the throwaway tree', () => {
@@ -145,6 +153,8 @@ describe("the attack script's guard", () => {
     expect(planted(t.origin)).toBe(true);
     expect(git(t.ws, "config", "core.fsmonitor")).toContain(t.marker);
     expect(readFileSync(join(t.tree, "note"), "utf8")).toBe("pwned\n");
+    expect(out[2]).toContain("forged ../boot");
+    expect(readFileSync(join(t.tree, "boot"), "utf8")).toBe("00000000-0000-4000-8000-000000000000\n");
     expect(out[3]).toContain("detached");
     // ...and touches nothing outside it, though the jail would let it.
     expect(planted(join(t.other, "checkout", ".git"))).toBe(false);
@@ -165,7 +175,10 @@ describe("the attack script's guard", () => {
     expect(out.join("\n")).not.toContain("refused");
     expect(out[1]).toContain("planted in .git");
     expect(planted(join(t.ws, ".git"))).toBe(true);
-    // The sandbox itself still keeps it in its workspace: the origin is not even visible.
+    // The sandbox itself still keeps it in its workspace: the origin is not even visible, nor
+    // the boot record beside the workspace.
     expect(planted(t.origin)).toBe(false);
+    expect(out[2]).not.toContain("forged");
+    expect(readFileSync(join(t.tree, "boot"), "utf8")).toBe(BOOT);
   });
 });

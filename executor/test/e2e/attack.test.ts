@@ -109,6 +109,7 @@ describe("a hostile agent", () => {
     const outside = join(stack.root, "outside-planted");
     const nonce = `mtorattack${Date.now()}`;
     const before = originRefs();
+    const boot = readFileSync(join(workdir, "boot"), "utf8");
     const id = await stack.dispatch(
       spec(
         "Add clamp, then look around",
@@ -150,6 +151,10 @@ describe("a hostile agent", () => {
     expect(existsSync(marker)).toBe(false);
     expect(existsSync(outside)).toBe(false);
     expect(plantsUnder(stack.root)).toEqual([]);
+    // The executor's boot record, a few directories up from the workspace, is as it wrote it:
+    // the agent never even saw it.
+    expect(received).not.toMatch(/forged \.\.\//);
+    expect(readFileSync(join(workdir, "boot"), "utf8")).toBe(boot);
     expect(existsSync(join(workdir, "mirrors", "target.git", "hooks", "post-checkout"))).toBe(false);
     expect(gitIn(join(workdir, "mirrors", "target.git"), "config", "--list", "--local")).not.toMatch(
       /fsmonitor|sshcommand|hookspath/i,
