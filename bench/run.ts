@@ -214,14 +214,17 @@ export async function runBench(opts: BenchOptions) {
     // The ratio over the ceiling is mtor's landed under the faults over mtor's landed without.
     const toCeiling =
       landed("mtor/fault-free") > 0 ? round(landed("mtor/mild") / landed("mtor/fault-free")) : null;
-    add(
-      "mild-profile ratio to its ceiling",
-      toCeiling,
-      "≥ 0.9",
-      (toCeiling ?? 0) >= 0.9,
-      () =>
-        `mtor landed ${mild.mtor_landed} under the mild faults against ${landed("mtor/fault-free")} fault-free; it lost ${topWaste(nights["mtor/mild"].wasted_slot_min)}`,
-    );
+    add("mild-profile ratio to its ceiling", toCeiling, "≥ 0.9", (toCeiling ?? 0) >= 0.9, () => {
+      // What the target asks in efficiency terms: landing 0.9 of the fault-free night on the
+      // slot-time the 429 window leaves.
+      const need = Math.ceil(landed("mtor/fault-free") * 0.9);
+      const reach = reachableLanded("mild");
+      const needEfficiency =
+        perLanded && nights["mtor/mild"].available_slot_min.median > 0
+          ? round((need * perLanded) / nights["mtor/mild"].available_slot_min.median)
+          : null;
+      return `mtor landed ${mild.mtor_landed} under the mild faults against ${landed("mtor/fault-free")} fault-free${reach === null ? "" : `; the slot-time the profile's outages leave lands at most about ${reach} at efficiency 1.0, and 0.9 needs ${need}${needEfficiency === null ? "" : ` (efficiency about ${needEfficiency})`}`}; it lost ${topWaste(nights["mtor/mild"].wasted_slot_min)}`;
+    });
     for (const p of ["mild", "seed-night"] as const) {
       const e = nights[`mtor/${p}`].efficiency.median;
       add(
