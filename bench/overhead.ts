@@ -1,12 +1,15 @@
 // Orchestration overhead: specs end to end with the real `claude` harness and the instant demo
-// model on a generated 5 000-file repo, split by the executor's own step timings, against one
-// bare `claude --print` call measured in the same run.
+// model on a generated 5 000-file repo, split by the executor's own step timings, against a
+// bare `claude --print` call and the same task done by a bare `claude` in a plain clone, both
+// measured just before each spec.
 import { execFileSync, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startDemoProvider } from "../executor/src/demo/provider";
 import { resolvePackageBin } from "../executor/src/harness/bin";
+import { claudeArgs, claudeEnv } from "../executor/src/harness/claude";
+import { buildPrompt } from "../executor/src/prompt";
 import {
   benchStack,
   median,
@@ -51,12 +54,18 @@ export interface OverheadResult {
   overhead_with_preflight_ms: number;
   overhead_with_preflight_to_bare_claude: number;
   /**
-   * A stricter view, shown and not a target: end to end less the bare call measured just before
-   * the spec. Whatever makes the harness's own claude slower inside the run than bare (the
-   * sandbox, the provider tap, the probe's claude starting beside it) counts here too.
+   * The spec's own task done by a bare `claude` (the run's prompt, tools and model, the same
+   * demo provider) in a plain clone of the repo on a branch of its own: no control plane,
+   * workspace pool, sandbox, provider tap, probe, gates or push. Median over the specs.
    */
-  end_to_end_less_bare_ms: number;
-  end_to_end_less_bare_to_bare_claude: number;
+  bare_task_ms: number;
+  /**
+   * A stricter view, shown and not a target: end to end less the same task done bare, measured
+   * just before the spec. Whatever makes the harness's own claude slower inside the run than
+   * bare (the sandbox, the provider tap, the probe's claude starting beside it) counts here too.
+   */
+  end_to_end_less_bare_task_ms: number;
+  end_to_end_less_bare_task_to_bare_task: number;
   /** What starting one process in the executor's sandbox costs, as the executor measured it at start. */
   sandbox_start_ms: number | null;
 }
@@ -134,6 +143,50 @@ async function bareClaude(baseUrl: string): Promise<number> {
   return ms;
 }
 
+/** The spec's fields that make the run's prompt (the bare task gets the same prompt). */
+function specFields(i: number) {
+  return {
+    title: `overhead ${i}`,
+    body: "Add a clamp.",
+    targets: ["src/math.ts"],
+    tests: [`test_clamp_value_${i}`],
+    stop: "Stop after this test.",
+  };
+}
+
+/**
+ * The spec's task done by a bare `claude`: a plain clone of the origin's main (not timed), on a
+ * branch of its own, then the CLI with the run's arguments, environment and prompt, straight
+ * against the demo provider. Its time is the reference for the stricter overhead view. A bare
+ * run that commits nothing did not do the task and measures nothing, so it throws.
+ */
+async function bareTask(baseUrl: string, originPath: string, root: string, i: number): Promise<number> {
+  const dir = mkdtempSync(join(root, "bare-task-"));
+  const ws = join(dir, "ws");
+  const home = join(dir, "home");
+  mkdirSync(home);
+  git(dir, "clone", "-q", originPath, ws);
+  git(ws, "checkout", "-q", "-b", `bare-${i}`);
+  const env = claudeEnv({
+    home,
+    provider: { name: "demo", baseUrl, token: "demo-token", model: "demo", harness: "claude" },
+    model: "demo",
+  });
+  const bin = resolvePackageBin("@anthropic-ai/claude-code", "claude");
+  const t0 = performance.now();
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(bin, claudeArgs("demo"), { cwd: ws, env, stdio: ["pipe", "ignore", "ignore"] });
+    child.stdin?.end(buildPrompt(specFields(i)));
+    child.once("error", reject);
+    child.once("exit", () => resolve());
+  });
+  const ms = performance.now() - t0;
+  const commits = Number(git(ws, "rev-list", "--count", "main..HEAD"));
+  rmSync(dir, { recursive: true, force: true });
+  if (commits < 1) throw new Error(`overhead: the bare claude run of task ${i} made no commit`);
+  return ms;
+}
+
 export async function runOverhead(opts: {
   quick: boolean;
   log?: (line: string) => void;
@@ -171,11 +224,15 @@ export async function runOverhead(opts: {
   const harnessOnly: number[] = [];
   const split: Record<string, number[]> = {};
   const bare: number[] = [];
+  const bareTasks: number[] = [];
   for (let i = 0; i < specs; i++) {
-    // The bare call first, in the same conditions, then one spec end to end.
+    // The bare call and the same task done bare first, in the same conditions, then one spec
+    // end to end.
     bare.push(await bareClaude(demo.url));
+    bareTasks.push(await bareTask(demo.url, join(stack.root, "origins", "big.git"), stack.root, i));
+    const f = specFields(i);
     const id = await stack.dispatch(
-      `---\ntitle: overhead ${i}\nrepo: big\nprovider: demo\ntargets: [src/math.ts]\ntests: [test_clamp_value_${i}]\nstop: Stop after this test.\n---\nAdd a clamp.\n`,
+      `---\ntitle: ${f.title}\nrepo: big\nprovider: demo\ntargets: [${f.targets.join(", ")}]\ntests: [${f.tests.join(", ")}]\nstop: ${f.stop}\n---\n${f.body}\n`,
     );
     const line = await ex.waitForLine(new RegExp(`run ${id}-1 timings: `), 240_000);
     const spec = await stack.spec(id);
@@ -215,14 +272,15 @@ export async function runOverhead(opts: {
     harness.push(claudeMs + heldMs);
     harnessOnly.push(claudeMs);
     log(
-      `overhead: spec ${i} ${spec.status} in ${Math.round(total)} ms, ${Math.round(claudeMs)} ms in claude, preflight ${t.preflight ?? 0} ms (the harness waited ${heldMs} ms for it), workspace ${t.worktree ?? 0} ms; bare claude ${Math.round(bare.at(-1) ?? 0)} ms`,
+      `overhead: spec ${i} ${spec.status} in ${Math.round(total)} ms, ${Math.round(claudeMs)} ms in claude, preflight ${t.preflight ?? 0} ms (the harness waited ${heldMs} ms for it), workspace ${t.worktree ?? 0} ms; bare claude ${Math.round(bare.at(-1) ?? 0)} ms, the task bare ${Math.round(bareTasks.at(-1) ?? 0)} ms`,
     );
   }
   await ex.kill("SIGTERM");
   const overheads = e2e.map((v, i) => v - (harness[i] as number));
   const overhead = median(overheads);
   const bareMs = median(bare);
-  const lessBare = median(e2e.map((v, i) => v - (bare[i] as number)));
+  const bareTaskMs = median(bareTasks);
+  const lessBareTask = median(e2e.map((v, i) => v - (bareTasks[i] as number)));
   return {
     files,
     origin: { added_round_trip_ms: 2 * ORIGIN_ONE_WAY_MS, connections: proxy.connections },
@@ -237,8 +295,9 @@ export async function runOverhead(opts: {
     overhead_with_preflight_to_bare_claude: round(
       median(e2e.map((v, i) => v - (harnessOnly[i] as number))) / bareMs,
     ),
-    end_to_end_less_bare_ms: round(lessBare, 0),
-    end_to_end_less_bare_to_bare_claude: round(lessBare / bareMs),
+    bare_task_ms: round(bareTaskMs, 0),
+    end_to_end_less_bare_task_ms: round(lessBareTask, 0),
+    end_to_end_less_bare_task_to_bare_task: round(lessBareTask / bareTaskMs),
     sandbox_start_ms: sandboxMs === undefined ? null : Number(sandboxMs),
   };
 }

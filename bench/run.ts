@@ -386,7 +386,7 @@ export function table(r: Results): string {
     `lease ended ${r.requeue.lease_ended_s.join(", ")} s; claimed again ${r.requeue.requeue_s.join(", ")} s (TTL ${r.requeue.lease_ttl_s} s)`,
   ]);
   // Results written before the stricter view existed have no such figure.
-  const lessBare = `end to end less the bare call ${r.overhead.end_to_end_less_bare_ms ?? "?"} ms (${r.overhead.end_to_end_less_bare_to_bare_claude ?? "?"}× it)`;
+  const lessBare = `the task bare ${r.overhead.bare_task_ms ?? "?"} ms; end to end less it ${r.overhead.end_to_end_less_bare_task_ms ?? "?"} ms (${r.overhead.end_to_end_less_bare_task_to_bare_task ?? "?"}× it)`;
   rows.push([
     "orchestration overhead",
     `${r.overhead.overhead_with_preflight_ms} ms with the preflight (${r.overhead.overhead_ms} without) of ${r.overhead.end_to_end_ms} ms; split ${Object.entries(

@@ -98,8 +98,9 @@ describe("npm run bench -- --quick", () => {
       written.overhead.overhead_ms,
       written.overhead.bare_claude_ms,
       written.overhead.overhead_to_bare_claude,
-      written.overhead.end_to_end_less_bare_ms,
-      written.overhead.end_to_end_less_bare_to_bare_claude,
+      written.overhead.bare_task_ms,
+      written.overhead.end_to_end_less_bare_task_ms,
+      written.overhead.end_to_end_less_bare_task_to_bare_task,
     ]) {
       expect(finite(v)).toBe(true);
     }
