@@ -1,10 +1,10 @@
-// `mtor kill ID`: cancel a spec; a running attempt stops at its next heartbeat.
+// `mtor kill ID...`: cancel specs; a running attempt stops at its next heartbeat.
 import { apiAction, apiCommand } from "./api-command";
 import type { Io } from "./io";
-import { specAction } from "./spec-actions";
+import { specActions } from "./spec-actions";
 
 export function killCommand(io: Io) {
   return apiCommand("kill", "cancel a spec (a running attempt stops at its next heartbeat)")
-    .argument("<id>", "spec id")
-    .action(apiAction(io, (ctx, id: string) => specAction(ctx, id, "kill", {}, "killed")));
+    .argument("<ids...>", "spec ids")
+    .action(apiAction(io, (ctx, ids: string[]) => specActions(ctx, ids, "kill", {}, "killed")));
 }

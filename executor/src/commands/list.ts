@@ -14,6 +14,7 @@ interface ListOptions {
   cursor?: string;
   watch?: boolean;
   interval: string;
+  ids?: boolean;
 }
 
 export function listCommand(io: Io) {
@@ -22,6 +23,7 @@ export function listCommand(io: Io) {
     .option("-n, --count <n>", "how many", "50")
     .option("-s, --status <statuses>", `only these statuses, comma-separated (${SPEC_STATUSES.join(", ")})`)
     .option("--cursor <cursor>", "continue after a previous page (next_cursor)")
+    .option("--ids", "print only the ids, one a line (for `mtor retry $(mtor list -s dead --ids)`)")
     .option("-w, --watch", "redraw until Ctrl-C")
     .option("--interval <seconds>", "seconds between redraws with --watch", "2")
     .action(
@@ -40,9 +42,28 @@ export function listCommand(io: Io) {
             query: { count, status: opts.status, cursor: opts.cursor },
           });
 
+        if (opts.ids && (opts.watch || ctx.json))
+          throw new UsageError("--ids goes with neither --watch nor --json");
+        if (opts.ids) {
+          // Up to --count ids, over as many pages as that takes (a page holds at most 200).
+          let cursor = opts.cursor;
+          let left = count ?? 50;
+          while (left > 0) {
+            const page = await ctx.client.get<SpecList>("/v1/specs", {
+              query: { count: Math.min(left, 200), status: opts.status, cursor },
+            });
+            for (const s of page.specs) ctx.io.out(s.id);
+            left -= page.specs.length;
+            cursor = page.next_cursor ?? undefined;
+            if (!cursor || page.specs.length === 0) return;
+          }
+          if (cursor) ctx.io.err(`more: mtor list --ids --cursor ${cursor}`);
+          return;
+        }
         if (!opts.watch) {
           const page = await fetchPage();
           if (ctx.json) return ctx.printJson(page);
+
           ctx.io.out(renderSpecs(page.specs, ctx.io.width));
           if (page.next_cursor) ctx.io.err(`more: mtor list --cursor ${page.next_cursor}`);
           return;

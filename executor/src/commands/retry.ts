@@ -1,12 +1,12 @@
-// `mtor retry ID`: queue a new attempt of a rejected, failed, dead, canceled or declined spec.
+// `mtor retry ID...`: queue a new attempt of each rejected, failed, dead, canceled or declined spec.
 import { apiAction, apiCommand } from "./api-command";
 import type { Io } from "./io";
-import { specAction } from "./spec-actions";
+import { specActions } from "./spec-actions";
 
 export function retryCommand(io: Io) {
   return apiCommand("retry", "queue a new attempt of a finished spec")
-    .argument("<id>", "spec id")
+    .argument("<ids...>", "spec ids (e.g. $(mtor list -s dead --ids))")
     .action(
-      apiAction(io, (ctx, id: string) => specAction(ctx, id, "retry", {}, "queued for another attempt")),
+      apiAction(io, (ctx, ids: string[]) => specActions(ctx, ids, "retry", {}, "queued for another attempt")),
     );
 }

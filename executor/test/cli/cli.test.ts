@@ -319,6 +319,100 @@ describe("review and spec actions", () => {
   });
 });
 
+describe("actions on several specs", () => {
+  it("kill, retry, approve and decline take several ids; a refused one is reported and the rest still go; list --ids feeds them", async () => {
+    // Approve and decline several at once, each with the same grade or note.
+    for (const s of JSON.parse((await mtor(["list", "--json", "-s", "queued"], { env })).stdout).specs) {
+      expect((await mtor(["kill", s.id], { env })).code).toBe(0);
+    }
+    const reviewed: string[] = [];
+    for (const title of ["Review one", "Review two", "Review three", "Review four"]) {
+      await dispatch(title);
+      reviewed.push(await runToVerdict("passed"));
+    }
+    const approved = await mtor(["approve", reviewed[0] as string, reviewed[1] as string, "--grade", "B+"], {
+      env,
+    });
+    expect(approved.code, approved.stderr).toBe(0);
+    expect(approved.stdout.trim().split("\n")).toEqual(reviewed.slice(0, 2).map((id) => `${id}  approved`));
+    const declined = await mtor(
+      ["decline", reviewed[2] as string, reviewed[3] as string, "--note", "not this way"],
+      {
+        env,
+      },
+    );
+    expect(declined.code, declined.stderr).toBe(0);
+    expect(declined.stdout.trim().split("\n")).toEqual(reviewed.slice(2).map((id) => `${id}  declined`));
+    for (const [i, id] of reviewed.entries()) {
+      const d = JSON.parse((await mtor(["show", id, "--json"], { env })).stdout);
+      expect(d.status).toBe(i < 2 ? "approved" : "declined");
+      expect(d.review).toMatchObject(i < 2 ? { grade: "B+" } : { note: "not this way" });
+    }
+
+    const ids = [
+      await dispatch("Several one"),
+      await dispatch("Several two"),
+      await dispatch("Several three"),
+    ];
+
+    const killed = await mtor(["kill", ...ids], { env });
+    expect(killed.code, killed.stderr).toBe(0);
+    expect(killed.stdout.trim().split("\n")).toEqual(ids.map((id) => `${id}  killed, now canceled`));
+
+    // list --ids: ids only, newest first, --count of them, and where to go on.
+    const listed = await mtor(["list", "-s", "canceled", "--ids"], { env });
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout.trim().split("\n").slice(0, 3)).toEqual([...ids].reverse());
+    const two = await mtor(["list", "-s", "canceled", "--ids", "-n", "2"], { env });
+    expect(two.stdout.trim().split("\n")).toEqual([ids[2], ids[1]]);
+    expect(two.stderr).toMatch(/^more: mtor list --ids --cursor \S+/);
+    const next = await mtor(
+      [
+        "list",
+        "-s",
+        "canceled",
+        "--ids",
+        "-n",
+        "1",
+        "--cursor",
+        two.stderr.trim().split(" ").at(-1) as string,
+      ],
+      { env },
+    );
+    expect(next.stdout.trim()).toBe(ids[0]);
+    expect((await mtor(["list", "--ids", "--json"], { env })).code).toBe(2);
+
+    // An unknown id and one whose status refuses the action are reported; the others go.
+    const retried = await mtor(["retry", ids[0] as string, "nosuchid", ids[1] as string], { env });
+    expect(retried.code).toBe(1);
+    expect(retried.stdout.trim().split("\n")).toEqual([
+      `${ids[0]}  queued for another attempt, now queued`,
+      `${ids[1]}  queued for another attempt, now queued`,
+    ]);
+    expect(retried.stderr).toContain("nosuchid");
+    expect(retried.stderr).toContain("404");
+    const again = await mtor(["retry", ids[0] as string, ids[2] as string, "--json"], { env });
+    expect(again.code).toBe(1);
+    expect(JSON.parse(again.stdout)).toEqual([expect.objectContaining({ id: ids[2], status: "queued" })]);
+    expect(JSON.parse(again.stderr.trim())).toMatchObject({ error: { code: "invalid_transition" } });
+    // One id alone answers as before: one object, not a list.
+    const one = await mtor(["kill", ids[0] as string, "--json"], { env });
+    expect(JSON.parse(one.stdout)).toMatchObject({ id: ids[0], status: "canceled" });
+
+    // An unreachable control plane stops the whole command at the first id.
+    const port = await freePort();
+    const down = await mtor(
+      ["kill", ids[1] as string, ids[2] as string, "--url", `http://127.0.0.1:${port}`],
+      { env },
+    );
+    expect(down.code).toBe(3);
+    expect(down.stderr.match(/cannot reach/g)).toHaveLength(1);
+    expect((await mtor(["kill", ids[1] as string, ids[2] as string], { env })).code).toBe(0);
+    const left = JSON.parse((await mtor(["list", "--json", "-s", "queued"], { env })).stdout).specs;
+    expect(left.map((s: { id: string }) => s.id)).not.toContain(ids[1]);
+  });
+});
+
 describe("the first hour", () => {
   it("dispatch takes several files and reports each; a refused one does not stop the rest", async () => {
     const files = ["a", "b", "c"].map((n) => join(home, `multi-${n}.md`));
