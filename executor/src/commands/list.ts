@@ -63,7 +63,6 @@ export function listCommand(io: Io) {
         if (!opts.watch) {
           const page = await fetchPage();
           if (ctx.json) return ctx.printJson(page);
-
           ctx.io.out(renderSpecs(page.specs, ctx.io.width));
           if (page.next_cursor) ctx.io.err(`more: mtor list --cursor ${page.next_cursor}`);
           return;

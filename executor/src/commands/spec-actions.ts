@@ -1,6 +1,6 @@
 // Shared by kill, retry, approve and decline: post an action on one spec or several and say where
 // each landed.
-import { seg, Unreachable } from "../http/client";
+import { ApiRefused, seg, Unreachable } from "../http/client";
 import { type ApiContext, reportFailure } from "./api-command";
 
 async function post(ctx: ApiContext, id: string, action: string, body: unknown) {
@@ -21,7 +21,9 @@ export async function specAction(ctx: ApiContext, id: string, action: string, bo
 /**
  * The action on each spec in turn. One id behaves as `specAction`. With several, a refused one
  * (a 409 for its status, an unknown id) is reported on stderr and the rest still go; the exit
- * code is 1 if any was refused, and an unreachable control plane stops the whole command (exit 3).
+ * code is 1 if any was refused. What would refuse every one stops the whole command at once: an
+ * unreachable control plane (exit 3), a token it does not take or whose role may not act (401,
+ * 403).
  * `--json` prints the answers of those that went through as one array.
  */
 export async function specActions(
@@ -39,7 +41,11 @@ export async function specActions(
       if (ctx.json) done.push(res ?? { id });
       else say(ctx, id, verb, res);
     } catch (err) {
-      if (err instanceof Unreachable) throw err;
+      if (
+        err instanceof Unreachable ||
+        (err instanceof ApiRefused && (err.status === 401 || err.status === 403))
+      )
+        throw err;
       ctx.io.exitCode = Math.max(ctx.io.exitCode, reportFailure(ctx.io, err, ctx.json));
     }
   }

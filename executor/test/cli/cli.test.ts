@@ -407,6 +407,10 @@ describe("actions on several specs", () => {
     );
     expect(down.code).toBe(3);
     expect(down.stderr.match(/cannot reach/g)).toHaveLength(1);
+    // So does a token that may not act: one refusal, not one per id.
+    const reader = await mtor(["kill", ids[1] as string, ids[2] as string, "--token", TOKENS.read], { env });
+    expect(reader.code).toBe(1);
+    expect(reader.stderr.match(/403/g)).toHaveLength(1);
     expect((await mtor(["kill", ids[1] as string, ids[2] as string], { env })).code).toBe(0);
     const left = JSON.parse((await mtor(["list", "--json", "-s", "queued"], { env })).stdout).specs;
     expect(left.map((s: { id: string }) => s.id)).not.toContain(ids[1]);
