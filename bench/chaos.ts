@@ -33,7 +33,7 @@ interface Guarantees {
   specs: number;
   final: number;
   lost: number;
-  /** Final specs held `dead`: with attempts to spare, after three lost leases in a row. */
+  /** Final specs held `dead`: with attempts to spare, after lost leases in a row that weigh three. */
   dead: number;
   attempts_with_two_accepted_verdicts: number;
   attempts_with_two_runs: number;

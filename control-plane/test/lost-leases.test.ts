@@ -313,4 +313,58 @@ describe("a restarted executor process", () => {
     expect((await detail(held.spec_id)).status).toBe("leased");
     expect((await detail(a === held.spec_id ? b : a)).status).toBe("queued");
   });
+
+  it("runs one executor process loses together share the blame: two specs that go down together six times are held only then, one that goes down alone after three", async () => {
+    await api("/v1/providers/p-share", { method: "PUT", body: { slots: 4 } });
+    const pair = [
+      await dispatchSpec("share a", { repo: "r-share", provider: "p-share" }),
+      await dispatchSpec("share b", { repo: "r-share", provider: "p-share" }),
+    ];
+    const boot = (n: number) => `5a4e0000-0000-4000-8000-${String(n).padStart(12, "0")}`;
+    /** One crash of a process holding both specs' runs, ended the way `how` says. */
+    const crash = async (n: number, how: "expiry" | "restart") => {
+      const both = await runsOf("ex-share", "share", boot(n), 2);
+      expect(both.map((r) => r.spec_id).sort()).toEqual([...pair].sort());
+      for (const r of both) await pickUp(r);
+      if (how === "expiry") {
+        // Nobody comes back: the leases run out.
+        await tick(91_000);
+        await runAlarm();
+      } else {
+        // The next process reports one run from its claim records and names the old boot,
+        // which ends the other.
+        const reported = await fail(both[0] as ClaimedRun, ORPHANED);
+        expect(reported.ok && reported.data.status).toBe(n < 2 * MAX_LOST_LEASES ? "queued" : "dead");
+        expect((await claimAs("ex-share", "share", boot(n + 100), { previous_boot: boot(n) }, 0)).ok).toBe(
+          true,
+        );
+      }
+    };
+    for (let n = 1; n <= 2 * MAX_LOST_LEASES; n++) {
+      await crash(n, n % 2 === 0 ? "restart" : "expiry");
+      for (const id of pair)
+        expect((await detail(id)).status).toBe(n < 2 * MAX_LOST_LEASES ? "queued" : "dead");
+    }
+    const held = await detail(pair[0] as string);
+    expect(held.runs.at(-1)?.failure?.message).toContain(
+      `held after ${2 * MAX_LOST_LEASES} lost leases in a row, each weighed by how many runs its executor lost with it`,
+    );
+
+    // A spec whose process goes down with it alone counts each loss whole. A claim the process
+    // was handed but never picked up does not share the loss.
+    const alone = await dispatchSpec("share alone", { repo: "r-share", provider: "p-share" });
+    const extra = await dispatchSpec("share unpicked", { repo: "r-share", provider: "p-share" });
+    for (let n = 1; n <= MAX_LOST_LEASES; n++) {
+      const runs = await runsOf("ex-share-alone", "share", boot(200 + n), 2);
+      const mine = runs.find((r) => r.spec_id === alone) as ClaimedRun;
+      await pickUp(mine);
+      await tick(91_000);
+      await runAlarm();
+      expect((await detail(alone)).status).toBe(n < MAX_LOST_LEASES ? "queued" : "dead");
+    }
+    expect((await detail(alone)).runs.at(-1)?.failure?.message).toContain(
+      `held after ${MAX_LOST_LEASES} lost leases in a row:`,
+    );
+    expect((await detail(extra)).status).toBe("queued");
+  });
 });

@@ -10,7 +10,7 @@ import type {
   VerdictRequest,
   VerdictResponse,
 } from "@mtor/schema/wire";
-import { and, asc, eq, inArray, lte, min, sql } from "drizzle-orm";
+import { and, asc, eq, gte, inArray, isNull, lte, min, or, sql } from "drizzle-orm";
 import { iso } from "../core/clock";
 import type { Db, Deps } from "../core/db";
 import { emit } from "../core/outbox";
@@ -31,8 +31,13 @@ export const LEASE_TTL_S = DEFAULT_TIMINGS.leaseTtlS;
  * the queue within seconds instead of a whole TTL. The default; MTOR_PICKUP_S sets it.
  */
 export const PICKUP_S = DEFAULT_TIMINGS.pickupS;
-/** Leases a spec may lose in a row before it is held (dead) instead of requeued again. */
+/**
+ * Leases a spec may lose in a row before it is held (dead) instead of requeued again, each
+ * weighed by lostShare: three alone, more when they went down together with other runs.
+ */
 export const MAX_LOST_LEASES = 3;
+/** What a charged run, a passed one or an operator retry does to the lost-lease streak. */
+export const NO_LOST_LEASES = { lostStreak: 0, lostShare: 0 } as const;
 /** Phases before preflight passed; any other phase (also one the mtor executor never sends) is running. */
 const PRE_RUNNING_PHASES = new Set(["claimed", "preparing", "preflight"]);
 /**
@@ -158,14 +163,28 @@ export function failSpec(tx: Db, deps: Deps, s: SpecRow, run: RunRow, failure: F
   if (s.attempt < s.maxAttempt) {
     const nextAttemptAt = now + backoffMs(failuresInBudget(tx, s, run), deps.random(), timingsOf(deps));
     tx.update(specs)
-      .set({ status: "failed", outcome: "failed", flags: [], nextAttemptAt, lostStreak: 0, updatedAt: now })
+      .set({
+        status: "failed",
+        outcome: "failed",
+        flags: [],
+        nextAttemptAt,
+        ...NO_LOST_LEASES,
+        updatedAt: now,
+      })
       .where(eq(specs.id, s.id))
       .run();
     emit(tx, now, "spec.failed", { ...event, next_attempt_at: iso(nextAttemptAt) });
     return "failed";
   }
   tx.update(specs)
-    .set({ status: "dead", outcome: "failed", flags: [], nextAttemptAt: null, lostStreak: 0, updatedAt: now })
+    .set({
+      status: "dead",
+      outcome: "failed",
+      flags: [],
+      nextAttemptAt: null,
+      ...NO_LOST_LEASES,
+      updatedAt: now,
+    })
     .where(eq(specs.id, s.id))
     .run();
   emit(tx, now, "spec.dead", { ...event, attempts: s.attempt });
@@ -267,7 +286,7 @@ export function verdict(
         outcome: "passed",
         flags: req.flags,
         feedback: [],
-        lostStreak: 0,
+        ...NO_LOST_LEASES,
         updatedAt: now,
       })
       .where(eq(specs.id, s.id))
@@ -290,7 +309,7 @@ export function verdict(
           flags: req.flags,
           feedback,
           nextAttemptAt: null,
-          lostStreak: 0,
+          ...NO_LOST_LEASES,
           updatedAt: now,
         })
         .where(eq(specs.id, s.id))
@@ -298,7 +317,7 @@ export function verdict(
       return { status: "queued" };
     }
     tx.update(specs)
-      .set({ status: "rejected", outcome: "rejected", flags: req.flags, lostStreak: 0, updatedAt: now })
+      .set({ status: "rejected", outcome: "rejected", flags: req.flags, ...NO_LOST_LEASES, updatedAt: now })
       .where(eq(specs.id, s.id))
       .run();
     emit(tx, now, "spec.verdict", { ...event, status: "rejected" });
@@ -312,18 +331,24 @@ export function verdict(
  * Puts the spec of a run whose executor went away back in the queue at once, with no backoff
  * and the attempt not charged: losing an executor is not the spec's fault. The next run still
  * gets a new attempt number, so its branch (`mtor/<spec_id>-<attempt>`) is not one the lost
- * run may already have pushed; max_attempt rises by one to make up for it. A spec whose runs
- * were picked up and lost MAX_LOST_LEASES times in a row is held instead (dead, with the
- * reason), so one that kills its executors cannot loop forever.
+ * run may already have pushed; max_attempt rises by one to make up for it. A spec whose picked-up
+ * runs were lost in a row, weighed by lostShare, MAX_LOST_LEASES times is held instead (dead,
+ * with the reason), so one that kills its executors cannot loop forever, while specs that only
+ * happened to run beside it, or on an executor that keeps dying for reasons of its own, last
+ * longer.
  */
 function requeueLost(tx: Db, deps: Deps, s: SpecRow, run: RunRow, failure: Failure): SpecStatus {
   const now = deps.now();
   // Only a run that was picked up counts: a claim nobody picked up says nothing of the spec.
-  const lost = s.lostStreak + (run.heartbeatAt !== null ? 1 : 0);
-  if (run.heartbeatAt !== null && lost >= MAX_LOST_LEASES) {
+  const pickedUp = run.heartbeatAt !== null;
+  const lost = s.lostStreak + (pickedUp ? 1 : 0);
+  const share = s.lostShare + (pickedUp ? lostShare(tx, deps, run) : 0);
+  // A little slack for the sum of fractions (three thirds).
+  if (pickedUp && share >= MAX_LOST_LEASES - 1e-9) {
+    const weighed = lost > MAX_LOST_LEASES ? ", each weighed by how many runs its executor lost with it" : "";
     const held: Failure = {
       kind: "lost_lease",
-      message: `held after ${lost} lost leases in a row: every executor that ran it stopped or lost contact (last: ${failure.message}); find out why before you retry it`,
+      message: `held after ${lost} lost leases in a row${weighed}: every executor that ran it stopped or lost contact (last: ${failure.message}); find out why before you retry it`,
     };
     tx.update(runs).set({ failure: held }).where(eq(runs.id, run.id)).run();
     tx.update(specs)
@@ -338,12 +363,41 @@ function requeueLost(tx: Db, deps: Deps, s: SpecRow, run: RunRow, failure: Failu
       status: "queued",
       maxAttempt: s.maxAttempt + 1,
       lostStreak: lost,
+      lostShare: share,
       nextAttemptAt: null,
       updatedAt: now,
     })
     .where(eq(specs.id, s.id))
     .run();
   return "queued";
+}
+
+/**
+ * How much one lost lease counts toward holding its spec: 1 over how many started runs the same
+ * executor process lost at about the same time, this one included. A process that dies takes
+ * every run it holds, and nothing tells which of them (if any) killed it; a spec that kills its
+ * executor does so again when it runs alone, and counts 1 then. Counted: the process's runs
+ * still active (they go with it) and those already lost within two lease windows. A run of an
+ * executor that sent no boot counts 1.
+ */
+function lostShare(tx: Db, deps: Deps, run: RunRow): number {
+  if (!run.executorBoot) return 1;
+  const t = timingsOf(deps);
+  const since = deps.now() - 2 * Math.max(t.leaseTtlS, t.pickupS) * 1000;
+  const recent = tx
+    .select({ id: runs.id, status: runs.status, heartbeatAt: runs.heartbeatAt, failure: runs.failure })
+    .from(runs)
+    .where(
+      and(eq(runs.executorBoot, run.executorBoot), or(isNull(runs.finishedAt), gte(runs.finishedAt, since))),
+    )
+    .all();
+  const together = new Set([run.id]);
+  for (const r of recent) {
+    if (r.heartbeatAt === null) continue;
+    if (r.status === "leased" || r.status === "running" || r.failure?.kind === "lost_lease")
+      together.add(r.id);
+  }
+  return 1 / together.size;
 }
 
 /**

@@ -19,6 +19,7 @@ import { and, asc, count, desc, eq, inArray, sql } from "drizzle-orm";
 import type { Db, Deps } from "../core/db";
 import { newSpecId } from "../core/ids";
 import { ApiError, notFound } from "../errors";
+import { NO_LOST_LEASES } from "./leases";
 import { advertised, unservedReason, unservedWarning } from "./serving";
 import { gateSettings } from "./settings";
 import { type SpecRow, specDetail, specSummary } from "./views";
@@ -267,7 +268,7 @@ function requeue(tx: Db, now: number, s: SpecRow, feedback: FeedbackEntry[]): vo
     .set({
       status: "queued",
       maxAttempt: s.attempt + s.spec.attempts,
-      lostStreak: 0,
+      ...NO_LOST_LEASES,
       nextAttemptAt: null,
       feedback,
       updatedAt: now,

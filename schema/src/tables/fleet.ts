@@ -36,6 +36,11 @@ export const specs = sqliteTable(
     maxAttempt: integer("max_attempt").notNull(),
     /** Leases of started runs lost in a row since the last charged run or operator retry. */
     lostStreak: integer("lost_streak").notNull().default(0),
+    /**
+     * The same losses weighed: each counts 1/k, where k is how many started runs its executor
+     * process lost at once. The spec is held (dead) when this reaches three.
+     */
+    lostShare: real("lost_share").notNull().default(0),
     spec: text("spec", { mode: "json" }).$type<Spec>().notNull(),
     warnings: text("warnings", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
     dedupKey: text("dedup_key").notNull(),
@@ -132,6 +137,8 @@ export const runs = sqliteTable(
     index("runs_provider_idx").on(t.provider, t.status),
     // An executor's runs.
     index("runs_executor_idx").on(t.executorId, t.status),
+    // An executor process's runs still active or ended lately (finished_at null or recent).
+    index("runs_boot_idx").on(t.executorBoot, t.finishedAt).where(sql`${t.executorBoot} IS NOT NULL`),
     // Recent patch ids for the duplicate gate: only runs that have one, newest first.
     index("runs_patch_idx").on(t.finishedAt).where(sql`${t.patchId} IS NOT NULL`),
     index("runs_finished_idx").on(t.finishedAt),
