@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { startDemoProvider } from "../executor/src/demo/provider";
 import { resolvePackageBin } from "../executor/src/harness/bin";
 import { claudeArgs, claudeEnv } from "../executor/src/harness/claude";
-import { buildPrompt } from "../executor/src/prompt";
+import { buildPrompt, PREFLIGHT_PROMPT } from "../executor/src/prompt";
 import {
   benchStack,
   median,
@@ -108,37 +108,37 @@ function bigOrigin(root: string, files: number): string {
   return path;
 }
 
-async function bareClaude(baseUrl: string): Promise<number> {
-  const home = mkdtempSync(join(tmpdir(), "mtor-bench-claude-"));
+/** Wall time of one `claude` process: from its start, with `prompt` on stdin, to its exit. */
+async function timedClaude(args: string[], env: Record<string, string>, cwd: string, prompt: string) {
   const bin = resolvePackageBin("@anthropic-ai/claude-code", "claude");
   const t0 = performance.now();
   await new Promise<void>((resolve, reject) => {
-    const child = spawn(
-      bin,
-      ["--bare", "--print", "--output-format", "json", "--model", "demo", "--no-session-persistence"],
-      {
-        cwd: home,
-        stdio: ["pipe", "ignore", "ignore"],
-        env: {
-          PATH: process.env.PATH ?? "",
-          HOME: home,
-          ANTHROPIC_BASE_URL: baseUrl,
-          ANTHROPIC_API_KEY: "demo-token",
-          CLAUDE_CONFIG_DIR: join(home, ".claude"),
-          DISABLE_TELEMETRY: "1",
-          DISABLE_AUTOUPDATER: "1",
-          CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
-          CI: "1",
-        },
-      },
-    );
-    child.stdin?.end(
-      "mtor preflight check. Reply with exactly the two letters ok and nothing else. Do not use any tools.",
-    );
+    const child = spawn(bin, args, { cwd, env, stdio: ["pipe", "ignore", "ignore"] });
+    child.stdin?.end(prompt);
     child.once("error", reject);
     child.once("exit", () => resolve());
   });
-  const ms = performance.now() - t0;
+  return performance.now() - t0;
+}
+
+async function bareClaude(baseUrl: string): Promise<number> {
+  const home = mkdtempSync(join(tmpdir(), "mtor-bench-claude-"));
+  const ms = await timedClaude(
+    ["--bare", "--print", "--output-format", "json", "--model", "demo", "--no-session-persistence"],
+    {
+      PATH: process.env.PATH ?? "",
+      HOME: home,
+      ANTHROPIC_BASE_URL: baseUrl,
+      ANTHROPIC_API_KEY: "demo-token",
+      CLAUDE_CONFIG_DIR: join(home, ".claude"),
+      DISABLE_TELEMETRY: "1",
+      DISABLE_AUTOUPDATER: "1",
+      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
+      CI: "1",
+    },
+    home,
+    PREFLIGHT_PROMPT,
+  );
   rmSync(home, { recursive: true, force: true });
   return ms;
 }
@@ -172,15 +172,7 @@ async function bareTask(baseUrl: string, originPath: string, root: string, i: nu
     provider: { name: "demo", baseUrl, token: "demo-token", model: "demo", harness: "claude" },
     model: "demo",
   });
-  const bin = resolvePackageBin("@anthropic-ai/claude-code", "claude");
-  const t0 = performance.now();
-  await new Promise<void>((resolve, reject) => {
-    const child = spawn(bin, claudeArgs("demo"), { cwd: ws, env, stdio: ["pipe", "ignore", "ignore"] });
-    child.stdin?.end(buildPrompt(specFields(i)));
-    child.once("error", reject);
-    child.once("exit", () => resolve());
-  });
-  const ms = performance.now() - t0;
+  const ms = await timedClaude(claudeArgs("demo"), env, ws, buildPrompt(specFields(i)));
   const commits = Number(git(ws, "rev-list", "--count", "main..HEAD"));
   rmSync(dir, { recursive: true, force: true });
   if (commits < 1) throw new Error(`overhead: the bare claude run of task ${i} made no commit`);

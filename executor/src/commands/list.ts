@@ -37,10 +37,8 @@ export function listCommand(io: Io) {
             }
           }
         }
-        const fetchPage = () =>
-          ctx.client.get<SpecList>("/v1/specs", {
-            query: { count, status: opts.status, cursor: opts.cursor },
-          });
+        const fetchPage = (n = count, cursor = opts.cursor) =>
+          ctx.client.get<SpecList>("/v1/specs", { query: { count: n, status: opts.status, cursor } });
 
         if (opts.ids && (opts.watch || ctx.json))
           throw new UsageError("--ids goes with neither --watch nor --json");
@@ -49,9 +47,7 @@ export function listCommand(io: Io) {
           let cursor = opts.cursor;
           let left = count ?? 50;
           while (left > 0) {
-            const page = await ctx.client.get<SpecList>("/v1/specs", {
-              query: { count: Math.min(left, 200), status: opts.status, cursor },
-            });
+            const page = await fetchPage(Math.min(left, 200), cursor);
             for (const s of page.specs) ctx.io.out(s.id);
             left -= page.specs.length;
             cursor = page.next_cursor ?? undefined;
