@@ -1,7 +1,8 @@
 // Lost leases: the alarm set at the earliest expiry takes them back, a claim nobody picked up
 // returns within seconds, a restarted executor's orphaned run is requeued, none of it charges
 // an attempt (max_attempt rises by one instead) though the next run gets a new attempt number
-// and so a new branch, and the third lost lease in a row holds the spec.
+// and so a new branch, and lost leases in a row hold the spec once they weigh three (each 1/k
+// when its executor process lost k started runs at once).
 import { type ClaimedRun, type Failure, ORPHANED_RUN_FAILURE } from "@mtor/schema/wire";
 import { beforeAll, describe, expect, it } from "vitest";
 import { MAX_LOST_LEASES, PICKUP_S } from "../src/fleet/leases";
